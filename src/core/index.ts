@@ -1,0 +1,18 @@
+export { GossipNode } from './node.js';
+export type { GossipNodeOptions, NodeStats, Transmit } from './node.js';
+export { PRESETS, defaultConfig, validateConfig, ConfigError, retransmitLimit, pushPullScale } from './config.js';
+export type { Config, ProfileName } from './config.js';
+export type { NodeEvent, NodeEventType, MemberView, ProtocolErrorReason } from './events.js';
+export { address, incarnation, millis, nodeName, splitAddress, joinAddress } from './ids.js';
+export type { Address, Incarnation, Millis, NodeName } from './ids.js';
+export { seededRng, shuffle, Xoshiro128 } from './rng.js';
+export type { Rng } from './rng.js';
+export { DEFAULT_VSN, MemberState, MEMBER_STATE_NAMES, messageBytes, pushNodeStateBytes } from './messages.js';
+export type {
+  Message, StreamMessage, MembershipMsg, PingMsg, IndirectPingMsg, AckMsg, NackMsg, SuspectMsg, AliveMsg, DeadMsg,
+  UserMsg, CompoundMsg, PushPullMsg, PushNodeState, ErrorMsg, Vsn, MemberStatus,
+} from './messages.js';
+export { suspicionTimeoutMs, remainingSuspicionMs, Suspicion } from './membership/suspicion.js';
+export { Awareness } from './membership/awareness.js';
+export { MemberTable, NameDirectory } from './membership/member-table.js';
+export { TransmitLimitedQueue } from './broadcast/transmit-queue.js';

@@ -1,0 +1,159 @@
+import type { Address, Incarnation, NodeName } from '../ids.js';
+import type { AliveMsg } from '../messages.js';
+import { MemberState } from '../messages.js';
+
+/**
+ * Interns node names to small integers. A simulator shares one directory among all its nodes
+ * so that a member entry costs a few typed-array bytes, not a Map entry per node pair.
+ */
+export class NameDirectory {
+  private readonly ids = new Map<string, number>();
+  private readonly names: NodeName[] = [];
+
+  intern(name: NodeName): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(name, id);
+      this.names.push(name);
+    }
+    return id;
+  }
+
+  lookup(name: string): number | undefined {
+    return this.ids.get(name);
+  }
+
+  name(id: number): NodeName {
+    return this.names[id] as NodeName;
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+}
+
+/**
+ * The member list of one node, as a struct of arrays indexed by slot. Per entry: the alive
+ * record last accepted (shared, immutable: address, meta, versions), the incarnation, the
+ * state and the time of the last state change. No per-member objects, closures or timers.
+ */
+export class MemberTable {
+  private slotById = new Int32Array(16).fill(-1);
+  private ids = new Int32Array(16).fill(-1);
+  private records: (AliveMsg | null)[] = [];
+  private incarnations = new Uint32Array(16);
+  private states = new Uint8Array(16);
+  private changedMs = new Float64Array(16);
+  private freeSlots: number[] = [];
+  private count = 0;
+  /** Highest slot in use + 1. */
+  private high = 0;
+  private readonly stateCounts = new Int32Array(4);
+
+  constructor(readonly directory: NameDirectory) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Slots in use are in [0, capacity); check `inUse`. */
+  get capacity(): number {
+    return this.high;
+  }
+
+  countIn(state: MemberState): number {
+    return this.stateCounts[state] as number;
+  }
+
+  slotOf(name: string): number {
+    const id = this.directory.lookup(name);
+    if (id === undefined || id >= this.slotById.length) return -1;
+    return this.slotById[id] as number;
+  }
+
+  inUse(slot: number): boolean {
+    return slot < this.high && this.records[slot] !== undefined && (this.ids[slot] as number) >= 0;
+  }
+
+  /** Adds a member in state Dead with incarnation 0 (memberlist's placeholder); returns its slot. */
+  add(name: NodeName, record: AliveMsg, nowMs: number): number {
+    const id = this.directory.intern(name);
+    if (id >= this.slotById.length) {
+      const grown = new Int32Array(Math.max(id + 1, this.slotById.length * 2)).fill(-1);
+      grown.set(this.slotById);
+      this.slotById = grown;
+    }
+    const slot = this.freeSlots.length > 0 ? (this.freeSlots.pop() as number) : this.high++;
+    if (slot >= this.ids.length) this.grow(Math.max(slot + 1, this.ids.length * 2));
+    this.slotById[id] = slot;
+    this.ids[slot] = id;
+    this.records[slot] = record;
+    this.incarnations[slot] = 0;
+    this.states[slot] = MemberState.Dead;
+    this.changedMs[slot] = nowMs;
+    this.stateCounts[MemberState.Dead]++;
+    this.count++;
+    return slot;
+  }
+
+  remove(slot: number): void {
+    const id = this.ids[slot] as number;
+    this.slotById[id] = -1;
+    this.ids[slot] = -1;
+    this.records[slot] = null;
+    this.stateCounts[this.states[slot] as MemberState]--;
+    this.count--;
+    this.freeSlots.push(slot);
+  }
+
+  name(slot: number): NodeName {
+    return this.directory.name(this.ids[slot] as number);
+  }
+  record(slot: number): AliveMsg {
+    return this.records[slot] as AliveMsg;
+  }
+  addr(slot: number): Address {
+    return (this.records[slot] as AliveMsg).addr;
+  }
+  incarnation(slot: number): Incarnation {
+    return this.incarnations[slot] as Incarnation;
+  }
+  state(slot: number): MemberState {
+    return this.states[slot] as MemberState;
+  }
+  changedAt(slot: number): number {
+    return this.changedMs[slot] as number;
+  }
+
+  setRecord(slot: number, r: AliveMsg): void {
+    this.records[slot] = r;
+  }
+  setIncarnation(slot: number, inc: number): void {
+    this.incarnations[slot] = inc;
+  }
+  setState(slot: number, s: MemberState, nowMs: number): void {
+    const old = this.states[slot] as MemberState;
+    if (old !== s) {
+      this.stateCounts[old]--;
+      this.stateCounts[s]++;
+    }
+    this.states[slot] = s;
+    this.changedMs[slot] = nowMs;
+  }
+
+  private grow(cap: number): void {
+    const ids = new Int32Array(cap).fill(-1);
+    ids.set(this.ids);
+    this.ids = ids;
+    const inc = new Uint32Array(cap);
+    inc.set(this.incarnations);
+    this.incarnations = inc;
+    const st = new Uint8Array(cap);
+    st.set(this.states);
+    this.states = st;
+    const ch = new Float64Array(cap);
+    ch.set(this.changedMs);
+    this.changedMs = ch;
+  }
+}
