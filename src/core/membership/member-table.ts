@@ -92,7 +92,7 @@ export class MemberTable {
     this.incarnations[slot] = 0;
     this.states[slot] = MemberState.Dead;
     this.changedMs[slot] = nowMs;
-    this.stateCounts[MemberState.Dead]++;
+    this.bump(MemberState.Dead, 1);
     this.count++;
     return slot;
   }
@@ -102,7 +102,7 @@ export class MemberTable {
     this.slotById[id] = -1;
     this.ids[slot] = -1;
     this.records[slot] = null;
-    this.stateCounts[this.states[slot] as MemberState]--;
+    this.bump(this.states[slot] as MemberState, -1);
     this.count--;
     this.freeSlots.push(slot);
   }
@@ -135,11 +135,15 @@ export class MemberTable {
   setState(slot: number, s: MemberState, nowMs: number): void {
     const old = this.states[slot] as MemberState;
     if (old !== s) {
-      this.stateCounts[old]--;
-      this.stateCounts[s]++;
+      this.bump(old, -1);
+      this.bump(s, 1);
     }
     this.states[slot] = s;
     this.changedMs[slot] = nowMs;
+  }
+
+  private bump(s: MemberState, d: number): void {
+    this.stateCounts[s] = (this.stateCounts[s] as number) + d;
   }
 
   private grow(cap: number): void {

@@ -1,0 +1,65 @@
+import type { Rng } from '../core/rng.js';
+
+/** The simulated network between nodes: delay, loss, duplication, reordering, partitions. */
+export interface NetworkOptions {
+  /** One-way delay = latencyMinMs + exponential with mean (latencyMeanMs − latencyMinMs). */
+  latencyMinMs: number;
+  latencyMeanMs: number;
+  /** Probability that a packet is lost (streams are reliable, as TCP is). */
+  loss: number;
+  /** Probability that a packet is delivered twice. */
+  duplicate: number;
+  /** Probability that a packet is held back by an extra `reorderDelayMs` (so later ones overtake it). */
+  reorder: number;
+  reorderDelayMs: number;
+}
+
+export const DEFAULT_NETWORK: NetworkOptions = {
+  latencyMinMs: 0.5,
+  latencyMeanMs: 2,
+  loss: 0,
+  duplicate: 0,
+  reorder: 0,
+  reorderDelayMs: 20,
+};
+
+export class Network {
+  /** Partition group per node: packets only flow within a group. */
+  private readonly group: Int32Array;
+  private partitioned = false;
+
+  constructor(readonly options: NetworkOptions, private readonly rng: Rng, nodes: number) {
+    this.group = new Int32Array(nodes);
+  }
+
+  delayMs(): number {
+    const o = this.options;
+    const jitter = o.latencyMeanMs - o.latencyMinMs;
+    let d = o.latencyMinMs + (jitter > 0 ? -Math.log(1 - this.rng.next()) * jitter : 0);
+    if (o.reorder > 0 && this.rng.next() < o.reorder) d += o.reorderDelayMs;
+    return d;
+  }
+
+  lost(): boolean {
+    return this.options.loss > 0 && this.rng.next() < this.options.loss;
+  }
+
+  duplicated(): boolean {
+    return this.options.duplicate > 0 && this.rng.next() < this.options.duplicate;
+  }
+
+  reachable(a: number, b: number): boolean {
+    return !this.partitioned || this.group[a] === this.group[b];
+  }
+
+  /** Splits the nodes into groups (group id per node index). */
+  partition(groups: ArrayLike<number>): void {
+    for (let i = 0; i < this.group.length; i++) this.group[i] = groups[i] ?? 0;
+    this.partitioned = true;
+  }
+
+  heal(): void {
+    this.group.fill(0);
+    this.partitioned = false;
+  }
+}

@@ -1,0 +1,379 @@
+import type { Config } from '../core/config.js';
+import type { NodeEvent, NodeEventType } from '../core/events.js';
+import type { Address, NodeName } from '../core/ids.js';
+import { address, millis, nodeName } from '../core/ids.js';
+import type { Message, StreamMessage } from '../core/messages.js';
+import { NameDirectory } from '../core/membership/member-table.js';
+import type { Transmit } from '../core/node.js';
+import { GossipNode } from '../core/node.js';
+import type { Rng } from '../core/rng.js';
+import { seededRng } from '../core/rng.js';
+import { EventHeap } from './heap.js';
+import type { NetworkOptions } from './network.js';
+import { DEFAULT_NETWORK, Network } from './network.js';
+import { Trace } from './trace.js';
+
+/**
+ * Runs many production `GossipNode`s on virtual time. One seed decides everything: the
+ * network's delays and losses, each node's RNG, the fault schedule. Same seed ⇒ same trace.
+ */
+export interface SimulatorOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly config: Config;
+  readonly network?: Partial<NetworkOptions>;
+  /** Which node events the observers want (others are never allocated). */
+  readonly events?: readonly NodeEventType[];
+}
+
+/** Receive-path stall: packets wait, timers fire. Full pause: nothing runs (a GC pause). */
+export type StallMode = 'receive' | 'full';
+
+const enum Kind {
+  Timer,
+  Packet,
+  StreamRequest,
+  StreamReply,
+  Action,
+}
+
+interface SimEvent {
+  time: number;
+  seq: number;
+  kind: Kind;
+  node: number;
+  /** Timer: the node's life (restart generation) it was set for. */
+  gen: number;
+  from: number;
+  message: Message | StreamMessage | null;
+  streamId: number;
+  action: (() => void) | null;
+}
+
+interface StreamRoute {
+  readonly initiator: number;
+  readonly initiatorGen: number;
+  readonly streamId: number;
+}
+
+export type EventObserver = (now: number, node: number, e: NodeEvent) => void;
+
+export class Simulator {
+  readonly rng: Rng;
+  readonly network: Network;
+  readonly directory = new NameDirectory();
+  readonly trace = new Trace();
+  readonly names: NodeName[] = [];
+  readonly addrs: Address[] = [];
+  readonly nodes: (GossipNode | null)[] = [];
+  /** Packets and bytes that went onto the network (lost ones included). */
+  packets = 0;
+  bytes = 0;
+  streams = 0;
+  streamBytes = 0;
+  private readonly heap = new EventHeap<SimEvent>();
+  private readonly byAddr = new Map<string, number>();
+  private readonly wakeAt: Float64Array;
+  private readonly gen: Int32Array;
+  private readonly stalledUntil: Float64Array;
+  private readonly stallMode: StallMode[] = [];
+  private readonly stalledInbox: SimEvent[][] = [];
+  private readonly routes = new Map<number, StreamRoute>();
+  private nextRoute = 1;
+  private readonly observers: EventObserver[] = [];
+  private nowMs = 0;
+
+  constructor(readonly options: SimulatorOptions) {
+    this.rng = seededRng(options.seed);
+    this.network = new Network({ ...DEFAULT_NETWORK, ...options.network }, this.rng.fork(), options.nodes);
+    this.wakeAt = new Float64Array(options.nodes).fill(Infinity);
+    this.gen = new Int32Array(options.nodes);
+    this.stalledUntil = new Float64Array(options.nodes);
+    for (let i = 0; i < options.nodes; i++) {
+      const name = nodeName(`node-${i}`);
+      // Virtual addresses in the loopback range: 127.a.b.c, port 7946.
+      const addr = address(`127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:7946`);
+      this.names.push(name);
+      this.addrs.push(addr);
+      this.byAddr.set(addr, i);
+      this.nodes.push(null);
+      this.stallMode.push('receive');
+      this.stalledInbox.push([]);
+    }
+  }
+
+  get now(): number {
+    return this.nowMs;
+  }
+
+  observe(fn: EventObserver): void {
+    this.observers.push(fn);
+  }
+
+  isUp(i: number): boolean {
+    return this.nodes[i] !== null && !(this.nodes[i] as GossipNode).isStopped;
+  }
+
+  /** Starts node i (a fresh process: new incarnation base, empty member list). */
+  start(i: number, incarnation = 1): GossipNode {
+    const node = new GossipNode({
+      name: this.names[i] as NodeName,
+      addr: this.addrs[i] as Address,
+      config: this.options.config,
+      rng: this.rng.fork(),
+      now: millis(this.nowMs),
+      directory: this.directory,
+      incarnation,
+      ...(this.options.events ? { events: this.options.events } : {}),
+    });
+    this.nodes[i] = node;
+    this.gen[i] = (this.gen[i] as number) + 1;
+    this.wakeAt[i] = Infinity;
+    this.trace.line(this.nowMs, 'start', i);
+    this.drain(i);
+    return node;
+  }
+
+  /** Starts node i now and joins it through `seeds` (node indexes). */
+  join(i: number, seeds: readonly number[]): void {
+    const node = this.isUp(i) ? (this.nodes[i] as GossipNode) : this.start(i);
+    node.join(millis(this.nowMs), seeds.map((s) => this.addrs[s] as Address));
+    this.drain(i);
+  }
+
+  /** Crash: the process is gone, nothing is said to anyone. */
+  crash(i: number): void {
+    const node = this.nodes[i];
+    if (node === null || node === undefined) return;
+    node.shutdown();
+    this.nodes[i] = null;
+    this.stalledInbox[i] = [];
+    this.stalledUntil[i] = 0;
+    this.trace.line(this.nowMs, 'crash', i);
+  }
+
+  leave(i: number): void {
+    const node = this.nodes[i];
+    if (node === null || node === undefined || node.isStopped) return;
+    node.leave(millis(this.nowMs));
+    this.trace.line(this.nowMs, 'leave', i);
+    this.drain(i);
+  }
+
+  /** Stalls node i's processing for `durationMs` (see StallMode). */
+  stall(i: number, durationMs: number, mode: StallMode = 'receive'): void {
+    if (!this.isUp(i)) return;
+    this.stalledUntil[i] = Math.max(this.stalledUntil[i] as number, this.nowMs + durationMs);
+    this.stallMode[i] = mode;
+    this.trace.line(this.nowMs, `stall-${mode}`, i, durationMs);
+    this.schedule(Kind.Action, this.nowMs + durationMs, i, () => this.unstall(i));
+  }
+
+  isStalled(i: number): boolean {
+    return (this.stalledUntil[i] as number) > this.nowMs;
+  }
+
+  partition(groups: ArrayLike<number>): void {
+    this.network.partition(groups);
+    this.trace.line(this.nowMs, 'partition', -1);
+  }
+
+  heal(): void {
+    this.network.heal();
+    this.trace.line(this.nowMs, 'heal', -1);
+  }
+
+  /** Runs `fn` at virtual time `atMs`. */
+  at(atMs: number, fn: () => void): void {
+    this.schedule(Kind.Action, atMs, -1, fn);
+  }
+
+  /** Processes events until virtual time `untilMs` (inclusive) or until `stop()` returns true. */
+  run(untilMs: number, stop?: () => boolean): void {
+    for (;;) {
+      const ev = this.heap.peek();
+      if (ev === undefined || ev.time > untilMs) break;
+      this.heap.pop();
+      this.nowMs = ev.time;
+      this.dispatch(ev);
+      if (stop !== undefined && ev.kind === Kind.Action && stop()) return;
+    }
+    this.nowMs = Math.max(this.nowMs, untilMs);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private dispatch(ev: SimEvent): void {
+    const i = ev.node;
+    switch (ev.kind) {
+      case Kind.Action:
+        (ev.action as () => void)();
+        return;
+      case Kind.Timer: {
+        if (ev.gen !== this.gen[i] || ev.time !== this.wakeAt[i]) return;
+        this.wakeAt[i] = Infinity;
+        const node = this.nodes[i];
+        if (node === null || node === undefined) return;
+        if (this.isStalled(i) && this.stallMode[i] === 'full') return; // re-armed on unstall
+        this.trace.mix(ev.time, i, 0);
+        node.handleTimeout(millis(this.nowMs));
+        this.drain(i);
+        return;
+      }
+      case Kind.Packet:
+      case Kind.StreamRequest:
+      case Kind.StreamReply: {
+        const node = this.nodes[i];
+        if (node === null || node === undefined || node.isStopped) {
+          if (ev.kind === Kind.StreamRequest) this.refuseStream(ev);
+          return;
+        }
+        if (ev.kind === Kind.StreamReply && ev.gen !== this.gen[i]) return; // for a previous life
+        if (this.isStalled(i)) {
+          (this.stalledInbox[i] as SimEvent[]).push(ev);
+          return;
+        }
+        this.deliver(i, node, ev);
+        return;
+      }
+    }
+  }
+
+  private deliver(i: number, node: GossipNode, ev: SimEvent): void {
+    const now = millis(this.nowMs);
+    const from = this.addrs[ev.from] as Address;
+    this.trace.mix(this.nowMs, i, ev.kind + 1 + ev.from * 8);
+    if (ev.kind === Kind.Packet) node.handlePacket(now, from, ev.message as Message);
+    else if (ev.kind === Kind.StreamRequest) node.handleStreamRequest(now, from, ev.streamId, ev.message as StreamMessage);
+    else node.handleStreamReply(now, ev.streamId, ev.message as StreamMessage | null);
+    this.drain(i);
+  }
+
+  private unstall(i: number): void {
+    if ((this.stalledUntil[i] as number) > this.nowMs) return; // extended by a later stall
+    this.trace.line(this.nowMs, 'unstall', i);
+    const node = this.nodes[i];
+    const inbox = this.stalledInbox[i] as SimEvent[];
+    this.stalledInbox[i] = [];
+    if (node === null || node === undefined) return;
+    // Timers first (they fired during a full pause), then the backlog in arrival order.
+    if (this.stallMode[i] === 'full') {
+      node.handleTimeout(millis(this.nowMs));
+      this.drain(i);
+    }
+    for (const ev of inbox) {
+      if (!this.isUp(i)) break;
+      this.deliver(i, node, ev);
+    }
+  }
+
+  private refuseStream(ev: SimEvent): void {
+    // Connection refused: the initiator hears about it one delay later.
+    const route = this.routes.get(ev.streamId);
+    if (route === undefined) return;
+    this.routes.delete(ev.streamId);
+    const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.delayMs(), route.initiator);
+    e.from = ev.node;
+    e.streamId = route.streamId;
+    e.message = null;
+    e.gen = route.initiatorGen;
+    this.heap.push(e);
+  }
+
+  /** Drains node i's outputs: transmits onto the network, events to observers, its next timer. */
+  private drain(i: number): void {
+    const node = this.nodes[i];
+    if (node === null || node === undefined) return;
+    for (let t = node.pollTransmit(); t !== undefined; t = node.pollTransmit()) this.send(i, t);
+    for (let e = node.pollEvent(); e !== undefined; e = node.pollEvent()) {
+      for (const o of this.observers) o(this.nowMs, i, e);
+    }
+    if (this.nodes[i] !== node) return;
+    const next = node.pollTimeout();
+    if (next === undefined) {
+      this.wakeAt[i] = Infinity;
+      return;
+    }
+    const at = Math.max(next as number, this.nowMs);
+    if (at !== this.wakeAt[i]) {
+      this.wakeAt[i] = at;
+      const e = this.newEvent(Kind.Timer, at, i);
+      e.gen = this.gen[i] as number;
+      this.heap.push(e);
+    }
+  }
+
+  private send(i: number, t: Transmit): void {
+    switch (t.kind) {
+      case 'packet': {
+        this.packets++;
+        this.bytes += t.bytes;
+        const to = this.byAddr.get(t.to);
+        if (to === undefined || !this.network.reachable(i, to) || this.network.lost()) return;
+        this.enqueueDelivery(Kind.Packet, i, to, t.message, 0);
+        if (this.network.duplicated()) this.enqueueDelivery(Kind.Packet, i, to, t.message, 0);
+        return;
+      }
+      case 'stream': {
+        this.streams++;
+        this.streamBytes += t.bytes;
+        const to = this.byAddr.get(t.to);
+        if (to === undefined) {
+          this.failStream(i, t.streamId);
+          return;
+        }
+        if (!this.network.reachable(i, to)) return; // the initiator's own deadline fires
+        const route = this.nextRoute++;
+        this.routes.set(route, { initiator: i, initiatorGen: this.gen[i] as number, streamId: t.streamId });
+        // Connection set-up costs a round trip before the request arrives.
+        const e = this.newEvent(Kind.StreamRequest, this.nowMs + 3 * this.network.delayMs(), to);
+        e.from = i;
+        e.message = t.message;
+        e.streamId = route;
+        this.heap.push(e);
+        return;
+      }
+      case 'stream-reply': {
+        const route = this.routes.get(t.streamId);
+        if (route === undefined) return;
+        this.routes.delete(t.streamId);
+        this.streamBytes += t.bytes;
+        if (!this.network.reachable(i, route.initiator) || this.gen[route.initiator] !== route.initiatorGen) return;
+        const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.delayMs(), route.initiator);
+        e.from = i;
+        e.message = t.message;
+        e.streamId = route.streamId;
+        e.gen = route.initiatorGen;
+        this.heap.push(e);
+        return;
+      }
+    }
+  }
+
+  private failStream(i: number, streamId: number): void {
+    const e = this.newEvent(Kind.StreamReply, this.nowMs, i);
+    e.from = i;
+    e.streamId = streamId;
+    e.message = null;
+    e.gen = this.gen[i] as number;
+    this.heap.push(e);
+  }
+
+  private enqueueDelivery(kind: Kind, from: number, to: number, message: Message | StreamMessage, streamId: number): void {
+    const e = this.newEvent(kind, this.nowMs + this.network.delayMs(), to);
+    e.from = from;
+    e.message = message;
+    e.streamId = streamId;
+    this.heap.push(e);
+  }
+
+  private schedule(kind: Kind, atMs: number, node: number, fn: () => void): void {
+    const e = this.newEvent(kind, atMs, node);
+    e.action = fn;
+    this.heap.push(e);
+  }
+
+  private newEvent(kind: Kind, time: number, node: number): SimEvent {
+    return { time, seq: 0, kind, node, gen: 0, from: -1, message: null, streamId: 0, action: null };
+  }
+}
