@@ -288,7 +288,7 @@ export class GossipNode {
     }
     this.queue.enqueue(this.name, dead, messageBytes(dead), () => {
       this.leaveBroadcastDone = true;
-    });
+    }, true);
     this.leaveDeadlineMs = now + this.config.leavePropagateMs;
   }
 
@@ -883,9 +883,15 @@ export class GossipNode {
     this.outbox.push(t);
   }
 
+  /**
+   * Queues gossip about a member, keyed by its name (a newer message replaces an older one).
+   * Suspicions, deaths and incarnation bumps (refutations, restarts) are urgent: they race
+   * suspicion timers. A first `alive` (a join announcement) is not.
+   */
   private enqueueBroadcast(m: MembershipMsg): void {
     this.stats.broadcastsQueued++;
-    this.queue.enqueue(m.node, m, messageBytes(m));
+    const urgent = m.type !== 'alive' || m.incarnation > 1;
+    this.queue.enqueue(m.node, m, messageBytes(m), null, urgent);
   }
 
   // ------------------------------------------------------------------ helpers

@@ -40,6 +40,20 @@ export class Network {
     return d;
   }
 
+  /**
+   * One leg of a TCP exchange: the packet is retransmitted after `rtoMs` (doubling each time)
+   * while it is lost, so loss turns into delay rather than failure.
+   */
+  reliableDelayMs(rtoMs: number): number {
+    let d = this.delayMs();
+    let rto = rtoMs;
+    for (let tries = 0; tries < 6 && this.lost(); tries++) {
+      d += rto;
+      rto *= 2;
+    }
+    return d;
+  }
+
   lost(): boolean {
     return this.options.loss > 0 && this.rng.next() < this.options.loss;
   }

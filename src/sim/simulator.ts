@@ -325,8 +325,9 @@ export class Simulator {
         if (!this.network.reachable(i, to)) return; // the initiator's own deadline fires
         const route = this.nextRoute++;
         this.routes.set(route, { initiator: i, initiatorGen: this.gen[i] as number, streamId: t.streamId });
-        // Connection set-up costs a round trip before the request arrives.
-        const e = this.newEvent(Kind.StreamRequest, this.nowMs + 3 * this.network.delayMs(), to);
+        // SYN, SYN-ACK (initial retransmission timeout 1 s), then the request (RTO 200 ms).
+        const setup = this.network.reliableDelayMs(1000) + this.network.reliableDelayMs(1000) + this.network.reliableDelayMs(200);
+        const e = this.newEvent(Kind.StreamRequest, this.nowMs + setup, to);
         e.from = i;
         e.message = t.message;
         e.streamId = route;
@@ -339,7 +340,7 @@ export class Simulator {
         this.routes.delete(t.streamId);
         this.streamBytes += t.bytes;
         if (!this.network.reachable(i, route.initiator) || this.gen[route.initiator] !== route.initiatorGen) return;
-        const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.delayMs(), route.initiator);
+        const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.reliableDelayMs(200), route.initiator);
         e.from = i;
         e.message = t.message;
         e.streamId = route.streamId;

@@ -10,6 +10,11 @@
  *   among equal counts before recency; membership messages differ by a few bytes, so we keep
  *   the O(taken) scan and document the difference.)
  *
+ * - Two tiers: urgent broadcasts (failure detection: suspect, dead, refutations) are taken
+ *   before any normal one (join announcements). memberlist has one tier, and in a join storm
+ *   of a thousand nodes a refutation waits behind hundreds of fresh `alive` messages until
+ *   suspicion timers fire: a false positive. Urgent messages are few, so nothing starves.
+ *
  * Buckets by transmit count hold items in insertion order; an item is valid in bucket t iff
  * it is live and has exactly t transmits. Stale entries are dropped lazily.
  */
@@ -21,10 +26,12 @@ export interface QueuedBroadcast<M> {
   live: boolean;
   /** Called once when the broadcast leaves the queue: `true` if sent `limit` times, `false` if replaced. */
   readonly onFinished: ((sent: boolean) => void) | null;
+  readonly urgent: boolean;
 }
 
 export class TransmitLimitedQueue<M> {
-  private readonly buckets: QueuedBroadcast<M>[][] = [];
+  /** tiers[0] urgent, tiers[1] normal; each a list of buckets by transmit count. */
+  private readonly tiers: [QueuedBroadcast<M>[][], QueuedBroadcast<M>[][]] = [[], []];
   private readonly byKey = new Map<string, QueuedBroadcast<M>>();
   private liveCount = 0;
   private smallestBytes = Infinity;
@@ -34,14 +41,20 @@ export class TransmitLimitedQueue<M> {
     return this.liveCount;
   }
 
-  enqueue(key: string | null, message: M, bytes: number, onFinished: ((sent: boolean) => void) | null = null): void {
+  enqueue(key: string | null, message: M, bytes: number, onFinished: ((sent: boolean) => void) | null = null, urgent = false): void {
     if (key !== null) {
       const old = this.byKey.get(key);
       if (old !== undefined) this.retire(old, false);
     }
-    const item: QueuedBroadcast<M> = { key, message, bytes, transmits: 0, live: true, onFinished };
+    if (this.liveCount === 0) {
+      // Everything left in the buckets is stale.
+      this.tiers[0].length = 0;
+      this.tiers[1].length = 0;
+      this.smallestBytes = Infinity;
+    }
+    const item: QueuedBroadcast<M> = { key, message, bytes, transmits: 0, live: true, onFinished, urgent };
     if (key !== null) this.byKey.set(key, item);
-    this.bucket(0).push(item);
+    this.bucket(item, 0).push(item);
     this.liveCount++;
     if (bytes < this.smallestBytes) this.smallestBytes = bytes;
   }
@@ -54,8 +67,9 @@ export class TransmitLimitedQueue<M> {
     if (this.liveCount === 0) return out;
     let remaining = limitBytes;
     const moved: QueuedBroadcast<M>[] = [];
-    for (let t = 0; t < this.buckets.length && remaining >= this.smallestBytes + overheadBytes; t++) {
-      const b = this.buckets[t];
+    for (const buckets of this.tiers)
+    for (let t = 0; t < buckets.length && remaining >= this.smallestBytes + overheadBytes; t++) {
+      const b = buckets[t];
       if (b === undefined || b.length === 0) continue;
       // Drop stale entries from the newest end first, then scan newest → oldest.
       while (b.length > 0) {
@@ -79,10 +93,10 @@ export class TransmitLimitedQueue<M> {
         if (item.transmits >= transmitLimit) this.retire(item, true);
         else moved.push(item);
       }
-      if (stale > 32 && stale * 2 > b.length) this.buckets[t] = b.filter((x) => x.live && x.transmits === t);
+      if (stale > 32 && stale * 2 > b.length) buckets[t] = b.filter((x) => x.live && x.transmits === t);
     }
     // Re-file after the scan so an item is not taken twice for one packet.
-    for (const item of moved) this.bucket(item.transmits).push(item);
+    for (const item of moved) this.bucket(item, item.transmits).push(item);
     return out;
   }
 
@@ -92,26 +106,24 @@ export class TransmitLimitedQueue<M> {
     item.live = false;
     this.liveCount--;
     if (item.key !== null && this.byKey.get(item.key) === item) this.byKey.delete(item.key);
-    if (this.liveCount === 0) {
-      this.buckets.length = 0;
-      this.smallestBytes = Infinity;
-    }
     item.onFinished?.(sent);
   }
 
   /** Removes everything (e.g. on shutdown), reporting each as not sent. */
   reset(): void {
-    for (const b of this.buckets) for (const item of b) if (item.live && item.transmits >= 0) this.retire(item, false);
-    this.buckets.length = 0;
+    for (const buckets of this.tiers) for (const b of buckets) for (const item of b) if (item.live) this.retire(item, false);
+    this.tiers[0].length = 0;
+    this.tiers[1].length = 0;
     this.byKey.clear();
     this.liveCount = 0;
     this.smallestBytes = Infinity;
   }
 
-  private bucket(t: number): QueuedBroadcast<M>[] {
-    let b = this.buckets[t];
-    while (this.buckets.length <= t) this.buckets.push([]);
-    b = this.buckets[t] as QueuedBroadcast<M>[];
+  private bucket(item: QueuedBroadcast<M>, t: number): QueuedBroadcast<M>[] {
+    const buckets = this.tiers[item.urgent ? 0 : 1];
+    while (buckets.length <= t) buckets.push([]);
+    let b = buckets[t];
+    if (b === undefined) buckets[t] = b = [];
     return b;
   }
 }
