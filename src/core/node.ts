@@ -177,7 +177,7 @@ export class GossipNode {
     return this.table.countIn(MemberState.Alive) + this.table.countIn(MemberState.Suspect);
   }
   countIn(status: 'alive' | 'suspect' | 'dead' | 'left'): number {
-    return this.table.countIn(MEMBER_STATE_NAMES.indexOf(status) as MemberState);
+    return this.table.countIn(MEMBER_STATE_NAMES.indexOf(status));
   }
   get broadcastQueueLength(): number {
     return this.queue.length;
@@ -722,7 +722,7 @@ export class GossipNode {
     this.enqueueBroadcast(d);
     const left = d.node === d.from;
     this.table.setIncarnation(slot, d.incarnation);
-    this.table.setState(slot, left ? MemberState.Left : MemberState.Dead, now as number);
+    this.table.setState(slot, left ? MemberState.Left : MemberState.Dead, now);
     if (left) {
       if (this.wants('member-left')) this.emit({ type: 'member-left', member: this.view(slot) });
     } else if (this.wants('member-failed')) {
@@ -745,7 +745,7 @@ export class GossipNode {
     const a = this.selfAlive();
     this.table.setRecord(this.selfSlot, a);
     this.table.setIncarnation(this.selfSlot, this.inc);
-    if (this.table.state(this.selfSlot) !== MemberState.Alive) this.table.setState(this.selfSlot, MemberState.Alive, now as number);
+    if (this.table.state(this.selfSlot) !== MemberState.Alive) this.table.setState(this.selfSlot, MemberState.Alive, now);
     this.enqueueBroadcast(a);
   }
 

@@ -48,8 +48,8 @@ export function membershipScenario(p: Partial<MembershipScenario> & { nodes: num
     loss: 0,
     network: {},
     crash: 0,
-    crashFromMs: Math.max(65_000, durationMs * 0.25),
-    crashToMs: Math.max(70_000, durationMs * 0.5),
+    crashFromMs: Math.max(p.joinWindowMs ?? 5000, durationMs * 0.25),
+    crashToMs: Math.max(p.joinWindowMs ?? 5000, durationMs * 0.5),
     stall: 0,
     stallMinMs: 14_000,
     stallMaxMs: 30_000,
@@ -145,6 +145,7 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
   const crashAt = new Map<number, number>();
   for (const c of crashed) {
     const at = sc.crashFromMs + plan.next() * Math.max(0, sc.crashToMs - sc.crashFromMs);
+    if (at > sc.durationMs) continue;
     crashAt.set(c, at);
     sim.at(at, () => sim.crash(c));
   }

@@ -294,7 +294,7 @@ export class Simulator {
       this.wakeAt[i] = Infinity;
       return;
     }
-    const at = Math.max(next as number, this.nowMs);
+    const at = Math.max(next, this.nowMs);
     if (at !== this.wakeAt[i]) {
       this.wakeAt[i] = at;
       const e = this.newEvent(Kind.Timer, at, i);
