@@ -83,13 +83,17 @@ export type Message = PingMsg | IndirectPingMsg | AckMsg | NackMsg | SuspectMsg 
 /** Gossip about members: what the transmit-limited queue carries. */
 export type MembershipMsg = SuspectMsg | AliveMsg | DeadMsg;
 
+/**
+ * One member in a push-pull (memberlist's pushNodeState: Name, Addr, Port, Meta, Incarnation,
+ * State, Vsn). Name, address, meta and versions come from `record`, the member's last `alive`,
+ * shared by reference, so a simulated cluster keeps one record per member rather than one per
+ * member per node. `incarnation` is the sender's current view and may be newer than
+ * `record.incarnation` (a suspicion or death raised it).
+ */
 export interface PushNodeState {
-  readonly name: NodeName;
-  readonly addr: Address;
-  readonly meta: Uint8Array | null;
+  readonly record: AliveMsg;
   readonly incarnation: Incarnation;
   readonly state: MemberState;
-  readonly vsn: Vsn;
 }
 export interface PushPullMsg {
   readonly type: 'push-pull';
@@ -187,8 +191,9 @@ export function messageBytes(m: Message | StreamMessage): number {
 }
 
 export function pushNodeStateBytes(s: PushNodeState): number {
-  return mapHeader(7) + key('Addr') + ipBytes(s.addr) + key('Incarnation') + uintBytes(s.incarnation) + key('Meta') +
-    optBytes(s.meta) + key('Name') + strField(s.name) + key('Port') + PORT_BYTES + key('State') + 1 + key('Vsn') + VSN_BYTES;
+  const r = s.record;
+  return mapHeader(7) + key('Addr') + ipBytes(r.addr) + key('Incarnation') + uintBytes(s.incarnation) + key('Meta') +
+    optBytes(r.meta) + key('Name') + strField(r.node) + key('Port') + PORT_BYTES + key('State') + 1 + key('Vsn') + VSN_BYTES;
 }
 
 /** Overhead of a compound packet: 1 type byte + 1 count byte; each part adds a 2-byte length. */

@@ -78,6 +78,7 @@ interface RelayState {
 
 interface PendingStream {
   readonly kind: 'push-pull' | 'ping' | 'join';
+  readonly to: Address;
   readonly deadlineMs: number;
   readonly seqNo: number;
 }
@@ -382,7 +383,7 @@ export class GossipNode {
           // Reply with our state first (Join echoed), then merge theirs, as memberlist does.
           const reply = this.pushPullMessage(msg.join);
           this.push({ kind: 'stream-reply', streamId, message: reply, bytes: messageBytes(reply) });
-          this.mergeRemoteState(now, msg.states);
+          this.mergeRemoteState(now, msg.states, from);
           return;
         }
         case 'ping': {
@@ -434,7 +435,7 @@ export class GossipNode {
             this.streamFailed(now, s, 'stream-failed');
             return;
           }
-          this.mergeRemoteState(now, msg.states);
+          this.mergeRemoteState(now, msg.states, s.to);
           if (s.kind === 'join') {
             this.joinContacted++;
             this.joinDone();
@@ -634,7 +635,7 @@ export class GossipNode {
 
   // ------------------------------------------------------------------ state changes (reference §6.4)
 
-  private aliveNode(now: Millis, a: AliveMsg, bootstrap: boolean): void {
+  private aliveNode(now: Millis, a: AliveMsg, bootstrap: boolean, quietIfNew = false): void {
     const t = now as number;
     const isSelf = a.node === this.name;
     if (this.leaving && isSelf) return;
@@ -670,7 +671,7 @@ export class GossipNode {
     }
     if (!isNew && a.incarnation <= known) return;
     // Accept: re-broadcast, update, mark alive.
-    this.enqueueBroadcast(a);
+    if (!(isNew && quietIfNew)) this.enqueueBroadcast(a);
     const old = this.table.state(slot);
     const oldMeta = this.table.record(slot).meta;
     this.table.setRecord(slot, a);
@@ -753,22 +754,34 @@ export class GossipNode {
     return { type: 'alive', incarnation: toIncarnation(this.inc), node: this.name, addr: this.addr, meta: this.meta, vsn: this.vsn };
   }
 
-  private mergeRemoteState(now: Millis, states: readonly PushNodeState[]): void {
+  /**
+   * Merges a peer's push-pull state (memberlist's mergeState): alive → alive message, left →
+   * dead{from: itself}, dead or suspect → only a suspicion from us (a remote death is never
+   * trusted directly).
+   *
+   * One deliberate difference from memberlist: members first learned from a push-pull are not
+   * re-broadcast, except the peer's own entry. memberlist re-gossips every one of them, so a
+   * node joining a cluster of n queues n announcements that everybody already has; in a join
+   * storm that is n² messages in flight. Anti-entropy repairs; the epidemic spreads news.
+   */
+  private mergeRemoteState(now: Millis, states: readonly PushNodeState[], peer: Address | null): void {
     for (const s of states) {
+      const r = s.record;
       switch (s.state) {
-        case MemberState.Alive:
-          this.aliveNode(now, { type: 'alive', incarnation: s.incarnation, node: s.name, addr: s.addr, meta: s.meta, vsn: s.vsn }, false);
+        case MemberState.Alive: {
+          const a: AliveMsg = s.incarnation === r.incarnation ? r : { ...r, incarnation: s.incarnation };
+          this.aliveNode(now, a, false, r.addr !== peer);
           break;
+        }
         case MemberState.Left:
-          this.deadNode(now, { type: 'dead', incarnation: s.incarnation, node: s.name, from: s.name });
+          this.deadNode(now, { type: 'dead', incarnation: s.incarnation, node: r.node, from: r.node });
           break;
         case MemberState.Dead:
         case MemberState.Suspect:
-          // A remote "dead" is never trusted directly: it only makes us suspect.
-          this.suspectNode(now, { type: 'suspect', incarnation: s.incarnation, node: s.name, from: this.name });
+          this.suspectNode(now, { type: 'suspect', incarnation: s.incarnation, node: r.node, from: this.name });
           break;
         default:
-          this.protocolError(null, 'malformed', `push-pull state ${String(s.state)} for ${s.name}`);
+          this.protocolError(peer, 'malformed', `push-pull state ${String(s.state)} for ${r.node}`);
       }
     }
   }
@@ -788,8 +801,8 @@ export class GossipNode {
       const msgs = this.queue.take(COMPOUND_PART_BYTES, this.config.packetBytesMax - COMPOUND_HEADER_BYTES, limit);
       if (msgs.length === 0) return;
       const addr = this.table.addr(s);
-      if (msgs.length === 1) this.emitPacket(addr, msgs[0] as Message);
-      else this.emitPacket(addr, { type: 'compound', parts: msgs });
+      if (msgs.length === 1) this.pushPacket(addr, msgs[0] as Message, this.queue.takenBytes - COMPOUND_PART_BYTES);
+      else this.pushPacket(addr, { type: 'compound', parts: msgs }, COMPOUND_HEADER_BYTES + this.queue.takenBytes);
     }
   }
 
@@ -806,7 +819,7 @@ export class GossipNode {
     for (let s = 0; s < this.table.capacity; s++) {
       if (!this.table.inUse(s)) continue;
       const r = this.table.record(s);
-      states.push({ name: this.table.name(s), addr: r.addr, meta: r.meta, incarnation: this.table.incarnation(s), state: this.table.state(s), vsn: r.vsn });
+      states.push({ record: r, incarnation: this.table.incarnation(s), state: this.table.state(s) });
     }
     return { type: 'push-pull', join, states, userState: null };
   }
@@ -842,7 +855,8 @@ export class GossipNode {
   /** Sends one message and piggybacks queued broadcasts in the space left (memberlist's sendMsg). */
   private sendPacket(to: Address, m: Message): void {
     const bytes = messageBytes(m);
-    const avail = this.config.packetBytesMax - bytes - COMPOUND_HEADER_BYTES;
+    // The message itself becomes the first part of a compound: header, its length, itself.
+    const avail = this.config.packetBytesMax - COMPOUND_HEADER_BYTES - COMPOUND_PART_BYTES - bytes;
     const extra = this.queue.length > 0 ? this.queue.take(COMPOUND_PART_BYTES, avail, retransmitLimit(this.config.retransmitMult, this.table.size)) : [];
     if (extra.length === 0) {
       this.pushPacket(to, m, bytes);
@@ -850,18 +864,14 @@ export class GossipNode {
     }
     const parts: Message[] = [m];
     for (const e of extra) parts.push(e);
-    this.emitPacket(to, { type: 'compound', parts });
+    this.pushPacket(to, { type: 'compound', parts }, COMPOUND_HEADER_BYTES + COMPOUND_PART_BYTES + bytes + this.queue.takenBytes);
   }
 
   private sendCompound(to: Address, msgs: Message[]): void {
     let used = COMPOUND_HEADER_BYTES;
     for (const m of msgs) used += messageBytes(m) + COMPOUND_PART_BYTES;
     const extra = this.queue.length > 0 ? this.queue.take(COMPOUND_PART_BYTES, this.config.packetBytesMax - used, retransmitLimit(this.config.retransmitMult, this.table.size)) : [];
-    this.emitPacket(to, { type: 'compound', parts: msgs.concat(extra) });
-  }
-
-  private emitPacket(to: Address, m: Message): void {
-    this.pushPacket(to, m, messageBytes(m));
+    this.pushPacket(to, { type: 'compound', parts: msgs.concat(extra) }, used + (extra.length > 0 ? this.queue.takenBytes : 0));
   }
 
   private pushPacket(to: Address, m: Message, bytes: number): void {
@@ -872,7 +882,7 @@ export class GossipNode {
 
   private openStream(now: Millis, to: Address, kind: PendingStream['kind'], message: StreamMessage, seqNo: number, deadlineMs?: number): void {
     const streamId = ++this.streamSeq;
-    this.streams.set(streamId, { kind, seqNo, deadlineMs: deadlineMs ?? (now as number) + this.config.streamTimeoutMs });
+    this.streams.set(streamId, { kind, to, seqNo, deadlineMs: deadlineMs ?? (now as number) + this.config.streamTimeoutMs });
     const bytes = messageBytes(message);
     this.stats.streamsOut++;
     this.stats.streamBytesOut += bytes;

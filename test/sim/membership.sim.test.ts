@@ -85,3 +85,58 @@ describe('SWIM + Lifeguard membership (seeded scenarios)', () => {
     expect(aliveEverywhere(), `seed ${seed}`).toBe(true);
   });
 });
+
+describe('simulator bookkeeping', () => {
+  it('a packet’s byte count is exactly the encoded size of what it carries, and never over the 1,400-byte budget', async () => {
+    const { messageBytes } = await import('../../src/core/messages.js');
+    const seed = 21;
+    const n = 60;
+    const sim = new Simulator({ seed, nodes: n, config: defaultConfig('lan'), network: { loss: 0.05 } });
+    for (let i = 0; i < n; i++) sim.at(i * 20, () => sim.join(i, i === 0 ? [] : [0, 1]));
+    sim.at(20_000, () => sim.crash(9));
+    // Observe every transmit by wrapping each node's pollTransmit once it exists.
+    let checked = 0;
+    let overBudget = 0;
+    let mismatched = 0;
+    const wrap = (): void => {
+      for (const node of sim.nodes) {
+        if (node === null || (node as unknown as { __wrapped?: boolean }).__wrapped) continue;
+        const orig = node.pollTransmit.bind(node);
+        (node as unknown as { __wrapped: boolean }).__wrapped = true;
+        node.pollTransmit = () => {
+          const t = orig();
+          if (t?.kind === 'packet') {
+            checked++;
+            if (messageBytes(t.message) !== t.bytes) mismatched++;
+            if (t.bytes > 1400) overBudget++;
+          }
+          return t;
+        };
+      }
+    };
+    for (let t = 0; t <= 60_000; t += 500) sim.at(t, wrap);
+    sim.run(60_000);
+    expect(checked, `seed ${seed}`).toBeGreaterThan(1000);
+    expect(mismatched, `seed ${seed}`).toBe(0);
+    expect(overBudget, `seed ${seed}`).toBe(0);
+  });
+
+  it('a crashed node that restarts with a fresh process refutes its old death and is alive everywhere again', () => {
+    const seed = 8;
+    const n = 30;
+    const sim = new Simulator({ seed, nodes: n, config: defaultConfig('lan'), events: ['self-refuted'] });
+    let refutedAt = -1;
+    sim.observe((_now, at, e) => {
+      if (e.type === 'self-refuted' && at === 4) refutedAt = e.incarnation;
+    });
+    for (let i = 0; i < n; i++) sim.at(i * 30, () => sim.join(i, i === 0 ? [] : [0]));
+    sim.at(20_000, () => sim.crash(4));
+    sim.run(60_000);
+    expect(sim.nodes[0]?.statusOf(sim.names[4] as string), `seed ${seed}`).toBe('dead');
+    const deadAt = sim.nodes[0]?.member(sim.names[4] as string)?.incarnation as number;
+    sim.at(60_001, () => sim.join(4, [0])); // a new process: incarnation starts at 1 again
+    sim.run(90_000);
+    expect(refutedAt, `seed ${seed}`).toBeGreaterThan(deadAt);
+    for (const node of sim.nodes) expect(node?.statusOf(sim.names[4] as string), `seed ${seed}`).toBe('alive');
+  });
+});

@@ -29,12 +29,16 @@ export interface QueuedBroadcast<M> {
   readonly urgent: boolean;
 }
 
+const MISFITS_MAX = 8;
+
 export class TransmitLimitedQueue<M> {
   /** tiers[0] urgent, tiers[1] normal; each a list of buckets by transmit count. */
   private readonly tiers: [QueuedBroadcast<M>[][], QueuedBroadcast<M>[][]] = [[], []];
   private readonly byKey = new Map<string, QueuedBroadcast<M>>();
   private liveCount = 0;
   private smallestBytes = Infinity;
+  /** Bytes (with overhead) of what the last `take` returned. */
+  takenBytes = 0;
 
   /** Number of broadcasts waiting. */
   get length(): number {
@@ -64,8 +68,10 @@ export class TransmitLimitedQueue<M> {
    * within `limitBytes`. Every broadcast taken counts one transmission.
    */
   take(overheadBytes: number, limitBytes: number, transmitLimit: number, out: M[] = []): M[] {
+    this.takenBytes = 0;
     if (this.liveCount === 0) return out;
     let remaining = limitBytes;
+    let misfits = 0;
     const moved: QueuedBroadcast<M>[] = [];
     for (const buckets of this.tiers)
     for (let t = 0; t < buckets.length && remaining >= this.smallestBytes + overheadBytes; t++) {
@@ -85,7 +91,11 @@ export class TransmitLimitedQueue<M> {
           continue;
         }
         const cost = item.bytes + overheadBytes;
-        if (cost > remaining) continue;
+        if (cost > remaining) {
+          // Nearly full: stop after a few that do not fit rather than scan a long bucket.
+          if (++misfits >= MISFITS_MAX) break;
+          continue;
+        }
         remaining -= cost;
         out.push(item.message);
         item.transmits++;
@@ -97,6 +107,7 @@ export class TransmitLimitedQueue<M> {
     }
     // Re-file after the scan so an item is not taken twice for one packet.
     for (const item of moved) this.bucket(item, item.transmits).push(item);
+    this.takenBytes = limitBytes - remaining;
     return out;
   }
 
