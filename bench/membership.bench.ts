@@ -18,6 +18,8 @@ function arg(name: string, dflt: number): number {
 const nodes = arg('nodes', 10_000);
 const durationS = arg('duration', 60);
 const seed = arg('seed', 1);
+/** --join: all nodes join through seeds in the first 5 s (the join storm); default: start converged. */
+const join = process.argv.includes('--join');
 let peakRss = 0;
 let peakHeap = 0;
 const sample = (): void => {
@@ -26,7 +28,7 @@ const sample = (): void => {
   peakHeap = Math.max(peakHeap, m.heapUsed);
 };
 const t0 = performance.now();
-const r = runMembership(membershipScenario({ nodes, seed, durationMs: durationS * 1000, crash: Math.min(10, Math.floor(nodes / 100)) }), {
+const r = runMembership(membershipScenario({ nodes, seed, durationMs: durationS * 1000, crash: Math.min(10, Math.floor(nodes / 100)), startConverged: !join, crashFromMs: durationS * 250, crashToMs: durationS * 500 }), {
   wallClock: () => performance.now(),
   onProgress: (done, total) => {
     sample();
@@ -38,7 +40,9 @@ if (process.stderr.isTTY) process.stderr.write('\n');
 const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
 const rows: [string, string][] = [
   ['nodes', String(nodes)],
+  ['start', join ? 'all join in the first 5 s' : 'converged (every node knows every node)'],
   ['simulated', `${durationS} s`],
+  ['crashes detected (p50 / max)', `${r.detection.p50Ms === null ? 'n/a' : (r.detection.p50Ms / 1000).toFixed(1)} s / ${r.detection.maxMs === null ? 'n/a' : (r.detection.maxMs / 1000).toFixed(1)} s, undetected ${r.detection.undetected}`],
   ['wall', `${(r.wallMs / 1000).toFixed(1)} s`],
   ['peak RSS', gib(peakRss)],
   ['peak heap used', gib(peakHeap)],
@@ -49,4 +53,4 @@ const rows: [string, string][] = [
 ];
 console.log('| membership simulator | |\n|---|---|');
 for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
-console.log(JSON.stringify({ bench: 'membership', nodes, durationS, seed, wallMs: r.wallMs, peakRssBytes: peakRss, peakHeapBytes: peakHeap, joinConvergedMs: r.joinConvergedMs, packets: r.messages.packets }));
+console.log(JSON.stringify({ bench: 'membership', start: join ? 'join' : 'converged', nodes, durationS, seed, wallMs: r.wallMs, peakRssBytes: peakRss, peakHeapBytes: peakHeap, joinConvergedMs: r.joinConvergedMs, packets: r.messages.packets }));

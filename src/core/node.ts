@@ -264,6 +264,16 @@ export class GossipNode {
     if (this.joinPending === 0) this.emit({ type: 'join-completed', contacted: 0, failed: 0 });
   }
 
+  /**
+   * Seeds the member list without any traffic: a restored membership snapshot, or a
+   * simulation that starts from a converged cluster. Each record is merged as an `alive`
+   * (the usual precedence rules apply) and nothing is re-broadcast.
+   */
+  restoreMembers(now: Millis, records: readonly AliveMsg[]): void {
+    this.assertRunning('restoreMembers');
+    for (const r of records) this.aliveNode(now, r, false, true);
+  }
+
   /** Updates this node's metadata (Serf tags) and announces it with a new incarnation. */
   setMeta(now: Millis, meta: Uint8Array | null): void {
     this.assertRunning('setMeta');

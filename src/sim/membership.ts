@@ -19,6 +19,8 @@ export interface MembershipScenario {
   lifeguard: boolean;
   /** Every node starts and joins at a random time in [0, joinWindowMs). */
   joinWindowMs: number;
+  /** Skip the join: every node starts at t=0 already knowing every other node alive. */
+  startConverged: boolean;
   /** Number of seed nodes (the first ones); every other node joins through up to 3 of them. */
   seeds: number;
   loss: number;
@@ -44,6 +46,7 @@ export function membershipScenario(p: Partial<MembershipScenario> & { nodes: num
     profile: 'lan',
     lifeguard: true,
     joinWindowMs: 5000,
+    startConverged: false,
     seeds: 3,
     loss: 0,
     network: {},
@@ -135,6 +138,10 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
   // Join: seeds start at t=0 and join each other; the others at random times in the window.
   const seedCount = Math.min(sc.seeds, n);
   for (let i = 0; i < n; i++) {
+    if (sc.startConverged) {
+      sim.at(0, () => sim.startConverged(i));
+      continue;
+    }
     const at = i < seedCount ? 0 : plan.next() * sc.joinWindowMs;
     const seeds: number[] = [];
     for (let s = 0; s < seedCount; s++) if (s !== i) seeds.push(s);

@@ -1,8 +1,9 @@
 import type { Config } from '../core/config.js';
 import type { NodeEvent, NodeEventType } from '../core/events.js';
 import type { Address, NodeName } from '../core/ids.js';
-import { address, millis, nodeName } from '../core/ids.js';
-import type { Message, StreamMessage } from '../core/messages.js';
+import { address, incarnation, millis, nodeName } from '../core/ids.js';
+import type { AliveMsg, Message, StreamMessage } from '../core/messages.js';
+import { DEFAULT_VSN } from '../core/messages.js';
 import { NameDirectory } from '../core/membership/member-table.js';
 import type { Transmit } from '../core/node.js';
 import { GossipNode } from '../core/node.js';
@@ -82,6 +83,7 @@ export class Simulator {
   private nextRoute = 1;
   private readonly observers: EventObserver[] = [];
   private nowMs = 0;
+  private convergedRecords: AliveMsg[] | null = null;
 
   constructor(readonly options: SimulatorOptions) {
     this.rng = seededRng(options.seed);
@@ -132,6 +134,18 @@ export class Simulator {
     this.trace.line(this.nowMs, 'start', i);
     this.drain(i);
     return node;
+  }
+
+  /** Starts node i already knowing every other node as alive (a converged cluster, no join traffic). */
+  startConverged(i: number): void {
+    if (this.convergedRecords === null) {
+      this.convergedRecords = this.names.map((node, j) => ({
+        type: 'alive' as const, incarnation: incarnation(1), node, addr: this.addrs[j] as Address, meta: null, vsn: DEFAULT_VSN,
+      }));
+    }
+    const node = this.start(i);
+    node.restoreMembers(millis(this.nowMs), this.convergedRecords);
+    this.drain(i);
   }
 
   /** Starts node i now and joins it through `seeds` (node indexes). */
