@@ -12,6 +12,7 @@ import {
 } from './messages.js';
 import { Awareness } from './membership/awareness.js';
 import { MemberTable, NameDirectory } from './membership/member-table.js';
+import { SlotList } from './membership/slot-list.js';
 import { Suspicion } from './membership/suspicion.js';
 import { TransmitLimitedQueue } from './broadcast/transmit-queue.js';
 import type { Rng } from './rng.js';
@@ -122,7 +123,7 @@ export class GossipNode {
   private seqNo = 0;
   private streamSeq = 0;
 
-  private probeOrder: number[] = [];
+  private readonly probeOrder = new SlotList();
   private probeIndex = 0;
   private probe: ProbeState | null = null;
   private nextProbeMs: number;
@@ -271,6 +272,9 @@ export class GossipNode {
    */
   restoreMembers(now: Millis, records: readonly AliveMsg[]): void {
     this.assertRunning('restoreMembers');
+    for (const r of records) this.table.directory.intern(r.node);
+    this.table.reserve(this.table.directory.size);
+    this.probeOrder.reserve(this.probeOrder.length + records.length);
     for (const r of records) this.aliveNode(now, r, false, true);
   }
 
@@ -544,7 +548,7 @@ export class GossipNode {
         this.resetProbeOrder(nowMs);
         if (tries > 0) return -1;
       }
-      const slot = this.probeOrder[this.probeIndex++] as number;
+      const slot = this.probeOrder.at(this.probeIndex++);
       if (slot === this.selfSlot || !this.table.inUse(slot)) continue;
       const st = this.table.state(slot);
       if (st === MemberState.Dead || st === MemberState.Left) continue;
@@ -556,9 +560,8 @@ export class GossipNode {
   /** The list wrapped: reap dead and left members older than gossipToTheDead, reshuffle. */
   private resetProbeOrder(nowMs: number): void {
     this.probeIndex = 0;
-    const keep: number[] = [];
-    for (const slot of this.probeOrder) {
-      if (!this.table.inUse(slot)) continue;
+    this.probeOrder.retain((slot) => {
+      if (!this.table.inUse(slot)) return false;
       const st = this.table.state(slot);
       if ((st === MemberState.Dead || st === MemberState.Left) && slot !== this.selfSlot &&
         nowMs - this.table.changedAt(slot) > this.config.gossipToTheDeadTimeMs) {
@@ -566,17 +569,11 @@ export class GossipNode {
         this.suspicions.delete(slot);
         this.table.remove(slot);
         this.emit({ type: 'member-reaped', name });
-        continue;
+        return false;
       }
-      keep.push(slot);
-    }
-    for (let i = keep.length - 1; i > 0; i--) {
-      const j = this.rng.int(i + 1);
-      const x = keep[i] as number;
-      keep[i] = keep[j] as number;
-      keep[j] = x;
-    }
-    this.probeOrder = keep;
+      return true;
+    });
+    this.probeOrder.shuffle((bound) => this.rng.int(bound));
   }
 
   private probeNode(now: Millis, slot: number): void {
@@ -659,8 +656,8 @@ export class GossipNode {
       this.probeOrder.push(slot);
       const n = this.probeOrder.length - 1;
       const j = this.rng.int(n + 1);
-      this.probeOrder[n] = this.probeOrder[j] as number;
-      this.probeOrder[j] = slot;
+      this.probeOrder.set(n, this.probeOrder.at(j));
+      this.probeOrder.set(j, slot);
     } else if (this.table.addr(slot) !== a.addr) {
       const st = this.table.state(slot);
       const reclaim = this.config.deadNodeReclaimTimeMs > 0 && t - this.table.changedAt(slot) > this.config.deadNodeReclaimTimeMs;
@@ -922,7 +919,7 @@ export class GossipNode {
     const n = this.probeOrder.length;
     if (k <= 0 || n <= 1) return out;
     for (let i = 0; i < 3 * n && out.length < k; i++) {
-      const slot = this.probeOrder[this.rng.int(n)] as number;
+      const slot = this.probeOrder.at(this.rng.int(n));
       if (slot === this.selfSlot || !this.table.inUse(slot) || out.includes(slot)) continue;
       if (accept(slot)) out.push(slot);
     }

@@ -210,6 +210,11 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
     for (let i = 0; i < n; i++) if (sim.isUp(i)) out.push(i);
     return out;
   };
+  const upCount = (): number => {
+    let k = 0;
+    for (let i = 0; i < n; i++) if (sim.isUp(i)) k++;
+    return k;
+  };
   const sampleEveryMs = 100;
   const check = (): void => {
     const now = sim.now;
@@ -233,7 +238,8 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
     for (const [c, at] of crashAt) {
       if (detected.has(c) || now < at) continue;
       const set = deadBy.get(c);
-      if (set === undefined) continue;
+      // Only verify (O(n) lookups) once enough live nodes have reported the death.
+      if (set === undefined || set.size < upCount() - 1) continue;
       let all = true;
       for (let i = 0; i < n; i++) {
         if (i === c || !sim.isUp(i)) continue;

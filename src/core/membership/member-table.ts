@@ -72,6 +72,15 @@ export class MemberTable {
     return slot < this.records.length && this.states[slot] !== NONE;
   }
 
+  /** Makes room for members up to `capacity` slots (directory ids) without growing step by step. */
+  reserve(capacity: number): void {
+    if (capacity > this.incarnations.length) this.grow(capacity);
+    if (this.records.length < capacity) {
+      const more = capacity - this.records.length;
+      this.records = this.records.concat(new Array<AliveMsg | null>(more).fill(null));
+    }
+  }
+
   /** Adds a member in state Dead with incarnation 0 (memberlist's placeholder); returns its slot. */
   add(name: NodeName, record: AliveMsg, nowMs: number): number {
     const slot = this.directory.intern(name);
