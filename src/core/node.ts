@@ -272,10 +272,26 @@ export class GossipNode {
    */
   restoreMembers(now: Millis, records: readonly AliveMsg[]): void {
     this.assertRunning('restoreMembers');
-    for (const r of records) this.table.directory.intern(r.node);
-    this.table.reserve(this.table.directory.size);
+    const table = this.table;
+    for (const r of records) table.directory.intern(r.node);
+    table.reserve(table.directory.size);
     this.probeOrder.reserve(this.probeOrder.length + records.length);
-    for (const r of records) this.aliveNode(now, r, false, true);
+    const t = now as number;
+    let added = false;
+    for (const r of records) {
+      if (r.incarnation === 0 || table.slotOf(r.node) >= 0) {
+        this.aliveNode(now, r, false, true);
+        continue;
+      }
+      // Bulk path for members not known yet: no precedence to check, nothing to broadcast.
+      const slot = table.add(r.node, r, t);
+      table.setIncarnation(slot, r.incarnation);
+      table.setState(slot, MemberState.Alive, t);
+      this.probeOrder.push(slot);
+      added = true;
+      if (this.wants('member-joined')) this.emit({ type: 'member-joined', member: this.view(slot) });
+    }
+    if (added) this.probeOrder.shuffle((bound) => this.rng.int(bound));
   }
 
   /** Updates this node's metadata (Serf tags) and announces it with a new incarnation. */
@@ -772,10 +788,14 @@ export class GossipNode {
    * storm that is n² messages in flight. Anti-entropy repairs; the epidemic spreads news.
    */
   private mergeRemoteState(now: Millis, states: readonly PushNodeState[], peer: Address | null): void {
+    const table = this.table;
     for (const s of states) {
       const r = s.record;
       switch (s.state) {
         case MemberState.Alive: {
+          // Fast path: exactly what we hold already (the common case between converged nodes).
+          const known = table.slotOf(r.node);
+          if (known >= 0 && table.record(known) === r && table.incarnation(known) >= s.incarnation && table.state(known) === MemberState.Alive) break;
           const a: AliveMsg = s.incarnation === r.incarnation ? r : { ...r, incarnation: s.incarnation };
           this.aliveNode(now, a, false, r.addr !== peer);
           break;
