@@ -782,10 +782,10 @@ export class GossipNode {
    * dead{from: itself}, dead or suspect → only a suspicion from us (a remote death is never
    * trusted directly).
    *
-   * One deliberate difference from memberlist: members first learned from a push-pull are not
-   * re-broadcast, except the peer's own entry. memberlist re-gossips every one of them, so a
-   * node joining a cluster of n queues n announcements that everybody already has; in a join
-   * storm that is n² messages in flight. Anti-entropy repairs; the epidemic spreads news.
+   * Every news learned this way is re-gossiped, as memberlist does. (Keeping it quiet saves
+   * queue space in a join storm, but then a node that learned a member by push-pull drops
+   * later gossip about it as old news and stops spreading it: measured at 1,000 nodes, join
+   * convergence went from 30 s to 184 s, waiting for the next push-pull round.)
    */
   private mergeRemoteState(now: Millis, states: readonly PushNodeState[], peer: Address | null): void {
     const table = this.table;
@@ -797,7 +797,7 @@ export class GossipNode {
           const known = table.slotOf(r.node);
           if (known >= 0 && table.record(known) === r && table.incarnation(known) >= s.incarnation && table.state(known) === MemberState.Alive) break;
           const a: AliveMsg = s.incarnation === r.incarnation ? r : { ...r, incarnation: s.incarnation };
-          this.aliveNode(now, a, false, r.addr !== peer);
+          this.aliveNode(now, a, false);
           break;
         }
         case MemberState.Left:
