@@ -7,10 +7,10 @@ export { address, incarnation, millis, nodeName, splitAddress, joinAddress } fro
 export type { Address, Incarnation, Millis, NodeName } from './ids.js';
 export { seededRng, shuffle, Xoshiro128 } from './rng.js';
 export type { Rng } from './rng.js';
-export { DEFAULT_VSN, MemberState, MEMBER_STATE_NAMES, messageBytes, pushNodeStateBytes } from './messages.js';
+export { DEFAULT_VSN, MemberState, MEMBER_STATE_NAMES, messageBytes, pushNodeStateBytes, pushPull } from './messages.js';
 export type {
   Message, StreamMessage, MembershipMsg, PingMsg, IndirectPingMsg, AckMsg, NackMsg, SuspectMsg, AliveMsg, DeadMsg,
-  UserMsg, CompoundMsg, PushPullMsg, PushNodeState, ErrorMsg, Vsn, MemberStatus,
+  UserMsg, CompoundMsg, PushPullMsg, ErrorMsg, Vsn, MemberStatus,
 } from './messages.js';
 export { suspicionTimeoutMs, remainingSuspicionMs, Suspicion } from './membership/suspicion.js';
 export { Awareness } from './membership/awareness.js';

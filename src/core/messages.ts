@@ -84,22 +84,32 @@ export type Message = PingMsg | IndirectPingMsg | AckMsg | NackMsg | SuspectMsg 
 export type MembershipMsg = SuspectMsg | AliveMsg | DeadMsg;
 
 /**
- * One member in a push-pull (memberlist's pushNodeState: Name, Addr, Port, Meta, Incarnation,
- * State, Vsn). Name, address, meta and versions come from `record`, the member's last `alive`,
- * shared by reference, so a simulated cluster keeps one record per member rather than one per
- * member per node. `incarnation` is the sender's current view and may be newer than
- * `record.incarnation` (a suspicion or death raised it).
+ * memberlist's push-pull: the sender's whole member list (pushNodeState: Name, Addr, Port,
+ * Meta, Incarnation, State, Vsn per member), here as parallel arrays, like the member table:
+ * entry i is `records[i]` (the member's last `alive`, shared by reference: name, address,
+ * meta, versions), `incarnations[i]` (the sender's current view, which may be newer than
+ * `records[i].incarnation` after a suspicion or death) and `states[i]` (a MemberState).
+ * A 10,000-member exchange is then three allocations, not ten thousand.
  */
-export interface PushNodeState {
-  readonly record: AliveMsg;
-  readonly incarnation: Incarnation;
-  readonly state: MemberState;
-}
 export interface PushPullMsg {
   readonly type: 'push-pull';
   readonly join: boolean;
-  readonly states: readonly PushNodeState[];
+  readonly records: readonly AliveMsg[];
+  readonly incarnations: Uint32Array;
+  readonly states: Uint8Array;
   readonly userState: Uint8Array | null;
+}
+
+/** Builds a push-pull from per-member entries (tests, decoders). */
+export function pushPull(join: boolean, entries: readonly { record: AliveMsg; incarnation: number; state: number }[], userState: Uint8Array | null = null): PushPullMsg {
+  return {
+    type: 'push-pull',
+    join,
+    records: entries.map((e) => e.record),
+    incarnations: Uint32Array.from(entries, (e) => e.incarnation),
+    states: Uint8Array.from(entries, (e) => e.state),
+    userState,
+  };
 }
 export interface ErrorMsg {
   readonly type: 'error';
@@ -180,9 +190,9 @@ export function messageBytes(m: Message | StreamMessage): number {
       return b;
     }
     case 'push-pull': {
-      let b = 1 + mapHeader(3) + key('Join') + 1 + key('Nodes') + uintBytes(m.states.length) + key('UserStateLen') +
+      let b = 1 + mapHeader(3) + key('Join') + 1 + key('Nodes') + uintBytes(m.records.length) + key('UserStateLen') +
         uintBytes(m.userState?.length ?? 0);
-      for (const s of m.states) b += pushNodeStateBytes(s);
+      for (let i = 0; i < m.records.length; i++) b += pushNodeStateBytes(m.records[i] as AliveMsg, m.incarnations[i] ?? 0);
       return b + (m.userState?.length ?? 0);
     }
     case 'error':
@@ -190,11 +200,12 @@ export function messageBytes(m: Message | StreamMessage): number {
   }
 }
 
-export function pushNodeStateBytes(s: PushNodeState): number {
-  const r = s.record;
-  return mapHeader(7) + key('Addr') + ipBytes(r.addr) + key('Incarnation') + uintBytes(s.incarnation) + key('Meta') +
-    optBytes(r.meta) + key('Name') + strField(r.node) + key('Port') + PORT_BYTES + key('State') + 1 + key('Vsn') + VSN_BYTES;
+/** Encoded size of one pushNodeState (7 fields; State is a positive fixint). */
+export function pushNodeStateBytes(r: AliveMsg, incarnation: number): number {
+  return PUSH_STATE_FIXED_BYTES + ipBytes(r.addr) + uintBytes(incarnation) + optBytes(r.meta) + strField(r.node);
 }
+const PUSH_STATE_FIXED_BYTES = mapHeader(7) + key('Addr') + key('Incarnation') + key('Meta') + key('Name') + key('Port') + PORT_BYTES +
+  key('State') + 1 + key('Vsn') + VSN_BYTES;
 
 /** Overhead of a compound packet: 1 type byte + 1 count byte; each part adds a 2-byte length. */
 export const COMPOUND_HEADER_BYTES = 2;

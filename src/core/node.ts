@@ -4,7 +4,7 @@ import type { NodeEvent, NodeEventType, MemberView, ProtocolErrorReason } from '
 import type { Address, Incarnation, Millis, NodeName } from './ids.js';
 import { incarnation as toIncarnation } from './ids.js';
 import type {
-  AckMsg, AliveMsg, DeadMsg, IndirectPingMsg, MembershipMsg, Message, NackMsg, PingMsg, PushNodeState,
+  AckMsg, AliveMsg, DeadMsg, IndirectPingMsg, MembershipMsg, Message, NackMsg, PingMsg,
   PushPullMsg, StreamMessage, SuspectMsg, Vsn,
 } from './messages.js';
 import {
@@ -413,7 +413,7 @@ export class GossipNode {
           // Reply with our state first (Join echoed), then merge theirs, as memberlist does.
           const reply = this.pushPullMessage(msg.join);
           this.push({ kind: 'stream-reply', streamId, message: reply, bytes: messageBytes(reply) });
-          this.mergeRemoteState(now, msg.states, from);
+          this.mergeRemoteState(now, msg, from);
           return;
         }
         case 'ping': {
@@ -465,7 +465,7 @@ export class GossipNode {
             this.streamFailed(now, s, 'stream-failed');
             return;
           }
-          this.mergeRemoteState(now, msg.states, s.to);
+          this.mergeRemoteState(now, msg, s.to);
           if (s.kind === 'join') {
             this.joinContacted++;
             this.joinDone();
@@ -787,28 +787,34 @@ export class GossipNode {
    * later gossip about it as old news and stops spreading it: measured at 1,000 nodes, join
    * convergence went from 30 s to 184 s, waiting for the next push-pull round.)
    */
-  private mergeRemoteState(now: Millis, states: readonly PushNodeState[], peer: Address | null): void {
+  private mergeRemoteState(now: Millis, m: PushPullMsg, peer: Address | null): void {
     const table = this.table;
-    for (const s of states) {
-      const r = s.record;
-      switch (s.state) {
+    const n = m.records.length;
+    if (m.incarnations.length !== n || m.states.length !== n) {
+      this.protocolError(peer, 'malformed', `push-pull with ${n} records, ${m.incarnations.length} incarnations, ${m.states.length} states`);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const r = m.records[i] as AliveMsg;
+      const inc = m.incarnations[i] as number;
+      switch (m.states[i] as MemberState) {
         case MemberState.Alive: {
           // Fast path: exactly what we hold already (the common case between converged nodes).
           const known = table.slotOf(r.node);
-          if (known >= 0 && table.record(known) === r && table.incarnation(known) >= s.incarnation && table.state(known) === MemberState.Alive) break;
-          const a: AliveMsg = s.incarnation === r.incarnation ? r : { ...r, incarnation: s.incarnation };
+          if (known >= 0 && table.record(known) === r && table.incarnation(known) >= inc && table.state(known) === MemberState.Alive) break;
+          const a: AliveMsg = inc === r.incarnation ? r : { ...r, incarnation: toIncarnation(inc) };
           this.aliveNode(now, a, false);
           break;
         }
         case MemberState.Left:
-          this.deadNode(now, { type: 'dead', incarnation: s.incarnation, node: r.node, from: r.node });
+          this.deadNode(now, { type: 'dead', incarnation: toIncarnation(inc), node: r.node, from: r.node });
           break;
         case MemberState.Dead:
         case MemberState.Suspect:
-          this.suspectNode(now, { type: 'suspect', incarnation: s.incarnation, node: r.node, from: this.name });
+          this.suspectNode(now, { type: 'suspect', incarnation: toIncarnation(inc), node: r.node, from: this.name });
           break;
         default:
-          this.protocolError(peer, 'malformed', `push-pull state ${String(s.state)} for ${r.node}`);
+          this.protocolError(peer, 'malformed', `push-pull state ${String(m.states[i])} for ${r.node}`);
       }
     }
   }
@@ -842,13 +848,20 @@ export class GossipNode {
   }
 
   private pushPullMessage(join: boolean): PushPullMsg {
-    const states: PushNodeState[] = [];
-    for (let s = 0; s < this.table.capacity; s++) {
-      if (!this.table.inUse(s)) continue;
-      const r = this.table.record(s);
-      states.push({ record: r, incarnation: this.table.incarnation(s), state: this.table.state(s) });
+    const t = this.table;
+    const n = t.size;
+    const records: AliveMsg[] = new Array<AliveMsg>(n);
+    const incarnations = new Uint32Array(n);
+    const states = new Uint8Array(n);
+    let i = 0;
+    for (let s = 0; s < t.capacity; s++) {
+      if (!t.inUse(s)) continue;
+      records[i] = t.record(s);
+      incarnations[i] = t.incarnation(s);
+      states[i] = t.state(s);
+      i++;
     }
-    return { type: 'push-pull', join, states, userState: null };
+    return { type: 'push-pull', join, records, incarnations, states, userState: null };
   }
 
   private streamFailed(now: Millis, s: PendingStream, reason: ProtocolErrorReason): void {

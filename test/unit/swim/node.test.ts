@@ -3,7 +3,7 @@ import { defaultConfig } from '../../../src/core/config.js';
 import type { NodeEvent } from '../../../src/core/events.js';
 import { address, incarnation, millis, nodeName } from '../../../src/core/ids.js';
 import type { AliveMsg, Message, StreamMessage } from '../../../src/core/messages.js';
-import { DEFAULT_VSN, MemberState } from '../../../src/core/messages.js';
+import { DEFAULT_VSN, MemberState, pushPull } from '../../../src/core/messages.js';
 import type { Transmit } from '../../../src/core/node.js';
 import { GossipNode } from '../../../src/core/node.js';
 import { seededRng } from '../../../src/core/rng.js';
@@ -82,11 +82,14 @@ describe('GossipNode: bad input never throws', () => {
     const a = node();
     const inner: Message = { type: 'compound', parts: [{ type: 'nack', seqNo: 1 }] };
     expect(() => a.handlePacket(millis(1), B, { type: 'compound', parts: [inner] })).not.toThrow();
-    const bad: StreamMessage = { type: 'push-pull', join: false, states: [{ record: rec('b', B), incarnation: incarnation(1), state: 7 as MemberState }], userState: null };
+    const bad: StreamMessage = pushPull(false, [{ record: rec('b', B), incarnation: 1, state: 7 }]);
     expect(() => a.handleStreamRequest(millis(2), B, 1, bad)).not.toThrow();
-    expect(a.stats.protocolErrors).toBe(2);
+    const ragged: StreamMessage = { type: 'push-pull', join: false, records: [rec('b', B)], incarnations: new Uint32Array(0), states: new Uint8Array(1), userState: null };
+    expect(() => a.handleStreamRequest(millis(2), B, 2, ragged)).not.toThrow();
+    expect(a.stats.protocolErrors).toBe(3);
+    expect(a.member('b')).toBeUndefined();
     const reasons = drain(a).ev.filter((e) => e.type === 'protocol-error').map((e) => (e.type === 'protocol-error' ? e.reason : ''));
-    expect(reasons).toEqual(['compound-in-compound', 'malformed']);
+    expect(reasons).toEqual(['compound-in-compound', 'malformed', 'malformed']);
     a.handlePacket(millis(3), B, { type: 'ping', seqNo: 4, node: '', sourceAddr: null, sourceNode: null });
     expect(drain(a).tx).toHaveLength(1);
   });
@@ -102,7 +105,7 @@ describe('GossipNode: membership rules', () => {
   it('a remote "dead" in a push-pull only makes us suspect (reference §4.1)', () => {
     const a = node();
     a.restoreMembers(millis(0), [rec('b', B)]);
-    a.handleStreamRequest(millis(5), C, 1, { type: 'push-pull', join: false, states: [{ record: rec('b', B), incarnation: incarnation(1), state: MemberState.Dead }], userState: null });
+    a.handleStreamRequest(millis(5), C, 1, pushPull(false, [{ record: rec('b', B), incarnation: 1, state: MemberState.Dead }]));
     expect(a.member('b')?.status).toBe('suspect');
   });
 
