@@ -246,9 +246,9 @@ export class GossipNode {
     let t = Math.min(this.nextProbeMs, this.nextGossipMs, this.nextPushPullMs, this.leaveDeadlineMs);
     const p = this.probe;
     if (p !== null && !p.done) t = Math.min(t, p.indirectSent ? p.deadlineMs : p.timeoutMs);
-    for (const s of this.suspicions.values()) if (s.deadlineMs < t) t = s.deadlineMs;
-    for (const r of this.relays.values()) if (r.deadlineMs < t) t = r.deadlineMs;
-    for (const s of this.streams.values()) if (s.deadlineMs < t) t = s.deadlineMs;
+    if (this.suspicions.size > 0) for (const s of this.suspicions.values()) if (s.deadlineMs < t) t = s.deadlineMs;
+    if (this.relays.size > 0) for (const r of this.relays.values()) if (r.deadlineMs < t) t = r.deadlineMs;
+    if (this.streams.size > 0) for (const s of this.streams.values()) if (s.deadlineMs < t) t = s.deadlineMs;
     return t === NO_DEADLINE ? undefined : (t as Millis);
   }
 
@@ -273,18 +273,21 @@ export class GossipNode {
   restoreMembers(now: Millis, records: readonly AliveMsg[]): void {
     this.assertRunning('restoreMembers');
     const table = this.table;
-    for (const r of records) table.directory.intern(r.node);
+    const ids = new Int32Array(records.length);
+    for (let i = 0; i < records.length; i++) ids[i] = table.directory.intern((records[i] as AliveMsg).node);
     table.reserve(table.directory.size);
     this.probeOrder.reserve(this.probeOrder.length + records.length);
     const t = now as number;
     let added = false;
-    for (const r of records) {
-      if (r.incarnation === 0 || table.slotOf(r.node) >= 0) {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as AliveMsg;
+      const id = ids[i] as number;
+      if (r.incarnation === 0 || table.inUse(id)) {
         this.aliveNode(now, r, false, true);
         continue;
       }
       // Bulk path for members not known yet: no precedence to check, nothing to broadcast.
-      const slot = table.add(r.node, r, t);
+      const slot = table.addAt(id, r, t);
       table.setIncarnation(slot, r.incarnation);
       table.setState(slot, MemberState.Alive, t);
       this.probeOrder.push(slot);

@@ -83,7 +83,11 @@ export class MemberTable {
 
   /** Adds a member in state Dead with incarnation 0 (memberlist's placeholder); returns its slot. */
   add(name: NodeName, record: AliveMsg, nowMs: number): number {
-    const slot = this.directory.intern(name);
+    return this.addAt(this.directory.intern(name), record, nowMs);
+  }
+
+  /** `add` for a name already interned as `slot` (a directory id) and not in use. */
+  addAt(slot: number, record: AliveMsg, nowMs: number): number {
     if (slot >= this.incarnations.length) this.grow(Math.max(slot + 1, this.incarnations.length * 2, this.directory.size));
     while (this.records.length <= slot) this.records.push(null);
     this.records[slot] = record;
