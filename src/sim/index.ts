@@ -8,3 +8,5 @@ export { membershipScenario, runMembership, percentiles } from './membership.js'
 export type { MembershipScenario, MembershipResult, Percentiles, RunHooks } from './membership.js';
 export { RoundEngine, theoryRounds } from './rounds.js';
 export type { RoundMode, RoundOptions, RoundTrial } from './rounds.js';
+export { RumorEngine, theoryResidue } from './rounds.js';
+export type { RumorVariant, RumorTrial } from './rounds.js';

@@ -131,3 +131,106 @@ export function theoryRounds(mode: RoundMode, n: number, fanout = 1): number {
   if (mode === 'pull') return Math.log2(n) + Math.log2(ln);
   return Math.log(n) / Math.log(3) + Math.log2(ln);
 }
+
+/**
+ * Demers et al.'s rumor mongering (theory.md §2.2), push, in synchronous rounds: every site
+ * that holds a "hot" rumor pushes it to one random site per round. It loses interest
+ * - feedback: only on unnecessary contacts (the recipient already knew); blind: on any contact;
+ * - counter: after k such contacts; coin: with probability 1/k at each.
+ * A site informed in a round starts pushing the next round; within a round, contacts are made
+ * in order, so a site informed earlier in the round already "knows" for later callers.
+ */
+export type RumorVariant = 'feedback-counter' | 'feedback-coin' | 'blind-counter' | 'blind-coin';
+
+export interface RumorTrial {
+  /** Fraction of sites that never heard the rumor. */
+  residue: number;
+  /** Messages sent per site (m). */
+  trafficPerNode: number;
+  /** Mean round at which the informed sites heard it (the source counts as round 0). */
+  tAve: number;
+  /** Round at which the last site heard it. */
+  tLast: number;
+  /** Rounds until no site was hot any more. */
+  rounds: number;
+}
+
+const SUSCEPTIBLE = 0;
+const HOT = 1;
+const REMOVED = 2;
+
+export class RumorEngine {
+  private state = new Uint8Array(0);
+  private counter = new Uint8Array(0);
+  private hot = new Int32Array(0);
+  private next = new Int32Array(0);
+
+  constructor(private readonly rng: Rng) {}
+
+  trial(variant: RumorVariant, nodes: number, k: number): RumorTrial {
+    const n = nodes;
+    if (!Number.isInteger(n) || n < 2) throw new RangeError(`nodes must be an integer ≥ 2, got ${n}`);
+    if (!Number.isInteger(k) || k < 1 || k > 255) throw new RangeError(`k must be an integer in [1, 255], got ${k}`);
+    if (this.state.length !== n) {
+      this.state = new Uint8Array(n);
+      this.counter = new Uint8Array(n);
+      this.hot = new Int32Array(n);
+      this.next = new Int32Array(n);
+    }
+    const state = this.state;
+    const counter = this.counter;
+    state.fill(SUSCEPTIBLE);
+    counter.fill(0);
+    const rng = this.rng;
+    const feedback = variant === 'feedback-counter' || variant === 'feedback-coin';
+    const coin = variant === 'feedback-coin' || variant === 'blind-coin';
+    let hot = this.hot;
+    let next = this.next;
+    const source = rng.int(n);
+    state[source] = HOT;
+    hot[0] = source;
+    let hotCount = 1;
+    let informed = 1;
+    let messages = 0;
+    let roundSum = 0;
+    let tLast = 0;
+    let round = 0;
+    while (hotCount > 0) {
+      round++;
+      let nextCount = 0;
+      for (let h = 0; h < hotCount; h++) {
+        const i = hot[h] as number;
+        let j = rng.int(n - 1);
+        if (j >= i) j++;
+        messages++;
+        const unnecessary = state[j] !== SUSCEPTIBLE;
+        if (!unnecessary) {
+          state[j] = HOT;
+          next[nextCount++] = j; // hot from the next round on
+          informed++;
+          roundSum += round;
+          tLast = round;
+        }
+        let lose = false;
+        if (unnecessary || !feedback) {
+          if (coin) lose = rng.next() * k < 1;
+          else lose = ++counter[i]! >= k;
+        }
+        if (lose) state[i] = REMOVED;
+        else next[nextCount++] = i;
+      }
+      const t = hot;
+      hot = next;
+      next = t;
+      hotCount = nextCount;
+    }
+    return { residue: (n - informed) / n, trafficPerNode: messages / n, tAve: roundSum / informed, tLast, rounds: round };
+  }
+}
+
+/** The mean-field residue of feedback rumor mongering: the root s in (0, 1) of s = e^{−(k+1)(1−s)}. */
+export function theoryResidue(k: number): number {
+  let s = 0.5;
+  for (let i = 0; i < 200; i++) s = Math.exp(-(k + 1) * (1 - s));
+  return s;
+}
