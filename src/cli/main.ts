@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { registerSimulateDissemination } from './commands/simulate-dissemination.js';
 import { registerSimulateMembership } from './commands/simulate-membership.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
@@ -14,6 +15,7 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   const simulate = program.command('simulate').description('run the production protocol core on virtual time').exitOverride();
   registerSimulateMembership(simulate, io);
+  registerSimulateDissemination(simulate, io);
   return program;
 }
 

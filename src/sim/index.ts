@@ -6,7 +6,7 @@ export { EventHeap } from './heap.js';
 export { Trace } from './trace.js';
 export { membershipScenario, runMembership, percentiles } from './membership.js';
 export type { MembershipScenario, MembershipResult, Percentiles, RunHooks } from './membership.js';
-export { RoundEngine, theoryRounds } from './rounds.js';
+export { RoundEngine, theoryRounds, theoryCurve } from './rounds.js';
 export type { RoundMode, RoundOptions, RoundTrial } from './rounds.js';
 export { RumorEngine, theoryResidue } from './rounds.js';
 export type { RumorVariant, RumorTrial } from './rounds.js';

@@ -234,3 +234,21 @@ export function theoryResidue(k: number): number {
   for (let i = 0; i < 200; i++) s = Math.exp(-(k + 1) * (1 - s));
   return s;
 }
+
+/**
+ * The mean-field informed fraction after each round (theory.md §2.1 recurrences, with fanout):
+ * push p' = p·(1 − 1/n)^{f·n(1−p)}, pull p' = p², push-pull p' = p²·(1 − 1/n)^{n(1−p)},
+ * where p is the susceptible fraction; runs until fewer than half a node is expected susceptible.
+ */
+export function theoryCurve(mode: RoundMode, n: number, fanout = 1, maxRounds = 200): number[] {
+  let p = 1 - 1 / n;
+  const out = [1 - p];
+  const miss = Math.log1p(-1 / n);
+  for (let r = 0; r < maxRounds && p * n >= 0.5; r++) {
+    if (mode === 'push') p = p * Math.exp(fanout * n * (1 - p) * miss);
+    else if (mode === 'pull') p = p * p;
+    else p = p * p * Math.exp(n * (1 - p) * miss);
+    out.push(1 - p);
+  }
+  return out;
+}

@@ -1,0 +1,134 @@
+import { randomInt } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Command } from 'commander';
+import { seededRng } from '../../core/rng.js';
+import type { RoundMode, RumorVariant } from '../../sim/rounds.js';
+import { RoundEngine, RumorEngine, theoryCurve, theoryResidue, theoryRounds } from '../../sim/rounds.js';
+import { percentiles } from '../../sim/membership.js';
+import type { Io } from '../io.js';
+import { parseIntIn, parseSeed, UsageError } from '../parse.js';
+import { lineChart, renderSvg } from '../plot.js';
+
+const MODES: readonly RoundMode[] = ['push', 'pull', 'push-pull'];
+const VARIANTS: readonly RumorVariant[] = ['feedback-counter', 'feedback-coin', 'blind-counter', 'blind-coin'];
+
+interface DissOpts { mode: string; fanout: string; nodes: string; trials: string; seed?: string; json?: boolean; plot?: string }
+interface RumorOpts { variant: string; k: string; nodes: string; trials: string; seed?: string; json?: boolean }
+
+export function registerSimulateDissemination(simulate: Command, io: Io): void {
+  simulate
+    .command('dissemination')
+    .description('rounds until everyone is informed, push / pull / push-pull with fanout, against theory (round engine)')
+    .option('--mode <m>', 'push, pull or push-pull', 'push-pull')
+    .option('--fanout <f>', 'peers contacted per informed node per round (push)', '1')
+    .option('--nodes <n>', 'number of nodes', '10000')
+    .option('--trials <t>', 'independent trials', '20')
+    .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
+    .option('--json', 'print one JSON object on stdout')
+    .option('--plot <file.svg>', 'draw the informed fraction per round against theory (Vega-Lite, SVG)')
+    .action(async (o: DissOpts) => {
+      const mode = o.mode as RoundMode;
+      if (!MODES.includes(mode)) throw new UsageError(`--mode: expected push, pull or push-pull, got '${o.mode}'`);
+      const fanout = parseIntIn(o.fanout, '--fanout', 1, 64);
+      if (mode !== 'push' && fanout !== 1) throw new UsageError('--fanout applies to --mode push only (pull and push-pull make one call a round)');
+      const nodes = parseIntIn(o.nodes, '--nodes', 2, 10_000_000);
+      const trials = parseIntIn(o.trials, '--trials', 1, 100_000);
+      const seed = o.seed === undefined ? randomInt(0, 0xffffffff) : parseSeed(o.seed);
+      const t0 = performance.now();
+      const engine = new RoundEngine(seededRng(seed));
+      const rounds: number[] = [];
+      let tx = 0;
+      let all = 0;
+      const curveSum: number[] = [];
+      for (let t = 0; t < trials; t++) {
+        const r = engine.trial({ mode, nodes, fanout });
+        rounds.push(r.rounds);
+        tx += r.transmissions;
+        if (r.allInformed) all++;
+        r.informedByRound.forEach((c, i) => (curveSum[i] = (curveSum[i] ?? 0) + c));
+      }
+      const wallMs = Math.round(performance.now() - t0);
+      const p = percentiles(rounds);
+      const result = {
+        mode, fanout, nodes, trials, seed, engine: 'rounds' as const, termination: 'none' as const,
+        rounds: { mean: rounds.reduce((a, b) => a + b, 0) / trials, p50: p.p50Ms, p99: p.p99Ms, max: p.maxMs },
+        theoryRounds: theoryRounds(mode, nodes, fanout),
+        transmissionsPerNode: tx / trials / nodes,
+        allInformedTrials: all,
+        wallMs,
+      };
+      if (o.plot !== undefined) {
+        // A trial that finished early counts as fully informed in the rounds after it.
+        const longest = Math.max(...rounds);
+        const sim: { x: number; y: number }[] = [];
+        for (let i = 0; i <= longest; i++) {
+          let finished = 0;
+          for (const r of rounds) if (i > r) finished += nodes;
+          sim.push({ x: i, y: ((curveSum[i] ?? 0) + finished) / trials / nodes });
+        }
+        const th = theoryCurve(mode, nodes, fanout).map((y, x) => ({ x, y }));
+        const label = `${mode}${fanout > 1 ? `, fanout ${fanout}` : ''}`;
+        const svg = await renderSvg(lineChart(`${label}: informed fraction per round, n = ${nodes}`, 'round', 'informed fraction', [
+          { name: `simulated (mean of ${trials})`, points: sim },
+          { name: 'theory (mean field)', points: th },
+        ]));
+        writeFileSync(o.plot, svg);
+        if (!o.json) io.out(`plot written to ${o.plot}`);
+      }
+      if (o.json) {
+        io.out(JSON.stringify(result));
+        return;
+      }
+      io.out(`${mode}${fanout > 1 ? ` fanout ${fanout}` : ''}, ${nodes} nodes, ${trials} trials, seed ${seed} (round engine, ${wallMs} ms)`);
+      io.out(`  rounds until everyone is informed: mean ${result.rounds.mean.toFixed(2)}, p50 ${p.p50Ms}, p99 ${p.p99Ms}, max ${p.maxMs}; theory ${result.theoryRounds.toFixed(2)} + O(1)`);
+      io.out(`  payload transmissions per node: ${result.transmissionsPerNode.toFixed(2)}; every node informed in ${all} of ${trials} trials`);
+    });
+
+  simulate
+    .command('rumor')
+    .description("Demers et al.'s rumor mongering: residue, traffic and time, against s = e^{-(k+1)(1-s)}")
+    .option('--variant <v>', 'feedback-counter, feedback-coin, blind-counter or blind-coin', 'feedback-counter')
+    .option('--k <k>', 'loss of interest after k (counter) or with probability 1/k (coin)', '2')
+    .option('--nodes <n>', 'number of nodes', '10000')
+    .option('--trials <t>', 'independent trials', '20')
+    .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
+    .option('--json', 'print one JSON object on stdout')
+    .action((o: RumorOpts) => {
+      const variant = o.variant as RumorVariant;
+      if (!VARIANTS.includes(variant)) throw new UsageError(`--variant: expected one of ${VARIANTS.join(', ')}, got '${o.variant}'`);
+      const k = parseIntIn(o.k, '--k', 1, 255);
+      const nodes = parseIntIn(o.nodes, '--nodes', 2, 10_000_000);
+      const trials = parseIntIn(o.trials, '--trials', 1, 100_000);
+      const seed = o.seed === undefined ? randomInt(0, 0xffffffff) : parseSeed(o.seed);
+      const t0 = performance.now();
+      const engine = new RumorEngine(seededRng(seed));
+      let residue = 0;
+      let traffic = 0;
+      let tAve = 0;
+      let tLast = 0;
+      for (let t = 0; t < trials; t++) {
+        const r = engine.trial(variant, nodes, k);
+        residue += r.residue;
+        traffic += r.trafficPerNode;
+        tAve += r.tAve;
+        tLast += r.tLast;
+      }
+      const result = {
+        variant, k, nodes, trials, seed,
+        residue: residue / trials,
+        trafficPerNode: traffic / trials,
+        tAve: tAve / trials,
+        tLast: tLast / trials,
+        // The paper's mean-field residue is for feedback (loss of interest on unnecessary contacts).
+        theoryResidue: variant.startsWith('feedback') ? theoryResidue(k) : null,
+        wallMs: Math.round(performance.now() - t0),
+      };
+      if (o.json) {
+        io.out(JSON.stringify(result));
+        return;
+      }
+      io.out(`${variant}, k = ${k}, ${nodes} nodes, ${trials} trials, seed ${seed}`);
+      io.out(`  residue ${result.residue.toPrecision(3)}${result.theoryResidue === null ? '' : ` (theory ${result.theoryResidue.toPrecision(3)})`}, traffic ${result.trafficPerNode.toFixed(2)} messages per node (e^-m = ${Math.exp(-result.trafficPerNode).toPrecision(3)}), mean round ${result.tAve.toFixed(1)}, last round ${result.tLast.toFixed(1)}`);
+    });
+}
