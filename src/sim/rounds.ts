@@ -32,6 +32,13 @@ export interface RoundOptions {
   nodes: number;
   fanout: number;
   maxRounds?: number;
+  /**
+   * push-pull only. 'push-then-pull': after `switchRound` (default: the first round at which
+   * the mean-field curve for n passes one half), informed callers stop pushing; uninformed
+   * callers keep pulling, so every payload sent from then on informs a new node.
+   */
+  termination?: 'none' | 'push-then-pull';
+  switchRound?: number;
 }
 
 const NEVER = 0x7fffffff;
@@ -64,6 +71,8 @@ export class RoundEngine {
       const j = rng.int(n - 1);
       return j >= i ? j + 1 : j;
     };
+    const pullOnlyAfter = o.mode === 'push-pull' && o.termination === 'push-then-pull';
+    const switchRound = o.switchRound ?? halfwayRound(n);
     const source = rng.int(n);
     at[source] = 0;
     list[0] = source;
@@ -98,10 +107,22 @@ export class RoundEngine {
           }
         }
       } else {
+        const pushing = !pullOnlyAfter || round <= switchRound;
         for (let i = 0; i < n; i++) {
           const j = other(i);
           const iBefore = (at[i] as number) < round;
           const jBefore = (at[j] as number) < round;
+          if (!pushing) {
+            // Pull only: an uninformed caller asks, an informed callee answers.
+            if (!iBefore && jBefore) {
+              transmissions++;
+              if (at[i] === NEVER) {
+                at[i] = round;
+                list[informed++] = i;
+              }
+            }
+            continue;
+          }
           // Naive push-pull: an informed caller pushes, an uninformed caller pulls and an
           // informed callee replies; one payload per call either way, whatever the other has.
           if (iBefore || jBefore) transmissions++;
@@ -251,4 +272,147 @@ export function theoryCurve(mode: RoundMode, n: number, fanout = 1, maxRounds = 
     out.push(1 - p);
   }
   return out;
+}
+
+/**
+ * Push-pull with Karp, Schindelhauer, Shenker and Vöcking's median-counter termination
+ * (FOCS 2000), in synchronous rounds. Every node calls one random other each round and the
+ * two exchange their states and counters.
+ * - A (uninformed): on receiving the rumor, go to C if any sender was in C, else to B with m = 1.
+ * - B-m: if more than half of this round's partners (callee and callers; an uninformed partner
+ *   counts as below m, a finished one as above) had a counter ≥ m, then m := m + 1; at
+ *   m = ctrMax go to C. Hearing from a C node also moves to C.
+ * - C: keep spreading for cRounds rounds, then D (done: silent).
+ * Payload transmissions are counted as for naive push-pull (`RoundEngine`): a spreading
+ * caller pushes, an uninformed caller pulls and a spreading callee replies; counters and
+ * "I have it" travel as control data.
+ */
+export interface MedianCounterOptions {
+  nodes: number;
+  ctrMax: number;
+  cRounds: number;
+  maxRounds?: number;
+}
+
+const A = 0;
+const B = 1;
+const C = 2;
+const D = 3;
+
+export class MedianCounterEngine {
+  private state = new Uint8Array(0);
+  private ctr = new Uint8Array(0);
+  private partners = new Uint16Array(0);
+  private ge = new Uint16Array(0);
+  private fromC = new Uint8Array(0);
+  private got = new Uint8Array(0);
+
+  constructor(private readonly rng: Rng) {}
+
+  trial(o: MedianCounterOptions): RoundTrial {
+    const n = o.nodes;
+    if (!Number.isInteger(n) || n < 2) throw new RangeError(`nodes must be an integer ≥ 2, got ${n}`);
+    if (this.state.length !== n) {
+      this.state = new Uint8Array(n);
+      this.ctr = new Uint8Array(n);
+      this.partners = new Uint16Array(n);
+      this.ge = new Uint16Array(n);
+      this.fromC = new Uint8Array(n);
+      this.got = new Uint8Array(n);
+    }
+    const { state, ctr, partners, ge, fromC, got } = this;
+    state.fill(A);
+    ctr.fill(0);
+    const rng = this.rng;
+    const source = rng.int(n);
+    state[source] = B;
+    ctr[source] = 1;
+    let informed = 1;
+    let active = 1;
+    let transmissions = 0;
+    const byRound = [1];
+    let round = 0;
+    let lastInformedRound = 0;
+    const maxRounds = o.maxRounds ?? 10_000;
+    // Does partner p (state at round start) count as "counter ≥ m" for a node at counter m?
+    const atLeast = (p: number, m: number): boolean => {
+      const s = state[p] as number;
+      return s === C || s === D || (s === B && (ctr[p] as number) >= m);
+    };
+    while (active > 0 && round < maxRounds) {
+      round++;
+      partners.fill(0);
+      ge.fill(0);
+      fromC.fill(0);
+      got.fill(0);
+      for (let i = 0; i < n; i++) {
+        let j = rng.int(n - 1);
+        if (j >= i) j++;
+        const si = state[i] as number;
+        const sj = state[j] as number;
+        // Partners, for the median rule (states as at the start of the round).
+        partners[i] = (partners[i] as number) + 1;
+        partners[j] = (partners[j] as number) + 1;
+        if (si === B && atLeast(j, ctr[i] as number)) ge[i] = (ge[i] as number) + 1;
+        if (sj === B && atLeast(i, ctr[j] as number)) ge[j] = (ge[j] as number) + 1;
+        // Payloads, counted as for naive push-pull: a spreading caller pushes; an uninformed
+        // caller pulls and a spreading callee replies. Counters travel as control data.
+        if (si === B || si === C) {
+          transmissions++;
+          got[j] = 1;
+          if (si === C) fromC[j] = 1;
+        } else if (si === A && (sj === B || sj === C)) {
+          transmissions++;
+          got[i] = 1;
+          if (sj === C) fromC[i] = 1;
+        }
+      }
+      // Transitions, all from the states at the start of the round.
+      active = 0;
+      for (let i = 0; i < n; i++) {
+        const s = state[i] as number;
+        if (s === A) {
+          if (got[i] === 1) {
+            informed++;
+            lastInformedRound = round;
+            if (fromC[i] === 1) {
+              state[i] = C;
+              ctr[i] = 0;
+            } else {
+              state[i] = B;
+              ctr[i] = 1;
+            }
+          }
+        } else if (s === B) {
+          if (fromC[i] === 1) {
+            state[i] = C;
+            ctr[i] = 0;
+          } else if (2 * (ge[i] as number) > (partners[i] as number)) {
+            const m = (ctr[i] as number) + 1;
+            if (m >= o.ctrMax) {
+              state[i] = C;
+              ctr[i] = 0;
+            } else {
+              ctr[i] = m;
+            }
+          }
+        } else if (s === C) {
+          const r = (ctr[i] as number) + 1;
+          if (r >= o.cRounds) state[i] = D;
+          else ctr[i] = r;
+        }
+        const t = state[i] as number;
+        if (t === B || t === C) active++;
+      }
+      byRound.push(informed);
+    }
+    return { rounds: lastInformedRound, allInformed: informed === n, informedByRound: byRound, transmissions };
+  }
+}
+
+/** The first round at which the push-pull mean-field curve for n passes one half. */
+export function halfwayRound(n: number): number {
+  const curve = theoryCurve('push-pull', n);
+  const r = curve.findIndex((x) => x >= 0.5);
+  return r < 0 ? curve.length : r;
 }

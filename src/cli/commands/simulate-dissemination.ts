@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { seededRng } from '../../core/rng.js';
 import type { RoundMode, RumorVariant } from '../../sim/rounds.js';
-import { RoundEngine, RumorEngine, theoryCurve, theoryResidue, theoryRounds } from '../../sim/rounds.js';
+import { MedianCounterEngine, RoundEngine, RumorEngine, theoryCurve, theoryResidue, theoryRounds } from '../../sim/rounds.js';
 import { percentiles } from '../../sim/membership.js';
 import type { Io } from '../io.js';
 import { parseIntIn, parseSeed, UsageError } from '../parse.js';
@@ -13,7 +13,10 @@ import { lineChart, renderSvg } from '../plot.js';
 const MODES: readonly RoundMode[] = ['push', 'pull', 'push-pull'];
 const VARIANTS: readonly RumorVariant[] = ['feedback-counter', 'feedback-coin', 'blind-counter', 'blind-coin'];
 
-interface DissOpts { mode: string; fanout: string; nodes: string; trials: string; seed?: string; json?: boolean; plot?: string }
+interface DissOpts { mode: string; fanout: string; nodes: string; trials: string; seed?: string; json?: boolean; plot?: string; termination: string; ctrMax: string; cRounds: string }
+
+const TERMINATIONS = ['none', 'median-counter', 'push-then-pull'] as const;
+type Termination = (typeof TERMINATIONS)[number];
 interface RumorOpts { variant: string; k: string; nodes: string; trials: string; seed?: string; json?: boolean }
 
 export function registerSimulateDissemination(simulate: Command, io: Io): void {
@@ -25,6 +28,9 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
     .option('--nodes <n>', 'number of nodes', '10000')
     .option('--trials <t>', 'independent trials', '20')
     .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
+    .option('--termination <t>', 'push-pull only: none, median-counter (Karp et al.) or push-then-pull', 'none')
+    .option('--ctr-max <k>', 'median-counter: counter value at which a node stops growing it', '3')
+    .option('--c-rounds <k>', 'median-counter: rounds a node keeps spreading after that', '1')
     .option('--json', 'print one JSON object on stdout')
     .option('--plot <file.svg>', 'draw the informed fraction per round against theory (Vega-Lite, SVG)')
     .action(async (o: DissOpts) => {
@@ -34,15 +40,23 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
       if (mode !== 'push' && fanout !== 1) throw new UsageError('--fanout applies to --mode push only (pull and push-pull make one call a round)');
       const nodes = parseIntIn(o.nodes, '--nodes', 2, 10_000_000);
       const trials = parseIntIn(o.trials, '--trials', 1, 100_000);
+      const termination = o.termination as Termination;
+      if (!TERMINATIONS.includes(termination)) throw new UsageError(`--termination: expected none, median-counter or push-then-pull, got '${o.termination}'`);
+      if (termination !== 'none' && mode !== 'push-pull') throw new UsageError('--termination applies to --mode push-pull only');
+      const ctrMax = parseIntIn(o.ctrMax, '--ctr-max', 1, 255);
+      const cRounds = parseIntIn(o.cRounds, '--c-rounds', 1, 255);
       const seed = o.seed === undefined ? randomInt(0, 0xffffffff) : parseSeed(o.seed);
       const t0 = performance.now();
       const engine = new RoundEngine(seededRng(seed));
+      const median = new MedianCounterEngine(seededRng(seed));
       const rounds: number[] = [];
       let tx = 0;
       let all = 0;
       const curveSum: number[] = [];
       for (let t = 0; t < trials; t++) {
-        const r = engine.trial({ mode, nodes, fanout });
+        const r = termination === 'median-counter'
+          ? median.trial({ nodes, ctrMax, cRounds })
+          : engine.trial({ mode, nodes, fanout, termination });
         rounds.push(r.rounds);
         tx += r.transmissions;
         if (r.allInformed) all++;
@@ -51,7 +65,8 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
       const wallMs = Math.round(performance.now() - t0);
       const p = percentiles(rounds);
       const result = {
-        mode, fanout, nodes, trials, seed, engine: 'rounds' as const, termination: 'none' as const,
+        mode, fanout, nodes, trials, seed, engine: 'rounds' as const, termination,
+        ...(termination === 'median-counter' ? { ctrMax, cRounds } : {}),
         rounds: { mean: rounds.reduce((a, b) => a + b, 0) / trials, p50: p.p50Ms, p99: p.p99Ms, max: p.maxMs },
         theoryRounds: theoryRounds(mode, nodes, fanout),
         transmissionsPerNode: tx / trials / nodes,
@@ -80,7 +95,7 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
         io.out(JSON.stringify(result));
         return;
       }
-      io.out(`${mode}${fanout > 1 ? ` fanout ${fanout}` : ''}, ${nodes} nodes, ${trials} trials, seed ${seed} (round engine, ${wallMs} ms)`);
+      io.out(`${mode}${fanout > 1 ? ` fanout ${fanout}` : ''}${termination === 'none' ? '' : `, ${termination} termination`}, ${nodes} nodes, ${trials} trials, seed ${seed} (round engine, ${wallMs} ms)`);
       io.out(`  rounds until everyone is informed: mean ${result.rounds.mean.toFixed(2)}, p50 ${p.p50Ms}, p99 ${p.p99Ms}, max ${p.maxMs}; theory ${result.theoryRounds.toFixed(2)} + O(1)`);
       io.out(`  payload transmissions per node: ${result.transmissionsPerNode.toFixed(2)}; every node informed in ${all} of ${trials} trials`);
     });

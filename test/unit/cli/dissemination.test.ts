@@ -72,3 +72,26 @@ describe('gossip simulate rumor', () => {
     expect(bad.stderr.join('\n')).toMatch(/--variant: expected one of/);
   });
 });
+
+describe('gossip simulate dissemination --termination', () => {
+  it('push-then-pull reports fewer transmissions than naive push-pull for the same seed', async () => {
+    const run = async (termination: string): Promise<{ transmissionsPerNode: number; termination: string; allInformedTrials: number }> => {
+      const io = capture();
+      expect(await main(['simulate', 'dissemination', '--mode', 'push-pull', '--nodes', '5000', '--trials', '5', '--seed', '2', '--termination', termination, '--json'], io)).toBe(0);
+      return JSON.parse(io.stdout[0] as string) as { transmissionsPerNode: number; termination: string; allInformedTrials: number };
+    };
+    const naive = await run('none');
+    const ptp = await run('push-then-pull');
+    const mc = await run('median-counter');
+    expect(ptp.termination).toBe('push-then-pull');
+    expect(ptp.allInformedTrials).toBe(5);
+    expect(ptp.transmissionsPerNode).toBeLessThan(naive.transmissionsPerNode);
+    expect(mc.termination).toBe('median-counter');
+  });
+
+  it('rejects a termination rule for push or pull', async () => {
+    const io = capture();
+    expect(await main(['simulate', 'dissemination', '--mode', 'push', '--termination', 'push-then-pull'], io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/--termination applies to --mode push-pull only/);
+  });
+});
