@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+
 /** Parsing of user-supplied values, with errors that say what was wrong. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -31,4 +33,9 @@ export function parseSeed(s: string): number {
   const n = /^0x[0-9a-f]+$/i.test(t) ? Number.parseInt(t.slice(2), 16) : /^\d+$/.test(t) ? Number(t) : NaN;
   if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed: expected an integer in [0, 2^32) (decimal or 0x hex), got '${s}'`);
   return n;
+}
+
+/** The seed the user gave, or a fresh random one (which the command then prints). */
+export function resolveSeed(s: string | undefined): number {
+  return s === undefined ? randomInt(0, 0xffffffff) : parseSeed(s);
 }

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
@@ -7,7 +6,7 @@ import type { RoundMode, RumorVariant } from '../../sim/rounds.js';
 import { MedianCounterEngine, RoundEngine, RumorEngine, theoryCurve, theoryResidue, theoryRounds } from '../../sim/rounds.js';
 import { percentiles } from '../../sim/membership.js';
 import type { Io } from '../io.js';
-import { parseIntIn, parseSeed, UsageError } from '../parse.js';
+import { parseIntIn, resolveSeed, UsageError } from '../parse.js';
 import { lineChart, renderSvg } from '../plot.js';
 
 const MODES: readonly RoundMode[] = ['push', 'pull', 'push-pull'];
@@ -20,19 +19,15 @@ type Termination = (typeof TERMINATIONS)[number];
 interface RumorOpts { variant: string; k: string; nodes: string; trials: string; seed?: string; json?: boolean }
 
 export function registerSimulateDissemination(simulate: Command, io: Io): void {
-  simulate
+  trialOptions(simulate
     .command('dissemination')
     .description('rounds until everyone is informed, push / pull / push-pull with fanout, against theory (round engine)')
     .option('--mode <m>', 'push, pull or push-pull', 'push-pull')
     .option('--fanout <f>', 'peers contacted per informed node per round (push)', '1')
-    .option('--nodes <n>', 'number of nodes', '10000')
-    .option('--trials <t>', 'independent trials', '20')
-    .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
     .option('--termination <t>', 'push-pull only: none, median-counter (Karp et al.) or push-then-pull', 'none')
     .option('--ctr-max <k>', 'median-counter: counter value at which a node stops growing it', '3')
     .option('--c-rounds <k>', 'median-counter: rounds a node keeps spreading after that', '1')
-    .option('--json', 'print one JSON object on stdout')
-    .option('--plot <file.svg>', 'draw the informed fraction per round against theory (Vega-Lite, SVG)')
+    .option('--plot <file.svg>', 'draw the informed fraction per round against theory (Vega-Lite, SVG)'))
     .action(async (o: DissOpts) => {
       const mode = o.mode as RoundMode;
       if (!MODES.includes(mode)) throw new UsageError(`--mode: expected push, pull or push-pull, got '${o.mode}'`);
@@ -45,7 +40,7 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
       if (termination !== 'none' && mode !== 'push-pull') throw new UsageError('--termination applies to --mode push-pull only');
       const ctrMax = parseIntIn(o.ctrMax, '--ctr-max', 1, 255);
       const cRounds = parseIntIn(o.cRounds, '--c-rounds', 1, 255);
-      const seed = o.seed === undefined ? randomInt(0, 0xffffffff) : parseSeed(o.seed);
+      const seed = resolveSeed(o.seed);
       const t0 = performance.now();
       const engine = new RoundEngine(seededRng(seed));
       const median = new MedianCounterEngine(seededRng(seed));
@@ -100,22 +95,18 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
       io.out(`  payload transmissions per node: ${result.transmissionsPerNode.toFixed(2)}; every node informed in ${all} of ${trials} trials`);
     });
 
-  simulate
+  trialOptions(simulate
     .command('rumor')
     .description("Demers et al.'s rumor mongering: residue, traffic and time, against s = e^{-(k+1)(1-s)}")
     .option('--variant <v>', 'feedback-counter, feedback-coin, blind-counter or blind-coin', 'feedback-counter')
-    .option('--k <k>', 'loss of interest after k (counter) or with probability 1/k (coin)', '2')
-    .option('--nodes <n>', 'number of nodes', '10000')
-    .option('--trials <t>', 'independent trials', '20')
-    .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
-    .option('--json', 'print one JSON object on stdout')
+    .option('--k <k>', 'loss of interest after k (counter) or with probability 1/k (coin)', '2'))
     .action((o: RumorOpts) => {
       const variant = o.variant as RumorVariant;
       if (!VARIANTS.includes(variant)) throw new UsageError(`--variant: expected one of ${VARIANTS.join(', ')}, got '${o.variant}'`);
       const k = parseIntIn(o.k, '--k', 1, 255);
       const nodes = parseIntIn(o.nodes, '--nodes', 2, 10_000_000);
       const trials = parseIntIn(o.trials, '--trials', 1, 100_000);
-      const seed = o.seed === undefined ? randomInt(0, 0xffffffff) : parseSeed(o.seed);
+      const seed = resolveSeed(o.seed);
       const t0 = performance.now();
       const engine = new RumorEngine(seededRng(seed));
       let residue = 0;
@@ -146,4 +137,13 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
       io.out(`${variant}, k = ${k}, ${nodes} nodes, ${trials} trials, seed ${seed}`);
       io.out(`  residue ${result.residue.toPrecision(3)}${result.theoryResidue === null ? '' : ` (theory ${result.theoryResidue.toPrecision(3)})`}, traffic ${result.trafficPerNode.toFixed(2)} messages per node (e^-m = ${Math.exp(-result.trafficPerNode).toPrecision(3)}), mean round ${result.tAve.toFixed(1)}, last round ${result.tLast.toFixed(1)}`);
     });
+}
+
+/** --nodes, --trials, --seed and --json, shared by the round-engine commands. */
+function trialOptions(cmd: Command): Command {
+  return cmd
+    .option('--nodes <n>', 'number of nodes', '10000')
+    .option('--trials <t>', 'independent trials', '20')
+    .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
+    .option('--json', 'print one JSON object on stdout');
 }

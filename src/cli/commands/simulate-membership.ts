@@ -1,10 +1,9 @@
-import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { MembershipResult } from '../../sim/membership.js';
 import { membershipScenario, runMembership } from '../../sim/membership.js';
-import { parseDuration, parseFraction, parseIntIn, parseSeed, UsageError } from '../parse.js';
+import { parseDuration, parseFraction, parseIntIn, resolveSeed, UsageError } from '../parse.js';
 import type { Io } from '../io.js';
 
 interface Opts {
@@ -48,7 +47,7 @@ export function registerSimulateMembership(simulate: Command, io: Io): void {
       const stallMode = o.stallMode;
       if (stallMode !== 'receive' && stallMode !== 'full') throw new UsageError(`--stall-mode: expected receive or full, got '${stallMode}'`);
       const nodes = parseIntIn(o.nodes, '--nodes', 1, 1_000_000);
-      const seed = o.seed === undefined ? randomInt(0, 0xffffffff) : parseSeed(o.seed);
+      const seed = resolveSeed(o.seed);
       const durationMs = parseDuration(o.duration, '--duration');
       const crash = parseIntIn(o.crash, '--crash', 0, nodes);
       const stall = parseIntIn(o.stall, '--stall', 0, nodes);
