@@ -1,0 +1,75 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Update } from '../../src/core/dissemination/update-log.js';
+import { UpdateLog } from '../../src/core/dissemination/update-log.js';
+
+const mk = (origin: string, version: number): Update => ({ origin, version, key: `${origin}/${version}`, payload: new Uint8Array(8), critical: false });
+const size = (u: Update): number => 16 + u.payload.length;
+
+const updatesArb = fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd'), fc.integer({ min: 1, max: 12 })), { maxLength: 60 });
+
+describe('UpdateLog (scuttlebutt)', () => {
+  it('digests count only contiguous versions', () => {
+    const log = new UpdateLog();
+    for (const v of [1, 2, 4, 5]) log.apply(mk('a', v));
+    expect(log.digest().get('a')).toEqual({ upTo: 2, above: [4, 5] });
+    log.apply(mk('a', 3));
+    expect(log.digest().get('a')).toEqual({ upTo: 5, above: [] });
+    expect(log.apply(mk('a', 3))).toBe(false); // duplicate
+    expect(log.apply(mk('a', 0))).toBe(false); // malformed
+    expect(log.nextVersion('a')).toBe(6);
+    expect(log.nextVersion('zz')).toBe(1);
+  });
+
+  it('property: one pull each way with an unlimited budget makes two logs equal, and sends nothing the receiver had contiguously', () => {
+    fc.assert(
+      fc.property(updatesArb, updatesArb, (xs, ys) => {
+        const a = new UpdateLog();
+        const b = new UpdateLog();
+        for (const [o, v] of xs) a.apply(mk(o, v));
+        for (const [o, v] of ys) b.apply(mk(o, v));
+        const da = a.digest();
+        const db = b.digest();
+        const toB = a.missingFor(db, Infinity, size);
+        const toA = b.missingFor(da, Infinity, size);
+        // Only what the receiver lacked travels.
+        for (const u of toB.updates) expect(b.has(u.origin, u.version)).toBe(false);
+        for (const u of toA.updates) expect(a.has(u.origin, u.version)).toBe(false);
+        toB.updates.forEach((u) => b.apply(u));
+        toA.updates.forEach((u) => a.apply(u));
+        expect(toB.complete && toA.complete).toBe(true);
+        expect(a.size).toBe(b.size);
+        expect(new Map([...a.digest()].sort())).toEqual(new Map([...b.digest()].sort()));
+        for (const [o, v] of [...xs, ...ys]) expect(a.has(o, v) && b.has(o, v)).toBe(true);
+      }),
+      { seed: 11, numRuns: 300 },
+    );
+  });
+
+  it('a digest costs a few bytes per origin, more for versions held out of order', () => {
+    const log = new UpdateLog();
+    for (let v = 1; v <= 100; v++) log.apply(mk('node-1', v));
+    const small = UpdateLog.digestBytes(log.digest());
+    expect(small).toBe('node-1'.length + 1 + 1 + 1);
+    log.apply(mk('node-1', 300));
+    expect(UpdateLog.digestBytes(log.digest())).toBe(small + 2);
+  });
+
+  it('property: the budget is never exceeded, and repeated bounded pulls still converge', () => {
+    fc.assert(
+      fc.property(updatesArb, fc.integer({ min: 24, max: 200 }), (xs, budget) => {
+        const a = new UpdateLog();
+        const b = new UpdateLog();
+        for (const [o, v] of xs) a.apply(mk(o, v));
+        for (let round = 0; round < 200; round++) {
+          const { updates, complete } = a.missingFor(b.digest(), budget, size);
+          expect(updates.reduce((s, u) => s + size(u), 0)).toBeLessThanOrEqual(budget);
+          updates.forEach((u) => b.apply(u));
+          if (complete) break;
+        }
+        expect(b.size).toBe(a.size);
+      }),
+      { seed: 12, numRuns: 200 },
+    );
+  });
+});
