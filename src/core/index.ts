@@ -16,3 +16,7 @@ export { suspicionTimeoutMs, remainingSuspicionMs, Suspicion } from './membershi
 export { Awareness } from './membership/awareness.js';
 export { MemberTable, NameDirectory } from './membership/member-table.js';
 export { TransmitLimitedQueue } from './broadcast/transmit-queue.js';
+export { UpdateLog } from './dissemination/update-log.js';
+export type { Update, Digest, OriginDigest } from './dissemination/update-log.js';
+export { TokenBucket, BandwidthBudget, TRAFFIC_CLASSES } from './control/bandwidth.js';
+export type { TrafficClass, BudgetStats } from './control/bandwidth.js';
