@@ -346,7 +346,7 @@ export class GossipNode {
       for (const [id, s] of this.streams) {
         if (s.deadlineMs <= t) {
           this.streams.delete(id);
-          this.streamFailed(now, s, 'stream-timeout');
+          this.streamFailed(s, 'stream-timeout');
         }
       }
     }
@@ -452,12 +452,12 @@ export class GossipNode {
     this.streams.delete(streamId);
     try {
       if (msg === null) {
-        this.streamFailed(now, s, 'stream-failed');
+        this.streamFailed(s, 'stream-failed');
         return;
       }
       if (msg.type === 'error') {
         this.protocolError(null, 'remote-error', msg.error);
-        this.streamFailed(now, s, 'remote-error');
+        this.streamFailed(s, 'remote-error');
         return;
       }
       switch (s.kind) {
@@ -465,7 +465,7 @@ export class GossipNode {
         case 'push-pull':
           if (msg.type !== 'push-pull') {
             this.protocolError(null, 'unexpected-message', `${msg.type} in reply to push-pull`);
-            this.streamFailed(now, s, 'stream-failed');
+            this.streamFailed(s, 'stream-failed');
             return;
           }
           this.mergeRemoteState(now, msg, s.to);
@@ -475,7 +475,7 @@ export class GossipNode {
           }
           return;
         case 'ping':
-          if (msg.type === 'ack' && msg.seqNo === s.seqNo) this.handleAck(now, msg, true);
+          if (msg.type === 'ack' && msg.seqNo === s.seqNo) this.handleAck(msg, true);
           return;
       }
     } catch (e) {
@@ -492,7 +492,7 @@ export class GossipNode {
       case 'indirect-ping':
         return this.handleIndirectPing(now, from, m);
       case 'ack':
-        return this.handleAck(now, m, false);
+        return this.handleAck(m, false);
       case 'nack':
         return this.handleNack(m);
       case 'alive':
@@ -527,7 +527,7 @@ export class GossipNode {
     this.sendPacket(m.target, ping);
   }
 
-  private handleAck(now: Millis, m: AckMsg, viaStream: boolean): void {
+  private handleAck(m: AckMsg, viaStream: boolean): void {
     const relay = this.relays.get(m.seqNo);
     if (relay !== undefined) {
       this.relays.delete(m.seqNo);
@@ -539,7 +539,6 @@ export class GossipNode {
     p.done = true;
     if (viaStream) this.protocolError(null, 'stream-failed', `was able to reach ${p.target} over a stream but other probes failed, network may be misconfigured`);
     if (this.config.lifeguard) this.awareness.apply(-1);
-    void now;
   }
 
   private handleNack(m: NackMsg): void {
@@ -867,8 +866,7 @@ export class GossipNode {
     return { type: 'push-pull', join, records, incarnations, states, userState: null };
   }
 
-  private streamFailed(now: Millis, s: PendingStream, reason: ProtocolErrorReason): void {
-    void now;
+  private streamFailed(s: PendingStream, reason: ProtocolErrorReason): void {
     if (s.kind === 'join') {
       this.joinFailed++;
       this.joinDone();
