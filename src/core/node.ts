@@ -60,6 +60,8 @@ interface ProbeState {
   readonly seqNo: number;
   readonly target: NodeName;
   readonly targetSlot: number;
+  /** The target's incarnation when the probe started: a refutation during the probe makes the suspicion stale, as in memberlist. */
+  readonly targetIncarnation: number;
   readonly sentMs: number;
   readonly timeoutMs: number;
   readonly deadlineMs: number;
@@ -602,7 +604,7 @@ export class GossipNode {
     const ping: PingMsg = { type: 'ping', seqNo, node: target, sourceAddr: this.addr, sourceNode: this.name };
     this.stats.probes++;
     this.probe = {
-      seqNo, target, targetSlot: slot, sentMs: t,
+      seqNo, target, targetSlot: slot, targetIncarnation: this.table.incarnation(slot), sentMs: t,
       timeoutMs: t + this.config.probeTimeoutMs,
       deadlineMs: t + this.awareness.scale(this.config.probeIntervalMs),
       indirectSent: false, expectedNacks: 0, nacks: 0, done: false,
@@ -655,7 +657,7 @@ export class GossipNode {
     const st = this.table.state(slot);
     if (st === MemberState.Dead || st === MemberState.Left) return;
     this.stats.suspicionsRaised++;
-    this.suspectNode(now, { type: 'suspect', incarnation: this.table.incarnation(slot), node: p.target, from: this.name });
+    this.suspectNode(now, { type: 'suspect', incarnation: toIncarnation(p.targetIncarnation), node: p.target, from: this.name });
   }
 
   // ------------------------------------------------------------------ state changes (reference §6.4)

@@ -177,3 +177,27 @@ describe('GossipNode: membership rules', () => {
     expect(drain(b).ev.some((e) => e.type === 'member-left' && e.member.name === 'a')).toBe(true);
   });
 });
+
+describe('GossipNode: a refutation during a probe', () => {
+  it('makes the failed probe’s suspicion stale (memberlist suspects at the incarnation the probe started with)', () => {
+    const a = node();
+    a.restoreMembers(millis(0), [rec('b', B)]);
+    drain(a);
+    let probing = false;
+    for (let t = 0; t < 3000 && !probing; t += 10) {
+      a.handleTimeout(millis(t));
+      probing = drain(a).tx.some((x) => x.kind === 'packet' && x.to === B && parts(x.message).some((p) => p.type === 'ping'));
+      if (probing) {
+        // b refutes an old accusation while the probe is out; then the probe fails.
+        a.handlePacket(millis(t + 1), B, rec('b', B, 2));
+        for (let u = t + 10; u <= t + cfg.probeIntervalMs; u += 10) {
+          a.handleTimeout(millis(u));
+          for (const x of drain(a).tx) if (x.kind === 'stream') a.handleStreamReply(millis(u), x.streamId, null);
+        }
+      }
+    }
+    expect(probing).toBe(true);
+    expect(a.member('b')?.incarnation).toBe(2);
+    expect(a.member('b')?.status).toBe('alive');
+  });
+});
