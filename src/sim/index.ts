@@ -8,5 +8,5 @@ export { membershipScenario, runMembership, percentiles } from './membership.js'
 export type { MembershipScenario, MembershipResult, Percentiles, RunHooks } from './membership.js';
 export { RoundEngine, theoryRounds, theoryCurve } from './rounds.js';
 export type { RoundMode, RoundOptions, RoundTrial } from './rounds.js';
-export { RumorEngine, theoryResidue } from './rounds.js';
+export { RumorEngine, theoryResidue, meanRumor } from './rounds.js';
 export type { RumorVariant, RumorTrial } from './rounds.js';

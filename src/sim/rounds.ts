@@ -249,6 +249,22 @@ export class RumorEngine {
   }
 }
 
+/** Means over `trials` independent rumor trials. */
+export function meanRumor(engine: RumorEngine, variant: RumorVariant, nodes: number, k: number, trials: number): Omit<RumorTrial, 'rounds'> {
+  let residue = 0;
+  let trafficPerNode = 0;
+  let tAve = 0;
+  let tLast = 0;
+  for (let t = 0; t < trials; t++) {
+    const r = engine.trial(variant, nodes, k);
+    residue += r.residue;
+    trafficPerNode += r.trafficPerNode;
+    tAve += r.tAve;
+    tLast += r.tLast;
+  }
+  return { residue: residue / trials, trafficPerNode: trafficPerNode / trials, tAve: tAve / trials, tLast: tLast / trials };
+}
+
 /** The mean-field residue of feedback rumor mongering: the root s in (0, 1) of s = e^{−(k+1)(1−s)}. */
 export function theoryResidue(k: number): number {
   let s = 0.5;

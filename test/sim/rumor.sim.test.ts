@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { seededRng } from '../../src/core/rng.js';
 import type { RumorVariant } from '../../src/sim/rounds.js';
-import { RumorEngine, theoryResidue } from '../../src/sim/rounds.js';
+import { meanRumor, RumorEngine, theoryResidue } from '../../src/sim/rounds.js';
 
 function mean(variant: RumorVariant, n: number, k: number, trials: number, seed: number): { s: number; m: number; tAve: number; tLast: number } {
-  const e = new RumorEngine(seededRng(seed));
-  let s = 0;
-  let m = 0;
-  let tAve = 0;
-  let tLast = 0;
-  for (let t = 0; t < trials; t++) {
-    const r = e.trial(variant, n, k);
-    s += r.residue;
-    m += r.trafficPerNode;
-    tAve += r.tAve;
-    tLast += r.tLast;
-  }
-  return { s: s / trials, m: m / trials, tAve: tAve / trials, tLast: tLast / trials };
+  const r = meanRumor(new RumorEngine(seededRng(seed)), variant, n, k, trials);
+  return { s: r.residue, m: r.trafficPerNode, tAve: r.tAve, tLast: r.tLast };
 }
 
 describe('Demers rumor mongering (theory.md §2.2)', () => {

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { seededRng } from '../../core/rng.js';
 import type { RoundMode, RumorVariant } from '../../sim/rounds.js';
-import { MedianCounterEngine, RoundEngine, RumorEngine, theoryCurve, theoryResidue, theoryRounds } from '../../sim/rounds.js';
+import { meanRumor, MedianCounterEngine, RoundEngine, RumorEngine, theoryCurve, theoryResidue, theoryRounds } from '../../sim/rounds.js';
 import { percentiles } from '../../sim/membership.js';
 import type { Io } from '../io.js';
 import { parseIntIn, resolveSeed, UsageError } from '../parse.js';
@@ -108,24 +108,10 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
       const trials = parseIntIn(o.trials, '--trials', 1, 100_000);
       const seed = resolveSeed(o.seed);
       const t0 = performance.now();
-      const engine = new RumorEngine(seededRng(seed));
-      let residue = 0;
-      let traffic = 0;
-      let tAve = 0;
-      let tLast = 0;
-      for (let t = 0; t < trials; t++) {
-        const r = engine.trial(variant, nodes, k);
-        residue += r.residue;
-        traffic += r.trafficPerNode;
-        tAve += r.tAve;
-        tLast += r.tLast;
-      }
+      const means = meanRumor(new RumorEngine(seededRng(seed)), variant, nodes, k, trials);
       const result = {
         variant, k, nodes, trials, seed,
-        residue: residue / trials,
-        trafficPerNode: traffic / trials,
-        tAve: tAve / trials,
-        tLast: tLast / trials,
+        ...means,
         // The paper's mean-field residue is for feedback (loss of interest on unnecessary contacts).
         theoryResidue: variant.startsWith('feedback') ? theoryResidue(k) : null,
         wallMs: Math.round(performance.now() - t0),
