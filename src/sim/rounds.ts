@@ -1,4 +1,8 @@
+import type { GossipMode } from '../core/dissemination/mean-field.js';
 import type { Rng } from '../core/rng.js';
+import { halfwayRound } from '../core/dissemination/mean-field.js';
+
+export { halfwayRound, theoryCurve } from '../core/dissemination/mean-field.js';
 
 /**
  * The lean round-based engine for dissemination theory (the random phone-call model of
@@ -10,7 +14,7 @@ import type { Rng } from '../core/rng.js';
  * - pull: every uninformed node calls one random other and learns if it was informed before the round.
  * - push-pull: every node calls one random other; if either was informed before the round, both are.
  */
-export type RoundMode = 'push' | 'pull' | 'push-pull';
+export type RoundMode = GossipMode;
 
 export interface RoundTrial {
   /** Rounds until every node was informed (or `maxRounds` if not). */
@@ -273,24 +277,6 @@ export function theoryResidue(k: number): number {
 }
 
 /**
- * The mean-field informed fraction after each round (theory.md §2.1 recurrences, with fanout):
- * push p' = p·(1 − 1/n)^{f·n(1−p)}, pull p' = p², push-pull p' = p²·(1 − 1/n)^{n(1−p)},
- * where p is the susceptible fraction; runs until fewer than half a node is expected susceptible.
- */
-export function theoryCurve(mode: RoundMode, n: number, fanout = 1, maxRounds = 200): number[] {
-  let p = 1 - 1 / n;
-  const out = [1 - p];
-  const miss = Math.log1p(-1 / n);
-  for (let r = 0; r < maxRounds && p * n >= 0.5; r++) {
-    if (mode === 'push') p = p * Math.exp(fanout * n * (1 - p) * miss);
-    else if (mode === 'pull') p = p * p;
-    else p = p * p * Math.exp(n * (1 - p) * miss);
-    out.push(1 - p);
-  }
-  return out;
-}
-
-/**
  * Push-pull with Karp, Schindelhauer, Shenker and Vöcking's median-counter termination
  * (FOCS 2000), in synchronous rounds. Every node calls one random other each round and the
  * two exchange their states and counters.
@@ -424,11 +410,4 @@ export class MedianCounterEngine {
     }
     return { rounds: lastInformedRound, allInformed: informed === n, informedByRound: byRound, transmissions };
   }
-}
-
-/** The first round at which the push-pull mean-field curve for n passes one half. */
-export function halfwayRound(n: number): number {
-  const curve = theoryCurve('push-pull', n);
-  const r = curve.findIndex((x) => x >= 0.5);
-  return r < 0 ? curve.length : r;
 }
