@@ -29,6 +29,12 @@ export interface RoundTrial {
    * pulls and the informed callee replies), even when the other already had the rumor.
    */
   transmissions: number;
+  /**
+   * Median-counter only: the payloads that went to a partner lacking the rumor at the start
+   * of the round. What a call costs when the partners swap states and counters first (the
+   * counters must travel anyway) and the payload follows only where it is missing.
+   */
+  stateFirstTransmissions?: number;
 }
 
 export interface RoundOptions {
@@ -284,7 +290,8 @@ export function theoryResidue(k: number): number {
  * - B-m: if more than half of this round's partners (callee and callers; an uninformed partner
  *   counts as below m, a finished one as above) had a counter ≥ m, then m := m + 1; at
  *   m = ctrMax go to C. Hearing from a C node also moves to C.
- * - C: keep spreading for cRounds rounds, then D (done: silent).
+ * - C: keep spreading for cRounds rounds, then D (done: pushes no more; answers pulls from
+ *   nodes that lack the rumor unless `pullFromDone` is false).
  * Payload transmissions are counted as for naive push-pull (`RoundEngine`): a spreading
  * caller pushes, an uninformed caller pulls and a spreading callee replies; counters and
  * "I have it" travel as control data.
@@ -294,6 +301,13 @@ export interface MedianCounterOptions {
   ctrMax: number;
   cRounds: number;
   maxRounds?: number;
+  /**
+   * A node that has stopped spreading (D) still answers a pull from a caller that lacks the
+   * rumor, as a digest-carrying pull lets it (Mercier et al.: Karp's bounds assume the rumor
+   * rides every connection). Each such payload informs a node, and the pull phase finishes
+   * what the counters leave. Default true; false is Karp's silent D.
+   */
+  pullFromDone?: boolean;
 }
 
 const A = 0;
@@ -341,7 +355,9 @@ export class MedianCounterEngine {
       const s = state[p] as number;
       return s === C || s === D || (s === B && (ctr[p] as number) >= m);
     };
-    while (active > 0 && round < maxRounds) {
+    const pullFromDone = o.pullFromDone ?? true;
+    let stateFirst = 0;
+    while ((active > 0 || (pullFromDone && informed < n)) && round < maxRounds) {
       round++;
       partners.fill(0);
       ge.fill(0);
@@ -361,10 +377,12 @@ export class MedianCounterEngine {
         // caller pulls and a spreading callee replies. Counters travel as control data.
         if (si === B || si === C) {
           transmissions++;
+          if (sj === A) stateFirst++;
           got[j] = 1;
           if (si === C) fromC[j] = 1;
-        } else if (si === A && (sj === B || sj === C)) {
+        } else if (si === A && (sj === B || sj === C || (pullFromDone && sj === D))) {
           transmissions++;
+          stateFirst++;
           got[i] = 1;
           if (sj === C) fromC[i] = 1;
         }
@@ -408,6 +426,6 @@ export class MedianCounterEngine {
       }
       byRound.push(informed);
     }
-    return { rounds: lastInformedRound, allInformed: informed === n, informedByRound: byRound, transmissions };
+    return { rounds: lastInformedRound, allInformed: informed === n, informedByRound: byRound, transmissions, stateFirstTransmissions: stateFirst };
   }
 }

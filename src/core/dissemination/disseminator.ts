@@ -71,6 +71,8 @@ interface Held {
   received: number;
   /** Rounds in which it was pushed. */
   rounds: number;
+  /** Pushes from the origin to here (fewest seen). */
+  hops: number;
 }
 
 const CLASS_RANK: Record<TrafficClass, number> = { membership: 0, critical: 1, normal: 2, repair: 3 };
@@ -78,7 +80,7 @@ const CLASS_RANK: Record<TrafficClass, number> = { membership: 0, critical: 1, n
 interface Outgoing {
   readonly to: Address;
   readonly held: Held[];
-  readonly digest: Digest | null;
+  digest: Digest | null;
   bytes: number;
   cls: TrafficClass;
 }
@@ -120,6 +122,8 @@ export class Disseminator {
   private nextId = 0;
   private round = 0;
   private nextTickMs: number;
+  /** Adaptive fanout's further digest exchanges, spread over the round so their replies do not overlap. */
+  private readonly extraPullsAtMs: number[] = [];
   private stopped = false;
 
   constructor(o: DisseminatorOptions) {
@@ -203,7 +207,9 @@ export class Disseminator {
   }
 
   pollTimeout(): Millis | undefined {
-    return this.stopped ? undefined : (this.nextTickMs as Millis);
+    if (this.stopped) return undefined;
+    const pull = this.extraPullsAtMs[0];
+    return (pull !== undefined && pull < this.nextTickMs ? pull : this.nextTickMs) as Millis;
   }
 
   // ------------------------------------------------------------------ inputs
@@ -211,6 +217,10 @@ export class Disseminator {
   handleTimeout(now: Millis): void {
     if (this.stopped) return;
     const t = now as number;
+    while (this.extraPullsAtMs.length > 0 && (this.extraPullsAtMs[0] as number) <= t) {
+      this.extraPullsAtMs.shift();
+      this.pullOnce(t);
+    }
     if (t < this.nextTickMs) return;
     const i = this.config.intervalMs;
     this.nextTickMs = this.config.alignedRounds ? (Math.floor(t / i) + 1) * i : Math.max(this.nextTickMs + i, t);
@@ -248,9 +258,14 @@ export class Disseminator {
     // Critical first, then the rumors pushed least so far (the freshest).
     hot.sort((a, b) => (a.update.critical === b.update.critical ? a.pushes - b.pushes : a.update.critical ? -1 : 1));
     this.hot = hot;
-    const fan: number[] = hot.map((h) => this.fanoutFor(h));
+    const fan: number[] = hot.map((h) => this.fanoutFor(h, n));
     const repairRound = c.repairEveryRounds > 0 && this.round % c.repairEveryRounds === 0;
     const digestContacts = c.mode === 'push' ? (repairRound ? 1 : 0) : c.adaptive !== null ? 1 : c.fanout;
+    if (c.adaptive !== null && c.mode !== 'push') {
+      // The other exchanges go later in the round, each with the digest as it is then.
+      this.extraPullsAtMs.length = 0;
+      for (let k = 1; k < c.adaptive.pullContacts; k++) this.extraPullsAtMs.push(now + (k * c.intervalMs) / c.adaptive.pullContacts);
+    }
     let contacts = digestContacts;
     for (const f of fan) if (f > contacts) contacts = f;
     if (contacts === 0) return;
@@ -262,12 +277,13 @@ export class Disseminator {
     for (let p = 0; p < peers.length; p++) {
       const d = p < digestContacts ? digest : null;
       let bytes = GOSSIP_HEADER_BYTES + (d === null ? 0 : digestBytes);
+      const hopBytes = c.adaptive === null ? 0 : 1;
       const carried: Held[] = [];
       let critical = false;
       for (let k = 0; k < hot.length; k++) {
         if (p >= (fan[k] as number)) continue;
         const h = hot[k] as Held;
-        const ub = updateBytes(h.update);
+        const ub = updateBytes(h.update) + hopBytes;
         if (bytes + ub > c.packetBytesMax) continue;
         bytes += ub;
         carried.push(h);
@@ -285,7 +301,8 @@ export class Disseminator {
         break; // a lower class never overtakes a waiting higher one
       }
       const wantFeedback = (c.rumor === 'feedback-counter' || c.rumor === 'feedback-coin' || c.adaptive !== null) && o.held.length > 0;
-      const msg: GossipRequest = { type: 'gossip', id: ++this.nextId, updates: o.held.map((h) => h.update), digest: o.digest, feedback: wantFeedback };
+      const hops = c.adaptive === null || o.held.length === 0 ? null : o.held.map((h) => Math.min(255, h.hops + 1));
+      const msg: GossipRequest = { type: 'gossip', id: ++this.nextId, updates: o.held.map((h) => h.update), digest: o.digest, feedback: wantFeedback, hops };
       this.send(o.to, msg, o.bytes, o.cls);
       this.stats.pushPayloads += o.held.length;
       this.stats.payloadsOut += o.held.length;
@@ -302,20 +319,62 @@ export class Disseminator {
     for (const h of pushedThisRound) h.rounds++;
   }
 
-  /** Whether a message may go now under the byte budget; trims a mixed message to its critical part if that fits. */
+  /**
+   * Takes budget for a message, shrinking it when the whole does not fit: critical updates
+   * go before the digest (the pull request), which goes before normal updates. Traffic below
+   * the critical class leaves one packet of tokens in reserve, so a critical reply can still
+   * go out between ticks. False when nothing of it fits: it waits for a later round.
+   */
   private fits(now: number, o: Outgoing): boolean {
-    if (this.bucket === null) return true;
-    if (this.bucket.tryTake(now, o.bytes)) return true;
-    if (o.cls !== 'critical' || !o.held.some((h) => !h.update.critical)) return false;
-    let bytes = o.bytes;
-    for (const h of o.held) if (!h.update.critical) bytes -= updateBytes(h.update);
-    if (!this.bucket.tryTake(now, bytes)) return false;
-    const keep = o.held.filter((h) => h.update.critical);
-    o.held.length = 0;
-    o.held.push(...keep);
-    o.bytes = bytes;
-    this.stats.deferred++;
-    return true;
+    const bucket = this.bucket;
+    if (bucket === null) return true;
+    const take = (bytes: number, cls: TrafficClass): boolean => {
+      if (bucket.available(now) < bytes + (cls === 'critical' ? 0 : this.config.packetBytesMax)) return false;
+      return bucket.tryTake(now, bytes);
+    };
+    if (take(o.bytes, o.cls)) return true;
+    const hopBytes = this.config.adaptive === null ? 0 : 1;
+    const critical = o.held.filter((h) => h.update.critical);
+    let critBytes = 0;
+    for (const h of critical) critBytes += updateBytes(h.update) + hopBytes;
+    const digestBytes = o.digest === null ? 0 : UpdateLog.digestBytes(o.digest);
+    const options: [boolean, boolean][] = [];
+    if (critical.length < o.held.length) options.push([critical.length > 0, o.digest !== null]);
+    if (critical.length > 0 && o.digest !== null) options.push([true, false]);
+    for (const [withCrit, withDigest] of options) {
+      if (!withCrit && !withDigest) continue;
+      const bytes = GOSSIP_HEADER_BYTES + (withCrit ? critBytes : 0) + (withDigest ? digestBytes : 0);
+      const cls: TrafficClass = withCrit ? 'critical' : this.config.mode === 'push' ? 'repair' : 'normal';
+      if (!take(bytes, cls)) continue;
+      o.held.length = 0;
+      if (withCrit) o.held.push(...critical);
+      if (!withDigest) o.digest = null;
+      o.bytes = bytes;
+      o.cls = cls;
+      this.stats.deferred++;
+      return true;
+    }
+    return false;
+  }
+
+  /** One digest-only exchange (a pull) with a random peer. */
+  private pullOnce(now: number): void {
+    const peer = this.peers.sample(1, this.rng)[0];
+    if (peer === undefined) return;
+    const digest = this.log.digest();
+    const o: Outgoing = { to: peer, held: [], digest, bytes: GOSSIP_HEADER_BYTES + UpdateLog.digestBytes(digest), cls: 'normal' };
+    if (!this.fits(now, o)) {
+      this.stats.deferred++;
+      return;
+    }
+    this.send(peer, { type: 'gossip', id: ++this.nextId, updates: [], digest, feedback: false, hops: null }, o.bytes, o.cls);
+  }
+
+  /** Replies: a critical one may use every token; others leave a packet's worth for critical traffic. */
+  private takeForReply(now: number, bytes: number, cls: TrafficClass): boolean {
+    const bucket = this.bucket as TokenBucket;
+    if (cls !== 'critical' && bucket.available(now) < bytes + this.config.packetBytesMax) return false;
+    return bucket.tryTake(now, bytes);
   }
 
   /** Whether a hot update stops being pushed this round. */
@@ -327,8 +386,8 @@ export class Disseminator {
       if (age > halfwayRound(n)) return true;
     }
     if (c.adaptive !== null && !h.update.critical) {
-      const share = this.duplicateShare(h);
-      if (share !== null && share >= c.adaptive.stopAtDuplicateShare) return true;
+      const share = this.duplicateShare(h) ?? this.priorShare(h, n, c.adaptive.maxFanout);
+      if (share >= c.adaptive.stopAtDuplicateShare) return true;
     }
     return false;
   }
@@ -346,17 +405,26 @@ export class Disseminator {
   }
 
   /**
+   * Before any feedback: generation g of a push with fanout F has reached about (1 + F)^g
+   * nodes (the physical ceiling of theory.md §1.1), so a node that hears a rumor many hops
+   * from its origin does not push it wide.
+   */
+  private priorShare(h: Held, n: number, maxFanout: number): number {
+    return Math.min(1, Math.pow(1 + maxFanout, h.hops) / n);
+  }
+
+  /**
    * Push fanout for one update. Fixed: `fanout` (`criticalFanout` for critical updates).
    * Adaptive: `maxFanout × (1 − p̂)` within [minFanout, maxFanout], p̂ the duplicate share,
    * capped by the cluster size: wide while the rumor is new, narrowing as it saturates.
    */
-  private fanoutFor(h: Held): number {
+  private fanoutFor(h: Held, n: number): number {
     const c = this.config;
     if (h.update.critical) return c.criticalFanout;
     if (c.mode === 'pull') return 0;
     const a = c.adaptive;
     if (a === null) return c.fanout;
-    const share = this.duplicateShare(h) ?? 0;
+    const share = this.duplicateShare(h) ?? this.priorShare(h, n, a.maxFanout);
     const f = Math.round(a.maxFanout * (1 - share));
     return Math.min(a.maxFanout, Math.max(a.minFanout, f));
   }
@@ -365,9 +433,11 @@ export class Disseminator {
 
   private handleRequest(now: number, from: Address, m: GossipRequest): void {
     const known: UpdateRef[] = [];
-    for (const u of m.updates) {
+    for (let k = 0; k < m.updates.length; k++) {
+      const u = m.updates[k] as Update;
       checkUpdate(u);
-      if (!this.accept(now, u, from) && m.feedback) known.push({ origin: u.origin, version: u.version });
+      const hops = m.hops === null ? 1 : Math.min(255, Math.max(1, m.hops[k] ?? 1));
+      if (!this.accept(now, u, from, hops) && m.feedback) known.push({ origin: u.origin, version: u.version });
     }
     if (m.digest === null && known.length === 0) return;
     const c = this.config;
@@ -377,15 +447,19 @@ export class Disseminator {
     if (m.digest !== null && room > 0) {
       // Synchronous rounds: serve only what was held when this round began.
       const roundStart = Math.floor(now / c.intervalMs) * c.intervalMs;
-      const eligible = c.alignedRounds ? (u: Update): boolean => this.heldOf(u).receivedMs < roundStart : undefined;
-      updates = this.log.missingFor(m.digest, room, updateBytes, eligible).updates;
+      const servable = (u: Update): boolean => !c.alignedRounds || this.heldOf(u).receivedMs < roundStart;
+      // Critical updates first, then the rest in the room left.
+      const critical = this.log.missingFor(m.digest, room, updateBytes, (u) => u.critical && servable(u)).updates;
+      for (const u of critical) room -= updateBytes(u);
+      const normal = room > 0 ? this.log.missingFor(m.digest, room, updateBytes, (u) => !u.critical && servable(u)).updates : [];
+      updates = critical.length === 0 ? normal : normal.length === 0 ? critical : critical.concat(normal);
     }
     if (updates.length === 0 && known.length === 0) return;
     let reply: GossipReply = { type: 'gossip-reply', id: m.id, updates, known };
     let bytes = messageBytes(reply);
     const critical = updates.some((u) => u.critical);
     const cls: TrafficClass = critical ? 'critical' : c.mode === 'push' && known.length === 0 ? 'repair' : 'normal';
-    if (this.bucket !== null && !this.bucket.tryTake(now, bytes)) {
+    if (this.bucket !== null && !this.takeForReply(now, bytes, cls)) {
       // What does not fit waits: the peer asks again next round. Feedback alone is small.
       this.stats.deferred++;
       if (known.length === 0) return;
@@ -401,7 +475,8 @@ export class Disseminator {
   private handleReply(now: number, from: Address, m: GossipReply): void {
     for (const u of m.updates) {
       checkUpdate(u);
-      this.accept(now, u, from);
+      // A pulled update's generation is unknown: count one per round of its age.
+      this.accept(now, u, from, Math.min(255, 1 + Math.max(0, Math.round((now - u.bornMs) / this.config.intervalMs))));
     }
     const c = this.config;
     for (const r of m.known) {
@@ -418,17 +493,18 @@ export class Disseminator {
   }
 
   /** Stores an update; true when it was new here. */
-  private accept(now: number, u: Update, from: Address | null): boolean {
+  private accept(now: number, u: Update, from: Address | null, hops = 0): boolean {
     let versions = this.held.get(u.origin);
     const existing = versions?.get(u.version);
     if (existing !== undefined) {
       existing.received++;
+      if (hops < existing.hops) existing.hops = hops;
       this.stats.duplicatesIn++;
       return false;
     }
     if (!this.log.apply(u)) throw new Error(`update ${u.origin}/${u.version} rejected`);
     if (versions === undefined) this.held.set(u.origin, (versions = new Map<number, Held>()));
-    const h: Held = { update: u, receivedMs: now, hot: this.config.mode !== 'pull' || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0 };
+    const h: Held = { update: u, receivedMs: now, hot: this.config.mode !== 'pull' || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0, hops };
     versions.set(u.version, h);
     if (h.hot) this.hot.push(h);
     if (from !== null) this.stats.payloadsIn++;

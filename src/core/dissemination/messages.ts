@@ -27,6 +27,12 @@ export interface GossipRequest {
   readonly digest: Digest | null;
   /** The sender wants to know which pushed updates were already known here. */
   readonly feedback: boolean;
+  /**
+   * Per pushed update, how many pushes it took to get here from its origin (one byte each;
+   * null when the sender does not adapt its fanout). Generation g of a push with fanout F
+   * reaches about (1 + F)^g nodes, which is what adaptive fanout starts from.
+   */
+  readonly hops: readonly number[] | null;
 }
 
 export interface GossipReply {
@@ -69,6 +75,7 @@ export function messageBytes(m: DisseminationMessage): number {
   for (const u of m.updates) b += updateBytes(u);
   if (m.type === 'gossip') {
     if (m.digest !== null) b += UpdateLog.digestBytes(m.digest);
+    if (m.hops !== null) b += m.hops.length;
   } else {
     for (const r of m.known) b += refBytes(r);
   }
