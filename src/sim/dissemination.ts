@@ -264,7 +264,8 @@ export function streamScenario(o: StreamOptions, clock: () => number = () => 0):
     payloadsPerNodePerUpdate: tracks.size === 0 ? 0 : payloads / n / tracks.size,
     bytesPerNodePerSec: (sim.dataBytes + sim.bytes) / n / ((o.durationMs + o.drainMs) / 1000),
     deferred,
-    budgetExcessBytes: budget === null ? null : maxExcess,
+    // Rounded to a thousandth of a byte: the line is computed in floating point.
+    budgetExcessBytes: budget === null ? null : Math.round(maxExcess * 1000) / 1000,
     wallMs: Math.round(clock() - t0),
   };
 }

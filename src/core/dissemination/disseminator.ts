@@ -124,6 +124,7 @@ export class Disseminator {
   private nextTickMs: number;
   /** Adaptive fanout's further digest exchanges, spread over the round so their replies do not overlap. */
   private readonly extraPullsAtMs: number[] = [];
+  private lastCriticalMs = -Infinity;
   private stopped = false;
 
   constructor(o: DisseminatorOptions) {
@@ -329,7 +330,7 @@ export class Disseminator {
     const bucket = this.bucket;
     if (bucket === null) return true;
     const take = (bytes: number, cls: TrafficClass): boolean => {
-      if (bucket.available(now) < bytes + (cls === 'critical' ? 0 : this.config.packetBytesMax)) return false;
+      if (bucket.available(now) < bytes + this.reserveFor(now, cls)) return false;
       return bucket.tryTake(now, bytes);
     };
     if (take(o.bytes, o.cls)) return true;
@@ -357,6 +358,17 @@ export class Disseminator {
     return false;
   }
 
+  /**
+   * Tokens that traffic below the critical class leaves untouched: while a critical update
+   * is recent here (seen within `maxHotRounds` rounds), half the burst or one packet,
+   * whichever is less, so critical replies are not starved by this node's own normal sends.
+   */
+  private reserveFor(now: number, cls: TrafficClass): number {
+    if (cls === 'critical' || now - this.lastCriticalMs > this.config.maxHotRounds * this.config.intervalMs) return 0;
+    const burst = this.config.budget?.burstBytes ?? 0;
+    return Math.min(this.config.packetBytesMax, Math.floor(burst / 2));
+  }
+
   /** One digest-only exchange (a pull) with a random peer. */
   private pullOnce(now: number): void {
     const peer = this.peers.sample(1, this.rng)[0];
@@ -373,7 +385,7 @@ export class Disseminator {
   /** Replies: a critical one may use every token; others leave a packet's worth for critical traffic. */
   private takeForReply(now: number, bytes: number, cls: TrafficClass): boolean {
     const bucket = this.bucket as TokenBucket;
-    if (cls !== 'critical' && bucket.available(now) < bytes + this.config.packetBytesMax) return false;
+    if (bucket.available(now) < bytes + this.reserveFor(now, cls)) return false;
     return bucket.tryTake(now, bytes);
   }
 
@@ -506,6 +518,7 @@ export class Disseminator {
     if (versions === undefined) this.held.set(u.origin, (versions = new Map<number, Held>()));
     const h: Held = { update: u, receivedMs: now, hot: this.config.mode !== 'pull' || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0, hops };
     versions.set(u.version, h);
+    if (u.critical) this.lastCriticalMs = now;
     if (h.hot) this.hot.push(h);
     if (from !== null) this.stats.payloadsIn++;
     this.events.push({ type: 'update', update: u, from, receivedMs: now });
