@@ -108,14 +108,19 @@ export class DisseminationCluster {
 export interface FullTrial extends RoundTrial {
   /** Data-plane bytes per node. */
   bytesPerNode: number;
+  /** Wall time building the cluster (with SWIM: every node's converged member list) and running it, by `clock`. */
+  setupMs: number;
+  runMs: number;
 }
 
 /**
  * One update from a random node at time 0 in synchronous rounds (`alignedRounds`): the round
  * a node was informed in is ⌊t / intervalMs⌋, as in the round engine (the source is round 0).
  */
-export function fullTrial(o: FullEngineOptions & { maxRounds?: number }): FullTrial {
+export function fullTrial(o: FullEngineOptions & { maxRounds?: number }, clock: () => number = () => 0): FullTrial {
+  const t0 = clock();
   const cluster = new DisseminationCluster({ ...o, dissemination: { ...o.dissemination, alignedRounds: true } });
+  const t1 = clock();
   const { sim, config } = cluster;
   const n = o.nodes;
   const interval = config.intervalMs;
@@ -142,7 +147,8 @@ export function fullTrial(o: FullEngineOptions & { maxRounds?: number }): FullTr
   for (let i = 0; i < n; i++) if (informedAt[i] !== Infinity) last = Math.max(last, Math.floor((informedAt[i] as number) / interval));
   let payloads = 0;
   for (const d of cluster.engines) payloads += d.stats.payloadsOut;
-  return { rounds: last, allInformed: informed === n, informedByRound: byRound, transmissions: payloads, bytesPerNode: sim.dataBytes / n };
+  const t2 = clock();
+  return { rounds: last, allInformed: informed === n, informedByRound: byRound, transmissions: payloads, bytesPerNode: sim.dataBytes / n, setupMs: Math.round(t1 - t0), runMs: Math.round(t2 - t1) };
 }
 
 export interface StreamOptions extends FullEngineOptions {

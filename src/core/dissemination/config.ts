@@ -61,10 +61,10 @@ export interface DisseminationConfig {
 
 /**
  * Measured against fixed fanout 3 at 10³ and 10⁴ nodes with a steady stream of updates
- * (`gossip simulate stream`): a wide push for the first generations, two digest exchanges a
- * round for the tail.
+ * (`gossip simulate stream`): a wide push for the first generations, three digest exchanges a
+ * round (spread over it) for the tail.
  */
-export const DEFAULT_ADAPTIVE: AdaptiveFanout = { minFanout: 2, maxFanout: 8, stopAtDuplicateShare: 0.5, pullContacts: 2 };
+export const DEFAULT_ADAPTIVE: AdaptiveFanout = { minFanout: 2, maxFanout: 8, stopAtDuplicateShare: 0.5, pullContacts: 3 };
 
 export const DEFAULT_DISSEMINATION: DisseminationConfig = {
   mode: 'push-pull',

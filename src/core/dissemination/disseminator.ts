@@ -487,8 +487,9 @@ export class Disseminator {
   private handleReply(now: number, from: Address, m: GossipReply): void {
     for (const u of m.updates) {
       checkUpdate(u);
-      // A pulled update's generation is unknown: count one per round of its age.
-      this.accept(now, u, from, Math.min(255, 1 + Math.max(0, Math.round((now - u.bornMs) / this.config.intervalMs))));
+      // A pulled update came to a node that asked for it: it is past the push phase here
+      // (adaptive fanout does not push it; fixed fanout ignores hops).
+      this.accept(now, u, from, 255);
     }
     const c = this.config;
     for (const r of m.known) {
