@@ -1,0 +1,267 @@
+import { randomInt } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
+import type { Config, ProfileName } from '../core/config.js';
+import { defaultConfig } from '../core/config.js';
+import type { MemberView, NodeEvent } from '../core/events.js';
+import type { Address, Millis } from '../core/ids.js';
+import { address, millis, nodeName } from '../core/ids.js';
+import { GossipNode } from '../core/node.js';
+import { seededRng } from '../core/rng.js';
+import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
+import { NetTransport } from '../transport/net-transport.js';
+import type { Transport, TransportStats } from '../transport/transport.js';
+import type { Codec } from './codec.js';
+import type { DrivenNode, DriverStats } from './driver.js';
+import { Driver } from './driver.js';
+import type { EventMap, Listener } from './emitter.js';
+import { TypedEmitter } from './emitter.js';
+
+/** memberlist's default port; join addresses without a port use it. */
+export const DEFAULT_PORT = 7946;
+
+export type LogLevel = 'info' | 'warn';
+export type Logger = (level: LogLevel, line: string) => void;
+
+export interface NodeOptions {
+  /** This node's unique name in the cluster. */
+  readonly name: string;
+  /** `host:port` for the UDP socket and the TCP listener (one port for both). Port 0: any free port. Default `0.0.0.0:7946`. */
+  readonly bind?: string;
+  /** The address peers reach us at, sent in our `alive` (it may differ from `bind`, behind NAT). Default: the bind address, or the first non-internal IPv4 address when binding 0.0.0.0/::. Port 0 or none: the bound port. */
+  readonly advertise?: string;
+  /** memberlist's timing presets. Default `lan`. */
+  readonly profile?: ProfileName;
+  /** Overrides on top of the profile. */
+  readonly config?: Partial<Config>;
+  /** Seed of the core's RNG (probe order, gossip targets, staggers). Default: from `node:crypto`. */
+  readonly seed?: number;
+  /** Warnings (rejected packets, rate-limited) and notices. Default: `console.warn` with the node's name. */
+  readonly logger?: Logger;
+  /** How messages become bytes. Default: memberlist's wire format. */
+  readonly codec?: Codec;
+  /** A transport already bound (tests, an in-memory network). Default: UDP + TCP on `bind`. */
+  readonly transport?: (handlers: Parameters<typeof NetTransport.listen>[1]) => Promise<Transport>;
+}
+
+/** A member as the public API reports it. */
+export interface Member {
+  readonly name: string;
+  /** `host:port`. */
+  readonly addr: string;
+  readonly status: MemberView['status'];
+  readonly incarnation: number;
+  readonly meta: Uint8Array | null;
+  /** `[pmin, pmax, pcur, dmin, dmax, dcur]`. */
+  readonly vsn: readonly number[];
+}
+
+export type ClusterEvent = NodeEvent;
+export type ClusterEventMap = EventMap<ClusterEvent>;
+
+export class JoinError extends Error {
+  override name = 'JoinError';
+}
+
+/** The sans-IO node a ClusterNode drives: the driver interface plus the operations the API needs. */
+interface Engine extends DrivenNode<ClusterEvent> {
+  join(now: Millis, seeds: readonly Address[]): void;
+  leave(now: Millis): void;
+  shutdown(): void;
+  members(): MemberView[];
+}
+
+export interface ClusterNodeStats {
+  readonly driver: DriverStats;
+  readonly transport: TransportStats;
+}
+
+/**
+ * A running node: the sans-IO core driven on real sockets and real time. Created started by
+ * `createNode`; `join`, `members`, `leave`, `shutdown`; typed events through `on(type, fn)`.
+ */
+export class ClusterNode {
+  readonly name: string;
+  /** The advertised `host:port`. */
+  readonly addr: string;
+  private readonly emitter: TypedEmitter<ClusterEvent>;
+  private joinWaiters: ((e: { contacted: number; failed: number }) => void)[] = [];
+  private leaveWaiters: (() => void)[] = [];
+  private state: 'running' | 'leaving' | 'stopped' = 'running';
+
+  private constructor(
+    private readonly engine: Engine,
+    private readonly driver: Driver<ClusterEvent>,
+    private readonly transport: Transport,
+    emitter: TypedEmitter<ClusterEvent>,
+    name: string,
+    addr: string,
+  ) {
+    this.emitter = emitter;
+    this.name = name;
+    this.addr = addr;
+  }
+
+  /** @internal Use `createNode`. */
+  static async start(o: NodeOptions): Promise<ClusterNode> {
+    if (typeof o.name !== 'string' || o.name.length === 0) throw new TypeError('createNode: name must be a non-empty string');
+    const log = o.logger ?? ((level: LogLevel, line: string) => console.warn(`[${level}] ${o.name}: ${line}`));
+    const codec = o.codec;
+    if (codec === undefined) throw new TypeError('createNode: no codec');
+    const config = defaultConfig(o.profile ?? 'lan', o.config ?? {});
+    const seed = o.seed ?? randomInt(0, 2 ** 32 - 1);
+
+    let driver: Driver<ClusterEvent> | null = null;
+    const handlers = {
+      packet: (from: string, bytes: Uint8Array) => driver?.transportHandlers.packet(from, bytes),
+      stream: (s: Parameters<Driver<ClusterEvent>['transportHandlers']['stream']>[0]) => {
+        if (driver === null) {
+          s.destroy();
+          return { data: () => undefined, close: () => undefined };
+        }
+        return driver.transportHandlers.stream(s);
+      },
+    };
+    const bind = o.bind ?? `0.0.0.0:${DEFAULT_PORT}`;
+    const transport = o.transport
+      ? await o.transport(handlers)
+      : await NetTransport.listen({ bind, streamTimeoutMs: config.streamTimeoutMs }, handlers);
+    const addr = advertiseAddress(bind, o.advertise, parseHostPort(transport.localAddress).port);
+
+    const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
+    const clock = (): number => performance.now();
+    const engine: Engine = new GossipNode({
+      name: nodeName(o.name), addr: address(addr), config, rng: seededRng(seed), now: millis(clock()),
+    });
+    let node: ClusterNode | null = null;
+    driver = new Driver<ClusterEvent>({
+      node: engine,
+      codec,
+      clock,
+      log: (line) => log('warn', line),
+      deliver: (e) => node?.deliver(e),
+    });
+    node = new ClusterNode(engine, driver, transport, emitter, o.name, addr);
+    driver.start(transport);
+    return node;
+  }
+
+  /** Subscribes to one event type; returns a function that unsubscribes. */
+  on<K extends keyof ClusterEventMap>(type: K, fn: Listener<ClusterEventMap[K]>): () => void {
+    return this.emitter.on(type, fn);
+  }
+
+  once<K extends keyof ClusterEventMap>(type: K, fn: Listener<ClusterEventMap[K]>): () => void {
+    return this.emitter.once(type, fn);
+  }
+
+  off<K extends keyof ClusterEventMap>(type: K, fn: Listener<ClusterEventMap[K]>): void {
+    this.emitter.off(type, fn);
+  }
+
+  /**
+   * Joins through `addrs` (`host:port`, `[v6]:port`, `host` for port 7946, or `name/host:port`)
+   * with a full-state push-pull to each. Resolves with the number contacted; rejects with a
+   * `JoinError` if none could be.
+   */
+  async join(addrs: readonly string[]): Promise<number> {
+    this.assertRunning('join');
+    const seeds = addrs.map((a) => address(normalizeJoinAddress(a)));
+    const done = new Promise<{ contacted: number; failed: number }>((resolve) => this.joinWaiters.push(resolve));
+    this.driver.input((now) => this.engine.join(now, seeds));
+    const r = await done;
+    if (r.contacted === 0 && seeds.length > 0) throw new JoinError(`could not contact any of ${addrs.join(', ')}`);
+    return r.contacted;
+  }
+
+  /** Members that are not dead or left (suspect included), self too, as memberlist's Members(). */
+  members(): Member[] {
+    return this.engine.members().map(toMember);
+  }
+
+  /** Every member still listed, dead and left included. */
+  get stats(): ClusterNodeStats {
+    return { driver: this.driver.stats, transport: this.transport.stats };
+  }
+
+  /** Tells the cluster we leave, waits until that went out (bounded by `leavePropagateMs`), then closes the sockets. */
+  async leave(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'leaving';
+    const left = new Promise<void>((resolve) => this.leaveWaiters.push(resolve));
+    this.driver.input((now) => this.engine.leave(now));
+    await left;
+    await this.close();
+  }
+
+  /** Stops at once without telling anyone (peers will see a failure). */
+  async shutdown(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.engine.shutdown();
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    this.state = 'stopped';
+    this.driver.stop();
+    for (const w of this.leaveWaiters) w();
+    this.leaveWaiters = [];
+    for (const w of this.joinWaiters) w({ contacted: 0, failed: 0 });
+    this.joinWaiters = [];
+    await this.transport.close();
+  }
+
+  private deliver(e: ClusterEvent): void {
+    switch (e.type) {
+      case 'member-joined':
+      case 'member-updated':
+      case 'member-recovered':
+        this.driver.notePeerVersion(e.member.addr, e.member.vsn[1] ?? 0);
+        break;
+      case 'join-completed': {
+        const w = this.joinWaiters;
+        this.joinWaiters = [];
+        for (const f of w) f(e);
+        break;
+      }
+      case 'left': {
+        const w = this.leaveWaiters;
+        this.leaveWaiters = [];
+        for (const f of w) f();
+        break;
+      }
+      default:
+        break;
+    }
+    this.emitter.emit(e);
+  }
+
+  private assertRunning(op: string): void {
+    if (this.state !== 'running') throw new Error(`${op}: node ${this.name} is ${this.state === 'leaving' ? 'leaving' : 'stopped'}`);
+  }
+}
+
+function toMember(m: MemberView): Member {
+  return { name: m.name, addr: m.addr, status: m.status, incarnation: m.incarnation, meta: m.meta, vsn: m.vsn };
+}
+
+/** `name/host:port` (memberlist's syntax) or `host[:port]` → `host:port`. */
+export function normalizeJoinAddress(a: string): string {
+  const slash = a.indexOf('/');
+  const hp = parseHostPort(slash >= 0 ? a.slice(slash + 1) : a, DEFAULT_PORT);
+  return formatHostPort(hp.host, hp.port);
+}
+
+/** The address to advertise: explicit, else the bind address, else the first non-internal IPv4 address. */
+export function advertiseAddress(bind: string, advertise: string | undefined, boundPort: number): string {
+  if (advertise !== undefined) {
+    const a = parseHostPort(advertise, 0);
+    if (isUnspecified(a.host)) throw new TypeError(`advertise ${advertise}: must be an address peers can reach`);
+    return formatHostPort(a.host, a.port === 0 ? boundPort : a.port);
+  }
+  const b = parseHostPort(bind);
+  if (!isUnspecified(b.host)) return formatHostPort(b.host, boundPort);
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return formatHostPort(i.address, boundPort);
+  }
+  throw new TypeError(`bind ${bind}: no address to advertise; pass advertise`);
+}
