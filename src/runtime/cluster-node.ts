@@ -211,26 +211,16 @@ export class ClusterNode {
   }
 
   private deliver(e: ClusterEvent): void {
-    switch (e.type) {
-      case 'member-joined':
-      case 'member-updated':
-      case 'member-recovered':
-        this.driver.notePeerVersion(e.member.addr, e.member.vsn[1] ?? 0);
-        break;
-      case 'join-completed': {
-        const w = this.joinWaiters;
-        this.joinWaiters = [];
-        for (const f of w) f(e);
-        break;
-      }
-      case 'left': {
-        const w = this.leaveWaiters;
-        this.leaveWaiters = [];
-        for (const f of w) f();
-        break;
-      }
-      default:
-        break;
+    if (e.type === 'member-joined' || e.type === 'member-updated' || e.type === 'member-recovered') {
+      this.driver.notePeerVersion(e.member.addr, e.member.vsn[1] ?? 0);
+    } else if (e.type === 'join-completed') {
+      const w = this.joinWaiters;
+      this.joinWaiters = [];
+      for (const f of w) f(e);
+    } else if (e.type === 'left') {
+      const w = this.leaveWaiters;
+      this.leaveWaiters = [];
+      for (const f of w) f();
     }
     this.emitter.emit(e);
   }

@@ -14,11 +14,11 @@ const LAN = defaultConfig('lan');
 
 describe('20 nodes on loopback sockets (lan profile)', () => {
   const nodes: (ClusterNode | null)[] = [];
+  const live = (): ClusterNode[] => nodes.filter((n): n is ClusterNode => n !== null);
   afterAll(async () => {
-    await Promise.all(nodes.map((n) => n?.shutdown()));
+    await Promise.all(live().map((n) => n.shutdown()));
   });
 
-  const live = (): ClusterNode[] => nodes.filter((n): n is ClusterNode => n !== null);
   const statusAt = (n: ClusterNode, name: string): string => n.members().find((m) => m.name === name)?.status ?? 'absent';
   const view = (): string => live().map((n) => `${n.name}:${n.members().length}`).join(' ');
 
