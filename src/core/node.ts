@@ -879,9 +879,9 @@ export class GossipNode {
       }
     }
     // memberlist calls the delegate only when UserStateLen > 0, after the member list.
-    const merge = this.delegate?.mergeRemoteState;
-    if (merge !== undefined && m.userState !== null && m.userState.length > 0) {
-      merge.call(this.delegate, now, m.userState, m.join, pushPullPeer);
+    const d = this.delegate;
+    if (d !== null && d.mergeRemoteState !== undefined && m.userState !== null && m.userState.length > 0) {
+      d.mergeRemoteState(now, m.userState, m.join, pushPullPeer);
     }
   }
 
@@ -935,8 +935,8 @@ export class GossipNode {
       states[i] = t.state(s);
       i++;
     }
-    const local = this.delegate?.localState;
-    const userState = local === undefined ? null : local.call(this.delegate, join, peer);
+    const d = this.delegate;
+    const userState = d === null || d.localState === undefined ? null : d.localState(join, peer);
     return { type: 'push-pull', join, records, incarnations, states, userState: userState !== null && userState.length > 0 ? userState : null };
   }
 
