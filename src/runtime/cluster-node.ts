@@ -10,7 +10,9 @@ import { seededRng } from '../core/rng.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
+import { Keyring } from '../wire/index.js';
 import type { Codec } from './codec.js';
+import { wireCodec } from './wire-codec.js';
 import type { DrivenNode, DriverStats } from './driver.js';
 import { Driver } from './driver.js';
 import type { EventMap, Listener } from './emitter.js';
@@ -37,7 +39,13 @@ export interface NodeOptions {
   readonly seed?: number;
   /** Warnings (rejected packets, rate-limited) and notices. Default: `console.warn` with the node's name. */
   readonly logger?: Logger;
-  /** How messages become bytes. Default: memberlist's wire format. */
+  /** Serf tags, sent in our node meta (≤ 512 bytes encoded). */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Encrypt all traffic with this base64 key (16, 24 or 32 bytes: `serf keygen`), as serf's `-encrypt`. */
+  readonly encryptKey?: string;
+  /** Several base64 keys, the first primary: all decrypt, the primary encrypts. Wins over `encryptKey`. */
+  readonly keyring?: readonly string[];
+  /** How messages become bytes. Default: memberlist's wire format with the keyring above. */
   readonly codec?: Codec;
   /** A transport already bound (tests, an in-memory network). Default: UDP + TCP on `bind`. */
   readonly transport?: (handlers: Parameters<typeof NetTransport.listen>[1]) => Promise<Transport>;
@@ -105,8 +113,9 @@ export class ClusterNode {
   static async start(o: NodeOptions): Promise<ClusterNode> {
     if (typeof o.name !== 'string' || o.name.length === 0) throw new TypeError('createNode: name must be a non-empty string');
     const log = o.logger ?? ((level: LogLevel, line: string) => console.warn(`[${level}] ${o.name}: ${line}`));
-    const codec = o.codec;
-    if (codec === undefined) throw new TypeError('createNode: no codec');
+    const keys = o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
+    const keyring = keys.length > 0 ? Keyring.fromBase64(keys) : null;
+    const codec = o.codec ?? wireCodec({ keyring });
     const config = defaultConfig(o.profile ?? 'lan', o.config ?? {});
     const seed = o.seed ?? randomInt(0, 2 ** 32 - 1);
 
