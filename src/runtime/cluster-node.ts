@@ -187,7 +187,11 @@ export class ClusterNode {
     return this.engine.members().map(toMember);
   }
 
-  /** Every member still listed, dead and left included. */
+  /** The address the sockets are bound to (the advertised one may differ). */
+  get boundAddress(): string {
+    return this.transport.localAddress;
+  }
+
   get stats(): ClusterNodeStats {
     return { driver: this.driver.stats, transport: this.transport.stats };
   }
