@@ -1,10 +1,9 @@
-import type { Address } from '../ids.js';
-
 /**
  * Serf's messages (serf v0.9.4, reference §8.2), as typed values. They travel as memberlist
  * user messages: the first byte is the Serf type, the rest Go's msgpack (a relay adds a
  * header and then a whole raw Serf message). Lamport times are uint64 on the wire and plain
- * numbers here (a decoder rejects anything past 2^53 as malformed).
+ * numbers here (a decoder rejects anything past 2^53 as malformed). Addresses are plain
+ * `host:port` strings, as in the wire layer, so that its codec fits this interface unchanged.
  */
 
 /** The byte after memberlist's `08`. Only append: the numbers are the protocol. */
@@ -88,8 +87,8 @@ export interface SerfQueryMsg {
   readonly type: 'query';
   readonly ltime: number;
   readonly id: number;
-  /** Where acks and responses go (Addr bytes + Port). */
-  readonly addr: Address;
+  /** Where acks and responses go (Addr bytes + Port), as `host:port` / `[v6]:port`. */
+  readonly addr: string;
   readonly sourceNode: string;
   /** Each: a filter type byte + msgpack (decode with `SerfCodec.decodeFilter`). */
   readonly filters: readonly Uint8Array[];
@@ -128,7 +127,7 @@ export interface SerfKeyResponseMsg {
 /** `09` + relayHeader + a raw Serf message, to be forwarded unchanged to `destAddr`. */
 export interface SerfRelayMsg {
   readonly type: 'relay';
-  readonly destAddr: Address;
+  readonly destAddr: string;
   readonly destName: string;
   readonly message: Uint8Array;
 }

@@ -1,7 +1,7 @@
 import { retransmitLimit } from '../config.js';
 import type { MemberView, NodeEvent } from '../events.js';
 import type { Address, Millis, NodeName } from '../ids.js';
-import { millis } from '../ids.js';
+import { address, millis } from '../ids.js';
 import type { Message, StreamMessage } from '../messages.js';
 import { DEFAULT_VSN } from '../messages.js';
 import type { GossipNodeOptions, NodeDelegate, PushPullPeer, Transmit } from '../node.js';
@@ -568,7 +568,7 @@ export class SerfNode {
       case 'relay':
         // Forward the inner message unchanged to its destination (Serf's relayed responses).
         this.stats.relaysForwarded++;
-        this.gossip.sendUserMessage(now, m.destAddr, m.message);
+        this.gossip.sendUserMessage(now, address(m.destAddr), m.message);
         break;
       case 'push-pull':
       case 'conflict-response':
@@ -845,12 +845,12 @@ export class SerfNode {
     if (!this.shouldProcess(q.filters)) return rebroadcast;
     if ((q.flags & QUERY_FLAG_ACK) !== 0) {
       const ack: SerfQueryResponseMsg = { type: 'query-response', ltime: q.ltime, id: q.id, from: this.name, flags: QUERY_FLAG_ACK, payload: null };
-      this.sendResponse(now, q.addr, q.relayFactor, ack, this.codec.encode(ack));
+      this.sendResponse(now, address(q.addr), q.relayFactor, ack, this.codec.encode(ack));
     }
     const queryId = ++this.nextQueryId;
     const deadlineMs = (now as number) + q.timeoutMs;
     this.purgeInbound(now);
-    this.inbound.set(queryId, { ltime: q.ltime, id: q.id, addr: q.addr, relayFactor: q.relayFactor, deadlineMs });
+    this.inbound.set(queryId, { ltime: q.ltime, id: q.id, addr: address(q.addr), relayFactor: q.relayFactor, deadlineMs });
     if (q.name.startsWith(INTERNAL_QUERY_PREFIX)) this.internalQuery(now, queryId, q);
     else {
       this.emit({
