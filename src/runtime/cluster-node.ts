@@ -2,18 +2,20 @@ import { randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import type { Config, ProfileName } from '../core/config.js';
 import { defaultConfig } from '../core/config.js';
-import type { MemberView, NodeEvent } from '../core/events.js';
-import type { Address, Millis } from '../core/ids.js';
 import { address, millis, nodeName } from '../core/ids.js';
-import { GossipNode } from '../core/node.js';
+import type { NodeStats } from '../core/node.js';
 import { seededRng } from '../core/rng.js';
+import type { SerfConfig } from '../core/serf/config.js';
+import type { QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/serf-node.js';
+import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
 import { Keyring } from '../wire/index.js';
+import { serfCodec } from '../wire/serf.js';
 import type { Codec } from './codec.js';
 import { wireCodec } from './wire-codec.js';
-import type { DrivenNode, DriverStats } from './driver.js';
+import type { DriverStats } from './driver.js';
 import { Driver } from './driver.js';
 import type { EventMap, Listener } from './emitter.js';
 import { TypedEmitter } from './emitter.js';
@@ -35,6 +37,8 @@ export interface NodeOptions {
   readonly profile?: ProfileName;
   /** Overrides on top of the profile. */
   readonly config?: Partial<Config>;
+  /** Serf-layer overrides (event buffer, size limits, broadcast timeout, our data tag). */
+  readonly serf?: Partial<SerfConfig>;
   /** Seed of the core's RNG (probe order, gossip targets, staggers). Default: from `node:crypto`. */
   readonly seed?: number;
   /** Warnings (rejected packets, rate-limited) and notices. Default: `console.warn` with the node's name. */
@@ -51,41 +55,43 @@ export interface NodeOptions {
   readonly transport?: (handlers: Parameters<typeof NetTransport.listen>[1]) => Promise<Transport>;
 }
 
-/** A member as the public API reports it. */
-export interface Member {
-  readonly name: string;
-  /** `host:port`. */
-  readonly addr: string;
-  readonly status: MemberView['status'];
-  readonly incarnation: number;
-  readonly meta: Uint8Array | null;
-  /** `[pmin, pmax, pcur, dmin, dmax, dcur]`. */
-  readonly vsn: readonly number[];
-}
+/** A member as the public API reports it (what `serf members` shows). */
+export type Member = SerfMember;
 
-export type ClusterEvent = NodeEvent;
+/** Everything a node reports through `on(type, fn)`: membership changes, user events, queries, keyring changes. */
+export type ClusterEvent = SerfEvent;
 export type ClusterEventMap = EventMap<ClusterEvent>;
+/** A query to answer with `respond(query, payload)`. */
+export type QueryEvent = ClusterEventMap['query'];
+
+/** What `query()` collected by its deadline. */
+export interface QueryResult {
+  readonly acks: readonly string[];
+  /** Node name → its answer. */
+  readonly responses: ReadonlyMap<string, Uint8Array>;
+}
 
 export class JoinError extends Error {
   override name = 'JoinError';
 }
 
-/** The sans-IO node a ClusterNode drives: the driver interface plus the operations the API needs. */
-interface Engine extends DrivenNode<ClusterEvent> {
-  join(now: Millis, seeds: readonly Address[]): void;
-  leave(now: Millis): void;
-  shutdown(): void;
-  members(): MemberView[];
-}
-
 export interface ClusterNodeStats {
+  /** Rejected input by reason (undecodable, wrong key, …) and encode failures. */
   readonly driver: DriverStats;
   readonly transport: TransportStats;
+  /** memberlist-level counters of the core. */
+  readonly gossip: Readonly<NodeStats>;
+  /** Serf-level counters (events, queries, duplicates, malformed Serf messages). */
+  readonly serf: Readonly<SerfNodeStats>;
 }
 
+const encoder = new TextEncoder();
+const bytesOf = (p: string | Uint8Array): Uint8Array => (typeof p === 'string' ? encoder.encode(p) : p);
+
 /**
- * A running node: the sans-IO core driven on real sockets and real time. Created started by
- * `createNode`; `join`, `members`, `leave`, `shutdown`; typed events through `on(type, fn)`.
+ * A running node: the sans-IO Serf node (on the SWIM core) driven on real sockets and real
+ * time. Created started by `createNode`; `join`, `members`, `sendEvent`, `query`/`respond`,
+ * `leave`, `shutdown`; typed events through `on(type, fn)`.
  */
 export class ClusterNode {
   readonly name: string;
@@ -96,8 +102,10 @@ export class ClusterNode {
   private leaveWaiters: (() => void)[] = [];
   private state: 'running' | 'leaving' | 'stopped' = 'running';
 
+  private readonly queries = new Map<number, { acks: string[]; responses: Map<string, Uint8Array>; resolve: (r: QueryResult) => void }>();
+
   private constructor(
-    private readonly engine: Engine,
+    private readonly engine: SerfNode,
     private readonly driver: Driver<ClusterEvent>,
     private readonly transport: Transport,
     emitter: TypedEmitter<ClusterEvent>,
@@ -138,8 +146,9 @@ export class ClusterNode {
 
     const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
     const clock = (): number => performance.now();
-    const engine: Engine = new GossipNode({
+    const engine = new SerfNode({
       name: nodeName(o.name), addr: address(addr), config, rng: seededRng(seed), now: millis(clock()),
+      codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
     });
     let node: ClusterNode | null = null;
     driver = new Driver<ClusterEvent>({
@@ -182,9 +191,49 @@ export class ClusterNode {
     return r.contacted;
   }
 
-  /** Members that are not dead or left (suspect included), self too, as memberlist's Members(). */
+  /** Every member known, in any status (alive, leaving, left, failed until reaped), self included: Serf's Members(). */
   members(): Member[] {
-    return this.engine.members().map(toMember);
+    return this.engine.members();
+  }
+
+  /** Our tags as sent in our node meta (our data tag included). */
+  get tags(): Readonly<Record<string, string>> {
+    return this.engine.localTags;
+  }
+
+  /** Replaces our tags and announces them. */
+  setTags(tags: Readonly<Record<string, string>>): void {
+    this.assertRunning('setTags');
+    this.driver.input((now) => this.engine.setTags(now, tags));
+  }
+
+  /**
+   * Sends a user event to the whole cluster (what `serf event` does): every member's handlers
+   * see it once. `coalesce` (default true, as `serf event`) lets agents deliver only the
+   * latest event of a name within their coalescing window. Throws if name + payload exceed
+   * the user event size limit (512 bytes by default).
+   */
+  sendEvent(name: string, payload: string | Uint8Array = new Uint8Array(0), opts: { readonly coalesce?: boolean } = {}): void {
+    this.assertRunning('sendEvent');
+    this.driver.input((now) => this.engine.userEvent(now, name, bytesOf(payload), opts.coalesce ?? true));
+  }
+
+  /**
+   * Asks the cluster (what `serf query` does); resolves at the query's deadline with the acks
+   * and answers collected.
+   */
+  query(name: string, payload: string | Uint8Array = new Uint8Array(0), opts: QueryOptions = {}): Promise<QueryResult> {
+    this.assertRunning('query');
+    return new Promise((resolve) => {
+      const id = this.driver.input((now) => this.engine.query(now, name, bytesOf(payload), opts));
+      this.queries.set(id, { acks: [], responses: new Map(), resolve });
+    });
+  }
+
+  /** Answers a `query` event before its deadline. Throws if it was answered already, expired, or the answer is too large. */
+  respond(query: QueryEvent, payload: string | Uint8Array): void {
+    this.assertRunning('respond');
+    this.driver.input((now) => this.engine.respond(now, query.queryId, bytesOf(payload)));
   }
 
   /** The address the sockets are bound to (the advertised one may differ). */
@@ -193,7 +242,7 @@ export class ClusterNode {
   }
 
   get stats(): ClusterNodeStats {
-    return { driver: this.driver.stats, transport: this.transport.stats };
+    return { driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats };
   }
 
   /** Tells the cluster we leave, waits until that went out (bounded by `leavePropagateMs`), then closes the sockets. */
@@ -220,20 +269,53 @@ export class ClusterNode {
     this.leaveWaiters = [];
     for (const w of this.joinWaiters) w({ contacted: 0, failed: 0 });
     this.joinWaiters = [];
+    for (const q of this.queries.values()) q.resolve({ acks: q.acks, responses: q.responses });
+    this.queries.clear();
     await this.transport.close();
   }
 
   private deliver(e: ClusterEvent): void {
-    if (e.type === 'member-joined' || e.type === 'member-updated' || e.type === 'member-recovered') {
-      this.driver.notePeerVersion(e.member.addr, e.member.vsn[1] ?? 0);
-    } else if (e.type === 'join-completed') {
-      const w = this.joinWaiters;
-      this.joinWaiters = [];
-      for (const f of w) f(e);
-    } else if (e.type === 'left') {
-      const w = this.leaveWaiters;
-      this.leaveWaiters = [];
-      for (const f of w) f();
+    switch (e.type) {
+      case 'member-joined':
+      case 'member-updated':
+        this.driver.notePeerVersion(e.member.addr, e.member.protocol.max);
+        break;
+      case 'join-completed': {
+        const w = this.joinWaiters;
+        this.joinWaiters = [];
+        for (const f of w) f(e);
+        break;
+      }
+      case 'left': {
+        const w = this.leaveWaiters;
+        this.leaveWaiters = [];
+        for (const f of w) f();
+        break;
+      }
+      case 'query-ack':
+        this.queries.get(e.queryId)?.acks.push(e.from);
+        break;
+      case 'query-response':
+        this.queries.get(e.queryId)?.responses.set(e.from, e.payload);
+        break;
+      case 'query-done': {
+        const q = this.queries.get(e.queryId);
+        this.queries.delete(e.queryId);
+        q?.resolve({ acks: q.acks, responses: q.responses });
+        break;
+      }
+      case 'member-left':
+      case 'member-failed':
+      case 'member-reaped':
+      case 'member-suspected':
+      case 'member-recovered':
+      case 'self-refuted':
+      case 'protocol-error':
+      case 'user-event':
+      case 'query':
+      case 'keyring-change':
+      case 'data-message':
+        break;
     }
     this.emitter.emit(e);
   }
@@ -241,10 +323,6 @@ export class ClusterNode {
   private assertRunning(op: string): void {
     if (this.state !== 'running') throw new Error(`${op}: node ${this.name} is ${this.state === 'leaving' ? 'leaving' : 'stopped'}`);
   }
-}
-
-function toMember(m: MemberView): Member {
-  return { name: m.name, addr: m.addr, status: m.status, incarnation: m.incarnation, meta: m.meta, vsn: m.vsn };
 }
 
 /** `name/host:port` (memberlist's syntax) or `host[:port]` → `host:port`. */

@@ -96,9 +96,11 @@ export class Driver<E> {
 
   /** Runs `fn(now)` against the node (an API call: join, leave, user event…), then drains. */
   input<T>(fn: (now: Millis) => T): T {
-    const r = fn(this.now());
-    this.pump();
-    return r;
+    try {
+      return fn(this.now());
+    } finally {
+      this.pump();
+    }
   }
 
   /** Marks a peer's protocol version: CRC on packets to peers with pmax ≥ 5. */
