@@ -30,7 +30,14 @@ function collect(m: WireMessage | WireStreamMessage, where: string, out: Found[]
       if (m.userState !== null && m.userState.length > 0) out.push({ where, kind: 'state', bytes: m.userState });
       m.records.forEach((r) => out.push({ where: `${where} ${r.node}`, kind: 'meta', bytes: r.meta ?? new Uint8Array() }));
       return;
-    default:
+    case 'ack':
+    case 'dead':
+    case 'error':
+    case 'indirect-ping':
+    case 'nack':
+    case 'ping':
+    case 'suspect':
+      return;
   }
 }
 
