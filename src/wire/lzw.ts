@@ -122,12 +122,18 @@ export function compress(input: Uint8Array, options: CompressOptions = {}): Uint
  * an error (Go's "unexpected EOF"), bytes after the EOF code are ignored. Output beyond
  * `maxBytes` is rejected as `too-large` before it is produced. Throws `WireError`.
  */
+// Decoder tables, reused across calls: every entry below `hi` is written in the current
+// stream before it is read, so stale entries from an earlier call are never used.
+const SUFFIX = new Uint8Array(1 << MAX_WIDTH);
+const PREFIX = new Uint16Array(1 << MAX_WIDTH);
+const TMP = new Uint8Array(2 << MAX_WIDTH);
+
 export function decompress(input: Uint8Array, maxBytes: number): Uint8Array {
   let out = new Uint8Array(Math.min(maxBytes, Math.max(64, input.length * 3)));
   let outLen = 0;
-  const suffix = new Uint8Array(1 << MAX_WIDTH);
-  const prefix = new Uint16Array(1 << MAX_WIDTH);
-  const tmp = new Uint8Array(2 << MAX_WIDTH);
+  const suffix = SUFFIX;
+  const prefix = PREFIX;
+  const tmp = TMP;
   let width = LIT_WIDTH + 1;
   let hi = EOF;
   let overflow = 1 << width;

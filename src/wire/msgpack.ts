@@ -16,13 +16,20 @@
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
-/** Thrown by `Reader` on malformed or truncated input; caught at the wire layer's boundary. */
+/**
+ * Thrown by `Reader` on malformed or truncated input; caught at the wire layer's boundary.
+ * It captures no stack trace: a flood of bad packets must be cheap to reject (and a stream
+ * parser that waits for more bytes throws one per partial chunk).
+ */
 export class MsgpackError extends Error {
-  constructor(
-    readonly reason: 'truncated' | 'malformed',
-    detail: string,
-  ) {
+  readonly reason: 'truncated' | 'malformed';
+
+  constructor(reason: 'truncated' | 'malformed', detail: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(detail);
+    Error.stackTraceLimit = limit;
+    this.reason = reason;
     this.name = 'MsgpackError';
   }
 }

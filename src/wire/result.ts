@@ -42,13 +42,16 @@ export const WIRE_ERROR_REASONS: readonly WireErrorReason[] = [
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: WireErrorReason; detail: string };
 
-/** Thrown inside the wire layer only; converted to a `DecodeResult` at each public decoder. */
+/** Thrown inside the wire layer only; converted to a `DecodeResult` at each public decoder. No stack trace (cheap rejection). */
 export class WireError extends Error {
-  constructor(
-    readonly reason: WireErrorReason,
-    detail: string,
-  ) {
+  readonly reason: WireErrorReason;
+
+  constructor(reason: WireErrorReason, detail: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(detail);
+    Error.stackTraceLimit = limit;
+    this.reason = reason;
     this.name = 'WireError';
   }
 }
