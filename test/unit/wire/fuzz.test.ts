@@ -3,7 +3,7 @@ import { loadSeeds, makeCase, runCase, seededRng } from '../../fixtures/wire-fuz
 import { WireStats } from '../../../src/wire/index.js';
 
 describe('decoder fuzz (mutated serf captures + random bytes)', () => {
-  it('10^5 cases through decodePacket and StreamDecoder: nothing throws, every failure is a DecodeResult with a known reason', () => {
+  it('10^5 cases through decodePacket and StreamDecoder: nothing throws, every failure is a DecodeResult with a known reason, everything accepted re-encodes', () => {
     const seeds = loadSeeds();
     const rng = seededRng(20261125);
     const stats = new WireStats();
