@@ -225,8 +225,8 @@ export class ClusterNode {
   query(name: string, payload: string | Uint8Array = new Uint8Array(0), opts: QueryOptions = {}): Promise<QueryResult> {
     this.assertRunning('query');
     return new Promise((resolve) => {
-      const id = this.driver.input((now) => this.engine.query(now, name, bytesOf(payload), opts));
-      this.queries.set(id, { acks: [], responses: new Map(), resolve });
+      // Registered before the driver drains: our own ack and answer come out of that same drain.
+      this.driver.input((now) => this.queries.set(this.engine.query(now, name, bytesOf(payload), opts), { acks: [], responses: new Map(), resolve }));
     });
   }
 
