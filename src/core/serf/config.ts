@@ -19,6 +19,11 @@ export interface SerfConfig {
   broadcastTimeoutMs: number;
   /** Intents about members not known yet are kept this long (RecentIntentTimeout). */
   recentIntentTimeoutMs: number;
+  /**
+   * Every `reconnectIntervalMs`, with probability `failed / (members − failed − left)`, try a
+   * memberlist join to one random failed member (Serf's reconnect: heals partitions). 0 disables.
+   */
+  reconnectIntervalMs: number;
   /** Failed members are forgotten after this long (ReconnectTimeout). */
   reconnectTimeoutMs: number;
   /** Left members are forgotten after this long (TombstoneTimeout). */
@@ -43,6 +48,7 @@ export const DEFAULT_SERF_CONFIG: Readonly<SerfConfig> = {
   queryTimeoutMult: 16,
   broadcastTimeoutMs: 5000,
   recentIntentTimeoutMs: 5 * 60_000,
+  reconnectIntervalMs: 30_000,
   reconnectTimeoutMs: 24 * 3_600_000,
   tombstoneTimeoutMs: 24 * 3_600_000,
   reapIntervalMs: 15_000,

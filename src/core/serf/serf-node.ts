@@ -217,6 +217,9 @@ export class SerfNode {
   private joining = false;
   private leaveIntentDeadlineMs = NO_DEADLINE;
   private nextReapMs: number;
+  private nextReconnectMs: number;
+  /** Joins started by reconnect, not by the application: their `join-completed` is not reported. */
+  private reconnects = 0;
   private lastNow: number;
 
   constructor(o: SerfNodeOptions) {
@@ -233,6 +236,7 @@ export class SerfNode {
     const meta = this.encodeTags(this.tags);
     this.lastNow = o.now;
     this.nextReapMs = this.lastNow + this.serfConfig.reapIntervalMs;
+    this.nextReconnectMs = this.serfConfig.reconnectIntervalMs > 0 ? this.lastNow + this.serfConfig.reconnectIntervalMs : NO_DEADLINE;
     const delegate: NodeDelegate = {
       getBroadcasts: (overheadBytes, limitBytes, to) => this.getBroadcasts(overheadBytes, limitBytes, to),
       notifyMsg: (now, from, payload) => this.notifyMsg(now, from, payload),
@@ -309,7 +313,7 @@ export class SerfNode {
   pollTimeout(): Millis | undefined {
     const inner = this.gossip.pollTimeout();
     if (inner === undefined) return undefined;
-    let t = Math.min(inner, this.leaveIntentDeadlineMs, this.nextReapMs);
+    let t = Math.min(inner, this.leaveIntentDeadlineMs, this.nextReapMs, this.nextReconnectMs);
     for (const q of this.outbound.values()) if (q.deadlineMs < t) t = q.deadlineMs;
     return millis(t);
   }
@@ -354,6 +358,10 @@ export class SerfNode {
     if (t >= this.nextReapMs) {
       this.nextReapMs = t + this.serfConfig.reapIntervalMs;
       this.reap(t);
+    }
+    if (t >= this.nextReconnectMs) {
+      this.nextReconnectMs = t + this.serfConfig.reconnectIntervalMs;
+      if (this.state === 'alive') this.reconnect(now);
     }
     this.gossip.handleTimeout(now);
     this.drainGossip();
@@ -672,9 +680,14 @@ export class SerfNode {
         case 'join-completed':
           if (this.joining) {
             this.joining = false;
+            this.reconnects = 0;
             if (e.contacted > 0 && this.state === 'alive') this.broadcastJoin(this.clock.time());
+            this.emit(e);
+          } else if (this.reconnects > 0) {
+            this.reconnects = 0;
+          } else {
+            this.emit(e);
           }
-          this.emit(e);
           break;
         case 'left':
           this.state = 'left';
@@ -1015,6 +1028,22 @@ export class SerfNode {
     }
     for (const [name, i] of this.intents) if (t - i.atMs > this.serfConfig.recentIntentTimeoutMs) this.intents.delete(name);
     for (const [id, q] of this.inbound) if (q.deadlineMs < t) this.inbound.delete(id);
+  }
+
+  /** Serf's reconnect: the more members failed, the likelier a memberlist join to one of them. */
+  private reconnect(now: Millis): void {
+    const failed: MemberState[] = [];
+    let left = 0;
+    for (const m of this.memberMap.values()) {
+      if (m.status === 'failed') failed.push(m);
+      else if (m.status === 'left') left++;
+    }
+    if (failed.length === 0) return;
+    const alive = this.memberMap.size - failed.length - left;
+    if (this.rng.next() > failed.length / Math.max(1, alive)) return;
+    const m = failed[this.rng.int(failed.length)] as MemberState;
+    this.reconnects++;
+    this.gossip.join(now, [m.addr]);
   }
 
   // ------------------------------------------------------------------ helpers

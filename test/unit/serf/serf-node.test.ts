@@ -107,6 +107,22 @@ describe('SerfNode: membership with tags and intents', () => {
   });
 });
 
+describe('SerfNode: reconnect', () => {
+  it('after a partition heals, reconnect brings failed members back alive on both sides', () => {
+    const { c, a, b, d } = trio();
+    const cut = new Set([d.addr]);
+    c.drop = (from, to) => cut.has(from) !== cut.has(to);
+    c.runFor(40_000);
+    expect(a.member('c')?.status).toBe('failed');
+    expect(d.member('a')?.status).toBe('failed');
+    c.drop = () => false;
+    c.runFor(240_000);
+    for (const n of [a, b, d]) expect(n.members().map((m) => `${m.name}:${m.status}`).sort()).toEqual(['a:alive', 'b:alive', 'c:alive']);
+    // Reconnect joins are internal: the application saw only its own joins complete.
+    expect(ofType(c.eventsOf(a), 'join-completed')).toHaveLength(0);
+  });
+});
+
 describe('SerfNode: user events', () => {
   it('an event reaches every node exactly once, stamped with the event clock', () => {
     const { c, a, b, d } = trio();
