@@ -87,6 +87,8 @@ describe.skipIf(!hasSerf)(SUITE, () => {
   });
 
   it('rotation with serf keys -install / -use / -remove keeps our node in', async () => {
+    // (the rejections counted so far came from the wrong-key agent; the rotation adds none)
+    const decryptFailuresBefore = ts.stats.driver.rejected.get('decrypt-failed') ?? 0;
     await s1.cli('keys', `-install=${K2}`);
     expect(await keyCount(K2)).toBe('3/3');
     await s1.cli('keys', `-use=${K2}`);
@@ -99,7 +101,11 @@ describe.skipIf(!hasSerf)(SUITE, () => {
     await waitFor('an event under the new key to reach ts-enc', 5000, () => events.includes('rotated:payload-3'));
     await s2.cli('keys', `-install=${K3}`);
     expect(await keyCount(K3)).toBe('3/3');
+    // And what we send now is under the new primary: the agents, which dropped K1, decrypt it.
+    ts.sendEvent('after-rotation', 'payload-4', { coalesce: false });
+    for (const a of [s1, s2]) await waitFor(`${a.name}'s handler for after-rotation`, 5000, () => a.events().some((e) => e[1] === 'after-rotation' && e[3] === 'payload-4'));
     await waitFor('both agents to list ts-enc alive after the rotation', 5000, allList('ts-enc'));
+    expect(ts.stats.driver.rejected.get('decrypt-failed') ?? 0).toBe(decryptFailuresBefore);
     expect(ts.members().filter((m) => m.status === 'alive').map((m) => m.name).sort()).toEqual(['s1', 's2', 'ts-enc']);
     for (const a of [s1, s2]) expect(wireComplaints(a.log), `${a.name} log`).toEqual([]);
   });
