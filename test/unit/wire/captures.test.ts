@@ -24,7 +24,7 @@ describe('real serf captures', () => {
   it('has captures of every kind we rely on', () => {
     const notes = captures.map((c) => c.note).join('\n');
     expect(captures.length).toBeGreaterThanOrEqual(50);
-    for (const what of ['push-pull(join=true', 'push-pull(join=false', 'compound[alive', 'user(3)', 'user(4)', 'user(0)', ': ping', ': ack', ': dead']) expect(notes).toContain(what);
+    for (const what of ['indirect-ping', ': suspect', 'compound[ping, suspect]', 'stream from a peer: ping', 'push-pull(join=true', 'push-pull(join=false', 'compound[alive', 'user(3)', 'user(4)', 'user(0)', ': ping', ': ack', ': dead']) expect(notes).toContain(what);
     expect(captures.some((c) => c.key !== null)).toBe(true);
   });
 
