@@ -17,6 +17,7 @@ import type { Codec } from './codec.js';
 import { wireCodec } from './wire-codec.js';
 import type { DriverStats } from './driver.js';
 import { Driver } from './driver.js';
+import { RejectionLog } from './rejection-log.js';
 import type { EventMap, Listener } from './emitter.js';
 import { TypedEmitter } from './emitter.js';
 
@@ -111,6 +112,8 @@ export class ClusterNode {
     emitter: TypedEmitter<ClusterEvent>,
     name: string,
     addr: string,
+    /** The core's protocol errors (a peer misbehaving, a stream timing out), logged rate-limited like rejected bytes. */
+    private readonly protocolLog: RejectionLog,
   ) {
     this.emitter = emitter;
     this.name = name;
@@ -142,25 +145,30 @@ export class ClusterNode {
     const transport = o.transport
       ? await o.transport(handlers)
       : await NetTransport.listen({ bind, streamTimeoutMs: config.streamTimeoutMs }, handlers);
-    const addr = advertiseAddress(bind, o.advertise, parseHostPort(transport.localAddress).port);
-
-    const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
-    const clock = (): number => performance.now();
-    const engine = new SerfNode({
-      name: nodeName(o.name), addr: address(addr), config, rng: seededRng(seed), now: millis(clock()),
-      codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
-    });
-    let node: ClusterNode | null = null;
-    driver = new Driver<ClusterEvent>({
-      node: engine,
-      codec,
-      clock,
-      log: (line) => log('warn', line),
-      deliver: (e) => node?.deliver(e),
-    });
-    node = new ClusterNode(engine, driver, transport, emitter, o.name, addr);
-    driver.start(transport);
-    return node;
+    try {
+      const addr = advertiseAddress(bind, o.advertise, parseHostPort(transport.localAddress).port);
+      const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
+      const clock = (): number => performance.now();
+      const engine = new SerfNode({
+        name: nodeName(o.name), addr: address(addr), config, rng: seededRng(seed), now: millis(clock()),
+        codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
+      });
+      let node: ClusterNode | null = null;
+      driver = new Driver<ClusterEvent>({
+        node: engine,
+        codec,
+        clock,
+        log: (line) => log('warn', line),
+        deliver: (e) => node?.deliver(e),
+      });
+      node = new ClusterNode(engine, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'));
+      driver.start(transport);
+      return node;
+    } catch (e) {
+      // Bad options found after binding (advertise, tags): give the port back.
+      await transport.close();
+      throw e;
+    }
   }
 
   /** Subscribes to one event type; returns a function that unsubscribes. */
@@ -304,13 +312,15 @@ export class ClusterNode {
         q?.resolve({ acks: q.acks, responses: q.responses });
         break;
       }
+      case 'protocol-error':
+        this.protocolLog.reject(this.driver.now(), e.reason, e.from, e.detail);
+        break;
       case 'member-left':
       case 'member-failed':
       case 'member-reaped':
       case 'member-suspected':
       case 'member-recovered':
       case 'self-refuted':
-      case 'protocol-error':
       case 'user-event':
       case 'query':
       case 'keyring-change':

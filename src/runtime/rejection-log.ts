@@ -13,6 +13,8 @@ export class RejectionLog {
     private readonly log: (line: string) => void,
     private readonly intervalMs = 10_000,
     private readonly pairsMax = 1024,
+    /** First word of each line. */
+    private readonly label = 'rejected',
   ) {}
 
   /** Counts one rejection; logs it unless the same (reason, peer) was logged within `intervalMs`. */
@@ -31,7 +33,7 @@ export class RejectionLog {
       if (oldest.done !== true) this.pairs.delete(oldest.value);
     }
     this.pairs.set(key, { lastMs: nowMs, suppressed: 0 });
-    this.log(`rejected ${reason} from ${peer ?? 'unknown peer'}: ${detail}${more}`);
+    this.log(`${this.label} ${reason} from ${peer ?? 'unknown peer'}: ${detail}${more}`);
   }
 
   count(reason: string): number {

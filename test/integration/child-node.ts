@@ -33,6 +33,9 @@ const leave = async (): Promise<void> => {
   process.exit(0);
 };
 process.on('SIGTERM', () => void leave());
-createInterface({ input: process.stdin }).on('line', (l) => {
-  if (l.trim() === 'leave') void leave();
-});
+createInterface({ input: process.stdin })
+  .on('line', (l) => {
+    if (l.trim() === 'leave') void leave();
+  })
+  // The test process is gone: do not linger (as a crash: no leave).
+  .on('close', () => process.exit(1));

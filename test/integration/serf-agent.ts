@@ -9,6 +9,12 @@ import { promisify } from 'node:util';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
+
+/** Every agent still running: killed when the test process exits, whatever happened to the suite. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
 export const SERF = '/usr/bin/serf';
 
 /**
@@ -124,16 +130,23 @@ export class SerfAgent {
       args.push(`-event-handler=user=${script}`);
     }
     const proc = spawn(SERF, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(proc);
+    proc.on('exit', () => running.delete(proc));
     const agent = new SerfAgent(o.name, port, rpcPort, proc, eventFile);
-    await waitFor(`serf agent ${o.name} to answer RPC`, 10_000, async () => {
-      if (agent.exited) throw new Error(`serf agent ${o.name} exited:\n${agent.log}`);
-      try {
-        await agent.members();
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    try {
+      await waitFor(`serf agent ${o.name} to answer RPC`, 10_000, async () => {
+        if (agent.exited) throw new Error(`serf agent ${o.name} exited:\n${agent.log}`);
+        try {
+          await agent.members();
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    } catch (e) {
+      proc.kill('SIGKILL');
+      throw e;
+    }
     return agent;
   }
 

@@ -29,6 +29,7 @@ async function startChild(name: string, join: readonly string[], children: Child
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const child: Child = { proc, addr: '', stderr: '', lines: [] };
+  process.once('exit', () => proc.kill('SIGKILL'));
   children.push(child);
   proc.stderr?.on('data', (d: Buffer) => (child.stderr += d.toString()));
   let out = '';
