@@ -108,6 +108,41 @@ describe('SerfNode: membership with tags and intents', () => {
   });
 });
 
+describe('SerfNode: tags and reaping', () => {
+  it('setTags announces new tags: every member sees member-updated with them (our data tag kept)', () => {
+    const { c, a, b, d } = trio();
+    b.setTags(c.at(), { role: 'primary' });
+    c.runFor(3000);
+    for (const n of [a, d]) {
+      expect(n.member('b')?.tags).toEqual({ role: 'primary', gc: '1' });
+      expect(ofType(c.eventsOf(n), 'member-updated').map((e) => e.member.name)).toEqual(['b']);
+    }
+    expect(() => b.setTags(c.at(), { big: 'x'.repeat(600) })).toThrow(/over memberlist's limit of 512/);
+  });
+
+  it('failed members are reaped after reconnectTimeoutMs, left ones after tombstoneTimeoutMs', () => {
+    const c = new SerfCluster();
+    const serf = { reconnectTimeoutMs: 60_000, tombstoneTimeoutMs: 120_000, reconnectIntervalMs: 0 };
+    const a = c.add('a', { serf });
+    const b = c.add('b', { serf });
+    const d = c.add('c', { serf });
+    c.runFor(5);
+    b.join(c.at(), [a.addr]);
+    d.join(c.at(), [a.addr]);
+    c.runFor(3000);
+    d.leave(c.at());
+    c.runFor(5000);
+    b.shutdown();
+    c.runFor(30_000);
+    expect(a.members().map((m) => `${m.name}:${m.status}`).sort()).toEqual(['a:alive', 'b:failed', 'c:left']);
+    c.runFor(60_000);
+    expect(a.members().map((m) => `${m.name}:${m.status}`).sort()).toEqual(['a:alive', 'c:left']);
+    c.runFor(60_000);
+    expect(a.members().map((m) => m.name)).toEqual(['a']);
+    expect(ofType(c.eventsOf(a), 'member-reaped').map((e) => e.member.name)).toEqual(['b', 'c']);
+  });
+});
+
 describe('SerfNode: reconnect', () => {
   it('after a partition heals, reconnect brings failed members back alive on both sides', () => {
     const { c, a, b, d } = trio();
