@@ -15,10 +15,17 @@ export function createNode(options: NodeOptions): Promise<ClusterNode> {
   return ClusterNode.start(options);
 }
 export { ClusterNode, JoinError, DEFAULT_PORT } from './runtime/cluster-node.js';
-export type { NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, Logger, LogLevel } from './runtime/cluster-node.js';
+export type {
+  NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel,
+} from './runtime/cluster-node.js';
 export type { DriverStats } from './runtime/driver.js';
-export type { TransportStats } from './transport/transport.js';
+export type { Codec } from './runtime/codec.js';
+export type { Transport, TransportHandlers, TransportStats, Stream, StreamHandlers } from './transport/transport.js';
+export { NetTransport } from './transport/net-transport.js';
+export type { NetTransportOptions } from './transport/net-transport.js';
+export { MemoryNetwork } from './transport/memory-network.js';
 export { AddressError } from './transport/address.js';
+export type { QueryOptions, SerfConfig } from './core/serf/index.js';
 
 export { GossipNode, PRESETS, defaultConfig, validateConfig, ConfigError, seededRng, address, nodeName, millis } from './core/index.js';
 export type {

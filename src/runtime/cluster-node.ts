@@ -11,7 +11,7 @@ import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
-import { Keyring } from '../wire/index.js';
+import { ENCRYPT_OVERHEAD_BYTES, Keyring } from '../wire/index.js';
 import { serfCodec } from '../wire/serf.js';
 import type { Codec } from './codec.js';
 import { wireCodec } from './wire-codec.js';
@@ -127,7 +127,12 @@ export class ClusterNode {
     const keys = o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
     const keyring = keys.length > 0 ? Keyring.fromBase64(keys) : null;
     const codec = o.codec ?? wireCodec({ keyring });
-    const config = defaultConfig(o.profile ?? 'lan', o.config ?? {});
+    const profileConfig = defaultConfig(o.profile ?? 'lan', o.config ?? {});
+    // memberlist takes the GCM overhead off the piggyback budget when it encrypts, so a packet
+    // still fits the UDP buffer once sealed.
+    const config = keyring !== null && o.config?.packetBytesMax === undefined
+      ? defaultConfig(o.profile ?? 'lan', { ...o.config, packetBytesMax: profileConfig.packetBytesMax - ENCRYPT_OVERHEAD_BYTES })
+      : profileConfig;
     const seed = o.seed ?? randomInt(0, 2 ** 32 - 1);
 
     let driver: Driver<ClusterEvent> | null = null;
