@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/core/config.js';
 import { seededRng } from '../../../src/core/rng.js';
@@ -432,6 +433,43 @@ describe('SerfNode: bad input', () => {
     c.flush(a);
     expect(a.stats.malformedMessages).toBe(1);
     expect(a.member('z')).toMatchObject({ status: 'alive', tags: { role: '' } });
+  });
+});
+
+describe('SerfNode: fuzzed input', () => {
+  it('random and mutated Serf messages and push-pull states never throw out of the node and never stop it', () => {
+    const { c, a, b } = trio();
+    const valid = [
+      codec.encode({ type: 'user-event', ltime: 3, name: 'e', payload: bytes('p'), cc: true }),
+      codec.encode({ type: 'join', ltime: 4, node: 'q' }),
+      codec.encode({ type: 'leave', ltime: 5, node: 'c', prune: false }),
+      codec.encode({
+        type: 'query', ltime: 6, id: 1, addr: '127.0.0.1:1', sourceNode: 's', filters: [codec.encodeFilter({ type: 'tag', tag: 'role', expr: '(' })],
+        flags: 1, relayFactor: 3, timeoutMs: 100, name: '_serf_install-key', payload: codec.encode({ type: 'key-request', key: new Uint8Array(3) }),
+      }),
+      codec.encode({ type: 'relay', destAddr: '127.0.0.1:2', destName: '', message: new Uint8Array([5, 0x80]) }),
+      b.gossip.member('b') === undefined ? new Uint8Array([2]) : codec.encode({
+        type: 'push-pull', ltime: 2, statusLTimes: new Map([['zz', 3]]), leftMembers: ['zz'], eventLTime: 2, events: [null], queryLTime: 2, trailer: null,
+      }),
+    ];
+    fc.assert(fc.property(fc.nat(valid.length - 1), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }), fc.uint8Array({ maxLength: 64 }), fc.boolean(), (i, flips, tail, asState) => {
+      const m = Uint8Array.from(valid[i] as Uint8Array);
+      for (const [at, v] of flips) if (m.length > 0) m[at % m.length] = v;
+      const payload = Uint8Array.from([...m, ...tail.subarray(0, tail.length % 3 === 0 ? tail.length : 0)]);
+      if (asState) {
+        a.handleStreamRequest(c.at(), b.addr, 1, { type: 'push-pull', join: false, records: [], incarnations: new Uint32Array(), states: new Uint8Array(), userState: payload });
+      } else {
+        a.handlePacket(c.at(), b.addr, { type: 'user', payload });
+      }
+      c.flush(a);
+      expect(a.isStopped).toBe(false);
+    }), { numRuns: 3000, seed: 5 });
+    c.runFor(5000);
+    expect(a.member('b')?.status).toBe('alive');
+    expect(a.stats.malformedMessages + a.stats.unknownMessages).toBeGreaterThan(0);
+    // Every rejection came from a decoder's result, none from an exception the core had to catch.
+    const details = ofType(c.eventsOf(a), 'protocol-error').map((e) => e.detail);
+    expect(details.filter((d) => !/^(serf message type \d+: |remote state|user message of unknown type|serf push-pull as a user message)/.test(d))).toEqual([]);
   });
 });
 
