@@ -42,25 +42,25 @@ export function serfOrWarn(suite: string): boolean {
   return ok;
 }
 
-/** A port free for both TCP and UDP on 127.0.0.1 right now (serf binds both on one port). */
-export async function freePort(): Promise<number> {
+/** A port free for both TCP and UDP on `host` right now (serf binds both on one port). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve());
+      server.listen({ host, port: 0, exclusive: true }, () => resolve());
     });
     const port = (server.address() as net.AddressInfo).port;
-    const udp = dgram.createSocket('udp4');
+    const udp = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     const udpOk = await new Promise<boolean>((resolve) => {
       udp.once('error', () => resolve(false));
-      udp.bind({ address: '127.0.0.1', port, exclusive: true }, () => resolve(true));
+      udp.bind({ address: host, port, exclusive: true }, () => resolve(true));
     });
     await new Promise<void>((resolve) => udp.close(() => resolve()));
     await new Promise<void>((resolve) => server.close(() => resolve()));
     if (udpOk) return port;
   }
-  throw new Error('no free port on 127.0.0.1');
+  throw new Error(`no free port on ${host}`);
 }
 
 export interface SerfMember {
@@ -80,6 +80,8 @@ export interface AgentOptions {
   /** Record every event the agent's handler sees (user events and queries) into `events()`. */
   readonly handler?: boolean;
   readonly profile?: 'lan' | 'wan' | 'local';
+  /** Gossip on this loopback address (RPC stays on 127.0.0.1). Default 127.0.0.1. */
+  readonly host?: '127.0.0.1' | '::1';
 }
 
 /** A running `serf agent` on 127.0.0.1 with its own gossip and RPC ports, its log kept in memory. */
@@ -89,6 +91,7 @@ export class SerfAgent {
 
   private constructor(
     readonly name: string,
+    readonly host: string,
     readonly port: number,
     readonly rpcPort: number,
     private readonly proc: ChildProcess,
@@ -100,7 +103,7 @@ export class SerfAgent {
   }
 
   get addr(): string {
-    return `127.0.0.1:${this.port}`;
+    return this.host.includes(':') ? `[${this.host}]:${this.port}` : `${this.host}:${this.port}`;
   }
 
   get rpcAddr(): string {
@@ -112,9 +115,10 @@ export class SerfAgent {
   }
 
   static async start(o: AgentOptions): Promise<SerfAgent> {
-    const port = await freePort();
+    const host = o.host ?? '127.0.0.1';
+    const port = await freePort(host);
     const rpcPort = await freePort();
-    const args = ['agent', `-node=${o.name}`, `-bind=127.0.0.1:${port}`, `-rpc-addr=127.0.0.1:${rpcPort}`, '-log-level=debug', `-profile=${o.profile ?? 'lan'}`];
+    const args = ['agent', `-node=${o.name}`, `-bind=${host.includes(':') ? `[${host}]` : host}:${port}`, `-rpc-addr=127.0.0.1:${rpcPort}`, '-log-level=debug', `-profile=${o.profile ?? 'lan'}`];
     for (const j of o.join ?? []) args.push(`-join=${j}`);
     if (o.encrypt !== undefined) args.push(`-encrypt=${o.encrypt}`);
     for (const [k, v] of Object.entries(o.tags ?? {})) args.push('-tag', `${k}=${v}`);
@@ -132,7 +136,7 @@ export class SerfAgent {
     const proc = spawn(SERF, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(proc);
     proc.on('exit', () => running.delete(proc));
-    const agent = new SerfAgent(o.name, port, rpcPort, proc, eventFile);
+    const agent = new SerfAgent(o.name, host, port, rpcPort, proc, eventFile);
     try {
       await waitFor(`serf agent ${o.name} to answer RPC`, 10_000, async () => {
         if (agent.exited) throw new Error(`serf agent ${o.name} exited:\n${agent.log}`);

@@ -131,6 +131,17 @@ describe.skipIf(!hasSerf)(SUITE, () => {
     expect(dec.decode(r.responses.get('ts-b3'))).toBe('I am ts-b3');
   });
 
+  it('IPv6: our node on [::1] joins a serf agent on [::1], both list each other alive', async () => {
+    const s6 = await SerfAgent.start({ name: 's6', host: '::1' });
+    agents.push(s6);
+    const t6 = await createNode({ name: 'ts-6', bind: '[::1]:0', seed: 6, logger: (level, line) => logs.push(`ts-6 [${level}] ${line}`) });
+    ours.push(t6);
+    expect(t6.addr).toMatch(/^\[::1\]:\d+$/);
+    await t6.join([s6.addr]);
+    await waitFor('s6 to list ts-6 alive at its IPv6 address', 5000, async () => (await s6.members()).some((m) => m.name === 'ts-6' && m.status === 'alive' && m.addr === t6.addr));
+    await waitFor('ts-6 to list s6 alive', 5000, () => t6.members().some((m) => m.name === 's6' && m.status === 'alive' && m.addr === s6.addr));
+  });
+
   it('item 7: no serf agent logs a warning about unknown or undecodable messages in the mixed cluster', () => {
     for (const a of agents) expect(wireComplaints(a.log), `${a.name} log`).toEqual([]);
     for (const n of ours) expect(n.stats.driver.rejectedTotal, `${n.name} rejected`).toBe(0);
