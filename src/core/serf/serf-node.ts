@@ -171,6 +171,16 @@ const EMPTY = new Uint8Array(0);
  *
  * Bad input from peers never throws: it is counted in `stats` and reported as a
  * `protocol-error` event. Misuse by the caller throws.
+ *
+ * Where we differ from serf 0.9.4, on purpose or for now:
+ * - Acks and responses to a query this node sent itself are handled in place, not sent to
+ *   our own UDP address.
+ * - `_serf_conflict` is not answered (the asker counts one response fewer); there is no
+ *   snapshot file, no name-conflict resolution, no network coordinates (acks carry no payload,
+ *   which Serf accepts) and no event coalescing (an agent feature; `coalesce` is carried).
+ * - Our data layer's push-pull state rides after Serf's msgpack map, only between members
+ *   advertising our data tag; a joiner does not know its seed's tags yet, so that state first
+ *   travels on the next periodic push-pull.
  */
 export class SerfNode {
   readonly name: NodeName;
