@@ -179,8 +179,8 @@ const EMPTY = new Uint8Array(0);
  *   snapshot file, no name-conflict resolution, no network coordinates (acks carry no payload,
  *   which Serf accepts) and no event coalescing (an agent feature; `coalesce` is carried).
  * - Our data layer's push-pull state rides after Serf's msgpack map, only between members
- *   advertising our data tag; a joiner does not know its seed's tags yet, so that state first
- *   travels on the next periodic push-pull.
+ *   advertising our data tag; a joiner does not know its seed's tags yet, so right after its
+ *   join it runs one more push-pull with a member advertising our tag.
  */
 export class SerfNode {
   readonly name: NodeName;
@@ -691,7 +691,10 @@ export class SerfNode {
           if (this.joining) {
             this.joining = false;
             this.reconnects = 0;
-            if (e.contacted > 0 && this.state === 'alive') this.broadcastJoin(this.clock.time());
+            if (e.contacted > 0 && this.state === 'alive') {
+              this.broadcastJoin(this.clock.time());
+              this.syncDataState();
+            }
             this.emit(e);
           } else if (this.reconnects > 0) {
             this.reconnects = 0;
@@ -1038,6 +1041,19 @@ export class SerfNode {
     }
     for (const [name, i] of this.intents) if (t - i.atMs > this.serfConfig.recentIntentTimeoutMs) this.intents.delete(name);
     for (const [id, q] of this.inbound) if (q.deadlineMs < t) this.inbound.delete(id);
+  }
+
+  /**
+   * Right after our join, one push-pull with a random member advertising our data tag, so the
+   * data layer's state does not wait for the periodic exchange (the seed's tags were unknown).
+   */
+  private syncDataState(): void {
+    if (this.dataState === null) return;
+    const peers = this.dataPeers();
+    if (peers.length === 0) return;
+    const m = peers[this.rng.int(peers.length)] as SerfMember;
+    this.reconnects++;
+    this.gossip.join(millis(this.lastNow), [m.addr]);
   }
 
   /** Serf's reconnect: the more members failed, the likelier a memberlist join to one of them. */
