@@ -9,6 +9,8 @@ export interface LocalReconcileResult {
   /** One-way messages of the exchange. */
   readonly messages: number;
   readonly error: string | null;
+  /** Both sides finished without failure and every differing entry travelled. */
+  readonly complete: boolean;
 }
 
 /**
@@ -55,5 +57,6 @@ export function reconcileLocally<E>(
     differingKeys: keysA.length >= keysB.length ? keysA : keysB,
     messages,
     error: sa.error ?? sb.error,
+    complete: sa.complete && sb.complete,
   };
 }

@@ -4,7 +4,6 @@ export { ReconcileSession } from './session.js';
 export type { ReconcileHost, ReconcileRole, ReconcileStats } from './session.js';
 export { reconcileMessageBytes, reconcileMessageParts } from './messages.js';
 export type { ReconcileMessage, ReconcileBytes, RcOpenMsg, RcHashesMsg, RcKeysMsg, RcEntriesMsg, RcDoneMsg, RcAbortMsg } from './messages.js';
-export { hashString64 } from './key-hash.js';
 export { merkleCostHashes, expectedWalkHashes } from './cost.js';
 export { reconcileLocally } from './exchange.js';
 export type { LocalReconcileResult } from './exchange.js';

@@ -1,4 +1,4 @@
-import { hashString64 } from './key-hash.js';
+import { hashString64 } from '../replica/hash.js';
 
 /**
  * A Merkle tree over the hashed key space (theory.md §7.1), kept up to date on every write.

@@ -71,6 +71,8 @@ export class ReconcileSession<E> {
   private readonly sentKeys: string[] = [];
   private readonly wantedKeys: string[] = [];
   private failure: string | null = null;
+  /** Differing keys whose entry `entryFor` could no longer give. */
+  private missingEntries = 0;
 
   private messagesSent = 0;
   private messagesReceived = 0;
@@ -153,6 +155,17 @@ export class ReconcileSession<E> {
   /** True once this side has nothing more to send or receive (also after a failure). */
   get done(): boolean {
     return this.phase === 'done' || this.phase === 'failed';
+  }
+
+  /**
+   * True when the exchange ended without failure and every differing entry this side had to send
+   * was sent (or the roots were equal); on the deciding side also every entry it asked for came.
+   * With both sides complete, once the entries are merged each holds everything the other held
+   * when the session started (e.g. to absorb the peer's version summary). The listing side cannot
+   * see whether the decider left an entry out, so check both sides where both are known.
+   */
+  get complete(): boolean {
+    return this.phase === 'done' && this.failure === null && this.missingEntries === 0;
   }
 
   /** Why the session failed, or null. */
@@ -305,6 +318,7 @@ export class ReconcileSession<E> {
         this.sentKeys.push(key);
         const e = this.host.entryFor(key);
         if (e !== undefined) entries.push(e);
+        else this.missingEntries++;
       });
       at += count;
     }
@@ -318,6 +332,7 @@ export class ReconcileSession<E> {
     if (this.phase === 'wanting') {
       if (msg.want !== null) return this.fail('rc-entries answering a want must not want more');
       this.receiveEntries(msg.entries);
+      if (msg.entries.length < this.wantedKeys.length) this.missingEntries += this.wantedKeys.length - msg.entries.length;
       this.phase = 'done';
       return;
     }
@@ -337,6 +352,7 @@ export class ReconcileSession<E> {
       this.sentKeys.push(key);
       const e = this.host.entryFor(key);
       if (e !== undefined) entries.push(e);
+      else this.missingEntries++;
     }
     this.entriesSent += entries.length;
     this.phase = 'done';

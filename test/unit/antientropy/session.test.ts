@@ -145,3 +145,31 @@ describe('ReconcileSession', () => {
     expect(receiver.error).toMatch(/does not belong|where it does not belong/);
   });
 });
+
+describe('ReconcileSession.complete', () => {
+  it('is true on both sides after a full exchange, false on the side whose entry vanished', () => {
+    const [a, b] = pair(100);
+    a.set('k5', 1, 2);
+    b.set('k6', 3, 4);
+    const r = reconcileLocally(a, b, (e) => a.merge(e), (e) => b.merge(e));
+    expect(r.error).toBeNull();
+    expect(r.complete).toBe(true);
+    const [c, d] = pair(100);
+    c.set('k5', 1, 2);
+    d.set('k6', 3, 4);
+    const sc = new ReconcileSession(c, 'initiator');
+    const sd = new ReconcileSession({ tree: d.tree, entryFor: (k) => (k === 'k6' ? undefined : d.entryFor(k)), entryBytes: (e) => d.entryBytes(e) }, 'responder');
+    sc.start();
+    for (let guard = 0; guard < 20 && !(sc.done && sd.done); guard++) {
+      for (let m = sc.pollMessage(); m !== undefined; m = sc.pollMessage()) sd.handleMessage(m);
+      for (let m = sd.pollMessage(); m !== undefined; m = sd.pollMessage()) sc.handleMessage(m);
+    }
+    expect(sc.done && sd.done).toBe(true);
+    const decider = sc.differingKeys().length === 2 ? sc : sd;
+    const lister = decider === sc ? sd : sc;
+    expect(decider.differingKeys()).toEqual(['k5', 'k6']);
+    // k6 could not be produced by d: whoever had to send or receive it knows the exchange is partial.
+    expect(sc.complete && sd.complete).toBe(false);
+    expect(lister.error).toBeNull();
+  });
+});
