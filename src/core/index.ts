@@ -20,3 +20,7 @@ export { UpdateLog } from './dissemination/update-log.js';
 export type { Update, Digest, OriginDigest } from './dissemination/update-log.js';
 export { TokenBucket, BandwidthBudget, TRAFFIC_CLASSES } from './control/bandwidth.js';
 export type { TrafficClass, BudgetStats } from './control/bandwidth.js';
+export { MerkleTree, ReconcileSession, reconcileLocally, reconcileMessageBytes, merkleCostHashes, expectedWalkHashes } from './antientropy/index.js';
+export type { MerkleOptions, ReconcileHost, ReconcileStats, ReconcileMessage, LocalReconcileResult } from './antientropy/index.js';
+export { ConvergenceTracker, convergenceDigestBytes } from './convergence/index.js';
+export type { ConvergenceDigest, ConvergenceTrackerOptions, Agreement, ConvergedUpdate } from './convergence/index.js';
