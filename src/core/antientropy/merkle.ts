@@ -33,10 +33,14 @@ const LEAVES_MAX = 1 << 24;
 const NONE = -1;
 const TWO_32 = 4294967296;
 
-// Scratch outputs of `mixDigest` and the string hash: no allocation on the hot path.
-let digestHi = 0;
-let digestLo = 0;
+// Scratch inputs and outputs in typed arrays: a uint32 above 2^30 passed to or returned from a
+// function that is not inlined would be boxed (a heap allocation per update); typed-array slots
+// never are.
+const mixIn = new Uint32Array(4); // key hash hi, lo, entry hash hi, lo
+const digestOut = new Uint32Array(2);
+const delta = new Uint32Array(2);
 const keyHashOut = new Uint32Array(2);
+const hashIn = new Uint32Array(2);
 
 function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -46,12 +50,12 @@ function fmix32(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A key's contribution to every node above it: a 64-bit mix of its key hash and entry hash. */
-function mixDigest(kh: number, kl: number, eh: number, el: number): void {
-  const a = fmix32((kh ^ Math.imul(el ^ 0x27d4eb2f, 0x9e3779b1)) >>> 0);
-  const b = fmix32((kl ^ Math.imul(eh ^ 0x165667b1, 0x85ebca77) ^ a) >>> 0);
-  digestHi = fmix32((a + Math.imul(b, 0xc2b2ae3d)) >>> 0);
-  digestLo = b;
+/** A key's contribution to every node above it: a 64-bit mix of its key hash and entry hash (`mixIn` → `digestOut`). */
+function mixDigest(): void {
+  const a = fmix32(((mixIn[0] as number) ^ Math.imul((mixIn[3] as number) ^ 0x27d4eb2f, 0x9e3779b1)) >>> 0);
+  const b = fmix32(((mixIn[1] as number) ^ Math.imul((mixIn[2] as number) ^ 0x165667b1, 0x85ebca77) ^ a) >>> 0);
+  digestOut[0] = fmix32((a + Math.imul(b, 0xc2b2ae3d)) >>> 0);
+  digestOut[1] = b;
 }
 
 export class MerkleTree {
@@ -139,24 +143,31 @@ export class MerkleTree {
 
   /**
    * Inserts or updates `key` with its entry hash (two uint32 halves) in O(depth + |key|) for a new
-   * key and O(depth) for a known one, without allocating for a known key.
+   * key and O(depth) for a known one. Prefer `setHash` on the hot path: it takes the hash in a
+   * `Uint32Array`, so nothing is boxed.
    */
   set(key: string, hashHi: number, hashLo: number): void {
-    hashHi >>>= 0;
-    hashLo >>>= 0;
+    hashIn[0] = hashHi;
+    hashIn[1] = hashLo;
+    this.setHash(key, hashIn);
+  }
+
+  /** `set` with the entry hash as `[hi, lo]` in a `Uint32Array`: no allocation for a known key. */
+  setHash(key: string, hash: Uint32Array): void {
+    const hashHi = hash[0] as number;
+    const hashLo = hash[1] as number;
+    const eh = this.entryHash;
     let slot = this.slotOf.get(key);
     if (slot === undefined) {
       slot = this.allocSlot();
       this.slotOf.set(key, slot);
       this.keys[slot] = key;
       hashString64(key, keyHashOut);
-      const kh = keyHashOut[0] as number;
-      const kl = keyHashOut[1] as number;
-      this.keyHash[2 * slot] = kh;
-      this.keyHash[2 * slot + 1] = kl;
+      this.keyHash[2 * slot] = keyHashOut[0] as number;
+      this.keyHash[2 * slot + 1] = keyHashOut[1] as number;
       this.entryHash[2 * slot] = hashHi;
       this.entryHash[2 * slot + 1] = hashLo;
-      const leaf = this.leafOfHash(kh);
+      const leaf = this.leafOfHash(keyHashOut[0] as number);
       this.slotLeaf[slot] = leaf;
       const head = this.leafHead[leaf] as number;
       this.next[slot] = head;
@@ -164,22 +175,32 @@ export class MerkleTree {
       if (head !== NONE) this.prev[head] = slot;
       this.leafHead[leaf] = slot;
       (this.leafSize[leaf] as number)++;
-      mixDigest(kh, kl, hashHi, hashLo);
-      this.xorPath(leaf, digestHi, digestLo);
+      mixIn[0] = keyHashOut[0] as number;
+      mixIn[1] = keyHashOut[1] as number;
+      mixIn[2] = hashHi;
+      mixIn[3] = hashLo;
+      mixDigest();
+      delta[0] = digestOut[0] as number;
+      delta[1] = digestOut[1] as number;
+      this.xorPath(leaf);
       return;
     }
-    const oh = this.entryHash[2 * slot] as number;
-    const ol = this.entryHash[2 * slot + 1] as number;
-    if (oh === hashHi && ol === hashLo) return;
-    const kh = this.keyHash[2 * slot] as number;
-    const kl = this.keyHash[2 * slot + 1] as number;
-    mixDigest(kh, kl, oh, ol);
-    const xh = digestHi;
-    const xl = digestLo;
-    mixDigest(kh, kl, hashHi, hashLo);
-    this.entryHash[2 * slot] = hashHi;
-    this.entryHash[2 * slot + 1] = hashLo;
-    this.xorPath(this.slotLeaf[slot] as number, (xh ^ digestHi) >>> 0, (xl ^ digestLo) >>> 0);
+    if (eh[2 * slot] === hashHi && eh[2 * slot + 1] === hashLo) return;
+    mixIn[0] = this.keyHash[2 * slot] as number;
+    mixIn[1] = this.keyHash[2 * slot + 1] as number;
+    mixIn[2] = eh[2 * slot] as number;
+    mixIn[3] = eh[2 * slot + 1] as number;
+    mixDigest();
+    delta[0] = digestOut[0] as number;
+    delta[1] = digestOut[1] as number;
+    mixIn[2] = hashHi;
+    mixIn[3] = hashLo;
+    mixDigest();
+    delta[0] = (delta[0] as number) ^ (digestOut[0] as number);
+    delta[1] = (delta[1] as number) ^ (digestOut[1] as number);
+    eh[2 * slot] = hashHi;
+    eh[2 * slot + 1] = hashLo;
+    this.xorPath(this.slotLeaf[slot] as number);
   }
 
   /** Removes `key` in O(depth); false when it was not there. */
@@ -187,11 +208,15 @@ export class MerkleTree {
     const slot = this.slotOf.get(key);
     if (slot === undefined) return false;
     this.slotOf.delete(key);
-    const kh = this.keyHash[2 * slot] as number;
-    const kl = this.keyHash[2 * slot + 1] as number;
-    mixDigest(kh, kl, this.entryHash[2 * slot] as number, this.entryHash[2 * slot + 1] as number);
+    mixIn[0] = this.keyHash[2 * slot] as number;
+    mixIn[1] = this.keyHash[2 * slot + 1] as number;
+    mixIn[2] = this.entryHash[2 * slot] as number;
+    mixIn[3] = this.entryHash[2 * slot + 1] as number;
+    mixDigest();
+    delta[0] = digestOut[0] as number;
+    delta[1] = digestOut[1] as number;
     const leaf = this.slotLeaf[slot] as number;
-    this.xorPath(leaf, digestHi, digestLo);
+    this.xorPath(leaf);
     const p = this.prev[slot] as number;
     const n = this.next[slot] as number;
     if (p === NONE) this.leafHead[leaf] = n;
@@ -260,14 +285,17 @@ export class MerkleTree {
     for (const [key, s] of this.slotOf) yield [key, this.entryHash[2 * s] as number, this.entryHash[2 * s + 1] as number];
   }
 
-  private xorPath(leaf: number, dh: number, dl: number): void {
+  /** XORs `delta` into every node from `leaf` up to the root. */
+  private xorPath(leaf: number): void {
     const b = this.fanout;
     const nodes = this.nodes;
+    const dh = delta[0] as number;
+    const dl = delta[1] as number;
     let i = leaf;
     for (let l = this.depth; l >= 0; l--) {
       const at = 2 * ((this.levelStart[l] as number) + i);
-      nodes[at] = ((nodes[at] as number) ^ dh) >>> 0;
-      nodes[at + 1] = ((nodes[at + 1] as number) ^ dl) >>> 0;
+      nodes[at] = (nodes[at] as number) ^ dh;
+      nodes[at + 1] = (nodes[at + 1] as number) ^ dl;
       i = (i / b) | 0;
     }
   }

@@ -71,6 +71,22 @@ describe('MerkleTree', () => {
     expect(t.entryHashOf('nope', out)).toBe(false);
   });
 
+  it('setHash (hash in a Uint32Array) and set (two numbers) build the same tree', () => {
+    const x = new MerkleTree({ fanout: 16, depth: 2 });
+    const y = new MerkleTree({ fanout: 16, depth: 2 });
+    const h = new Uint32Array(2);
+    for (let i = 0; i < 500; i++) {
+      const hi = Math.imul(i, 0x9e3779b1) >>> 0;
+      const lo = (0xffffffff - i) >>> 0;
+      x.set(`k${i % 300}`, hi, lo);
+      h[0] = hi;
+      h[1] = lo;
+      y.setHash(`k${i % 300}`, h);
+    }
+    expect(y.root()).toBe(x.root());
+    expect(x.root()).not.toBe('0000000000000000');
+  });
+
   it('the key of an entry matters, not only its hash: swapping two keys\' hashes changes the root', () => {
     const a = new MerkleTree({ fanout: 2, depth: 1 });
     const b = new MerkleTree({ fanout: 2, depth: 1 });
