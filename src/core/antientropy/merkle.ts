@@ -196,8 +196,8 @@ export class MerkleTree {
     mixIn[2] = hashHi;
     mixIn[3] = hashLo;
     mixDigest();
-    delta[0] = (delta[0] as number) ^ (digestOut[0] as number);
-    delta[1] = (delta[1] as number) ^ (digestOut[1] as number);
+    delta[0] = (delta[0]) ^ (digestOut[0] as number);
+    delta[1] = (delta[1]) ^ (digestOut[1] as number);
     eh[2 * slot] = hashHi;
     eh[2 * slot + 1] = hashLo;
     this.xorPath(this.slotLeaf[slot] as number);
