@@ -50,6 +50,8 @@ export interface RcEntriesMsg<E> {
   readonly type: 'rc-entries';
   readonly entries: readonly E[];
   readonly want: Uint8Array | null;
+  /** Differing keys whose entry the sender could no longer produce (0 when the exchange is complete). */
+  readonly missing: number;
 }
 
 /** The trees agree: `equal` roots, or no differing node found below a differing one. */
@@ -131,7 +133,7 @@ export function reconcileMessageParts<E>(m: ReconcileMessage<E>, entryBytes: (e:
       break;
     }
     case 'rc-entries': {
-      headerBytes += varintBytes(m.entries.length) + (m.want === null ? 1 : varintBytes(m.want.length) + m.want.length);
+      headerBytes += varintBytes(m.entries.length) + varintBytes(m.missing) + (m.want === null ? 1 : varintBytes(m.want.length) + m.want.length);
       for (const e of m.entries) entries += entryBytes(e);
       break;
     }

@@ -158,11 +158,10 @@ export class ReconcileSession<E> {
   }
 
   /**
-   * True when the exchange ended without failure and every differing entry this side had to send
-   * was sent (or the roots were equal); on the deciding side also every entry it asked for came.
-   * With both sides complete, once the entries are merged each holds everything the other held
-   * when the session started (e.g. to absorb the peer's version summary). The listing side cannot
-   * see whether the decider left an entry out, so check both sides where both are known.
+   * True when the exchange ended without failure and every differing entry travelled both ways
+   * (or the roots were equal): each side counts the entries it could not produce and tells the
+   * peer (`missing`). Once the received entries are merged, this side holds everything the peer
+   * held when the session started (e.g. to absorb the peer's version summary).
    */
   get complete(): boolean {
     return this.phase === 'done' && this.failure === null && this.missingEntries === 0;
@@ -296,6 +295,7 @@ export class ReconcileSession<E> {
     const want = new Uint8Array((total + 7) >> 3);
     let wanted = 0;
     const entries: E[] = [];
+    const missingBefore = this.missingEntries;
     const mine = new Uint32Array(2);
     let at = 0;
     for (let li = 0; li < leaves.length; li++) {
@@ -324,20 +324,22 @@ export class ReconcileSession<E> {
     }
     this.entriesSent += entries.length;
     this.phase = wanted === 0 ? 'done' : 'wanting';
-    const out: RcEntriesMsg<E> = { type: 'rc-entries', entries, want: wanted === 0 ? null : want };
+    const out: RcEntriesMsg<E> = { type: 'rc-entries', entries, want: wanted === 0 ? null : want, missing: this.missingEntries - missingBefore };
     this.send(out);
   }
 
   private onEntries(msg: RcEntriesMsg<E>): void {
+    if (!Number.isSafeInteger(msg.missing) || msg.missing < 0) return this.fail(`rc-entries with missing = ${msg.missing}`);
     if (this.phase === 'wanting') {
       if (msg.want !== null) return this.fail('rc-entries answering a want must not want more');
       this.receiveEntries(msg.entries);
-      if (msg.entries.length < this.wantedKeys.length) this.missingEntries += this.wantedKeys.length - msg.entries.length;
+      this.missingEntries += Math.max(msg.missing, this.wantedKeys.length - msg.entries.length);
       this.phase = 'done';
       return;
     }
     if (this.phase !== 'listed') return this.fail(`rc-entries in phase ${this.phase}`);
     this.receiveEntries(msg.entries);
+    this.missingEntries += msg.missing;
     if (msg.want === null) {
       this.phase = 'done';
       return;
@@ -346,6 +348,7 @@ export class ReconcileSession<E> {
       return this.fail(`rc-entries want bitmap of ${msg.want.length} bytes for ${this.listed.length} listed keys`);
     }
     const entries: E[] = [];
+    const missingBefore = this.missingEntries;
     for (let k = 0; k < this.listed.length; k++) {
       if (!bit(msg.want, k)) continue;
       const key = this.listed[k] as string;
@@ -356,7 +359,7 @@ export class ReconcileSession<E> {
     }
     this.entriesSent += entries.length;
     this.phase = 'done';
-    this.send({ type: 'rc-entries', entries, want: null });
+    this.send({ type: 'rc-entries', entries, want: null, missing: this.missingEntries - missingBefore });
   }
 
   private receiveEntries(entries: readonly E[]): void {

@@ -9,7 +9,8 @@ import { covers } from './digest.js';
  * - `agreement(now)`: the fraction of live members (itself included) whose root equals its own,
  *   i.e. who hold exactly the same replicated state;
  * - for sampled updates (origin, counter): the time from sampling until every live member's
- *   summary covered the update, drained with `pollConverged()`.
+ *   summary covered the update, and its infection curve (when each member was seen having it),
+ *   drained with `pollConverged()`.
  *
  * Sans-IO: time comes in as `now`, membership as `handleMemberAlive/Gone`, digests as
  * `handleDigest` (peers) and `handleLocalDigest` (this node, after each local change or
@@ -50,6 +51,11 @@ export interface ConvergedUpdate {
   readonly elapsedMs: number;
   /** Live members it had to reach (at the end). */
   readonly members: number;
+  /**
+   * The infection curve: for each member seen covering the update, the ms after sampling at which
+   * it was (0 for those that had it already), ascending. Members that died first are not in it.
+   */
+  readonly curveMs: readonly number[];
 }
 
 interface Sample {
@@ -57,6 +63,7 @@ interface Sample {
   readonly counter: number;
   readonly sampledAtMs: number;
   readonly remaining: Set<string>;
+  readonly curveMs: number[];
 }
 
 interface Seen {
@@ -135,11 +142,13 @@ export class ConvergenceTracker {
       return false;
     }
     const remaining = new Set<string>();
+    const curveMs: number[] = [];
     for (const name of this.live) {
       const d = name === this.self ? this.local : this.peers.get(name)?.digest;
       if (d === undefined || !covers(d.summary, origin, counter)) remaining.add(name);
+      else curveMs.push(0);
     }
-    const s: Sample = { origin, counter, sampledAtMs: now, remaining };
+    const s: Sample = { origin, counter, sampledAtMs: now, remaining, curveMs };
     if (remaining.size === 0) this.converged.push(this.result(s, now));
     else this.samples.push(s);
     return true;
@@ -183,7 +192,11 @@ export class ConvergenceTracker {
   /** `name`'s summary is now `digest`'s: drop it from the samples it covers. */
   private settle(now: number, name: string, digest: ConvergenceDigest): void {
     if (this.samples.length === 0) return;
-    this.finishWhere(now, (s) => covers(digest.summary, s.origin, s.counter) && s.remaining.delete(name));
+    this.finishWhere(now, (s) => {
+      if (!covers(digest.summary, s.origin, s.counter) || !s.remaining.delete(name)) return false;
+      s.curveMs.push(now - s.sampledAtMs);
+      return true;
+    });
   }
 
   /** Applies `touch` to every pending sample; those left with no one remaining are finished. */
@@ -200,6 +213,6 @@ export class ConvergenceTracker {
   }
 
   private result(s: Sample, now: number): ConvergedUpdate {
-    return { origin: s.origin, counter: s.counter, sampledAtMs: s.sampledAtMs, everyoneAtMs: now, elapsedMs: now - s.sampledAtMs, members: this.live.size };
+    return { origin: s.origin, counter: s.counter, sampledAtMs: s.sampledAtMs, everyoneAtMs: now, elapsedMs: now - s.sampledAtMs, members: this.live.size, curveMs: s.curveMs };
   }
 }

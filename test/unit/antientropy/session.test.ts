@@ -94,7 +94,8 @@ describe('ReconcileSession', () => {
     const bad: ReconcileMessage<KvEntry>[] = [
       { type: 'rc-hashes', level: 2, differ: new Uint8Array(1), hashes: new Uint32Array(0) }, // before rc-open
       { type: 'rc-open', fanout: 4, depth: 3, rootHi: 1, rootLo: 1, hashes: new Uint32Array(3) }, // wrong length
-      { type: 'rc-entries', entries: [], want: new Uint8Array(9) },
+      { type: 'rc-entries', entries: [], want: new Uint8Array(9), missing: 0 },
+      { type: 'rc-entries', entries: [], want: null, missing: -1 },
       { type: 'rc-keys', differ: new Uint8Array(0), counts: new Uint32Array(0), keys: [], hashes: new Uint32Array(0) },
     ];
     for (const m of bad) {
@@ -168,8 +169,10 @@ describe('ReconcileSession.complete', () => {
     const decider = sc.differingKeys().length === 2 ? sc : sd;
     const lister = decider === sc ? sd : sc;
     expect(decider.differingKeys()).toEqual(['k5', 'k6']);
-    // k6 could not be produced by d: whoever had to send or receive it knows the exchange is partial.
-    expect(sc.complete && sd.complete).toBe(false);
+    // k6 could not be produced by d: both sides know the exchange is partial, neither failed.
+    expect(sc.complete).toBe(false);
+    expect(sd.complete).toBe(false);
     expect(lister.error).toBeNull();
+    expect(decider.error).toBeNull();
   });
 });

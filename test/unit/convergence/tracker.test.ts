@@ -61,7 +61,7 @@ describe('ConvergenceTracker sampled updates', () => {
     t.handleDigest(400, 'c', dg(1, { a: 9 }));
     expect(t.pollConverged()).toBeUndefined();
     t.handleDigest(700, 'b', dg(1, { a: 4 }));
-    expect(t.pollConverged()).toEqual({ origin: 'a', counter: 4, sampledAtMs: 100, everyoneAtMs: 700, elapsedMs: 600, members: 3 });
+    expect(t.pollConverged()).toEqual({ origin: 'a', counter: 4, sampledAtMs: 100, everyoneAtMs: 700, elapsedMs: 600, members: 3, curveMs: [0, 300, 600] });
     expect(t.pollConverged()).toBeUndefined();
     expect(t.pendingSamples).toBe(0);
   });
@@ -77,7 +77,8 @@ describe('ConvergenceTracker sampled updates', () => {
     t.handleDigest(90, 'd', dg(1, { x: 0 }));
     expect(t.pollConverged()).toBeUndefined();
     t.handleMemberGone(120, 'd');
-    expect(t.pollConverged()).toMatchObject({ origin: 'x', counter: 1, elapsedMs: 120, members: 2 });
+    // The curve holds a (0) and b (50); c and d died without being seen covering it.
+    expect(t.pollConverged()).toMatchObject({ origin: 'x', counter: 1, elapsedMs: 120, members: 2, curveMs: [0, 50] });
   });
 
   it('an update everyone already has converges at once; several complete in completion order', () => {
