@@ -214,6 +214,26 @@ export class GossipNode {
     return slot < 0 ? undefined : MEMBER_STATE_NAMES[this.table.state(slot)];
   }
 
+  /**
+   * Up to k distinct random live (alive or suspect) members, never self, drawn with `rng`:
+   * the peer sampler of the dissemination engine (which brings its own RNG, so using it does
+   * not change the membership protocol's random choices).
+   */
+  sampleMembers(k: number, rng: Rng): Address[] {
+    const out: Address[] = [];
+    const n = this.probeOrder.length;
+    if (k <= 0 || n <= 1) return out;
+    const slots: number[] = [];
+    for (let i = 0; i < 3 * n && slots.length < k; i++) {
+      const slot = this.probeOrder.at(rng.int(n));
+      if (slot === this.selfSlot || !this.table.inUse(slot) || slots.includes(slot)) continue;
+      const st = this.table.state(slot);
+      if (st === MemberState.Alive || st === MemberState.Suspect) slots.push(slot);
+    }
+    for (const s of slots) out.push(this.table.addr(s));
+    return out;
+  }
+
   // ------------------------------------------------------------------ outputs
 
   pollTransmit(): Transmit | undefined {

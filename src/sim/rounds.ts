@@ -1,4 +1,8 @@
+import type { GossipMode } from '../core/dissemination/mean-field.js';
 import type { Rng } from '../core/rng.js';
+import { halfwayRound } from '../core/dissemination/mean-field.js';
+
+export { halfwayRound, theoryCurve } from '../core/dissemination/mean-field.js';
 
 /**
  * The lean round-based engine for dissemination theory (the random phone-call model of
@@ -10,7 +14,7 @@ import type { Rng } from '../core/rng.js';
  * - pull: every uninformed node calls one random other and learns if it was informed before the round.
  * - push-pull: every node calls one random other; if either was informed before the round, both are.
  */
-export type RoundMode = 'push' | 'pull' | 'push-pull';
+export type RoundMode = GossipMode;
 
 export interface RoundTrial {
   /** Rounds until every node was informed (or `maxRounds` if not). */
@@ -25,6 +29,12 @@ export interface RoundTrial {
    * pulls and the informed callee replies), even when the other already had the rumor.
    */
   transmissions: number;
+  /**
+   * Median-counter only: the payloads that went to a partner lacking the rumor at the start
+   * of the round. What a call costs when the partners swap states and counters first (the
+   * counters must travel anyway) and the payload follows only where it is missing.
+   */
+  stateFirstTransmissions?: number;
 }
 
 export interface RoundOptions {
@@ -273,24 +283,6 @@ export function theoryResidue(k: number): number {
 }
 
 /**
- * The mean-field informed fraction after each round (theory.md §2.1 recurrences, with fanout):
- * push p' = p·(1 − 1/n)^{f·n(1−p)}, pull p' = p², push-pull p' = p²·(1 − 1/n)^{n(1−p)},
- * where p is the susceptible fraction; runs until fewer than half a node is expected susceptible.
- */
-export function theoryCurve(mode: RoundMode, n: number, fanout = 1, maxRounds = 200): number[] {
-  let p = 1 - 1 / n;
-  const out = [1 - p];
-  const miss = Math.log1p(-1 / n);
-  for (let r = 0; r < maxRounds && p * n >= 0.5; r++) {
-    if (mode === 'push') p = p * Math.exp(fanout * n * (1 - p) * miss);
-    else if (mode === 'pull') p = p * p;
-    else p = p * p * Math.exp(n * (1 - p) * miss);
-    out.push(1 - p);
-  }
-  return out;
-}
-
-/**
  * Push-pull with Karp, Schindelhauer, Shenker and Vöcking's median-counter termination
  * (FOCS 2000), in synchronous rounds. Every node calls one random other each round and the
  * two exchange their states and counters.
@@ -298,7 +290,8 @@ export function theoryCurve(mode: RoundMode, n: number, fanout = 1, maxRounds = 
  * - B-m: if more than half of this round's partners (callee and callers; an uninformed partner
  *   counts as below m, a finished one as above) had a counter ≥ m, then m := m + 1; at
  *   m = ctrMax go to C. Hearing from a C node also moves to C.
- * - C: keep spreading for cRounds rounds, then D (done: silent).
+ * - C: keep spreading for cRounds rounds, then D (done: pushes no more; answers pulls from
+ *   nodes that lack the rumor unless `pullFromDone` is false).
  * Payload transmissions are counted as for naive push-pull (`RoundEngine`): a spreading
  * caller pushes, an uninformed caller pulls and a spreading callee replies; counters and
  * "I have it" travel as control data.
@@ -308,6 +301,13 @@ export interface MedianCounterOptions {
   ctrMax: number;
   cRounds: number;
   maxRounds?: number;
+  /**
+   * A node that has stopped spreading (D) still answers a pull from a caller that lacks the
+   * rumor, as a digest-carrying pull lets it (Mercier et al.: Karp's bounds assume the rumor
+   * rides every connection). Each such payload informs a node, and the pull phase finishes
+   * what the counters leave. Default true; false is Karp's silent D.
+   */
+  pullFromDone?: boolean;
 }
 
 const A = 0;
@@ -355,7 +355,9 @@ export class MedianCounterEngine {
       const s = state[p] as number;
       return s === C || s === D || (s === B && (ctr[p] as number) >= m);
     };
-    while (active > 0 && round < maxRounds) {
+    const pullFromDone = o.pullFromDone ?? true;
+    let stateFirst = 0;
+    while ((active > 0 || (pullFromDone && informed < n)) && round < maxRounds) {
       round++;
       partners.fill(0);
       ge.fill(0);
@@ -375,10 +377,12 @@ export class MedianCounterEngine {
         // caller pulls and a spreading callee replies. Counters travel as control data.
         if (si === B || si === C) {
           transmissions++;
+          if (sj === A) stateFirst++;
           got[j] = 1;
           if (si === C) fromC[j] = 1;
-        } else if (si === A && (sj === B || sj === C)) {
+        } else if (si === A && (sj === B || sj === C || (pullFromDone && sj === D))) {
           transmissions++;
+          stateFirst++;
           got[i] = 1;
           if (sj === C) fromC[i] = 1;
         }
@@ -422,13 +426,6 @@ export class MedianCounterEngine {
       }
       byRound.push(informed);
     }
-    return { rounds: lastInformedRound, allInformed: informed === n, informedByRound: byRound, transmissions };
+    return { rounds: lastInformedRound, allInformed: informed === n, informedByRound: byRound, transmissions, stateFirstTransmissions: stateFirst };
   }
-}
-
-/** The first round at which the push-pull mean-field curve for n passes one half. */
-export function halfwayRound(n: number): number {
-  const curve = theoryCurve('push-pull', n);
-  const r = curve.findIndex((x) => x >= 0.5);
-  return r < 0 ? curve.length : r;
 }

@@ -7,6 +7,9 @@ import { DEFAULT_VSN } from '../core/messages.js';
 import { NameDirectory } from '../core/membership/member-table.js';
 import type { Transmit } from '../core/node.js';
 import { GossipNode } from '../core/node.js';
+import type { DisseminationEvent, DisseminationTransmit } from '../core/dissemination/disseminator.js';
+import type { DisseminationMessage } from '../core/dissemination/messages.js';
+import type { Millis } from '../core/ids.js';
 import type { Rng } from '../core/rng.js';
 import { seededRng } from '../core/rng.js';
 import { EventHeap } from './heap.js';
@@ -36,7 +39,30 @@ const enum Kind {
   StreamRequest,
   StreamReply,
   Action,
+  DataTimer,
+  DataPacket,
 }
+
+/**
+ * A second sans-IO machine a node runs beside membership (the dissemination engine): its
+ * messages travel over the same simulated network (delay, loss, partitions, stalls) as
+ * packets of their own, and its timer is its own.
+ */
+export interface DataMachine {
+  handleMessage(now: Millis, from: Address, m: DisseminationMessage): void;
+  handleTimeout(now: Millis): void;
+  pollTransmit(): DisseminationTransmit | undefined;
+  pollEvent(): DisseminationEvent | undefined;
+  pollTimeout(): Millis | undefined;
+  /** Membership's bytes are charged to the node's byte budget first. */
+  chargeMembership(now: Millis, bytes: number): void;
+}
+
+/** Sees every membership packet as it leaves a node (lost ones included). */
+export type PacketObserver = (now: number, node: number, bytes: number) => void;
+export type DataObserver = (now: number, node: number, e: DisseminationEvent) => void;
+/** Sees every data-plane transmission as it leaves a node (lost ones included). */
+export type DataSendObserver = (now: number, node: number, t: DisseminationTransmit) => void;
 
 interface SimEvent {
   time: number;
@@ -46,7 +72,7 @@ interface SimEvent {
   /** Timer: the node's life (restart generation) it was set for. */
   gen: number;
   from: number;
-  message: Message | StreamMessage | null;
+  message: Message | StreamMessage | DisseminationMessage | null;
   streamId: number;
   action: (() => void) | null;
 }
@@ -72,6 +98,14 @@ export class Simulator {
   bytes = 0;
   streams = 0;
   streamBytes = 0;
+  /** Data-plane (dissemination) messages and bytes that went onto the network. */
+  dataPackets = 0;
+  dataBytes = 0;
+  readonly data: (DataMachine | null)[] = [];
+  private readonly dataWakeAt: Float64Array;
+  private readonly dataObservers: DataObserver[] = [];
+  private readonly dataSendObservers: DataSendObserver[] = [];
+  private readonly packetObservers: PacketObserver[] = [];
   private readonly heap = new EventHeap<SimEvent>();
   private readonly byAddr = new Map<string, number>();
   private readonly wakeAt: Float64Array;
@@ -89,6 +123,7 @@ export class Simulator {
     this.rng = seededRng(options.seed);
     this.network = new Network({ ...DEFAULT_NETWORK, ...options.network }, this.rng.fork(), options.nodes);
     this.wakeAt = new Float64Array(options.nodes).fill(Infinity);
+    this.dataWakeAt = new Float64Array(options.nodes).fill(Infinity);
     this.gen = new Int32Array(options.nodes);
     this.stalledUntil = new Float64Array(options.nodes);
     for (let i = 0; i < options.nodes; i++) {
@@ -99,6 +134,7 @@ export class Simulator {
       this.addrs.push(addr);
       this.byAddr.set(addr, i);
       this.nodes.push(null);
+      this.data.push(null);
       this.stallMode.push('receive');
       this.stalledInbox.push([]);
     }
@@ -110,6 +146,33 @@ export class Simulator {
 
   observe(fn: EventObserver): void {
     this.observers.push(fn);
+  }
+
+  observeData(fn: DataObserver): void {
+    this.dataObservers.push(fn);
+  }
+
+  observePackets(fn: PacketObserver): void {
+    this.packetObservers.push(fn);
+  }
+
+  observeDataSends(fn: DataSendObserver): void {
+    this.dataSendObservers.push(fn);
+  }
+
+  /** Runs a data machine on node i (with or without a membership node beside it). */
+  attach(i: number, m: DataMachine): void {
+    this.data[i] = m;
+    this.dataWakeAt[i] = Infinity;
+    this.drainData(i);
+  }
+
+  /** Applies `fn` to node i's data machine now and sends what it produced. */
+  withData(i: number, fn: (m: DataMachine) => void): void {
+    const m = this.data[i];
+    if (m === null || m === undefined) return;
+    fn(m);
+    this.drainData(i);
   }
 
   isUp(i: number): boolean {
@@ -158,9 +221,16 @@ export class Simulator {
   /** Crash: the process is gone, nothing is said to anyone. */
   crash(i: number): void {
     const node = this.nodes[i];
-    if (node === null || node === undefined) return;
+    if (node === null || node === undefined) {
+      if (this.data[i] !== null) {
+        this.data[i] = null;
+        this.trace.line(this.nowMs, 'crash', i);
+      }
+      return;
+    }
     node.shutdown();
     this.nodes[i] = null;
+    this.data[i] = null;
     this.stalledInbox[i] = [];
     this.stalledUntil[i] = 0;
     this.trace.line(this.nowMs, 'crash', i);
@@ -234,6 +304,26 @@ export class Simulator {
         this.drain(i);
         return;
       }
+      case Kind.DataTimer: {
+        if (ev.time !== this.dataWakeAt[i]) return;
+        this.dataWakeAt[i] = Infinity;
+        const m = this.data[i];
+        if (m === null || m === undefined) return;
+        if (this.isStalled(i) && this.stallMode[i] === 'full') return; // re-armed on unstall
+        m.handleTimeout(millis(this.nowMs));
+        this.drainData(i);
+        return;
+      }
+      case Kind.DataPacket: {
+        const m = this.data[i];
+        if (m === null || m === undefined) return;
+        if (this.isStalled(i)) {
+          (this.stalledInbox[i] as SimEvent[]).push(ev);
+          return;
+        }
+        this.deliverData(i, m, ev);
+        return;
+      }
       case Kind.Packet:
       case Kind.StreamRequest:
       case Kind.StreamReply: {
@@ -263,21 +353,65 @@ export class Simulator {
     this.drain(i);
   }
 
+  private deliverData(i: number, m: DataMachine, ev: SimEvent): void {
+    this.trace.mix(this.nowMs, i, Kind.DataPacket + 1 + ev.from * 8);
+    m.handleMessage(millis(this.nowMs), this.addrs[ev.from] as Address, ev.message as DisseminationMessage);
+    this.drainData(i);
+  }
+
+  private drainData(i: number): void {
+    const m = this.data[i];
+    if (m === null || m === undefined) return;
+    for (let t = m.pollTransmit(); t !== undefined; t = m.pollTransmit()) {
+      this.dataPackets++;
+      this.dataBytes += t.bytes;
+      for (const o of this.dataSendObservers) o(this.nowMs, i, t);
+      const to = this.byAddr.get(t.to);
+      if (to === undefined || !this.network.reachable(i, to) || this.network.lost()) continue;
+      const e = this.newEvent(Kind.DataPacket, this.nowMs + this.network.delayMs(), to);
+      e.from = i;
+      e.message = t.message;
+      this.heap.push(e);
+    }
+    for (let e = m.pollEvent(); e !== undefined; e = m.pollEvent()) {
+      for (const o of this.dataObservers) o(this.nowMs, i, e);
+    }
+    if (this.data[i] !== m) return;
+    const next = m.pollTimeout();
+    if (next === undefined) {
+      this.dataWakeAt[i] = Infinity;
+      return;
+    }
+    const at = Math.max(next, this.nowMs);
+    if (at !== this.dataWakeAt[i]) {
+      this.dataWakeAt[i] = at;
+      this.heap.push(this.newEvent(Kind.DataTimer, at, i));
+    }
+  }
+
   private unstall(i: number): void {
     if ((this.stalledUntil[i] as number) > this.nowMs) return; // extended by a later stall
     this.trace.line(this.nowMs, 'unstall', i);
     const node = this.nodes[i];
     const inbox = this.stalledInbox[i] as SimEvent[];
     this.stalledInbox[i] = [];
-    if (node === null || node === undefined) return;
     // Timers first (they fired during a full pause), then the backlog in arrival order.
     if (this.stallMode[i] === 'full') {
-      node.handleTimeout(millis(this.nowMs));
-      this.drain(i);
+      if (node !== null && node !== undefined) {
+        node.handleTimeout(millis(this.nowMs));
+        this.drain(i);
+      }
+      this.withData(i, (m) => m.handleTimeout(millis(this.nowMs)));
     }
     for (const ev of inbox) {
-      if (!this.isUp(i)) break;
-      this.deliver(i, node, ev);
+      if (ev.kind === Kind.DataPacket) {
+        const m = this.data[i];
+        if (m !== null && m !== undefined) this.deliverData(i, m, ev);
+        continue;
+      }
+      const n = this.nodes[i];
+      if (n === null || n === undefined || n.isStopped) continue;
+      this.deliver(i, n, ev);
     }
   }
 
@@ -322,6 +456,8 @@ export class Simulator {
       case 'packet': {
         this.packets++;
         this.bytes += t.bytes;
+        this.data[i]?.chargeMembership(millis(this.nowMs), t.bytes);
+        for (const o of this.packetObservers) o(this.nowMs, i, t.bytes);
         const to = this.byAddr.get(t.to);
         if (to === undefined || !this.network.reachable(i, to) || this.network.lost()) return;
         this.enqueueDelivery(Kind.Packet, i, to, t.message, 0);
@@ -374,7 +510,7 @@ export class Simulator {
     this.heap.push(e);
   }
 
-  private enqueueDelivery(kind: Kind, from: number, to: number, message: Message | StreamMessage, streamId: number): void {
+  private enqueueDelivery(kind: Kind, from: number, to: number, message: Message | StreamMessage | DisseminationMessage, streamId: number): void {
     const e = this.newEvent(kind, this.nowMs + this.network.delayMs(), to);
     e.from = from;
     e.message = message;

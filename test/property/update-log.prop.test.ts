@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Update } from '../../src/core/dissemination/update-log.js';
 import { UpdateLog } from '../../src/core/dissemination/update-log.js';
 
-const mk = (origin: string, version: number): Update => ({ origin, version, key: `${origin}/${version}`, payload: new Uint8Array(8), critical: false });
+const mk = (origin: string, version: number): Update => ({ origin, version, key: `${origin}/${version}`, payload: new Uint8Array(8), critical: false, bornMs: 0 });
 const size = (u: Update): number => 16 + u.payload.length;
 
 const updatesArb = fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd'), fc.integer({ min: 1, max: 12 })), { maxLength: 60 });

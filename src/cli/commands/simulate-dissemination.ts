@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { seededRng } from '../../core/rng.js';
 import type { RoundMode, RumorVariant } from '../../sim/rounds.js';
 import { meanRumor, MedianCounterEngine, RoundEngine, RumorEngine, theoryCurve, theoryResidue, theoryRounds } from '../../sim/rounds.js';
+import type { MembershipSource } from '../../sim/dissemination.js';
+import { fullTrial } from '../../sim/dissemination.js';
 import { percentiles } from '../../sim/membership.js';
 import type { Io } from '../io.js';
 import { parseIntIn, resolveSeed, UsageError } from '../parse.js';
@@ -12,7 +14,9 @@ import { lineChart, renderSvg } from '../plot.js';
 const MODES: readonly RoundMode[] = ['push', 'pull', 'push-pull'];
 const VARIANTS: readonly RumorVariant[] = ['feedback-counter', 'feedback-coin', 'blind-counter', 'blind-coin'];
 
-interface DissOpts { mode: string; fanout: string; nodes: string; trials: string; seed?: string; json?: boolean; plot?: string; termination: string; ctrMax: string; cRounds: string }
+interface DissOpts { mode: string; fanout: string; nodes: string; trials: string; seed?: string; json?: boolean; plot?: string; termination: string; ctrMax: string; cRounds: string; engine: string; membership: string }
+const ENGINES = ['rounds', 'full'] as const;
+const MEMBERSHIPS: readonly MembershipSource[] = ['oracle', 'swim'];
 
 const TERMINATIONS = ['none', 'median-counter', 'push-then-pull'] as const;
 type Termination = (typeof TERMINATIONS)[number];
@@ -21,50 +25,68 @@ interface RumorOpts { variant: string; k: string; nodes: string; trials: string;
 export function registerSimulateDissemination(simulate: Command, io: Io): void {
   trialOptions(simulate
     .command('dissemination')
-    .description('rounds until everyone is informed, push / pull / push-pull with fanout, against theory (round engine)')
+    .description('rounds until everyone is informed, push / pull / push-pull with fanout, against theory (round engine or the full engine)')
+    .option('--engine <e>', 'rounds (lean synchronous model) or full (the production Disseminator on the simulator)', 'rounds')
+    .option('--membership <m>', 'full engine: partners from an oracle of live nodes, or from each node\'s SWIM member list', 'oracle')
     .option('--mode <m>', 'push, pull or push-pull', 'push-pull')
     .option('--fanout <f>', 'peers contacted per informed node per round (push)', '1')
     .option('--termination <t>', 'push-pull only: none, median-counter (Karp et al.) or push-then-pull', 'none')
-    .option('--ctr-max <k>', 'median-counter: counter value at which a node stops growing it', '3')
+    .option('--ctr-max <k>', 'median-counter: counter value at which a node stops growing it', '2')
     .option('--c-rounds <k>', 'median-counter: rounds a node keeps spreading after that', '1')
     .option('--plot <file.svg>', 'draw the informed fraction per round against theory (Vega-Lite, SVG)'))
     .action(async (o: DissOpts) => {
       const mode = o.mode as RoundMode;
       if (!MODES.includes(mode)) throw new UsageError(`--mode: expected push, pull or push-pull, got '${o.mode}'`);
       const fanout = parseIntIn(o.fanout, '--fanout', 1, 64);
-      if (mode !== 'push' && fanout !== 1) throw new UsageError('--fanout applies to --mode push only (pull and push-pull make one call a round)');
+      const engineName = o.engine as (typeof ENGINES)[number];
+      if (!ENGINES.includes(engineName)) throw new UsageError(`--engine: expected rounds or full, got '${o.engine}'`);
+      const membership = o.membership as MembershipSource;
+      if (!MEMBERSHIPS.includes(membership)) throw new UsageError(`--membership: expected oracle or swim, got '${o.membership}'`);
+      if (engineName === 'rounds' && mode !== 'push' && fanout !== 1) throw new UsageError('--fanout applies to --mode push only on the round engine (pull and push-pull make one call a round)');
       const nodes = parseIntIn(o.nodes, '--nodes', 2, 10_000_000);
       const trials = parseIntIn(o.trials, '--trials', 1, 100_000);
       const termination = o.termination as Termination;
       if (!TERMINATIONS.includes(termination)) throw new UsageError(`--termination: expected none, median-counter or push-then-pull, got '${o.termination}'`);
       if (termination !== 'none' && mode !== 'push-pull') throw new UsageError('--termination applies to --mode push-pull only');
+      if (engineName === 'full' && termination === 'median-counter') throw new UsageError('--termination median-counter runs on --engine rounds only; the full engine has none and push-then-pull');
+      if (engineName === 'full' && nodes > 100_000) throw new UsageError('--nodes: the full engine runs up to 100000 nodes; use --engine rounds beyond');
       const ctrMax = parseIntIn(o.ctrMax, '--ctr-max', 1, 255);
       const cRounds = parseIntIn(o.cRounds, '--c-rounds', 1, 255);
       const seed = resolveSeed(o.seed);
       const t0 = performance.now();
       const engine = new RoundEngine(seededRng(seed));
       const median = new MedianCounterEngine(seededRng(seed));
+      const trialSeeds = seededRng(seed);
       const rounds: number[] = [];
       let tx = 0;
+      let stateFirst = 0;
       let all = 0;
       const curveSum: number[] = [];
       for (let t = 0; t < trials; t++) {
-        const r = termination === 'median-counter'
-          ? median.trial({ nodes, ctrMax, cRounds })
-          : engine.trial({ mode, nodes, fanout, termination });
+        const r = engineName === 'full'
+          ? fullTrial({
+            nodes, seed: trialSeeds.int(0x7fffffff), membership,
+            // Naive spreading, as the round engine models it: informed nodes push every round.
+            dissemination: { mode, fanout, rumor: 'none', maxHotRounds: 100_000, repairEveryRounds: 0, termination: termination === 'push-then-pull' ? 'push-then-pull' : 'none' },
+          })
+          : termination === 'median-counter'
+            ? median.trial({ nodes, ctrMax, cRounds })
+            : engine.trial({ mode, nodes, fanout, termination });
         rounds.push(r.rounds);
         tx += r.transmissions;
+        stateFirst += r.stateFirstTransmissions ?? 0;
         if (r.allInformed) all++;
         r.informedByRound.forEach((c, i) => (curveSum[i] = (curveSum[i] ?? 0) + c));
       }
       const wallMs = Math.round(performance.now() - t0);
       const p = percentiles(rounds);
       const result = {
-        mode, fanout, nodes, trials, seed, engine: 'rounds' as const, termination,
+        mode, fanout, nodes, trials, seed, engine: engineName, ...(engineName === 'full' ? { membership } : {}), termination,
         ...(termination === 'median-counter' ? { ctrMax, cRounds } : {}),
         rounds: { mean: rounds.reduce((a, b) => a + b, 0) / trials, p50: p.p50Ms, p99: p.p99Ms, max: p.maxMs },
         theoryRounds: theoryRounds(mode, nodes, fanout),
         transmissionsPerNode: tx / trials / nodes,
+        ...(termination === 'median-counter' ? { stateFirstTransmissionsPerNode: stateFirst / trials / nodes } : {}),
         allInformedTrials: all,
         wallMs,
       };
@@ -90,9 +112,9 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
         io.out(JSON.stringify(result));
         return;
       }
-      io.out(`${mode}${fanout > 1 ? ` fanout ${fanout}` : ''}${termination === 'none' ? '' : `, ${termination} termination`}, ${nodes} nodes, ${trials} trials, seed ${seed} (round engine, ${wallMs} ms)`);
+      io.out(`${mode}${fanout > 1 ? ` fanout ${fanout}` : ''}${termination === 'none' ? '' : `, ${termination} termination`}, ${nodes} nodes, ${trials} trials, seed ${seed} (${engineName === 'full' ? `full engine, ${membership} membership` : 'round engine'}, ${wallMs} ms)`);
       io.out(`  rounds until everyone is informed: mean ${result.rounds.mean.toFixed(2)}, p50 ${p.p50Ms}, p99 ${p.p99Ms}, max ${p.maxMs}; theory ${result.theoryRounds.toFixed(2)} + O(1)`);
-      io.out(`  payload transmissions per node: ${result.transmissionsPerNode.toFixed(2)}; every node informed in ${all} of ${trials} trials`);
+      io.out(`  payload transmissions per node: ${result.transmissionsPerNode.toFixed(2)}${termination === 'median-counter' ? ` (${(stateFirst / trials / nodes).toFixed(2)} when counters are swapped before the payload)` : ''}; every node informed in ${all} of ${trials} trials`);
     });
 
   trialOptions(simulate

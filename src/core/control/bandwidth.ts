@@ -30,6 +30,15 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes `bytes` whether or not they are there (traffic that must not wait, such as
+   * membership's): the balance may go negative, and what comes after waits until it is repaid.
+   */
+  charge(nowMs: number, bytes: number): void {
+    this.refill(nowMs);
+    this.tokens -= bytes;
+  }
+
   /** When `bytes` tokens will be there (now if they are); Infinity if `bytes` exceeds the burst. */
   readyAtMs(nowMs: number, bytes: number): number {
     this.refill(nowMs);

@@ -11,6 +11,11 @@ export interface Update {
   readonly payload: Uint8Array;
   /** Sent first, with a higher fanout (dissemination's critical class). */
   readonly critical: boolean;
+  /**
+   * When the origin published it (its clock, ms). Ages in rounds (push-then-pull's switch) and
+   * time-to-everyone are measured from it; clock skew between nodes shifts both by the skew.
+   */
+  readonly bornMs: number;
 }
 
 /**
@@ -52,6 +57,10 @@ export class UpdateLog {
     return true;
   }
 
+  get(origin: string, version: number): Update | undefined {
+    return this.byOrigin.get(origin)?.get(version);
+  }
+
   /** The next version for updates this node originates as `origin`. */
   nextVersion(origin: string): number {
     let max = 0;
@@ -83,10 +92,11 @@ export class UpdateLog {
 
   /**
    * What a peer with digest `theirs` lacks, oldest first per origin, origins the peer is most
-   * behind on first, until `budgetBytes` (counted with `sizeOf`) is spent. Returns the updates
-   * and whether everything missing fitted.
+   * behind on first, until `budgetBytes` (counted with `sizeOf`) is spent; `eligible` leaves
+   * out updates the sender may not serve yet. Returns the updates and whether everything
+   * missing (and eligible) fitted.
    */
-  missingFor(theirs: Digest, budgetBytes: number, sizeOf: (u: Update) => number): { updates: Update[]; complete: boolean } {
+  missingFor(theirs: Digest, budgetBytes: number, sizeOf: (u: Update) => number, eligible?: (u: Update) => boolean): { updates: Update[]; complete: boolean } {
     const behind: { origin: string; wanted: number[] }[] = [];
     for (const [origin, versions] of this.byOrigin) {
       const theirsHere = theirs.get(origin);
@@ -104,6 +114,7 @@ export class UpdateLog {
       const versions = this.byOrigin.get(origin) as Map<number, Update>;
       for (const v of wanted) {
         const u = versions.get(v) as Update;
+        if (eligible !== undefined && !eligible(u)) continue;
         const cost = sizeOf(u);
         if (cost > left) {
           complete = false;

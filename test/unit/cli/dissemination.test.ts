@@ -90,3 +90,60 @@ describe('gossip simulate dissemination --termination', () => {
     expect(io.stderr.join('\n')).toMatch(/--termination applies to --mode push-pull only/);
   });
 });
+
+describe('gossip simulate dissemination --engine full', () => {
+  it('--json has the documented fields, the engine and the membership source', async () => {
+    const io = capture();
+    expect(await main(['simulate', 'dissemination', '--engine', 'full', '--mode', 'push', '--fanout', '2', '--nodes', '300', '--trials', '3', '--seed', '4', '--json'], io)).toBe(0);
+    const r = JSON.parse(io.stdout[0] as string) as { engine: string; membership: string; mode: string; fanout: number; trials: number; allInformedTrials: number; rounds: { mean: number; p50: number; p99: number; max: number }; transmissionsPerNode: number; theoryRounds: number; wallMs: number };
+    expect(r).toMatchObject({ engine: 'full', membership: 'oracle', mode: 'push', fanout: 2, trials: 3, allInformedTrials: 3 });
+    expect(r.rounds.mean).toBeGreaterThan(r.theoryRounds * 0.8);
+    expect(r.rounds.max).toBeGreaterThanOrEqual(r.rounds.p50);
+    // Naive push with fanout 2 sends 2 per informed node per round: far more than one per node.
+    expect(r.transmissionsPerNode).toBeGreaterThan(2);
+  });
+
+  it.each([
+    [['--engine', 'fast'], /--engine: expected rounds or full/],
+    [['--engine', 'full', '--membership', 'dns'], /--membership: expected oracle or swim/],
+    [['--engine', 'full', '--termination', 'median-counter'], /median-counter runs on --engine rounds only/],
+  ])('rejects %j with exit code 2', async (args, message) => {
+    const io = capture();
+    expect(await main(['simulate', 'dissemination', ...args], io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(message);
+  });
+
+  it('median-counter reports the state-first payload count too, and informs everyone', async () => {
+    const io = capture();
+    expect(await main(['simulate', 'dissemination', '--mode', 'push-pull', '--termination', 'median-counter', '--nodes', '20000', '--trials', '3', '--seed', '2', '--json'], io)).toBe(0);
+    const r = JSON.parse(io.stdout[0] as string) as { transmissionsPerNode: number; stateFirstTransmissionsPerNode: number; allInformedTrials: number };
+    expect(r.allInformedTrials).toBe(3);
+    expect(r.stateFirstTransmissionsPerNode).toBeGreaterThanOrEqual(1);
+    expect(r.stateFirstTransmissionsPerNode).toBeLessThan(r.transmissionsPerNode);
+  });
+});
+
+describe('gossip simulate stream', () => {
+  it('--json reports time to everyone, payloads and the budget check', async () => {
+    const io = capture();
+    expect(await main(['simulate', 'stream', '--nodes', '100', '--writers', '5', '--rate', '10', '--duration', '2s', '--drain', '2s', '--budget', '20000', '--critical-share', '0.2', '--seed', '3', '--json'], io)).toBe(0);
+    const r = JSON.parse(io.stdout[0] as string) as { updates: number; reachedEveryone: number; timeToEveryone: { p50Ms: number; p99Ms: number; maxMs: number }; payloadsPerNodePerUpdate: number; budgetExcessBytes: number; budget: { rateBytesPerSec: number; burstBytes: number } };
+    expect(r.updates).toBe(20);
+    expect(r.reachedEveryone).toBe(20);
+    expect(r.timeToEveryone.p50Ms).toBeLessThanOrEqual(r.timeToEveryone.maxMs);
+    expect(r.payloadsPerNodePerUpdate).toBeGreaterThanOrEqual(1);
+    expect(r.budget).toEqual({ rateBytesPerSec: 20000, burstBytes: 20000 });
+    expect(r.budgetExcessBytes).toBeLessThanOrEqual(0);
+  });
+
+  it.each([
+    [['--rate', '0'], /--rate: expected updates per second/],
+    [['--burst', '5000'], /--burst goes with --budget/],
+    [['--rumor', 'loud'], /--rumor: expected one of/],
+    [['--budget', '10'], /--budget: must be between 1500/],
+  ])('rejects %j with exit code 2', async (args, message) => {
+    const io = capture();
+    expect(await main(['simulate', 'stream', ...args], io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(message);
+  });
+});

@@ -1,0 +1,547 @@
+import type { TrafficClass } from '../control/bandwidth.js';
+import { TokenBucket } from '../control/bandwidth.js';
+import type { Address, Millis } from '../ids.js';
+import type { Rng } from '../rng.js';
+import type { DisseminationConfig } from './config.js';
+import { validateDisseminationConfig } from './config.js';
+import { halfwayRound } from './mean-field.js';
+import type { DisseminationMessage, GossipReply, GossipRequest, UpdateRef } from './messages.js';
+import { GOSSIP_HEADER_BYTES, messageBytes, refBytes, updateBytes } from './messages.js';
+import type { Digest, Update } from './update-log.js';
+import { UpdateLog } from './update-log.js';
+
+/** Where the engine draws its gossip partners from (the membership layer's live members). */
+export interface PeerSampler {
+  /** Live peers, self excluded. */
+  size(): number;
+  /** Up to k distinct random live peers, never self, drawn with `rng`. */
+  sample(k: number, rng: Rng): Address[];
+}
+
+export interface DisseminatorOptions {
+  /** This node's origin id in update versions (its member name). */
+  readonly origin: string;
+  readonly config: DisseminationConfig;
+  readonly rng: Rng;
+  readonly now: Millis;
+  readonly peers: PeerSampler;
+}
+
+export interface DisseminationTransmit {
+  readonly to: Address;
+  readonly message: DisseminationMessage;
+  readonly bytes: number;
+  readonly cls: TrafficClass;
+}
+
+export type DisseminationEvent =
+  /** An update this node had not seen (`from` is null for its own). */
+  | { readonly type: 'update'; readonly update: Update; readonly from: Address | null; readonly receivedMs: number }
+  | { readonly type: 'protocol-error'; readonly from: Address; readonly detail: string };
+
+export interface DisseminationStats {
+  messagesOut: number;
+  bytesOut: number;
+  /** Updates sent: pushes plus pull replies. */
+  payloadsOut: number;
+  pushPayloads: number;
+  pullPayloads: number;
+  payloadsIn: number;
+  /** Updates received that were already here. */
+  duplicatesIn: number;
+  /** Messages not sent (or trimmed) because the byte budget had no room: they wait. */
+  deferred: number;
+  bytesByClass: Record<TrafficClass, number>;
+  malformed: number;
+}
+
+/** What a node holds about one update: the rumor state of Demers et al. plus feedback counts. */
+interface Held {
+  readonly update: Update;
+  readonly receivedMs: number;
+  /** Still being pushed. */
+  hot: boolean;
+  /** Contacts counted toward loss of interest (counter variants). */
+  counter: number;
+  /** Contacts that carried it from here. */
+  pushes: number;
+  /** Of those, how many found the peer already informed (feedback). */
+  dups: number;
+  /** Times it arrived here (1 = the first time). */
+  received: number;
+  /** Rounds in which it was pushed. */
+  rounds: number;
+  /** Pushes from the origin to here (fewest seen). */
+  hops: number;
+}
+
+const CLASS_RANK: Record<TrafficClass, number> = { membership: 0, critical: 1, normal: 2, repair: 3 };
+
+interface Outgoing {
+  readonly to: Address;
+  readonly held: Held[];
+  digest: Digest | null;
+  bytes: number;
+  cls: TrafficClass;
+}
+
+/**
+ * The update-dissemination engine: sans-IO, one per node, separate from the membership
+ * broadcast queue but within the same packet budget. Each round (`intervalMs`) it contacts
+ * peers from the `PeerSampler`:
+ *
+ * - push: hot updates go to `fanout` peers each (critical ones to `criticalFanout`, first);
+ * - pull: the node's scuttlebutt digest goes to `fanout` peers, who answer with what it lacks;
+ * - push-pull: both in one exchange.
+ *
+ * Rumors lose interest by Demers' rules (feedback/blind × counter/coin, `rumorK`), or by
+ * push-then-pull termination, or, with adaptive fanout, once feedback shows most contacts
+ * already had them. A token bucket caps bytes per second; membership traffic is charged
+ * first; critical goes before normal before repair; what does not fit waits for a later round
+ * (hot updates stay hot, pulls ask again), so nothing is lost.
+ */
+export class Disseminator {
+  readonly origin: string;
+  readonly config: DisseminationConfig;
+  readonly log = new UpdateLog();
+  readonly stats: DisseminationStats = {
+    messagesOut: 0, bytesOut: 0, payloadsOut: 0, pushPayloads: 0, pullPayloads: 0, payloadsIn: 0, duplicatesIn: 0,
+    deferred: 0, bytesByClass: { membership: 0, critical: 0, normal: 0, repair: 0 }, malformed: 0,
+  };
+
+  private readonly rng: Rng;
+  private readonly peers: PeerSampler;
+  private readonly bucket: TokenBucket | null;
+  private readonly held = new Map<string, Map<number, Held>>();
+  private hot: Held[] = [];
+  private readonly outbox: DisseminationTransmit[] = [];
+  private outHead = 0;
+  private readonly events: DisseminationEvent[] = [];
+  private eventHead = 0;
+  private version = 0;
+  private nextId = 0;
+  private round = 0;
+  private nextTickMs: number;
+  /** Adaptive fanout's further digest exchanges, spread over the round so their replies do not overlap. */
+  private readonly extraPullsAtMs: number[] = [];
+  private lastCriticalMs = -Infinity;
+  private stopped = false;
+
+  constructor(o: DisseminatorOptions) {
+    this.config = validateDisseminationConfig({ ...o.config });
+    this.origin = o.origin;
+    this.rng = o.rng;
+    this.peers = o.peers;
+    const c = this.config;
+    this.bucket = c.budget === null ? null : new TokenBucket(c.budget.rateBytesPerSec, c.budget.burstBytes, o.now);
+    const now = o.now as number;
+    this.nextTickMs = c.alignedRounds ? (Math.floor(now / c.intervalMs) + 1) * c.intervalMs : now + this.rng.next() * c.intervalMs;
+  }
+
+  /** Updates held, own included. */
+  get size(): number {
+    return this.log.size;
+  }
+  /** Updates currently pushed. */
+  get hotCount(): number {
+    let n = 0;
+    for (const h of this.hot) if (h.hot) n++;
+    return n;
+  }
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  has(origin: string, version: number): boolean {
+    return this.log.has(origin, version);
+  }
+
+  /** Publishes an update from this node; it is hot (pushed) from the next round on. */
+  publish(now: Millis, key: string, payload: Uint8Array, opts: { critical?: boolean } = {}): Update {
+    if (this.stopped) throw new Error(`publish: disseminator ${this.origin} has stopped`);
+    const update: Update = { origin: this.origin, version: ++this.version, key, payload, critical: opts.critical ?? false, bornMs: now };
+    if (updateBytes(update) + GOSSIP_HEADER_BYTES > this.config.packetBytesMax) {
+      this.version--;
+      throw new RangeError(`publish: update of ${updateBytes(update)} bytes does not fit in a ${this.config.packetBytesMax}-byte packet`);
+    }
+    this.accept(now, update, null);
+    return update;
+  }
+
+  /** Traffic that must not wait (membership) takes its bytes from the same budget first. */
+  chargeMembership(now: Millis, bytes: number): void {
+    if (this.bucket === null) return;
+    this.bucket.charge(now, bytes);
+    this.stats.bytesByClass.membership += bytes;
+  }
+
+  shutdown(): void {
+    this.stopped = true;
+  }
+
+  // ------------------------------------------------------------------ outputs
+
+  pollTransmit(): DisseminationTransmit | undefined {
+    if (this.outHead >= this.outbox.length) {
+      if (this.outHead > 0) {
+        this.outbox.length = 0;
+        this.outHead = 0;
+      }
+      return undefined;
+    }
+    const t = this.outbox[this.outHead] as DisseminationTransmit;
+    this.outbox[this.outHead++] = undefined as unknown as DisseminationTransmit;
+    return t;
+  }
+
+  pollEvent(): DisseminationEvent | undefined {
+    if (this.eventHead >= this.events.length) {
+      if (this.eventHead > 0) {
+        this.events.length = 0;
+        this.eventHead = 0;
+      }
+      return undefined;
+    }
+    const e = this.events[this.eventHead] as DisseminationEvent;
+    this.events[this.eventHead++] = undefined as unknown as DisseminationEvent;
+    return e;
+  }
+
+  pollTimeout(): Millis | undefined {
+    if (this.stopped) return undefined;
+    const pull = this.extraPullsAtMs[0];
+    return (pull !== undefined && pull < this.nextTickMs ? pull : this.nextTickMs) as Millis;
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  handleTimeout(now: Millis): void {
+    if (this.stopped) return;
+    const t = now as number;
+    while (this.extraPullsAtMs.length > 0 && (this.extraPullsAtMs[0] as number) <= t) {
+      this.extraPullsAtMs.shift();
+      this.pullOnce(t);
+    }
+    if (t < this.nextTickMs) return;
+    const i = this.config.intervalMs;
+    this.nextTickMs = this.config.alignedRounds ? (Math.floor(t / i) + 1) * i : Math.max(this.nextTickMs + i, t);
+    this.tick(t);
+  }
+
+  /** A message from a peer. Never throws for bad input: it is counted and reported. */
+  handleMessage(now: Millis, from: Address, m: DisseminationMessage): void {
+    if (this.stopped) return;
+    try {
+      if (m.type === 'gossip') this.handleRequest(now, from, m);
+      else if (m.type === 'gossip-reply') this.handleReply(now, from, m);
+      else throw new Error(`unknown message type ${String((m as { type: unknown }).type)}`);
+    } catch (e) {
+      this.stats.malformed++;
+      this.events.push({ type: 'protocol-error', from, detail: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  // ------------------------------------------------------------------ rounds
+
+  private tick(now: number): void {
+    this.round++;
+    const c = this.config;
+    const n = this.peers.size() + 1;
+    const hot: Held[] = [];
+    for (const h of this.hot) {
+      if (!h.hot) continue;
+      if (this.retire(h, now, n)) {
+        h.hot = false;
+        continue;
+      }
+      hot.push(h);
+    }
+    // Critical first, then the rumors pushed least so far (the freshest).
+    hot.sort((a, b) => (a.update.critical === b.update.critical ? a.pushes - b.pushes : a.update.critical ? -1 : 1));
+    this.hot = hot;
+    const fan: number[] = hot.map((h) => this.fanoutFor(h, n));
+    const repairRound = c.repairEveryRounds > 0 && this.round % c.repairEveryRounds === 0;
+    const digestContacts = c.mode === 'push' ? (repairRound ? 1 : 0) : c.adaptive !== null ? 1 : c.fanout;
+    if (c.adaptive !== null && c.mode !== 'push') {
+      // The other exchanges go later in the round, each with the digest as it is then.
+      this.extraPullsAtMs.length = 0;
+      for (let k = 1; k < c.adaptive.pullContacts; k++) this.extraPullsAtMs.push(now + (k * c.intervalMs) / c.adaptive.pullContacts);
+    }
+    let contacts = digestContacts;
+    for (const f of fan) if (f > contacts) contacts = f;
+    if (contacts === 0) return;
+    const peers = this.peers.sample(contacts, this.rng);
+    if (peers.length === 0) return;
+    const digest = digestContacts > 0 ? this.log.digest() : null;
+    const digestBytes = digest === null ? 0 : UpdateLog.digestBytes(digest);
+    const out: Outgoing[] = [];
+    for (let p = 0; p < peers.length; p++) {
+      const d = p < digestContacts ? digest : null;
+      let bytes = GOSSIP_HEADER_BYTES + (d === null ? 0 : digestBytes);
+      const hopBytes = c.adaptive === null ? 0 : 1;
+      const carried: Held[] = [];
+      let critical = false;
+      for (let k = 0; k < hot.length; k++) {
+        if (p >= (fan[k] as number)) continue;
+        const h = hot[k] as Held;
+        const ub = updateBytes(h.update) + hopBytes;
+        if (bytes + ub > c.packetBytesMax) continue;
+        bytes += ub;
+        carried.push(h);
+        if (h.update.critical) critical = true;
+      }
+      if (carried.length === 0 && d === null) continue;
+      const cls: TrafficClass = critical ? 'critical' : carried.length > 0 || c.mode !== 'push' ? 'normal' : 'repair';
+      out.push({ to: peers[p] as Address, held: carried, digest: d, bytes, cls });
+    }
+    out.sort((a, b) => CLASS_RANK[a.cls] - CLASS_RANK[b.cls]);
+    const pushedThisRound = new Set<Held>();
+    for (const o of out) {
+      if (!this.fits(now, o)) {
+        this.stats.deferred++;
+        break; // a lower class never overtakes a waiting higher one
+      }
+      const wantFeedback = (c.rumor === 'feedback-counter' || c.rumor === 'feedback-coin' || c.adaptive !== null) && o.held.length > 0;
+      const hops = c.adaptive === null || o.held.length === 0 ? null : o.held.map((h) => Math.min(255, h.hops + 1));
+      const msg: GossipRequest = { type: 'gossip', id: ++this.nextId, updates: o.held.map((h) => h.update), digest: o.digest, feedback: wantFeedback, hops };
+      this.send(o.to, msg, o.bytes, o.cls);
+      this.stats.pushPayloads += o.held.length;
+      this.stats.payloadsOut += o.held.length;
+      for (const h of o.held) {
+        h.pushes++;
+        pushedThisRound.add(h);
+        if (c.rumor === 'blind-counter') {
+          if (++h.counter >= c.rumorK) h.hot = false;
+        } else if (c.rumor === 'blind-coin') {
+          if (this.rng.next() * c.rumorK < 1) h.hot = false;
+        }
+      }
+    }
+    for (const h of pushedThisRound) h.rounds++;
+  }
+
+  /**
+   * Takes budget for a message, shrinking it when the whole does not fit: critical updates
+   * go before the digest (the pull request), which goes before normal updates. Traffic below
+   * the critical class leaves one packet of tokens in reserve, so a critical reply can still
+   * go out between ticks. False when nothing of it fits: it waits for a later round.
+   */
+  private fits(now: number, o: Outgoing): boolean {
+    const bucket = this.bucket;
+    if (bucket === null) return true;
+    const take = (bytes: number, cls: TrafficClass): boolean => {
+      if (bucket.available(now) < bytes + this.reserveFor(now, cls)) return false;
+      return bucket.tryTake(now, bytes);
+    };
+    if (take(o.bytes, o.cls)) return true;
+    const hopBytes = this.config.adaptive === null ? 0 : 1;
+    const critical = o.held.filter((h) => h.update.critical);
+    let critBytes = 0;
+    for (const h of critical) critBytes += updateBytes(h.update) + hopBytes;
+    const digestBytes = o.digest === null ? 0 : UpdateLog.digestBytes(o.digest);
+    const options: [boolean, boolean][] = [];
+    if (critical.length < o.held.length) options.push([critical.length > 0, o.digest !== null]);
+    if (critical.length > 0 && o.digest !== null) options.push([true, false]);
+    for (const [withCrit, withDigest] of options) {
+      if (!withCrit && !withDigest) continue;
+      const bytes = GOSSIP_HEADER_BYTES + (withCrit ? critBytes : 0) + (withDigest ? digestBytes : 0);
+      const cls: TrafficClass = withCrit ? 'critical' : this.config.mode === 'push' ? 'repair' : 'normal';
+      if (!take(bytes, cls)) continue;
+      o.held.length = 0;
+      if (withCrit) o.held.push(...critical);
+      if (!withDigest) o.digest = null;
+      o.bytes = bytes;
+      o.cls = cls;
+      this.stats.deferred++;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Tokens that traffic below the critical class leaves untouched: while a critical update
+   * is recent here (seen within `maxHotRounds` rounds), half the burst or one packet,
+   * whichever is less, so critical replies are not starved by this node's own normal sends.
+   */
+  private reserveFor(now: number, cls: TrafficClass): number {
+    if (cls === 'critical' || now - this.lastCriticalMs > this.config.maxHotRounds * this.config.intervalMs) return 0;
+    const burst = this.config.budget?.burstBytes ?? 0;
+    return Math.min(this.config.packetBytesMax, Math.floor(burst / 2));
+  }
+
+  /** One digest-only exchange (a pull) with a random peer. */
+  private pullOnce(now: number): void {
+    const peer = this.peers.sample(1, this.rng)[0];
+    if (peer === undefined) return;
+    const digest = this.log.digest();
+    const o: Outgoing = { to: peer, held: [], digest, bytes: GOSSIP_HEADER_BYTES + UpdateLog.digestBytes(digest), cls: 'normal' };
+    if (!this.fits(now, o)) {
+      this.stats.deferred++;
+      return;
+    }
+    this.send(peer, { type: 'gossip', id: ++this.nextId, updates: [], digest, feedback: false, hops: null }, o.bytes, o.cls);
+  }
+
+  /** Replies: a critical one may use every token; others leave a packet's worth for critical traffic. */
+  private takeForReply(now: number, bytes: number, cls: TrafficClass): boolean {
+    const bucket = this.bucket as TokenBucket;
+    if (bucket.available(now) < bytes + this.reserveFor(now, cls)) return false;
+    return bucket.tryTake(now, bytes);
+  }
+
+  /** Whether a hot update stops being pushed this round. */
+  private retire(h: Held, now: number, n: number): boolean {
+    const c = this.config;
+    if (h.rounds >= c.maxHotRounds) return true;
+    if (c.termination === 'push-then-pull') {
+      const age = Math.round((now - h.update.bornMs) / c.intervalMs);
+      if (age > halfwayRound(n)) return true;
+    }
+    if (c.adaptive !== null && !h.update.critical) {
+      const share = this.duplicateShare(h) ?? this.priorShare(h, n, c.adaptive.maxFanout);
+      if (share >= c.adaptive.stopAtDuplicateShare) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The share of this node's contacts about an update that found the other side already
+   * informed: feedback on its pushes plus duplicate receptions. An estimate of the informed
+   * fraction (mean field: a random contact is informed with probability p). Null until there
+   * are two observations.
+   */
+  private duplicateShare(h: Held): number | null {
+    const seen = h.pushes + h.received - 1;
+    if (seen < 2) return null;
+    return (h.dups + h.received - 1) / seen;
+  }
+
+  /**
+   * Before any feedback: generation g of a push with fanout F has reached about (1 + F)^g
+   * nodes (the physical ceiling of theory.md §1.1), so a node that hears a rumor many hops
+   * from its origin does not push it wide.
+   */
+  private priorShare(h: Held, n: number, maxFanout: number): number {
+    return Math.min(1, Math.pow(1 + maxFanout, h.hops) / n);
+  }
+
+  /**
+   * Push fanout for one update. Fixed: `fanout` (`criticalFanout` for critical updates).
+   * Adaptive: `maxFanout × (1 − p̂)` within [minFanout, maxFanout], p̂ the duplicate share,
+   * capped by the cluster size: wide while the rumor is new, narrowing as it saturates.
+   */
+  private fanoutFor(h: Held, n: number): number {
+    const c = this.config;
+    if (h.update.critical) return c.criticalFanout;
+    if (c.mode === 'pull') return 0;
+    const a = c.adaptive;
+    if (a === null) return c.fanout;
+    const share = this.duplicateShare(h) ?? this.priorShare(h, n, a.maxFanout);
+    const f = Math.round(a.maxFanout * (1 - share));
+    return Math.min(a.maxFanout, Math.max(a.minFanout, f));
+  }
+
+  // ------------------------------------------------------------------ receiving
+
+  private handleRequest(now: number, from: Address, m: GossipRequest): void {
+    const known: UpdateRef[] = [];
+    for (let k = 0; k < m.updates.length; k++) {
+      const u = m.updates[k] as Update;
+      checkUpdate(u);
+      const hops = m.hops === null ? 1 : Math.min(255, Math.max(1, m.hops[k] ?? 1));
+      if (!this.accept(now, u, from, hops) && m.feedback) known.push({ origin: u.origin, version: u.version });
+    }
+    if (m.digest === null && known.length === 0) return;
+    const c = this.config;
+    let room = c.packetBytesMax - GOSSIP_HEADER_BYTES;
+    for (const r of known) room -= refBytes(r);
+    let updates: readonly Update[] = [];
+    if (m.digest !== null && room > 0) {
+      // Synchronous rounds: serve only what was held when this round began.
+      const roundStart = Math.floor(now / c.intervalMs) * c.intervalMs;
+      const servable = (u: Update): boolean => !c.alignedRounds || this.heldOf(u).receivedMs < roundStart;
+      // Critical updates first, then the rest in the room left.
+      const critical = this.log.missingFor(m.digest, room, updateBytes, (u) => u.critical && servable(u)).updates;
+      for (const u of critical) room -= updateBytes(u);
+      const normal = room > 0 ? this.log.missingFor(m.digest, room, updateBytes, (u) => !u.critical && servable(u)).updates : [];
+      updates = critical.length === 0 ? normal : normal.length === 0 ? critical : critical.concat(normal);
+    }
+    if (updates.length === 0 && known.length === 0) return;
+    let reply: GossipReply = { type: 'gossip-reply', id: m.id, updates, known };
+    let bytes = messageBytes(reply);
+    const critical = updates.some((u) => u.critical);
+    const cls: TrafficClass = critical ? 'critical' : c.mode === 'push' && known.length === 0 ? 'repair' : 'normal';
+    if (this.bucket !== null && !this.takeForReply(now, bytes, cls)) {
+      // What does not fit waits: the peer asks again next round. Feedback alone is small.
+      this.stats.deferred++;
+      if (known.length === 0) return;
+      reply = { type: 'gossip-reply', id: m.id, updates: [], known };
+      bytes = messageBytes(reply);
+      if (!this.bucket.tryTake(now, bytes)) return;
+    }
+    this.stats.pullPayloads += reply.updates.length;
+    this.stats.payloadsOut += reply.updates.length;
+    this.send(from, reply, bytes, cls);
+  }
+
+  private handleReply(now: number, from: Address, m: GossipReply): void {
+    for (const u of m.updates) {
+      checkUpdate(u);
+      // A pulled update came to a node that asked for it: it is past the push phase here
+      // (adaptive fanout does not push it; fixed fanout ignores hops).
+      this.accept(now, u, from, 255);
+    }
+    const c = this.config;
+    for (const r of m.known) {
+      const h = this.held.get(r.origin)?.get(r.version);
+      if (h === undefined) continue;
+      h.dups++;
+      if (!h.hot) continue;
+      if (c.rumor === 'feedback-counter') {
+        if (++h.counter >= c.rumorK) h.hot = false;
+      } else if (c.rumor === 'feedback-coin') {
+        if (this.rng.next() * c.rumorK < 1) h.hot = false;
+      }
+    }
+  }
+
+  /** Stores an update; true when it was new here. */
+  private accept(now: number, u: Update, from: Address | null, hops = 0): boolean {
+    let versions = this.held.get(u.origin);
+    const existing = versions?.get(u.version);
+    if (existing !== undefined) {
+      existing.received++;
+      if (hops < existing.hops) existing.hops = hops;
+      this.stats.duplicatesIn++;
+      return false;
+    }
+    if (!this.log.apply(u)) throw new Error(`update ${u.origin}/${u.version} rejected`);
+    if (versions === undefined) this.held.set(u.origin, (versions = new Map<number, Held>()));
+    const h: Held = { update: u, receivedMs: now, hot: this.config.mode !== 'pull' || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0, hops };
+    versions.set(u.version, h);
+    if (u.critical) this.lastCriticalMs = now;
+    if (h.hot) this.hot.push(h);
+    if (from !== null) this.stats.payloadsIn++;
+    this.events.push({ type: 'update', update: u, from, receivedMs: now });
+    return true;
+  }
+
+  private heldOf(u: Update): Held {
+    return this.held.get(u.origin)?.get(u.version) as Held;
+  }
+
+  private send(to: Address, message: DisseminationMessage, bytes: number, cls: TrafficClass): void {
+    this.stats.messagesOut++;
+    this.stats.bytesOut += bytes;
+    this.stats.bytesByClass[cls] += bytes;
+    this.outbox.push({ to, message, bytes, cls });
+  }
+}
+
+/** Rejects an update a peer could not have meant (thrown inside the receive path, caught and counted there). */
+function checkUpdate(u: Update): void {
+  if (typeof u.origin !== 'string' || u.origin.length === 0) throw new Error('update without an origin');
+  if (!Number.isSafeInteger(u.version) || u.version < 1) throw new Error(`update ${u.origin} with version ${String(u.version)}`);
+  if (typeof u.key !== 'string' || !(u.payload instanceof Uint8Array)) throw new Error(`update ${u.origin}/${u.version} without key or payload`);
+  if (!Number.isFinite(u.bornMs)) throw new Error(`update ${u.origin}/${u.version} without a birth time`);
+}

@@ -1,0 +1,83 @@
+import type { Digest, Update } from './update-log.js';
+import { UpdateLog } from './update-log.js';
+
+/**
+ * The dissemination engine's messages, as typed values with their encoded sizes (the
+ * simulator counts bytes without encoding; the runtime carries them as memberlist user
+ * messages). One contact is a request and at most one reply:
+ *
+ * - push: the request carries the sender's hot updates (rumors);
+ * - pull: the request carries the sender's digest and the reply what the digest lacked;
+ * - push-pull: both in one exchange.
+ *
+ * Feedback (Demers' "the recipient already knew") travels back in the reply as `known`.
+ */
+export interface UpdateRef {
+  readonly origin: string;
+  readonly version: number;
+}
+
+export interface GossipRequest {
+  readonly type: 'gossip';
+  /** Matches the reply to the request. */
+  readonly id: number;
+  /** Pushed updates (rumors). */
+  readonly updates: readonly Update[];
+  /** What the sender has, asking for what it lacks (pull); null for a pure push. */
+  readonly digest: Digest | null;
+  /** The sender wants to know which pushed updates were already known here. */
+  readonly feedback: boolean;
+  /**
+   * Per pushed update, how many pushes it took to get here from its origin (one byte each;
+   * null when the sender does not adapt its fanout). Generation g of a push with fanout F
+   * reaches about (1 + F)^g nodes, which is what adaptive fanout starts from.
+   */
+  readonly hops: readonly number[] | null;
+}
+
+export interface GossipReply {
+  readonly type: 'gossip-reply';
+  readonly id: number;
+  /** What the request's digest lacked (pull). */
+  readonly updates: readonly Update[];
+  /** Pushed updates this node already had (feedback). */
+  readonly known: readonly UpdateRef[];
+}
+
+export type DisseminationMessage = GossipRequest | GossipReply;
+
+export function varintBytes(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+const utf8 = new TextEncoder();
+function strBytes(s: string): number {
+  let ascii = true;
+  for (let i = 0; i < s.length && ascii; i++) if (s.charCodeAt(i) > 0x7f) ascii = false;
+  const n = ascii ? s.length : utf8.encode(s).length;
+  return varintBytes(n) + n;
+}
+
+/** One update on the wire: origin, version, key, born time (ms, 6 bytes), flags, payload. */
+export function updateBytes(u: Update): number {
+  return strBytes(u.origin) + varintBytes(u.version) + strBytes(u.key) + 6 + 1 + varintBytes(u.payload.length) + u.payload.length;
+}
+
+export function refBytes(r: UpdateRef): number {
+  return strBytes(r.origin) + varintBytes(r.version);
+}
+
+/** Type byte, id, flags and list counts. */
+export const GOSSIP_HEADER_BYTES = 1 + 4 + 1 + 2;
+
+export function messageBytes(m: DisseminationMessage): number {
+  let b = GOSSIP_HEADER_BYTES;
+  for (const u of m.updates) b += updateBytes(u);
+  if (m.type === 'gossip') {
+    if (m.digest !== null) b += UpdateLog.digestBytes(m.digest);
+    if (m.hops !== null) b += m.hops.length;
+  } else {
+    for (const r of m.known) b += refBytes(r);
+  }
+  return b;
+}

@@ -1,0 +1,284 @@
+import type { Config } from '../core/config.js';
+import { defaultConfig } from '../core/config.js';
+import type { DisseminationConfig } from '../core/dissemination/config.js';
+import { DEFAULT_DISSEMINATION } from '../core/dissemination/config.js';
+import type { PeerSampler } from '../core/dissemination/disseminator.js';
+import { Disseminator } from '../core/dissemination/disseminator.js';
+import type { Address } from '../core/ids.js';
+import { millis } from '../core/ids.js';
+import type { GossipNode } from '../core/node.js';
+import type { Rng } from '../core/rng.js';
+import type { NetworkOptions } from './network.js';
+import type { RoundTrial } from './rounds.js';
+import { Simulator } from './simulator.js';
+
+/**
+ * The full engine for dissemination: the production `Disseminator` on every node of the
+ * simulator, on virtual time, over the simulated network. Partners come either from each
+ * node's own SWIM member list (`membership: 'swim'`, a converged cluster running the whole
+ * membership protocol beside dissemination) or from an oracle that knows every live node
+ * (`'oracle'`: the same engine without membership's cost, for large n).
+ */
+export type MembershipSource = 'swim' | 'oracle';
+
+export interface FullEngineOptions {
+  readonly nodes: number;
+  readonly seed: number;
+  readonly dissemination?: Partial<DisseminationConfig>;
+  readonly membership?: MembershipSource;
+  readonly network?: Partial<NetworkOptions>;
+  readonly config?: Config;
+}
+
+/** A simulator with a Disseminator on every node, started converged. */
+export class DisseminationCluster {
+  readonly sim: Simulator;
+  readonly engines: Disseminator[] = [];
+  readonly config: DisseminationConfig;
+  private readonly up: Uint8Array;
+  private liveCount: number;
+
+  constructor(readonly options: FullEngineOptions) {
+    const n = options.nodes;
+    this.config = { ...DEFAULT_DISSEMINATION, ...options.dissemination };
+    this.sim = new Simulator({ seed: options.seed, nodes: n, config: options.config ?? defaultConfig('lan'), network: options.network ?? {}, events: [] });
+    this.up = new Uint8Array(n).fill(1);
+    this.liveCount = n;
+    const swim = (options.membership ?? 'oracle') === 'swim';
+    for (let i = 0; i < n; i++) {
+      if (swim) this.sim.startConverged(i);
+      const peers = swim ? this.swimSampler(i) : this.oracleSampler(i);
+      const d = new Disseminator({ origin: this.sim.names[i] as string, config: this.config, rng: this.sim.rng.fork(), now: millis(this.sim.now), peers });
+      this.engines.push(d);
+      this.sim.attach(i, d);
+    }
+  }
+
+  /** Publishes an update at node i now. */
+  publish(i: number, key: string, payload: Uint8Array, critical = false): void {
+    const d = this.engines[i] as Disseminator;
+    this.sim.withData(i, () => d.publish(millis(this.sim.now), key, payload, { critical }));
+  }
+
+  crash(i: number): void {
+    if (this.up[i] === 0) return;
+    this.up[i] = 0;
+    this.liveCount--;
+    this.sim.crash(i);
+  }
+
+  isUp(i: number): boolean {
+    return this.up[i] === 1;
+  }
+
+  get live(): number {
+    return this.liveCount;
+  }
+
+  private oracleSampler(self: number): PeerSampler {
+    const n = this.options.nodes;
+    const addrs = this.sim.addrs;
+    return {
+      size: () => this.liveCount - (this.up[self] === 1 ? 1 : 0),
+      sample: (k: number, rng: Rng): Address[] => {
+        const out: Address[] = [];
+        const picked: number[] = [];
+        const want = Math.min(k, this.liveCount - 1);
+        for (let tries = 0; picked.length < want && tries < 8 * n; tries++) {
+          let j = rng.int(n - 1);
+          if (j >= self) j++;
+          if (this.up[j] === 0 || picked.includes(j)) continue;
+          picked.push(j);
+          out.push(addrs[j] as Address);
+        }
+        return out;
+      },
+    };
+  }
+
+  private swimSampler(self: number): PeerSampler {
+    const node = (): GossipNode | null => this.sim.nodes[self] ?? null;
+    return {
+      size: () => Math.max(0, (node()?.liveCount ?? 1) - 1),
+      sample: (k: number, rng: Rng): Address[] => node()?.sampleMembers(k, rng) ?? [],
+    };
+  }
+}
+
+export interface FullTrial extends RoundTrial {
+  /** Data-plane bytes per node. */
+  bytesPerNode: number;
+  /** Wall time building the cluster (with SWIM: every node's converged member list) and running it, by `clock`. */
+  setupMs: number;
+  runMs: number;
+}
+
+/**
+ * One update from a random node at time 0 in synchronous rounds (`alignedRounds`): the round
+ * a node was informed in is ⌊t / intervalMs⌋, as in the round engine (the source is round 0).
+ */
+export function fullTrial(o: FullEngineOptions & { maxRounds?: number }, clock: () => number = () => 0): FullTrial {
+  const t0 = clock();
+  const cluster = new DisseminationCluster({ ...o, dissemination: { ...o.dissemination, alignedRounds: true } });
+  const t1 = clock();
+  const { sim, config } = cluster;
+  const n = o.nodes;
+  const interval = config.intervalMs;
+  const informedAt = new Float64Array(n).fill(Infinity);
+  let informed = 0;
+  sim.observeData((now, i, e) => {
+    if (e.type === 'update' && informedAt[i] === Infinity) {
+      informedAt[i] = now;
+      informed++;
+    }
+  });
+  const source = sim.rng.int(n);
+  cluster.publish(source, 'k', new Uint8Array(16));
+  const byRound = [informed];
+  const maxRounds = o.maxRounds ?? 200;
+  let round = 0;
+  while (informed < n && round < maxRounds) {
+    round++;
+    // Everything sent at the round's tick has arrived half a round later.
+    sim.run(round * interval + interval / 2);
+    byRound.push(informed);
+  }
+  let last = 0;
+  for (let i = 0; i < n; i++) if (informedAt[i] !== Infinity) last = Math.max(last, Math.floor((informedAt[i] as number) / interval));
+  let payloads = 0;
+  for (const d of cluster.engines) payloads += d.stats.payloadsOut;
+  const t2 = clock();
+  return { rounds: last, allInformed: informed === n, informedByRound: byRound, transmissions: payloads, bytesPerNode: sim.dataBytes / n, setupMs: Math.round(t1 - t0), runMs: Math.round(t2 - t1) };
+}
+
+export interface StreamOptions extends FullEngineOptions {
+  /** Nodes that publish (chosen at random). */
+  readonly writers: number;
+  /** Updates per second, cluster-wide. */
+  readonly updatesPerSec: number;
+  readonly durationMs: number;
+  /** Extra time after the last publish for stragglers. */
+  readonly drainMs: number;
+  /** Fraction of updates flagged critical. */
+  readonly criticalShare?: number;
+  readonly payloadBytes?: number;
+}
+
+export interface Spread {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface StreamResult {
+  updates: number;
+  /** Updates every live node had by the end. */
+  reachedEveryone: number;
+  /** Publish → the last live node has it. */
+  timeToEveryone: Spread;
+  criticalTimeToEveryone: Spread | null;
+  /** Payload transmissions (pushes + pull replies) per node per update. */
+  payloadsPerNodePerUpdate: number;
+  /** Data-plane bytes per node per second (plus membership's when charged). */
+  bytesPerNodePerSec: number;
+  deferred: number;
+  /** Largest (bytes in [t0, t1]) − (burst + rate × (t1 − t0)) over every node and window; ≤ 0 = never over budget. */
+  budgetExcessBytes: number | null;
+  wallMs: number;
+}
+
+/**
+ * A steady stream of updates from `writers` random nodes, `updatesPerSec` cluster-wide for
+ * `durationMs`, then `drainMs` more; per update, the time until every live node had it.
+ */
+export function streamScenario(o: StreamOptions, clock: () => number = () => 0): StreamResult {
+  const t0 = clock();
+  const cluster = new DisseminationCluster(o);
+  const { sim, config } = cluster;
+  const n = o.nodes;
+  const rng = sim.rng.fork();
+  const writers: number[] = [];
+  while (writers.length < Math.min(o.writers, n)) {
+    const w = rng.int(n);
+    if (!writers.includes(w)) writers.push(w);
+  }
+  interface Track {
+    bornMs: number;
+    critical: boolean;
+    have: number;
+    doneMs: number;
+  }
+  const tracks = new Map<string, Track>();
+  sim.observeData((now, _i, e) => {
+    if (e.type !== 'update') return;
+    const id = `${e.update.origin}\u0000${e.update.version}`;
+    let t = tracks.get(id);
+    if (t === undefined) tracks.set(id, (t = { bornMs: e.update.bornMs, critical: e.update.critical, have: 0, doneMs: Infinity }));
+    t.have++;
+    if (t.have >= cluster.live && t.doneMs === Infinity) t.doneMs = now;
+  });
+  // Budget accounting per node: prefix sums of bytes against the token bucket's line.
+  const budget = config.budget;
+  const excess = new Float64Array(n).fill(-Infinity);
+  const sum = new Float64Array(n);
+  const best = new Float64Array(n).fill(-Infinity); // max over k of (rate·t_k − S_{k−1})
+  const account = (now: number, i: number, bytes: number): void => {
+    if (budget === null) return;
+    const rate = budget.rateBytesPerSec / 1000;
+    const cand = rate * now - (sum[i] as number);
+    if (cand > (best[i] as number)) best[i] = cand;
+    sum[i] = (sum[i] as number) + bytes;
+    const e = (sum[i]) - rate * now + (best[i] as number) - budget.burstBytes;
+    if (e > (excess[i] as number)) excess[i] = e;
+  };
+  sim.observeDataSends((now, i, t) => account(now, i, t.bytes));
+  sim.observePackets((now, i, bytes) => account(now, i, bytes));
+
+  const gapMs = 1000 / o.updatesPerSec;
+  const payload = new Uint8Array(o.payloadBytes ?? 64);
+  let published = 0;
+  const critShare = o.criticalShare ?? 0;
+  for (let t = gapMs; t <= o.durationMs; t += gapMs) {
+    const w = writers[published % writers.length] as number;
+    const critical = rng.next() < critShare;
+    published++;
+    sim.at(t, () => cluster.publish(w, `key-${published}`, payload, critical));
+  }
+  sim.run(o.durationMs + o.drainMs);
+  const all: number[] = [];
+  const crit: number[] = [];
+  let reached = 0;
+  for (const t of tracks.values()) {
+    const d = t.doneMs - t.bornMs;
+    all.push(d);
+    if (t.critical) crit.push(d);
+    if (t.doneMs !== Infinity) reached++;
+  }
+  let payloads = 0;
+  let deferred = 0;
+  for (const d of cluster.engines) {
+    payloads += d.stats.payloadsOut;
+    deferred += d.stats.deferred;
+  }
+  let maxExcess = -Infinity;
+  for (const e of excess) if (e > maxExcess) maxExcess = e;
+  return {
+    updates: tracks.size,
+    reachedEveryone: reached,
+    timeToEveryone: spread(all),
+    criticalTimeToEveryone: crit.length > 0 ? spread(crit) : null,
+    payloadsPerNodePerUpdate: tracks.size === 0 ? 0 : payloads / n / tracks.size,
+    bytesPerNodePerSec: (sim.dataBytes + sim.bytes) / n / ((o.durationMs + o.drainMs) / 1000),
+    deferred,
+    // Rounded to a thousandth of a byte: the line is computed in floating point.
+    budgetExcessBytes: budget === null ? null : Math.round(maxExcess * 1000) / 1000,
+    wallMs: Math.round(clock() - t0),
+  };
+}
+
+function spread(xs: number[]): Spread {
+  if (xs.length === 0) return { p50Ms: 0, p99Ms: 0, maxMs: 0 };
+  const s = xs.slice().sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] as number;
+  return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: s[s.length - 1] as number };
+}
