@@ -151,6 +151,9 @@ function storeType(r: Resolver): EntryType {
  *    `reactivated`). It now holds that tombstone, so the next anti-entropy round sends it to the
  *    stale node, whose merge removes the stale value. The new dot is not in the stale node's
  *    summary, so the re-issued tombstone is not collected until the stale node has merged it.
+ * A stale *tombstone* of a collected key is simply ignored by the receiver (it has seen all of
+ * it); its holder collects it at its own next `collectTombstones`, since every dot of it is in
+ * `seenByAll`. Until then the two Merkle trees differ in that key only.
  * Rule 1 relies on summaries being honest: a node marks a dot seen only when its state
  * reflects it, and `absorbSummary` only after a complete sync with the summary's owner.
  */

@@ -143,3 +143,17 @@ export function permutation(n: number, seed: number): number[] {
   }
   return a;
 }
+
+/**
+ * A complete sync among `rs` (what anti-entropy reaches): every replica merges a snapshot of
+ * every other's entries, then absorbs their summaries taken with the snapshot (the contract's
+ * rule: only after every entry of the summary's owner has been merged).
+ */
+export function syncAll(rs: readonly Replica[], now: number, order?: (n: number) => number[]): void {
+  const summaries = rs.map((r) => r.versionSummary());
+  exchangeAll(rs, now, order);
+  for (let i = 0; i < rs.length; i++) for (let j = 0; j < rs.length; j++) if (i !== j) (rs[i] as Replica).absorbSummary(summaries[j] as Map<string, number>);
+}
+
+/** Keys whose type can be deleted (counters cannot). */
+export const DELETABLE = KEYS.filter((k) => !k.startsWith('g/') && !k.startsWith('p/'));
