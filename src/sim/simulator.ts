@@ -7,7 +7,7 @@ import { DEFAULT_VSN } from '../core/messages.js';
 import { NameDirectory } from '../core/membership/member-table.js';
 import type { Transmit } from '../core/node.js';
 import { GossipNode } from '../core/node.js';
-import type { DisseminationEvent, DisseminationTransmit } from '../core/dissemination/disseminator.js';
+import type { DisseminationEvent } from '../core/dissemination/disseminator.js';
 import type { DisseminationMessage } from '../core/dissemination/messages.js';
 import type { Millis } from '../core/ids.js';
 import type { Rng } from '../core/rng.js';
@@ -48,11 +48,17 @@ const enum Kind {
  * messages travel over the same simulated network (delay, loss, partitions, stalls) as
  * packets of their own, and its timer is its own.
  */
-export interface DataMachine {
-  handleMessage(now: Millis, from: Address, m: DisseminationMessage): void;
+export interface DataTransmit<M> {
+  readonly to: Address;
+  readonly message: M;
+  readonly bytes: number;
+}
+
+export interface DataMachine<M = DisseminationMessage, E = DisseminationEvent> {
+  handleMessage(now: Millis, from: Address, m: M): void;
   handleTimeout(now: Millis): void;
-  pollTransmit(): DisseminationTransmit | undefined;
-  pollEvent(): DisseminationEvent | undefined;
+  pollTransmit(): DataTransmit<M> | undefined;
+  pollEvent(): E | undefined;
   pollTimeout(): Millis | undefined;
   /** Membership's bytes are charged to the node's byte budget first. */
   chargeMembership(now: Millis, bytes: number): void;
@@ -60,9 +66,9 @@ export interface DataMachine {
 
 /** Sees every membership packet as it leaves a node (lost ones included). */
 export type PacketObserver = (now: number, node: number, bytes: number) => void;
-export type DataObserver = (now: number, node: number, e: DisseminationEvent) => void;
+export type DataObserver<E = DisseminationEvent> = (now: number, node: number, e: E) => void;
 /** Sees every data-plane transmission as it leaves a node (lost ones included). */
-export type DataSendObserver = (now: number, node: number, t: DisseminationTransmit) => void;
+export type DataSendObserver<M = DisseminationMessage> = (now: number, node: number, t: DataTransmit<M>) => void;
 
 interface SimEvent {
   time: number;
@@ -72,7 +78,8 @@ interface SimEvent {
   /** Timer: the node's life (restart generation) it was set for. */
   gen: number;
   from: number;
-  message: Message | StreamMessage | DisseminationMessage | null;
+  /** Message, StreamMessage or a data-plane message, by kind. */
+  message: unknown;
   streamId: number;
   action: (() => void) | null;
 }
@@ -85,7 +92,7 @@ interface StreamRoute {
 
 export type EventObserver = (now: number, node: number, e: NodeEvent) => void;
 
-export class Simulator {
+export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
   readonly rng: Rng;
   readonly network: Network;
   readonly directory = new NameDirectory();
@@ -101,10 +108,10 @@ export class Simulator {
   /** Data-plane (dissemination) messages and bytes that went onto the network. */
   dataPackets = 0;
   dataBytes = 0;
-  readonly data: (DataMachine | null)[] = [];
+  readonly data: (DataMachine<M, E> | null)[] = [];
   private readonly dataWakeAt: Float64Array;
-  private readonly dataObservers: DataObserver[] = [];
-  private readonly dataSendObservers: DataSendObserver[] = [];
+  private readonly dataObservers: DataObserver<E>[] = [];
+  private readonly dataSendObservers: DataSendObserver<M>[] = [];
   private readonly packetObservers: PacketObserver[] = [];
   private readonly heap = new EventHeap<SimEvent>();
   private readonly byAddr = new Map<string, number>();
@@ -148,7 +155,7 @@ export class Simulator {
     this.observers.push(fn);
   }
 
-  observeData(fn: DataObserver): void {
+  observeData(fn: DataObserver<E>): void {
     this.dataObservers.push(fn);
   }
 
@@ -156,19 +163,19 @@ export class Simulator {
     this.packetObservers.push(fn);
   }
 
-  observeDataSends(fn: DataSendObserver): void {
+  observeDataSends(fn: DataSendObserver<M>): void {
     this.dataSendObservers.push(fn);
   }
 
   /** Runs a data machine on node i (with or without a membership node beside it). */
-  attach(i: number, m: DataMachine): void {
+  attach(i: number, m: DataMachine<M, E>): void {
     this.data[i] = m;
     this.dataWakeAt[i] = Infinity;
     this.drainData(i);
   }
 
   /** Applies `fn` to node i's data machine now and sends what it produced. */
-  withData(i: number, fn: (m: DataMachine) => void): void {
+  withData(i: number, fn: (m: DataMachine<M, E>) => void): void {
     const m = this.data[i];
     if (m === null || m === undefined) return;
     fn(m);
@@ -353,9 +360,9 @@ export class Simulator {
     this.drain(i);
   }
 
-  private deliverData(i: number, m: DataMachine, ev: SimEvent): void {
+  private deliverData(i: number, m: DataMachine<M, E>, ev: SimEvent): void {
     this.trace.mix(this.nowMs, i, Kind.DataPacket + 1 + ev.from * 8);
-    m.handleMessage(millis(this.nowMs), this.addrs[ev.from] as Address, ev.message as DisseminationMessage);
+    m.handleMessage(millis(this.nowMs), this.addrs[ev.from] as Address, ev.message as M);
     this.drainData(i);
   }
 
@@ -510,7 +517,7 @@ export class Simulator {
     this.heap.push(e);
   }
 
-  private enqueueDelivery(kind: Kind, from: number, to: number, message: Message | StreamMessage | DisseminationMessage, streamId: number): void {
+  private enqueueDelivery(kind: Kind, from: number, to: number, message: Message | StreamMessage, streamId: number): void {
     const e = this.newEvent(kind, this.nowMs + this.network.delayMs(), to);
     e.from = from;
     e.message = message;

@@ -18,25 +18,27 @@ export interface PeerSampler {
   sample(k: number, rng: Rng): Address[];
 }
 
-export interface DisseminatorOptions {
+export interface DisseminatorOptions<P = Uint8Array> {
   /** This node's origin id in update versions (its member name). */
   readonly origin: string;
   readonly config: DisseminationConfig;
   readonly rng: Rng;
   readonly now: Millis;
   readonly peers: PeerSampler;
+  /** Encoded size of a payload; required unless payloads are bytes. */
+  readonly payloadBytes?: (p: P) => number;
 }
 
-export interface DisseminationTransmit {
+export interface DisseminationTransmit<P = Uint8Array> {
   readonly to: Address;
-  readonly message: DisseminationMessage;
+  readonly message: DisseminationMessage<P>;
   readonly bytes: number;
   readonly cls: TrafficClass;
 }
 
-export type DisseminationEvent =
+export type DisseminationEvent<P = Uint8Array> =
   /** An update this node had not seen (`from` is null for its own). */
-  | { readonly type: 'update'; readonly update: Update; readonly from: Address | null; readonly receivedMs: number }
+  | { readonly type: 'update'; readonly update: Update<P>; readonly from: Address | null; readonly receivedMs: number }
   | { readonly type: 'protocol-error'; readonly from: Address; readonly detail: string };
 
 export interface DisseminationStats {
@@ -56,8 +58,8 @@ export interface DisseminationStats {
 }
 
 /** What a node holds about one update: the rumor state of Demers et al. plus feedback counts. */
-interface Held {
-  readonly update: Update;
+interface Held<P> {
+  readonly update: Update<P>;
   readonly receivedMs: number;
   /** Still being pushed. */
   hot: boolean;
@@ -77,9 +79,9 @@ interface Held {
 
 const CLASS_RANK: Record<TrafficClass, number> = { membership: 0, critical: 1, normal: 2, repair: 3 };
 
-interface Outgoing {
+interface Outgoing<P> {
   readonly to: Address;
-  readonly held: Held[];
+  readonly held: Held<P>[];
   digest: Digest | null;
   bytes: number;
   cls: TrafficClass;
@@ -100,10 +102,10 @@ interface Outgoing {
  * first; critical goes before normal before repair; what does not fit waits for a later round
  * (hot updates stay hot, pulls ask again), so nothing is lost.
  */
-export class Disseminator {
+export class Disseminator<P = Uint8Array> {
   readonly origin: string;
   readonly config: DisseminationConfig;
-  readonly log = new UpdateLog();
+  readonly log = new UpdateLog<P>();
   readonly stats: DisseminationStats = {
     messagesOut: 0, bytesOut: 0, payloadsOut: 0, pushPayloads: 0, pullPayloads: 0, payloadsIn: 0, duplicatesIn: 0,
     deferred: 0, bytesByClass: { membership: 0, critical: 0, normal: 0, repair: 0 }, malformed: 0,
@@ -112,11 +114,13 @@ export class Disseminator {
   private readonly rng: Rng;
   private readonly peers: PeerSampler;
   private readonly bucket: TokenBucket | null;
-  private readonly held = new Map<string, Map<number, Held>>();
-  private hot: Held[] = [];
-  private readonly outbox: DisseminationTransmit[] = [];
+  private readonly held = new Map<string, Map<number, Held<P>>>();
+  private hot: Held<P>[] = [];
+  private readonly outbox: DisseminationTransmit<P>[] = [];
   private outHead = 0;
-  private readonly events: DisseminationEvent[] = [];
+  private readonly events: DisseminationEvent<P>[] = [];
+  private readonly payloadBytes: (p: P) => number;
+  private readonly updateBytes: (u: Update<P>) => number;
   private eventHead = 0;
   private version = 0;
   private nextId = 0;
@@ -127,11 +131,17 @@ export class Disseminator {
   private lastCriticalMs = -Infinity;
   private stopped = false;
 
-  constructor(o: DisseminatorOptions) {
+  constructor(o: DisseminatorOptions<P>) {
     this.config = validateDisseminationConfig({ ...o.config });
     this.origin = o.origin;
     this.rng = o.rng;
     this.peers = o.peers;
+    const pb = o.payloadBytes ?? ((p: P): number => {
+      if (p instanceof Uint8Array) return p.length;
+      throw new TypeError('Disseminator: payloadBytes is required for payloads that are not Uint8Array');
+    });
+    this.payloadBytes = pb;
+    this.updateBytes = (u: Update<P>): number => updateBytes(u, pb);
     const c = this.config;
     this.bucket = c.budget === null ? null : new TokenBucket(c.budget.rateBytesPerSec, c.budget.burstBytes, o.now);
     const now = o.now as number;
@@ -157,12 +167,12 @@ export class Disseminator {
   }
 
   /** Publishes an update from this node; it is hot (pushed) from the next round on. */
-  publish(now: Millis, key: string, payload: Uint8Array, opts: { critical?: boolean } = {}): Update {
+  publish(now: Millis, key: string, payload: P, opts: { critical?: boolean } = {}): Update<P> {
     if (this.stopped) throw new Error(`publish: disseminator ${this.origin} has stopped`);
-    const update: Update = { origin: this.origin, version: ++this.version, key, payload, critical: opts.critical ?? false, bornMs: now };
-    if (updateBytes(update) + GOSSIP_HEADER_BYTES > this.config.packetBytesMax) {
+    const update: Update<P> = { origin: this.origin, version: ++this.version, key, payload, critical: opts.critical ?? false, bornMs: now };
+    if (this.updateBytes(update) + GOSSIP_HEADER_BYTES > this.config.packetBytesMax) {
       this.version--;
-      throw new RangeError(`publish: update of ${updateBytes(update)} bytes does not fit in a ${this.config.packetBytesMax}-byte packet`);
+      throw new RangeError(`publish: update of ${this.updateBytes(update)} bytes does not fit in a ${this.config.packetBytesMax}-byte packet`);
     }
     this.accept(now, update, null);
     return update;
@@ -181,7 +191,7 @@ export class Disseminator {
 
   // ------------------------------------------------------------------ outputs
 
-  pollTransmit(): DisseminationTransmit | undefined {
+  pollTransmit(): DisseminationTransmit<P> | undefined {
     if (this.outHead >= this.outbox.length) {
       if (this.outHead > 0) {
         this.outbox.length = 0;
@@ -189,12 +199,12 @@ export class Disseminator {
       }
       return undefined;
     }
-    const t = this.outbox[this.outHead] as DisseminationTransmit;
-    this.outbox[this.outHead++] = undefined as unknown as DisseminationTransmit;
+    const t = this.outbox[this.outHead] as DisseminationTransmit<P>;
+    this.outbox[this.outHead++] = undefined as unknown as DisseminationTransmit<P>;
     return t;
   }
 
-  pollEvent(): DisseminationEvent | undefined {
+  pollEvent(): DisseminationEvent<P> | undefined {
     if (this.eventHead >= this.events.length) {
       if (this.eventHead > 0) {
         this.events.length = 0;
@@ -202,8 +212,8 @@ export class Disseminator {
       }
       return undefined;
     }
-    const e = this.events[this.eventHead] as DisseminationEvent;
-    this.events[this.eventHead++] = undefined as unknown as DisseminationEvent;
+    const e = this.events[this.eventHead] as DisseminationEvent<P>;
+    this.events[this.eventHead++] = undefined as unknown as DisseminationEvent<P>;
     return e;
   }
 
@@ -229,7 +239,7 @@ export class Disseminator {
   }
 
   /** A message from a peer. Never throws for bad input: it is counted and reported. */
-  handleMessage(now: Millis, from: Address, m: DisseminationMessage): void {
+  handleMessage(now: Millis, from: Address, m: DisseminationMessage<P>): void {
     if (this.stopped) return;
     try {
       if (m.type === 'gossip') this.handleRequest(now, from, m);
@@ -247,7 +257,7 @@ export class Disseminator {
     this.round++;
     const c = this.config;
     const n = this.peers.size() + 1;
-    const hot: Held[] = [];
+    const hot: Held<P>[] = [];
     for (const h of this.hot) {
       if (!h.hot) continue;
       if (this.retire(h, now, n)) {
@@ -274,17 +284,17 @@ export class Disseminator {
     if (peers.length === 0) return;
     const digest = digestContacts > 0 ? this.log.digest() : null;
     const digestBytes = digest === null ? 0 : UpdateLog.digestBytes(digest);
-    const out: Outgoing[] = [];
+    const out: Outgoing<P>[] = [];
     for (let p = 0; p < peers.length; p++) {
       const d = p < digestContacts ? digest : null;
       let bytes = GOSSIP_HEADER_BYTES + (d === null ? 0 : digestBytes);
       const hopBytes = c.adaptive === null ? 0 : 1;
-      const carried: Held[] = [];
+      const carried: Held<P>[] = [];
       let critical = false;
       for (let k = 0; k < hot.length; k++) {
         if (p >= (fan[k] as number)) continue;
-        const h = hot[k] as Held;
-        const ub = updateBytes(h.update) + hopBytes;
+        const h = hot[k] as Held<P>;
+        const ub = this.updateBytes(h.update) + hopBytes;
         if (bytes + ub > c.packetBytesMax) continue;
         bytes += ub;
         carried.push(h);
@@ -295,7 +305,7 @@ export class Disseminator {
       out.push({ to: peers[p] as Address, held: carried, digest: d, bytes, cls });
     }
     out.sort((a, b) => CLASS_RANK[a.cls] - CLASS_RANK[b.cls]);
-    const pushedThisRound = new Set<Held>();
+    const pushedThisRound = new Set<Held<P>>();
     for (const o of out) {
       if (!this.fits(now, o)) {
         this.stats.deferred++;
@@ -303,7 +313,7 @@ export class Disseminator {
       }
       const wantFeedback = (c.rumor === 'feedback-counter' || c.rumor === 'feedback-coin' || c.adaptive !== null) && o.held.length > 0;
       const hops = c.adaptive === null || o.held.length === 0 ? null : o.held.map((h) => Math.min(255, h.hops + 1));
-      const msg: GossipRequest = { type: 'gossip', id: ++this.nextId, updates: o.held.map((h) => h.update), digest: o.digest, feedback: wantFeedback, hops };
+      const msg: GossipRequest<P> = { type: 'gossip', id: ++this.nextId, updates: o.held.map((h) => h.update), digest: o.digest, feedback: wantFeedback, hops };
       this.send(o.to, msg, o.bytes, o.cls);
       this.stats.pushPayloads += o.held.length;
       this.stats.payloadsOut += o.held.length;
@@ -326,7 +336,7 @@ export class Disseminator {
    * the critical class leaves one packet of tokens in reserve, so a critical reply can still
    * go out between ticks. False when nothing of it fits: it waits for a later round.
    */
-  private fits(now: number, o: Outgoing): boolean {
+  private fits(now: number, o: Outgoing<P>): boolean {
     const bucket = this.bucket;
     if (bucket === null) return true;
     const take = (bytes: number, cls: TrafficClass): boolean => {
@@ -337,7 +347,7 @@ export class Disseminator {
     const hopBytes = this.config.adaptive === null ? 0 : 1;
     const critical = o.held.filter((h) => h.update.critical);
     let critBytes = 0;
-    for (const h of critical) critBytes += updateBytes(h.update) + hopBytes;
+    for (const h of critical) critBytes += this.updateBytes(h.update) + hopBytes;
     const digestBytes = o.digest === null ? 0 : UpdateLog.digestBytes(o.digest);
     const options: [boolean, boolean][] = [];
     if (critical.length < o.held.length) options.push([critical.length > 0, o.digest !== null]);
@@ -374,7 +384,7 @@ export class Disseminator {
     const peer = this.peers.sample(1, this.rng)[0];
     if (peer === undefined) return;
     const digest = this.log.digest();
-    const o: Outgoing = { to: peer, held: [], digest, bytes: GOSSIP_HEADER_BYTES + UpdateLog.digestBytes(digest), cls: 'normal' };
+    const o: Outgoing<P> = { to: peer, held: [], digest, bytes: GOSSIP_HEADER_BYTES + UpdateLog.digestBytes(digest), cls: 'normal' };
     if (!this.fits(now, o)) {
       this.stats.deferred++;
       return;
@@ -390,7 +400,7 @@ export class Disseminator {
   }
 
   /** Whether a hot update stops being pushed this round. */
-  private retire(h: Held, now: number, n: number): boolean {
+  private retire(h: Held<P>, now: number, n: number): boolean {
     const c = this.config;
     if (h.rounds >= c.maxHotRounds) return true;
     if (c.termination === 'push-then-pull') {
@@ -410,7 +420,7 @@ export class Disseminator {
    * fraction (mean field: a random contact is informed with probability p). Null until there
    * are two observations.
    */
-  private duplicateShare(h: Held): number | null {
+  private duplicateShare(h: Held<P>): number | null {
     const seen = h.pushes + h.received - 1;
     if (seen < 2) return null;
     return (h.dups + h.received - 1) / seen;
@@ -421,7 +431,7 @@ export class Disseminator {
    * nodes (the physical ceiling of theory.md §1.1), so a node that hears a rumor many hops
    * from its origin does not push it wide.
    */
-  private priorShare(h: Held, n: number, maxFanout: number): number {
+  private priorShare(h: Held<P>, n: number, maxFanout: number): number {
     return Math.min(1, Math.pow(1 + maxFanout, h.hops) / n);
   }
 
@@ -430,7 +440,7 @@ export class Disseminator {
    * Adaptive: `maxFanout × (1 − p̂)` within [minFanout, maxFanout], p̂ the duplicate share,
    * capped by the cluster size: wide while the rumor is new, narrowing as it saturates.
    */
-  private fanoutFor(h: Held, n: number): number {
+  private fanoutFor(h: Held<P>, n: number): number {
     const c = this.config;
     if (h.update.critical) return c.criticalFanout;
     if (c.mode === 'pull') return 0;
@@ -443,10 +453,10 @@ export class Disseminator {
 
   // ------------------------------------------------------------------ receiving
 
-  private handleRequest(now: number, from: Address, m: GossipRequest): void {
+  private handleRequest(now: number, from: Address, m: GossipRequest<P>): void {
     const known: UpdateRef[] = [];
     for (let k = 0; k < m.updates.length; k++) {
-      const u = m.updates[k] as Update;
+      const u = m.updates[k] as Update<P>;
       checkUpdate(u);
       const hops = m.hops === null ? 1 : Math.min(255, Math.max(1, m.hops[k] ?? 1));
       if (!this.accept(now, u, from, hops) && m.feedback) known.push({ origin: u.origin, version: u.version });
@@ -455,20 +465,20 @@ export class Disseminator {
     const c = this.config;
     let room = c.packetBytesMax - GOSSIP_HEADER_BYTES;
     for (const r of known) room -= refBytes(r);
-    let updates: readonly Update[] = [];
+    let updates: readonly Update<P>[] = [];
     if (m.digest !== null && room > 0) {
       // Synchronous rounds: serve only what was held when this round began.
       const roundStart = Math.floor(now / c.intervalMs) * c.intervalMs;
-      const servable = (u: Update): boolean => !c.alignedRounds || this.heldOf(u).receivedMs < roundStart;
+      const servable = (u: Update<P>): boolean => !c.alignedRounds || this.heldOf(u).receivedMs < roundStart;
       // Critical updates first, then the rest in the room left.
-      const critical = this.log.missingFor(m.digest, room, updateBytes, (u) => u.critical && servable(u)).updates;
-      for (const u of critical) room -= updateBytes(u);
-      const normal = room > 0 ? this.log.missingFor(m.digest, room, updateBytes, (u) => !u.critical && servable(u)).updates : [];
+      const critical = this.log.missingFor(m.digest, room, this.updateBytes, (u) => u.critical && servable(u)).updates;
+      for (const u of critical) room -= this.updateBytes(u);
+      const normal = room > 0 ? this.log.missingFor(m.digest, room, this.updateBytes, (u) => !u.critical && servable(u)).updates : [];
       updates = critical.length === 0 ? normal : normal.length === 0 ? critical : critical.concat(normal);
     }
     if (updates.length === 0 && known.length === 0) return;
-    let reply: GossipReply = { type: 'gossip-reply', id: m.id, updates, known };
-    let bytes = messageBytes(reply);
+    let reply: GossipReply<P> = { type: 'gossip-reply', id: m.id, updates, known };
+    let bytes = messageBytes(reply, this.payloadBytes);
     const critical = updates.some((u) => u.critical);
     const cls: TrafficClass = critical ? 'critical' : c.mode === 'push' && known.length === 0 ? 'repair' : 'normal';
     if (this.bucket !== null && !this.takeForReply(now, bytes, cls)) {
@@ -476,7 +486,7 @@ export class Disseminator {
       this.stats.deferred++;
       if (known.length === 0) return;
       reply = { type: 'gossip-reply', id: m.id, updates: [], known };
-      bytes = messageBytes(reply);
+      bytes = messageBytes(reply, this.payloadBytes);
       if (!this.bucket.tryTake(now, bytes)) return;
     }
     this.stats.pullPayloads += reply.updates.length;
@@ -484,7 +494,7 @@ export class Disseminator {
     this.send(from, reply, bytes, cls);
   }
 
-  private handleReply(now: number, from: Address, m: GossipReply): void {
+  private handleReply(now: number, from: Address, m: GossipReply<P>): void {
     for (const u of m.updates) {
       checkUpdate(u);
       // A pulled update came to a node that asked for it: it is past the push phase here
@@ -506,7 +516,7 @@ export class Disseminator {
   }
 
   /** Stores an update; true when it was new here. */
-  private accept(now: number, u: Update, from: Address | null, hops = 0): boolean {
+  private accept(now: number, u: Update<P>, from: Address | null, hops = 0): boolean {
     let versions = this.held.get(u.origin);
     const existing = versions?.get(u.version);
     if (existing !== undefined) {
@@ -516,8 +526,8 @@ export class Disseminator {
       return false;
     }
     if (!this.log.apply(u)) throw new Error(`update ${u.origin}/${u.version} rejected`);
-    if (versions === undefined) this.held.set(u.origin, (versions = new Map<number, Held>()));
-    const h: Held = { update: u, receivedMs: now, hot: this.config.mode !== 'pull' || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0, hops };
+    if (versions === undefined) this.held.set(u.origin, (versions = new Map<number, Held<P>>()));
+    const h: Held<P> = { update: u, receivedMs: now, hot: this.config.mode !== 'pull' || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0, hops };
     versions.set(u.version, h);
     if (u.critical) this.lastCriticalMs = now;
     if (h.hot) this.hot.push(h);
@@ -526,11 +536,11 @@ export class Disseminator {
     return true;
   }
 
-  private heldOf(u: Update): Held {
-    return this.held.get(u.origin)?.get(u.version) as Held;
+  private heldOf(u: Update<P>): Held<P> {
+    return this.held.get(u.origin)?.get(u.version) as Held<P>;
   }
 
-  private send(to: Address, message: DisseminationMessage, bytes: number, cls: TrafficClass): void {
+  private send(to: Address, message: DisseminationMessage<P>, bytes: number, cls: TrafficClass): void {
     this.stats.messagesOut++;
     this.stats.bytesOut += bytes;
     this.stats.bytesByClass[cls] += bytes;
@@ -539,9 +549,9 @@ export class Disseminator {
 }
 
 /** Rejects an update a peer could not have meant (thrown inside the receive path, caught and counted there). */
-function checkUpdate(u: Update): void {
+function checkUpdate<P>(u: Update<P>): void {
   if (typeof u.origin !== 'string' || u.origin.length === 0) throw new Error('update without an origin');
   if (!Number.isSafeInteger(u.version) || u.version < 1) throw new Error(`update ${u.origin} with version ${String(u.version)}`);
-  if (typeof u.key !== 'string' || !(u.payload instanceof Uint8Array)) throw new Error(`update ${u.origin}/${u.version} without key or payload`);
+  if (typeof u.key !== 'string' || u.payload === undefined || u.payload === null) throw new Error(`update ${u.origin}/${u.version} without key or payload`);
   if (!Number.isFinite(u.bornMs)) throw new Error(`update ${u.origin}/${u.version} without a birth time`);
 }

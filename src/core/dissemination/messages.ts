@@ -17,12 +17,12 @@ export interface UpdateRef {
   readonly version: number;
 }
 
-export interface GossipRequest {
+export interface GossipRequest<P = Uint8Array> {
   readonly type: 'gossip';
   /** Matches the reply to the request. */
   readonly id: number;
   /** Pushed updates (rumors). */
-  readonly updates: readonly Update[];
+  readonly updates: readonly Update<P>[];
   /** What the sender has, asking for what it lacks (pull); null for a pure push. */
   readonly digest: Digest | null;
   /** The sender wants to know which pushed updates were already known here. */
@@ -35,16 +35,16 @@ export interface GossipRequest {
   readonly hops: readonly number[] | null;
 }
 
-export interface GossipReply {
+export interface GossipReply<P = Uint8Array> {
   readonly type: 'gossip-reply';
   readonly id: number;
   /** What the request's digest lacked (pull). */
-  readonly updates: readonly Update[];
+  readonly updates: readonly Update<P>[];
   /** Pushed updates this node already had (feedback). */
   readonly known: readonly UpdateRef[];
 }
 
-export type DisseminationMessage = GossipRequest | GossipReply;
+export type DisseminationMessage<P = Uint8Array> = GossipRequest<P> | GossipReply<P>;
 
 export function varintBytes(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
@@ -58,9 +58,13 @@ function strBytes(s: string): number {
   return varintBytes(n) + n;
 }
 
-/** One update on the wire: origin, version, key, born time (ms, 6 bytes), flags, payload. */
-export function updateBytes(u: Update): number {
-  return strBytes(u.origin) + varintBytes(u.version) + strBytes(u.key) + 6 + 1 + varintBytes(u.payload.length) + u.payload.length;
+/** The size of a byte payload: its length. */
+export const rawPayloadBytes = (p: Uint8Array): number => p.length;
+
+/** One update on the wire: origin, version, key, born time (ms, 6 bytes), flags, payload length and payload. */
+export function updateBytes<P>(u: Update<P>, payloadBytes: (p: P) => number): number {
+  const pb = payloadBytes(u.payload);
+  return strBytes(u.origin) + varintBytes(u.version) + strBytes(u.key) + 6 + 1 + varintBytes(pb) + pb;
 }
 
 export function refBytes(r: UpdateRef): number {
@@ -70,9 +74,9 @@ export function refBytes(r: UpdateRef): number {
 /** Type byte, id, flags and list counts. */
 export const GOSSIP_HEADER_BYTES = 1 + 4 + 1 + 2;
 
-export function messageBytes(m: DisseminationMessage): number {
+export function messageBytes<P>(m: DisseminationMessage<P>, payloadBytes: (p: P) => number): number {
   let b = GOSSIP_HEADER_BYTES;
-  for (const u of m.updates) b += updateBytes(u);
+  for (const u of m.updates) b += updateBytes(u, payloadBytes);
   if (m.type === 'gossip') {
     if (m.digest !== null) b += UpdateLog.digestBytes(m.digest);
     if (m.hops !== null) b += m.hops.length;

@@ -4,11 +4,12 @@
  * digest, origin → highest *contiguous* version plus any versions held beyond it, so a pull
  * asks with a few bytes per origin and only what is missing travels back.
  */
-export interface Update {
+export interface Update<P = Uint8Array> {
   readonly origin: string;
   readonly version: number;
   readonly key: string;
-  readonly payload: Uint8Array;
+  /** Bytes on the wire; typed values in the simulator (their size counted by the engine's `payloadBytes`). */
+  readonly payload: P;
   /** Sent first, with a higher fanout (dissemination's critical class). */
   readonly critical: boolean;
   /**
@@ -29,9 +30,9 @@ export interface OriginDigest {
 }
 export type Digest = ReadonlyMap<string, OriginDigest>;
 
-export class UpdateLog {
+export class UpdateLog<P = Uint8Array> {
   /** Per origin: updates by version. */
-  private readonly byOrigin = new Map<string, Map<number, Update>>();
+  private readonly byOrigin = new Map<string, Map<number, Update<P>>>();
   private readonly contiguous = new Map<string, number>();
   private count = 0;
 
@@ -44,10 +45,10 @@ export class UpdateLog {
   }
 
   /** Stores an update; false when it was already here (a duplicate) or malformed. */
-  apply(u: Update): boolean {
+  apply(u: Update<P>): boolean {
     if (!Number.isSafeInteger(u.version) || u.version < 1) return false;
     let versions = this.byOrigin.get(u.origin);
-    if (versions === undefined) this.byOrigin.set(u.origin, (versions = new Map<number, Update>()));
+    if (versions === undefined) this.byOrigin.set(u.origin, (versions = new Map<number, Update<P>>()));
     if (versions.has(u.version)) return false;
     versions.set(u.version, u);
     this.count++;
@@ -57,7 +58,7 @@ export class UpdateLog {
     return true;
   }
 
-  get(origin: string, version: number): Update | undefined {
+  get(origin: string, version: number): Update<P> | undefined {
     return this.byOrigin.get(origin)?.get(version);
   }
 
@@ -96,7 +97,7 @@ export class UpdateLog {
    * out updates the sender may not serve yet. Returns the updates and whether everything
    * missing (and eligible) fitted.
    */
-  missingFor(theirs: Digest, budgetBytes: number, sizeOf: (u: Update) => number, eligible?: (u: Update) => boolean): { updates: Update[]; complete: boolean } {
+  missingFor(theirs: Digest, budgetBytes: number, sizeOf: (u: Update<P>) => number, eligible?: (u: Update<P>) => boolean): { updates: Update<P>[]; complete: boolean } {
     const behind: { origin: string; wanted: number[] }[] = [];
     for (const [origin, versions] of this.byOrigin) {
       const theirsHere = theirs.get(origin);
@@ -107,13 +108,13 @@ export class UpdateLog {
       if (wanted.length > 0) behind.push({ origin, wanted: wanted.sort((a, b) => a - b) });
     }
     behind.sort((a, b) => b.wanted.length - a.wanted.length || (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0));
-    const updates: Update[] = [];
+    const updates: Update<P>[] = [];
     let left = budgetBytes;
     let complete = true;
     for (const { origin, wanted } of behind) {
-      const versions = this.byOrigin.get(origin) as Map<number, Update>;
+      const versions = this.byOrigin.get(origin) as Map<number, Update<P>>;
       for (const v of wanted) {
-        const u = versions.get(v) as Update;
+        const u = versions.get(v) as Update<P>;
         if (eligible !== undefined && !eligible(u)) continue;
         const cost = sizeOf(u);
         if (cost > left) {
