@@ -36,7 +36,7 @@ describe('tombstones (fast-check)', () => {
           syncAll(rs, (now += 5), (n) => permutation(n, seed));
 
           // Partition {0,1} | {2,3}. Node 0 deletes delA; side {2,3} works on other keys only.
-          const deleted = new Set(delA.filter((k) => present(rs[0]!, k)));
+          const deleted = new Set<string>(delA.filter((k) => present(rs[0]!, k)));
           for (const k of deleted) rs[0]!.delete((now += 5), k);
           syncAll([rs[0]!, rs[1]!], (now += 5));
           for (const op of yOps) if (op.kind === 'merge' || !deleted.has(KEYS[op.key] as string)) applyOp(rs, op, (now += 5));
@@ -84,7 +84,7 @@ describe('tombstones (fast-check)', () => {
           const seenByAll = minSummary(rs.map((r) => r.versionSummary()));
           for (const r of rs) r.collectTombstones(seenByAll);
           for (const r of rs) expect(r.stats().tombstones).toBe(0);
-          syncAll(rs, (now += 5), (n) => permutation(n, seed + 4));
+          syncAll(rs, now + 5, (n) => permutation(n, seed + 4));
           check(rs);
           const after = allKeys(rs);
           for (const r of rs) expect([...r.keys()].sort()).toEqual(after);
