@@ -32,3 +32,5 @@ export { MerkleTree, ReconcileSession, reconcileLocally, reconcileMessageBytes, 
 export type { MerkleOptions, ReconcileHost, ReconcileStats, ReconcileMessage, LocalReconcileResult } from './antientropy/index.js';
 export { ConvergenceTracker, convergenceDigestBytes } from './convergence/index.js';
 export type { ConvergenceDigest, ConvergenceTrackerOptions, Agreement, ConvergedUpdate } from './convergence/index.js';
+export { Replica, ReplicaError, Hlc, hashString64, hashBytes64, Hasher64, minSummary, summaryBytes, entryBytes, joinEntries, vvCompare, vvJoin } from './replica/index.js';
+export type { Entry, Resolver, ReplicaOptions, Read, ChangeEvent, ReplicaStats, VersionSummary, CausalContext, VersionVector, Dot, HlcTimestamp, Value, JsonValue } from './replica/index.js';
