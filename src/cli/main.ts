@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerSimulateDissemination } from './commands/simulate-dissemination.js';
 import { registerSimulateMembership } from './commands/simulate-membership.js';
+import { registerSimulateReconcile } from './commands/simulate-reconcile.js';
 import { registerSimulateStream } from './commands/simulate-stream.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
@@ -17,6 +18,7 @@ export function buildProgram(io: Io): Command {
   const simulate = program.command('simulate').description('run the production protocol core on virtual time').exitOverride();
   registerSimulateMembership(simulate, io);
   registerSimulateDissemination(simulate, io);
+  registerSimulateReconcile(simulate, io);
   registerSimulateStream(simulate, io);
   return program;
 }

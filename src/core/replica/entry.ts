@@ -1,0 +1,231 @@
+import type { Dot, DotCover, VersionVector } from './dvv.js';
+import type { Hasher64 } from './hash.js';
+import type { CounterDot, CounterState } from './crdt/counter.js';
+import { joinCounter } from './crdt/counter.js';
+import type { MapField, MapState } from './crdt/ormap.js';
+import { joinMap } from './crdt/ormap.js';
+import type { SetElement, SetState } from './crdt/orset.js';
+import { joinSet } from './crdt/orset.js';
+import type { RegisterState, Sibling } from './crdt/register.js';
+import { joinRegister } from './crdt/register.js';
+import { hashValue, utf8Bytes, varintBytes } from './value.js';
+
+/**
+ * The transmissible state of one key: everything a replica knows about it, so that merging a
+ * peer's entry is all anti-entropy and rumors need. `type` is the store's shape; which resolver
+ * reads it (lww, siblings, custom, gcounter, …) is configuration shared by every node.
+ */
+export type Entry =
+  | (RegisterState & { readonly type: 'register'; readonly key: string })
+  | (CounterState & { readonly type: 'counter'; readonly key: string })
+  | (SetState & { readonly type: 'set'; readonly key: string })
+  | (MapState & { readonly type: 'map'; readonly key: string });
+
+export type EntryType = Entry['type'];
+export const ENTRY_TYPES: readonly EntryType[] = ['register', 'counter', 'set', 'map'];
+
+/**
+ * Join of two entries of the same key and type (a semilattice; `seenA` as in `joinDotted`).
+ * Returns `a` itself when `b` adds nothing. Entries of different types do not join: `a`.
+ */
+export function joinEntries(a: Entry, b: Entry, seenA?: DotCover): Entry {
+  switch (a.type) {
+    case 'register': {
+      if (b.type !== 'register') return a;
+      const r = joinRegister(a, b, seenA);
+      return r === a ? a : { type: 'register', key: a.key, context: r.context, siblings: r.siblings };
+    }
+    case 'counter': {
+      if (b.type !== 'counter') return a;
+      const r = joinCounter(a, b, seenA);
+      return r === a ? a : { type: 'counter', key: a.key, context: r.context, counts: r.counts };
+    }
+    case 'set': {
+      if (b.type !== 'set') return a;
+      const r = joinSet(a, b, seenA);
+      return r === a ? a : { type: 'set', key: a.key, context: r.context, elements: r.elements };
+    }
+    case 'map': {
+      if (b.type !== 'map') return a;
+      const r = joinMap(a, b, seenA);
+      return r === a ? a : { type: 'map', key: a.key, context: r.context, fields: r.fields };
+    }
+  }
+}
+
+/** An empty entry of a type (the bottom of its lattice). */
+export function emptyEntry(key: string, type: EntryType, context: VersionVector = []): Entry {
+  switch (type) {
+    case 'register':
+      return { type, key, context, siblings: [] };
+    case 'counter':
+      return { type, key, context, counts: [] };
+    case 'set':
+      return { type, key, context, elements: [] };
+    case 'map':
+      return { type, key, context, fields: [] };
+  }
+}
+
+/** Does the entry hold any live (non-tombstone) dot. */
+export function hasLiveData(e: Entry): boolean {
+  switch (e.type) {
+    case 'register':
+      for (const s of e.siblings) if (!s.deleted) return true;
+      return false;
+    case 'counter':
+      return e.counts.length > 0;
+    case 'set':
+      return e.elements.length > 0;
+    case 'map':
+      return e.fields.length > 0;
+  }
+}
+
+// ---- sizes -------------------------------------------------------------------------------
+
+/**
+ * Encoded size of an entry, as a compact binary encoding would send it: type byte, key
+ * (length-prefixed UTF-8), context (count, then per dot origin + varint counter), then the
+ * store: per sibling its dot, 8 bytes of HLC, a flag byte and the length-prefixed value; per
+ * counter contribution its dot and two varints; per set element the element and its dots.
+ */
+export function entryBytes(e: Entry): number {
+  let b = 1 + strBytes(e.key) + vvBytes(e.context);
+  switch (e.type) {
+    case 'register':
+      b += siblingsBytes(e.siblings);
+      break;
+    case 'counter':
+      b += countsBytes(e.counts);
+      break;
+    case 'set':
+      b += elementsBytes(e.elements);
+      break;
+    case 'map':
+      b += varintBytes(e.fields.length);
+      for (const f of e.fields) b += fieldBytes(f);
+      break;
+  }
+  return b;
+}
+
+function strBytes(s: string): number {
+  const n = utf8Bytes(s);
+  return varintBytes(n) + n;
+}
+
+function dotBytes(d: Dot): number {
+  return strBytes(d.origin) + varintBytes(d.counter);
+}
+
+export function vvBytes(vv: VersionVector): number {
+  let b = varintBytes(vv.length);
+  for (const d of vv) b += dotBytes(d);
+  return b;
+}
+
+function siblingsBytes(ss: readonly Sibling[]): number {
+  let b = varintBytes(ss.length);
+  for (const s of ss) b += dotBytes(s.dot) + 9 + varintBytes(s.valueBytes) + s.valueBytes;
+  return b;
+}
+
+function countsBytes(cs: readonly CounterDot[]): number {
+  let b = varintBytes(cs.length);
+  for (const c of cs) b += dotBytes(c.dot) + varintBytes(c.p) + varintBytes(c.n);
+  return b;
+}
+
+function elementsBytes(es: readonly SetElement[]): number {
+  let b = varintBytes(es.length);
+  for (const e of es) {
+    b += strBytes(e.element) + varintBytes(e.dots.length);
+    for (const d of e.dots) b += dotBytes(d);
+  }
+  return b;
+}
+
+function fieldBytes(f: MapField): number {
+  const head = strBytes(f.name) + 1;
+  return head + (f.type === 'counter' ? countsBytes(f.counts) : f.type === 'set' ? elementsBytes(f.elements) : siblingsBytes(f.siblings));
+}
+
+// ---- hash --------------------------------------------------------------------------------
+
+const TYPE_TAG: Readonly<Record<EntryType, number>> = { register: 0x52, counter: 0x43, set: 0x53, map: 0x4d };
+const FIELD_TAG: Readonly<Record<MapField['type'], number>> = { register: 1, counter: 2, set: 3 };
+
+function hashDot(h: Hasher64, d: Dot): void {
+  h.string(d.origin).number(d.counter);
+}
+
+function hashSiblings(h: Hasher64, ss: readonly Sibling[]): void {
+  h.word(ss.length);
+  for (const s of ss) {
+    hashDot(h, s.dot);
+    h.number(s.l).word(s.c).word(s.deleted ? 1 : 0);
+    if (!s.deleted) hashValue(h, s.value);
+  }
+}
+
+function hashCounts(h: Hasher64, cs: readonly CounterDot[]): void {
+  h.word(cs.length);
+  for (const c of cs) {
+    hashDot(h, c.dot);
+    h.number(c.p).number(c.n);
+  }
+}
+
+function hashElements(h: Hasher64, es: readonly SetElement[]): void {
+  h.word(es.length);
+  for (const e of es) {
+    h.string(e.element).word(e.dots.length);
+    for (const d of e.dots) hashDot(h, d);
+  }
+}
+
+/**
+ * Feeds the whole entry (key, type, context, store) in its canonical order: every array is
+ * sorted (dots by origin then counter, elements and fields by name), so equal states hash equal
+ * on every node, whatever order the writes and merges came in.
+ */
+export function hashEntry(h: Hasher64, e: Entry): void {
+  h.string(e.key).word(TYPE_TAG[e.type]).word(e.context.length);
+  for (const d of e.context) hashDot(h, d);
+  switch (e.type) {
+    case 'register':
+      hashSiblings(h, e.siblings);
+      break;
+    case 'counter':
+      hashCounts(h, e.counts);
+      break;
+    case 'set':
+      hashElements(h, e.elements);
+      break;
+    case 'map':
+      h.word(e.fields.length);
+      for (const f of e.fields) {
+        h.string(f.name).word(FIELD_TAG[f.type]);
+        if (f.type === 'counter') hashCounts(h, f.counts);
+        else if (f.type === 'set') hashElements(h, f.elements);
+        else hashSiblings(h, f.siblings);
+      }
+      break;
+  }
+}
+
+/** The highest HLC among the entry's register siblings (for the receiver's clock), or l = -1. */
+export function maxEntryHlc(e: Entry, out: { l: number; c: number }): void {
+  out.l = -1;
+  out.c = 0;
+  if (e.type === 'register') maxSiblingHlc(e.siblings, out);
+  else if (e.type === 'map') for (const f of e.fields) if (f.type === 'register') maxSiblingHlc(f.siblings, out);
+}
+
+function maxSiblingHlc(ss: readonly Sibling[], out: { l: number; c: number }): void {
+  for (const s of ss) if (s.l > out.l || (s.l === out.l && s.c > out.c)) {
+    out.l = s.l;
+    out.c = s.c;
+  }
+}
