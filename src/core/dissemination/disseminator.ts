@@ -1,4 +1,5 @@
 import type { TrafficClass } from '../control/bandwidth.js';
+import { duplicateShare, fanoutForShare, generationShare } from '../control/adaptive-fanout.js';
 import { TokenBucket } from '../control/bandwidth.js';
 import type { Address, Millis } from '../ids.js';
 import type { Rng } from '../rng.js';
@@ -423,31 +424,14 @@ export class Disseminator<P = Uint8Array> {
       if (age > halfwayRound(n)) return true;
     }
     if (c.adaptive !== null && !h.update.critical) {
-      const share = this.duplicateShare(h) ?? this.priorShare(h, n, c.adaptive.maxFanout);
-      if (share >= c.adaptive.stopAtDuplicateShare) return true;
+      if (this.share(h, n, c.adaptive.maxFanout) >= c.adaptive.stopAtDuplicateShare) return true;
     }
     return false;
   }
 
-  /**
-   * The share of this node's contacts about an update that found the other side already
-   * informed: feedback on its pushes plus duplicate receptions. An estimate of the informed
-   * fraction (mean field: a random contact is informed with probability p). Null until there
-   * are two observations.
-   */
-  private duplicateShare(h: Held<P>): number | null {
-    const seen = h.pushes + h.received - 1;
-    if (seen < 2) return null;
-    return (h.dups + h.received - 1) / seen;
-  }
-
-  /**
-   * Before any feedback: generation g of a push with fanout F has reached about (1 + F)^g
-   * nodes (the physical ceiling of theory.md §1.1), so a node that hears a rumor many hops
-   * from its origin does not push it wide.
-   */
-  private priorShare(h: Held<P>, n: number, maxFanout: number): number {
-    return Math.min(1, Math.pow(1 + maxFanout, h.hops) / n);
+  /** The estimated informed fraction of an update: feedback once there is some, its push generation before. */
+  private share(h: Held<P>, n: number, maxFanout: number): number {
+    return duplicateShare(h.pushes, h.dups, h.received) ?? generationShare(h.hops, n, maxFanout);
   }
 
   /**
@@ -461,9 +445,7 @@ export class Disseminator<P = Uint8Array> {
     if (c.mode === 'pull') return 0;
     const a = c.adaptive;
     if (a === null) return c.fanout;
-    const share = this.duplicateShare(h) ?? this.priorShare(h, n, a.maxFanout);
-    const f = Math.round(a.maxFanout * (1 - share));
-    return Math.min(a.maxFanout, Math.max(a.minFanout, f));
+    return fanoutForShare(this.share(h, n, a.maxFanout), a);
   }
 
   // ------------------------------------------------------------------ receiving
