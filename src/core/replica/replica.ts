@@ -625,7 +625,9 @@ export class Replica {
       rec.hashOk = false;
     }
     const visible = isVisible(rec);
-    if (visible) this.tombstones.delete(key);
+    if (visible) {
+      if (this.tombstones.size > 0) this.tombstones.delete(key);
+    }
     else if (entry.type !== 'counter') this.tombstones.add(key);
     if (this.subscribers.length > 0) this.emit(key, cause, !visible);
   }

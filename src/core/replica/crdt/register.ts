@@ -42,6 +42,8 @@ export interface RegisterState {
   readonly siblings: readonly Sibling[];
 }
 
+const NONE: readonly Sibling[] = [];
+
 export function makeSibling(origin: string, counter: number, l: number, c: number, value: Value, valueBytes: number): Sibling {
   return { dot: { origin, counter }, l, c, deleted: false, value, valueBytes };
 }
@@ -57,7 +59,10 @@ export function makeTombstone(origin: string, counter: number, l: number, c: num
 export function writeRegister(s: RegisterState, read: VersionVector, sib: Sibling): RegisterState {
   const old = s.siblings;
   let kept: Sibling[] | readonly Sibling[] = old;
-  if (read.length > 0 && old.length > 0) {
+  if (read === s.context) {
+    // Reading the whole local state (lww, deletes): every sibling is covered.
+    kept = NONE;
+  } else if (read.length > 0 && old.length > 0) {
     const out: Sibling[] = [];
     for (let i = 0; i < old.length; i++) {
       const x = old[i] as Sibling;
