@@ -229,3 +229,100 @@ function maxSiblingHlc(ss: readonly Sibling[], out: { l: number; c: number }): v
     out.c = s.c;
   }
 }
+
+// ---- validation of a peer's entry ----------------------------------------------------------
+
+function isObj(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null;
+}
+
+function isDot(x: unknown): x is Dot {
+  return isObj(x) && typeof x.origin === 'string' && typeof x.counter === 'number' && Number.isSafeInteger(x.counter) && x.counter >= 1;
+}
+
+/** A sorted (strictly increasing), covered list of dotted items or dots. */
+function validDots(items: unknown, ctx: VersionVector, dotted: boolean, check: ((x: Record<string, unknown>) => boolean) | undefined): boolean {
+  if (!Array.isArray(items)) return false;
+  let prev: Dot | undefined;
+  for (const it of items as unknown[]) {
+    if (!isObj(it)) return false;
+    const d = dotted ? it.dot : it;
+    if (!isDot(d)) return false;
+    if (prev !== undefined && !(prev.origin < d.origin || (prev.origin === d.origin && prev.counter < d.counter))) return false;
+    if (!(d.counter <= vvGetCounter(ctx, d.origin))) return false;
+    if (check !== undefined && !check(it)) return false;
+    prev = d;
+  }
+  return true;
+}
+
+function vvGetCounter(vv: VersionVector, origin: string): number {
+  for (const d of vv) if (d.origin === origin) return d.counter;
+  return 0;
+}
+
+const isCount = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+function validSibling(s: Record<string, unknown>): boolean {
+  if (!isCount(s.l) || !isCount(s.c) || typeof s.deleted !== 'boolean' || !isCount(s.valueBytes)) return false;
+  return s.deleted ? s.value === null : s.value !== undefined;
+}
+
+function validCount(c: Record<string, unknown>): boolean {
+  return isCount(c.p) && isCount(c.n);
+}
+
+function validElements(es: unknown, ctx: VersionVector): boolean {
+  if (!Array.isArray(es)) return false;
+  let prev: string | undefined;
+  for (const e of es as unknown[]) {
+    if (!isObj(e) || typeof e.element !== 'string') return false;
+    if (prev !== undefined && !(prev < e.element)) return false;
+    if (!validDots(e.dots, ctx, false, undefined) || (e.dots as unknown[]).length === 0) return false;
+    prev = e.element;
+  }
+  return true;
+}
+
+const FIELD_TYPES: ReadonlySet<unknown> = new Set(['counter', 'set', 'register']);
+
+/**
+ * Checks a peer's entry against the invariants every real state has (shapes, canonical order,
+ * every stored dot covered by the entry's own context), in one linear pass, so a bad entry is
+ * refused instead of breaking a join or a hash. Values themselves are not inspected.
+ */
+export function isValidEntry(e: unknown): e is Entry {
+  if (!isObj(e) || typeof e.key !== 'string' || !Array.isArray(e.context)) return false;
+  const ctx = e.context as unknown[];
+  let prev: string | undefined;
+  for (const d of ctx) {
+    if (!isDot(d) || (prev !== undefined && !(prev < d.origin))) return false;
+    prev = d.origin;
+  }
+  const vv = ctx as VersionVector;
+  switch (e.type) {
+    case 'register':
+      return validDots(e.siblings, vv, true, validSibling);
+    case 'counter':
+      return validDots(e.counts, vv, true, validCount);
+    case 'set':
+      return validElements(e.elements, vv);
+    case 'map': {
+      if (!Array.isArray(e.fields)) return false;
+      let pn: string | undefined;
+      let pt: string | undefined;
+      for (const f of e.fields as unknown[]) {
+        if (!isObj(f) || typeof f.name !== 'string' || !FIELD_TYPES.has(f.type)) return false;
+        const t = f.type as string;
+        if (pn !== undefined && !(pn < f.name || (pn === f.name && (pt as string) < t))) return false;
+        const ok = t === 'counter' ? validDots(f.counts, vv, true, validCount) && (f.counts as unknown[]).length > 0 : t === 'set' ? validElements(f.elements, vv) && (f.elements as unknown[]).length > 0 : validDots(f.siblings, vv, true, validSibling) && (f.siblings as unknown[]).length > 0;
+        if (!ok) return false;
+        pn = f.name;
+        pt = t;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}

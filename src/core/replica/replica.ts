@@ -1,7 +1,7 @@
 import type { CausalContext, Dot, VersionVector } from './dvv.js';
-import { EMPTY_VV, isVersionVector, joinStats, resetJoinStats, vvCovers } from './dvv.js';
+import { EMPTY_VV, isVersionVector, joinStats, resetJoinStats } from './dvv.js';
 import type { Entry, EntryType } from './entry.js';
-import { emptyEntry, ENTRY_TYPES, entryBytes, hasLiveData, hashEntry, joinEntries, maxEntryHlc } from './entry.js';
+import { emptyEntry, entryBytes, hasLiveData, hashEntry, isValidEntry, joinEntries, maxEntryHlc } from './entry.js';
 import { ReplicaError } from './errors.js';
 import { Hasher64 } from './hash.js';
 import { DEFAULT_MAX_DRIFT_MS, Hlc } from './hlc.js';
@@ -467,7 +467,7 @@ export class Replica {
    * resolver are counted and ignored.
    */
   merge(now: number, entry: Entry): boolean {
-    if (!isEntryShape(entry)) {
+    if (!isValidEntry(entry)) {
       this.nMalformed++;
       return false;
     }
@@ -681,18 +681,4 @@ function isResolver(r: unknown): r is Resolver {
   const t = (r as { type?: unknown }).type;
   if (typeof t !== 'string' || !RESOLVER_TYPES.has(t)) return false;
   return t !== 'custom' || typeof (r as { merge?: unknown }).merge === 'function';
-}
-
-/** Cheap structural check of a peer's entry (the wire decoder validates the rest). */
-function isEntryShape(e: unknown): e is Entry {
-  if (typeof e !== 'object' || e === null) return false;
-  const x = e as { key?: unknown; type?: unknown; context?: unknown; siblings?: unknown; counts?: unknown; elements?: unknown; fields?: unknown };
-  if (typeof x.key !== 'string' || !ENTRY_TYPES.includes(x.type as EntryType) || !isVersionVector(x.context)) return false;
-  const store = x.type === 'register' ? x.siblings : x.type === 'counter' ? x.counts : x.type === 'set' ? x.elements : x.fields;
-  if (!Array.isArray(store)) return false;
-  // Every stored dot must be covered by the entry's own context (a state invariant).
-  if (x.type === 'register' || x.type === 'counter') {
-    for (const s of store as { dot?: Dot }[]) if (s.dot === undefined || !vvCovers(x.context, s.dot.origin, s.dot.counter)) return false;
-  }
-  return true;
 }
