@@ -156,6 +156,21 @@ class PlainVvKey {
   }
 }
 
+describe('causal metadata size', () => {
+  it('is O(replicas), not O(clients): 100 clients writing with their contexts through 3 replicas leave a 3-entry context', () => {
+    const rs = [0, 1, 2].map((i) => new Replica(opts(`r${i}`)));
+    const ctx: (CausalContext | undefined)[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const client = (i * 37) % 100;
+      const r = rs[i % 3] as Replica;
+      ctx[client] = r.put(i, KEY, i, ctx[client]);
+      const next = rs[(i + 1) % 3] as Replica;
+      next.merge(i, r.entry(KEY) as NonNullable<ReturnType<Replica['entry']>>);
+    }
+    for (const r of rs) expect((r.get(KEY) as Read).context.length).toBeLessThanOrEqual(3);
+  });
+});
+
 describe('sibling explosion: dotted version vectors against plain version vectors', () => {
   it('two clients alternately writing with the context of their own last write: DVV never holds more than 2 siblings, plain VV holds one per write', () => {
     const writes = 200;
