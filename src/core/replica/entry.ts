@@ -7,7 +7,7 @@ import { joinMap } from './crdt/ormap.js';
 import type { SetElement, SetState } from './crdt/orset.js';
 import { joinSet } from './crdt/orset.js';
 import type { RegisterState, Sibling } from './crdt/register.js';
-import { joinRegister } from './crdt/register.js';
+import { joinLww, joinRegister } from './crdt/register.js';
 import { hashValue, utf8Bytes, varintBytes } from './value.js';
 
 /**
@@ -17,12 +17,13 @@ import { hashValue, utf8Bytes, varintBytes } from './value.js';
  */
 export type Entry =
   | (RegisterState & { readonly type: 'register'; readonly key: string })
+  | (RegisterState & { readonly type: 'lww'; readonly key: string })
   | (CounterState & { readonly type: 'counter'; readonly key: string })
   | (SetState & { readonly type: 'set'; readonly key: string })
   | (MapState & { readonly type: 'map'; readonly key: string });
 
 export type EntryType = Entry['type'];
-export const ENTRY_TYPES: readonly EntryType[] = ['register', 'counter', 'set', 'map'];
+export const ENTRY_TYPES: readonly EntryType[] = ['register', 'lww', 'counter', 'set', 'map'];
 
 /**
  * Join of two entries of the same key and type (a semilattice; `seenA` as in `joinDotted`).
@@ -34,6 +35,11 @@ export function joinEntries(a: Entry, b: Entry, seenA?: DotCover): Entry {
       if (b.type !== 'register') return a;
       const r = joinRegister(a, b, seenA);
       return r === a ? a : { type: 'register', key: a.key, context: r.context, siblings: r.siblings };
+    }
+    case 'lww': {
+      if (b.type !== 'lww') return a;
+      const r = joinLww(a, b, seenA);
+      return r === a ? a : { type: 'lww', key: a.key, context: r.context, siblings: r.siblings };
     }
     case 'counter': {
       if (b.type !== 'counter') return a;
@@ -57,6 +63,7 @@ export function joinEntries(a: Entry, b: Entry, seenA?: DotCover): Entry {
 export function emptyEntry(key: string, type: EntryType, context: VersionVector = []): Entry {
   switch (type) {
     case 'register':
+    case 'lww':
       return { type, key, context, siblings: [] };
     case 'counter':
       return { type, key, context, counts: [] };
@@ -71,6 +78,7 @@ export function emptyEntry(key: string, type: EntryType, context: VersionVector 
 export function hasLiveData(e: Entry): boolean {
   switch (e.type) {
     case 'register':
+    case 'lww':
       for (const s of e.siblings) if (!s.deleted) return true;
       return false;
     case 'counter':
@@ -94,6 +102,7 @@ export function entryBytes(e: Entry): number {
   let b = 1 + strBytes(e.key) + vvBytes(e.context);
   switch (e.type) {
     case 'register':
+    case 'lww':
       b += siblingsBytes(e.siblings);
       break;
     case 'counter':
@@ -153,7 +162,7 @@ function fieldBytes(f: MapField): number {
 
 // ---- hash --------------------------------------------------------------------------------
 
-const TYPE_TAG: Readonly<Record<EntryType, number>> = { register: 0x52, counter: 0x43, set: 0x53, map: 0x4d };
+const TYPE_TAG: Readonly<Record<EntryType, number>> = { register: 0x52, lww: 0x4c, counter: 0x43, set: 0x53, map: 0x4d };
 const FIELD_TAG: Readonly<Record<MapField['type'], number>> = { register: 1, counter: 2, set: 3 };
 
 function hashDot(h: Hasher64, d: Dot): void {
@@ -195,6 +204,7 @@ export function hashEntry(h: Hasher64, e: Entry): void {
   for (const d of e.context) hashDot(h, d);
   switch (e.type) {
     case 'register':
+    case 'lww':
       hashSiblings(h, e.siblings);
       break;
     case 'counter':
@@ -219,7 +229,7 @@ export function hashEntry(h: Hasher64, e: Entry): void {
 export function maxEntryHlc(e: Entry, out: { l: number; c: number }): void {
   out.l = -1;
   out.c = 0;
-  if (e.type === 'register') maxSiblingHlc(e.siblings, out);
+  if (e.type === 'register' || e.type === 'lww') maxSiblingHlc(e.siblings, out);
   else if (e.type === 'map') for (const f of e.fields) if (f.type === 'register') maxSiblingHlc(f.siblings, out);
 }
 
@@ -303,6 +313,8 @@ export function isValidEntry(e: unknown): e is Entry {
   switch (e.type) {
     case 'register':
       return validDots(e.siblings, vv, true, validSibling);
+    case 'lww':
+      return validDots(e.siblings, vv, true, validSibling) && (e.siblings as unknown[]).length <= 1;
     case 'counter':
       return validDots(e.counts, vv, true, validCount);
     case 'set':
