@@ -11,12 +11,14 @@ import { exchangeAll, makeReplicas, permutation, syncAll } from '../unit/replica
  * gossiping afterwards with its stale copies) collect with the minimum of their summaries.
  * LWW writes concurrent with a delete are decided by HLC even when the delete is collected
  * before every node has seen the concurrent write. After a final complete exchange:
- * counters equal the sum of acknowledged increments minus decrements, and each LWW key holds
- * the acknowledged write or delete with the highest (HLC, node).
+ * counters equal the sum of acknowledged increments minus decrements, each LWW key holds
+ * the acknowledged write or delete with the highest (HLC, node), and each OR-Set holds every
+ * added element some add of which no remove, delete or re-add observed.
  */
 type Step =
   | { kind: 'lww'; node: number; key: number; del: boolean }
   | { kind: 'count'; node: number; key: number; by: number }
+  | { kind: 'set'; node: number; key: number; element: number; op: 'add' | 'remove' | 'delete' }
   | { kind: 'rumor'; from: number; to: number; key: number; lww: boolean }
   | { kind: 'pair'; a: number; b: number }
   | { kind: 'ae'; skip: number }
@@ -26,7 +28,8 @@ const N = 5;
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('lww' as const), node: fc.nat({ max: N - 1 }), key: fc.nat({ max: 3 }), del: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('count' as const), node: fc.nat({ max: N - 1 }), key: fc.nat({ max: 1 }), by: fc.integer({ min: -3, max: 5 }) }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('rumor' as const), from: fc.nat({ max: N - 1 }), to: fc.nat({ max: N - 1 }), key: fc.nat({ max: 3 }), lww: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('set' as const), node: fc.nat({ max: N - 1 }), key: fc.nat({ max: 1 }), element: fc.nat({ max: 2 }), op: fc.constantFrom('add' as const, 'add' as const, 'remove' as const, 'delete' as const) }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('rumor' as const), from: fc.nat({ max: N - 1 }), to: fc.nat({ max: N - 1 }), key: fc.nat({ max: 5 }), lww: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('pair' as const), a: fc.nat({ max: N - 1 }), b: fc.nat({ max: N - 1 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('ae' as const), skip: fc.nat({ max: N }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('gc' as const), skip: fc.nat({ max: N }), sync: fc.boolean() }) },
@@ -40,13 +43,15 @@ function ownSibling(r: Replica, key: string, counter: number): Sibling {
 }
 
 describe('no lost writes with collection running (fast-check)', () => {
-  it('property: counters = Σ acknowledged increments, LWW = highest-HLC acknowledged write, after GC rounds mid-traffic', () => {
+  it('property: counters = Σ acknowledged increments, LWW = highest-HLC acknowledged write, OR-Set = adds not causally removed, after GC rounds mid-traffic', () => {
     let collected = 0;
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 1e9 }), (steps, seed) => {
         const rs = makeReplicas(N);
         const counters = [0, 0];
         const lwwBest: (Sibling | undefined)[] = [undefined, undefined, undefined, undefined];
+        const adds: string[] = [];
+        const dead = new Set<string>();
         let now = 1000;
         for (const st of steps) {
           now += 3;
@@ -69,8 +74,25 @@ describe('no lost writes with collection running (fast-check)', () => {
               break;
             }
             case 'rumor': {
-              const e = rs[st.from]?.entry(st.lww ? `l/${st.key}` : `p/${st.key % 2}`);
+              const key = st.key >= 4 ? `o/${st.key - 4}` : st.lww ? `l/${st.key}` : `p/${st.key % 2}`;
+              const e = rs[st.from]?.entry(key);
               if (e !== undefined && st.from !== st.to) rs[st.to]?.merge(now, e);
+              break;
+            }
+            case 'set': {
+              // Model: an add's dot dies when a remove, a delete or a re-add of its element
+              // runs on a replica that holds it (observed it).
+              const r = rs[st.node] as Replica;
+              const key = `o/${st.key}`;
+              const e = r.entry(key);
+              const held = e?.type === 'set' ? e.elements : [];
+              for (const x of held) if (st.op === 'delete' || x.element === `e${st.element}`) for (const d of x.dots) dead.add(`${key}|${x.element}|${d.origin}:${d.counter}`);
+              if (st.op === 'add') {
+                r.add(now, key, `e${st.element}`);
+                const mine = (r.entry(key) as Entry & { type: 'set' }).elements.find((x) => x.element === `e${st.element}`)?.dots[0];
+                adds.push(`${key}|e${st.element}|${mine?.origin}:${mine?.counter}`);
+              } else if (st.op === 'remove') r.remove(now, key, `e${st.element}`);
+              else r.delete(now, key);
               break;
             }
             case 'pair':
@@ -105,6 +127,12 @@ describe('no lost writes with collection running (fast-check)', () => {
           for (let k = 0; k < 2; k++) {
             const g = r.get(`p/${k}`);
             expect(g === undefined ? 0 : (g as Read & { type: 'counter' }).value).toBe(counters[k]);
+          }
+          for (let k = 0; k < 2; k++) {
+            const key = `o/${k}`;
+            const want = [...new Set(adds.filter((a) => a.startsWith(`${key}|`) && !dead.has(a)).map((a) => a.split('|')[1] as string))].sort();
+            const g = r.get(key);
+            expect(g === undefined ? [] : (g as Read & { type: 'set' }).elements).toEqual(want);
           }
           for (let k = 0; k < 4; k++) {
             const best = lwwBest[k];
