@@ -163,7 +163,10 @@ function storeType(r: Resolver): EntryType {
  * it); its holder collects it at its own next `collectTombstones`, since every dot of it is in
  * `seenByAll`. Until then the two Merkle trees differ in that key only.
  * Rule 1 relies on summaries being honest: a node marks a dot seen only when its state
- * reflects it, and `absorbSummary` only after a complete sync with the summary's owner.
+ * reflects it, and `absorbSummary` only after a complete sync with the summary's owner. (A
+ * stale node that absorbs the summary of a peer that had already collected a key it still
+ * holds claims the collected delete; harmless: its stale value is still killed by the
+ * certificate the peer re-issued, whose new dot it had not seen.)
  */
 export class Replica {
   readonly node: string;

@@ -404,3 +404,32 @@ describe('Replica: LWW deletes and collection', () => {
     expect(a.collectTombstones(all, 3000, 1000)).toEqual(['l/k']);
   });
 });
+
+describe('OR-Map fields', () => {
+  it('removing a field drops what the remover observed; a concurrent update to it survives with its own contribution', () => {
+    const a = mk('a');
+    const b = mk('b');
+    a.mapIncrement(1, 'm/k', 'n', 5);
+    a.mapAdd(1, 'm/k', 's', 'x');
+    b.merge(2, a.entry('m/k') as Entry);
+    a.mapRemoveField(3, 'm/k', 'n'); // a resets n
+    a.mapRemoveField(3, 'm/k', 's');
+    b.mapIncrement(3, 'm/k', 'n', 2); // concurrently, b adds to n
+    b.mapAdd(3, 'm/k', 's', 'y');
+    a.merge(4, b.entry('m/k') as Entry);
+    b.merge(4, a.entry('m/k') as Entry);
+    for (const r of [a, b]) {
+      expect(Object.fromEntries((r.get('m/k') as Read & { type: 'map' }).fields)).toEqual({
+        'n:counter': { type: 'counter', value: 2 }, // b's own contribution only: a's 5 was observed and removed
+        's:set': { type: 'set', elements: ['y'] }, // x observed and removed, y added concurrently
+      });
+    }
+  });
+
+  it('a field is named by (name, type): a counter and a set called alike coexist', () => {
+    const a = mk('a');
+    a.mapIncrement(1, 'm/k', 'likes', 1);
+    a.mapAdd(1, 'm/k', 'likes', 'bob');
+    expect([...(a.get('m/k') as Read & { type: 'map' }).fields.keys()]).toEqual(['likes:counter', 'likes:set']);
+  });
+});
