@@ -89,7 +89,7 @@ describe('dotted version vectors: siblings are exactly the concurrent writes', (
   it('property: over 10^4 random interleavings (3 replicas, 3 clients, reads, writes with and without context, deletes, syncs) siblings equal the truly concurrent writes', () => {
     let maxSiblings = 0;
     fc.assert(
-      fc.property(fc.array(modelOpArb, { minLength: 1, maxLength: 24 }), (ops) => {
+      fc.property(fc.array(modelOpArb, { minLength: 1, maxLength: 24, size: 'max' }), (ops) => {
         for (const { actual, expected } of run(ops)) {
           expect(actual).toEqual(expected);
           if (actual.length > maxSiblings) maxSiblings = actual.length;

@@ -27,7 +27,7 @@ function mutate(e: Entry, path: number, junk: unknown): unknown {
 describe('replica: bad peer entries', () => {
   it('property: entries of real replicas are valid; garbage and mutated entries never throw, are counted, and change nothing', () => {
     fc.assert(
-      fc.property(fc.array(opArb(3), { minLength: 5, maxLength: 40 }), fc.array(fc.tuple(fc.nat(), fc.anything()), { minLength: 1, maxLength: 20 }), (ops, junk) => {
+      fc.property(fc.array(opArb(3), { minLength: 5, maxLength: 40, size: 'max' }), fc.array(fc.tuple(fc.nat(), fc.anything()), { minLength: 1, maxLength: 20, size: 'max' }), (ops, junk) => {
         const rs = makeReplicas(3);
         let now = 1000;
         for (const op of ops) applyOp(rs, op, (now += 3));

@@ -46,7 +46,7 @@ describe('no lost writes with collection running (fast-check)', () => {
   it('property: counters = Σ acknowledged increments, LWW = highest-HLC acknowledged write, OR-Set = adds not causally removed, after GC rounds mid-traffic', () => {
     let collected = 0;
     fc.assert(
-      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 1e9 }), (steps, seed) => {
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 200, size: 'max' }), fc.integer({ min: 1, max: 1e9 }), (steps, seed) => {
         const rs = makeReplicas(N);
         const counters = [0, 0];
         const lwwBest: (Sibling | undefined)[] = [undefined, undefined, undefined, undefined];
