@@ -433,3 +433,15 @@ describe('OR-Map fields', () => {
     expect([...(a.get('m/k') as Read & { type: 'map' }).fields.keys()]).toEqual(['likes:counter', 'likes:set']);
   });
 });
+
+describe('custom resolver', () => {
+  it('folds siblings in dot order, so even a non-commutative merge reads the same on every node', () => {
+    const resolvers = { 'c/': { type: 'custom' as const, merge: (a: unknown, b: unknown) => `${String(a)}+${String(b)}` } };
+    const [a, b, c] = ['a', 'b', 'c'].map((node) => new Replica({ node, resolvers })) as [Replica, Replica, Replica];
+    c.put(1, 'c/k', 'C');
+    a.put(1, 'c/k', 'A');
+    b.put(1, 'c/k', 'B');
+    for (const [x, y] of [[a, b], [a, c], [b, c], [c, a], [b, a], [c, b]] as const) x.merge(2, y.entry('c/k') as Entry);
+    for (const r of [a, b, c]) expect(reg(r, 'c/k')).toEqual(['A+B+C']);
+  });
+});
