@@ -1,36 +1,23 @@
 /**
- * Writes applied per second on one node: `put` (LWW key, 100-byte value) + `entryHash` + the
- * Merkle tree update (M's `MerkleTree.set(key, hi, lo)` when it exists in this tree), over
- * 100,000 keys, then the same for siblings keys with read-modify-write contexts and for
- * counters. Run: `npx tsx bench/replica.bench.ts`.
+ * Writes applied per second on one node: the operation + `entryHash` + the Merkle tree update
+ * (`MerkleTree.set(key, hi, lo)` from src/core/antientropy), over 100,000 keys with 100-byte
+ * values. Each row: a fresh replica and tree, every key written once first (untimed), then
+ * 500,000 timed operations on random keys; three trials, the median reported.
+ * Run: `npx tsx bench/replica.bench.ts`.
  */
+import { MerkleTree } from '../src/core/antientropy/index.js';
+import type { Entry, Resolver } from '../src/core/replica/index.js';
 import { Replica } from '../src/core/replica/index.js';
 
-interface TreeLike {
-  set(key: string, hi: number, lo: number): void;
-}
-
-async function loadTree(keys: number): Promise<{ tree: TreeLike | undefined; name: string }> {
-  try {
-    const path = '../src/core/antientropy/merkle.js';
-    const mod = (await import(path)) as { MerkleTree?: { new (o?: { fanout?: number; depth?: number }): TreeLike; depthFor?: (n: number, b: number) => number } };
-    const M = mod.MerkleTree;
-    if (M === undefined) return { tree: undefined, name: 'none' };
-    const depth = M.depthFor?.(keys, 16) ?? 5;
-    return { tree: new M({ fanout: 16, depth }), name: `MerkleTree(B=16, depth=${depth})` };
-  } catch {
-    return { tree: undefined, name: 'none (antientropy/merkle.ts not loadable)' };
-  }
-}
-
 const KEYS = 100_000;
-const WRITES = 1_000_000;
+const OPS = 500_000;
+const TRIALS = 3;
 
-function makeKeys(prefix: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < KEYS; i++) out.push(`${prefix}${i.toString(36)}`);
-  return out;
-}
+const keys: string[] = [];
+for (let i = 0; i < KEYS; i++) keys.push(`key/${i.toString(36)}`);
+const value = new Uint8Array(100);
+for (let i = 0; i < value.length; i++) value[i] = i;
+const out = new Uint32Array(2);
 
 function xorshift(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -42,104 +29,73 @@ function xorshift(seed: number): () => number {
   };
 }
 
-async function main(): Promise<void> {
-  const { tree, name } = await loadTree(KEYS);
-  const rows: string[][] = [];
-  const value = new Uint8Array(100);
-  for (let i = 0; i < value.length; i++) value[i] = i;
+type Op = (r: Replica, key: string, now: number) => void;
 
-  {
-    const r = new Replica({ node: 'bench-node' });
-    const keys = makeKeys('lww/');
-    const rnd = xorshift(1);
-    const out = new Uint32Array(2);
-    // warm-up
-    for (let i = 0; i < 200_000; i++) {
-      const k = keys[rnd() % KEYS] as string;
-      r.put(i, k, value);
-      const h = r.entryHash(k, out) as Uint32Array;
-      tree?.set(k, h[0] as number, h[1] as number);
-    }
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < WRITES; i++) {
-      const k = keys[rnd() % KEYS] as string;
-      r.put(1e6 + i, k, value);
-      const h = r.entryHash(k, out) as Uint32Array;
-      tree?.set(k, h[0] as number, h[1] as number);
-    }
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    rows.push(['lww put + entryHash' + (tree ? ' + tree.set' : ''), String(WRITES), s.toFixed(3), Math.round(WRITES / s).toLocaleString('en-US')]);
+function trial(resolver: Resolver, op: Op, seed: number): number {
+  const r = new Replica({ node: 'bench-node', defaultResolver: resolver });
+  const tree = new MerkleTree({ fanout: 16, depth: MerkleTree.depthFor(KEYS, 16) });
+  let now = 1;
+  for (const k of keys) {
+    op(r, k, now++);
+    const h = r.entryHash(k, out) as Uint32Array;
+    tree.set(k, h[0] as number, h[1] as number);
   }
-
-  {
-    const r = new Replica({ node: 'bench-node', defaultResolver: { type: 'siblings' } });
-    const keys = makeKeys('sib/');
-    const rnd = xorshift(2);
-    const out = new Uint32Array(2);
-    const n = WRITES / 2;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const k = keys[rnd() % KEYS] as string;
-      const ctx = r.get(k)?.context;
-      r.put(i, k, value, ctx);
-      const h = r.entryHash(k, out) as Uint32Array;
-      tree?.set(k, h[0] as number, h[1] as number);
-    }
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    rows.push(['siblings get + put(context) + entryHash' + (tree ? ' + tree.set' : ''), String(n), s.toFixed(3), Math.round(n / s).toLocaleString('en-US')]);
+  const rnd = xorshift(seed);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < OPS; i++) {
+    const k = keys[rnd() % KEYS] as string;
+    op(r, k, now++);
+    const h = r.entryHash(k, out) as Uint32Array;
+    tree.set(k, h[0] as number, h[1] as number);
   }
-
-  {
-    const r = new Replica({ node: 'bench-node', defaultResolver: { type: 'pncounter' } });
-    const keys = makeKeys('cnt/');
-    const rnd = xorshift(3);
-    const out = new Uint32Array(2);
-    const n = WRITES / 2;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const k = keys[rnd() % KEYS] as string;
-      r.increment(i, k, 1);
-      const h = r.entryHash(k, out) as Uint32Array;
-      tree?.set(k, h[0] as number, h[1] as number);
-    }
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    rows.push(['pncounter increment + entryHash' + (tree ? ' + tree.set' : ''), String(n), s.toFixed(3), Math.round(n / s).toLocaleString('en-US')]);
-  }
-
-  {
-    // Merge path: a second replica applies the first one's entries (what a rumor delivers).
-    const a = new Replica({ node: 'a' });
-    const b = new Replica({ node: 'b' });
-    const keys = makeKeys('m/');
-    const rnd = xorshift(4);
-    const n = WRITES / 2;
-    const entries = [];
-    for (let i = 0; i < n; i++) {
-      const k = keys[rnd() % KEYS] as string;
-      a.put(i, k, value);
-      entries.push(a.entry(k));
-    }
-    const out = new Uint32Array(2);
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const e = entries[i];
-      if (e !== undefined && b.merge(n + i, e)) {
-        const h = b.entryHash(e.key, out) as Uint32Array;
-        tree?.set(e.key, h[0] as number, h[1] as number);
-      }
-    }
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    rows.push(['merge(entry) + entryHash' + (tree ? ' + tree.set' : ''), String(n), s.toFixed(3), Math.round(n / s).toLocaleString('en-US')]);
-  }
-
-  console.log(`replica bench: ${KEYS.toLocaleString('en-US')} keys, 100-byte values, Merkle tree: ${name}`);
-  const head = ['operation', 'ops', 'seconds', 'ops/s'];
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ');
-  console.log(line(head));
-  for (const r of rows) console.log(line(r));
-  const first = rows[0]?.[3] ?? '?';
-  console.log(`goal: 100,000 writes/s applied on one node; measured ${first} writes/s (put + hash${tree ? ' + tree update' : ''})`);
+  return OPS / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-void main();
+function mergeTrial(seed: number): number {
+  // What a rumor delivers: a second replica merges the first one's entries.
+  const a = new Replica({ node: 'a' });
+  const b = new Replica({ node: 'b' });
+  const tree = new MerkleTree({ fanout: 16, depth: MerkleTree.depthFor(KEYS, 16) });
+  let now = 1;
+  for (const k of keys) {
+    a.put(now, k, value);
+    b.merge(now++, a.entry(k) as Entry);
+  }
+  const rnd = xorshift(seed);
+  const entries: Entry[] = [];
+  for (let i = 0; i < OPS; i++) {
+    const k = keys[rnd() % KEYS] as string;
+    a.put(now++, k, value);
+    entries.push(a.entry(k) as Entry);
+  }
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < OPS; i++) {
+    const e = entries[i] as Entry;
+    if (b.merge(now, e)) {
+      const h = b.entryHash(e.key, out) as Uint32Array;
+      tree.set(e.key, h[0] as number, h[1] as number);
+    }
+  }
+  return OPS / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+const median = (xs: number[]): number => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+
+const rows: [string, number][] = [];
+const run = (name: string, f: (seed: number) => number): void => {
+  const xs: number[] = [];
+  for (let t = 0; t < TRIALS; t++) xs.push(f(t + 1));
+  rows.push([name, median(xs)]);
+};
+
+run('lww put', (s) => trial({ type: 'lww' }, (r, k, now) => void r.put(now, k, value), s));
+run('siblings get + put(context)', (s) => trial({ type: 'siblings' }, (r, k, now) => void r.put(now, k, value, r.get(k)?.context), s));
+run('pncounter increment', (s) => trial({ type: 'pncounter' }, (r, k, now) => void r.increment(now, k, 1), s));
+run('orset add', (s) => trial({ type: 'orset' }, (r, k, now) => r.add(now, k, `e${now % 8}`), s));
+run('merge(entry) from a peer', mergeTrial);
+
+console.log(`replica bench: ${KEYS.toLocaleString('en-US')} keys, 100-byte values, ${OPS.toLocaleString('en-US')} ops per trial, median of ${TRIALS}; each op + entryHash + MerkleTree.set (B=16, depth=${MerkleTree.depthFor(KEYS, 16)})`);
+const w = Math.max(...rows.map(([n]) => n.length));
+console.log(`${'operation'.padEnd(w)}  ${'ops/s'.padStart(10)}`);
+for (const [n, v] of rows) console.log(`${n.padEnd(w)}  ${Math.round(v).toLocaleString('en-US').padStart(10)}`);
+console.log(`goal: 100,000 writes/s applied on one node (put + tree update); measured ${Math.round(rows[0]?.[1] ?? 0).toLocaleString('en-US')} writes/s`);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { reconcileLocally } from '../../src/core/antientropy/exchange.js';
 import { MerkleTree } from '../../src/core/antientropy/merkle.js';
+import { ReconcileSession } from '../../src/core/antientropy/session.js';
 import { KvHost, trueDiff } from '../unit/antientropy/kv-host.js';
 
 const shapeArb = fc.constantFrom({ fanout: 2, depth: 6 }, { fanout: 4, depth: 4 }, { fanout: 16, depth: 2 }, { fanout: 16, depth: 3 }, { fanout: 3, depth: 5 });
@@ -95,6 +96,43 @@ describe('Merkle anti-entropy laws', () => {
         for (const [k, hi, lo] of shuffled) y.set(k, hi, lo);
         expect(y.root()).toBe(x.root());
         expect(allNodes(y)).toEqual(allNodes(x));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('property: writes on both sides during a session never break it (no error, it ends), and a second session then makes the replicas equal', () => {
+    const writeArb = fc.record({ side: fc.boolean(), key: fc.nat({ max: 400 }), hi: u32, lo: u32, del: fc.boolean() });
+    fc.assert(
+      fc.property(shapeArb, fc.array(fc.array(writeArb, { maxLength: 5 }), { minLength: 10, maxLength: 10 }), fc.array(writeArb, { maxLength: 30 }), (shape, during, before) => {
+        const a = new KvHost(shape);
+        const b = new KvHost(shape);
+        for (let i = 0; i < 300; i++) {
+          a.set(`k${i}`, i, i);
+          b.set(`k${i}`, i, i);
+        }
+        const write = (w: { side: boolean; key: number; hi: number; lo: number; del: boolean }): void => {
+          const h = w.side ? a : b;
+          if (w.del) h.delete(`k${w.key}`);
+          else h.set(`k${w.key}`, w.hi, w.lo);
+        };
+        for (const w of before) write(w);
+        const sa = new ReconcileSession(a, 'initiator');
+        const sb = new ReconcileSession(b, 'responder');
+        sa.start();
+        for (let step = 0; step < 10 && !(sa.done && sb.done); step++) {
+          for (const w of during[step] ?? []) write(w);
+          const [from, to] = step % 2 === 0 ? [sa, sb] : [sb, sa];
+          for (let m = from.pollMessage(); m !== undefined; m = from.pollMessage()) to.handleMessage(m);
+        }
+        expect(sa.done && sb.done).toBe(true);
+        expect(sa.error ?? sb.error).toBeNull();
+        for (let e = sa.pollEntry(); e !== undefined; e = sa.pollEntry()) a.merge(e);
+        for (let e = sb.pollEntry(); e !== undefined; e = sb.pollEntry()) b.merge(e);
+        const diff = trueDiff(a, b);
+        const again = reconcileLocally(a, b, (e) => a.merge(e), (e) => b.merge(e));
+        expect(again.differingKeys).toEqual(diff);
+        expect(trueDiff(a, b)).toEqual([]);
       }),
       { numRuns: 100 },
     );

@@ -89,7 +89,7 @@ describe('dotted version vectors: siblings are exactly the concurrent writes', (
   it('property: over 10^4 random interleavings (3 replicas, 3 clients, reads, writes with and without context, deletes, syncs) siblings equal the truly concurrent writes', () => {
     let maxSiblings = 0;
     fc.assert(
-      fc.property(fc.array(modelOpArb, { minLength: 1, maxLength: 24 }), (ops) => {
+      fc.property(fc.array(modelOpArb, { minLength: 1, maxLength: 24, size: 'max' }), (ops) => {
         for (const { actual, expected } of run(ops)) {
           expect(actual).toEqual(expected);
           if (actual.length > maxSiblings) maxSiblings = actual.length;
@@ -155,6 +155,21 @@ class PlainVvKey {
     return new Map(this.vv);
   }
 }
+
+describe('causal metadata size', () => {
+  it('is O(replicas), not O(clients): 100 clients writing with their contexts through 3 replicas leave a 3-entry context', () => {
+    const rs = [0, 1, 2].map((i) => new Replica(opts(`r${i}`)));
+    const ctx: (CausalContext | undefined)[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const client = (i * 37) % 100;
+      const r = rs[i % 3] as Replica;
+      ctx[client] = r.put(i, KEY, i, ctx[client]);
+      const next = rs[(i + 1) % 3] as Replica;
+      next.merge(i, r.entry(KEY) as NonNullable<ReturnType<Replica['entry']>>);
+    }
+    for (const r of rs) expect((r.get(KEY) as Read).context.length).toBeLessThanOrEqual(3);
+  });
+});
 
 describe('sibling explosion: dotted version vectors against plain version vectors', () => {
   it('two clients alternately writing with the context of their own last write: DVV never holds more than 2 siblings, plain VV holds one per write', () => {

@@ -10,7 +10,7 @@ import { allKeys, applyOp, exchangeAll, hashes, makeReplicas, opArb, permutation
 describe('replica convergence (fast-check)', () => {
   it('property: after random operations and partial merges, exchanging every entry in a random order gives equal entry hashes and reads for every key', () => {
     fc.assert(
-      fc.property(fc.array(opArb(4), { minLength: 1, maxLength: 80 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), (ops, seed) => {
+      fc.property(fc.array(opArb(4), { minLength: 1, maxLength: 80, size: 'max' }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), (ops, seed) => {
         const rs = makeReplicas(4);
         let now = 1000;
         for (const op of ops) applyOp(rs, op, (now += 5));
@@ -28,7 +28,7 @@ describe('replica convergence (fast-check)', () => {
 
   it('property: merging is order-insensitive and duplicate-insensitive (two different orders, one with every entry twice, give the same hashes)', () => {
     fc.assert(
-      fc.property(fc.array(opArb(3), { minLength: 1, maxLength: 50 }), fc.integer({ min: 1, max: 1e9 }), (ops, seed) => {
+      fc.property(fc.array(opArb(3), { minLength: 1, maxLength: 50, size: 'max' }), fc.integer({ min: 1, max: 1e9 }), (ops, seed) => {
         const a = makeReplicas(3);
         const b = makeReplicas(3);
         let now = 1000;

@@ -29,7 +29,7 @@ function statesFrom(ops: readonly Op[], keyIdx: number): Entry[] | undefined {
   return es.length >= 3 ? es : undefined;
 }
 
-const opsArb = fc.array(opArb(4), { minLength: 10, maxLength: 60 });
+const opsArb = fc.array(opArb(4), { minLength: 10, maxLength: 60, size: 'max' });
 
 describe('replica merge laws (fast-check)', () => {
   for (let k = 0; k < KEYS.length; k++) {

@@ -1,7 +1,7 @@
 import type { CausalContext, Dot, VersionVector } from './dvv.js';
-import { EMPTY_VV, isVersionVector, joinStats, resetJoinStats, vvCovers } from './dvv.js';
+import { EMPTY_VV, isVersionVector, joinStats, resetJoinStats } from './dvv.js';
 import type { Entry, EntryType } from './entry.js';
-import { emptyEntry, ENTRY_TYPES, entryBytes, hasLiveData, hashEntry, joinEntries, maxEntryHlc } from './entry.js';
+import { emptyEntry, entryBytes, hasLiveData, hashEntry, isValidEntry, joinEntries, maxEntryHlc } from './entry.js';
 import { ReplicaError } from './errors.js';
 import { Hasher64 } from './hash.js';
 import { DEFAULT_MAX_DRIFT_MS, Hlc } from './hlc.js';
@@ -10,7 +10,7 @@ import type { FieldValue } from './crdt/ormap.js';
 import { mapAdd, mapIncrement, mapRemove, mapRemoveField, mapSet, mapValues } from './crdt/ormap.js';
 import { addElement, removeElements, setMembers } from './crdt/orset.js';
 import type { Sibling } from './crdt/register.js';
-import { hasLiveSibling, lwwWinner, makeSibling, makeTombstone, mvValues, writeRegister } from './crdt/register.js';
+import { hasLiveSibling, lwwStamp, lwwWinner, makeSibling, makeTombstone, mvValues, writeRegister } from './crdt/register.js';
 import type { VersionSummary } from './summary.js';
 import { SeenDots } from './summary.js';
 import type { Value } from './value.js';
@@ -92,6 +92,8 @@ export interface ReplicaStats {
 
 interface KeyRecord {
   entry: Entry;
+  /** When (this replica's latest `now`) the key last turned into a tombstone. */
+  deadSinceMs: number;
   readonly resolver: Resolver;
   hashOk: boolean;
   hi: number;
@@ -109,6 +111,7 @@ const LWW: Resolver = { type: 'lww' };
 function storeType(r: Resolver): EntryType {
   switch (r.type) {
     case 'lww':
+      return 'lww';
     case 'siblings':
     case 'custom':
       return 'register';
@@ -151,11 +154,19 @@ function storeType(r: Resolver): EntryType {
  *    `reactivated`). It now holds that tombstone, so the next anti-entropy round sends it to the
  *    stale node, whose merge removes the stale value. The new dot is not in the stale node's
  *    summary, so the re-issued tombstone is not collected until the stale node has merged it.
+ * For LWW keys the re-issued tombstone is stamped just above the stale copy's highest HLC
+ * (not with the current time), so it never beats a concurrent write the original delete would
+ * not have beaten. LWW states keep only their winner, the beaten writes' dots staying in the
+ * context: a node that merged both a delete and a concurrent, older write holds just the
+ * delete, so the older write cannot outlive the tombstone's collection.
  * A stale *tombstone* of a collected key is simply ignored by the receiver (it has seen all of
  * it); its holder collects it at its own next `collectTombstones`, since every dot of it is in
  * `seenByAll`. Until then the two Merkle trees differ in that key only.
  * Rule 1 relies on summaries being honest: a node marks a dot seen only when its state
- * reflects it, and `absorbSummary` only after a complete sync with the summary's owner.
+ * reflects it, and `absorbSummary` only after a complete sync with the summary's owner. (A
+ * stale node that absorbs the summary of a peer that had already collected a key it still
+ * holds claims the collected delete; harmless: its stale value is still killed by the
+ * certificate the peer re-issued, whose new dot it had not seen.)
  */
 export class Replica {
   readonly node: string;
@@ -166,6 +177,8 @@ export class Replica {
   private readonly prefixes: readonly (readonly [string, Resolver])[];
   private readonly defaultResolver: Resolver;
   private counter: number;
+  /** The latest `now` any operation brought (tombstone ages). */
+  private nowMs = 0;
   private readonly hasher = new Hasher64();
   private readonly hashOut = new Uint32Array(2);
   private readonly hlcScratch = { l: 0, c: 0 };
@@ -219,20 +232,27 @@ export class Replica {
    * client that writes again with it supersedes them (Riak's put with `returnbody`).
    */
   put(now: number, key: string, value: Value, context?: CausalContext): CausalContext {
+    if (now > this.nowMs) this.nowMs = now;
     const rec = this.records.get(key);
     const resolver = rec !== undefined ? rec.resolver : this.resolverOf(key);
-    if (storeType(resolver) !== 'register') throw wrongType(key, resolver, 'put');
+    const type = storeType(resolver);
+    if (type !== 'register' && type !== 'lww') throw wrongType(key, resolver, 'put');
     const vb = valueBytes(value);
     if (vb < 0) throw new ReplicaError('bad-value', `value for "${key}" is neither bytes nor JSON-compatible`);
     const local = rec?.entry;
     const ctx = local !== undefined ? local.context : EMPTY_VV;
-    const read = resolver.type === 'lww' ? ctx : context === undefined ? EMPTY_VV : checkContext(context);
+    const read = type === 'lww' ? ctx : context === undefined ? EMPTY_VV : checkContext(context);
     this.hlc.tick(now);
-    const counter = this.nextDot();
-    const sib = makeSibling(this.node, counter, this.hlc.l, this.hlc.c, value, vb);
-    const siblings = local !== undefined && local.type === 'register' ? local.siblings : NO_SIBLINGS;
+    const siblings = local !== undefined && (local.type === 'register' || local.type === 'lww') ? local.siblings : NO_SIBLINGS;
+    const stamp = this.hlcScratch;
+    if (type === 'lww') lwwStamp(siblings, this.hlc.l, this.hlc.c, stamp);
+    else {
+      stamp.l = this.hlc.l;
+      stamp.c = this.hlc.c;
+    }
+    const sib = makeSibling(this.node, this.nextDot(), stamp.l, stamp.c, value, vb);
     const s = writeRegister({ context: ctx, siblings }, read, sib);
-    const entry: Entry = { type: 'register', key, context: s.context, siblings: s.siblings };
+    const entry: Entry = { type, key, context: s.context, siblings: s.siblings };
     this.store(key, rec, resolver, entry, 'local');
     return entry.context;
   }
@@ -244,6 +264,7 @@ export class Replica {
    * cannot be deleted (`unsupported`). Returns the key's context after the delete.
    */
   delete(now: number, key: string, context?: CausalContext): CausalContext {
+    if (now > this.nowMs) this.nowMs = now;
     const rec = this.records.get(key);
     const resolver = rec !== undefined ? rec.resolver : this.resolverOf(key);
     const type = storeType(resolver);
@@ -267,7 +288,8 @@ export class Replica {
     return this.count(now, key, 0, checkAmount(by), 'decrement');
   }
 
-  private count(_now: number, key: string, dp: number, dn: number, op: string): number {
+  private count(now: number, key: string, dp: number, dn: number, op: string): number {
+    if (now > this.nowMs) this.nowMs = now;
     const rec = this.records.get(key);
     const resolver = rec !== undefined ? rec.resolver : this.resolverOf(key);
     if (resolver.type !== 'gcounter' && resolver.type !== 'pncounter') throw wrongType(key, resolver, op);
@@ -279,14 +301,16 @@ export class Replica {
   }
 
   /** Adds `element` to an `orset` key. */
-  add(_now: number, key: string, element: string): void {
+  add(now: number, key: string, element: string): void {
+    if (now > this.nowMs) this.nowMs = now;
     const { rec, resolver, local } = this.setOp(key, element, 'add');
     const s = addElement(local, this.dot(), element);
     this.store(key, rec, resolver, { type: 'set', key, context: s.context, elements: s.elements }, 'local');
   }
 
   /** Removes `element` (the adds observed here) from an `orset` key. */
-  remove(_now: number, key: string, element: string): void {
+  remove(now: number, key: string, element: string): void {
+    if (now > this.nowMs) this.nowMs = now;
     const { rec, resolver, local } = this.setOp(key, element, 'remove');
     const s = removeElements(local, this.dot(), element);
     this.store(key, rec, resolver, { type: 'set', key, context: s.context, elements: s.elements }, 'local');
@@ -302,7 +326,8 @@ export class Replica {
   }
 
   /** Adds `by` to (or, negative, subtracts from) the counter field `field` of an `ormap` key. */
-  mapIncrement(_now: number, key: string, field: string, by = 1): void {
+  mapIncrement(now: number, key: string, field: string, by = 1): void {
+    if (now > this.nowMs) this.nowMs = now;
     if (!Number.isSafeInteger(by)) throw new ReplicaError('bad-argument', `increment must be an integer, got ${by}`);
     const { rec, resolver, local } = this.mapOp(key, field, 'mapIncrement');
     const s = mapIncrement(local, this.dot(), field, by > 0 ? by : 0, by < 0 ? -by : 0);
@@ -310,7 +335,8 @@ export class Replica {
   }
 
   /** Adds `element` to the set field `field` of an `ormap` key. */
-  mapAdd(_now: number, key: string, field: string, element: string): void {
+  mapAdd(now: number, key: string, field: string, element: string): void {
+    if (now > this.nowMs) this.nowMs = now;
     if (typeof element !== 'string') throw new ReplicaError('bad-argument', 'set elements are strings');
     const { rec, resolver, local } = this.mapOp(key, field, 'mapAdd');
     const s = mapAdd(local, this.dot(), field, element);
@@ -318,7 +344,8 @@ export class Replica {
   }
 
   /** Removes `element` from the set field `field` of an `ormap` key. */
-  mapRemove(_now: number, key: string, field: string, element: string): void {
+  mapRemove(now: number, key: string, field: string, element: string): void {
+    if (now > this.nowMs) this.nowMs = now;
     const { rec, resolver, local } = this.mapOp(key, field, 'mapRemove');
     const s = mapRemove(local, this.dot(), field, element);
     this.store(key, rec, resolver, { type: 'map', key, context: s.context, fields: s.fields }, 'local');
@@ -326,6 +353,7 @@ export class Replica {
 
   /** Sets the LWW-register field `field` of an `ormap` key. */
   mapSet(now: number, key: string, field: string, value: Value): void {
+    if (now > this.nowMs) this.nowMs = now;
     const vb = valueBytes(value);
     if (vb < 0) throw new ReplicaError('bad-value', `value for "${key}".${field} is neither bytes nor JSON-compatible`);
     const { rec, resolver, local } = this.mapOp(key, field, 'mapSet');
@@ -336,7 +364,8 @@ export class Replica {
   }
 
   /** Removes field `field` (all its types, as observed here) from an `ormap` key. */
-  mapRemoveField(_now: number, key: string, field: string): void {
+  mapRemoveField(now: number, key: string, field: string): void {
+    if (now > this.nowMs) this.nowMs = now;
     const { rec, resolver, local } = this.mapOp(key, field, 'mapRemoveField');
     const s = mapRemoveField(local, this.dot(), field);
     this.store(key, rec, resolver, { type: 'map', key, context: s.context, fields: s.fields }, 'local');
@@ -360,6 +389,7 @@ export class Replica {
     const e = rec.entry;
     switch (e.type) {
       case 'register':
+      case 'lww':
         return { type: 'register', values: readRegister(rec.resolver, e.siblings), context: e.context };
       case 'counter':
         return { type: 'counter', value: counterValue(e.counts), context: e.context };
@@ -467,7 +497,8 @@ export class Replica {
    * resolver are counted and ignored.
    */
   merge(now: number, entry: Entry): boolean {
-    if (!isEntryShape(entry)) {
+    if (now > this.nowMs) this.nowMs = now;
+    if (!isValidEntry(entry)) {
       this.nMalformed++;
       return false;
     }
@@ -488,9 +519,11 @@ export class Replica {
     this.nStale += stale;
     let changed = joined !== local;
     if (rec === undefined && changed) {
-      if (stale > 0 && !hasLiveData(joined)) {
-        // A stale copy of a key collected here: re-issue its death certificate.
-        joined = this.deleteOn(now, joined, undefined);
+      if (stale > 0 && hasLiveData(entry) && !hasLiveData(joined)) {
+        // A stale copy of a key collected here: re-issue its death certificate, stamped with
+        // the stale copy's highest HLC (a lower bound of the original delete's), so it
+        // removes the stale values causally and never outranks a concurrent newer write.
+        joined = this.deleteOn(now, joined, undefined, h.l >= 0 ? h : undefined);
         this.nReactivated++;
       } else if (!hasLiveData(joined) && this.coversContext(entry.context)) {
         // A tombstone for a delete this replica has already seen and collected.
@@ -524,9 +557,19 @@ export class Replica {
 
   /**
    * Drops deleted keys whose every context dot `seenByAll` covers (`minSummary` over the live
-   * members' summaries). Returns the collected keys (remove them from the Merkle tree).
+   * members' summaries) and, when `graceMs` is given, that have been deleted here for at least
+   * `graceMs` before `now`. Returns the collected keys (remove them from the Merkle tree).
+   *
+   * Why a grace period: a member left out of `seenByAll` (down, or cut off and declared dead)
+   * may hold an acknowledged LWW write made concurrently with the delete that no live member
+   * has seen. Once the tombstone is gone, that write comes back and wins, even if the delete's
+   * HLC was higher (nothing remembers it). Rule 1 above cannot help: that write's dot is new to
+   * everyone. Set `graceMs` ≥ the longest partition or downtime to tolerate (Cassandra's
+   * gc_grace_seconds, theory.md §2.3); or count such members in `seenByAll` until they are
+   * reaped. Values superseded by the delete never come back either way.
    */
-  collectTombstones(seenByAll: VersionSummary): string[] {
+  collectTombstones(seenByAll: VersionSummary, now?: number, graceMs?: number): string[] {
+    const horizon = now !== undefined && graceMs !== undefined ? now - graceMs : Infinity;
     const out: string[] = [];
     for (const key of this.tombstones) {
       const rec = this.records.get(key);
@@ -541,7 +584,7 @@ export class Replica {
           break;
         }
       }
-      if (!all) continue;
+      if (!all || rec.deadSinceMs > horizon) continue;
       this.records.delete(key);
       this.tombstones.delete(key);
       out.push(key);
@@ -578,15 +621,31 @@ export class Replica {
     return { origin: this.node, counter: this.nextDot() };
   }
 
-  /** A delete event over `local`, superseding what `read` covers (default: all held). */
-  private deleteOn(now: number, local: Entry, read: VersionVector | undefined): Entry {
+  /**
+   * A delete event over `local`, superseding what `read` covers (default: all held); register
+   * tombstones take the HLC `stamp` when given, else a fresh one.
+   */
+  private deleteOn(now: number, local: Entry, read: VersionVector | undefined, stamp?: { readonly l: number; readonly c: number }): Entry {
     const key = local.key;
     switch (local.type) {
-      case 'register': {
-        this.hlc.tick(now);
-        const tomb = makeTombstone(this.node, this.nextDot(), this.hlc.l, this.hlc.c);
+      case 'register':
+      case 'lww': {
+        const t = this.hlcScratch;
+        if (stamp !== undefined) {
+          // Just above the stale copy's highest timestamp.
+          const l = stamp.l;
+          const c = stamp.c;
+          t.l = c >= 0xffff ? l + 1 : l;
+          t.c = c >= 0xffff ? 0 : c + 1;
+        }
+        else {
+          this.hlc.tick(now);
+          if (local.type === 'lww') lwwStamp(local.siblings, this.hlc.l, this.hlc.c, t);
+          else lwwStamp(NO_SIBLINGS, this.hlc.l, this.hlc.c, t);
+        }
+        const tomb = makeTombstone(this.node, this.nextDot(), t.l, t.c);
         const s = writeRegister(local, read ?? local.context, tomb);
-        return { type: 'register', key, context: s.context, siblings: s.siblings };
+        return { type: local.type, key, context: s.context, siblings: s.siblings };
       }
       case 'set': {
         const s = removeElements(local, this.dot(), undefined, read);
@@ -618,15 +677,19 @@ export class Replica {
 
   private store(key: string, rec: KeyRecord | undefined, resolver: Resolver, entry: Entry, cause: ChangeEvent['cause']): void {
     if (rec === undefined) {
-      rec = { entry, resolver, hashOk: false, hi: 0, lo: 0 };
+      rec = { entry, resolver, deadSinceMs: this.nowMs, hashOk: false, hi: 0, lo: 0 };
       this.records.set(key, rec);
     } else {
       rec.entry = entry;
       rec.hashOk = false;
     }
     const visible = isVisible(rec);
-    if (visible) this.tombstones.delete(key);
-    else if (entry.type !== 'counter') this.tombstones.add(key);
+    if (visible) {
+      if (this.tombstones.size > 0) this.tombstones.delete(key);
+    } else if (entry.type !== 'counter' && !this.tombstones.has(key)) {
+      this.tombstones.add(key);
+      rec.deadSinceMs = this.nowMs;
+    }
     if (this.subscribers.length > 0) this.emit(key, cause, !visible);
   }
 }
@@ -648,8 +711,8 @@ function readRegister(resolver: Resolver, siblings: readonly Sibling[]): Value[]
 /** Does the key read as present (a tombstone-only state does not). */
 function isVisible(rec: KeyRecord): boolean {
   const e = rec.entry;
-  if (e.type === 'register') {
-    if (rec.resolver.type === 'lww') {
+  if (e.type === 'register' || e.type === 'lww') {
+    if (e.type === 'lww') {
       const w = lwwWinner(e.siblings);
       return w !== undefined && !w.deleted;
     }
@@ -679,18 +742,4 @@ function isResolver(r: unknown): r is Resolver {
   const t = (r as { type?: unknown }).type;
   if (typeof t !== 'string' || !RESOLVER_TYPES.has(t)) return false;
   return t !== 'custom' || typeof (r as { merge?: unknown }).merge === 'function';
-}
-
-/** Cheap structural check of a peer's entry (the wire decoder validates the rest). */
-function isEntryShape(e: unknown): e is Entry {
-  if (typeof e !== 'object' || e === null) return false;
-  const x = e as { key?: unknown; type?: unknown; context?: unknown; siblings?: unknown; counts?: unknown; elements?: unknown; fields?: unknown };
-  if (typeof x.key !== 'string' || !ENTRY_TYPES.includes(x.type as EntryType) || !isVersionVector(x.context)) return false;
-  const store = x.type === 'register' ? x.siblings : x.type === 'counter' ? x.counts : x.type === 'set' ? x.elements : x.fields;
-  if (!Array.isArray(store)) return false;
-  // Every stored dot must be covered by the entry's own context (a state invariant).
-  if (x.type === 'register' || x.type === 'counter') {
-    for (const s of store as { dot?: Dot }[]) if (s.dot === undefined || !vvCovers(x.context, s.dot.origin, s.dot.counter)) return false;
-  }
-  return true;
 }

@@ -51,7 +51,7 @@ describe('Hlc', () => {
   it('property: timestamps are strictly monotonic whatever the physical clock does (jumps back, stalls) and whatever is received', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ recv: fc.boolean(), pt: fc.integer({ min: 0, max: 10_000 }), rl: fc.integer({ min: 0, max: 10_500 }), rc: fc.nat({ max: 20 }) }), { maxLength: 200 }),
+        fc.array(fc.record({ recv: fc.boolean(), pt: fc.integer({ min: 0, max: 10_000 }), rl: fc.integer({ min: 0, max: 10_500 }), rc: fc.nat({ max: 20 }) }), { maxLength: 200, size: 'max' }),
         (events) => {
           const h = new Hlc(500);
           let pl = -1;
@@ -74,8 +74,8 @@ describe('Hlc', () => {
   it('property: captures happens-before across nodes with skewed clocks: a receive is stamped after the send, and l − pt stays within the skew bound', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: -200, max: 200 }), { minLength: 3, maxLength: 3 }),
-        fc.array(fc.record({ from: fc.nat({ max: 2 }), to: fc.nat({ max: 2 }), dt: fc.nat({ max: 30 }) }), { maxLength: 150 }),
+        fc.array(fc.integer({ min: -200, max: 200 }), { minLength: 3, maxLength: 3, size: 'max' }),
+        fc.array(fc.record({ from: fc.nat({ max: 2 }), to: fc.nat({ max: 2 }), dt: fc.nat({ max: 30 }) }), { maxLength: 150, size: 'max' }),
         (skews, msgs) => {
           const clocks = [new Hlc(500), new Hlc(500), new Hlc(500)];
           let t = 1000;

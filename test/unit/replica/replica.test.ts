@@ -347,3 +347,101 @@ describe('hash', () => {
     expect(Math.max(...buckets)).toBeLessThan(1200);
   });
 });
+
+describe('Replica: LWW deletes and collection', () => {
+  it('a node holding both a delete and a concurrent earlier write keeps only the delete (the loser stays dead after collection)', () => {
+    const a = mk('a');
+    const b = mk('b');
+    const c = mk('c');
+    b.put(100, 'l/k', 'w'); // concurrent with the delete below, lower HLC
+    a.delete(200, 'l/k');
+    b.merge(201, a.entry('l/k') as Entry);
+    expect((b.entry('l/k') as Entry & { type: 'lww' }).siblings.map((s) => s.deleted)).toEqual([true]);
+    // c gets w alone first (an old rumor), then b's state: the delete wins there too.
+    c.merge(150, { type: 'lww', key: 'l/k', context: [{ origin: 'b', counter: 1 }], siblings: [{ dot: { origin: 'b', counter: 1 }, l: 100, c: 0, deleted: false, value: 'w', valueBytes: 3 }] });
+    expect(reg(c, 'l/k')).toEqual(['w']);
+    c.merge(202, b.entry('l/k') as Entry);
+    expect(reg(c, 'l/k')).toEqual([]);
+  });
+
+  it('a write stamped after what it supersedes even when the drift guard keeps the clock behind', () => {
+    const a = new Replica({ node: 'a', maxDriftMs: 500 });
+    const b = new Replica({ node: 'b', maxDriftMs: 500 });
+    b.put(60_000, 'k', 'future'); // b's clock is a minute ahead
+    a.merge(1000, b.entry('k') as Entry); // refused by the guard: a's clock stays near 1000
+    a.put(1001, 'k', 'after'); // causally after "future": must win
+    const stamped = (a.entry('k') as Entry & { type: 'lww' }).siblings[0];
+    expect([stamped?.l, stamped?.c]).toEqual([60_000, 1]); // just above what it superseded
+    expect(a.hlc.l).toBeLessThan(2000); // the clock itself was not dragged forward
+    b.merge(60_001, a.entry('k') as Entry);
+    expect(reg(a, 'k')).toEqual(['after']);
+    expect(reg(b, 'k')).toEqual(['after']);
+  });
+
+  it('a member left out of seenByAll can bring back a concurrent LWW write after the collection; a grace period prevents it', () => {
+    const run = (graceMs: number | undefined): readonly unknown[] => {
+      const [a, b, x] = [mk('a'), mk('b'), mk('x')];
+      x.put(100, 'l/k', 'x-write'); // x is cut off right after: no one sees this write
+      a.delete(200, 'l/k'); // concurrent, higher HLC: the delete should win
+      b.merge(201, a.entry('l/k') as Entry);
+      const live = minSummary([a.versionSummary(), b.versionSummary()]);
+      a.collectTombstones(live, 300, graceMs);
+      b.collectTombstones(live, 300, graceMs);
+      // x returns.
+      a.merge(400, x.entry('l/k') as Entry);
+      return reg(a, 'l/k');
+    };
+    expect(run(undefined)).toEqual(['x-write']); // the documented hazard
+    expect(run(10_000)).toEqual([]); // tombstone kept through the grace period: HLC decides
+  });
+
+  it('collectTombstones with a grace period keeps a tombstone until it has been deleted that long', () => {
+    const a = mk('a');
+    a.put(1000, 'l/k', 1);
+    a.delete(2000, 'l/k');
+    const all = a.versionSummary();
+    expect(a.collectTombstones(all, 2500, 1000)).toEqual([]);
+    expect(a.collectTombstones(all, 3000, 1000)).toEqual(['l/k']);
+  });
+});
+
+describe('OR-Map fields', () => {
+  it('removing a field drops what the remover observed; a concurrent update to it survives with its own contribution', () => {
+    const a = mk('a');
+    const b = mk('b');
+    a.mapIncrement(1, 'm/k', 'n', 5);
+    a.mapAdd(1, 'm/k', 's', 'x');
+    b.merge(2, a.entry('m/k') as Entry);
+    a.mapRemoveField(3, 'm/k', 'n'); // a resets n
+    a.mapRemoveField(3, 'm/k', 's');
+    b.mapIncrement(3, 'm/k', 'n', 2); // concurrently, b adds to n
+    b.mapAdd(3, 'm/k', 's', 'y');
+    a.merge(4, b.entry('m/k') as Entry);
+    b.merge(4, a.entry('m/k') as Entry);
+    for (const r of [a, b]) {
+      expect(Object.fromEntries((r.get('m/k') as Read & { type: 'map' }).fields)).toEqual({
+        'n:counter': { type: 'counter', value: 2 }, // b's own contribution only: a's 5 was observed and removed
+        's:set': { type: 'set', elements: ['y'] }, // x observed and removed, y added concurrently
+      });
+    }
+  });
+
+  it('a field is named by (name, type): a counter and a set called alike coexist', () => {
+    const a = mk('a');
+    a.mapIncrement(1, 'm/k', 'likes', 1);
+    a.mapAdd(1, 'm/k', 'likes', 'bob');
+    expect([...(a.get('m/k') as Read & { type: 'map' }).fields.keys()]).toEqual(['likes:counter', 'likes:set']);
+  });
+});
+
+describe('custom resolver', () => {
+  it('folds siblings in dot order, so even a non-commutative merge reads the same on every node', () => {
+    const resolvers = { 'c/': { type: 'custom' as const, merge: (a: unknown, b: unknown) => `${String(a)}+${String(b)}` } };
+    const [a, b, c] = ['a', 'b', 'c'].map((node) => new Replica({ node, resolvers })) as [Replica, Replica, Replica];
+    c.put(1, 'c/k', 'C');
+    a.put(1, 'c/k', 'A');
+    b.put(1, 'c/k', 'B');
+    for (const [x, y] of [[a, b], [a, c], [b, c], [c, a], [b, a], [c, b]] as const) x.merge(2, y.entry('c/k') as Entry);
+    for (const r of [a, b, c]) expect(reg(r, 'c/k')).toEqual(['A+B+C']);
+  });
+});

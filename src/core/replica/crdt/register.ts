@@ -10,13 +10,13 @@ import type { Value } from '../value.js';
  * - **MV-Register** (`siblings` resolver): the read is every live sibling's value, in dot
  *   order; a delete is a tombstone sibling that the read hides (a concurrent write survives a
  *   delete: add-wins, as Riak with `allow_mult`).
- * - **LWW-Register** (`lww` resolver): the read is the sibling with the highest HLC timestamp,
- *   ties broken by origin (node) name; deletes are tombstone siblings with their own HLC, so a
- *   later delete beats an earlier write and vice versa. A write at a node supersedes every
- *   sibling that node holds (its HLC already exceeds theirs, since the clock observed them on
- *   merge), so an LWW key holds more than one sibling only between concurrent writes on
- *   different nodes and the next write that sees them. "Causality first, HLC among concurrent
- *   writes": identical to plain LWW unless a clock was refused by the drift guard.
+ * - **LWW-Register** (`lww` resolver, entry type `lww`): one sibling, the write (or tombstone)
+ *   with the highest HLC timestamp, ties broken by origin (node) name then counter. The join is
+ *   the dot-store join reduced to its LWW winner (`joinLww`); the losers' dots stay in the
+ *   context, so a loser never comes back from a stale copy, and a delete that won keeps every
+ *   concurrent write it beat dead (which tombstone collection relies on). The reduction is
+ *   a join because timestamps respect causality: a write is stamped above every sibling it
+ *   supersedes (`lwwStamp`), even when the drift guard kept the clock itself behind.
  * - `custom`: siblings as MV; the read folds the application's merge over live values in dot
  *   order (the same order on every node, so the merge need not even be commutative).
  *
@@ -42,6 +42,8 @@ export interface RegisterState {
   readonly siblings: readonly Sibling[];
 }
 
+const NONE: readonly Sibling[] = [];
+
 export function makeSibling(origin: string, counter: number, l: number, c: number, value: Value, valueBytes: number): Sibling {
   return { dot: { origin, counter }, l, c, deleted: false, value, valueBytes };
 }
@@ -57,7 +59,10 @@ export function makeTombstone(origin: string, counter: number, l: number, c: num
 export function writeRegister(s: RegisterState, read: VersionVector, sib: Sibling): RegisterState {
   const old = s.siblings;
   let kept: Sibling[] | readonly Sibling[] = old;
-  if (read.length > 0 && old.length > 0) {
+  if (read === s.context) {
+    // Reading the whole local state (lww, deletes): every sibling is covered.
+    kept = NONE;
+  } else if (read.length > 0 && old.length > 0) {
     const out: Sibling[] = [];
     for (let i = 0; i < old.length; i++) {
       const x = old[i] as Sibling;
@@ -76,6 +81,34 @@ export function joinRegister(a: RegisterState, b: RegisterState, seenA?: DotCove
   const context = vvJoin(a.context, b.context);
   if (siblings === a.siblings && context === a.context) return a;
   return { context, siblings };
+}
+
+/**
+ * LWW-Register join: the dot-store join, then only the highest (HLC, origin, counter) sibling
+ * is kept. Returns `a` itself when `b` adds nothing.
+ */
+export function joinLww(a: RegisterState, b: RegisterState, seenA?: DotCover): RegisterState {
+  const r = joinRegister(a, b, seenA);
+  if (r === a || r.siblings.length <= 1) return r;
+  const w = lwwWinner(r.siblings) as Sibling;
+  if (r.context === a.context && a.siblings.length === 1 && a.siblings[0] === w) return a;
+  return { context: r.context, siblings: [w] };
+}
+
+/**
+ * The timestamp for an LWW write on top of `siblings` at clock (l, c): (l, c) itself when it
+ * is above every sibling, else just above the highest sibling, so a write always outranks what
+ * it supersedes. Written into `out`.
+ */
+export function lwwStamp(siblings: readonly Sibling[], l: number, c: number, out: { l: number; c: number }): void {
+  out.l = l;
+  out.c = c;
+  for (const s of siblings) {
+    if (s.l > out.l || (s.l === out.l && s.c >= out.c)) {
+      out.l = s.c >= 0xffff ? s.l + 1 : s.l;
+      out.c = s.c >= 0xffff ? 0 : s.c + 1;
+    }
+  }
 }
 
 /** LWW order on siblings: HLC (l, c), then origin name, then counter. */
