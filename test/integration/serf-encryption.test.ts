@@ -50,7 +50,7 @@ describe.skipIf(!hasSerf)(SUITE, () => {
     return /\[(\d+\/\d+)\]/.exec(out.split('\n').find((l) => l.startsWith(key)) ?? '')?.[1];
   };
 
-  it('same key: our node joins, events flow both ways, serf keys -list counts it', async () => {
+  it('same key: our node joins, events flow both ways, serf keys -list counts it, serf query gets its answer', async () => {
     ts = await ourNode('ts-enc', K1, 21);
     ts.on('user-event', (e) => events.push(`${e.name}:${dec.decode(e.payload)}`));
     await ts.join([s1.addr]);
@@ -61,6 +61,10 @@ describe.skipIf(!hasSerf)(SUITE, () => {
     ts.sendEvent('ts-secret', 'payload-2', { coalesce: false });
     for (const a of [s1, s2]) await waitFor(`${a.name}'s handler for ts-secret`, 5000, () => a.events().some((e) => e[1] === 'ts-secret' && e[3] === 'payload-2'));
     expect(await keyCount(K1)).toBe('3/3');
+    ts.on('query', (q) => ts.respond(q, `sealed answer to ${dec.decode(q.payload)}`));
+    const out = JSON.parse(await s2.cli('query', '-format=json', '-timeout=1s', 'ask', 'q1')) as { Acks: string[]; Responses: Record<string, string> };
+    expect(out.Acks).toContain('ts-enc');
+    expect(out.Responses['ts-enc']).toBe('sealed answer to q1');
   });
 
   it('wrong key: the join fails, both sides count and log the rejection, nothing crashes', async () => {
