@@ -42,7 +42,7 @@ export interface NodeOptions {
   readonly serf?: Partial<SerfConfig>;
   /** Seed of the core's RNG (probe order, gossip targets, staggers). Default: from `node:crypto`. */
   readonly seed?: number;
-  /** Warnings (rejected packets, rate-limited) and notices. Default: `console.warn` with the node's name. */
+  /** Warnings (rejected input, rate-limited per reason and peer; listener errors) and notices (the core's protocol errors). Default: warnings to `console.warn`, notices dropped. */
   readonly logger?: Logger;
   /** Serf tags, sent in our node meta (≤ 512 bytes encoded). */
   readonly tags?: Readonly<Record<string, string>>;
@@ -123,7 +123,9 @@ export class ClusterNode {
   /** @internal Use `createNode`. */
   static async start(o: NodeOptions): Promise<ClusterNode> {
     if (typeof o.name !== 'string' || o.name.length === 0) throw new TypeError('createNode: name must be a non-empty string');
-    const log = o.logger ?? ((level: LogLevel, line: string) => console.warn(`[${level}] ${o.name}: ${line}`));
+    const log = o.logger ?? ((level: LogLevel, line: string) => {
+      if (level === 'warn') console.warn(`[${level}] ${o.name}: ${line}`);
+    });
     const keys = o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
     const keyring = keys.length > 0 ? Keyring.fromBase64(keys) : null;
     const codec = o.codec ?? wireCodec({ keyring });
