@@ -245,6 +245,23 @@ export class ClusterNode {
     });
   }
 
+  /**
+   * The data layer's channel: one message of type `dataType` (0x80–0xbf, a range Serf does not
+   * use) to member `to`, as a packet or, with `reliable`, over a stream. Only members that
+   * advertise our data tag get them; returns false when `to` is not one (nothing is sent).
+   * Receivers see a `data-message` event.
+   */
+  sendData(to: string, dataType: number, payload: Uint8Array, opts: { readonly reliable?: boolean } = {}): boolean {
+    this.assertRunning('sendData');
+    return this.driver.input((now) => this.engine.sendData(now, to, dataType, payload, opts.reliable ?? false));
+  }
+
+  /** Gossips a data-layer message to every member that advertises our data tag (piggybacked, transmit-limited). */
+  broadcastData(dataType: number, payload: Uint8Array): void {
+    this.assertRunning('broadcastData');
+    this.driver.input(() => this.engine.broadcastData(dataType, payload));
+  }
+
   /** Answers a `query` event before its deadline. Throws if it was answered already, expired, or the answer is too large. */
   respond(query: QueryEvent, payload: string | Uint8Array): void {
     this.assertRunning('respond');
