@@ -114,7 +114,21 @@ export class SerfAgent {
     return this.logText;
   }
 
+  /**
+   * Starts an agent and waits until its RPC answers. A port probed free can be taken by
+   * another process before serf binds it: then the start is retried on new ports.
+   */
   static async start(o: AgentOptions): Promise<SerfAgent> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await SerfAgent.startOnce(o);
+      } catch (e) {
+        if (attempt >= 3 || !/address already in use/i.test(String(e))) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(o: AgentOptions): Promise<SerfAgent> {
     const host = o.host ?? '127.0.0.1';
     const port = await freePort(host);
     const rpcPort = await freePort();
