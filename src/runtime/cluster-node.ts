@@ -11,7 +11,8 @@ import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
-import { ENCRYPT_OVERHEAD_BYTES, Keyring } from '../wire/index.js';
+import type { WireStatsSnapshot } from '../wire/index.js';
+import { ENCRYPT_OVERHEAD_BYTES, Keyring, WireStats } from '../wire/index.js';
 import { serfCodec } from '../wire/serf.js';
 import type { Codec } from './codec.js';
 import { wireCodec } from './wire-codec.js';
@@ -84,6 +85,8 @@ export interface ClusterNodeStats {
   readonly gossip: Readonly<NodeStats>;
   /** Serf-level counters (events, queries, duplicates, malformed Serf messages). */
   readonly serf: Readonly<SerfNodeStats>;
+  /** The wire layer's counters for this node: packets and streams decoded and rejected, by reason. */
+  readonly wire: WireStatsSnapshot;
 }
 
 const encoder = new TextEncoder();
@@ -114,6 +117,7 @@ export class ClusterNode {
     addr: string,
     /** The core's protocol errors (a peer misbehaving, a stream timing out), logged rate-limited like rejected bytes. */
     private readonly protocolLog: RejectionLog,
+    private readonly wire: WireStats,
   ) {
     this.emitter = emitter;
     this.name = name;
@@ -128,7 +132,8 @@ export class ClusterNode {
     });
     const keys = o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
     const keyring = keys.length > 0 ? Keyring.fromBase64(keys) : null;
-    const codec = o.codec ?? wireCodec({ keyring });
+    const wire = new WireStats();
+    const codec = o.codec ?? wireCodec({ keyring, stats: wire });
     const profileConfig = defaultConfig(o.profile ?? 'lan', o.config ?? {});
     // memberlist takes the GCM overhead off the piggyback budget when it encrypts, so a packet
     // still fits the UDP buffer once sealed.
@@ -168,7 +173,7 @@ export class ClusterNode {
         log: (line) => log('warn', line),
         deliver: (e) => node?.deliver(e),
       });
-      node = new ClusterNode(engine, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'));
+      node = new ClusterNode(engine, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire);
       driver.start(transport);
       return node;
     } catch (e) {
@@ -274,7 +279,9 @@ export class ClusterNode {
   }
 
   get stats(): ClusterNodeStats {
-    return { driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats };
+    return {
+      driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
+    };
   }
 
   /** Tells the cluster we leave, waits until that went out (bounded by `leavePropagateMs`), then closes the sockets. */
