@@ -125,10 +125,14 @@ describe.skipIf(!hasSerf)(SUITE, () => {
       expect(fromB.Acks).toContain(n.name);
       expect(fromB.Responses[n.name]).toBe(`I am ${n.name}`);
     }
-    // And our node asks: the serf agents ack (they have no handler that answers), ours answer.
-    const r = await b1.query('whoami', 'please', { requestAck: true, timeoutMs: 1000 });
+    // Relayed responses (serf protocol 5): copies of each answer also travel through 2 members.
+    const relayed = JSON.parse(await s4.cli('query', '-format=json', '-timeout=1s', '-relay-factor=2', 'whoami', 'again')) as { Acks: string[]; Responses: Record<string, string> };
+    for (const n of [b1, b2, b3]) expect(relayed.Responses[n.name]).toBe(`I am ${n.name}`);
+    // And our node asks (relayed too): the serf agent acks (it has no handler that answers), ours answer.
+    const r = await b1.query('whoami', 'please', { requestAck: true, timeoutMs: 1000, relayFactor: 2 });
     expect([...r.acks].sort()).toEqual(['s4', 'ts-b1', 'ts-b2', 'ts-b3']);
     expect(dec.decode(r.responses.get('ts-b3'))).toBe('I am ts-b3');
+    expect(r.responses.has('s4')).toBe(false);
   });
 
   it('IPv6: our node on [::1] joins a serf agent on [::1], both list each other alive', async () => {
