@@ -211,6 +211,7 @@ class SocketStream implements Stream {
   private received = 0;
   private error: Error | null = null;
   private done = false;
+  private reported = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -277,7 +278,6 @@ class SocketStream implements Stream {
     if (this.handlers !== null) this.report();
   }
 
-  private reported = false;
   private report(): void {
     if (this.reported || this.handlers === null) return;
     this.reported = true;
