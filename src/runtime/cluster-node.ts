@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { Config, ProfileName } from '../core/config.js';
 import { defaultConfig } from '../core/config.js';
@@ -51,6 +52,12 @@ export interface NodeOptions {
   readonly encryptKey?: string;
   /** Several base64 keys, the first primary: all decrypt, the primary encrypts. Wins over `encryptKey`. */
   readonly keyring?: readonly string[];
+  /**
+   * Keeps the keyring in this file (serf's `-keyring-file` format: a JSON array of base64 keys,
+   * primary first). If it exists it wins over `keyring`/`encryptKey`; it is rewritten after
+   * every `serf keys` rotation, so a restarted node comes back with the current keys.
+   */
+  readonly keyringFile?: string;
   /** How messages become bytes. Default: memberlist's wire format with the keyring above. */
   readonly codec?: Codec;
   /** A transport already bound (tests, an in-memory network). Default: UDP + TCP on `bind`. */
@@ -130,8 +137,9 @@ export class ClusterNode {
     const log = o.logger ?? ((level: LogLevel, line: string) => {
       if (level === 'warn') console.warn(`[${level}] ${o.name}: ${line}`);
     });
-    const keys = o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
+    const keys = (o.keyringFile !== undefined ? await readKeyringFile(o.keyringFile) : null) ?? o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
     const keyring = keys.length > 0 ? Keyring.fromBase64(keys) : null;
+    if (keyring !== null && o.keyringFile !== undefined) await writeKeyringFile(o.keyringFile, keyring);
     const wire = new WireStats();
     const codec = o.codec ?? wireCodec({ keyring, stats: wire });
     const profileConfig = defaultConfig(o.profile ?? 'lan', o.config ?? {});
@@ -173,6 +181,12 @@ export class ClusterNode {
         log: (line) => log('warn', line),
         deliver: (e) => node?.deliver(e),
       });
+      if (keyring !== null && o.keyringFile !== undefined) {
+        const file = o.keyringFile;
+        emitter.on('keyring-change', () => {
+          writeKeyringFile(file, keyring).catch((e: unknown) => log('warn', `cannot write keyring file ${file}: ${e instanceof Error ? e.message : String(e)}`));
+        });
+      }
       node = new ClusterNode(engine, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire);
       driver.start(transport);
       return node;
@@ -364,6 +378,30 @@ export class ClusterNode {
   private assertRunning(op: string): void {
     if (this.state !== 'running') throw new Error(`${op}: node ${this.name} is ${this.state === 'leaving' ? 'leaving' : 'stopped'}`);
   }
+}
+
+/** Keys from a keyring file (a JSON array of base64 strings, primary first); null if there is no file. Throws a clear error on a bad file. */
+async function readKeyringFile(path: string): Promise<string[] | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const v: unknown = JSON.parse(text);
+  if (!Array.isArray(v) || v.length === 0 || !v.every((k) => typeof k === 'string')) {
+    throw new TypeError(`keyring file ${path}: expected a JSON array of base64 keys`);
+  }
+  return v;
+}
+
+/** Writes the keyring (primary first) atomically: a temporary file renamed over the old one. */
+async function writeKeyringFile(path: string, keyring: Keyring): Promise<void> {
+  const keys = keyring.keys().map((k) => Buffer.from(k).toString('base64'));
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, path);
 }
 
 /** `name/host:port` (memberlist's syntax) or `host[:port]` → `host:port`. */

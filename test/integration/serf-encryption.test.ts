@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterNode } from '../../src/index.js';
 import { createNode, JoinError } from '../../src/index.js';
@@ -22,8 +25,13 @@ describe.skipIf(!hasSerf)(SUITE, () => {
   const agents: SerfAgent[] = [];
   const ours: ClusterNode[] = [];
   const logs: string[] = [];
-  const ourNode = async (name: string, key: string, seed: number): Promise<ClusterNode> => {
-    const n = await createNode({ name, bind: '127.0.0.1:0', encryptKey: key, seed, tags: { enc: 'yes' }, logger: (level, line) => logs.push(`${name} [${level}] ${line}`) });
+  const dir = mkdtempSync(join(tmpdir(), 'gc-keyring-'));
+  const keyringFile = join(dir, 'ts-enc.keyring');
+  const ourNode = async (name: string, key: string, seed: number, file?: string): Promise<ClusterNode> => {
+    const n = await createNode({
+      name, bind: '127.0.0.1:0', encryptKey: key, seed, tags: { enc: 'yes' }, logger: (level, line) => logs.push(`${name} [${level}] ${line}`),
+      ...(file !== undefined ? { keyringFile: file } : {}),
+    });
     ours.push(n);
     return n;
   };
@@ -51,7 +59,8 @@ describe.skipIf(!hasSerf)(SUITE, () => {
   };
 
   it('same key: our node joins, events flow both ways, serf keys -list counts it, serf query gets its answer', async () => {
-    ts = await ourNode('ts-enc', K1, 21);
+    ts = await ourNode('ts-enc', K1, 21, keyringFile);
+    expect(JSON.parse(readFileSync(keyringFile, 'utf8'))).toEqual([K1]);
     ts.on('user-event', (e) => events.push(`${e.name}:${dec.decode(e.payload)}`));
     await ts.join([s1.addr]);
     await waitFor('both agents to list ts-enc alive', 5000, allList('ts-enc'));
@@ -112,5 +121,17 @@ describe.skipIf(!hasSerf)(SUITE, () => {
     expect(ts.stats.driver.rejected.get('decrypt-failed') ?? 0).toBe(decryptFailuresBefore);
     expect(ts.members().filter((m) => m.status === 'alive').map((m) => m.name).sort()).toEqual(['s1', 's2', 'ts-enc']);
     for (const a of [s1, s2]) expect(wireComplaints(a.log), `${a.name} log`).toEqual([]);
+
+    // The keyring file followed the rotation (primary first), so a node started from it joins
+    // the rotated cluster; one started with the old key alone cannot.
+    await waitFor('the keyring file to hold the rotated keys', 3000, () => readFileSync(keyringFile, 'utf8').includes(K3));
+    expect(JSON.parse(readFileSync(keyringFile, 'utf8'))).toEqual([K2, K3]);
+    const restoredFile = join(dir, 'restored.keyring');
+    copyFileSync(keyringFile, restoredFile);
+    const restored = await ourNode('ts-restored', K1, 23, restoredFile);
+    await restored.join([s1.addr]);
+    await waitFor('both agents to list ts-restored alive', 5000, allList('ts-restored'));
+    const stale = await ourNode('ts-stale', K1, 24);
+    await expect(stale.join([s1.addr])).rejects.toBeInstanceOf(JoinError);
   });
 });
