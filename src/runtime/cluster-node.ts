@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { Config, ProfileName } from '../core/config.js';
 import { defaultConfig } from '../core/config.js';
@@ -11,7 +12,8 @@ import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
-import { ENCRYPT_OVERHEAD_BYTES, Keyring } from '../wire/index.js';
+import type { WireStatsSnapshot } from '../wire/index.js';
+import { ENCRYPT_OVERHEAD_BYTES, Keyring, WireStats } from '../wire/index.js';
 import { serfCodec } from '../wire/serf.js';
 import type { Codec } from './codec.js';
 import { wireCodec } from './wire-codec.js';
@@ -42,7 +44,7 @@ export interface NodeOptions {
   readonly serf?: Partial<SerfConfig>;
   /** Seed of the core's RNG (probe order, gossip targets, staggers). Default: from `node:crypto`. */
   readonly seed?: number;
-  /** Warnings (rejected packets, rate-limited) and notices. Default: `console.warn` with the node's name. */
+  /** Warnings (rejected input, rate-limited per reason and peer; listener errors) and notices (the core's protocol errors). Default: warnings to `console.warn`, notices dropped. */
   readonly logger?: Logger;
   /** Serf tags, sent in our node meta (≤ 512 bytes encoded). */
   readonly tags?: Readonly<Record<string, string>>;
@@ -50,6 +52,12 @@ export interface NodeOptions {
   readonly encryptKey?: string;
   /** Several base64 keys, the first primary: all decrypt, the primary encrypts. Wins over `encryptKey`. */
   readonly keyring?: readonly string[];
+  /**
+   * Keeps the keyring in this file (serf's `-keyring-file` format: a JSON array of base64 keys,
+   * primary first). If it exists it wins over `keyring`/`encryptKey`; it is rewritten after
+   * every `serf keys` rotation, so a restarted node comes back with the current keys.
+   */
+  readonly keyringFile?: string;
   /** How messages become bytes. Default: memberlist's wire format with the keyring above. */
   readonly codec?: Codec;
   /** A transport already bound (tests, an in-memory network). Default: UDP + TCP on `bind`. */
@@ -84,6 +92,8 @@ export interface ClusterNodeStats {
   readonly gossip: Readonly<NodeStats>;
   /** Serf-level counters (events, queries, duplicates, malformed Serf messages). */
   readonly serf: Readonly<SerfNodeStats>;
+  /** The wire layer's counters for this node: packets and streams decoded and rejected, by reason. */
+  readonly wire: WireStatsSnapshot;
 }
 
 const encoder = new TextEncoder();
@@ -114,6 +124,7 @@ export class ClusterNode {
     addr: string,
     /** The core's protocol errors (a peer misbehaving, a stream timing out), logged rate-limited like rejected bytes. */
     private readonly protocolLog: RejectionLog,
+    private readonly wire: WireStats,
   ) {
     this.emitter = emitter;
     this.name = name;
@@ -123,10 +134,14 @@ export class ClusterNode {
   /** @internal Use `createNode`. */
   static async start(o: NodeOptions): Promise<ClusterNode> {
     if (typeof o.name !== 'string' || o.name.length === 0) throw new TypeError('createNode: name must be a non-empty string');
-    const log = o.logger ?? ((level: LogLevel, line: string) => console.warn(`[${level}] ${o.name}: ${line}`));
-    const keys = o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
+    const log = o.logger ?? ((level: LogLevel, line: string) => {
+      if (level === 'warn') console.warn(`[${level}] ${o.name}: ${line}`);
+    });
+    const keys = (o.keyringFile !== undefined ? await readKeyringFile(o.keyringFile) : null) ?? o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
     const keyring = keys.length > 0 ? Keyring.fromBase64(keys) : null;
-    const codec = o.codec ?? wireCodec({ keyring });
+    if (keyring !== null && o.keyringFile !== undefined) await writeKeyringFile(o.keyringFile, keyring);
+    const wire = new WireStats();
+    const codec = o.codec ?? wireCodec({ keyring, stats: wire });
     const profileConfig = defaultConfig(o.profile ?? 'lan', o.config ?? {});
     // memberlist takes the GCM overhead off the piggyback budget when it encrypts, so a packet
     // still fits the UDP buffer once sealed.
@@ -166,7 +181,13 @@ export class ClusterNode {
         log: (line) => log('warn', line),
         deliver: (e) => node?.deliver(e),
       });
-      node = new ClusterNode(engine, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'));
+      if (keyring !== null && o.keyringFile !== undefined) {
+        const file = o.keyringFile;
+        emitter.on('keyring-change', () => {
+          writeKeyringFile(file, keyring).catch((e: unknown) => log('warn', `cannot write keyring file ${file}: ${e instanceof Error ? e.message : String(e)}`));
+        });
+      }
+      node = new ClusterNode(engine, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire);
       driver.start(transport);
       return node;
     } catch (e) {
@@ -243,6 +264,23 @@ export class ClusterNode {
     });
   }
 
+  /**
+   * The data layer's channel: one message of type `dataType` (0x80–0xbf, a range Serf does not
+   * use) to member `to`, as a packet or, with `reliable`, over a stream. Only members that
+   * advertise our data tag get them; returns false when `to` is not one (nothing is sent).
+   * Receivers see a `data-message` event.
+   */
+  sendData(to: string, dataType: number, payload: Uint8Array, opts: { readonly reliable?: boolean } = {}): boolean {
+    this.assertRunning('sendData');
+    return this.driver.input((now) => this.engine.sendData(now, to, dataType, payload, opts.reliable ?? false));
+  }
+
+  /** Gossips a data-layer message to every member that advertises our data tag (piggybacked, transmit-limited). */
+  broadcastData(dataType: number, payload: Uint8Array): void {
+    this.assertRunning('broadcastData');
+    this.driver.input(() => this.engine.broadcastData(dataType, payload));
+  }
+
   /** Answers a `query` event before its deadline. Throws if it was answered already, expired, or the answer is too large. */
   respond(query: QueryEvent, payload: string | Uint8Array): void {
     this.assertRunning('respond');
@@ -255,7 +293,9 @@ export class ClusterNode {
   }
 
   get stats(): ClusterNodeStats {
-    return { driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats };
+    return {
+      driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
+    };
   }
 
   /** Tells the cluster we leave, waits until that went out (bounded by `leavePropagateMs`), then closes the sockets. */
@@ -338,6 +378,30 @@ export class ClusterNode {
   private assertRunning(op: string): void {
     if (this.state !== 'running') throw new Error(`${op}: node ${this.name} is ${this.state === 'leaving' ? 'leaving' : 'stopped'}`);
   }
+}
+
+/** Keys from a keyring file (a JSON array of base64 strings, primary first); null if there is no file. Throws a clear error on a bad file. */
+async function readKeyringFile(path: string): Promise<string[] | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const v: unknown = JSON.parse(text);
+  if (!Array.isArray(v) || v.length === 0 || !v.every((k) => typeof k === 'string')) {
+    throw new TypeError(`keyring file ${path}: expected a JSON array of base64 keys`);
+  }
+  return v;
+}
+
+/** Writes the keyring (primary first) atomically: a temporary file renamed over the old one. */
+async function writeKeyringFile(path: string, keyring: Keyring): Promise<void> {
+  const keys = keyring.keys().map((k) => Buffer.from(k).toString('base64'));
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, path);
 }
 
 /** `name/host:port` (memberlist's syntax) or `host[:port]` → `host:port`. */

@@ -6,6 +6,8 @@ export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly o
 /** Incremental decoder of one stream: feed chunks; undefined = need more bytes. */
 export interface StreamDecoding {
   push(chunk: Uint8Array): Decoded<StreamMessage> | undefined;
+  /** The peer closed the stream: undefined if nothing was pending, else a `truncated` failure. */
+  end?(): Decoded<StreamMessage> | undefined;
 }
 
 /**

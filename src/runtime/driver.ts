@@ -161,6 +161,10 @@ export class Driver<E> {
       },
       close: () => {
         this.inbound.delete(id);
+        if (got || this.stopped) return;
+        // The peer went away in the middle of a message (nothing at all is not an error).
+        const r = decoder.end?.();
+        if (r !== undefined && !r.ok) this.rejections.reject(this.now(), r.reason, s.remote, r.detail);
       },
     };
   }
@@ -199,7 +203,12 @@ export class Driver<E> {
         }
         finish(r.value);
       },
-      close: () => finish(null),
+      close: () => {
+        if (done) return;
+        const r = decoder.end?.();
+        if (r !== undefined && !r.ok && !this.stopped) this.rejections.reject(this.now(), r.reason, t.to, r.detail);
+        finish(null);
+      },
     });
     if (!done) {
       this.outbound.set(t.streamId, s);
@@ -294,14 +303,16 @@ export class Driver<E> {
   /** The wire decoder promises never to throw; this guard keeps a bug there from reaching the socket callbacks. */
   private safeStreamDecoder(peer: string): StreamDecoding {
     const d = this.codec.streamDecoder();
+    const guard = (f: () => Decoded<StreamMessage> | undefined): Decoded<StreamMessage> | undefined => {
+      try {
+        return f();
+      } catch (e) {
+        return { ok: false, reason: 'malformed', detail: `decoder threw: ${e instanceof Error ? e.message : String(e)} (peer ${peer})` };
+      }
+    };
     return {
-      push: (chunk) => {
-        try {
-          return d.push(chunk);
-        } catch (e) {
-          return { ok: false, reason: 'malformed', detail: `decoder threw: ${e instanceof Error ? e.message : String(e)} (peer ${peer})` };
-        }
-      },
+      push: (chunk) => guard(() => d.push(chunk)),
+      end: () => guard(() => d.end?.()),
     };
   }
 

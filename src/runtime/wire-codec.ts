@@ -1,5 +1,5 @@
 import type { Message, StreamMessage } from '../core/messages.js';
-import type { Keyring, PacketOptions } from '../wire/index.js';
+import type { Keyring, PacketOptions, WireStats } from '../wire/index.js';
 import { StreamDecoder, decodePacket, encodePacket, encodeStreamMessage } from '../wire/index.js';
 import type { Codec, Decoded, StreamDecoding } from './codec.js';
 
@@ -10,6 +10,8 @@ export interface WireCodecOptions {
   readonly verifyIncoming?: boolean;
   /** LZW-compress what we send (memberlist's EnableCompression). Default false: peers accept both. */
   readonly compress?: boolean;
+  /** This node's wire counters (decoded, rejected by reason, compound parts dropped). Default: the process-wide ones. */
+  readonly stats?: WireStats;
 }
 
 /**
@@ -22,6 +24,7 @@ export function wireCodec(o: WireCodecOptions): Codec {
     keyring: o.keyring,
     ...(o.verifyIncoming !== undefined ? { gossipVerifyIncoming: o.verifyIncoming } : {}),
     ...(o.compress !== undefined ? { compress: o.compress } : {}),
+    ...(o.stats !== undefined ? { stats: o.stats } : {}),
   };
   const plain: PacketOptions = { ...base, crc: false };
   const withCrc: PacketOptions = { ...base, crc: true };
@@ -31,7 +34,10 @@ export function wireCodec(o: WireCodecOptions): Codec {
     encodeStream: (m: StreamMessage) => encodeStreamMessage(m, plain),
     streamDecoder: (): StreamDecoding => {
       const d = new StreamDecoder(plain);
-      return { push: (chunk: Uint8Array) => d.push(chunk) as Decoded<StreamMessage> | undefined };
+      return {
+        push: (chunk: Uint8Array) => d.push(chunk) as Decoded<StreamMessage> | undefined,
+        end: () => d.end() as Decoded<StreamMessage> | undefined,
+      };
     },
   };
 }

@@ -188,8 +188,12 @@ export class NetTransport implements Transport {
     if (t === undefined) {
       try {
         t = parseHostPort(to);
-        // A udp4 socket cannot reach an IPv6 peer; a udp6 socket reaches both (dual-stack) only when bound to ::.
-        if (t.family !== this.bound.family && !(this.bound.family === 6 && this.bound.host === '::')) t = null;
+        // A udp4 socket cannot reach an IPv6 peer; a udp6 socket reaches both (dual-stack) only
+        // when bound to ::, and then an IPv4 peer must be addressed as ::ffff:a.b.c.d.
+        if (t.family !== this.bound.family) {
+          if (this.bound.family === 6 && this.bound.host === '::') t = { host: `::ffff:${t.host}`, port: t.port, family: 6 };
+          else t = null;
+        }
       } catch {
         t = null;
       }
@@ -207,6 +211,7 @@ class SocketStream implements Stream {
   private received = 0;
   private error: Error | null = null;
   private done = false;
+  private reported = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -273,7 +278,6 @@ class SocketStream implements Stream {
     if (this.handlers !== null) this.report();
   }
 
-  private reported = false;
   private report(): void {
     if (this.reported || this.handlers === null) return;
     this.reported = true;

@@ -1,7 +1,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,18 +19,29 @@ export const SERF = '/usr/bin/serf';
 
 /**
  * Makes sure Debian's `serf` is installed: present → true; missing and root → apt-get install
- * (after apt-get update); otherwise false, and the caller skips loudly.
+ * (after apt-get update); otherwise false, and the caller skips loudly. Suites collect in
+ * parallel workers, so one installs (holding a lock directory) while the others wait for it.
  */
 export function ensureSerf(): boolean {
   if (existsSync(SERF)) return true;
-  if (process.getuid?.() === 0) {
-    try {
-      console.warn('serf is missing: installing it with apt-get (integration tests need a real Serf agent)');
-      execFileSync('apt-get', ['update'], { stdio: 'inherit', timeout: 300_000 });
-      execFileSync('apt-get', ['install', '-y', 'serf'], { stdio: 'inherit', timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    } catch (e) {
-      console.warn(`apt-get install serf failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
+  if (process.getuid?.() !== 0) return false;
+  const lock = join(tmpdir(), 'gossip-coordinator-serf-install.lock');
+  try {
+    mkdirSync(lock);
+  } catch {
+    // another worker is installing: wait for it (at most 5 minutes)
+    const until = Date.now() + 300_000;
+    while (existsSync(lock) && !existsSync(SERF) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    return existsSync(SERF);
+  }
+  try {
+    console.warn('serf is missing: installing it with apt-get (integration tests need a real Serf agent)');
+    execFileSync('apt-get', ['update'], { stdio: 'inherit', timeout: 300_000 });
+    execFileSync('apt-get', ['install', '-y', 'serf'], { stdio: 'inherit', timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } catch (e) {
+    console.warn(`apt-get install serf failed: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    rmdirSync(lock);
   }
   return existsSync(SERF);
 }
@@ -114,7 +125,21 @@ export class SerfAgent {
     return this.logText;
   }
 
+  /**
+   * Starts an agent and waits until its RPC answers. A port probed free can be taken by
+   * another process before serf binds it: then the start is retried on new ports.
+   */
   static async start(o: AgentOptions): Promise<SerfAgent> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await SerfAgent.startOnce(o);
+      } catch (e) {
+        if (attempt >= 3 || !/address already in use/i.test(String(e))) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(o: AgentOptions): Promise<SerfAgent> {
     const host = o.host ?? '127.0.0.1';
     const port = await freePort(host);
     const rpcPort = await freePort();

@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterNode } from '../../src/index.js';
 import { createNode, JoinError } from '../../src/index.js';
@@ -22,8 +25,13 @@ describe.skipIf(!hasSerf)(SUITE, () => {
   const agents: SerfAgent[] = [];
   const ours: ClusterNode[] = [];
   const logs: string[] = [];
-  const ourNode = async (name: string, key: string, seed: number): Promise<ClusterNode> => {
-    const n = await createNode({ name, bind: '127.0.0.1:0', encryptKey: key, seed, tags: { enc: 'yes' }, logger: (level, line) => logs.push(`${name} [${level}] ${line}`) });
+  const dir = mkdtempSync(join(tmpdir(), 'gc-keyring-'));
+  const keyringFile = join(dir, 'ts-enc.keyring');
+  const ourNode = async (name: string, key: string, seed: number, file?: string): Promise<ClusterNode> => {
+    const n = await createNode({
+      name, bind: '127.0.0.1:0', encryptKey: key, seed, tags: { enc: 'yes' }, logger: (level, line) => logs.push(`${name} [${level}] ${line}`),
+      ...(file !== undefined ? { keyringFile: file } : {}),
+    });
     ours.push(n);
     return n;
   };
@@ -50,8 +58,9 @@ describe.skipIf(!hasSerf)(SUITE, () => {
     return /\[(\d+\/\d+)\]/.exec(out.split('\n').find((l) => l.startsWith(key)) ?? '')?.[1];
   };
 
-  it('same key: our node joins, events flow both ways, serf keys -list counts it', async () => {
-    ts = await ourNode('ts-enc', K1, 21);
+  it('same key: our node joins, events flow both ways, serf keys -list counts it, serf query gets its answer', async () => {
+    ts = await ourNode('ts-enc', K1, 21, keyringFile);
+    expect(JSON.parse(readFileSync(keyringFile, 'utf8'))).toEqual([K1]);
     ts.on('user-event', (e) => events.push(`${e.name}:${dec.decode(e.payload)}`));
     await ts.join([s1.addr]);
     await waitFor('both agents to list ts-enc alive', 5000, allList('ts-enc'));
@@ -61,6 +70,10 @@ describe.skipIf(!hasSerf)(SUITE, () => {
     ts.sendEvent('ts-secret', 'payload-2', { coalesce: false });
     for (const a of [s1, s2]) await waitFor(`${a.name}'s handler for ts-secret`, 5000, () => a.events().some((e) => e[1] === 'ts-secret' && e[3] === 'payload-2'));
     expect(await keyCount(K1)).toBe('3/3');
+    ts.on('query', (q) => ts.respond(q, `sealed answer to ${dec.decode(q.payload)}`));
+    const out = JSON.parse(await s2.cli('query', '-format=json', '-timeout=1s', 'ask', 'q1')) as { Acks: string[]; Responses: Record<string, string> };
+    expect(out.Acks).toContain('ts-enc');
+    expect(out.Responses['ts-enc']).toBe('sealed answer to q1');
   });
 
   it('wrong key: the join fails, both sides count and log the rejection, nothing crashes', async () => {
@@ -108,5 +121,17 @@ describe.skipIf(!hasSerf)(SUITE, () => {
     expect(ts.stats.driver.rejected.get('decrypt-failed') ?? 0).toBe(decryptFailuresBefore);
     expect(ts.members().filter((m) => m.status === 'alive').map((m) => m.name).sort()).toEqual(['s1', 's2', 'ts-enc']);
     for (const a of [s1, s2]) expect(wireComplaints(a.log), `${a.name} log`).toEqual([]);
+
+    // The keyring file followed the rotation (primary first), so a node started from it joins
+    // the rotated cluster; one started with the old key alone cannot.
+    await waitFor('the keyring file to hold the rotated keys', 3000, () => readFileSync(keyringFile, 'utf8').includes(K3));
+    expect(JSON.parse(readFileSync(keyringFile, 'utf8'))).toEqual([K2, K3]);
+    const restoredFile = join(dir, 'restored.keyring');
+    copyFileSync(keyringFile, restoredFile);
+    const restored = await ourNode('ts-restored', K1, 23, restoredFile);
+    await restored.join([s1.addr]);
+    await waitFor('both agents to list ts-restored alive', 5000, allList('ts-restored'));
+    const stale = await ourNode('ts-stale', K1, 24);
+    await expect(stale.join([s1.addr])).rejects.toBeInstanceOf(JoinError);
   });
 });

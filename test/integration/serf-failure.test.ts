@@ -65,8 +65,9 @@ describe.skipIf(!hasSerf)(SUITE, () => {
   const describeStatus = (name: string) => async (): Promise<string> => (await Promise.all(agents.map(async (a) => `${a.name}:${await a.status(name)}`))).join(' ');
 
   it('SIGKILL: every agent marks our node failed within the suspicion bound', async () => {
-    const s1 = agents[0] as SerfAgent;
-    const c = await startChild('ts-kill', [s1.addr], children);
+    // Joined through every agent (a push-pull with each): this suite is about failure and leave,
+    // not about how far one seed's gossip reaches (serf-cluster covers that).
+    const c = await startChild('ts-kill', agents.map((a) => a.addr), children);
     await waitFor('every agent to list ts-kill alive', 5000, allShow('ts-kill', 'alive'), describeStatus('ts-kill'));
     c.proc.kill('SIGKILL');
     const t0 = performance.now();
@@ -82,8 +83,7 @@ describe.skipIf(!hasSerf)(SUITE, () => {
   });
 
   it('graceful leave: every agent shows our node left', async () => {
-    const s2 = agents[1] as SerfAgent;
-    const c = await startChild('ts-leave', [s2.addr], children);
+    const c = await startChild('ts-leave', agents.map((a) => a.addr), children);
     await waitFor('every agent to list ts-leave alive', 5000, allShow('ts-leave', 'alive'), describeStatus('ts-leave'));
     c.proc.stdin?.write('leave\n');
     await waitFor('the child to report it left', 5000, () => c.lines.some((l) => l.includes('"left"')));

@@ -152,6 +152,15 @@ describe('runtime receive path', () => {
     await new Promise<void>((r) => sock.on('close', () => r()));
     expect(Buffer.concat(answer)[0]).toBe(13); // memberlist's errMsg: Go peers see "remote error"
 
+    // A stream cut in the middle of a message: counted as truncated when the peer closes.
+    const cut = net.connect({ host: '127.0.0.1', port }).on('error', () => undefined);
+    cut.write(Uint8Array.from([6, 0x83, 0xa4]));
+    cut.end();
+    await waitFor('the truncated stream to be counted', 3000, () => a.stats.driver.rejected.get('truncated') === 1);
+    expect(a.stats.wire.rejected.truncated).toBeGreaterThanOrEqual(1);
+    // Every datagram went through the wire decoder, counted in this node's own wire stats.
+    expect(a.stats.wire.packetsDecoded + a.stats.wire.packetsRejected).toBe(sent);
+
     // Still a working node.
     await b.join([a.addr]);
     await waitFor('a and b to see each other', 3000, () => a.members().length === 2 && b.members().length === 2);
