@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseHostPort } from '../transport/address.js';
+
+/**
+ * The agent's configuration, from three sources merged in this precedence (later wins):
+ * built-in defaults < the JSON config file (`--config` / `GOSSIP_CONFIG`) < environment
+ * variables (`GOSSIP_*`) < command-line flags. Lists (`join`) and maps (`tags`) are replaced
+ * as a whole by a higher source, not merged. The result is validated with zod; every problem
+ * is reported at once, each with the source it came from.
+ */
+
+/** The HTTP API's default address: loopback, so no token is needed. */
+export const DEFAULT_HTTP = '127.0.0.1:7380';
+export const DEFAULT_BIND = '0.0.0.0:7946';
+
+const hostPort = (what: string) =>
+  z.string().min(1, `${what}: expected host:port`).superRefine((s, ctx) => {
+    try {
+      const hp = parseHostPort(s);
+      if (hp.port < 0 || hp.port > 65535) ctx.addIssue({ code: 'custom', message: `${what}: port out of range in '${s}'` });
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `${what}: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  });
+
+const base64Key = z.string().superRefine((s, ctx) => {
+  const ok = /^[A-Za-z0-9+/]+={0,2}$/.test(s) && s.length % 4 === 0;
+  const n = ok ? Buffer.from(s, 'base64').length : -1;
+  if (n !== 16 && n !== 24 && n !== 32) ctx.addIssue({ code: 'custom', message: 'encrypt: expected a base64 key of 16, 24 or 32 bytes (gossip keygen makes one)' });
+});
+
+export const agentConfigSchema = z.object({
+  name: z.string().min(1, 'name: required (--name, GOSSIP_NAME or "name" in the config file)').max(128, 'name: at most 128 characters'),
+  bind: hostPort('bind').default(DEFAULT_BIND),
+  advertise: hostPort('advertise').optional(),
+  join: z.array(z.string().min(1, 'join: empty address')).default([]),
+  encrypt: base64Key.optional(),
+  keyringFile: z.string().min(1).optional(),
+  dataDir: z.string().min(1).optional(),
+  http: hostPort('http').default(DEFAULT_HTTP),
+  /** Bearer token for the HTTP API; required when `http` is not a loopback address. */
+  token: z.string().min(16, 'token: at least 16 characters').optional(),
+  profile: z.enum(['lan', 'wan', 'local'], { message: "profile: expected 'lan', 'wan' or 'local'" }).default('lan'),
+  tags: z.record(z.string().min(1, 'tags: empty tag name'), z.string()).default({}),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: 'logLevel: expected trace, debug, info, warn, error, fatal or silent' }).default('info'),
+  /** Largest value (JSON-encoded) a PUT accepts, in bytes. */
+  valueBytesMax: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
+}).strict().superRefine((c, ctx) => {
+  if (c.encrypt !== undefined && c.keyringFile !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['encrypt'], message: 'encrypt and keyringFile exclude each other: pass one' });
+  }
+  if (!isLoopbackHostPort(c.http) && c.token === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['token'], message: `http ${c.http} is not a loopback address: a token is required (--token or GOSSIP_HTTP_TOKEN)` });
+  }
+});
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+/** What each source may hold: any subset, unvalidated. */
+export type PartialConfig = { -readonly [K in keyof AgentConfig]?: unknown };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export function isLoopbackHostPort(s: string): boolean {
+  try {
+    const { host } = parseHostPort(s);
+    if (host === 'localhost') return true;
+    if (isIP(host) === 4) return host.startsWith('127.');
+    return host === '::1';
+  } catch {
+    return false;
+  }
+}
+
+/** `k=v` pairs (flags, `GOSSIP_TAGS` comma-separated) → tags. */
+export function parseTags(pairs: readonly string[], source: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new ConfigError([`${source}: tag '${p}': expected key=value`]);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+const ENV: Readonly<Record<string, keyof AgentConfig>> = {
+  GOSSIP_NAME: 'name', GOSSIP_BIND: 'bind', GOSSIP_ADVERTISE: 'advertise', GOSSIP_JOIN: 'join', GOSSIP_ENCRYPT: 'encrypt',
+  GOSSIP_KEYRING_FILE: 'keyringFile', GOSSIP_DATA_DIR: 'dataDir', GOSSIP_HTTP: 'http', GOSSIP_HTTP_TOKEN: 'token',
+  GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax',
+};
+
+/** The configuration the `GOSSIP_*` variables give (`GOSSIP_JOIN` and `GOSSIP_TAGS` comma-separated). */
+export function configFromEnv(env: Readonly<Record<string, string | undefined>>): PartialConfig {
+  const out: PartialConfig = {};
+  for (const [name, key] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    const list = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    if (key === 'join') out.join = list;
+    else if (key === 'tags') out.tags = parseTags(list, name);
+    else if (key === 'valueBytesMax') out.valueBytesMax = Number(v);
+    else out[key] = v;
+  }
+  return out;
+}
+
+/** Reads the JSON config file; a missing file or bad JSON is a `ConfigError` naming the file. */
+export function configFromFile(path: string): PartialConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`config file ${path}: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([`config file ${path}: not valid JSON (${e instanceof Error ? e.message : String(e)})`]);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError([`config file ${path}: expected a JSON object`]);
+  return v as PartialConfig;
+}
+
+export interface ConfigSources {
+  readonly file?: PartialConfig;
+  readonly env?: PartialConfig;
+  readonly flags?: PartialConfig;
+}
+
+/** Merges defaults < file < env < flags and validates; throws a `ConfigError` listing every problem. */
+export function resolveConfig(s: ConfigSources): AgentConfig {
+  const merged: PartialConfig = {};
+  for (const src of [s.file, s.env, s.flags]) {
+    if (src === undefined) continue;
+    for (const [k, v] of Object.entries(src)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+  }
+  const r = agentConfigSchema.safeParse(merged);
+  if (!r.success) {
+    throw new ConfigError(r.error.issues.map((i) => {
+      if (i.code === 'unrecognized_keys') return `unknown setting${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}`;
+      const where = i.path.join('.');
+      return i.message.startsWith(`${String(i.path[0])}:`) || where === '' ? i.message : `${where}: ${i.message}`;
+    }));
+  }
+  return r.data;
+}

@@ -1,0 +1,72 @@
+import type { AgentStore, EntryChange, LamportClocks, SnapshotMember, StoredEntry } from './state-store.js';
+
+/** The store in memory, for tests: same semantics as `SqliteStore`, nothing survives the process. */
+export class MemoryStore implements AgentStore {
+  private readonly entries = new Map<string, Uint8Array>();
+  private readonly meta = new Map<string, Uint8Array>();
+  private incarnation = 0;
+  private clocks: LamportClocks = { member: 0, event: 0, query: 0 };
+  private members: SnapshotMember[] = [];
+  private closed = false;
+
+  loadEntries(): StoredEntry[] {
+    this.assertOpen();
+    return [...this.entries].map(([key, entry]) => ({ key, entry: entry.slice() }));
+  }
+
+  writeEntries(changes: readonly EntryChange[]): void {
+    this.assertOpen();
+    for (const c of changes) {
+      if (c.entry === null) this.entries.delete(c.key);
+      else this.entries.set(c.key, c.entry.slice());
+    }
+  }
+
+  loadMeta(name: string): Uint8Array | null {
+    this.assertOpen();
+    return this.meta.get(name)?.slice() ?? null;
+  }
+
+  saveMeta(name: string, value: Uint8Array): void {
+    this.assertOpen();
+    this.meta.set(name, value.slice());
+  }
+
+  loadIncarnation(): number {
+    this.assertOpen();
+    return this.incarnation;
+  }
+
+  saveIncarnation(n: number): void {
+    this.assertOpen();
+    this.incarnation = Math.max(this.incarnation, n);
+  }
+
+  loadClocks(): LamportClocks {
+    this.assertOpen();
+    return this.clocks;
+  }
+
+  saveClocks(c: LamportClocks): void {
+    this.assertOpen();
+    this.clocks = { member: Math.max(this.clocks.member, c.member), event: Math.max(this.clocks.event, c.event), query: Math.max(this.clocks.query, c.query) };
+  }
+
+  loadMembers(): SnapshotMember[] {
+    this.assertOpen();
+    return [...this.members];
+  }
+
+  saveMembers(members: readonly SnapshotMember[]): void {
+    this.assertOpen();
+    this.members = [...members];
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('store is closed');
+  }
+}
