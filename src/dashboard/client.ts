@@ -1,0 +1,254 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard's browser script (served as `/dashboard/client.js`, an ES module; uPlot is
+ * loaded before it as a classic script and is the global `uPlot`). It reads the members and
+ * the convergence once, then follows `GET /v1/stream`. Only type imports here: nothing is
+ * fetched besides the page's own assets and the agent's API on the same origin.
+ */
+import type UPlot from 'uplot';
+import type { ConvergenceJson, MemberJson, StreamEvents, TrafficJson, UpdateEventJson, UserEventJson } from './stream-events.js';
+
+declare const uPlot: typeof UPlot;
+
+/** Points kept per time series (one a second: five minutes). */
+const HISTORY_POINTS_MAX = 300;
+/** Lines kept in the update log. */
+const LOG_LINES_MAX = 50;
+const STATE_ORDER: Readonly<Record<string, number>> = { alive: 0, suspect: 1, failed: 2, left: 3 };
+const PALETTE = ['#0969da', '#cf222e', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#1b7c83', '#953800'] as const;
+
+function color(i: number): string {
+  return PALETTE[i % PALETTE.length] ?? '#000';
+}
+
+const token = new URLSearchParams(location.search).get('token');
+
+function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (el === null) throw new Error(`dashboard: #${id} missing from the page`);
+  return el as T;
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(path, { headers });
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+function cell(text: string, className?: string): HTMLTableCellElement {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (className !== undefined) td.className = className;
+  return td;
+}
+
+function formatMs(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(1)} ms` : ms < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${Math.round(n)}` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} Ki` : `${(n / 1024 / 1024).toFixed(1)} Mi`;
+}
+
+function clockTime(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour12: false });
+}
+
+/* ---------- members ---------- */
+
+function renderMembers(members: readonly MemberJson[]): void {
+  const sorted = [...members].sort((a, b) => (STATE_ORDER[a.status] ?? 9) - (STATE_ORDER[b.status] ?? 9) || a.name.localeCompare(b.name));
+  const rows = sorted.map((m) => {
+    const tr = document.createElement('tr');
+    tr.dataset.name = m.name;
+    tr.dataset.status = m.status;
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = m.name;
+    tr.append(
+      th,
+      cell(`${m.addr}:${m.port}`),
+      cell(m.status, `state state-${m.status}`),
+      cell(String(m.incarnation), 'num'),
+      cell(m.rttMs === undefined ? '–' : formatMs(m.rttMs), 'num'),
+    );
+    return tr;
+  });
+  byId<HTMLTableElement>('members').tBodies[0]?.replaceChildren(...rows);
+  const counts = new Map<string, number>();
+  for (const m of members) counts.set(m.status, (counts.get(m.status) ?? 0) + 1);
+  const parts = [...counts].sort((a, b) => (STATE_ORDER[a[0]] ?? 9) - (STATE_ORDER[b[0]] ?? 9)).map(([s, n]) => `${n} ${s}`);
+  byId('members-summary').textContent = members.length === 0 ? 'no members' : `${members.length} member${members.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
+
+/* ---------- charts ---------- */
+
+function chartWidth(el: HTMLElement): number {
+  return Math.max(300, Math.floor(el.clientWidth || 500));
+}
+
+function makeChart(id: string, opts: Omit<UPlot.Options, 'width' | 'height'>, data: UPlot.AlignedData): UPlot {
+  const el = byId(id);
+  el.replaceChildren();
+  return new uPlot({ ...opts, width: chartWidth(el), height: 200 }, data, el);
+}
+
+/** Seconds since the epoch (uPlot's time unit) and values, trimmed to the last HISTORY_POINTS_MAX. */
+class Series {
+  readonly xs: number[] = [];
+  readonly ys: number[] = [];
+  push(x: number, y: number): void {
+    this.xs.push(x);
+    this.ys.push(y);
+    if (this.xs.length > HISTORY_POINTS_MAX) {
+      this.xs.shift();
+      this.ys.shift();
+    }
+  }
+}
+
+const agreement = new Series();
+let agreementChart: UPlot | undefined;
+let tteChart: UPlot | undefined;
+
+function renderConvergence(c: ConvergenceJson, atMs: number): void {
+  agreement.push(atMs / 1000, c.agreement);
+  byId('agreement-now').textContent = `${(c.agreement * 100).toFixed(0)} % of alive members agree with this node (${c.keys} key${c.keys === 1 ? '' : 's'})`;
+  agreementChart ??= makeChart('agreement-chart', {
+    scales: { y: { range: [0, 1] } },
+    axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)} %`) }],
+    series: [{}, { label: 'agreement', stroke: color(0), width: 2, value: (_u, v) => (v === null ? '–' : `${(v * 100).toFixed(0)} %`) }],
+  }, [[], []]);
+  agreementChart.setData([agreement.xs, agreement.ys]);
+
+  const tte = c.timeToEveryoneMs;
+  const sorted = [...tte].sort((a, b) => a - b);
+  const p50 = sorted[Math.floor((sorted.length - 1) / 2)];
+  const last = tte[tte.length - 1];
+  byId('tte-now').textContent = last === undefined || p50 === undefined
+    ? 'no update measured yet'
+    : `latest ${formatMs(last)}, median ${formatMs(p50)}, max ${formatMs(sorted[sorted.length - 1] ?? last)} over ${tte.length} recent update${tte.length === 1 ? '' : 's'}`;
+  tteChart ??= makeChart('tte-chart', {
+    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+    axes: [{ label: 'recent updates, oldest to newest' }, { values: (_u, ticks) => ticks.map((t) => formatMs(t)) }],
+    series: [{ label: 'update' }, { label: 'time to everyone', stroke: color(1), width: 1, points: { show: true, size: 6, fill: color(1) }, value: (_u, v) => (v === null ? '–' : formatMs(v)) }],
+  }, [[], []]);
+  tteChart.setData([tte.map((_, i) => i + 1), [...tte]]);
+}
+
+/* ---------- traffic ---------- */
+
+let lastTraffic: TrafficJson | undefined;
+const trafficXs: number[] = [];
+/** Bytes per second (in + out) per message type, aligned with trafficXs (null before a type appeared). */
+const trafficRates = new Map<string, (number | null)[]>();
+let trafficChart: UPlot | undefined;
+let trafficChartTypes = '';
+
+function rate(cur: Readonly<Record<string, number>>, prev: Readonly<Record<string, number>>, type: string, seconds: number): number {
+  return Math.max(0, ((cur[type] ?? 0) - (prev[type] ?? 0)) / seconds);
+}
+
+function renderTraffic(t: TrafficJson): void {
+  const prev = lastTraffic;
+  lastTraffic = t;
+  if (prev === undefined || t.atMs <= prev.atMs) return;
+  const seconds = (t.atMs - prev.atMs) / 1000;
+  const types = [...new Set([...Object.keys(t.bytesIn), ...Object.keys(t.bytesOut)])].sort();
+  trafficXs.push(t.atMs / 1000);
+  for (const type of types) {
+    if (!trafficRates.has(type)) trafficRates.set(type, trafficXs.slice(0, -1).map(() => null));
+  }
+  const rows: HTMLTableRowElement[] = [];
+  for (const [type, ys] of trafficRates) {
+    const rin = rate(t.bytesIn, prev.bytesIn, type, seconds);
+    const rout = rate(t.bytesOut, prev.bytesOut, type, seconds);
+    ys.push(rin + rout);
+    if (ys.length > HISTORY_POINTS_MAX) ys.shift();
+    const tr = document.createElement('tr');
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = type;
+    tr.append(th, cell(formatBytes(rin), 'num'), cell(formatBytes(rout), 'num'));
+    rows.push(tr);
+  }
+  if (trafficXs.length > HISTORY_POINTS_MAX) trafficXs.shift();
+  byId<HTMLTableElement>('traffic').tBodies[0]?.replaceChildren(...rows);
+
+  const names = [...trafficRates.keys()];
+  if (trafficChart === undefined || trafficChartTypes !== names.join('\n')) {
+    trafficChart?.destroy();
+    trafficChartTypes = names.join('\n');
+    trafficChart = makeChart('traffic-chart', {
+      axes: [{}, { values: (_u, ticks) => ticks.map((v) => `${formatBytes(v)}B/s`), size: 70 }],
+      series: [{}, ...names.map((name, i) => ({ label: name, stroke: color(i), width: 1.5, value: (_u: UPlot, v: number | null) => (v === null ? '–' : `${formatBytes(v)}B/s`) }))],
+    }, [[], ...names.map(() => [])]);
+  }
+  trafficChart.setData([trafficXs, ...names.map((n) => trafficRates.get(n) ?? [])]);
+}
+
+/* ---------- update log ---------- */
+
+function logLine(atMs: number, text: string): void {
+  const li = document.createElement('li');
+  const time = document.createElement('time');
+  time.dateTime = new Date(atMs).toISOString();
+  time.textContent = clockTime(atMs);
+  li.append(time, text);
+  const log = byId<HTMLOListElement>('log');
+  log.prepend(li);
+  while (log.children.length > LOG_LINES_MAX) log.lastElementChild?.remove();
+}
+
+function renderUpdate(u: UpdateEventJson): void {
+  logLine(u.atMs, `${u.deleted ? 'deleted' : 'wrote'} ${u.key}${u.cause === undefined ? '' : ` (${u.cause})`}`);
+}
+
+function renderUserEvent(e: UserEventJson): void {
+  logLine(e.atMs, `event ${e.name}${e.payloadBytes === undefined ? '' : `, ${e.payloadBytes} B`}`);
+}
+
+/* ---------- wiring ---------- */
+
+function setConnection(state: 'connecting' | 'open' | 'lost', text: string): void {
+  const el = byId('connection');
+  el.dataset.state = state;
+  el.textContent = text;
+}
+
+function listen<K extends keyof StreamEvents>(source: EventSource, name: K, render: (data: StreamEvents[K]) => void): void {
+  source.addEventListener(name, (ev) => {
+    try {
+      render(JSON.parse((ev as MessageEvent<string>).data) as StreamEvents[K]);
+    } catch (e) {
+      console.error(`dashboard: bad '${name}' event`, e);
+    }
+  });
+}
+
+function connect(): void {
+  const url = token === null ? '/v1/stream' : `/v1/stream?token=${encodeURIComponent(token)}`;
+  const source = new EventSource(url);
+  source.addEventListener('open', () => setConnection('open', 'live'));
+  source.addEventListener('error', () => setConnection(source.readyState === EventSource.CLOSED ? 'lost' : 'connecting', source.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…'));
+  listen(source, 'members', renderMembers);
+  listen(source, 'convergence', (c) => renderConvergence(c, Date.now()));
+  listen(source, 'traffic', renderTraffic);
+  listen(source, 'update', renderUpdate);
+  listen(source, 'user-event', renderUserEvent);
+}
+
+async function start(): Promise<void> {
+  try {
+    const [members, convergence] = await Promise.all([getJson<MemberJson[]>('/v1/members'), getJson<ConvergenceJson>('/v1/convergence')]);
+    renderMembers(members);
+    renderConvergence(convergence, Date.now());
+  } catch (e) {
+    setConnection('lost', `cannot reach the agent: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  connect();
+}
+
+void start();

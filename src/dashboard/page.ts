@@ -1,0 +1,106 @@
+/**
+ * The dashboard's page and style, served by the agent at `/` and `/dashboard/style.css`.
+ * Kept as strings so the TypeScript build carries them into `dist/` with nothing to copy;
+ * the page's behaviour is in `client.ts`, the charts are uPlot's (read from node_modules).
+ */
+
+export const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>gossip-coordinator dashboard</title>
+  <link rel="stylesheet" href="/dashboard/uplot.min.css">
+  <link rel="stylesheet" href="/dashboard/style.css">
+  <script src="/dashboard/uplot.iife.min.js" defer></script>
+  <script src="/dashboard/client.js" type="module"></script>
+</head>
+<body>
+  <header>
+    <h1>gossip-coordinator</h1>
+    <p id="connection" role="status" aria-live="polite" data-state="connecting">connecting…</p>
+  </header>
+  <main>
+    <section aria-labelledby="members-title">
+      <h2 id="members-title">Members</h2>
+      <p id="members-summary" aria-live="polite">no members yet</p>
+      <table id="members">
+        <caption class="visually-hidden">Cluster members with their state and probe round-trip time</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Address</th>
+            <th scope="col">State</th>
+            <th scope="col" class="num">Incarnation</th>
+            <th scope="col" class="num">RTT</th>
+          </tr>
+        </thead>
+        <tbody></tbody>
+      </table>
+    </section>
+    <section aria-labelledby="agreement-title">
+      <h2 id="agreement-title">Agreement</h2>
+      <p id="agreement-now" aria-live="polite">no data yet</p>
+      <div id="agreement-chart" class="chart" role="img" aria-label="Fraction of alive members whose state matches this node's, over time"></div>
+    </section>
+    <section aria-labelledby="tte-title">
+      <h2 id="tte-title">Time to everyone</h2>
+      <p id="tte-now" aria-live="polite">no update measured yet</p>
+      <div id="tte-chart" class="chart" role="img" aria-label="Milliseconds until every member had each recent update, oldest to newest"></div>
+    </section>
+    <section aria-labelledby="traffic-title">
+      <h2 id="traffic-title">Bytes per second by type</h2>
+      <div id="traffic-chart" class="chart" role="img" aria-label="Bytes per second sent and received, by message type, over time"></div>
+      <table id="traffic">
+        <caption class="visually-hidden">Bytes per second in the last sample, by message type</caption>
+        <thead><tr><th scope="col">Type</th><th scope="col" class="num">In (B/s)</th><th scope="col" class="num">Out (B/s)</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
+    <section aria-labelledby="log-title">
+      <h2 id="log-title">Recent updates and events</h2>
+      <ol id="log" reversed></ol>
+    </section>
+  </main>
+</body>
+</html>
+`;
+
+export const STYLE_CSS = `:root {
+  --fg: #1b1f24;
+  --muted: #57606a;
+  --bg: #ffffff;
+  --panel: #f6f8fa;
+  --line: #d0d7de;
+  --alive: #1a7f37;
+  --suspect: #9a6700;
+  --failed: #cf222e;
+  --left: #57606a;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: var(--fg);
+  background: var(--bg);
+}
+body { margin: 0; }
+header { display: flex; align-items: baseline; gap: 1.5rem; padding: 0.75rem 1.5rem; border-bottom: 1px solid var(--line); }
+h1 { font-size: 1.25rem; margin: 0; }
+h2 { font-size: 1rem; margin: 0 0 0.5rem; }
+main { display: grid; grid-template-columns: repeat(auto-fit, minmax(34rem, 1fr)); gap: 1rem; padding: 1rem 1.5rem; }
+section { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 0.75rem 1rem; min-width: 0; }
+p { margin: 0 0 0.5rem; color: var(--muted); }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid var(--line); }
+th.num, td.num { text-align: right; }
+.chart { min-height: 220px; }
+.state { font-weight: 600; }
+.state::before { content: "●"; margin-right: 0.35em; }
+.state-alive { color: var(--alive); }
+.state-suspect { color: var(--suspect); }
+.state-failed { color: var(--failed); }
+.state-left { color: var(--left); }
+tr[data-status="left"] td, tr[data-status="failed"] td { opacity: 0.75; }
+#connection[data-state="open"] { color: var(--alive); }
+#connection[data-state="lost"] { color: var(--failed); }
+#log { max-height: 14rem; overflow-y: auto; margin: 0; padding-left: 2.5rem; font-size: 0.9rem; }
+#log time { color: var(--muted); margin-right: 0.5em; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;
