@@ -125,7 +125,7 @@ export function configFromFile(path: string): PartialConfig {
     throw new ConfigError([`config file ${path}: not valid JSON (${e instanceof Error ? e.message : String(e)})`]);
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError([`config file ${path}: expected a JSON object`]);
-  return v as PartialConfig;
+  return v;
 }
 
 export interface ConfigSources {

@@ -2,6 +2,14 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { registerAgent } from './commands/agent.js';
+import { registerEvent } from './commands/event.js';
+import { registerKeygen } from './commands/keygen.js';
+import { registerKeys } from './commands/keys.js';
+import { registerKv } from './commands/kv.js';
+import { registerLeave } from './commands/leave.js';
+import { registerMembers } from './commands/members.js';
+import { registerMonitor } from './commands/monitor.js';
 import { registerSimulateDissemination } from './commands/simulate-dissemination.js';
 import { registerSimulateMembership } from './commands/simulate-membership.js';
 import { registerSimulateReconcile } from './commands/simulate-reconcile.js';
@@ -20,6 +28,14 @@ export function buildProgram(io: Io): Command {
   registerSimulateDissemination(simulate, io);
   registerSimulateReconcile(simulate, io);
   registerSimulateStream(simulate, io);
+  registerAgent(program, io);
+  registerMembers(program, io);
+  registerKv(program, io);
+  registerEvent(program, io);
+  registerMonitor(program, io);
+  registerLeave(program, io);
+  registerKeygen(program, io);
+  registerKeys(program, io);
   return program;
 }
 

@@ -1,0 +1,161 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { ClusterNode, NodeOptions } from '../index.js';
+import { createNode } from '../index.js';
+import type { AgentStore } from '../store/state-store.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { AgentConfig } from './config.js';
+import type { DashboardPage } from './http-api.js';
+import { HttpApi } from './http-api.js';
+import type { KvService } from './kv-service.js';
+import { LocalKv } from './kv-service.js';
+import { AgentMetrics } from './metrics.js';
+
+export interface AgentOptions {
+  readonly config: AgentConfig;
+  readonly log: Logger;
+  /** The dashboard served at `GET /` (B's `src/dashboard`), or null. */
+  readonly dashboard?: (() => DashboardPage) | null;
+  /** A store to use instead of the one `dataDir` implies (tests). */
+  readonly store?: AgentStore;
+  /** How often the membership snapshot and clocks are saved. Default 5 s. */
+  readonly snapshotIntervalMs?: number;
+}
+
+/** The options a restarted node starts with; `incarnation` is taken by ClusterNodes that support restarts. */
+type StartOptions = NodeOptions & { incarnation?: number };
+
+/**
+ * One agent: its store, its cluster node, its HTTP API, until `stop`. Start order: open the
+ * store (a failure stops here), take the next incarnation (saved before the node announces it,
+ * so a crash right after still leaves the next life higher), start the node, join the
+ * configured addresses and the snapshot's members, then serve HTTP.
+ */
+export class Agent {
+  private stopping: Promise<void> | null = null;
+  private resolveDone: () => void = () => undefined;
+  /** Resolves once the agent has stopped (after `stop`, a leave over HTTP, or a signal). */
+  readonly done = new Promise<void>((resolve) => {
+    this.resolveDone = resolve;
+  });
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private suspicionsSeen = 0;
+
+  private constructor(
+    readonly config: AgentConfig,
+    readonly node: ClusterNode,
+    readonly store: AgentStore,
+    readonly kv: KvService,
+    readonly http: HttpApi,
+    /** The bound HTTP address. */
+    readonly httpAddress: string,
+    readonly incarnation: number,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(o: AgentOptions): Promise<Agent> {
+    const c = o.config;
+    const log = o.log;
+    const store = o.store ?? (c.dataDir !== undefined ? SqliteStore.open(c.dataDir) : new MemoryStore());
+    let node: ClusterNode | null = null;
+    try {
+      const incarnation = store.loadIncarnation() + 1;
+      store.saveIncarnation(incarnation);
+      // With a data directory, the keyring lives there (Serf's keyring file format), so key
+      // rotations survive a restart; --encrypt seeds it on the first start.
+      const keyringFile = c.keyringFile ?? (c.dataDir !== undefined && (c.encrypt !== undefined || existsSync(join(c.dataDir, 'keyring.json'))) ? join(c.dataDir, 'keyring.json') : undefined);
+      const opts: StartOptions = {
+        name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation,
+        logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
+        ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
+        ...(c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
+        ...(keyringFile !== undefined ? { keyringFile } : {}),
+      };
+      node = await createNode(opts);
+      const kv = new LocalKv(store, c.name);
+      const agentRef: { a: Agent | null } = { a: null };
+      const metrics = new AgentMetrics(node, kv, { suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0 });
+      const http = new HttpApi({
+        node, kv, metrics, token: c.token ?? null, valueBytesMax: c.valueBytesMax, log, dashboard: o.dashboard ?? null,
+        onLeave: () => {
+          void agentRef.a?.stop('leave requested over HTTP');
+        },
+      });
+      const httpAddress = await http.listen(c.http);
+      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log);
+      agentRef.a = agent;
+      agent.watch(o.snapshotIntervalMs ?? 5000);
+      log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null }, 'agent started');
+      await agent.joinCluster();
+      return agent;
+    } catch (e) {
+      if (node !== null) await node.shutdown();
+      store.close();
+      throw e;
+    }
+  }
+
+  /** Joins the configured addresses and the members of the last snapshot; a failure is logged, not fatal (peers may join us). */
+  async joinCluster(): Promise<number> {
+    const snapshot = this.store.loadMembers().filter((m) => m.name !== this.config.name).map((m) => m.addr);
+    const addrs = [...new Set([...this.config.join, ...snapshot])];
+    if (addrs.length === 0) return 0;
+    try {
+      const n = await this.node.join(addrs);
+      this.log.info({ contacted: n, tried: addrs.length }, 'joined');
+      return n;
+    } catch (e) {
+      this.log.warn({ tried: addrs }, `join failed: ${e instanceof Error ? e.message : String(e)}`);
+      return 0;
+    }
+  }
+
+  /** Leaves the cluster (unless `leave` is false: a plain shutdown), closes HTTP and the store. Idempotent. */
+  stop(reason: string, leave = true): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info({ reason }, leave ? 'leaving' : 'shutting down');
+      if (this.snapshotTimer !== null) clearInterval(this.snapshotTimer);
+      this.saveSnapshot();
+      if (leave) await this.node.leave();
+      else await this.node.shutdown();
+      await this.http.close();
+      this.store.close();
+      this.log.info('stopped');
+      this.resolveDone();
+    })();
+    return this.stopping;
+  }
+
+  private watch(intervalMs: number): void {
+    const n = this.node;
+    n.on('member-joined', (e) => this.log.info({ member: e.member.name, addr: e.member.addr }, 'member joined'));
+    n.on('member-left', (e) => this.log.info({ member: e.member.name }, 'member left'));
+    n.on('member-failed', (e) => this.log.warn({ member: e.member.name }, 'member failed'));
+    n.on('member-suspected', () => this.suspicionsSeen++);
+    n.on('self-refuted', () => {
+      this.log.warn('refuted a suspicion or death about this node');
+      this.saveIncarnation();
+    });
+    this.snapshotTimer = setInterval(() => this.saveSnapshot(), intervalMs);
+    this.snapshotTimer.unref();
+  }
+
+  private saveIncarnation(): void {
+    const inc = (this.node as unknown as { incarnation?: unknown }).incarnation;
+    if (typeof inc === 'number') this.store.saveIncarnation(inc);
+  }
+
+  /** Saves the alive members (to rejoin through), our incarnation and the Lamport clocks when the node reports them. */
+  private saveSnapshot(): void {
+    try {
+      this.store.saveMembers(this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr })));
+      this.saveIncarnation();
+      const clocks = (this.node as unknown as { clocks?: { member: number; event: number; query: number } }).clocks;
+      if (clocks !== undefined) this.store.saveClocks(clocks);
+    } catch (e) {
+      this.log.error({ err: e }, 'cannot save the membership snapshot');
+    }
+  }
+}

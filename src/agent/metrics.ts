@@ -1,0 +1,89 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { ClusterNode } from '../index.js';
+import type { KvService } from './kv-service.js';
+
+const STATUSES = ['alive', 'leaving', 'left', 'failed'] as const;
+
+/**
+ * The agent's Prometheus metrics, read from the node's counters at scrape time (nothing on the
+ * hot path). Counters the node keeps as running totals are exported as prom counters by
+ * setting them to the node's value on collect.
+ */
+export class AgentMetrics {
+  readonly registry = new Registry();
+
+  constructor(node: ClusterNode, kv: KvService, extra: { readonly suspicionsSeen: () => number }) {
+    const r = this.registry;
+    const total = (name: string, help: string, value: () => number): void => {
+      new Counter({
+        name, help, registers: [r],
+        collect() {
+          this.reset();
+          this.inc(value());
+        },
+      });
+    };
+    const labelledTotal = (name: string, help: string, label: string, values: () => Iterable<readonly [string, number]>): void => {
+      new Counter({
+        name, help, labelNames: [label], registers: [r],
+        collect() {
+          this.reset();
+          for (const [l, v] of values()) this.inc({ [label]: l }, v);
+        },
+      });
+    };
+    new Gauge({
+      name: 'gossip_members', help: 'Members known, by Serf status', labelNames: ['status'], registers: [r],
+      collect() {
+        const counts = new Map<string, number>(STATUSES.map((s) => [s, 0]));
+        for (const m of node.members()) counts.set(m.status, (counts.get(m.status) ?? 0) + 1);
+        for (const [status, n] of counts) this.set({ status }, n);
+      },
+    });
+    labelledTotal('gossip_packets_total', 'UDP packets, by direction', 'direction', () => {
+      const t = node.stats.transport;
+      return [['in', t.packetsIn], ['out', t.packetsOut]];
+    });
+    labelledTotal('gossip_packet_bytes_total', 'UDP packet bytes, by direction', 'direction', () => {
+      const t = node.stats.transport;
+      return [['in', t.packetBytesIn], ['out', t.packetBytesOut]];
+    });
+    labelledTotal('gossip_streams_total', 'TCP streams (push-pull, reliable messages), by direction', 'direction', () => {
+      const t = node.stats.transport;
+      return [['in', t.streamsIn], ['out', t.streamsOut]];
+    });
+    labelledTotal('gossip_messages_total', 'Serf messages, by type and direction', 'type', () => {
+      const s = node.stats.serf;
+      return [['user-event-in', s.userEventsIn], ['query-in', s.queriesIn], ['query-response-in', s.queryResponsesIn], ['data-in', s.dataMessagesIn], ['data-out', s.dataMessagesOut]];
+    });
+    labelledTotal('gossip_rejected_total', 'Input rejected by the wire layer or the driver, by reason', 'reason', () => node.stats.driver.rejected);
+    total('gossip_probes_total', 'Probes started', () => node.stats.gossip.probes);
+    total('gossip_probes_failed_total', 'Probes without an ack (direct and indirect)', () => node.stats.gossip.probesFailed);
+    total('gossip_indirect_probes_total', 'Indirect probes requested', () => node.stats.gossip.indirectProbes);
+    total('gossip_suspicions_raised_total', 'Suspicions this node raised', () => node.stats.gossip.suspicionsRaised);
+    total('gossip_suspicions_seen_total', 'Members this node saw suspected', extra.suspicionsSeen);
+    total('gossip_false_positive_refutations_total', 'Times this node refuted a suspicion or death about itself while alive', () => node.stats.gossip.refutations);
+    total('gossip_broadcasts_queued_total', 'memberlist broadcasts queued', () => node.stats.gossip.broadcastsQueued);
+    total('gossip_broadcasts_dropped_total', 'Serf broadcasts refused because a queue was full', () => node.stats.serf.broadcastsDropped);
+    new Gauge({
+      name: 'gossip_kv_keys', help: 'Keys in the key-value state', registers: [r],
+      collect() {
+        this.set(kv.convergence().keys);
+      },
+    });
+    new Gauge({
+      name: 'gossip_convergence_agreement', help: 'Fraction of data members whose state matches ours', registers: [r],
+      collect() {
+        this.set(kv.convergence().agreement);
+      },
+    });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,94 @@
+import { CommanderError } from 'commander';
+import type { Io } from './io.js';
+import { UsageError } from './parse.js';
+
+/** The agent's HTTP API address the CLI talks to by default (`--http`, `GOSSIP_HTTP`). */
+export const DEFAULT_AGENT_HTTP = '127.0.0.1:7380';
+
+/** A failed call: the agent's status and message, or why it could not be reached. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export interface ClientOptions {
+  /** `host:port` or a full `http://` URL. */
+  readonly http?: string | undefined;
+  readonly token?: string | undefined;
+}
+
+/** Shared `--http` and `--token` options of every client command. */
+export interface ClientFlags {
+  http?: string;
+  token?: string;
+}
+
+/** A client of the agent's HTTP API (used by the CLI commands; JSON in and out). */
+export class AgentClient {
+  readonly base: string;
+  private readonly token: string | undefined;
+
+  constructor(o: ClientOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env) {
+    const http = o.http ?? env.GOSSIP_HTTP ?? DEFAULT_AGENT_HTTP;
+    this.base = /^https?:\/\//.test(http) ? http.replace(/\/$/, '') : `http://${http}`;
+    this.token = o.token ?? env.GOSSIP_HTTP_TOKEN;
+    try {
+      new URL(this.base);
+    } catch {
+      throw new UsageError(`--http: expected host:port, got '${http}'`);
+    }
+  }
+
+  /** Calls the API; resolves with the parsed JSON body, rejects with an `ApiError`. */
+  async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.fetch(method, path, body);
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    if (!res.ok) {
+      const msg = typeof parsed === 'object' && parsed !== null && 'error' in parsed ? String((parsed).error) : text;
+      throw new ApiError(res.status, `${res.status}: ${msg}`);
+    }
+    return parsed as T;
+  }
+
+  async fetch(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      return await fetch(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    } catch (e) {
+      const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
+      throw new ApiError(0, `cannot reach the agent at ${this.base}: ${cause}`);
+    }
+  }
+}
+
+/** Adds `--http` and `--token` to a client command. */
+export function clientOptions<C extends { option(flags: string, description: string): C }>(cmd: C): C {
+  return cmd
+    .option('--http <addr>', `the agent's HTTP API (default GOSSIP_HTTP or ${DEFAULT_AGENT_HTTP})`)
+    .option('--token <token>', 'bearer token for the HTTP API (default GOSSIP_HTTP_TOKEN)');
+}
+
+export function clientFrom(o: ClientFlags): AgentClient {
+  return new AgentClient({ http: o.http, token: o.token });
+}
+
+/** Runs a client command: an `ApiError` (agent unreachable, a 4xx/5xx) prints `error: …` and exits 1. */
+export async function runClient(io: Io, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    io.err(`error: ${e.message}`);
+    throw new CommanderError(1, 'gossip.api', e.message);
+  }
+}
