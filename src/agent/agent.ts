@@ -41,6 +41,7 @@ export class Agent {
     this.resolveDone = resolve;
   });
   private snapshotTimer: NodeJS.Timeout | null = null;
+  private rejoinTimer: NodeJS.Timeout | null = null;
   private suspicionsSeen = 0;
 
   private constructor(
@@ -68,6 +69,7 @@ export class Agent {
       const keyringFile = c.keyringFile ?? (c.dataDir !== undefined && (c.encrypt !== undefined || existsSync(join(c.dataDir, 'keyring.json'))) ? join(c.dataDir, 'keyring.json') : undefined);
       const opts: StartOptions = {
         name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation,
+        config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
         ...(c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
@@ -89,6 +91,7 @@ export class Agent {
       agent.watch(o.snapshotIntervalMs ?? 5000);
       log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null }, 'agent started');
       await agent.joinCluster();
+      agent.rejoinForAWhile();
       return agent;
     } catch (e) {
       if (node !== null) await node.shutdown();
@@ -98,18 +101,39 @@ export class Agent {
   }
 
   /** Joins the configured addresses and the members of the last snapshot; a failure is logged, not fatal (peers may join us). */
-  async joinCluster(): Promise<number> {
+  async joinCluster(quiet = false): Promise<number> {
     const snapshot = this.store.loadMembers().filter((m) => m.name !== this.config.name).map((m) => m.addr);
     const addrs = [...new Set([...this.config.join, ...snapshot])];
     if (addrs.length === 0) return 0;
     try {
       const n = await this.node.join(addrs);
-      this.log.info({ contacted: n, tried: addrs.length }, 'joined');
+      if (!quiet) this.log.info({ contacted: n, tried: addrs.length }, 'joined');
       return n;
     } catch (e) {
+      if (quiet || this.stopping !== null) return 0;
       this.log.warn({ tried: addrs }, `join failed: ${e instanceof Error ? e.message : String(e)}`);
       return 0;
     }
+  }
+
+  /**
+   * A node restarted at a new address is refused by peers that still hold its old one until that
+   * is declared dead (then reclaimable). The first join may come too early; repeating it for a
+   * while (each a push-pull carrying our alive, and bringing back news of our old death, which
+   * the core refutes) gets us accepted once the old record is dead. Stops at `rejoinWindowMs`.
+   */
+  private rejoinForAWhile(): void {
+    const { rejoinWindowMs, rejoinIntervalMs } = this.config;
+    if (rejoinWindowMs === 0) return;
+    const until = Date.now() + rejoinWindowMs;
+    this.rejoinTimer = setInterval(() => {
+      if (Date.now() > until || this.stopping !== null) {
+        if (this.rejoinTimer !== null) clearInterval(this.rejoinTimer);
+        return;
+      }
+      void this.joinCluster(true);
+    }, rejoinIntervalMs);
+    this.rejoinTimer.unref();
   }
 
   /** Leaves the cluster (unless `leave` is false: a plain shutdown), closes HTTP and the store. Idempotent. */
@@ -117,6 +141,7 @@ export class Agent {
     this.stopping ??= (async () => {
       this.log.info({ reason }, leave ? 'leaving' : 'shutting down');
       if (this.snapshotTimer !== null) clearInterval(this.snapshotTimer);
+      if (this.rejoinTimer !== null) clearInterval(this.rejoinTimer);
       this.saveSnapshot();
       if (leave) await this.node.leave();
       else await this.node.shutdown();

@@ -32,7 +32,7 @@ const base64Key = z.string().superRefine((s, ctx) => {
 });
 
 export const agentConfigSchema = z.object({
-  name: z.string().min(1, 'name: required (--name, GOSSIP_NAME or "name" in the config file)').max(128, 'name: at most 128 characters'),
+  name: z.string({ error: 'name: required (--name, GOSSIP_NAME or "name" in the config file)' }).min(1, 'name: required (--name, GOSSIP_NAME or "name" in the config file)').max(128, 'name: at most 128 characters'),
   bind: hostPort('bind').default(DEFAULT_BIND),
   advertise: hostPort('advertise').optional(),
   join: z.array(z.string().min(1, 'join: empty address')).default([]),
@@ -45,11 +45,20 @@ export const agentConfigSchema = z.object({
   profile: z.enum(['lan', 'wan', 'local'], { message: "profile: expected 'lan', 'wan' or 'local'" }).default('lan'),
   tags: z.record(z.string().min(1, 'tags: empty tag name'), z.string()).default({}),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: 'logLevel: expected trace, debug, info, warn, error, fatal or silent' }).default('info'),
+  /**
+   * A name whose old address was declared dead may come back at a new address after this long
+   * (memberlist's DeadNodeReclaimTime; 0 = never, memberlist's default, which locks out a node
+   * restarted on a new port). Default 1 s: a dead record is not a live conflict.
+   */
+  deadNodeReclaimMs: z.number().int().min(0).max(86_400_000).default(1000),
+  /** After start, repeat the join (a push-pull carrying our alive) every `rejoinIntervalMs` for `rejoinWindowMs`, so peers that still held our old address accept the new one once it is dead. 0 disables. */
+  rejoinWindowMs: z.number().int().min(0).max(3_600_000).default(60_000),
+  rejoinIntervalMs: z.number().int().min(100).max(600_000).default(3000),
   /** Largest value (JSON-encoded) a PUT accepts, in bytes. */
   valueBytesMax: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
 }).strict().superRefine((c, ctx) => {
   if (c.encrypt !== undefined && c.keyringFile !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['encrypt'], message: 'encrypt and keyringFile exclude each other: pass one' });
+    ctx.addIssue({ code: 'custom', path: ['encrypt'], message: 'encrypt: pass either encrypt or keyringFile, not both' });
   }
   if (!isLoopbackHostPort(c.http) && c.token === undefined) {
     ctx.addIssue({ code: 'custom', path: ['token'], message: `http ${c.http} is not a loopback address: a token is required (--token or GOSSIP_HTTP_TOKEN)` });
@@ -70,7 +79,6 @@ export class ConfigError extends Error {
 export function isLoopbackHostPort(s: string): boolean {
   try {
     const { host } = parseHostPort(s);
-    if (host === 'localhost') return true;
     if (isIP(host) === 4) return host.startsWith('127.');
     return host === '::1';
   } catch {

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, configFromEnv, configFromFile, isLoopbackHostPort, resolveConfig } from '../../../src/agent/config.js';
+import { configFromFlags } from '../../../src/cli/commands/agent.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gossip-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const KEY16 = Buffer.alloc(16, 1).toString('base64');
+
+function problems(f: () => unknown): readonly string[] {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('agent configuration', () => {
+  it('fills defaults: loopback HTTP, bind 0.0.0.0:7946, lan', () => {
+    const c = resolveConfig({ flags: { name: 'n1' } });
+    expect(c).toMatchObject({ name: 'n1', bind: '0.0.0.0:7946', http: '127.0.0.1:7380', profile: 'lan', join: [], tags: {} });
+  });
+
+  it('merges file < env < flags, each replacing lists and maps as a whole', () => {
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ name: 'from-file', bind: '127.0.0.1:1000', profile: 'wan', join: ['127.0.0.1:1'], tags: { a: '1' } }));
+    const env = configFromEnv({ GOSSIP_NAME: 'from-env', GOSSIP_JOIN: '127.0.0.1:2, 127.0.0.1:3', GOSSIP_PROFILE: 'local', UNRELATED: 'x' });
+    const flags = configFromFlags({ name: 'from-flag', tag: ['role=db', 'dc=x=y'] });
+    const c = resolveConfig({ file: configFromFile(file), env, flags });
+    expect(c.name).toBe('from-flag');
+    expect(c.profile).toBe('local');
+    expect(c.bind).toBe('127.0.0.1:1000');
+    expect(c.join).toEqual(['127.0.0.1:2', '127.0.0.1:3']);
+    expect(c.tags).toEqual({ role: 'db', dc: 'x=y' });
+  });
+
+  it('lists every problem at once, naming the setting', () => {
+    const p = problems(() => resolveConfig({ flags: { bind: 'nope:xx', profile: 'galaxy', encrypt: 'short' } }));
+    expect(p.some((s) => s.startsWith('name: required'))).toBe(true);
+    expect(p.some((s) => s.startsWith('bind:'))).toBe(true);
+    expect(p.some((s) => s.startsWith('profile:'))).toBe(true);
+    expect(p.some((s) => s.startsWith('encrypt:'))).toBe(true);
+  });
+
+  it('refuses --encrypt with --keyring-file', () => {
+    expect(problems(() => resolveConfig({ flags: { name: 'n', encrypt: KEY16, keyringFile: '/tmp/k' } }))).toEqual(['encrypt: pass either encrypt or keyringFile, not both']);
+    expect(resolveConfig({ flags: { name: 'n', encrypt: KEY16 } }).encrypt).toBe(KEY16);
+  });
+
+  it('requires a token when the HTTP API is not on loopback', () => {
+    expect(problems(() => resolveConfig({ flags: { name: 'n', http: '0.0.0.0:7380' } }))[0]).toMatch(/not a loopback address: a token is required/);
+    expect(resolveConfig({ flags: { name: 'n', http: '0.0.0.0:7380', token: 'x'.repeat(16) } }).token).toBe('x'.repeat(16));
+    expect(resolveConfig({ flags: { name: 'n', http: '[::1]:7380' } }).http).toBe('[::1]:7380');
+  });
+
+  it('reports unknown settings in the file and an unreadable or non-JSON file', () => {
+    const bad = join(dir, 'unknown.json');
+    writeFileSync(bad, JSON.stringify({ name: 'n', colour: 'blue' }));
+    expect(problems(() => resolveConfig({ file: configFromFile(bad) }))).toEqual(['unknown setting: colour']);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{"name": ');
+    expect(problems(() => configFromFile(broken))[0]).toMatch(/broken\.json: not valid JSON/);
+    expect(problems(() => configFromFile(join(dir, 'missing.json')))[0]).toMatch(/missing\.json: ENOENT/);
+  });
+
+  it('refuses a malformed tag', () => {
+    expect(problems(() => configFromFlags({ tag: ['novalue'] }))).toEqual(["--tag: tag 'novalue': expected key=value"]);
+    expect(problems(() => configFromEnv({ GOSSIP_TAGS: 'a=1,=2' }))).toEqual(["GOSSIP_TAGS: tag '=2': expected key=value"]);
+  });
+
+  it('knows loopback addresses', () => {
+    expect(['127.0.0.1:1', '127.9.9.9:1', '[::1]:1'].map(isLoopbackHostPort)).toEqual([true, true, true]);
+    expect(['0.0.0.0:1', '10.0.0.1:1', '[::]:1', 'localhost:1'].map(isLoopbackHostPort)).toEqual([false, false, false, false]);
+  });
+});
