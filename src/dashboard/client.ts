@@ -48,8 +48,9 @@ function formatMs(ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)} ms` : ms < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-function formatBytes(n: number): string {
-  return n < 1024 ? `${Math.round(n)}` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} Ki` : `${(n / 1024 / 1024).toFixed(1)} Mi`;
+function formatRate(bytesPerS: number): string {
+  const n = bytesPerS;
+  return n < 1024 ? `${Math.round(n)} B/s` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB/s` : `${(n / 1024 / 1024).toFixed(1)} MiB/s`;
 }
 
 function clockTime(ms: number): string {
@@ -99,9 +100,12 @@ function makeChart(id: string, opts: Omit<UPlot.Options, 'width' | 'height'>, da
 class Series {
   readonly xs: number[] = [];
   readonly ys: number[] = [];
+  /** Adds a point in x order (uPlot needs sorted x; a sample may arrive after a later one). */
   push(x: number, y: number): void {
-    this.xs.push(x);
-    this.ys.push(y);
+    let i = this.xs.length;
+    while (i > 0 && (this.xs[i - 1] ?? 0) > x) i--;
+    this.xs.splice(i, 0, x);
+    this.ys.splice(i, 0, y);
     if (this.xs.length > HISTORY_POINTS_MAX) {
       this.xs.shift();
       this.ys.shift();
@@ -118,7 +122,7 @@ function renderConvergence(c: ConvergenceJson, atMs: number): void {
   byId('agreement-now').textContent = `${(c.agreement * 100).toFixed(0)} % of alive members agree with this node (${c.keys} key${c.keys === 1 ? '' : 's'})`;
   agreementChart ??= makeChart('agreement-chart', {
     scales: { y: { range: [0, 1] } },
-    axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)} %`) }],
+    axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)} %`), size: 60 }],
     series: [{}, { label: 'agreement', stroke: color(0), width: 2, value: (_u, v) => (v === null ? '–' : `${(v * 100).toFixed(0)} %`) }],
   }, [[], []]);
   agreementChart.setData([agreement.xs, agreement.ys]);
@@ -132,7 +136,7 @@ function renderConvergence(c: ConvergenceJson, atMs: number): void {
     : `latest ${formatMs(last)}, median ${formatMs(p50)}, max ${formatMs(sorted[sorted.length - 1] ?? last)} over ${tte.length} recent update${tte.length === 1 ? '' : 's'}`;
   tteChart ??= makeChart('tte-chart', {
     scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-    axes: [{ label: 'recent updates, oldest to newest' }, { values: (_u, ticks) => ticks.map((t) => formatMs(t)) }],
+    axes: [{ label: 'recent updates, oldest to newest' }, { values: (_u, ticks) => ticks.map((t) => formatMs(t)), size: 70 }],
     series: [{ label: 'update' }, { label: 'time to everyone', stroke: color(1), width: 1, points: { show: true, size: 6, fill: color(1) }, value: (_u, v) => (v === null ? '–' : formatMs(v)) }],
   }, [[], []]);
   tteChart.setData([tte.map((_, i) => i + 1), [...tte]]);
@@ -171,7 +175,7 @@ function renderTraffic(t: TrafficJson): void {
     const th = document.createElement('th');
     th.scope = 'row';
     th.textContent = type;
-    tr.append(th, cell(formatBytes(rin), 'num'), cell(formatBytes(rout), 'num'));
+    tr.append(th, cell(formatRate(rin), 'num'), cell(formatRate(rout), 'num'));
     rows.push(tr);
   }
   if (trafficXs.length > HISTORY_POINTS_MAX) trafficXs.shift();
@@ -182,8 +186,8 @@ function renderTraffic(t: TrafficJson): void {
     trafficChart?.destroy();
     trafficChartTypes = names.join('\n');
     trafficChart = makeChart('traffic-chart', {
-      axes: [{}, { values: (_u, ticks) => ticks.map((v) => `${formatBytes(v)}B/s`), size: 70 }],
-      series: [{}, ...names.map((name, i) => ({ label: name, stroke: color(i), width: 1.5, value: (_u: UPlot, v: number | null) => (v === null ? '–' : `${formatBytes(v)}B/s`) }))],
+      axes: [{}, { values: (_u, ticks) => ticks.map((v) => formatRate(v)), size: 80 }],
+      series: [{}, ...names.map((name, i) => ({ label: name, stroke: color(i), width: 1.5, value: (_u: UPlot, v: number | null) => (v === null ? '–' : formatRate(v)) }))],
     }, [[], ...names.map(() => [])]);
   }
   trafficChart.setData([trafficXs, ...names.map((n) => trafficRates.get(n) ?? [])]);
@@ -234,7 +238,7 @@ function connect(): void {
   source.addEventListener('open', () => setConnection('open', 'live'));
   source.addEventListener('error', () => setConnection(source.readyState === EventSource.CLOSED ? 'lost' : 'connecting', source.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…'));
   listen(source, 'members', renderMembers);
-  listen(source, 'convergence', (c) => renderConvergence(c, Date.now()));
+  listen(source, 'convergence', (c) => renderConvergence(c, c.atMs ?? Date.now()));
   listen(source, 'traffic', renderTraffic);
   listen(source, 'update', renderUpdate);
   listen(source, 'user-event', renderUserEvent);
@@ -244,7 +248,7 @@ async function start(): Promise<void> {
   try {
     const [members, convergence] = await Promise.all([getJson<MemberJson[]>('/v1/members'), getJson<ConvergenceJson>('/v1/convergence')]);
     renderMembers(members);
-    renderConvergence(convergence, Date.now());
+    renderConvergence(convergence, convergence.atMs ?? Date.now());
   } catch (e) {
     setConnection('lost', `cannot reach the agent: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -10,6 +10,7 @@ export const PAGE_HTML = `<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>gossip-coordinator dashboard</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/dashboard/uplot.min.css">
   <link rel="stylesheet" href="/dashboard/style.css">
   <script src="/dashboard/uplot.iife.min.js" defer></script>
@@ -53,7 +54,7 @@ export const PAGE_HTML = `<!doctype html>
       <div id="traffic-chart" class="chart" role="img" aria-label="Bytes per second sent and received, by message type, over time"></div>
       <table id="traffic">
         <caption class="visually-hidden">Bytes per second in the last sample, by message type</caption>
-        <thead><tr><th scope="col">Type</th><th scope="col" class="num">In (B/s)</th><th scope="col" class="num">Out (B/s)</th></tr></thead>
+        <thead><tr><th scope="col">Type</th><th scope="col" class="num">In</th><th scope="col" class="num">Out</th></tr></thead>
         <tbody></tbody>
       </table>
     </section>

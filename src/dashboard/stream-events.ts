@@ -25,6 +25,8 @@ export interface ConvergenceJson {
   /** Milliseconds until every member had each of the recent updates, newest last. */
   readonly timeToEveryoneMs: readonly number[];
   readonly source?: string;
+  /** When the agent measured it (stream events carry it; the page falls back to its own clock). */
+  readonly atMs?: number;
 }
 
 /** `event: update`: one key-value change seen by this node. */
