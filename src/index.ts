@@ -16,8 +16,18 @@ export function createNode(options: NodeOptions): Promise<ClusterNode> {
 }
 export { ClusterNode, JoinError, DEFAULT_PORT } from './runtime/cluster-node.js';
 export type {
-  NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel,
+  NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel, KvOptions,
 } from './runtime/cluster-node.js';
+export { KeyValue } from './runtime/data-kv.js';
+export type { KvChange, KvConvergence } from './runtime/data-kv.js';
+export type { DataEvent, DataNodeStats } from './runtime/data-node.js';
+export type { StateStore, StoredEntry, EntryChange } from './store/state-store.js';
+export { encodeDataValue, decodeDataValue, DataStats } from './wire/data.js';
+export type {
+  Resolver, ResolverType, Read, Value, JsonValue, CausalContext, Dot, Entry, FieldValue,
+} from './core/replica/index.js';
+export { ReplicaError } from './core/replica/index.js';
+export type { Agreement, ConvergedUpdate } from './core/convergence/index.js';
 export type { DriverStats } from './runtime/driver.js';
 export type { Codec } from './runtime/codec.js';
 export type { Transport, TransportHandlers, TransportStats, Stream, StreamHandlers } from './transport/transport.js';

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { Config, ProfileName } from '../core/config.js';
@@ -15,7 +15,16 @@ import type { Transport, TransportStats } from '../transport/transport.js';
 import type { WireStatsSnapshot } from '../wire/index.js';
 import { ENCRYPT_OVERHEAD_BYTES, Keyring, WireStats } from '../wire/index.js';
 import { serfCodec } from '../wire/serf.js';
+import type { DisseminationConfig } from '../core/dissemination/config.js';
+import type { ReplicaOptions } from '../core/replica/index.js';
+import type { StateStore } from '../store/state-store.js';
+import { DataStats } from '../wire/data.js';
 import type { Codec } from './codec.js';
+import type { KvChange } from './data-kv.js';
+import { KeyValue } from './data-kv.js';
+import type { DataEvent, DataNodeStats } from './data-node.js';
+import { DataNode } from './data-node.js';
+import { DataPlane } from './data-plane.js';
 import { wireCodec } from './wire-codec.js';
 import type { DriverStats } from './driver.js';
 import { Driver } from './driver.js';
@@ -62,13 +71,38 @@ export interface NodeOptions {
   readonly codec?: Codec;
   /** A transport already bound (tests, an in-memory network). Default: UDP + TCP on `bind`. */
   readonly transport?: (handlers: Parameters<typeof NetTransport.listen>[1]) => Promise<Transport>;
+  /**
+   * Where the replicated key-value state is kept across restarts. Every entry change (local
+   * write, merge, tombstone collection) is written through it, a local write before `kv.put`
+   * resolves; `start` loads it back, and the dot counter is reserved in its meta so a restarted
+   * node never reuses a dot. Default: none (memory only).
+   */
+  readonly store?: StateStore;
+  /** The replicated state's settings: resolvers per key prefix, rumor spreading, digest and anti-entropy periods. */
+  readonly kv?: KvOptions;
+  /** Start above a previous life's incarnation (a restarted node refutes its old death at once). */
+  readonly incarnation?: number;
+}
+
+export interface KvOptions {
+  /** How concurrent writes resolve, per key prefix (longest prefix wins); default `lww`. */
+  readonly resolvers?: ReplicaOptions['resolvers'];
+  readonly defaultResolver?: ReplicaOptions['defaultResolver'];
+  /** HLC drift guard (ms). */
+  readonly maxDriftMs?: number;
+  /** Rumor spreading (the dissemination engine's config). */
+  readonly dissemination?: Partial<DisseminationConfig>;
+  /** Digest (Merkle root + version summary) to every data peer this often. Default 1,000 ms. */
+  readonly digestIntervalMs?: number;
+  /** Full state to one data peer whose root differs from ours this often. Default 5,000 ms. */
+  readonly antiEntropyIntervalMs?: number;
 }
 
 /** A member as the public API reports it (what `serf members` shows). */
 export type Member = SerfMember;
 
 /** Everything a node reports through `on(type, fn)`: membership changes, user events, queries, keyring changes. */
-export type ClusterEvent = SerfEvent;
+export type ClusterEvent = SerfEvent | DataEvent;
 export type ClusterEventMap = EventMap<ClusterEvent>;
 /** A query to answer with `respond(query, payload)`. */
 export type QueryEvent = ClusterEventMap['query'];
@@ -94,6 +128,13 @@ export interface ClusterNodeStats {
   readonly serf: Readonly<SerfNodeStats>;
   /** The wire layer's counters for this node: packets and streams decoded and rejected, by reason. */
   readonly wire: WireStatsSnapshot;
+  /** The data layer: its codec's decoded and rejected messages, merges, store errors, messages to non-peers. */
+  readonly data: {
+    readonly decoded: number;
+    readonly rejected: Readonly<Record<string, number>>;
+    readonly node: DataNodeStats;
+    readonly unsent: number;
+  };
 }
 
 const encoder = new TextEncoder();
@@ -114,9 +155,13 @@ export class ClusterNode {
   private state: 'running' | 'leaving' | 'stopped' = 'running';
 
   private readonly queries = new Map<number, { acks: string[]; responses: Map<string, Uint8Array>; resolve: (r: QueryResult) => void }>();
+  /** The replicated key-value state (see `KeyValue`). */
+  readonly kv: KeyValue;
 
   private constructor(
     private readonly engine: SerfNode,
+    private readonly plane: DataPlane,
+    private readonly dataStats: DataStats,
     private readonly driver: Driver<ClusterEvent>,
     private readonly transport: Transport,
     emitter: TypedEmitter<ClusterEvent>,
@@ -129,6 +174,14 @@ export class ClusterNode {
     this.emitter = emitter;
     this.name = name;
     this.addr = addr;
+    this.kv = new KeyValue({
+      run: (op, fn) => {
+        if (!op.startsWith('kv.get') && !op.startsWith('kv.list') && !op.startsWith('kv.resolverOf') && !op.startsWith('kv.convergence')) this.assertRunning(op);
+        if (this.state === 'stopped') return fn(this.driver.now(), this.plane.data);
+        return this.driver.input((now) => this.plane.input(now, (d) => fn(now, d)));
+      },
+      onChange: (fn: (c: KvChange) => void) => this.emitter.on('kv-change', fn),
+    });
   }
 
   /** @internal Use `createNode`. */
@@ -169,13 +222,39 @@ export class ClusterNode {
       const addr = advertiseAddress(bind, o.advertise, parseHostPort(transport.localAddress).port);
       const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
       const clock = (): number => performance.now();
+      let data: DataNode | null = null;
+      const rng = seededRng(seed);
       const engine = new SerfNode({
-        name: nodeName(o.name), addr: address(addr), config, rng: seededRng(seed), now: millis(clock()),
+        name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
         codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
+        ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
+        dataState: DataPlane.delegate(() => data),
       });
+      const dataStats = new DataStats();
+      const k = o.kv ?? {};
+      const startMs = clock();
+      data = new DataNode({
+        name: o.name,
+        bootId: randomBytes(6).toString('hex'),
+        rng: rng.fork(),
+        now: millis(startMs),
+        wallOffsetMs: Date.now() - startMs,
+        peers: () => engine.dataPeers().map((m) => m.name),
+        replica: {
+          ...(k.resolvers !== undefined ? { resolvers: k.resolvers } : {}),
+          ...(k.defaultResolver !== undefined ? { defaultResolver: k.defaultResolver } : {}),
+          ...(k.maxDriftMs !== undefined ? { maxDriftMs: k.maxDriftMs } : {}),
+        },
+        store: o.store ?? null,
+        ...(k.dissemination !== undefined ? { dissemination: k.dissemination } : {}),
+        ...(k.digestIntervalMs !== undefined ? { digestIntervalMs: k.digestIntervalMs } : {}),
+        ...(k.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: k.antiEntropyIntervalMs } : {}),
+        stats: dataStats,
+      });
+      const plane = new DataPlane(engine, data, millis(startMs));
       let node: ClusterNode | null = null;
       driver = new Driver<ClusterEvent>({
-        node: engine,
+        node: plane,
         codec,
         clock,
         log: (line) => log('warn', line),
@@ -187,7 +266,9 @@ export class ClusterNode {
           writeKeyringFile(file, keyring).catch((e: unknown) => log('warn', `cannot write keyring file ${file}: ${e instanceof Error ? e.message : String(e)}`));
         });
       }
-      node = new ClusterNode(engine, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire);
+      const d = driver;
+      plane.wake = () => d.input(() => undefined);
+      node = new ClusterNode(engine, plane, dataStats, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire);
       driver.start(transport);
       return node;
     } catch (e) {
@@ -223,6 +304,22 @@ export class ClusterNode {
     const r = await done;
     if (r.contacted === 0 && seeds.length > 0) throw new JoinError(`could not contact any of ${addrs.join(', ')}`);
     return r.contacted;
+  }
+
+  /** Our current incarnation (persist it: a restarted node passes something above it as `incarnation`). */
+  get incarnation(): number {
+    return this.engine.gossip.incarnation;
+  }
+
+  /** A member's incarnation as memberlist knows it (undefined for unknown names). */
+  memberIncarnation(name: string): number | undefined {
+    const m = this.engine.gossip.member(name);
+    return m === undefined ? undefined : (m.incarnation);
+  }
+
+  /** Current values of Serf's member, event and query Lamport clocks. */
+  get clocks(): { readonly member: number; readonly event: number; readonly query: number } {
+    return this.engine.clocks;
   }
 
   /** Every member known, in any status (alive, leaving, left, failed until reaped), self included: Serf's Members(). */
@@ -295,6 +392,7 @@ export class ClusterNode {
   get stats(): ClusterNodeStats {
     return {
       driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
+      data: { decoded: this.dataStats.decoded, rejected: { ...this.dataStats.rejected }, node: this.plane.data.stats, unsent: this.plane.unsent },
     };
   }
 
@@ -370,6 +468,11 @@ export class ClusterNode {
       case 'query':
       case 'keyring-change':
       case 'data-message':
+      case 'kv-change':
+      case 'kv-converged':
+        break;
+      case 'data-rejected':
+        this.protocolLog.reject(this.driver.now(), `data ${e.reason}`, e.from, e.detail);
         break;
     }
     this.emitter.emit(e);

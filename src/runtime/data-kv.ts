@@ -1,0 +1,129 @@
+import type { Millis } from '../core/ids.js';
+import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
+import type { CausalContext, ChangeEvent, FieldValue, Read, Resolver, Value } from '../core/replica/index.js';
+import type { DataNode } from './data-node.js';
+
+/** A change to a key, as `subscribe` and the `kv-change` event report it. */
+export interface KvChange {
+  readonly key: string;
+  /** local: a write on this node; merge: a peer's write arrived; collect: a tombstone collected. */
+  readonly cause: ChangeEvent['cause'];
+  /** The key reads as absent now. */
+  readonly deleted: boolean;
+}
+
+export interface KvConvergence {
+  /** Live data members (this node included) whose state equals ours, by Merkle root from their latest digest. */
+  readonly agreement: Agreement;
+  /** Recent local writes (sampled) and how long until every live data member had them, oldest first. */
+  readonly recent: readonly ConvergedUpdate[];
+}
+
+/** What `ClusterNode.kv` needs from the node: run an operation in the driver loop, subscribe to changes. */
+export interface KvHost {
+  run<T>(op: string, fn: (now: Millis, data: DataNode) => T): T;
+  onChange(fn: (c: KvChange) => void): () => void;
+}
+
+/**
+ * The replicated key-value state of a `ClusterNode` (`node.kv`). Writes resolve once the change
+ * is durable in the node's `StateStore` (when it has one) and its rumor is queued; they reject
+ * with a `ReplicaError` for caller mistakes (wrong type for the key's resolver, bad value or
+ * context) and with the store's error when the store failed (then the write is not
+ * acknowledged). How concurrent writes resolve is per key prefix (`NodeOptions.kv.resolvers`).
+ */
+export class KeyValue {
+  constructor(private readonly host: KvHost) {}
+
+  /** Writes `value` (JSON or bytes). `context`: the one `get` returned, for read-modify-write (siblings resolvers). Resolves with the key's new causal context. */
+  put(key: string, value: Value, opts: { readonly context?: CausalContext } = {}): Promise<CausalContext> {
+    return this.op('put', key, (r, wall) => r.put(wall, key, value, opts.context));
+  }
+
+  /** Deletes the key (what `context` covers, or everything held here). */
+  delete(key: string, opts: { readonly context?: CausalContext } = {}): Promise<CausalContext> {
+    return this.op('delete', key, (r, wall) => r.delete(wall, key, opts.context));
+  }
+
+  /** `gcounter` / `pncounter` keys: adds `by` (default 1); resolves with the new value. */
+  increment(key: string, by = 1): Promise<number> {
+    return this.op('increment', key, (r, wall) => r.increment(wall, key, by));
+  }
+
+  /** `pncounter` keys: subtracts `by` (default 1); resolves with the new value. */
+  decrement(key: string, by = 1): Promise<number> {
+    return this.op('decrement', key, (r, wall) => r.decrement(wall, key, by));
+  }
+
+  /** `orset` keys: adds an element. */
+  add(key: string, element: string): Promise<void> {
+    return this.op('add', key, (r, wall) => r.add(wall, key, element));
+  }
+
+  /** `orset` keys: removes an element (the adds seen here). */
+  remove(key: string, element: string): Promise<void> {
+    return this.op('remove', key, (r, wall) => r.remove(wall, key, element));
+  }
+
+  /** `ormap` keys: the counter field `field` += `by`. */
+  mapIncrement(key: string, field: string, by = 1): Promise<void> {
+    return this.op('mapIncrement', key, (r, wall) => r.mapIncrement(wall, key, field, by));
+  }
+
+  /** `ormap` keys: adds `element` to the set field `field`. */
+  mapAdd(key: string, field: string, element: string): Promise<void> {
+    return this.op('mapAdd', key, (r, wall) => r.mapAdd(wall, key, field, element));
+  }
+
+  /** `ormap` keys: removes `element` from the set field `field`. */
+  mapRemove(key: string, field: string, element: string): Promise<void> {
+    return this.op('mapRemove', key, (r, wall) => r.mapRemove(wall, key, field, element));
+  }
+
+  /** `ormap` keys: sets the LWW-register field `field`. */
+  mapSet(key: string, field: string, value: Value): Promise<void> {
+    return this.op('mapSet', key, (r, wall) => r.mapSet(wall, key, field, value));
+  }
+
+  /** `ormap` keys: removes the field `field`. */
+  mapRemoveField(key: string, field: string): Promise<void> {
+    return this.op('mapRemoveField', key, (r, wall) => r.mapRemoveField(wall, key, field));
+  }
+
+  /** The key's value(s) and causal context; undefined when this node holds nothing for it. */
+  get(key: string): Read | undefined {
+    return this.host.run('kv.get', (_now, d) => d.get(key));
+  }
+
+  /** Keys under `prefix` that read as present, sorted. */
+  list(prefix = ''): string[] {
+    return this.host.run('kv.list', (_now, d) => d.replica.list(prefix));
+  }
+
+  /** The resolver the key is under (longest matching prefix, else the default). */
+  resolverOf(key: string): Resolver {
+    return this.host.run('kv.resolverOf', (_now, d) => d.replica.resolverOf(key));
+  }
+
+  /** Calls `fn` for every change to a key under `prefix` (local, merged or collected); returns the unsubscribe function. */
+  subscribe(prefix: string, fn: (c: KvChange) => void): () => void {
+    return this.host.onChange((c) => {
+      if (c.key.startsWith(prefix)) fn(c);
+    });
+  }
+
+  /** Agreement with the live data members and the time-to-everyone of recent local writes. */
+  convergence(): KvConvergence {
+    return this.host.run('kv.convergence', (now, d) => d.convergence(now));
+  }
+
+  private op<T>(name: string, key: string, fn: (r: DataNode['replica'], wallMs: number) => T): Promise<T> {
+    try {
+      return Promise.resolve(this.host.run(`kv.${name}`, (now, d) => d.local(now, key, fn)));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+}
+
+export type { FieldValue };

@@ -1,0 +1,114 @@
+import type { DisseminationMessage, UpdateRef } from '../core/dissemination/messages.js';
+import type { OriginDigest, Update } from '../core/dissemination/update-log.js';
+import type { DataMessage, DataValue } from '../wire/data.js';
+
+/**
+ * Shape checks for decoded data-layer messages: the codec gives typed values of any shape;
+ * these turn them into the core's message types, or say what is wrong (the caller counts it).
+ */
+
+/** The full state in a Serf push-pull, and direct pushes: encoded entries (see `encodeDataValue`). */
+export interface EntriesMessage {
+  readonly entries: readonly Uint8Array[];
+}
+
+/** A peer's convergence digest: its Merkle root and version summary. */
+export interface DigestMessage {
+  readonly rootHi: number;
+  readonly rootLo: number;
+  readonly summary: ReadonlyMap<string, number>;
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; detail: string };
+
+const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isU32 = (v: unknown): v is number => isNat(v) && v <= 0xffffffff;
+
+function bad<T>(detail: string): Checked<T> {
+  return { ok: false, detail };
+}
+
+function isUpdate(v: DataValue | undefined): v is Update<Uint8Array> & DataValue {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Map || ArrayBuffer.isView(v)) return false;
+  const u = v as Record<string, DataValue | undefined>;
+  return typeof u.origin === 'string' && isNat(u.version) && u.version >= 1 && typeof u.key === 'string' && u.payload instanceof Uint8Array
+    && typeof u.critical === 'boolean' && typeof u.bornMs === 'number' && Number.isFinite(u.bornMs);
+}
+
+function isRef(v: DataValue | undefined): v is UpdateRef & DataValue {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Map || ArrayBuffer.isView(v)) return false;
+  const r = v as Record<string, DataValue | undefined>;
+  return typeof r.origin === 'string' && isNat(r.version);
+}
+
+function updates(v: DataValue | undefined): Update<Uint8Array>[] | null {
+  if (!Array.isArray(v)) return null;
+  const out: Update<Uint8Array>[] = [];
+  for (const u of v as readonly DataValue[]) {
+    if (!isUpdate(u)) return null;
+    out.push({ origin: u.origin, version: u.version, key: u.key, payload: u.payload, critical: u.critical, bornMs: u.bornMs });
+  }
+  return out;
+}
+
+function refs(v: DataValue | undefined): UpdateRef[] | null {
+  if (!Array.isArray(v)) return null;
+  const out: UpdateRef[] = [];
+  for (const r of v as readonly DataValue[]) {
+    if (!isRef(r)) return null;
+    out.push({ origin: r.origin, version: r.version });
+  }
+  return out;
+}
+
+function digest(v: DataValue | undefined): Map<string, OriginDigest> | null {
+  if (!(v instanceof Map)) return null;
+  const out = new Map<string, OriginDigest>();
+  for (const [k, d] of v) {
+    if (typeof k !== 'string' || typeof d !== 'object' || d === null || Array.isArray(d) || d instanceof Map || ArrayBuffer.isView(d)) return null;
+    const o = d as Record<string, DataValue | undefined>;
+    if (!isNat(o.upTo) || !Array.isArray(o.above)) return null;
+    const above = o.above as readonly DataValue[];
+    if (!above.every(isNat)) return null;
+    out.set(k, { upTo: o.upTo, above: above });
+  }
+  return out;
+}
+
+/** A dissemination request or reply, checked field by field. */
+export function toDisseminationMessage(m: DataMessage): Checked<DisseminationMessage<Uint8Array>> {
+  if (!isNat(m.id)) return bad(`${m.type}: id is not a non-negative integer`);
+  const ups = updates(m.updates);
+  if (ups === null) return bad(`${m.type}: updates is not a list of updates`);
+  if (m.type === 'gossip') {
+    const d = m.digest === null ? null : digest(m.digest);
+    if (d === null && m.digest !== null) return bad('gossip: digest is not a map of origin digests');
+    if (typeof m.feedback !== 'boolean') return bad('gossip: feedback is not a boolean');
+    let hops: number[] | null = null;
+    if (m.hops !== null) {
+      if (!Array.isArray(m.hops) || !(m.hops as readonly DataValue[]).every(isNat)) return bad('gossip: hops is not a list of counts');
+      hops = m.hops as number[];
+    }
+    return { ok: true, value: { type: 'gossip', id: m.id, updates: ups, digest: d, feedback: m.feedback, hops } };
+  }
+  if (m.type === 'gossip-reply') {
+    const known = refs(m.known);
+    const floors = refs(m.floors);
+    if (known === null || floors === null) return bad('gossip-reply: known or floors is not a list of update refs');
+    return { ok: true, value: { type: 'gossip-reply', id: m.id, updates: ups, known, floors } };
+  }
+  return bad(`${m.type} is not a dissemination message`);
+}
+
+export function toEntriesMessage(m: DataMessage): Checked<EntriesMessage> {
+  const e = m.entries;
+  if (!Array.isArray(e) || !(e as readonly DataValue[]).every((x) => x instanceof Uint8Array)) return bad(`${m.type}: entries is not a list of encoded entries`);
+  return { ok: true, value: { entries: e as Uint8Array[] } };
+}
+
+export function toDigestMessage(m: DataMessage): Checked<DigestMessage> {
+  if (!isU32(m.rootHi) || !isU32(m.rootLo)) return bad('digest: root is not two uint32');
+  if (!(m.summary instanceof Map)) return bad('digest: summary is not a map');
+  for (const [k, v] of m.summary) if (typeof k !== 'string' || !isNat(v)) return bad('digest: summary is not origin → counter');
+  return { ok: true, value: { rootHi: m.rootHi, rootLo: m.rootLo, summary: m.summary as ReadonlyMap<string, number> } };
+}

@@ -1,0 +1,93 @@
+import type { Address, Millis } from '../core/ids.js';
+import type { Message, StreamMessage } from '../core/messages.js';
+import type { Transmit } from '../core/node.js';
+import type { DataStateDelegate, SerfEvent, SerfNode } from '../core/serf/serf-node.js';
+import { dataMessageKind } from '../wire/data.js';
+import type { DataEvent, DataNode } from './data-node.js';
+import type { DrivenNode } from './driver.js';
+
+/**
+ * The Serf node and the data node as one driven node, so one driver loop runs both: packets
+ * and streams go to Serf; Serf's `data-message` events of our kinds go to the data node (the
+ * rest pass through); the data node's transmits leave through `SerfNode.sendData` (only to
+ * members tagged with our data tag); the timer is the earlier of the two.
+ */
+export class DataPlane implements DrivenNode<SerfEvent | DataEvent> {
+  /** Set by the runtime: asks the driver to drain again (the data node has output after an event). */
+  wake: () => void = () => undefined;
+  /** Data messages addressed to members that are not (or no longer) data peers. */
+  unsent = 0;
+  private now: Millis;
+
+  constructor(
+    readonly engine: SerfNode,
+    readonly data: DataNode,
+    now: Millis,
+  ) {
+    this.now = now;
+  }
+
+  /** What Serf's push-pull carries for the data node (full state, both ways). */
+  static delegate(data: () => DataNode | null): DataStateDelegate {
+    return {
+      localState: () => data()?.localState() ?? null,
+      mergeRemoteState: (now, buf) => data()?.handleRemoteState(now, 'push-pull', buf),
+    };
+  }
+
+  handlePacket(now: Millis, from: Address, msg: Message): void {
+    this.now = now;
+    this.engine.handlePacket(now, from, msg);
+  }
+
+  handleStreamRequest(now: Millis, from: Address, streamId: number, msg: StreamMessage): void {
+    this.now = now;
+    this.engine.handleStreamRequest(now, from, streamId, msg);
+  }
+
+  handleStreamReply(now: Millis, streamId: number, msg: StreamMessage | null): void {
+    this.now = now;
+    this.engine.handleStreamReply(now, streamId, msg);
+  }
+
+  handleTimeout(now: Millis): void {
+    this.now = now;
+    const s = this.engine.pollTimeout();
+    if (s !== undefined && s <= now) this.engine.handleTimeout(now);
+    if (this.data.pollTimeout() <= now) this.data.handleTimeout(now);
+  }
+
+  /** Runs `fn` on the data node at `now` (a local operation through the driver's `input`). */
+  input<T>(now: Millis, fn: (data: DataNode) => T): T {
+    this.now = now;
+    return fn(this.data);
+  }
+
+  pollTransmit(): Transmit | undefined {
+    if (!this.engine.isStopped) {
+      for (let t = this.data.pollTransmit(); t !== undefined; t = this.data.pollTransmit()) {
+        if (!this.engine.sendData(this.now, t.to, t.dataType, t.payload, t.reliable)) this.unsent++;
+      }
+    }
+    return this.engine.pollTransmit();
+  }
+
+  pollEvent(): SerfEvent | DataEvent | undefined {
+    for (;;) {
+      const d = this.data.pollEvent();
+      if (d !== undefined) return d;
+      const e = this.engine.pollEvent();
+      if (e === undefined) return undefined;
+      if (e.type !== 'data-message' || dataMessageKind(e.dataType) === undefined) return e;
+      // Ours: the sender must be a member we know by name (its address alone does not say who).
+      this.data.handleMessage(this.now, e.node ?? `unknown member at ${e.from}`, e.dataType, e.payload);
+      this.wake();
+    }
+  }
+
+  pollTimeout(): Millis | undefined {
+    const s = this.engine.pollTimeout();
+    const d = this.data.pollTimeout();
+    return s === undefined || d < s ? d : s;
+  }
+}
