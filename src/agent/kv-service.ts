@@ -89,10 +89,9 @@ export class LocalKv implements KvService {
       }
       if (isValidEntry(e) && e.key === s.key) loaded.push(e);
     }
-    // Dots must never repeat: start our counter above every dot of ours the entries carry.
-    const scan = new Replica({ node: nodeName });
-    for (const e of loaded) scan.merge(clock(), e);
-    this.replica = new Replica({ node: nodeName, counterStart: scan.versionSummary().get(nodeName) ?? 0 });
+    // Dots must never repeat: merging our own entries back raises the replica's dot counter
+    // above every dot of ours they carry (a `counterStart` would mark them seen and drop them).
+    this.replica = new Replica({ node: nodeName });
     for (const e of loaded) this.replica.merge(clock(), e);
     this.replica.subscribe('', (c) => {
       for (const fn of this.listeners) fn({ key: c.key, cause: c.cause, deleted: c.deleted });

@@ -13,7 +13,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 async function call(method: string, path: string, body?: string, headers: Record<string, string> = auth): Promise<{ status: number; json: unknown; text: string }> {
   const res = await fetch(`${base}${path}`, { method, headers: { ...headers, 'content-type': 'application/json' }, ...(body !== undefined ? { body } : {}) });
   const text = await res.text();
-  let json: unknown = null;
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
