@@ -1,0 +1,101 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../src/agent/agent.js';
+import { resolveConfig } from '../../src/agent/config.js';
+import { main } from '../../src/cli/main.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { capture } from '../unit/cli/capture.js';
+import { waitFor } from './wait.js';
+
+const TOKEN = 'k'.repeat(20);
+let agent: Agent;
+let http: string;
+
+async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const io = capture();
+  const code = await main([...argv, '--http', http, '--token', TOKEN], io);
+  return { code, out: io.stdout, err: io.stderr };
+}
+
+beforeAll(async () => {
+  const config = resolveConfig({ flags: { name: 'cli1', bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', tags: { dc: 'x' } } });
+  agent = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() });
+  http = agent.httpAddress;
+});
+afterAll(async () => {
+  await agent.stop('test done', false);
+});
+
+describe('CLI clients of the agent API', () => {
+  it('members --json prints [{name, addr, port, status, tags, incarnation}]', async () => {
+    const r = await run('members', '--json');
+    expect(r.code).toBe(0);
+    const [m] = JSON.parse(r.out[0] ?? '') as Record<string, unknown>[];
+    expect(Object.keys(m ?? {}).sort()).toEqual(['addr', 'incarnation', 'name', 'port', 'status', 'tags']);
+    expect(m).toMatchObject({ name: 'cli1', addr: '127.0.0.1', status: 'alive', tags: { dc: 'x' } });
+    expect(typeof m?.port).toBe('number');
+    const table = await run('members');
+    expect(table.out[0]).toMatch(/^cli1\s+127\.0\.0\.1:\d+\s+alive\s+.*dc=x/);
+  });
+
+  it('kv put, get, list and del', async () => {
+    expect((await run('kv', 'put', 'cfg/a', '{"x":1}')).code).toBe(0);
+    expect((await run('kv', 'put', 'cfg/b', 'plain text')).code).toBe(0);
+    expect((await run('kv', 'get', 'cfg/a')).out).toEqual(['{"x":1}']);
+    expect((await run('kv', 'get', 'cfg/b')).out).toEqual(['plain text']);
+    const full = JSON.parse((await run('kv', 'get', 'cfg/a', '--json')).out[0] ?? '') as { context: unknown };
+    expect((await run('kv', 'put', 'cfg/a', '2', '--context', JSON.stringify(full.context))).code).toBe(0);
+    expect((await run('kv', 'get', 'cfg/a')).out).toEqual(['2']);
+    expect((await run('kv', 'list', 'cfg/')).out).toEqual(['cfg/a', 'cfg/b']);
+    expect((await run('kv', 'del', 'cfg/b')).code).toBe(0);
+    expect((await run('kv', 'list', 'cfg/')).out).toEqual(['cfg/a']);
+  });
+
+  it('prints the agent\'s error and exits 1 on a 4xx', async () => {
+    const r = await run('kv', 'get', 'missing');
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual(['error: 404: no such key: missing']);
+    const io = capture();
+    expect(await main(['members', '--http', http, '--token', 'wrong'], io)).toBe(1);
+    expect(io.stderr).toEqual(['error: 403: wrong token']);
+    expect((await run('kv', 'put', 'x', '1', '--context', 'not json')).code).toBe(2);
+  });
+
+  it('reports an unreachable agent', async () => {
+    const io = capture();
+    expect(await main(['members', '--http', '127.0.0.1:1'], io)).toBe(1);
+    expect(io.stderr[0]).toMatch(/^error: cannot reach the agent at http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('event sends a user event the agent delivers', async () => {
+    const got: string[] = [];
+    agent.node.on('user-event', (e) => got.push(`${e.name}=${new TextDecoder().decode(e.payload)}`));
+    expect((await run('event', 'deploy', 'v7')).code).toBe(0);
+    await waitFor('the event', 5000, () => got.includes('deploy=v7'));
+  });
+
+  it('keygen prints a 32-byte base64 key; keys list answers that encryption is off', async () => {
+    const io = capture();
+    expect(await main(['keygen'], io)).toBe(0);
+    expect(Buffer.from(io.stdout[0] ?? '', 'base64')).toHaveLength(32);
+    const r = await run('keys', 'list', '--json');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.out[0] ?? '') as { numResp: number; numErr: number; messages: Record<string, string> };
+    expect(res.numResp).toBe(1);
+    expect(res.numErr).toBe(1);
+    expect(res.messages.cli1).toMatch(/encryption not enabled/);
+  });
+
+  it('monitor streams events until the agent stops', async () => {
+    const io = capture();
+    const done = main(['monitor', '--http', http, '--token', TOKEN, '--no-convergence'], io);
+    await waitFor('the members snapshot on the stream', 5000, () => io.stdout.some((l) => l.startsWith('members: ')));
+    await run('kv', 'put', 'mon', '1');
+    await waitFor('the kv line', 5000, () => io.stdout.some((l) => l.startsWith('kv: ') && l.includes('"key":"mon"')));
+    expect(io.stdout.some((l) => l.startsWith('convergence'))).toBe(false);
+    const left = await run('leave');
+    expect(left.out).toEqual(['Graceful leave in progress']);
+    await agent.done;
+    expect(await done).toBe(0);
+  });
+});
