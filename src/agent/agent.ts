@@ -10,7 +10,7 @@ import type { AgentConfig } from './config.js';
 import type { DashboardPage } from './http-api.js';
 import { HttpApi } from './http-api.js';
 import type { KvService } from './kv-service.js';
-import { LocalKv } from './kv-service.js';
+import { ClusterKv } from './kv-service.js';
 import { AgentMetrics } from './metrics.js';
 
 export interface AgentOptions {
@@ -24,8 +24,6 @@ export interface AgentOptions {
   readonly snapshotIntervalMs?: number;
 }
 
-/** The options a restarted node starts with; `incarnation` is taken by ClusterNodes that support restarts. */
-type StartOptions = NodeOptions & { incarnation?: number };
 
 /**
  * One agent: its store, its cluster node, its HTTP API, until `stop`. Start order: open the
@@ -67,8 +65,8 @@ export class Agent {
       // With a data directory, the keyring lives there (Serf's keyring file format), so key
       // rotations survive a restart; --encrypt seeds it on the first start.
       const keyringFile = c.keyringFile ?? (c.dataDir !== undefined && (c.encrypt !== undefined || existsSync(join(c.dataDir, 'keyring.json'))) ? join(c.dataDir, 'keyring.json') : undefined);
-      const opts: StartOptions = {
-        name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation,
+      const opts: NodeOptions = {
+        name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store,
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
@@ -76,7 +74,7 @@ export class Agent {
         ...(keyringFile !== undefined ? { keyringFile } : {}),
       };
       node = await createNode(opts);
-      const kv = new LocalKv(store, c.name);
+      const kv = new ClusterKv(node.kv);
       const agentRef: { a: Agent | null } = { a: null };
       const metrics = new AgentMetrics(node, kv, { suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0 });
       const http = new HttpApi({
@@ -168,8 +166,7 @@ export class Agent {
   }
 
   private saveIncarnation(): void {
-    const inc = (this.node as unknown as { incarnation?: unknown }).incarnation;
-    if (typeof inc === 'number') this.store.saveIncarnation(inc);
+    this.store.saveIncarnation(this.node.incarnation);
   }
 
   /** Saves the alive members (to rejoin through), our incarnation and the Lamport clocks when the node reports them. */
@@ -177,8 +174,7 @@ export class Agent {
     try {
       this.store.saveMembers(this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr })));
       this.saveIncarnation();
-      const clocks = (this.node as unknown as { clocks?: { member: number; event: number; query: number } }).clocks;
-      if (clocks !== undefined) this.store.saveClocks(clocks);
+      this.store.saveClocks(this.node.clocks);
     } catch (e) {
       this.log.error({ err: e }, 'cannot save the membership snapshot');
     }

@@ -42,7 +42,7 @@ export interface MemberJson {
   readonly port: number;
   readonly status: string;
   readonly tags: Readonly<Record<string, string>>;
-  /** null until the node reports member incarnations. */
+  /** memberlist's incarnation of the member (null if the name is no longer in memberlist's table). */
   readonly incarnation: number | null;
 }
 
@@ -58,17 +58,9 @@ class HttpError extends Error {
 
 type Handler = (req: IncomingMessage, url: URL, params: readonly string[], res: ServerResponse) => Promise<void> | void;
 
-/** Node incarnations, when the node can report them (a later ClusterNode API). */
-function incarnationOf(node: ClusterNode, name: string): number | null {
-  const n = node as unknown as { memberIncarnation?: (name: string) => number | undefined };
-  if (typeof n.memberIncarnation === 'function') return n.memberIncarnation(name) ?? null;
-  const m = node.members().find((x) => x.name === name) as (Member & { incarnation?: number }) | undefined;
-  return typeof m?.incarnation === 'number' ? m.incarnation : null;
-}
-
 export function memberJson(node: ClusterNode, m: Member): MemberJson {
   const hp = parseHostPort(m.addr);
-  return { name: m.name, addr: hp.host, port: hp.port, status: m.status, tags: m.tags, incarnation: incarnationOf(node, m.name) };
+  return { name: m.name, addr: hp.host, port: hp.port, status: m.status, tags: m.tags, incarnation: node.memberIncarnation(m.name) ?? null };
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { CausalContext, ChangeEvent, JsonValue, Read, ResolverType } from '../core/replica/index.js';
-import { isValidEntry, Replica, ReplicaError } from '../core/replica/index.js';
-import type { Entry } from '../core/replica/index.js';
-import type { StateStore } from '../store/state-store.js';
+import { ReplicaError } from '../core/replica/index.js';
+import type { ClusterNode } from '../index.js';
 
 /** A key's read as the HTTP API returns it. */
 export type KvReadJson =
@@ -18,13 +17,16 @@ export interface KvChange {
 
 /** What `GET /v1/convergence` reports. */
 export interface KvConvergence {
-  /** Fraction of alive data members whose state matches ours (1 with no peers). */
+  /** Fraction of live data members (this node included) whose state root equals ours. */
   readonly agreement: number;
+  readonly live: number;
+  readonly agreeing: number;
+  /** Live peers with no recent digest. */
+  readonly unknown: number;
   readonly keys: number;
   /** Milliseconds until every member had each of the recent updates, newest last. */
   readonly timeToEveryoneMs: readonly number[];
-  /** Which implementation answers: the replicated node state, or this node's local state only. */
-  readonly source: 'cluster' | 'local';
+  readonly source: 'cluster';
 }
 
 /**
@@ -58,105 +60,44 @@ export function readToJson(key: string, r: Read): KvReadJson {
   }
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /**
- * This node's own key-value state, durable in the store, not replicated: what the agent serves
- * until the data layer's `ClusterNode.kv` is available. A core `Replica` (the same semantics:
- * DVV contexts, siblings, LWW) whose entries are written to the store as JSON; concurrent
- * writes are committed together (group commit: one transaction, one fsync, per turn of the
- * event loop) and each resolves after its commit.
+ * The node's replicated key-value state (`ClusterNode.kv`, durable through the `StateStore`
+ * the agent gives the node) as the HTTP routes use it.
  */
-export class LocalKv implements KvService {
-  private readonly replica: Replica;
-  private pending: { key: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private flushScheduled = false;
-  private readonly listeners = new Set<(c: KvChange) => void>();
-
-  constructor(
-    private readonly store: StateStore,
-    readonly nodeName: string,
-    private readonly clock: () => number = Date.now,
-  ) {
-    const loaded: Entry[] = [];
-    for (const s of store.loadEntries()) {
-      let e: unknown;
-      try {
-        e = JSON.parse(decoder.decode(s.entry));
-      } catch {
-        continue;
-      }
-      if (isValidEntry(e) && e.key === s.key) loaded.push(e);
-    }
-    // Dots must never repeat: merging our own entries back raises the replica's dot counter
-    // above every dot of ours they carry (a `counterStart` would mark them seen and drop them).
-    this.replica = new Replica({ node: nodeName });
-    for (const e of loaded) this.replica.merge(clock(), e);
-    this.replica.subscribe('', (c) => {
-      for (const fn of this.listeners) fn({ key: c.key, cause: c.cause, deleted: c.deleted });
-    });
-  }
+export class ClusterKv implements KvService {
+  constructor(private readonly kv: ClusterNode['kv']) {}
 
   get(key: string): KvReadJson | null {
-    const r = this.replica.get(key);
+    const r = this.kv.get(key);
     return r === undefined ? null : readToJson(key, r);
   }
 
-  async put(key: string, value: JsonValue, context?: CausalContext): Promise<CausalContext> {
-    const ctx = this.replica.put(this.clock(), key, value, context);
-    await this.persist(key);
-    return ctx;
+  put(key: string, value: JsonValue, context?: CausalContext): Promise<CausalContext> {
+    return this.kv.put(key, value, context === undefined ? {} : { context });
   }
 
-  async delete(key: string, context?: CausalContext): Promise<CausalContext> {
-    const ctx = this.replica.delete(this.clock(), key, context);
-    await this.persist(key);
-    return ctx;
+  delete(key: string, context?: CausalContext): Promise<CausalContext> {
+    return this.kv.delete(key, context === undefined ? {} : { context });
   }
 
   list(prefix: string): string[] {
-    return this.replica.list(prefix);
+    return this.kv.list(prefix);
   }
 
   resolverOf(key: string): ResolverType {
-    return this.replica.resolverOf(key).type;
+    return this.kv.resolverOf(key).type;
   }
 
   onChange(fn: (c: KvChange) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    return this.kv.subscribe('', (c) => fn({ key: c.key, cause: c.cause, deleted: c.deleted }));
   }
 
   convergence(): KvConvergence {
-    return { agreement: 1, keys: this.replica.stats().keys, timeToEveryoneMs: [], source: 'local' };
-  }
-
-  private persist(key: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ key, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    const keys = new Set(batch.map((p) => p.key));
-    try {
-      this.store.writeEntries([...keys].map((key) => {
-        const e = this.replica.entry(key);
-        return { key, entry: e === undefined ? null : encoder.encode(JSON.stringify(e)) };
-      }));
-    } catch (e) {
-      for (const p of batch) p.reject(e);
-      return;
-    }
-    for (const p of batch) p.resolve();
+    const c = this.kv.convergence();
+    return {
+      agreement: c.agreement.fraction, live: c.agreement.live, agreeing: c.agreement.agreeing, unknown: c.agreement.unknown,
+      keys: this.kv.list('').length, timeToEveryoneMs: c.recent.map((u) => u.elapsedMs), source: 'cluster',
+    };
   }
 }
 
