@@ -1,12 +1,12 @@
 /// <reference lib="dom" />
 /**
- * The dashboard's browser script (served as `/dashboard/client.js`, an ES module; uPlot is
- * loaded before it as a classic script and is the global `uPlot`). It reads the members and
- * the convergence once, then follows `GET /v1/stream`. Only type imports here: nothing is
- * fetched besides the page's own assets and the agent's API on the same origin.
+ * The dashboard's browser script, inlined in the page as an ES module after uPlot's script
+ * (the global `uPlot`). It reads the members and the convergence once, then follows
+ * `GET /v1/stream` and reads the byte counters of `GET /metrics` once a second. Only type
+ * imports here (the page has no other script to load); nothing leaves the agent's origin.
  */
 import type UPlot from 'uplot';
-import type { ConvergenceJson, MemberJson, StreamEvents, TrafficJson, UpdateEventJson, UserEventJson } from './stream-events.js';
+import type { ConvergenceJson, KvEventJson, MemberEventJson, MemberJson, StreamEvents, UserEventJson } from './stream-events.js';
 
 declare const uPlot: typeof UPlot;
 
@@ -14,7 +14,9 @@ declare const uPlot: typeof UPlot;
 const HISTORY_POINTS_MAX = 300;
 /** Lines kept in the update log. */
 const LOG_LINES_MAX = 50;
-const STATE_ORDER: Readonly<Record<string, number>> = { alive: 0, suspect: 1, failed: 2, left: 3 };
+/** How often the byte counters are read from /metrics. */
+const TRAFFIC_INTERVAL_MS = 1000;
+const STATE_ORDER: Readonly<Record<string, number>> = { alive: 0, suspect: 1, leaving: 2, failed: 3, left: 4 };
 const PALETTE = ['#0969da', '#cf222e', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#1b7c83', '#953800'] as const;
 
 function color(i: number): string {
@@ -29,12 +31,16 @@ function byId<T extends HTMLElement>(id: string): T {
   return el as T;
 }
 
-async function getJson<T>(path: string): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+async function get(path: string, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { accept };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   const res = await fetch(path, { headers });
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return (await res.json()) as T;
+  return res;
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  return (await (await get(path, 'application/json')).json()) as T;
 }
 
 function cell(text: string, className?: string): HTMLTableCellElement {
@@ -59,8 +65,40 @@ function clockTime(ms: number): string {
 
 /* ---------- members ---------- */
 
-function renderMembers(members: readonly MemberJson[]): void {
-  const sorted = [...members].sort((a, b) => (STATE_ORDER[a.status] ?? 9) - (STATE_ORDER[b.status] ?? 9) || a.name.localeCompare(b.name));
+/** The member list as this page knows it: the last snapshot with the changes since applied. */
+const members = new Map<string, MemberJson>();
+
+function setMembers(list: readonly MemberJson[]): void {
+  members.clear();
+  for (const m of list) members.set(m.name, m);
+  renderMembers();
+}
+
+function applyMemberEvent(e: MemberEventJson): void {
+  switch (e.type) {
+    case 'member-joined':
+    case 'member-updated':
+    case 'member-left':
+    case 'member-failed': {
+      const rttMs = e.member.rttMs ?? members.get(e.member.name)?.rttMs;
+      members.set(e.member.name, rttMs === undefined ? e.member : { ...e.member, rttMs });
+      break;
+    }
+    case 'member-reaped':
+      members.delete(e.member.name);
+      break;
+    case 'member-suspected':
+    case 'member-recovered': {
+      const m = members.get(e.name);
+      if (m !== undefined) members.set(e.name, { ...m, status: e.type === 'member-suspected' ? 'suspect' : 'alive' });
+      break;
+    }
+  }
+  renderMembers();
+}
+
+function renderMembers(): void {
+  const sorted = [...members.values()].sort((a, b) => (STATE_ORDER[a.status] ?? 9) - (STATE_ORDER[b.status] ?? 9) || a.name.localeCompare(b.name));
   const rows = sorted.map((m) => {
     const tr = document.createElement('tr');
     tr.dataset.name = m.name;
@@ -72,16 +110,17 @@ function renderMembers(members: readonly MemberJson[]): void {
       th,
       cell(`${m.addr}:${m.port}`),
       cell(m.status, `state state-${m.status}`),
-      cell(String(m.incarnation), 'num'),
+      cell(m.incarnation === null ? '–' : String(m.incarnation), 'num'),
       cell(m.rttMs === undefined ? '–' : formatMs(m.rttMs), 'num'),
     );
     return tr;
   });
   byId<HTMLTableElement>('members').tBodies[0]?.replaceChildren(...rows);
   const counts = new Map<string, number>();
-  for (const m of members) counts.set(m.status, (counts.get(m.status) ?? 0) + 1);
-  const parts = [...counts].sort((a, b) => (STATE_ORDER[a[0]] ?? 9) - (STATE_ORDER[b[0]] ?? 9)).map(([s, n]) => `${n} ${s}`);
-  byId('members-summary').textContent = members.length === 0 ? 'no members' : `${members.length} member${members.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+  for (const m of members.values()) counts.set(m.status, (counts.get(m.status) ?? 0) + 1);
+  const parts = [...counts].sort((a, b) => (STATE_ORDER[a[0]] ?? 9) - (STATE_ORDER[b[0]] ?? 9)).map(([st, n]) => `${n} ${st}`);
+  const n = members.size;
+  byId('members-summary').textContent = n === 0 ? 'no members' : `${n} member${n === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
 
 /* ---------- charts ---------- */
@@ -144,7 +183,36 @@ function renderConvergence(c: ConvergenceJson, atMs: number): void {
 
 /* ---------- traffic ---------- */
 
-let lastTraffic: TrafficJson | undefined;
+/** Bytes since the agent started, by message type and direction: one reading of `GET /metrics`. */
+interface TrafficSample {
+  readonly atMs: number;
+  readonly bytesIn: Readonly<Record<string, number>>;
+  readonly bytesOut: Readonly<Record<string, number>>;
+}
+
+/**
+ * Reads the byte counters out of Prometheus text: every sample of a metric named `*_bytes_total`
+ * counts, under its `type` label when it has one, else under the metric's short name
+ * (`gossip_packet_bytes_total` → `packet`); `direction="out"` is sent, anything else received.
+ */
+function parseTraffic(text: string, atMs: number): TrafficSample {
+  const bytesIn: Record<string, number> = {};
+  const bytesOut: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*_bytes_total)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (m === null) continue;
+    const value = Number(m[3]);
+    if (!Number.isFinite(value)) continue;
+    const labels = new Map<string, string>();
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels.set(l[1] ?? '', l[2] ?? '');
+    const type = labels.get('type') ?? (m[1] ?? '').replace(/^gossip_/, '').replace(/_bytes_total$/, '');
+    const into = labels.get('direction') === 'out' ? bytesOut : bytesIn;
+    into[type] = (into[type] ?? 0) + value;
+  }
+  return { atMs, bytesIn, bytesOut };
+}
+
+let lastTraffic: TrafficSample | undefined;
 const trafficXs: number[] = [];
 /** Bytes per second (in + out) per message type, aligned with trafficXs (null before a type appeared). */
 const trafficRates = new Map<string, (number | null)[]>();
@@ -155,9 +223,13 @@ function rate(cur: Readonly<Record<string, number>>, prev: Readonly<Record<strin
   return Math.max(0, ((cur[type] ?? 0) - (prev[type] ?? 0)) / seconds);
 }
 
-function renderTraffic(t: TrafficJson): void {
+/** Readings of /metrics taken so far (on the traffic table as `data-samples`). */
+let trafficSamples = 0;
+
+function renderTraffic(t: TrafficSample): void {
   const prev = lastTraffic;
   lastTraffic = t;
+  byId('traffic').dataset.samples = String(++trafficSamples);
   if (prev === undefined || t.atMs <= prev.atMs) return;
   const seconds = (t.atMs - prev.atMs) / 1000;
   const types = [...new Set([...Object.keys(t.bytesIn), ...Object.keys(t.bytesOut)])].sort();
@@ -206,12 +278,12 @@ function logLine(atMs: number, text: string): void {
   while (log.children.length > LOG_LINES_MAX) log.lastElementChild?.remove();
 }
 
-function renderUpdate(u: UpdateEventJson): void {
-  logLine(u.atMs, `${u.deleted ? 'deleted' : 'wrote'} ${u.key}${u.cause === undefined ? '' : ` (${u.cause})`}`);
+function renderKv(u: KvEventJson): void {
+  logLine(Date.now(), `${u.deleted ? 'deleted' : 'wrote'} ${u.key}${u.cause === undefined ? '' : ` (${u.cause})`}`);
 }
 
 function renderUserEvent(e: UserEventJson): void {
-  logLine(e.atMs, `event ${e.name}${e.payloadBytes === undefined ? '' : `, ${e.payloadBytes} B`}`);
+  logLine(Date.now(), `event ${e.name}, ${new TextEncoder().encode(e.payload).length} B${e.ltime === undefined ? '' : ` (ltime ${e.ltime})`}`);
 }
 
 /* ---------- wiring ---------- */
@@ -237,22 +309,33 @@ function connect(): void {
   const source = new EventSource(url);
   source.addEventListener('open', () => setConnection('open', 'live'));
   source.addEventListener('error', () => setConnection(source.readyState === EventSource.CLOSED ? 'lost' : 'connecting', source.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…'));
-  listen(source, 'members', renderMembers);
-  listen(source, 'convergence', (c) => renderConvergence(c, c.atMs ?? Date.now()));
-  listen(source, 'traffic', renderTraffic);
-  listen(source, 'update', renderUpdate);
+  listen(source, 'members', setMembers);
+  listen(source, 'member', applyMemberEvent);
+  listen(source, 'convergence', (c) => renderConvergence(c, Date.now()));
+  listen(source, 'kv', renderKv);
   listen(source, 'user-event', renderUserEvent);
+}
+
+async function readTraffic(): Promise<void> {
+  try {
+    const text = await (await get('/metrics', 'text/plain')).text();
+    renderTraffic(parseTraffic(text, Date.now()));
+  } catch (e) {
+    console.warn('dashboard: cannot read /metrics', e);
+  }
+  setTimeout(() => void readTraffic(), TRAFFIC_INTERVAL_MS);
 }
 
 async function start(): Promise<void> {
   try {
-    const [members, convergence] = await Promise.all([getJson<MemberJson[]>('/v1/members'), getJson<ConvergenceJson>('/v1/convergence')]);
-    renderMembers(members);
-    renderConvergence(convergence, convergence.atMs ?? Date.now());
+    const [list, convergence] = await Promise.all([getJson<MemberJson[]>('/v1/members'), getJson<ConvergenceJson>('/v1/convergence')]);
+    setMembers(list);
+    renderConvergence(convergence, Date.now());
   } catch (e) {
     setConnection('lost', `cannot reach the agent: ${e instanceof Error ? e.message : String(e)}`);
   }
   connect();
+  void readTraffic();
 }
 
 void start();

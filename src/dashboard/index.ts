@@ -1,42 +1,32 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { PAGE_HTML, STYLE_CSS } from './page.js';
+import { renderPage } from './page.js';
 
-export type { ConvergenceJson, MemberJson, StreamEventName, StreamEvents, TrafficJson, UpdateEventJson, UserEventJson } from './stream-events.js';
-export { formatStreamEvent, STREAM_EVENT_NAMES } from './stream-events.js';
+export type { ConvergenceJson, KvEventJson, MemberEventJson, MemberJson, StreamEventName, StreamEvents, UserEventJson } from './stream-events.js';
+export { formatStreamEvent } from './stream-events.js';
 
-/** One static file of the dashboard. */
-export interface DashboardAsset {
+/** What the agent serves at `GET /` (src/agent/http-api.ts `DashboardPage`). */
+export interface DashboardPage {
   readonly contentType: string;
   readonly body: Uint8Array;
 }
 
-const encoder = new TextEncoder();
 const require = createRequire(import.meta.url);
 
 /**
- * The dashboard's files by URL path: `/` (the page) and `/dashboard/*` (its script and style,
- * and uPlot's script and style read from node_modules). Read once; the agent calls this at
- * startup and serves each path with its content type. Running from the TypeScript sources
- * (tests, tsx), the browser script is transpiled from `client.ts` on the fly.
+ * The dashboard: one self-contained HTML page (its style, uPlot's script and style from
+ * node_modules, and the browser script all inlined), built once when this module loads. The
+ * agent imports this module at start and serves `dashboardPage()` at `GET /`.
  */
-export async function loadDashboardAssets(): Promise<ReadonlyMap<string, DashboardAsset>> {
-  const js = 'text/javascript; charset=utf-8';
-  const css = 'text/css; charset=utf-8';
-  return new Map<string, DashboardAsset>([
-    ['/', { contentType: 'text/html; charset=utf-8', body: encoder.encode(PAGE_HTML) }],
-    ['/dashboard/style.css', { contentType: css, body: encoder.encode(STYLE_CSS) }],
-    ['/dashboard/client.js', { contentType: js, body: encoder.encode(await clientScript()) }],
-    ['/dashboard/uplot.iife.min.js', { contentType: js, body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')) }],
-    ['/dashboard/uplot.min.css', { contentType: css, body: readFileSync(require.resolve('uplot/dist/uPlot.min.css')) }],
-  ]);
+export function dashboardPage(): DashboardPage {
+  return page;
 }
 
-/** The compiled `client.js` next to this module (dist/), else `client.ts` transpiled (sources). */
+/** The compiled `client.js` next to this module (dist/), else `client.ts` transpiled (sources, tsx). */
 async function clientScript(): Promise<string> {
   const compiled = fileURLToPath(new URL('./client.js', import.meta.url));
-  if (existsSync(compiled)) return stripSourceMap(readFileSync(compiled, 'utf8'));
+  if (existsSync(compiled)) return readFileSync(compiled, 'utf8').replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n');
   const source = readFileSync(fileURLToPath(new URL('./client.ts', import.meta.url)), 'utf8');
   const ts = (await import('typescript')).default;
   const out = ts.transpileModule(source, {
@@ -46,6 +36,13 @@ async function clientScript(): Promise<string> {
   return out.outputText;
 }
 
-function stripSourceMap(js: string): string {
-  return js.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
+async function buildPage(): Promise<DashboardPage> {
+  const html = renderPage({
+    uplotCss: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+    uplotJs: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
+    clientJs: await clientScript(),
+  });
+  return { contentType: 'text/html; charset=utf-8', body: new TextEncoder().encode(html) };
 }
+
+const page = await buildPage();

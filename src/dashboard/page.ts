@@ -1,20 +1,33 @@
 /**
- * The dashboard's page and style, served by the agent at `/` and `/dashboard/style.css`.
- * Kept as strings so the TypeScript build carries them into `dist/` with nothing to copy;
- * the page's behaviour is in `client.ts`, the charts are uPlot's (read from node_modules).
+ * The dashboard's page and style. Kept as strings so the TypeScript build carries them into
+ * `dist/` with nothing to copy; the page's behaviour is in `client.ts`, the charts are uPlot's
+ * (read from node_modules). Everything is inlined: the agent serves one self-contained page.
  */
 
-export const PAGE_HTML = `<!doctype html>
+/** What the page inlines: scripts and styles as text. */
+export interface PageParts {
+  readonly uplotCss: string;
+  readonly uplotJs: string;
+  readonly clientJs: string;
+}
+
+/** Text safe inside a `<script>` or `<style>` element: no sequence that would close it early. */
+function inlineSafe(text: string, element: 'script' | 'style'): string {
+  return text.replace(new RegExp(`</${element}`, 'gi'), `<\\/${element}`);
+}
+
+export function renderPage(p: PageParts): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>gossip-coordinator dashboard</title>
   <link rel="icon" href="data:,">
-  <link rel="stylesheet" href="/dashboard/uplot.min.css">
-  <link rel="stylesheet" href="/dashboard/style.css">
-  <script src="/dashboard/uplot.iife.min.js" defer></script>
-  <script src="/dashboard/client.js" type="module"></script>
+  <style>${inlineSafe(p.uplotCss, 'style')}</style>
+  <style>${inlineSafe(STYLE_CSS, 'style')}</style>
+  <script>${inlineSafe(p.uplotJs, 'script')}</script>
+  <script type="module">${inlineSafe(p.clientJs, 'script')}</script>
 </head>
 <body>
   <header>
@@ -66,6 +79,7 @@ export const PAGE_HTML = `<!doctype html>
 </body>
 </html>
 `;
+}
 
 export const STYLE_CSS = `:root {
   --fg: #1b1f24;

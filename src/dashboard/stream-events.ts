@@ -1,7 +1,7 @@
 /**
- * What the dashboard reads from the agent's HTTP API: `GET /v1/members`, `GET /v1/convergence`
- * and the named server-sent events of `GET /v1/stream` (each `data:` line one JSON value).
- * Types only: the browser script imports them (erased at build), and so can the agent's server.
+ * What the dashboard reads from the agent's HTTP API (src/agent/http-api.ts): `GET /v1/members`,
+ * `GET /v1/convergence`, the named server-sent events of `GET /v1/stream` (each `data:` line one
+ * JSON value) and `GET /metrics`. Types only: the browser script imports them (erased at build).
  */
 
 /** One member as `GET /v1/members` lists it (and `gossip members --json` prints it). */
@@ -9,15 +9,16 @@ export interface MemberJson {
   readonly name: string;
   readonly addr: string;
   readonly port: number;
-  /** `alive | suspect | failed | left`; any other string is shown as it is. */
+  /** Serf's `alive | leaving | left | failed`; the page adds `suspect` from `member-suspected`. */
   readonly status: string;
   readonly tags: Readonly<Record<string, string>>;
-  readonly incarnation: number;
-  /** Last probe round-trip time to this member, when the agent has one. */
+  /** null while the node does not report member incarnations. */
+  readonly incarnation: number | null;
+  /** Last probe round-trip time to this member, when the agent reports one. */
   readonly rttMs?: number;
 }
 
-/** `GET /v1/convergence`. */
+/** `GET /v1/convergence`, and the `convergence` event about once a second. */
 export interface ConvergenceJson {
   /** Fraction of alive data members whose state matches this node's (1 with no peers). */
   readonly agreement: number;
@@ -25,52 +26,41 @@ export interface ConvergenceJson {
   /** Milliseconds until every member had each of the recent updates, newest last. */
   readonly timeToEveryoneMs: readonly number[];
   readonly source?: string;
-  /** When the agent measured it (stream events carry it; the page falls back to its own clock). */
-  readonly atMs?: number;
 }
 
-/** `event: update`: one key-value change seen by this node. */
-export interface UpdateEventJson {
+/** `event: member`: one membership change. */
+export type MemberEventJson =
+  | { readonly type: 'member-joined' | 'member-updated' | 'member-left' | 'member-failed' | 'member-reaped'; readonly member: MemberJson }
+  | { readonly type: 'member-suspected' | 'member-recovered'; readonly name: string };
+
+/** `event: kv`: one key-value change seen by this node. */
+export interface KvEventJson {
   readonly key: string;
-  readonly deleted: boolean;
   readonly cause?: string;
-  readonly atMs: number;
+  readonly deleted: boolean;
 }
 
 /** `event: user-event`: a user event (`POST /v1/event`, `gossip event`) seen by this node. */
 export interface UserEventJson {
   readonly name: string;
-  readonly payloadBytes?: number;
+  /** The payload as UTF-8 text. */
+  readonly payload: string;
   readonly ltime?: number;
-  readonly atMs: number;
-}
-
-/**
- * `event: traffic`, about once a second: bytes received and sent since the agent started, by
- * message type (cumulative, as in /metrics); the page charts the rate between two samples.
- */
-export interface TrafficJson {
-  readonly atMs: number;
-  readonly bytesIn: Readonly<Record<string, number>>;
-  readonly bytesOut: Readonly<Record<string, number>>;
 }
 
 /** The events of `GET /v1/stream`, by SSE event name. */
 export interface StreamEvents {
-  /** The whole member list: on connect and after every membership change. */
+  /** The whole member list, first on every connection. */
   readonly members: readonly MemberJson[];
-  /** About once a second. */
+  readonly member: MemberEventJson;
   readonly convergence: ConvergenceJson;
-  readonly update: UpdateEventJson;
+  readonly kv: KvEventJson;
   readonly 'user-event': UserEventJson;
-  readonly traffic: TrafficJson;
 }
 
 export type StreamEventName = keyof StreamEvents;
 
-export const STREAM_EVENT_NAMES: readonly StreamEventName[] = ['members', 'convergence', 'update', 'user-event', 'traffic'];
-
-/** One server-sent event in the wire format `GET /v1/stream` uses. */
+/** One server-sent event in the format `GET /v1/stream` uses. */
 export function formatStreamEvent<K extends StreamEventName>(name: K, data: StreamEvents[K]): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }

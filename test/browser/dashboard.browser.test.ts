@@ -7,14 +7,16 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemberJson } from '../../src/dashboard/index.js';
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrWarn } from './chromium.js';
+import { waitFor } from '../integration/wait.js';
 import { FakeAgent } from './fake-agent.js';
 
 const SUITE = 'dashboard in headless chromium';
 const hasChromium = chromiumOrWarn(SUITE);
 /** Where the run leaves its screenshot (git-ignored: every run writes a fresh one). */
-export const SCREENSHOT = fileURLToPath(new URL('./__screenshots__/dashboard.png', import.meta.url));
+const SCREENSHOT = fileURLToPath(new URL('./__screenshots__/dashboard.png', import.meta.url));
 const WAIT_MS = 15_000;
-
+/** The page's clock: faked and driven by the test, so rates and chart times are exact. */
+const T0 = Date.UTC(2026, 10, 25, 6, 0, 0);
 const RTT_MS = [0.4, 0.7, 1.2, 0.5, 2.6];
 
 function fiveMembers(): MemberJson[] {
@@ -29,6 +31,25 @@ function fiveMembers(): MemberJson[] {
   }));
 }
 
+/** /metrics as the agent writes it, with a per-type counter family beside the UDP totals. */
+function metricsText(k: number): string {
+  return [
+    '# HELP gossip_packet_bytes_total UDP packet bytes, by direction',
+    '# TYPE gossip_packet_bytes_total counter',
+    `gossip_packet_bytes_total{direction="in"} ${1500 * k}`,
+    `gossip_packet_bytes_total{direction="out"} ${1400 * k}`,
+    '# TYPE gossip_message_bytes_total counter',
+    `gossip_message_bytes_total{type="ping",direction="in"} ${120 * k}`,
+    `gossip_message_bytes_total{type="ping",direction="out"} ${118 * k}`,
+    `gossip_message_bytes_total{type="push-pull",direction="in"} ${2000 * Math.floor(k / 5)}`,
+    `gossip_message_bytes_total{type="push-pull",direction="out"} ${1800 * Math.floor(k / 5)}`,
+    `gossip_message_bytes_total{type="data",direction="out"} 4096`,
+    '# TYPE gossip_members gauge',
+    'gossip_members{status="alive"} 5',
+    '',
+  ].join('\n');
+}
+
 describe.skipIf(!hasChromium)(SUITE, () => {
   let agent: FakeAgent;
   let context: BrowserContext;
@@ -37,14 +58,24 @@ describe.skipIf(!hasChromium)(SUITE, () => {
   const pageErrors: string[] = [];
   const foreignRequests: string[] = [];
 
+  /** Advances the page's clock one second and waits until the page has read /metrics once more. */
+  async function tick(): Promise<void> {
+    const before = agent.scrapes;
+    await page.clock.runFor(1000);
+    await waitFor('the page to read /metrics', WAIT_MS, () => agent.scrapes === before + 1);
+    await page.locator(`#traffic[data-samples="${before + 1}"]`).waitFor({ state: 'attached', timeout: WAIT_MS });
+  }
+
   beforeAll(async () => {
     agent = await FakeAgent.start(fiveMembers());
+    agent.metrics = metricsText(0);
     userDataDir = mkdtempSync(join(tmpdir(), 'gossip-dashboard-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_FLAGS,
       viewport: { width: 1280, height: 1100 },
+      timezoneId: 'UTC',
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -54,6 +85,7 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     page.on('request', (r) => {
       if (!r.url().startsWith(agent.url)) foreignRequests.push(r.url());
     });
+    await page.clock.install({ time: T0 });
   });
 
   afterAll(async () => {
@@ -62,61 +94,69 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  it('shows the cluster with each member state and RTT, and goes live on the stream', async () => {
+  it('shows the cluster with each member state, incarnation and RTT, and goes live on the stream', async () => {
     await page.goto(agent.url);
     await page.locator('#connection[data-state="open"]').waitFor({ timeout: WAIT_MS });
     await page.locator('#members tbody tr[data-status="alive"]').nth(4).waitFor({ timeout: WAIT_MS });
+    await page.clock.pauseAt(T0 + 10_000);
     expect(await page.locator('#members tbody tr').count()).toBe(5);
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 5 alive');
-    const row3 = page.locator('#members tbody tr[data-name="node3"]');
-    expect(await row3.locator('td').allTextContents()).toEqual(['127.0.0.1:7948', 'alive', '2', '1.2 ms']);
-    // The page asked the API for its data and loaded only its own assets.
-    expect(agent.requests).toEqual(expect.arrayContaining(['/', '/dashboard/client.js', '/dashboard/uplot.iife.min.js', '/v1/members', '/v1/convergence', '/v1/stream']));
+    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'alive', '2', '1.2 ms']);
+    // One self-contained page: everything else it asked for is the agent's API.
+    expect(new Set(agent.requests)).toEqual(new Set(['/', '/v1/members', '/v1/convergence', '/v1/stream', '/metrics']));
   });
 
-  it('charts agreement, time to everyone and bytes per second from stream events', async () => {
-    const t0 = Date.now() - 30_000;
-    for (let i = 0; i <= 30; i++) {
-      const atMs = t0 + i * 1000;
-      const agreement = Math.min(1, 0.2 + i * 0.04);
-      agent.emit('convergence', { agreement, keys: 40 + i, timeToEveryoneMs: [180, 240, 210, 950, 260, 230, 300 + i], source: 'cluster', atMs });
-      const n = i + 1;
-      agent.emit('traffic', {
-        atMs,
-        bytesIn: { ping: 120 * n, ack: 110 * n, 'push-pull': 2000 * Math.floor(n / 5), data: 900 * n + (i % 3) * 400 },
-        bytesOut: { ping: 118 * n, ack: 112 * n, 'push-pull': 1800 * Math.floor(n / 5), data: 700 * n },
-      });
+  it('charts agreement, time to everyone and bytes per second by type', async () => {
+    await tick(); // the first reading after the pause: a one-second baseline from here on
+    for (let k = 1; k <= 30; k++) {
+      agent.metrics = metricsText(k);
+      agent.emit('convergence', { agreement: Math.min(1, 0.2 + k * 0.04), keys: 40 + k, timeToEveryoneMs: [180, 240, 210, 950, 260, 230, 300 + k], source: 'cluster' });
+      await tick();
     }
-    agent.emit('update', { key: 'config/feature-x', deleted: false, cause: 'local', atMs: t0 + 29_000 });
-    agent.emit('user-event', { name: 'deploy', payloadBytes: 12, atMs: t0 + 30_000 });
-    // The last convergence event is the one with 70 keys; the log's second line is the last event sent.
-    await page.locator('#agreement-now', { hasText: '(70 keys)' }).waitFor({ timeout: WAIT_MS });
+    agent.emit('kv', { key: 'config/feature-x', cause: 'local', deleted: false });
+    agent.emit('user-event', { name: 'deploy', payload: 'v1.2.3', ltime: 7 });
     await page.locator('#log li').nth(1).waitFor({ timeout: WAIT_MS });
+
     expect(await page.locator('#agreement-now').textContent()).toBe('100 % of alive members agree with this node (70 keys)');
     expect(await page.locator('#tte-now').textContent()).toBe('latest 330 ms, median 240 ms, max 950 ms over 7 recent updates');
     for (const id of ['agreement-chart', 'tte-chart', 'traffic-chart']) {
       expect(await page.locator(`#${id} canvas`).count()).toBe(1);
       expect(await page.locator(`#${id}`).getAttribute('aria-label')).toMatch(/\w+/);
     }
-    // One legend entry per message type in the traffic chart, and the last second's rates in the table.
-    expect(await page.locator('#traffic-chart .u-legend .u-series .u-label').allTextContents()).toEqual(expect.arrayContaining(['ack', 'data', 'ping', 'push-pull']));
-    expect(await page.locator('#traffic tbody tr').count()).toBe(4);
-    expect(await page.locator('#traffic tbody tr', { hasText: 'ping' }).locator('td').allTextContents()).toEqual(['120 B/s', '118 B/s']);
-    expect(await page.locator('#log li').allTextContents()).toEqual([expect.stringMatching(/event deploy, 12 B$/), expect.stringMatching(/wrote config\/feature-x \(local\)$/)]);
+    // Per-type counters under their type label, the UDP totals under the metric's short name;
+    // rates are the counters' increase over the last (fake) second.
+    expect(await page.locator('#traffic-chart .u-legend .u-series .u-label').allTextContents()).toEqual(expect.arrayContaining(['data', 'packet', 'ping', 'push-pull']));
+    const row = (type: string) => page.locator('#traffic tbody tr', { has: page.locator('th', { hasText: new RegExp(`^${type}$`) }) }).locator('td').allTextContents();
+    expect(await row('packet')).toEqual(['1.5 KiB/s', '1.4 KiB/s']);
+    expect(await row('ping')).toEqual(['120 B/s', '118 B/s']);
+    expect(await row('push-pull')).toEqual(['2.0 KiB/s', '1.8 KiB/s']); // k = 30: the counter stepped from k = 29
+    expect(await row('data')).toEqual(['0 B/s', '0 B/s']); // a counter that does not move
+    expect(await page.locator('#log li').allTextContents()).toEqual(['06:00:41event deploy, 6 B (ltime 7)', '06:00:41wrote config/feature-x (local)']);
   });
 
-  it('changes when a member leaves, and saves a screenshot', async () => {
-    agent.setStatus('node3', 'left');
+  it('changes when a member leaves or fails, and saves a screenshot', async () => {
+    // The agent's member events carry no RTT: the page keeps the last one it had.
+    const node3: MemberJson = { name: 'node3', addr: '127.0.0.1', port: 7948, status: 'left', tags: { gc: '1' }, incarnation: 2 };
+    agent.emit('member', { type: 'member-left', member: node3 });
     await page.locator('#members tbody tr[data-name="node3"][data-status="left"]').waitFor({ timeout: WAIT_MS });
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 4 alive, 1 left');
-    expect(await page.locator('#members tbody tr[data-name="node3"] td.state').textContent()).toBe('left');
-    // Left members sort after the alive ones.
+    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'left', '2', '1.2 ms']);
+    // Left members sort last.
     expect(await page.locator('#members tbody tr').last().getAttribute('data-name')).toBe('node3');
 
-    agent.setStatus('node5', 'failed');
+    agent.emit('member', { type: 'member-suspected', name: 'node5' });
+    await page.locator('#members tbody tr[data-name="node5"][data-status="suspect"]').waitFor({ timeout: WAIT_MS });
+    expect(await page.locator('#members-summary').textContent()).toBe('5 members: 3 alive, 1 suspect, 1 left');
+    agent.emit('member', { type: 'member-failed', member: { name: 'node5', addr: '127.0.0.1', port: 7950, status: 'failed', tags: {}, incarnation: null } });
     await page.locator('#members tbody tr[data-name="node5"][data-status="failed"]').waitFor({ timeout: WAIT_MS });
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 3 alive, 1 failed, 1 left');
+    expect(await page.locator('#members tbody tr[data-name="node5"] td').allTextContents()).toEqual(['127.0.0.1:7950', 'failed', '–', '2.6 ms']);
 
+    agent.emit('member', { type: 'member-reaped', member: node3 });
+    await page.locator('#members tbody tr[data-name="node3"]').waitFor({ state: 'detached', timeout: WAIT_MS });
+    expect(await page.locator('#members-summary').textContent()).toBe('4 members: 3 alive, 1 failed');
+
+    await page.clock.runFor(1000); // let uPlot draw whatever it deferred
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
