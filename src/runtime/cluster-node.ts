@@ -12,7 +12,7 @@ import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
-import type { WireStatsSnapshot } from '../wire/index.js';
+import type { WireErrorReason, WireStatsSnapshot } from '../wire/index.js';
 import { ENCRYPT_OVERHEAD_BYTES, Keyring, WireStats } from '../wire/index.js';
 import { serfCodec } from '../wire/serf.js';
 import type { DisseminationConfig } from '../core/dissemination/config.js';
@@ -131,7 +131,7 @@ export interface ClusterNodeStats {
   /** The data layer: its codec's decoded and rejected messages, merges, store errors, messages to non-peers. */
   readonly data: {
     readonly decoded: number;
-    readonly rejected: Readonly<Record<string, number>>;
+    readonly rejected: Readonly<Record<WireErrorReason, number>>;
     readonly node: DataNodeStats;
     readonly unsent: number;
   };

@@ -75,6 +75,11 @@ describe('replicated KV over loopback sockets (5 nodes)', () => {
 
   const value = (n: ClusterNode, key: string): string => JSON.stringify(n.kv.get(key) ?? null, (_k, v: unknown) => (v instanceof Map ? [...v] : v));
   const agree = (key: string): boolean => nodes.every((n) => value(n, key) === value(nodes[0] as ClusterNode, key));
+  /** A register's values or a set's elements, as JSON ('' when the key is absent or of another type). */
+  const shown = (n: ClusterNode, key: string): string => {
+    const r = n.kv.get(key);
+    return r === undefined ? '' : r.type === 'register' ? JSON.stringify(r.values) : r.type === 'set' ? JSON.stringify(r.elements) : '';
+  };
   const describeKey = (key: string) => () => nodes.map((n) => `${n.name}=${value(n, key)}`).join(' ');
 
   it('start, join: every node sees the others as data peers', async () => {
@@ -94,7 +99,7 @@ describe('replicated KV over loopback sockets (5 nodes)', () => {
     expect(ctx).toEqual([{ origin: 'd0', counter: expect.any(Number) as number }]);
     // Acknowledged means durable: the entry is in d0's store before put resolved.
     expect(stores[0]?.entry('lww/color')?.type).toBe('lww');
-    await waitFor('lww/color=red everywhere', 10_000, () => nodes.every((n) => n.kv.get('lww/color')?.type === 'register' && JSON.stringify((n.kv.get('lww/color') as { values: unknown[] }).values) === '["red"]'), describeKey('lww/color'));
+    await waitFor('lww/color=red everywhere', 10_000, () => nodes.every((n) => shown(n, 'lww/color') === '["red"]'), describeKey('lww/color'));
     // A later write on another node wins everywhere (its HLC is above the one it saw).
     await b.kv.put('lww/color', 'blue');
     for (let i = 0; i < N; i++) await (nodes[i] as ClusterNode).kv.increment('cnt/hits', i + 1);
@@ -109,7 +114,7 @@ describe('replicated KV over loopback sockets (5 nodes)', () => {
     expect(a.kv.list('')).toEqual(['cnt/hits', 'lww/color', 'mv/doc', 'set/tags']);
     // A remove on one node after it saw every add removes the element everywhere.
     await c.kv.remove('set/tags', 't0');
-    await waitFor('t0 removed everywhere', 10_000, () => agree('set/tags') && JSON.stringify((a.kv.get('set/tags') as { elements: string[] }).elements) === '["t1","t2","t3","t4"]', describeKey('set/tags'));
+    await waitFor('t0 removed everywhere', 10_000, () => agree('set/tags') && shown(a, 'set/tags') === '["t1","t2","t3","t4"]', describeKey('set/tags'));
     // The convergence tracker sees everyone agreeing, and d0's sampled writes reached all.
     await waitFor('agreement 1 on d0', 10_000, () => a.kv.convergence().agreement.fraction === 1, () => JSON.stringify(a.kv.convergence().agreement));
     await waitFor('a sampled write of d0 reached everyone', 10_000, () => a.kv.convergence().recent.length > 0);
@@ -139,7 +144,9 @@ describe('replicated KV over loopback sockets (5 nodes)', () => {
     await (nodes[0] as ClusterNode).kv.put('lww/while-down', 'yes');
 
     const store = stores[i] as MemoryStateStore;
-    const back = await createTestNode(old.name, { ...options(store, 99), incarnation: incarnation + 1 }, logs);
+    // Same address (as an agent restarted from its config); a new port under the same name is
+    // the membership layer's business (memberlist's dead-node reclaim), not the data layer's.
+    const back = await createTestNode(old.name, { ...options(store, 99), incarnation: incarnation + 1, bind: old.boundAddress }, logs);
     nodes[i] = back;
     // Before any network contact: every acknowledged write is there, from the store.
     for (const [k, key] of acked.entries()) expect(back.kv.get(key)).toMatchObject({ values: [k] });
@@ -152,9 +159,9 @@ describe('replicated KV over loopback sockets (5 nodes)', () => {
     expect(mine?.counter).toBeGreaterThan(reserved);
     await back.join([(nodes[0] as ClusterNode).addr]);
     await waitFor('the restarted node has the write made while it was down, and everyone has its new one', 15_000, () =>
-      JSON.stringify((back.kv.get('lww/while-down') as { values?: unknown[] } | undefined)?.values) === '["yes"]'
-      && nodes.every((n) => JSON.stringify((n.kv.get('lww/after-restart') as { values?: unknown[] } | undefined)?.values) === '["new"]'));
+      shown(back, 'lww/while-down') === '["yes"]' && nodes.every((n) => shown(n, 'lww/after-restart') === '["new"]'));
     await waitFor('all keys agree after the restart', 15_000, () => [...acked, 'cnt/hits', 'set/tags', 'lww/while-down'].every(agree), describeKey('cnt/hits'));
+    await waitFor('everyone sees the restarted node alive again', 15_000, () => nodes.every((n) => n.members().some((m) => m.name === old.name && m.status === 'alive' && m.addr === back.addr)));
   }, 40_000);
 
   it('a store failure fails the write (not acknowledged), and the node keeps working', async () => {
@@ -187,7 +194,7 @@ describe('replicated KV over loopback sockets (5 nodes)', () => {
     expect(after.rejected.malformed + after.rejected.truncated - before.rejected.malformed - before.rejected.truncated).toBeGreaterThan(0);
     // Still serving: a write on the garbage receiver spreads to all.
     await a.kv.put('lww/after-garbage', 'ok');
-    await waitFor('write after garbage everywhere', 10_000, () => agree('lww/after-garbage') && b.kv.get('lww/after-garbage') !== undefined);
+    await waitFor('write after garbage everywhere', 10_000, () => agree('lww/after-garbage') && b.kv.get('lww/after-garbage') !== undefined, () => `${describeKey('lww/after-garbage')()}\n${nodes.map((n) => `${n.name}: ${n.members().map((m) => `${m.name}@${m.addr}:${m.status}`).join(',')}`).join('\n')} d3 is ${nodes[3]?.addr}`);
     expect(logs.filter((l) => l.startsWith('d0 ') && l.includes('data malformed')).length).toBeGreaterThan(0);
   }, 20_000);
 });
