@@ -148,6 +148,7 @@ export class DataNode {
     this.nextAntiEntropyMs = (o.now as number) + this.antiEntropyIntervalMs * (0.5 + this.rng.next());
     // Restore: entries first (own dots in them raise the counter), then the reservation.
     let restoredCounter = 0;
+    this.replica.subscribe('');
     if (this.store !== null) {
       for (const s of this.store.loadEntries()) {
         const r = decodeDataValue(s.entry, this.dataStats);
@@ -168,8 +169,7 @@ export class DataNode {
     // the counter starts above it.
     if (this.lastDot > 0) this.replica.absorbSummary(new Map([[this.name, this.lastDot]]));
     this.reserved = this.lastDot;
-    this.replica.subscribe('');
-    this.drainChanges(o.now, false);
+    this.drainChanges(o.now, false, false); // into the Merkle tree; the store has them already
     this.events.length = 0; // the restored state is not news
     this.refreshDigest(o.now);
   }
@@ -241,7 +241,7 @@ export class DataNode {
   /** Our full state, framed, for Serf's push-pull. */
   localState(): Uint8Array {
     this.counters.statesSent++;
-    return encodeDataFrame(this.stateMessage());
+    return encodeDataFrame(this.stateMessage(true));
   }
 
   handleTimeout(now: Millis): void {
@@ -320,6 +320,10 @@ export class DataNode {
         if (summary !== null && allOk) this.replica.absorbSummary(summary);
         this.drainChanges(now, false);
         this.refreshDigest(now);
+        // Anti-entropy is push-pull: a peer that sent its state (not itself a reply) gets ours
+        // back when we hold something it did not (our root now differs from its root).
+        if (m.type === 'state' && m.reply === false && this.live.has(from)
+          && (m.rootHi !== this.tree.rootHi() || m.rootLo !== this.tree.rootLo())) this.sendState(from, true);
         return;
       }
       case 'digest': {
@@ -412,24 +416,28 @@ export class DataNode {
       if (r !== undefined && (r.hi !== hi || r.lo !== lo)) behind.push(p);
     }
     if (behind.length === 0) return;
-    const to = behind[this.rng.int(behind.length)] as string;
-    const msg = encodeDataMessage(this.stateMessage());
+    this.sendState(behind[this.rng.int(behind.length)] as string, false);
+  }
+
+  private sendState(to: string, reply: boolean): void {
+    const msg = encodeDataMessage(this.stateMessage(reply));
     this.counters.statesSent++;
     this.outbox.push({ to, dataType: msg.dataType, payload: msg.payload, reliable: true });
   }
 
-  private stateMessage(): { type: 'state'; entries: Uint8Array[]; summary: Map<string, number> } {
+  /** Every entry, our version summary taken with them, our root; `reply` says not to answer it. */
+  private stateMessage(reply: boolean): { type: 'state'; entries: Uint8Array[]; summary: Map<string, number>; rootHi: number; rootLo: number; reply: boolean } {
     const summary = this.replica.versionSummary();
     const entries: Uint8Array[] = [];
     for (const k of this.replica.keys()) {
       const e = this.replica.entry(k);
       if (e !== undefined) entries.push(encodeDataValue(e));
     }
-    return { type: 'state', entries, summary };
+    return { type: 'state', entries, summary, rootHi: this.tree.rootHi(), rootLo: this.tree.rootLo(), reply };
   }
 
   /** Replica changes → Merkle tree, store, events. Local changes must be durable: a store failure throws. */
-  private drainChanges(now: Millis, local: boolean): void {
+  private drainChanges(now: Millis, local: boolean, persist = true): void {
     const keys: string[] = [];
     for (let c = this.replica.pollChange(); c !== undefined; c = this.replica.pollChange()) {
       keys.push(c.key);
@@ -441,7 +449,7 @@ export class DataNode {
       this.events.push({ type: 'kv-change', key: c.key, cause: c.cause, deleted: c.deleted });
     }
     void now;
-    if (keys.length === 0) return;
+    if (keys.length === 0 || !persist) return;
     const err = this.persist(keys);
     if (err !== null && local) throw err;
   }
