@@ -112,6 +112,11 @@ describe('replicated KV over loopback sockets (5 nodes)', () => {
     expect(a.kv.get('cnt/hits')).toMatchObject({ value: 1 + 2 + 3 + 4 + 5 - 5 });
     expect(a.kv.get('set/tags')).toMatchObject({ elements: ['t0', 't1', 't2', 't3', 't4'] });
     expect(a.kv.list('')).toEqual(['cnt/hits', 'lww/color', 'mv/doc', 'set/tags']);
+    // A value too large for a rumor packet (60 KB) travels over streams and converges too.
+    const big = 'x'.repeat(60_000);
+    await c.kv.put('lww/big', big);
+    expect(c.stats.data.node.largeEntriesPushed).toBe(1);
+    await waitFor('the large value everywhere', 10_000, () => nodes.every((n) => shown(n, 'lww/big') === JSON.stringify([big])));
     // A remove on one node after it saw every add removes the element everywhere.
     await c.kv.remove('set/tags', 't0');
     await waitFor('t0 removed everywhere', 10_000, () => agree('set/tags') && shown(a, 'set/tags') === '["t1","t2","t3","t4"]', describeKey('set/tags'));
