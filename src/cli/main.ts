@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './commands/agent.js';
+import { registerDemo } from './commands/demo.js';
 import { registerEvent } from './commands/event.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerKeys } from './commands/keys.js';
@@ -36,6 +37,7 @@ export function buildProgram(io: Io): Command {
   registerLeave(program, io);
   registerKeygen(program, io);
   registerKeys(program, io);
+  registerDemo(program, io);
   return program;
 }
 
