@@ -96,6 +96,8 @@ export interface KvOptions {
   readonly digestIntervalMs?: number;
   /** Full state to one data peer whose root differs from ours this often. Default 5,000 ms. */
   readonly antiEntropyIntervalMs?: number;
+  /** Tombstones are collected once every live data member has seen the delete and this long has passed (ms). Default 1 h. */
+  readonly tombstoneGraceMs?: number;
 }
 
 /** A member as the public API reports it (what `serf members` shows). */
@@ -249,6 +251,7 @@ export class ClusterNode {
         ...(k.dissemination !== undefined ? { dissemination: k.dissemination } : {}),
         ...(k.digestIntervalMs !== undefined ? { digestIntervalMs: k.digestIntervalMs } : {}),
         ...(k.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: k.antiEntropyIntervalMs } : {}),
+        ...(k.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: k.tombstoneGraceMs } : {}),
         stats: dataStats,
       });
       const plane = new DataPlane(engine, data, millis(startMs));

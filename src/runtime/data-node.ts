@@ -10,7 +10,7 @@ import { MerkleTree } from '../core/antientropy/index.js';
 import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import { ConvergenceTracker } from '../core/convergence/index.js';
 import type { ChangeEvent, Entry, ReplicaOptions } from '../core/replica/index.js';
-import { isValidEntry, Replica } from '../core/replica/index.js';
+import { isValidEntry, minSummary, Replica } from '../core/replica/index.js';
 import type { StateStore } from '../store/state-store.js';
 import type { DataMessage, DataStats } from '../wire/data.js';
 import { decodeDataFrame, decodeDataMessage, decodeDataValue, encodeDataFrame, encodeDataMessage, encodeDataValue } from '../wire/data.js';
@@ -51,6 +51,12 @@ export interface DataNodeOptions {
   readonly digestIntervalMs?: number;
   /** A full state to one peer whose root differs from ours this often (ms). Default 5,000. */
   readonly antiEntropyIntervalMs?: number;
+  /**
+   * A tombstone is collected once every live data member's summary covers its delete and it
+   * has been dead here this long (ms): a member down or cut off longer may bring back a write
+   * concurrent with the delete (Replica.collectTombstones). Default 3,600,000 (1 h).
+   */
+  readonly tombstoneGraceMs?: number;
   /** Counts decoded and rejected data messages. */
   readonly stats: DataStats;
 }
@@ -111,6 +117,9 @@ export class DataNode {
   private readonly events: DataEvent[] = [];
   private readonly live = new Set<string>();
   private readonly peerRoots = new Map<string, { hi: number; lo: number }>();
+  /** Each live peer's version summary from its latest digest, and when it came. */
+  private readonly peerSummaries = new Map<string, { summary: ReadonlyMap<string, number>; atMs: number }>();
+  private readonly tombstoneGraceMs: number;
   private readonly recent: ConvergedUpdate[] = [];
   /** Keys whose latest entry the store has not taken yet (a failed write): retried on each timeout. */
   private readonly unsaved = new Set<string>();
@@ -129,6 +138,7 @@ export class DataNode {
     this.dataStats = o.stats;
     this.digestIntervalMs = o.digestIntervalMs ?? 1000;
     this.antiEntropyIntervalMs = o.antiEntropyIntervalMs ?? 5000;
+    this.tombstoneGraceMs = o.tombstoneGraceMs ?? 3_600_000;
     this.replica = new Replica({ ...o.replica, node: o.name });
     this.tree = new MerkleTree({ depth: MerkleTree.depthFor(4096, 16), fanout: 16 });
     const sampler: PeerSampler = {
@@ -260,6 +270,7 @@ export class DataNode {
     if (t >= this.nextAntiEntropyMs) {
       this.nextAntiEntropyMs = t + this.antiEntropyIntervalMs * (0.75 + 0.5 * this.rng.next());
       this.antiEntropy();
+      this.collectTombstones(now);
     }
     this.drainDisseminator(now);
   }
@@ -334,6 +345,11 @@ export class DataNode {
         }
         this.peerRoots.set(from, { hi: c.value.rootHi, lo: c.value.rootLo });
         if (!this.live.has(from)) this.syncMembers(now);
+        if (!this.live.has(from)) return;
+        this.peerSummaries.set(from, { summary: c.value.summary, atMs: now });
+        // Equal roots: our state reflects everything the peer's did when it took that summary
+        // (writes superseded before they reached us included), so its summary is ours too.
+        if (c.value.rootHi === this.tree.rootHi() && c.value.rootLo === this.tree.rootLo()) this.replica.absorbSummary(c.value.summary);
         this.tracker.handleDigest(now, from, c.value);
         this.drainConverged();
         return;
@@ -401,6 +417,26 @@ export class DataNode {
       merged = this.mergeEncoded(now, e.from, e.update.payload) || merged;
     }
     if (merged) {
+      this.drainChanges(now, false);
+      this.refreshDigest(now);
+    }
+  }
+
+  /**
+   * Collects tombstones every live data member has seen: the pointwise minimum of our summary
+   * and each live peer's latest (fresh) one. Skipped while any live peer's summary is missing or stale.
+   */
+  private collectTombstones(now: Millis): void {
+    if (this.replica.stats().tombstones === 0) return;
+    const fresh = 4 * this.digestIntervalMs;
+    const sums: ReadonlyMap<string, number>[] = [this.replica.versionSummary()];
+    for (const p of this.live) {
+      const s = this.peerSummaries.get(p);
+      if (s === undefined || (now as number) - s.atMs > fresh) return;
+      sums.push(s.summary);
+    }
+    const collected = this.replica.collectTombstones(minSummary(sums), this.wall(now), this.tombstoneGraceMs);
+    if (collected.length > 0) {
       this.drainChanges(now, false);
       this.refreshDigest(now);
     }
@@ -506,6 +542,7 @@ export class DataNode {
       if (current.has(p)) continue;
       this.live.delete(p);
       this.peerRoots.delete(p);
+      this.peerSummaries.delete(p);
       this.tracker.handleMemberGone(now, p);
     }
     for (const p of current) {

@@ -46,7 +46,7 @@ class Net {
     const n = new DataNode({
       name, bootId: `b${seed}`, rng: seededRng(seed), now: millis(this.now), wallOffsetMs: 1_700_000_000_000,
       peers: () => [...this.nodes.keys()].filter((p) => p !== name), store, stats,
-      replica: { resolvers: { 'cnt/': { type: 'pncounter' } } }, digestIntervalMs: 100, antiEntropyIntervalMs: 400,
+      replica: { resolvers: { 'cnt/': { type: 'pncounter' } } }, digestIntervalMs: 100, antiEntropyIntervalMs: 400, tombstoneGraceMs: 0,
     });
     this.nodes.set(name, n);
     this.stats.set(name, stats);
@@ -168,5 +168,30 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     const ctx = again.local(millis(0), 'k9', (r, wall) => r.put(wall, 'k9', 9));
     expect(ctx[0]?.counter).toBe(reserved + 1);
     expect(Number(new TextDecoder().decode(store.meta.get('dot-counter')))).toBeGreaterThan(reserved + 1);
+  });
+
+  it('a tombstone is collected (store entry forgotten) only once every live member has seen the delete', () => {
+    const net = new Net();
+    const stores = [new Store(), new Store(), new Store()];
+    const [a, b, c] = ['a', 'b', 'c'].map((x, i) => net.add(x, stores[i] as Store, 20 + i)) as [DataNode, DataNode, DataNode];
+    net.run(10);
+    a.local(millis(net.now), 'gone', (r, wall) => r.put(wall, 'gone', 'soon'));
+    net.run(net.now + 1000);
+    expect(c.get('gone')).toMatchObject({ values: ['soon'] });
+    // c hears nothing more from anyone, and says nothing: its summary goes stale at a and b.
+    net.drop = (t, from) => from === 'c' || t.to === 'c';
+    b.local(millis(net.now), 'gone', (r, wall) => r.delete(wall, 'gone'));
+    net.run(net.now + 3000);
+    expect(a.get('gone')).toMatchObject({ values: [] });
+    expect(a.replica.stats().tombstones).toBe(1); // c has not seen the delete: kept
+    expect(stores[0]?.entries.has('gone')).toBe(true);
+    net.drop = () => false;
+    net.run(net.now + 3000);
+    for (const n of [a, b, c]) {
+      expect(n.replica.stats().tombstones).toBe(0);
+      expect(n.get('gone')).toBeUndefined();
+    }
+    for (const s of stores) expect(s.entries.has('gone')).toBe(false);
+    expect(a.tree.root()).toBe(c.tree.root());
   });
 });
