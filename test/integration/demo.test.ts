@@ -1,0 +1,97 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from './wait.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const RUN_DEADLINE_MS = 90_000;
+
+/** Processes whose command line mentions `text` (the demo's temp dir is in every agent's --data-dir). */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes(text)) found.push(`${pid}: ${cmd}`);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Run {
+  readonly child: ChildProcess;
+  out: string;
+  readonly exit: Promise<number | null>;
+}
+
+function startDemo(args: readonly string[]): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const run: Run = { child, out: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (run.out += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (run.out += s));
+  return run;
+}
+
+/** The temp dir and the agents' pids the demo printed. */
+function printed(out: string): { dir: string; pids: number[] } {
+  const dir = /data in (\S+)/.exec(out)?.[1] ?? '';
+  const pids = (/\(pids ([\d ]+)\)/.exec(out)?.[1] ?? '').split(' ').filter((s) => s !== '').map(Number);
+  return { dir, pids };
+}
+
+let current: Run | undefined;
+afterEach(() => {
+  if (current !== undefined && current.child.exitCode === null) current.child.kill('SIGKILL');
+  current = undefined;
+});
+
+describe('gossip demo', () => {
+  it('runs a 3-node cluster, reports each convergence, kills and restarts a node, and leaves nothing behind', async () => {
+    const run = (current = startDemo(['--nodes', '3', '--duration', '10s', '--step-deadline', '20s']));
+    const code = await Promise.race([run.exit, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), RUN_DEADLINE_MS))]);
+    expect(code, run.out).toBe(0);
+    const { dir, pids } = printed(run.out);
+    expect(dir).toMatch(/gossip-demo-/);
+    expect(pids).toHaveLength(3);
+    expect(run.out).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m);
+    expect(run.out).toMatch(/^cluster formed: every node lists all 3 alive after [\d.]+ m?s$/m);
+    expect(run.out).toMatch(/^wrote demo\/key-1 at node2 \(durable after [\d.]+ m?s\): on every node after [\d.]+ m?s$/m);
+    expect(run.out).toMatch(/^event demo-event-1 from node3: seen by every node after [\d.]+ m?s$/m);
+    expect(run.out).toMatch(/^node3 killed \(SIGKILL\): failed on every other node after [\d.]+ m?s$/m);
+    expect(run.out).toMatch(/^node3 restarted on 127\.0\.0\.1:\d+ \(same name and data\): alive on every node after [\d.]+ m?s$/m);
+    expect(run.out).toMatch(/^node3 kept demo\/key-4, acknowledged before the crash$/m);
+    expect(run.out).toContain(`stopped; removed ${dir}`);
+    expect(existsSync(dir)).toBe(false);
+    expect(processesMentioning(dir)).toEqual([]);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it('stops every agent and removes its temp dir on SIGINT (Ctrl-C)', async () => {
+    const run = (current = startDemo(['--nodes', '3', '--duration', '0', '--step-deadline', '20s']));
+    await waitFor('the demo to start its agents', RUN_DEADLINE_MS, () => /\(pids [\d ]+\)/.test(run.out), () => run.out);
+    const { dir, pids } = printed(run.out);
+    expect(processesMentioning(dir)).toHaveLength(3);
+    run.child.kill('SIGINT');
+    const code = await Promise.race([run.exit, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), RUN_DEADLINE_MS))]);
+    expect(code, run.out).toBe(0);
+    expect(run.out).toContain('interrupted');
+    expect(run.out).toContain(`stopped; removed ${dir}`);
+    expect(existsSync(dir)).toBe(false);
+    expect(processesMentioning(dir)).toEqual([]);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
