@@ -65,6 +65,24 @@ export class AgentMetrics {
     total('gossip_false_positive_refutations_total', 'Times this node refuted a suspicion or death about itself while alive', () => node.stats.gossip.refutations);
     total('gossip_broadcasts_queued_total', 'memberlist broadcasts queued', () => node.stats.gossip.broadcastsQueued);
     total('gossip_broadcasts_dropped_total', 'Serf broadcasts refused because a queue was full', () => node.stats.serf.broadcastsDropped);
+    labelledTotal('gossip_data_messages_total', 'Data-layer messages received, decoded or rejected', 'result', () => {
+      const d = node.stats.data;
+      return [['decoded', d.decoded], ['rejected', Object.values(d.rejected).reduce((a, b) => a + b, 0) + d.node.rejected]];
+    });
+    total('gossip_kv_entries_merged_total', 'Peer entries merged that changed a key', () => node.stats.data.node.entriesMerged);
+    total('gossip_kv_store_errors_total', 'Entry writes the store refused', () => node.stats.data.node.storeErrors);
+    labelledTotal('gossip_antientropy_sessions_total', 'Merkle anti-entropy sessions, by outcome', 'result', () => {
+      const d = node.stats.data.node;
+      return [['complete', d.sessionsComplete], ['failed', d.sessionsFailed]];
+    });
+    new Gauge({
+      name: 'gossip_kv_time_to_everyone_ms', help: 'Time until every live member had the most recent sampled local write', registers: [r],
+      collect() {
+        const t = kv.convergence().timeToEveryoneMs;
+        const last = t[t.length - 1];
+        if (last !== undefined) this.set(last);
+      },
+    });
     new Gauge({
       name: 'gossip_kv_keys', help: 'Keys in the key-value state', registers: [r],
       collect() {

@@ -123,9 +123,24 @@ describe('gossip agent processes', () => {
     expect(b.incarnation).toBe(2);
     await waitFor('the cluster to converge again', 20_000, async () => (await statusOf(seed, 'b'))?.status === 'alive' && (await statusOf(b, 'seed'))?.status === 'alive',
       async () => JSON.stringify(await members(seed)));
+    // And the data: the seed ends up with every acknowledged key, and both agree.
+    const convergence = async (a: Running): Promise<{ agreement: number; keys: number }> => (await (await fetch(`http://${a.http}/v1/convergence`)).json()) as { agreement: number; keys: number };
+    await waitFor('the seed to hold every acknowledged key, both agreeing', 30_000, async () => {
+      const [s, bb] = [await convergence(seed), await convergence(b)];
+      return s.keys === bb.keys && s.keys >= acked.size && s.agreement === 1 && bb.agreement === 1;
+    }, async () => {
+      const diffs: string[] = [];
+      for (const k of (((await (await fetch(`http://${b.http}/v1/kv?prefix=`)).json()) as { keys: string[] }).keys)) {
+        const [x, y] = [await (await fetch(`http://${seed.http}/v1/kv/${k}`)).text(), await (await fetch(`http://${b.http}/v1/kv/${k}`)).text()];
+        if (x !== y) diffs.push(`${k}: ${x.trim()} vs ${y.trim()}`);
+      }
+      return `${JSON.stringify([await convergence(seed), await convergence(b)])} ${diffs.length} differ: ${diffs.slice(0, 3).join(' | ')}`;
+    });
+    const seedKeys = new Set(((await (await fetch(`http://${seed.http}/v1/kv?prefix=crash/`)).json()) as { keys: string[] }).keys);
+    expect([...acked.keys()].filter((k) => !seedKeys.has(k))).toEqual([]);
     await kill(b);
     await kill(seed);
-  }, 120_000);
+  }, 200_000);
 
   it('a node restarted on a new port under the same name rejoins, and its old incarnation is refuted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gossip-restart-'));
