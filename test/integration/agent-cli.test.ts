@@ -99,3 +99,34 @@ describe('CLI clients of the agent API', () => {
     expect(await done).toBe(0);
   });
 });
+
+describe('gossip keys on an encrypted cluster', () => {
+  it('installs, uses and removes a key on every member', async () => {
+    const k1 = Buffer.alloc(32, 1).toString('base64');
+    const k2 = Buffer.alloc(32, 2).toString('base64');
+    const log = pino({ level: 'silent' });
+    const a = await Agent.start({ config: resolveConfig({ flags: { name: 'ka', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', encrypt: k1 } }), log, store: new MemoryStore() });
+    const b = await Agent.start({ config: resolveConfig({ flags: { name: 'kb', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', encrypt: k1, join: [a.node.addr] } }), log, store: new MemoryStore() });
+    try {
+      await waitFor('both members alive', 5000, () => a.node.members().filter((m) => m.status === 'alive').length === 2);
+      const keys = async (...argv: string[]): Promise<{ code: number; json: { numNodes: number; numResp: number; numErr: number; keys: Record<string, number>; primaryKeys: Record<string, number> } }> => {
+        const io = capture();
+        const code = await main(['keys', ...argv, '--json', '--http', a.httpAddress], io);
+        return { code, json: JSON.parse(io.stdout[0] ?? 'null') as never };
+      };
+      expect((await keys('install', k2)).json).toMatchObject({ numNodes: 2, numResp: 2, numErr: 0 });
+      expect((await keys('use', k2)).json).toMatchObject({ numResp: 2, numErr: 0 });
+      expect((await keys('remove', k1)).json).toMatchObject({ numResp: 2, numErr: 0 });
+      const listed = await keys('list');
+      expect(listed.json.keys).toEqual({ [k2]: 2 });
+      expect(listed.json.primaryKeys).toEqual({ [k2]: 2 });
+      // Removing the primary key is refused by every member: exit 1, with the answers printed.
+      const refused = await keys('remove', k2);
+      expect(refused.code).toBe(1);
+      expect(refused.json.numErr).toBe(2);
+    } finally {
+      await b.stop('done', false);
+      await a.stop('done', false);
+    }
+  });
+});
