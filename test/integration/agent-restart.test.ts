@@ -166,4 +166,46 @@ describe('gossip agent processes', () => {
     await kill(c2);
     await kill(seed);
   }, 90_000);
+
+  it('leaves gracefully on SIGTERM: exit 0, and the others see it left', async () => {
+    const seed = await startAgent('seed3', ['--bind', '127.0.0.1:0']);
+    const d = await startAgent('d', ['--bind', '127.0.0.1:0', '--join', seed.gossip]);
+    await waitFor('seed3 to see d alive', 10_000, async () => (await statusOf(seed, 'd'))?.status === 'alive');
+    const exited = new Promise<number | null>((r) => d.proc.once('exit', (code) => r(code)));
+    d.proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(d.log.some((l) => l.includes('"reason":"SIGTERM"'))).toBe(true);
+    await waitFor('seed3 to see d left', 10_000, async () => (await statusOf(seed, 'd'))?.status === 'left');
+    await kill(seed);
+  }, 60_000);
+
+  it('refuses to start with a clear message: bad configuration (exit 2), HTTP port taken (exit 1)', async () => {
+    const run = async (args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; err: string }> => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'agent', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+      children.add(proc);
+      let err = '';
+      proc.stderr.on('data', (b: Buffer) => {
+        err += b.toString();
+      });
+      const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+      return { code, err };
+    };
+    const bad = await run(['--bind', '127.0.0.1:0', '--profile', 'fast'], { GOSSIP_HTTP: '0.0.0.0:1' });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/name: required/);
+    expect(bad.err).toMatch(/profile: expected 'lan', 'wan' or 'local'/);
+    const open = await run(['--name', 'e', '--bind', '127.0.0.1:0'], { GOSSIP_HTTP: '0.0.0.0:1' });
+    expect(open.code).toBe(2);
+    expect(open.err).toMatch(/http 0\.0\.0\.0:1 is not a loopback address: a token is required/);
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const taken = await run(['--name', 'e', '--bind', '127.0.0.1:0', '--http', `127.0.0.1:${port}`]);
+      expect(taken.code).toBe(1);
+      expect(taken.err).toMatch(new RegExp(`cannot start the agent: http 127\\.0\\.0\\.1:${port}: listen EADDRINUSE`));
+    } finally {
+      holder.close();
+    }
+  }, 60_000);
 });
