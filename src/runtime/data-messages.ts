@@ -1,5 +1,6 @@
 import type { DisseminationMessage, UpdateRef } from '../core/dissemination/messages.js';
 import type { OriginDigest, Update } from '../core/dissemination/update-log.js';
+import type { ReconcileMessage } from '../core/antientropy/index.js';
 import type { DataMessage, DataValue } from '../wire/data.js';
 
 /**
@@ -111,4 +112,44 @@ export function toDigestMessage(m: DataMessage): Checked<DigestMessage> {
   if (!(m.summary instanceof Map)) return bad('digest: summary is not a map');
   for (const [k, v] of m.summary) if (typeof k !== 'string' || !isNat(v)) return bad('digest: summary is not origin → counter');
   return { ok: true, value: { rootHi: m.rootHi, rootLo: m.rootLo, summary: m.summary as ReadonlyMap<string, number> } };
+}
+
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
+const isU32s = (v: unknown): v is Uint32Array => v instanceof Uint32Array;
+
+/** A Merkle reconciliation message and its session id, checked field by field (the session checks the rest). */
+export function toReconcileMessage(m: DataMessage): Checked<{ sid: number; msg: ReconcileMessage<Uint8Array> }> {
+  const sid = m.sid;
+  if (!isU32(sid)) return bad(`${m.type}: sid is not a uint32`);
+  const ok = (msg: ReconcileMessage<Uint8Array>): Checked<{ sid: number; msg: ReconcileMessage<Uint8Array> }> => ({ ok: true, value: { sid, msg } });
+  switch (m.type) {
+    case 'rc-open':
+      if (!isNat(m.fanout) || !isNat(m.depth) || !isU32(m.rootHi) || !isU32(m.rootLo) || !isU32s(m.hashes)) return bad('rc-open: bad fields');
+      return ok({ type: 'rc-open', fanout: m.fanout, depth: m.depth, rootHi: m.rootHi, rootLo: m.rootLo, hashes: m.hashes });
+    case 'rc-hashes':
+      if (!isNat(m.level) || !isBytes(m.differ) || !isU32s(m.hashes)) return bad('rc-hashes: bad fields');
+      return ok({ type: 'rc-hashes', level: m.level, differ: m.differ, hashes: m.hashes });
+    case 'rc-keys': {
+      if (!isBytes(m.differ) || !isU32s(m.counts) || !isU32s(m.hashes) || !Array.isArray(m.keys)) return bad('rc-keys: bad fields');
+      const keys = m.keys as readonly DataValue[];
+      if (!keys.every((k) => typeof k === 'string')) return bad('rc-keys: keys are not strings');
+      return ok({ type: 'rc-keys', differ: m.differ, counts: m.counts, keys: keys, hashes: m.hashes });
+    }
+    case 'rc-entries': {
+      if (!Array.isArray(m.entries) || !(m.entries as readonly DataValue[]).every(isBytes) || !(m.want === null || isBytes(m.want)) || !isNat(m.missing)) return bad('rc-entries: bad fields');
+      return ok({ type: 'rc-entries', entries: m.entries as Uint8Array[], want: m.want, missing: m.missing });
+    }
+    case 'rc-done':
+      if (m.reason !== 'equal' && m.reason !== 'no-difference') return bad('rc-done: bad reason');
+      return ok({ type: 'rc-done', reason: m.reason });
+    case 'rc-abort':
+      if (typeof m.reason !== 'string') return bad('rc-abort: bad reason');
+      return ok({ type: 'rc-abort', reason: m.reason });
+    case 'gossip':
+    case 'gossip-reply':
+    case 'digest':
+    case 'entries':
+    case 'state':
+      return bad(`${m.type} is not a reconciliation message`);
+  }
 }

@@ -6,15 +6,16 @@ import { DEFAULT_DISSEMINATION } from '../core/dissemination/config.js';
 import { Disseminator } from '../core/dissemination/disseminator.js';
 import type { PeerSampler } from '../core/dissemination/disseminator.js';
 import { GOSSIP_HEADER_BYTES } from '../core/dissemination/messages.js';
-import { MerkleTree } from '../core/antientropy/index.js';
+import type { ReconcileHost } from '../core/antientropy/index.js';
+import { MerkleTree, ReconcileSession } from '../core/antientropy/index.js';
 import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import { ConvergenceTracker } from '../core/convergence/index.js';
 import type { ChangeEvent, Entry, ReplicaOptions } from '../core/replica/index.js';
 import { isValidEntry, minSummary, Replica } from '../core/replica/index.js';
 import type { StateStore } from '../store/state-store.js';
-import type { DataMessage, DataStats } from '../wire/data.js';
+import type { DataMessage, DataMessageKind, DataStats } from '../wire/data.js';
 import { decodeDataFrame, decodeDataMessage, decodeDataValue, encodeDataFrame, encodeDataMessage, encodeDataValue } from '../wire/data.js';
-import { toDigestMessage, toDisseminationMessage, toEntriesMessage } from './data-messages.js';
+import { toDigestMessage, toDisseminationMessage, toEntriesMessage, toReconcileMessage } from './data-messages.js';
 
 /**
  * The replicated key-value state of one node, sans-IO: a `Replica` (DVV, HLC, CRDTs), its
@@ -83,6 +84,11 @@ export interface DataNodeStats {
   readonly statesSent: number;
   readonly statesReceived: number;
   readonly largeEntriesPushed: number;
+  /** Merkle reconciliation sessions (anti-entropy) that ended complete, failed or timed out, and the entries they carried. */
+  readonly sessionsComplete: number;
+  readonly sessionsFailed: number;
+  readonly sessionEntriesSent: number;
+  readonly sessionEntriesReceived: number;
 }
 
 /** Dot counters reserved in the store ahead of use. */
@@ -96,6 +102,9 @@ const LARGE_ENTRY_FANOUT = 3;
 /** A message whose encoded body is above this goes over a stream. */
 const PACKET_PAYLOAD_BYTES_MAX = 1200;
 const RECENT_CONVERGED_MAX = 64;
+/** Open reconciliation sessions at most (responders beyond it are refused); a session not done by its timeout is dropped. */
+const SESSIONS_MAX = 16;
+const SESSION_TIMEOUT_MS = 10_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -127,7 +136,13 @@ export class DataNode {
   private nextAntiEntropyMs: number;
   private reserved: number;
   private lastDot: number;
-  private counters = { rejected: 0, storeErrors: 0, entriesMerged: 0, statesSent: 0, statesReceived: 0, largeEntriesPushed: 0 };
+  private counters = {
+    rejected: 0, storeErrors: 0, entriesMerged: 0, statesSent: 0, statesReceived: 0, largeEntriesPushed: 0,
+    sessionsComplete: 0, sessionsFailed: 0, sessionEntriesSent: 0, sessionEntriesReceived: 0,
+  };
+  /** Open Merkle reconciliation sessions by `peer/sid`. */
+  private readonly sessions = new Map<string, { readonly session: ReconcileSession<Uint8Array>; readonly peer: string; readonly sid: number; readonly deadlineMs: number }>();
+  private readonly reconcileHost: ReconcileHost<Uint8Array>;
 
   constructor(o: DataNodeOptions) {
     this.name = o.name;
@@ -139,8 +154,17 @@ export class DataNode {
     this.digestIntervalMs = o.digestIntervalMs ?? 1000;
     this.antiEntropyIntervalMs = o.antiEntropyIntervalMs ?? 5000;
     this.tombstoneGraceMs = o.tombstoneGraceMs ?? 3_600_000;
+
     this.replica = new Replica({ ...o.replica, node: o.name });
     this.tree = new MerkleTree({ depth: MerkleTree.depthFor(4096, 16), fanout: 16 });
+    this.reconcileHost = {
+      tree: this.tree,
+      entryFor: (key) => {
+        const e = this.replica.entry(key);
+        return e === undefined ? undefined : encodeDataValue(e);
+      },
+      entryBytes: (e) => e.length,
+    };
     const sampler: PeerSampler = {
       size: () => this.peers().length,
       sample: (k, rng) => {
@@ -224,14 +248,28 @@ export class DataNode {
 
   // ------------------------------------------------------------------ inputs
 
-  /** A data-layer message from member `from` (type byte and body, as `sendData` carried them). */
-  handleMessage(now: Millis, from: string, dataType: number, payload: Uint8Array): void {
+  /**
+   * A data-layer message (type byte and body, as `sendData` carried them) from member `from`,
+   * or from `null` when the sender's address names no member (a stream from an ephemeral
+   * port): then the `src` it carries must name a live data peer.
+   */
+  handleMessage(now: Millis, from: string | null, dataType: number, payload: Uint8Array, fromAddr = 'unknown address'): void {
     const r = decodeDataMessage(dataType, payload, this.dataStats);
     if (!r.ok) {
-      this.reject(from, r.reason, r.detail);
+      this.reject(from ?? fromAddr, r.reason, r.detail);
       return;
     }
-    this.handleDecoded(now, from, r.value);
+    let sender = from;
+    if (sender === null) {
+      const src = r.value.src;
+      if (typeof src === 'string' && !this.live.has(src)) this.syncMembers(now);
+      if (typeof src !== 'string' || !this.live.has(src)) {
+        this.reject(fromAddr, 'unknown-sender', `${r.value.type} from ${fromAddr}, which names no live data peer (src ${typeof src === 'string' ? src : 'missing'})`);
+        return;
+      }
+      sender = src;
+    }
+    this.handleDecoded(now, sender, r.value);
   }
 
   /** The full state a peer sent in Serf's push-pull (a framed `state` message). */
@@ -245,13 +283,14 @@ export class DataNode {
       this.reject(from, 'malformed', `push-pull state holds a ${r.value.type} message`);
       return;
     }
-    this.handleDecoded(now, from, r.value);
+    const src = r.value.src;
+    this.handleDecoded(now, typeof src === 'string' ? src : from, r.value);
   }
 
   /** Our full state, framed, for Serf's push-pull. */
   localState(): Uint8Array {
     this.counters.statesSent++;
-    return encodeDataFrame(this.stateMessage(true));
+    return encodeDataFrame({ ...this.stateMessage(true), src: this.name });
   }
 
   handleTimeout(now: Millis): void {
@@ -260,16 +299,21 @@ export class DataNode {
     if (this.unsaved.size > 0) this.persist([...this.unsaved]);
     const d = this.diss.pollTimeout();
     if (d !== undefined && (d as number) <= t) this.diss.handleTimeout(now);
+    for (const [k, s] of this.sessions) {
+      if (s.deadlineMs > t) continue;
+      this.sessions.delete(k);
+      this.counters.sessionsFailed++;
+    }
     if (t >= this.nextDigestMs) {
       this.nextDigestMs = t + this.digestIntervalMs * (0.75 + 0.5 * this.rng.next());
       this.refreshDigest(now);
       const digest = this.tracker.localDigest();
-      const msg = encodeDataMessage({ type: 'digest', rootHi: digest.rootHi, rootLo: digest.rootLo, summary: digest.summary });
+      const msg = this.encode({ type: 'digest', rootHi: digest.rootHi, rootLo: digest.rootLo, summary: digest.summary });
       for (const p of this.live) this.outbox.push({ to: p, dataType: msg.dataType, payload: msg.payload, reliable: msg.payload.length > PACKET_PAYLOAD_BYTES_MAX });
     }
     if (t >= this.nextAntiEntropyMs) {
       this.nextAntiEntropyMs = t + this.antiEntropyIntervalMs * (0.75 + 0.5 * this.rng.next());
-      this.antiEntropy();
+      this.antiEntropy(now);
       this.collectTombstones(now);
     }
     this.drainDisseminator(now);
@@ -359,9 +403,24 @@ export class DataNode {
       case 'rc-keys':
       case 'rc-entries':
       case 'rc-done':
-      case 'rc-abort':
-        this.reject(from, 'unknown-type', `${m.type}: Merkle reconciliation is not served by this node yet`);
+      case 'rc-abort': {
+        const c = toReconcileMessage(m);
+        if (!c.ok) {
+          this.reject(from, 'malformed', c.detail);
+          return;
+        }
+        const key = `${from}/${c.value.sid}`;
+        let s = this.sessions.get(key);
+        if (s === undefined) {
+          // Late messages of a session that ended are dropped; a new one starts with rc-open from a live peer.
+          if (c.value.msg.type !== 'rc-open' || !this.live.has(from) || this.sessions.size >= SESSIONS_MAX) return;
+          s = { session: new ReconcileSession<Uint8Array>(this.reconcileHost, 'responder'), peer: from, sid: c.value.sid, deadlineMs: (now as number) + SESSION_TIMEOUT_MS };
+          this.sessions.set(key, s);
+        }
+        s.session.handleMessage(c.value.msg);
+        this.pumpSession(now, key);
         return;
+      }
     }
   }
 
@@ -394,7 +453,7 @@ export class DataNode {
       return;
     }
     this.counters.largeEntriesPushed++;
-    const msg = encodeDataMessage({ type: 'entries', entries: [bytes] });
+    const msg = this.encode({ type: 'entries', entries: [bytes] });
     const peers = [...this.live];
     for (let i = 0; i < LARGE_ENTRY_FANOUT && peers.length > 0; i++) {
       const p = peers.splice(this.rng.int(peers.length), 1)[0] as string;
@@ -404,7 +463,7 @@ export class DataNode {
 
   private drainDisseminator(now: Millis): void {
     for (let t = this.diss.pollTransmit(); t !== undefined; t = this.diss.pollTransmit()) {
-      const msg = encodeDataMessage(t.message as unknown as { type: 'gossip' | 'gossip-reply' });
+      const msg = this.encode(t.message as unknown as { type: 'gossip' | 'gossip-reply' });
       this.outbox.push({ to: t.to, dataType: msg.dataType, payload: msg.payload, reliable: msg.payload.length > PACKET_PAYLOAD_BYTES_MAX });
     }
     let merged = false;
@@ -442,8 +501,36 @@ export class DataNode {
     }
   }
 
-  /** Sends our full state to one peer whose last digest root differs from ours. */
-  private antiEntropy(): void {
+  /** Sends what a session queued, merges what it received, and forgets it once done. */
+  private pumpSession(now: Millis, key: string): void {
+    const s = this.sessions.get(key);
+    if (s === undefined) return;
+    for (let m = s.session.pollMessage(); m !== undefined; m = s.session.pollMessage()) {
+      if (m.type === 'rc-entries') this.counters.sessionEntriesSent += m.entries.length;
+      const msg = this.encode({ ...m, sid: s.sid });
+      this.outbox.push({ to: s.peer, dataType: msg.dataType, payload: msg.payload, reliable: msg.payload.length > PACKET_PAYLOAD_BYTES_MAX });
+    }
+    let merged = false;
+    for (let e = s.session.pollEntry(); e !== undefined; e = s.session.pollEntry()) {
+      this.counters.sessionEntriesReceived++;
+      merged = this.mergeEncoded(now, s.peer, e) || merged;
+    }
+    if (merged) {
+      this.drainChanges(now, false);
+      this.refreshDigest(now);
+    }
+    if (s.session.done) {
+      this.sessions.delete(key);
+      if (s.session.complete) this.counters.sessionsComplete++;
+      else this.counters.sessionsFailed++;
+    }
+  }
+
+  /**
+   * Anti-entropy with one peer whose last digest root differs from ours: a Merkle
+   * reconciliation (only differing subtrees walked, only differing entries sent, both ways).
+   */
+  private antiEntropy(now: Millis): void {
     const hi = this.tree.rootHi();
     const lo = this.tree.rootLo();
     const behind: string[] = [];
@@ -452,11 +539,18 @@ export class DataNode {
       if (r !== undefined && (r.hi !== hi || r.lo !== lo)) behind.push(p);
     }
     if (behind.length === 0) return;
-    this.sendState(behind[this.rng.int(behind.length)] as string, false);
+    const peer = behind[this.rng.int(behind.length)] as string;
+    for (const s of this.sessions.values()) if (s.peer === peer) return; // one at a time per peer
+    const sid = this.rng.int(0x100000000);
+    const key = `${peer}/${sid}`;
+    const session = new ReconcileSession<Uint8Array>(this.reconcileHost, 'initiator');
+    this.sessions.set(key, { session, peer, sid, deadlineMs: (now as number) + SESSION_TIMEOUT_MS });
+    session.start();
+    this.pumpSession(now, key);
   }
 
   private sendState(to: string, reply: boolean): void {
-    const msg = encodeDataMessage(this.stateMessage(reply));
+    const msg = this.encode(this.stateMessage(reply));
     this.counters.statesSent++;
     this.outbox.push({ to, dataType: msg.dataType, payload: msg.payload, reliable: true });
   }
@@ -551,6 +645,14 @@ export class DataNode {
       this.tracker.handleMemberAlive(now, p);
     }
     this.drainConverged();
+  }
+
+  /**
+   * Encodes a message with our name in `src`: a message that came over a stream arrives from
+   * the peer's ephemeral port, which names no member, so replies go to the name it carries.
+   */
+  private encode(m: { readonly type: DataMessageKind; readonly [field: string]: unknown }): { dataType: number; payload: Uint8Array } {
+    return encodeDataMessage({ ...m, src: this.name });
   }
 
   private reject(from: string, reason: string, detail: string): void {

@@ -79,8 +79,8 @@ export class DataPlane implements DrivenNode<SerfEvent | DataEvent> {
       const e = this.engine.pollEvent();
       if (e === undefined) return undefined;
       if (e.type !== 'data-message' || dataMessageKind(e.dataType) === undefined) return e;
-      // Ours: the sender must be a member we know by name (its address alone does not say who).
-      this.data.handleMessage(this.now, e.node ?? `unknown member at ${e.from}`, e.dataType, e.payload);
+      // Ours. Over a stream the sender's address is an ephemeral port (no member): its `src` says who.
+      this.data.handleMessage(this.now, e.node, e.dataType, e.payload, e.from);
       this.wake();
     }
   }

@@ -116,7 +116,7 @@ describe('replicated KV over loopback sockets (5 nodes)', () => {
     const big = 'x'.repeat(60_000);
     await c.kv.put('lww/big', big);
     expect(c.stats.data.node.largeEntriesPushed).toBe(1);
-    await waitFor('the large value everywhere', 10_000, () => nodes.every((n) => shown(n, 'lww/big') === JSON.stringify([big])));
+    await waitFor('the large value everywhere', 10_000, () => nodes.every((n) => shown(n, 'lww/big') === JSON.stringify([big])), () => nodes.map((n) => `${n.name} has=${shown(n, 'lww/big').length} ${JSON.stringify(n.stats.data)}`).join('\n'));
     // A remove on one node after it saw every add removes the element everywhere.
     await c.kv.remove('set/tags', 't0');
     await waitFor('t0 removed everywhere', 10_000, () => agree('set/tags') && shown(a, 'set/tags') === '["t1","t2","t3","t4"]', describeKey('set/tags'));

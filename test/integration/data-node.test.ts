@@ -5,7 +5,7 @@ import { seededRng } from '../../src/core/rng.js';
 import type { DataTransmit } from '../../src/runtime/data-node.js';
 import { DataNode } from '../../src/runtime/data-node.js';
 import type { EntryChange, StateStore, StoredEntry } from '../../src/store/state-store.js';
-import { DataStats, decodeDataMessage } from '../../src/wire/data.js';
+import { DataStats, encodeDataMessage } from '../../src/wire/data.js';
 
 /**
  * The data node without sockets: several DataNodes wired by hand, time explicit, messages
@@ -96,7 +96,7 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     expect(nodes[3]?.get('k')).toMatchObject({ values: ['v1'] });
   });
 
-  it('when every rumor and digest-repair message is lost, anti-entropy (full state, push-pull) still converges both sides', () => {
+  it('when every rumor and digest-repair message is lost, anti-entropy (Merkle walk) still converges both sides', () => {
     const net = new Net();
     const a = net.add('a', null, 1);
     const b = net.add('b', null, 2);
@@ -113,29 +113,49 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     expect(a.get('cnt/n')).toMatchObject({ value: 5 });
     expect(b.get('cnt/n')).toMatchObject({ value: 5 });
     expect(a.tree.root()).toBe(b.tree.root());
-    expect(a.stats.statesSent + b.stats.statesSent).toBeGreaterThan(0);
+    expect(a.stats.sessionsComplete + b.stats.sessionsComplete, JSON.stringify([a.stats, b.stats])).toBeGreaterThan(0);
     // After a complete state exchange each absorbed the other's summary: everyone's writes are covered.
     expect(a.replica.versionSummary().get('b')).toBe(b.replica.versionSummary().get('b'));
     expect(a.convergence(millis(net.now)).agreement.fraction).toBe(1);
   });
 
-  it('when only a → b works, b still gets a\'s writes and a gets b\'s from the push-pull reply', () => {
+  it('after a partition, the Merkle walk sends only the differing entries (not the whole state), both ways', () => {
     const net = new Net();
     const a = net.add('a', null, 3);
     const b = net.add('b', null, 4);
     net.run(10);
-    // Everything b sends is lost but its digests and its replies to a's states: a only learns b's writes by pulling.
-    const isReply = (t: DataTransmit): boolean => {
-      const m = decodeDataMessage(t.dataType, t.payload);
-      return m.ok && m.value.type === 'state' && m.value.reply === true;
-    };
-    b.local(millis(net.now), 'only-b', (r, wall) => r.put(wall, 'only-b', 1));
-    a.local(millis(net.now), 'only-a', (r, wall) => r.put(wall, 'only-a', 2));
-    // a must hear that b differs: b's digests get through too.
-    net.drop = (t, from) => from === 'b' && !isReply(t) && t.dataType !== 0x90;
-    net.run(net.now + 4000);
-    expect(a.get('only-b')).toMatchObject({ values: [1] });
-    expect(b.get('only-a')).toMatchObject({ values: [2] });
+    for (let i = 0; i < 300; i++) a.local(millis(net.now), `shared/${i}`, (r, wall) => r.put(wall, `shared/${i}`, i));
+    net.run(net.now + 3000);
+    expect(b.tree.root()).toBe(a.tree.root());
+    const before = { a: a.stats, b: b.stats };
+    // Partition for rumors: only digests and reconciliation messages get through.
+    net.drop = (t) => !(t.dataType === 0x90 || (t.dataType >= 0x88 && t.dataType <= 0x8d));
+    for (let i = 0; i < 3; i++) {
+      a.local(millis(net.now), `a/${i}`, (r, wall) => r.put(wall, `a/${i}`, i));
+      b.local(millis(net.now), `b/${i}`, (r, wall) => r.put(wall, `b/${i}`, i));
+    }
+    net.run(net.now + 3000);
+    expect(a.get('b/2')).toMatchObject({ values: [2] });
+    expect(b.get('a/2')).toMatchObject({ values: [2] });
+    expect(a.tree.root()).toBe(b.tree.root());
+    const sent = a.stats.sessionEntriesSent - before.a.sessionEntriesSent + b.stats.sessionEntriesSent - before.b.sessionEntriesSent;
+    expect(sent).toBeGreaterThanOrEqual(6);
+    expect(sent).toBeLessThan(30); // the 6 new keys (plus the odd leaf neighbour), not 300
+    expect(a.stats.sessionsComplete + b.stats.sessionsComplete).toBeGreaterThan(before.a.sessionsComplete + before.b.sessionsComplete);
+  });
+
+  it('a message over a stream (no member address) is accepted by its src only when that names a live peer', () => {
+    const net = new Net();
+    const a = net.add('a', null, 30);
+    net.add('b', null, 31);
+    net.run(10);
+    const digest = (src?: string) => encodeDataMessage({ type: 'digest', rootHi: 1, rootLo: 2, summary: new Map([['b', 0]]), ...(src === undefined ? {} : { src }) });
+    const ok = digest('b');
+    a.handleMessage(millis(net.now), null, ok.dataType, ok.payload, '127.0.0.1:50000');
+    expect(a.stats.rejected).toBe(0);
+    // From an address with a src that is no peer of ours, or none: refused, counted.
+    for (const m of [digest('mallory'), digest()]) a.handleMessage(millis(net.now), null, m.dataType, m.payload, '127.0.0.1:50001');
+    expect(a.stats.rejected).toBe(2);
   });
 
   it('garbage in every kind is counted, reported, and changes nothing', () => {
