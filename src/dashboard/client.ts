@@ -135,6 +135,19 @@ function makeChart(id: string, opts: Omit<UPlot.Options, 'width' | 'height'>, da
   return new uPlot({ ...opts, width: chartWidth(el), height: 200 }, data, el);
 }
 
+/** Time charts show at least the last minute, so one or two samples do not stretch over years. */
+const TIME_WINDOW_MIN_S = 60;
+
+/** Sets a time chart's data and its x window (uPlot's own range is degenerate with a single point). */
+function setTimeData(chart: UPlot, data: UPlot.AlignedData): void {
+  chart.setData(data, false);
+  const xs = data[0];
+  const first = xs[0];
+  const last = xs[xs.length - 1];
+  if (first === undefined || last === undefined) return;
+  chart.setScale('x', { min: Math.min(first, last - TIME_WINDOW_MIN_S), max: last });
+}
+
 /** Seconds since the epoch (uPlot's time unit) and values, trimmed to the last HISTORY_POINTS_MAX. */
 class Series {
   readonly xs: number[] = [];
@@ -164,7 +177,7 @@ function renderConvergence(c: ConvergenceJson, atMs: number): void {
     axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)} %`), size: 60 }],
     series: [{}, { label: 'agreement', stroke: color(0), width: 2, value: (_u, v) => (v === null ? '–' : `${(v * 100).toFixed(0)} %`) }],
   }, [[], []]);
-  agreementChart.setData([agreement.xs, agreement.ys]);
+  setTimeData(agreementChart, [agreement.xs, agreement.ys]);
 
   const tte = c.timeToEveryoneMs;
   const sorted = [...tte].sort((a, b) => a - b);
@@ -174,8 +187,8 @@ function renderConvergence(c: ConvergenceJson, atMs: number): void {
     ? 'no update measured yet'
     : `latest ${formatMs(last)}, median ${formatMs(p50)}, max ${formatMs(sorted[sorted.length - 1] ?? last)} over ${tte.length} recent update${tte.length === 1 ? '' : 's'}`;
   tteChart ??= makeChart('tte-chart', {
-    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-    axes: [{ label: 'recent updates, oldest to newest' }, { values: (_u, ticks) => ticks.map((t) => formatMs(t)), size: 70 }],
+    scales: { x: { time: false, range: (_u, _min, max) => [0.5, Math.max(1, max) + 0.5] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+    axes: [{ label: 'recent updates, oldest to newest', incrs: [1, 2, 5, 10, 20, 50, 100] }, { values: (_u, ticks) => ticks.map((t) => formatMs(t)), size: 70 }],
     series: [{ label: 'update' }, { label: 'time to everyone', stroke: color(1), width: 1, points: { show: true, size: 6, fill: color(1) }, value: (_u, v) => (v === null ? '–' : formatMs(v)) }],
   }, [[], []]);
   tteChart.setData([tte.map((_, i) => i + 1), [...tte]]);
@@ -262,7 +275,7 @@ function renderTraffic(t: TrafficSample): void {
       series: [{}, ...names.map((name, i) => ({ label: name, stroke: color(i), width: 1.5, value: (_u: UPlot, v: number | null) => (v === null ? '–' : formatRate(v)) }))],
     }, [[], ...names.map(() => [])]);
   }
-  trafficChart.setData([trafficXs, ...names.map((n) => trafficRates.get(n) ?? [])]);
+  setTimeData(trafficChart, [trafficXs, ...names.map((n) => trafficRates.get(n) ?? [])]);
 }
 
 /* ---------- update log ---------- */

@@ -42,7 +42,7 @@ class Aborted extends Error {
 }
 
 /** The command that runs this CLI: the built `main.js` beside us, else `main.ts` through tsx. */
-function defaultCli(): string[] {
+export function defaultCli(): string[] {
   const js = fileURLToPath(new URL('../main.js', import.meta.url));
   if (existsSync(js)) return [process.execPath, js];
   return [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../main.ts', import.meta.url))];
@@ -77,15 +77,15 @@ async function until(cond: () => Promise<boolean>, deadlineMs: number, signal: A
   }
 }
 
-interface MemberJson {
+export interface MemberJson {
   readonly name: string;
   readonly addr: string;
   readonly port: number;
   readonly status: string;
 }
 
-/** One `gossip agent` child process. */
-class AgentProcess {
+/** One `gossip agent` child process (the demo's; the browser test starts real agents with it too). */
+export class AgentProcess {
   gossip = '';
   http = '';
   api: AgentClient = new AgentClient({ http: '127.0.0.1:1' });
