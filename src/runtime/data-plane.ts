@@ -27,10 +27,14 @@ export class DataPlane implements DrivenNode<SerfEvent | DataEvent> {
     this.now = now;
   }
 
-  /** What Serf's push-pull carries for the data node (full state, both ways). */
+  /**
+   * What Serf's push-pull carries for the data node: the full state both ways at a join (a
+   * new or restarted node catches up in one exchange); nothing on the periodic push-pulls,
+   * where the Merkle walk sends only what differs.
+   */
   static delegate(data: () => DataNode | null): DataStateDelegate {
     return {
-      localState: () => data()?.localState() ?? null,
+      localState: (join) => (join ? data()?.localState() ?? null : null),
       mergeRemoteState: (now, buf) => data()?.handleRemoteState(now, 'push-pull', buf),
     };
   }
