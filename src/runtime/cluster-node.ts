@@ -94,7 +94,7 @@ export interface KvOptions {
   readonly dissemination?: Partial<DisseminationConfig>;
   /** Digest (Merkle root + version summary) to every data peer this often. Default 1,000 ms. */
   readonly digestIntervalMs?: number;
-  /** Full state to one data peer whose root differs from ours this often. Default 5,000 ms. */
+  /** A Merkle reconciliation with one data peer whose root differs from ours this often. Default 5,000 ms. */
   readonly antiEntropyIntervalMs?: number;
   /** Tombstones are collected once every live data member has seen the delete and this long has passed (ms). Default 1 h. */
   readonly tombstoneGraceMs?: number;

@@ -20,9 +20,12 @@ import { toDigestMessage, toDisseminationMessage, toEntriesMessage, toReconcileM
 /**
  * The replicated key-value state of one node, sans-IO: a `Replica` (DVV, HLC, CRDTs), its
  * Merkle tree, a `Disseminator` spreading each local change as a rumor (push-pull with digest
- * repair), a `ConvergenceTracker` fed by digests every `digestIntervalMs`, and anti-entropy by
- * full state: in Serf's push-pull (`localState` / `handleRemoteState`, at join and periodically)
- * and, every `antiEntropyIntervalMs`, to one peer whose last digest root differs from ours.
+ * repair), a `ConvergenceTracker` fed by digests (root + version summary) every
+ * `digestIntervalMs`, and anti-entropy: every `antiEntropyIntervalMs` a Merkle reconciliation
+ * (`ReconcileSession`) with one peer whose last digest root differs from ours (only differing
+ * subtrees walked, only differing entries sent, both ways), plus the full state both ways in
+ * Serf's push-pull at a join. Tombstones are collected once every live peer's fresh summary
+ * covers the delete and `tombstoneGraceMs` has passed.
  *
  * It stands in for the `StateNode` of src/core/state (being built) and has its driver shape:
  * `handleX(now, …)` in, `pollTransmit()` / `pollEvent()` / `pollTimeout()` out, peers from a
@@ -50,7 +53,7 @@ export interface DataNodeOptions {
   readonly dissemination?: Partial<DisseminationConfig>;
   /** A digest (root + summary) to every peer this often (ms). Default 1,000. */
   readonly digestIntervalMs?: number;
-  /** A full state to one peer whose root differs from ours this often (ms). Default 5,000. */
+  /** A Merkle reconciliation with one peer whose root differs from ours this often (ms). Default 5,000. */
   readonly antiEntropyIntervalMs?: number;
   /**
    * A tombstone is collected once every live data member's summary covers its delete and it
