@@ -57,7 +57,7 @@ export class Agent {
   static async start(o: AgentOptions): Promise<Agent> {
     const c = o.config;
     const log = o.log;
-    const store = o.store ?? (c.dataDir !== undefined ? SqliteStore.open(c.dataDir) : new MemoryStore());
+    const store = o.store ?? (c.dataDir !== undefined ? SqliteStore.open(c.dataDir, { synchronous: c.sqliteSynchronous }) : new MemoryStore());
     let node: ClusterNode | null = null;
     try {
       const incarnation = store.loadIncarnation() + 1;

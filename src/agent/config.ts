@@ -54,6 +54,8 @@ export const agentConfigSchema = z.object({
   /** After start, repeat the join (a push-pull carrying our alive) every `rejoinIntervalMs` for `rejoinWindowMs`, so peers that still held our old address accept the new one once it is dead. 0 disables. */
   rejoinWindowMs: z.number().int().min(0).max(3_600_000).default(60_000),
   rejoinIntervalMs: z.number().int().min(100).max(600_000).default(3000),
+  /** SQLite's synchronous level for the store: FULL (default: a write is acknowledged after an fsync of the WAL) or NORMAL (survives a crash of the process, not of the machine). See src/store/sqlite-store.ts. */
+  sqliteSynchronous: z.enum(['FULL', 'NORMAL'], { message: "sqliteSynchronous: expected 'FULL' or 'NORMAL'" }).default('FULL'),
   /** Largest value (JSON-encoded) a PUT accepts, in bytes. */
   valueBytesMax: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
 }).strict().superRefine((c, ctx) => {
@@ -100,7 +102,7 @@ export function parseTags(pairs: readonly string[], source: string): Record<stri
 const ENV: Readonly<Record<string, keyof AgentConfig>> = {
   GOSSIP_NAME: 'name', GOSSIP_BIND: 'bind', GOSSIP_ADVERTISE: 'advertise', GOSSIP_JOIN: 'join', GOSSIP_ENCRYPT: 'encrypt',
   GOSSIP_KEYRING_FILE: 'keyringFile', GOSSIP_DATA_DIR: 'dataDir', GOSSIP_HTTP: 'http', GOSSIP_HTTP_TOKEN: 'token',
-  GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax',
+  GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_SQLITE_SYNCHRONOUS: 'sqliteSynchronous', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax',
 };
 
 /** The configuration the `GOSSIP_*` variables give (`GOSSIP_JOIN` and `GOSSIP_TAGS` comma-separated). */

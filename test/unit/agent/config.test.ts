@@ -67,6 +67,12 @@ describe('agent configuration', () => {
     expect(problems(() => configFromFile(join(dir, 'missing.json')))[0]).toMatch(/missing\.json: ENOENT/);
   });
 
+  it('takes the SQLite synchronous level from the environment, FULL by default', () => {
+    expect(resolveConfig({ flags: { name: 'n' } }).sqliteSynchronous).toBe('FULL');
+    expect(resolveConfig({ env: configFromEnv({ GOSSIP_SQLITE_SYNCHRONOUS: 'NORMAL' }), flags: { name: 'n' } }).sqliteSynchronous).toBe('NORMAL');
+    expect(problems(() => resolveConfig({ env: configFromEnv({ GOSSIP_SQLITE_SYNCHRONOUS: 'OFF' }), flags: { name: 'n' } }))).toEqual(["sqliteSynchronous: expected 'FULL' or 'NORMAL'"]);
+  });
+
   it('refuses a malformed tag', () => {
     expect(problems(() => configFromFlags({ tag: ['novalue'] }))).toEqual(["--tag: tag 'novalue': expected key=value"]);
     expect(problems(() => configFromEnv({ GOSSIP_TAGS: 'a=1,=2' }))).toEqual(["GOSSIP_TAGS: tag '=2': expected key=value"]);
