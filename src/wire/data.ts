@@ -19,25 +19,29 @@ import { DecodeError, Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack
 import type { DecodeResult, WireErrorReason } from './result.js';
 import { WIRE_ERROR_REASONS } from './result.js';
 
-/** The type byte of each data-layer message kind (all in [0x80, 0xbf]). */
+/**
+ * The type byte of each data-layer message kind. The replicated state uses [0xa0, 0xbf];
+ * [0x80, 0x9f] stays free for applications' own `sendData` messages (they pass through as
+ * `data-message` events).
+ */
 export const DataMessageType = {
   /** Dissemination engine: a push / pull / push-pull request (rumors and a digest). */
-  gossip: 0x80,
+  gossip: 0xa0,
   /** Dissemination engine: the reply (what the digest lacked, feedback, floors). */
-  'gossip-reply': 0x81,
+  'gossip-reply': 0xa1,
   /** Anti-entropy (Merkle reconciliation) messages, each with the session id `sid`. */
-  'rc-open': 0x88,
-  'rc-hashes': 0x89,
-  'rc-keys': 0x8a,
-  'rc-entries': 0x8b,
-  'rc-done': 0x8c,
-  'rc-abort': 0x8d,
+  'rc-open': 0xa8,
+  'rc-hashes': 0xa9,
+  'rc-keys': 0xaa,
+  'rc-entries': 0xab,
+  'rc-done': 0xac,
+  'rc-abort': 0xad,
   /** Convergence digest: Merkle root and version summary. */
-  digest: 0x90,
+  digest: 0xb0,
   /** A batch of entries (a direct push, e.g. to a peer that asked). */
-  entries: 0x91,
+  entries: 0xb1,
   /** The full state in Serf's push-pull (user state after Serf's own). */
-  state: 0xa0,
+  state: 0xbf,
 } as const satisfies Record<string, number>;
 
 export type DataMessageKind = keyof typeof DataMessageType;

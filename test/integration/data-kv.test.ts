@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Entry, Resolver } from '../../src/core/replica/index.js';
 import type { ClusterNode, NodeOptions } from '../../src/runtime/cluster-node.js';
 import type { EntryChange, StateStore, StoredEntry } from '../../src/store/state-store.js';
-import { decodeDataValue } from '../../src/wire/data.js';
+import { DataMessageType, decodeDataValue } from '../../src/wire/data.js';
 import { createTestNode } from './harness.js';
 import { waitFor } from './wait.js';
 
@@ -185,18 +185,24 @@ describe('replicated KV over loopback sockets (5 nodes)', () => {
     const [a, b] = nodes as [ClusterNode, ClusterNode];
     const before = a.stats.data;
     const garbage = [
-      [0x80, new Uint8Array([0xff, 0x00, 0x13])], // gossip: bad MessagePack
-      [0x81, new Uint8Array([0x81])], // gossip-reply: truncated map
-      [0x91, new Uint8Array([0x81, 0xa7, ...new TextEncoder().encode('entries'), 0x91, 0xc4, 0x01, 0x00])], // entries: one entry that is not an entry
-      [0x90, new Uint8Array([0x80])], // digest without fields
-      [0xa0, new Uint8Array([0x90])], // state that is a list
-      [0x80, new Uint8Array([0x83, 0xa2, 0x69, 0x64, 0x01, 0xa7, ...new TextEncoder().encode('updates'), 0x91, 0x01, 0xa6, ...new TextEncoder().encode('digest'), 0xc0])], // gossip with a bad update
+      [DataMessageType.gossip, new Uint8Array([0xff, 0x00, 0x13])], // gossip: bad MessagePack
+      [DataMessageType['gossip-reply'], new Uint8Array([0x81])], // gossip-reply: truncated map
+      [DataMessageType.entries, new Uint8Array([0x81, 0xa7, ...new TextEncoder().encode('entries'), 0x91, 0xc4, 0x01, 0x00])], // entries: one entry that is not an entry
+      [DataMessageType.digest, new Uint8Array([0x80])], // digest without fields
+      [DataMessageType.state, new Uint8Array([0x90])], // state that is a list
+      [DataMessageType.gossip, new Uint8Array([0x83, 0xa2, 0x69, 0x64, 0x01, 0xa7, ...new TextEncoder().encode('updates'), 0x91, 0x01, 0xa6, ...new TextEncoder().encode('digest'), 0xc0])], // gossip with a bad update
     ] as const;
     for (const [t, p] of garbage) expect(b.sendData(a.name, t, p)).toBe(true);
     for (const [t, p] of garbage) expect(b.sendData(a.name, t, p, { reliable: true })).toBe(true);
     await waitFor('every garbage message rejected on d0', 5_000, () => a.stats.data.node.rejected - before.node.rejected >= 2 * garbage.length, () => JSON.stringify(a.stats.data));
     const after = a.stats.data;
     expect(after.rejected.malformed + after.rejected.truncated - before.rejected.malformed - before.rejected.truncated).toBeGreaterThan(0);
+    // Type bytes 0x80–0x9f are the application's: they pass through as data-message events, untouched.
+    const raw: string[] = [];
+    const off = a.on('data-message', (e) => raw.push(`${e.dataType}:${new TextDecoder().decode(e.payload)}`));
+    expect(b.sendData(a.name, 0x85, new TextEncoder().encode('app'))).toBe(true);
+    await waitFor('the application message', 5_000, () => raw.includes('133:app'));
+    off();
     // Still serving: a write on the garbage receiver spreads to all.
     await a.kv.put('lww/after-garbage', 'ok');
     await waitFor('write after garbage everywhere', 10_000, () => agree('lww/after-garbage') && b.kv.get('lww/after-garbage') !== undefined, () => `${describeKey('lww/after-garbage')()}\n${nodes.map((n) => `${n.name}: ${n.members().map((m) => `${m.name}@${m.addr}:${m.status}`).join(',')}`).join('\n')} d3 is ${nodes[3]?.addr}`);

@@ -5,7 +5,7 @@ import { seededRng } from '../../src/core/rng.js';
 import type { DataTransmit } from '../../src/runtime/data-node.js';
 import { DataNode } from '../../src/runtime/data-node.js';
 import type { EntryChange, StateStore, StoredEntry } from '../../src/store/state-store.js';
-import { DataStats, encodeDataMessage } from '../../src/wire/data.js';
+import { DataMessageType, DataStats, encodeDataMessage } from '../../src/wire/data.js';
 
 /**
  * The data node without sockets: several DataNodes wired by hand, time explicit, messages
@@ -102,7 +102,7 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     const b = net.add('b', null, 2);
     net.run(10);
     // Only anti-entropy states and digests get through.
-    net.drop = (t) => t.dataType === 0x80 || t.dataType === 0x81;
+    net.drop = (t) => t.dataType === DataMessageType.gossip || t.dataType === DataMessageType['gossip-reply'];
     a.local(millis(net.now), 'x', (r, wall) => r.put(wall, 'x', 'from a'));
     b.local(millis(net.now), 'y', (r, wall) => r.put(wall, 'y', 'from b'));
     b.local(millis(net.now), 'cnt/n', (r, wall) => r.increment(wall, 'cnt/n', 2));
@@ -129,7 +129,7 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     expect(b.tree.root()).toBe(a.tree.root());
     const before = { a: a.stats, b: b.stats };
     // Partition for rumors: only digests and reconciliation messages get through.
-    net.drop = (t) => !(t.dataType === 0x90 || (t.dataType >= 0x88 && t.dataType <= 0x8d));
+    net.drop = (t) => !(t.dataType === DataMessageType.digest || (t.dataType >= DataMessageType['rc-open'] && t.dataType <= DataMessageType['rc-abort']));
     for (let i = 0; i < 3; i++) {
       a.local(millis(net.now), `a/${i}`, (r, wall) => r.put(wall, `a/${i}`, i));
       b.local(millis(net.now), `b/${i}`, (r, wall) => r.put(wall, `b/${i}`, i));
@@ -168,10 +168,10 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     for (let t = 0x80; t <= 0xbf; t++) a.handleMessage(millis(net.now), 'b', t, new Uint8Array([0x81, 0xa7, 0x65, 0x6e, 0x74, 0x72, 0x69, 0x65, 0x73]));
     expect(a.stats.rejected).toBe(2 * 64);
     const s = net.stats.get('a') as DataStats;
-    expect(s.rejected['unknown-type']).toBe(2 * (64 - 11));
+    expect(s.rejected['unknown-type']).toBe(2 * (64 - 11)); // 11 kinds are ours
     expect(s.rejected.malformed + s.rejected.truncated).toBe(2 * 11);
     expect(a.tree.root()).toBe(before);
-    expect(a.handleRemoteState(millis(net.now), 'push-pull', new Uint8Array([0xa0, 0xc1]))).toBeUndefined();
+    expect(a.handleRemoteState(millis(net.now), 'push-pull', new Uint8Array([DataMessageType.state, 0xc1]))).toBeUndefined();
     expect(a.stats.rejected).toBe(2 * 64 + 1);
   });
 

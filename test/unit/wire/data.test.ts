@@ -142,7 +142,7 @@ describe('data-layer codec', () => {
   });
 
   it('undefined fields are left out, and unencodable values throw a clear error on encode', () => {
-    const r = decodeDataMessage(0x91, encodeDataMessage({ type: 'entries', entries: [], note: undefined }).payload);
+    const r = decodeDataMessage(DataMessageType.entries, encodeDataMessage({ type: 'entries', entries: [], note: undefined }).payload);
     expect(r.ok && 'note' in r.value).toBe(false);
     expect(() => encodeDataValue({ f: () => 1 })).toThrow(/cannot encode a function/);
     expect(() => encodeDataValue(new Date(0))).toThrow(/instance of Date/);
@@ -196,8 +196,8 @@ describe('data-layer codec', () => {
     const stats = new DataStats();
     const body = encodeDataMessage({ type: 'entries', entries: [] }).payload;
     expect(decodeDataMessage(0x85, body, stats)).toMatchObject({ ok: false, reason: 'unknown-type' });
-    expect(decodeDataMessage(0x91, new Uint8Array(0), stats)).toMatchObject({ ok: false, reason: 'truncated' });
-    expect(decodeDataMessage(0x91, encodeDataValue([1, 2]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(decodeDataMessage(DataMessageType.entries, new Uint8Array(0), stats)).toMatchObject({ ok: false, reason: 'truncated' });
+    expect(decodeDataMessage(DataMessageType.entries, encodeDataValue([1, 2]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
     // ext 2 (typed array) with subtype 2 (Uint32Array) and 3 bytes: not whole elements.
     expect(decodeDataValue(new Uint8Array([0xc7, 4, 2, 2, 1, 2, 3]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
     // ext 3 (bigint) that is not digits.
@@ -209,9 +209,9 @@ describe('data-layer codec', () => {
     // MessagePack's timestamp extension (−1) would decode to a Date: not a data value.
     expect(decodeDataValue(new Uint8Array([0xd6, 0xff, 0, 0, 0, 1]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
     // A map whose key is __proto__ cannot reach an object's prototype.
-    expect(decodeDataMessage(0x91, new Uint8Array([0x81, 0xa9, ...new TextEncoder().encode('__proto__'), 0x80]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(decodeDataMessage(DataMessageType.entries, new Uint8Array([0x81, 0xa9, ...new TextEncoder().encode('__proto__'), 0x80]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
     // Over the size limit, refused before decoding.
-    expect(decodeDataMessage(0x91, new Uint8Array(DATA_MESSAGE_BYTES_MAX + 1), stats)).toMatchObject({ ok: false, reason: 'too-large' });
+    expect(decodeDataMessage(DataMessageType.entries, new Uint8Array(DATA_MESSAGE_BYTES_MAX + 1), stats)).toMatchObject({ ok: false, reason: 'too-large' });
     // A bin header that announces more bytes than are there; one over the limit: refused before allocating.
     expect(decodeDataValue(new Uint8Array([0xc4, 10, 1]), stats)).toMatchObject({ ok: false, reason: 'truncated' });
     expect(decodeDataValue(new Uint8Array([0xc6, 0x7f, 0xff, 0xff, 0xff, 1]), stats)).toMatchObject({ ok: false, reason: 'too-large' });
