@@ -167,10 +167,14 @@ describe('gossip agent processes', () => {
     await kill(seed);
   }, 90_000);
 
-  it('leaves gracefully on SIGTERM: exit 0, and the others see it left', async () => {
+  it('serves the dashboard, and leaves gracefully on SIGTERM: exit 0, and the others see it left', async () => {
     const seed = await startAgent('seed3', ['--bind', '127.0.0.1:0']);
     const d = await startAgent('d', ['--bind', '127.0.0.1:0', '--join', seed.gossip]);
     await waitFor('seed3 to see d alive', 10_000, async () => (await statusOf(seed, 'd'))?.status === 'alive');
+    // The dashboard (src/dashboard) is served at GET /.
+    const page = await fetch(`http://${d.http}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const exited = new Promise<number | null>((r) => d.proc.once('exit', (code) => r(code)));
     d.proc.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -62,7 +62,7 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
       const log = pino({ level: config.logLevel, base: { node: config.name } });
       let agent: Agent;
       try {
-        agent = await Agent.start({ config, log, dashboard: await loadDashboard() });
+        agent = await Agent.start({ config, log, dashboard: await loadDashboard((line) => log.warn(line)) });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         log.fatal(`cannot start: ${msg}`);
