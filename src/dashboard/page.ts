@@ -112,7 +112,7 @@ th.num, td.num { text-align: right; }
 .state-suspect { color: var(--suspect); }
 .state-failed { color: var(--failed); }
 .state-left { color: var(--left); }
-tr[data-status="left"] td, tr[data-status="failed"] td { opacity: 0.75; }
+tr[data-status="left"] td:not(.state), tr[data-status="failed"] td:not(.state) { color: var(--muted); }
 #connection[data-state="open"] { color: var(--alive); }
 #connection[data-state="lost"] { color: var(--failed); }
 #log { max-height: 14rem; overflow-y: auto; margin: 0; padding-left: 2.5rem; font-size: 0.9rem; }

@@ -161,14 +161,23 @@ export class AgentProcess {
     if (this.running) this.child.kill('SIGKILL');
   }
 
-  /** SIGTERM (the agent leaves the cluster), then SIGKILL if it has not exited within the grace period. */
-  async stop(): Promise<void> {
+  /**
+   * SIGTERM (the agent leaves the cluster), then SIGKILL if it has not exited within the grace
+   * period or as soon as `hurry` aborts (a second Ctrl-C).
+   */
+  async stop(hurry?: AbortSignal): Promise<void> {
     this.streamAbort.abort();
     if (!this.running) return;
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), AGENT_STOP_GRACE_MS);
+    const kill = (): void => {
+      if (this.running) this.child.kill('SIGKILL');
+    };
+    const timer = setTimeout(kill, AGENT_STOP_GRACE_MS);
+    if (hurry?.aborted === true) kill();
+    hurry?.addEventListener('abort', kill, { once: true });
     await this.exited;
     clearTimeout(timer);
+    hurry?.removeEventListener('abort', kill);
   }
 
   private remember(line: string): void {
@@ -218,8 +227,11 @@ function lines(stream: NodeJS.ReadableStream | null, onLine: (l: string) => void
   });
 }
 
-/** Runs the demo until `durationMs` passes or `signal` aborts; every process and the temp dir are gone when it resolves. */
-export async function runDemo(o: DemoOptions, io: Io, signal: AbortSignal): Promise<void> {
+/**
+ * Runs the demo until `durationMs` passes or `signal` aborts; every process and the temp dir are
+ * gone when it resolves. `hurry` aborting while it stops kills the agents at once (SIGKILL).
+ */
+export async function runDemo(o: DemoOptions, io: Io, signal: AbortSignal, hurry?: AbortSignal): Promise<void> {
   const cli = o.cli ?? defaultCli();
   const dir = mkdtempSync(join(tmpdir(), 'gossip-demo-'));
   const live = new Set<AgentProcess>();
@@ -240,7 +252,7 @@ export async function runDemo(o: DemoOptions, io: Io, signal: AbortSignal): Prom
   } finally {
     const n = live.size;
     io.out(`stopping ${n} agent${n === 1 ? '' : 's'}…`);
-    await Promise.all([...live].map((a) => a.stop()));
+    await Promise.all([...live].map((a) => a.stop(hurry)));
     rmSync(dir, { recursive: true, force: true });
     process.off('exit', onExit);
     io.out(`stopped; removed ${dir}`);
@@ -387,12 +399,18 @@ export function registerDemo(program: Command, io: Io): void {
       const durationMs = f.duration === '0' ? 0 : parseDuration(f.duration, '--duration');
       const stepDeadlineMs = parseDuration(f.stepDeadline, '--step-deadline');
       if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(f.http)) throw new UsageError(`--http: expected a loopback host:port, got '${f.http}'`);
+      // The first Ctrl-C stops the agents in order (each leaves the cluster); another one kills them.
       const abort = new AbortController();
-      const onSignal = (): void => abort.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const hurry = new AbortController();
+      const onSignal = (): void => {
+        if (!abort.signal.aborted) return abort.abort();
+        io.err('killing the agents (SIGKILL)');
+        hurry.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
-        await runDemo({ nodes, durationMs, http: f.http, stepDeadlineMs, writeIntervalMs: 3000 }, io, abort.signal);
+        await runDemo({ nodes, durationMs, http: f.http, stepDeadlineMs, writeIntervalMs: 3000 }, io, abort.signal, hurry.signal);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
