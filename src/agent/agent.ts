@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ClusterNode, NodeOptions } from '../index.js';
 import { createNode } from '../index.js';
@@ -11,7 +9,22 @@ import type { DashboardPage } from './http-api.js';
 import { HttpApi } from './http-api.js';
 import type { KvService } from './kv-service.js';
 import { ClusterKv } from './kv-service.js';
+import { runKeyOp } from './keys.js';
 import { AgentMetrics } from './metrics.js';
+
+const KEYRING_META = 'agent.keyring';
+
+/** The keyring the store holds (base64 keys, primary first), or null. */
+export function loadKeyring(store: AgentStore): string[] | null {
+  const v = store.loadMeta(KEYRING_META);
+  if (v === null) return null;
+  const keys: unknown = JSON.parse(new TextDecoder().decode(v));
+  return Array.isArray(keys) && keys.length > 0 && keys.every((k) => typeof k === 'string') ? keys : null;
+}
+
+export function saveKeyring(store: AgentStore, keys: readonly string[]): void {
+  store.saveMeta(KEYRING_META, new TextEncoder().encode(JSON.stringify(keys)));
+}
 
 export interface AgentOptions {
   readonly config: AgentConfig;
@@ -62,16 +75,20 @@ export class Agent {
     try {
       const incarnation = store.loadIncarnation() + 1;
       store.saveIncarnation(incarnation);
-      // With a data directory, the keyring lives there (Serf's keyring file format), so key
-      // rotations survive a restart; --encrypt seeds it on the first start.
-      const keyringFile = c.keyringFile ?? (c.dataDir !== undefined && (c.encrypt !== undefined || existsSync(join(c.dataDir, 'keyring.json'))) ? join(c.dataDir, 'keyring.json') : undefined);
+      // The keyring: an explicit --keyring-file (Serf's format) is the node's own business;
+      // otherwise the store keeps it (meta `agent.keyring`, primary first), written after every
+      // rotation, so a restarted agent comes back with the current keys, not its --encrypt.
+      const storedKeys = c.keyringFile === undefined ? loadKeyring(store) : null;
+      if (storedKeys !== null && c.encrypt !== undefined && !storedKeys.includes(c.encrypt)) {
+        log.warn('--encrypt is not in the stored keyring (rotated since): the stored keyring wins');
+      }
       const opts: NodeOptions = {
         name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store,
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
-        ...(c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
-        ...(keyringFile !== undefined ? { keyringFile } : {}),
+        ...(storedKeys !== null ? { keyring: storedKeys } : c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
+        ...(c.keyringFile !== undefined ? { keyringFile: c.keyringFile } : {}),
       };
       node = await createNode(opts);
       const kv = new ClusterKv(node.kv);
@@ -85,6 +102,7 @@ export class Agent {
       });
       const httpAddress = await http.listen(c.http);
       const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log);
+      if (c.keyringFile === undefined && storedKeys === null && c.encrypt !== undefined) saveKeyring(store, [c.encrypt]);
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
       log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null }, 'agent started');
@@ -161,8 +179,26 @@ export class Agent {
       this.log.warn('refuted a suspicion or death about this node');
       this.saveIncarnation();
     });
+    if (this.config.keyringFile === undefined) {
+      n.on('keyring-change', () => {
+        void this.saveCurrentKeyring();
+      });
+    }
     this.snapshotTimer = setInterval(() => this.saveSnapshot(), intervalMs);
     this.snapshotTimer.unref();
+  }
+
+  /** Asks our own node for its keys (Serf's list-keys query, to us only) and stores them, primary first. */
+  private async saveCurrentKeyring(): Promise<void> {
+    try {
+      const r = await runKeyOp(this.node, 'list', null, { filterNodes: [this.config.name] });
+      const primary = Object.keys(r.primaryKeys)[0];
+      if (primary === undefined) throw new Error(`no answer from ourselves${Object.values(r.messages).length > 0 ? `: ${Object.values(r.messages).join('; ')}` : ''}`);
+      saveKeyring(this.store, [primary, ...Object.keys(r.keys).filter((k) => k !== primary)]);
+      this.log.info({ keys: Object.keys(r.keys).length }, 'keyring saved');
+    } catch (e) {
+      if (this.stopping === null) this.log.error({ err: e }, 'cannot save the keyring');
+    }
   }
 
   private saveIncarnation(): void {

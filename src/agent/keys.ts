@@ -29,10 +29,10 @@ export function decodeKey(b64: string): Uint8Array | null {
 }
 
 /** Runs a key operation across the cluster as Serf's key manager does: one internal query, answers tallied. */
-export async function runKeyOp(node: ClusterNode, op: KeyOp, key: Uint8Array | null): Promise<KeyOpResult> {
+export async function runKeyOp(node: ClusterNode, op: KeyOp, key: Uint8Array | null, opts: { readonly filterNodes?: readonly string[] } = {}): Promise<KeyOpResult> {
   const payload = op === 'list' ? new Uint8Array(0) : encodeSerfMessage({ type: 'key-request', key });
-  const numNodes = node.members().filter((m) => m.status === 'alive').length;
-  const r = await node.query(QUERY_NAME[op], payload);
+  const numNodes = opts.filterNodes?.length ?? node.members().filter((m) => m.status === 'alive').length;
+  const r = await node.query(QUERY_NAME[op], payload, opts.filterNodes !== undefined ? { filterNodes: opts.filterNodes } : {});
   const messages: Record<string, string> = {};
   const keys: Record<string, number> = {};
   const primaryKeys: Record<string, number> = {};

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent/agent.js';
+import { Agent, loadKeyring } from '../../src/agent/agent.js';
+import { runKeyOp } from '../../src/agent/keys.js';
 import { resolveConfig } from '../../src/agent/config.js';
 import { MemoryStore, SqliteStore } from '../../src/store/index.js';
 import { waitFor } from './wait.js';
@@ -45,4 +46,33 @@ describe('agent restart from its data directory', () => {
       await a.stop('done', false);
     }
   }, 30_000);
+});
+
+describe('agent keyring across a restart', () => {
+  it('comes back with the rotated keyring from its store, not its --encrypt', async () => {
+    const k1 = Buffer.alloc(16, 7).toString('base64');
+    const k2 = Buffer.alloc(16, 9).toString('base64');
+    const flags = { name: 'ka', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local' as const, encrypt: k1, dataDir: join(dir, 'ka') };
+    const a1 = await Agent.start({ config: resolveConfig({ flags }), log });
+    const b = await Agent.start({ config: resolveConfig({ flags: { name: 'kb', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', encrypt: k1, join: [a1.node.addr] } }), log, store: new MemoryStore() });
+    try {
+      expect(loadKeyring(a1.store)).toEqual([k1]);
+      await waitFor('both alive', 5000, () => b.node.members().filter((m) => m.status === 'alive').length === 2);
+      for (const [op, key] of [['install', k2], ['use', k2], ['remove', k1]] as const) {
+        expect((await runKeyOp(b.node, op, new Uint8Array(Buffer.from(key, 'base64')))).numErr).toBe(0);
+      }
+      await waitFor('ka to store the rotated keyring', 10_000, () => JSON.stringify(loadKeyring(a1.store)) === JSON.stringify([k2]));
+      await a1.stop('restart', false);
+      // Restarted with the old key on the command line: the stored keyring (k2 only) wins, so it can talk to kb.
+      const a2 = await Agent.start({ config: resolveConfig({ flags: { ...flags, join: [b.node.addr] } }), log });
+      try {
+        await waitFor('kb to see ka alive again at its new address', 10_000, () => b.node.members().some((m) => m.name === 'ka' && m.status === 'alive' && m.addr === a2.node.addr));
+      } finally {
+        await a2.stop('done', false);
+      }
+    } finally {
+      await a1.stop('done', false);
+      await b.stop('done', false);
+    }
+  }, 40_000);
 });
