@@ -150,6 +150,9 @@ export function toReconcileMessage(m: DataMessage): Checked<{ sid: number; msg: 
     case 'digest':
     case 'entries':
     case 'state':
+    case 'state-rumor':
+    case 'state-reconcile':
+    case 'state-digests':
       return bad(`${m.type} is not a reconciliation message`);
   }
 }

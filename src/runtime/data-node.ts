@@ -401,6 +401,11 @@ export class DataNode {
         this.drainConverged();
         return;
       }
+      case 'state-rumor':
+      case 'state-reconcile':
+      case 'state-digests':
+        this.reject(from, 'unknown-type', `${m.type}: this node does not run the StateNode yet`);
+        return;
       case 'rc-open':
       case 'rc-hashes':
       case 'rc-keys':

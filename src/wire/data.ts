@@ -40,6 +40,10 @@ export const DataMessageType = {
   digest: 0xb0,
   /** A batch of entries (a direct push, e.g. to a peer that asked). */
   entries: 0xb1,
+  /** The sans-IO StateNode's union (src/core/state): rumor, one reconciliation message, digests. */
+  'state-rumor': 0xb8,
+  'state-reconcile': 0xb9,
+  'state-digests': 0xba,
   /** The full state in Serf's push-pull (user state after Serf's own). */
   state: 0xbf,
 } as const satisfies Record<string, number>;

@@ -40,6 +40,10 @@ const messages: Record<DataMessageKind, fc.Arbitrary<{ type: DataMessageKind; [k
   }),
   entries: fc.record({ type: fc.constant('entries' as const), entries: fc.array(bytes, { maxLength: 3 }) }),
   state: fc.record({ type: fc.constant('state' as const), entries: fc.array(bytes, { maxLength: 3 }), summary: fc.array(fc.tuple(name, fc.nat()), { maxLength: 4 }).map((a) => new Map(a)) }),
+  // The StateNode's union (src/core/state/messages.ts): entries travel as typed values, not bytes.
+  'state-rumor': fc.constant(null).chain(() => stateRumor),
+  'state-reconcile': fc.constant(null).chain(() => stateReconcile),
+  'state-digests': fc.constant(null).chain(() => stateDigests),
 };
 
 /** A replica's entries after a random sequence of operations of every resolver type. */
@@ -81,6 +85,28 @@ const replicaEntries = fc.array(
   }
   return [...r.keys()].map((k) => r.entry(k) as Entry);
 });
+
+const summary = fc.array(fc.tuple(name, fc.nat()), { maxLength: 4 }).map((x) => new Map(x));
+const rootNote = fc.record({ member: name, atMs: fc.integer({ min: 0, max: 2 ** 47 }), seq: fc.nat(), rootHi: fc.nat(), rootLo: fc.nat() });
+const summaryNote = fc.record({ member: name, atMs: fc.integer({ min: 0, max: 2 ** 47 }), seq: fc.nat(), summary });
+const entryUpdate = fc.tuple(update, replicaEntries).map(([u, es]) => ({ ...u, payload: es[0] as Entry }));
+const stateRumor = fc.record({
+  type: fc.constant('state-rumor' as const),
+  gossip: fc.oneof(
+    fc.record({ type: fc.constant('gossip' as const), id: fc.nat(), updates: fc.array(entryUpdate, { maxLength: 2 }), digest: fc.option(digest, { nil: null }), feedback: fc.boolean(), hops: fc.constant(null) }),
+    fc.record({ type: fc.constant('gossip-reply' as const), id: fc.nat(), updates: fc.array(entryUpdate, { maxLength: 2 }), known: fc.array(ref, { maxLength: 3 }), floors: fc.array(ref, { maxLength: 3 }) }),
+  ),
+});
+const stateReconcile = fc.record({
+  type: fc.constant('state-reconcile' as const),
+  session: fc.nat(), fromInitiator: fc.boolean(),
+  rc: fc.oneof(
+    fc.record({ type: fc.constant('rc-open' as const), fanout: fc.nat(64), depth: fc.nat(8), rootHi: fc.nat(), rootLo: fc.nat(), hashes: u32 }),
+    fc.record({ type: fc.constant('rc-entries' as const), entries: replicaEntries, want: fc.option(bytes, { nil: null }), missing: fc.nat() }),
+  ),
+  digest: fc.option(fc.record({ root: rootNote, summary: summaryNote }), { nil: null }),
+});
+const stateDigests = fc.record({ type: fc.constant('state-digests' as const), roots: fc.array(rootNote, { maxLength: 4 }), summaries: fc.array(summaryNote, { maxLength: 3 }) });
 
 describe('data-layer codec', () => {
   it('every message kind has its own type byte in [0x80, 0xbf]', () => {
