@@ -171,7 +171,8 @@ let tteChart: UPlot | undefined;
 
 function renderConvergence(c: ConvergenceJson, atMs: number): void {
   agreement.push(atMs / 1000, c.agreement);
-  byId('agreement-now').textContent = `${(c.agreement * 100).toFixed(0)} % of alive members agree with this node (${c.keys} key${c.keys === 1 ? '' : 's'})`;
+  const counts = c.live === undefined || c.agreeing === undefined ? '' : `, ${c.agreeing} of ${c.live}${c.unknown ? ` (${c.unknown} not heard from)` : ''}`;
+  byId('agreement-now').textContent = `${(c.agreement * 100).toFixed(0)} % of alive members agree with this node${counts} (${c.keys} key${c.keys === 1 ? '' : 's'})`;
   agreementChart ??= makeChart('agreement-chart', {
     scales: { y: { range: [0, 1] } },
     axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)} %`), size: 60 }],

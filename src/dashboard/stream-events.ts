@@ -22,6 +22,10 @@ export interface MemberJson {
 export interface ConvergenceJson {
   /** Fraction of alive data members whose state matches this node's (1 with no peers). */
   readonly agreement: number;
+  /** Alive data members counted, those whose state matches ours, those not heard from yet. */
+  readonly live?: number;
+  readonly agreeing?: number;
+  readonly unknown?: number;
   readonly keys: number;
   /** Milliseconds until every member had each of the recent updates, newest last. */
   readonly timeToEveryoneMs: readonly number[];

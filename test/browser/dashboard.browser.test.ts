@@ -163,4 +163,22 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     expect(pageErrors).toEqual([]);
     expect(foreignRequests).toEqual([]);
   });
+
+  it('passes the token of its URL on every call when the agent wants one', async () => {
+    agent.token = 'dashboard-token-0123456789';
+    agent.convergence = { agreement: 0.5, live: 4, agreeing: 2, unknown: 1, keys: 3, timeToEveryoneMs: [], source: 'cluster' };
+    const denied = await fetch(`${agent.url}v1/members`);
+    expect(denied.status).toBe(401);
+    const second = await context.newPage();
+    try {
+      await second.goto(`${agent.url}?token=${agent.token}`);
+      await second.locator('#connection[data-state="open"]').waitFor({ timeout: WAIT_MS });
+      await second.locator('#members tbody tr').nth(4).waitFor({ timeout: WAIT_MS });
+      expect(await second.locator('#members-summary').textContent()).toBe('5 members: 5 alive');
+      expect(await second.locator('#agreement-now').textContent()).toBe('50 % of alive members agree with this node, 2 of 4 (1 not heard from) (3 keys)');
+    } finally {
+      await second.close();
+      agent.token = null;
+    }
+  });
 });

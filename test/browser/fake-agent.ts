@@ -14,6 +14,8 @@ export class FakeAgent {
   convergence: ConvergenceJson = { agreement: 1, keys: 0, timeToEveryoneMs: [], source: 'cluster' };
   /** The Prometheus text /metrics answers with. */
   metrics = '';
+  /** When set, every route wants it, as the agent does: `Authorization: Bearer …` or `?token=…`. */
+  token: string | null = null;
   /** Every request path the server saw, in order. */
   readonly requests: string[] = [];
   private readonly streams = new Set<http.ServerResponse>();
@@ -54,8 +56,12 @@ export class FakeAgent {
   }
 
   private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
     this.requests.push(path);
+    if (this.token !== null && req.headers.authorization !== `Bearer ${this.token}` && url.searchParams.get('token') !== this.token) {
+      return this.send(res, 401, 'application/json', JSON.stringify({ error: 'missing or wrong token' }));
+    }
     if (req.method !== 'GET') return this.send(res, 405, 'application/json', JSON.stringify({ error: 'method not allowed' }));
     switch (path) {
       case '/': {
