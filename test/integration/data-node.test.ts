@@ -5,7 +5,7 @@ import { seededRng } from '../../src/core/rng.js';
 import type { DataTransmit } from '../../src/runtime/data-node.js';
 import { DataNode } from '../../src/runtime/data-node.js';
 import type { EntryChange, StateStore, StoredEntry } from '../../src/store/state-store.js';
-import { DataMessageType, DataStats, encodeDataMessage } from '../../src/wire/data.js';
+import { DATA_MESSAGE_KINDS, DataMessageType, DataStats, encodeDataMessage } from '../../src/wire/data.js';
 
 /**
  * The data node without sockets: several DataNodes wired by hand, time explicit, messages
@@ -168,8 +168,9 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     for (let t = 0x80; t <= 0xbf; t++) a.handleMessage(millis(net.now), 'b', t, new Uint8Array([0x81, 0xa7, 0x65, 0x6e, 0x74, 0x72, 0x69, 0x65, 0x73]));
     expect(a.stats.rejected).toBe(2 * 64);
     const s = net.stats.get('a') as DataStats;
-    expect(s.rejected['unknown-type']).toBe(2 * (64 - 11)); // 11 kinds are ours
-    expect(s.rejected.malformed + s.rejected.truncated).toBe(2 * 11);
+    const ours = DATA_MESSAGE_KINDS.length;
+    expect(s.rejected['unknown-type']).toBe(2 * (64 - ours));
+    expect(s.rejected.malformed + s.rejected.truncated).toBe(2 * ours);
     expect(a.tree.root()).toBe(before);
     expect(a.handleRemoteState(millis(net.now), 'push-pull', new Uint8Array([DataMessageType.state, 0xc1]))).toBeUndefined();
     expect(a.stats.rejected).toBe(2 * 64 + 1);
