@@ -54,6 +54,12 @@ export const agentConfigSchema = z.object({
   /** After start, repeat the join (a push-pull carrying our alive) every `rejoinIntervalMs` for `rejoinWindowMs`, so peers that still held our old address accept the new one once it is dead. 0 disables. */
   rejoinWindowMs: z.number().int().min(0).max(3_600_000).default(60_000),
   rejoinIntervalMs: z.number().int().min(100).max(600_000).default(3000),
+  /**
+   * How concurrent writes resolve, per key prefix (the longest matching prefix wins; the same on
+   * every node): `lww` (default), `siblings` (concurrent values kept, a PUT with the context of a
+   * read supersedes what it saw), `gcounter`, `pncounter`, `orset`, `ormap`.
+   */
+  resolvers: z.record(z.string(), z.enum(['lww', 'siblings', 'gcounter', 'pncounter', 'orset', 'ormap'], { message: 'expected lww, siblings, gcounter, pncounter, orset or ormap' })).default({}),
   /** SQLite's synchronous level for the store: FULL (default: a write is acknowledged after an fsync of the WAL) or NORMAL (survives a crash of the process, not of the machine). See src/store/sqlite-store.ts. */
   sqliteSynchronous: z.enum(['FULL', 'NORMAL'], { message: "sqliteSynchronous: expected 'FULL' or 'NORMAL'" }).default('FULL'),
   /** Largest value (JSON-encoded) a PUT accepts, in bytes. */

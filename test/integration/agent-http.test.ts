@@ -23,7 +23,7 @@ async function call(method: string, path: string, body?: string, headers: Record
 }
 
 beforeAll(async () => {
-  const config = resolveConfig({ flags: { name: 'h1', bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', tags: { role: 'test' } } });
+  const config = resolveConfig({ flags: { name: 'h1', bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', tags: { role: 'test' } }, file: { resolvers: { 'mv/': 'siblings', 'n/': 'pncounter' } } });
   agent = await Agent.start({ config: { ...config, valueBytesMax: 1024 }, log: pino({ level: 'silent' }), store: new MemoryStore(), dashboard: () => ({ contentType: 'text/html', body: '<h1>dash</h1>' }) });
   base = `http://${agent.httpAddress}`;
 });
@@ -53,6 +53,18 @@ describe('agent HTTP API', () => {
     expect((await call('DELETE', '/v1/kv/app/b')).status).toBe(200);
     expect((await call('GET', '/v1/kv/app/b')).json).toMatchObject({ values: [] });
     expect((await call('GET', '/v1/kv/never')).status).toBe(404);
+  });
+
+  it('keeps concurrent writes as siblings under a siblings prefix; a PUT with a read\'s context supersedes them', async () => {
+    await call('PUT', '/v1/kv/mv/x', JSON.stringify({ value: 'a' }));
+    await call('PUT', '/v1/kv/mv/x', JSON.stringify({ value: 'b' }));
+    const both = (await call('GET', '/v1/kv/mv/x')).json as { values: unknown[]; context: unknown };
+    expect(both.values).toEqual(['a', 'b']);
+    expect((await call('PUT', '/v1/kv/mv/x', JSON.stringify({ value: 'merged', context: both.context, type: 'siblings' }))).status).toBe(200);
+    expect((await call('GET', '/v1/kv/mv/x')).json).toMatchObject({ values: ['merged'] });
+    const r = await call('PUT', '/v1/kv/n/count', JSON.stringify({ value: 1 }));
+    expect(r.status).toBe(409);
+    expect((r.json as { error: string }).error).toMatch(/pncounter/);
   });
 
   describe('bad input: a clear 4xx, nothing written, still serving', () => {

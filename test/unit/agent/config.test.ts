@@ -73,6 +73,11 @@ describe('agent configuration', () => {
     expect(problems(() => resolveConfig({ env: configFromEnv({ GOSSIP_SQLITE_SYNCHRONOUS: 'OFF' }), flags: { name: 'n' } }))).toEqual(["sqliteSynchronous: expected 'FULL' or 'NORMAL'"]);
   });
 
+  it('takes resolvers per prefix and refuses an unknown one', () => {
+    expect(resolveConfig({ file: { name: 'n', resolvers: { 'mv/': 'siblings' } } }).resolvers).toEqual({ 'mv/': 'siblings' });
+    expect(problems(() => resolveConfig({ file: { name: 'n', resolvers: { 'x/': 'crdt' } } }))).toEqual(['resolvers.x/: expected lww, siblings, gcounter, pncounter, orset or ormap']);
+  });
+
   it('refuses a malformed tag', () => {
     expect(problems(() => configFromFlags({ tag: ['novalue'] }))).toEqual(["--tag: tag 'novalue': expected key=value"]);
     expect(problems(() => configFromEnv({ GOSSIP_TAGS: 'a=1,=2' }))).toEqual(["GOSSIP_TAGS: tag '=2': expected key=value"]);
