@@ -162,7 +162,7 @@ export class ClusterNode {
 
   private constructor(
     private readonly engine: SerfNode,
-    private readonly plane: DataPlane,
+    private readonly plane: DataPlane<DataNode>,
     private readonly dataStats: DataStats,
     private readonly driver: Driver<ClusterEvent>,
     private readonly transport: Transport,

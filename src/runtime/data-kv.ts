@@ -1,7 +1,7 @@
 import type { Millis } from '../core/ids.js';
 import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import type { CausalContext, ChangeEvent, FieldValue, Read, Resolver, Value } from '../core/replica/index.js';
-import type { DataNode } from './data-node.js';
+import type { DataMachine, KvOp, KvOpResult } from './data-machine.js';
 
 /** A change to a key, as `subscribe` and the `kv-change` event report it. */
 export interface KvChange {
@@ -21,7 +21,7 @@ export interface KvConvergence {
 
 /** What `ClusterNode.kv` needs from the node: run an operation in the driver loop, subscribe to changes. */
 export interface KvHost {
-  run<T>(op: string, fn: (now: Millis, data: DataNode) => T): T;
+  run<T>(op: string, fn: (now: Millis, data: DataMachine) => T): T;
   onChange(fn: (c: KvChange) => void): () => void;
 }
 
@@ -37,57 +37,57 @@ export class KeyValue {
 
   /** Writes `value` (JSON or bytes). `context`: the one `get` returned, for read-modify-write (siblings resolvers). Resolves with the key's new causal context. */
   put(key: string, value: Value, opts: { readonly context?: CausalContext } = {}): Promise<CausalContext> {
-    return this.op('put', key, (r, wall) => r.put(wall, key, value, opts.context));
+    return this.op({ op: 'put', key, value, ...(opts.context !== undefined ? { context: opts.context } : {}) });
   }
 
   /** Deletes the key (what `context` covers, or everything held here). */
   delete(key: string, opts: { readonly context?: CausalContext } = {}): Promise<CausalContext> {
-    return this.op('delete', key, (r, wall) => r.delete(wall, key, opts.context));
+    return this.op({ op: 'delete', key, ...(opts.context !== undefined ? { context: opts.context } : {}) });
   }
 
   /** `gcounter` / `pncounter` keys: adds `by` (default 1); resolves with the new value. */
   increment(key: string, by = 1): Promise<number> {
-    return this.op('increment', key, (r, wall) => r.increment(wall, key, by));
+    return this.op({ op: 'increment', key, by });
   }
 
   /** `pncounter` keys: subtracts `by` (default 1); resolves with the new value. */
   decrement(key: string, by = 1): Promise<number> {
-    return this.op('decrement', key, (r, wall) => r.decrement(wall, key, by));
+    return this.op({ op: 'decrement', key, by });
   }
 
   /** `orset` keys: adds an element. */
   add(key: string, element: string): Promise<void> {
-    return this.op('add', key, (r, wall) => r.add(wall, key, element));
+    return this.op({ op: 'add', key, element });
   }
 
   /** `orset` keys: removes an element (the adds seen here). */
   remove(key: string, element: string): Promise<void> {
-    return this.op('remove', key, (r, wall) => r.remove(wall, key, element));
+    return this.op({ op: 'remove', key, element });
   }
 
   /** `ormap` keys: the counter field `field` += `by`. */
   mapIncrement(key: string, field: string, by = 1): Promise<void> {
-    return this.op('mapIncrement', key, (r, wall) => r.mapIncrement(wall, key, field, by));
+    return this.op({ op: 'mapIncrement', key, field, by });
   }
 
   /** `ormap` keys: adds `element` to the set field `field`. */
   mapAdd(key: string, field: string, element: string): Promise<void> {
-    return this.op('mapAdd', key, (r, wall) => r.mapAdd(wall, key, field, element));
+    return this.op({ op: 'mapAdd', key, field, element });
   }
 
   /** `ormap` keys: removes `element` from the set field `field`. */
   mapRemove(key: string, field: string, element: string): Promise<void> {
-    return this.op('mapRemove', key, (r, wall) => r.mapRemove(wall, key, field, element));
+    return this.op({ op: 'mapRemove', key, field, element });
   }
 
   /** `ormap` keys: sets the LWW-register field `field`. */
   mapSet(key: string, field: string, value: Value): Promise<void> {
-    return this.op('mapSet', key, (r, wall) => r.mapSet(wall, key, field, value));
+    return this.op({ op: 'mapSet', key, field, value });
   }
 
   /** `ormap` keys: removes the field `field`. */
   mapRemoveField(key: string, field: string): Promise<void> {
-    return this.op('mapRemoveField', key, (r, wall) => r.mapRemoveField(wall, key, field));
+    return this.op({ op: 'mapRemoveField', key, field });
   }
 
   /** The key's value(s) and causal context; undefined when this node holds nothing for it. */
@@ -97,12 +97,12 @@ export class KeyValue {
 
   /** Keys under `prefix` that read as present, sorted. */
   list(prefix = ''): string[] {
-    return this.host.run('kv.list', (_now, d) => d.replica.list(prefix));
+    return this.host.run('kv.list', (_now, d) => d.list(prefix));
   }
 
   /** The resolver the key is under (longest matching prefix, else the default). */
   resolverOf(key: string): Resolver {
-    return this.host.run('kv.resolverOf', (_now, d) => d.replica.resolverOf(key));
+    return this.host.run('kv.resolverOf', (_now, d) => d.resolverOf(key));
   }
 
   /** Calls `fn` for every change to a key under `prefix` (local, merged or collected); returns the unsubscribe function. */
@@ -117,13 +117,14 @@ export class KeyValue {
     return this.host.run('kv.convergence', (now, d) => d.convergence(now));
   }
 
-  private op<T>(name: string, key: string, fn: (r: DataNode['replica'], wallMs: number) => T): Promise<T> {
+  private op<O extends KvOp>(o: O): Promise<KvOpResult[O['op']]> {
     try {
-      return Promise.resolve(this.host.run(`kv.${name}`, (now, d) => d.local(now, key, fn)));
+      return Promise.resolve(this.host.run(`kv.${o.op}`, (now, d) => d.apply(now, o)));
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
   }
+
 }
 
 export type { FieldValue };

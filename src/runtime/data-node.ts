@@ -10,11 +10,13 @@ import type { ReconcileHost } from '../core/antientropy/index.js';
 import { MerkleTree, ReconcileSession } from '../core/antientropy/index.js';
 import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import { ConvergenceTracker } from '../core/convergence/index.js';
-import type { ChangeEvent, Entry, ReplicaOptions } from '../core/replica/index.js';
+import type { ChangeEvent, Entry, Read, ReplicaOptions, Resolver } from '../core/replica/index.js';
 import { isValidEntry, minSummary, Replica } from '../core/replica/index.js';
 import type { StateStore } from '../store/state-store.js';
 import type { DataMessage, DataMessageKind, DataStats } from '../wire/data.js';
 import { decodeDataFrame, decodeDataMessage, decodeDataValue, encodeDataFrame, encodeDataMessage, encodeDataValue } from '../wire/data.js';
+import type { DataMachine, KvOp, KvOpResult } from './data-machine.js';
+import { applyKvOp } from './data-machine.js';
 import { toDigestMessage, toDisseminationMessage, toEntriesMessage, toReconcileMessage } from './data-messages.js';
 
 /**
@@ -112,7 +114,7 @@ const SESSION_TIMEOUT_MS = 10_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export class DataNode {
+export class DataNode implements DataMachine {
   readonly name: string;
   readonly replica: Replica;
   readonly tree: MerkleTree;
@@ -218,9 +220,10 @@ export class DataNode {
    * change to the store, and queues the rumor. Throws what `fn` throws (a `ReplicaError`) and
    * store failures (then nothing is acknowledged and no rumor leaves; the key is retried).
    */
-  local<T>(now: Millis, key: string, fn: (replica: Replica, wallMs: number) => T): T {
+  apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']] {
+    const key = op.key;
     this.reserve(1);
-    const out = fn(this.replica, this.wall(now));
+    const out = applyKvOp(this.replica, this.wall(now), op) as KvOpResult[O['op']];
     this.drainChanges(now, true);
     const entry = this.replica.entry(key);
     if (entry !== undefined) {
@@ -232,8 +235,16 @@ export class DataNode {
     return out;
   }
 
-  get(key: string): ReturnType<Replica['get']> {
+  get(key: string): Read | undefined {
     return this.replica.get(key);
+  }
+
+  list(prefix: string): string[] {
+    return this.replica.list(prefix);
+  }
+
+  resolverOf(key: string): Resolver {
+    return this.replica.resolverOf(key);
   }
 
   /** Agreement (fraction of live data members with our Merkle root) and recent times to everyone. */

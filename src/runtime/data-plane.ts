@@ -3,7 +3,8 @@ import type { Message, StreamMessage } from '../core/messages.js';
 import type { Transmit } from '../core/node.js';
 import type { DataStateDelegate, SerfEvent, SerfNode } from '../core/serf/serf-node.js';
 import { dataMessageKind } from '../wire/data.js';
-import type { DataEvent, DataNode } from './data-node.js';
+import type { DataMachine } from './data-machine.js';
+import type { DataEvent } from './data-node.js';
 import type { DrivenNode } from './driver.js';
 
 /**
@@ -12,7 +13,7 @@ import type { DrivenNode } from './driver.js';
  * rest pass through); the data node's transmits leave through `SerfNode.sendData` (only to
  * members tagged with our data tag); the timer is the earlier of the two.
  */
-export class DataPlane implements DrivenNode<SerfEvent | DataEvent> {
+export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNode<SerfEvent | DataEvent> {
   /** Set by the runtime: asks the driver to drain again (the data node has output after an event). */
   wake: () => void = () => undefined;
   /** Data messages addressed to members that are not (or no longer) data peers. */
@@ -21,7 +22,7 @@ export class DataPlane implements DrivenNode<SerfEvent | DataEvent> {
 
   constructor(
     readonly engine: SerfNode,
-    readonly data: DataNode,
+    readonly data: M,
     now: Millis,
   ) {
     this.now = now;
@@ -32,7 +33,7 @@ export class DataPlane implements DrivenNode<SerfEvent | DataEvent> {
    * new or restarted node catches up in one exchange); nothing on the periodic push-pulls,
    * where the Merkle walk sends only what differs.
    */
-  static delegate(data: () => DataNode | null): DataStateDelegate {
+  static delegate(data: () => DataMachine | null): DataStateDelegate {
     return {
       localState: (join) => (join ? data()?.localState() ?? null : null),
       mergeRemoteState: (now, buf) => data()?.handleRemoteState(now, 'push-pull', buf),
@@ -62,7 +63,7 @@ export class DataPlane implements DrivenNode<SerfEvent | DataEvent> {
   }
 
   /** Runs `fn` on the data node at `now` (a local operation through the driver's `input`). */
-  input<T>(now: Millis, fn: (data: DataNode) => T): T {
+  input<T>(now: Millis, fn: (data: M) => T): T {
     this.now = now;
     return fn(this.data);
   }

@@ -90,7 +90,7 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     const net = new Net();
     const nodes = ['a', 'b', 'c', 'd'].map((x, i) => net.add(x, null, i + 1));
     net.run(50);
-    nodes[0]?.local(millis(net.now), 'k', (r, wall) => r.put(wall, 'k', 'v1'));
+    nodes[0]?.apply(millis(net.now), { op: 'put', key: 'k', value: 'v1' });
     net.run(net.now + 1000);
     for (const n of nodes) expect(read(n, 'k')).toBe(read(nodes[0] as DataNode, 'k'));
     expect(nodes[3]?.get('k')).toMatchObject({ values: ['v1'] });
@@ -103,10 +103,10 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     net.run(10);
     // Only anti-entropy states and digests get through.
     net.drop = (t) => t.dataType === DataMessageType.gossip || t.dataType === DataMessageType['gossip-reply'];
-    a.local(millis(net.now), 'x', (r, wall) => r.put(wall, 'x', 'from a'));
-    b.local(millis(net.now), 'y', (r, wall) => r.put(wall, 'y', 'from b'));
-    b.local(millis(net.now), 'cnt/n', (r, wall) => r.increment(wall, 'cnt/n', 2));
-    a.local(millis(net.now), 'cnt/n', (r, wall) => r.increment(wall, 'cnt/n', 3));
+    a.apply(millis(net.now), { op: 'put', key: 'x', value: 'from a' });
+    b.apply(millis(net.now), { op: 'put', key: 'y', value: 'from b' });
+    b.apply(millis(net.now), { op: 'increment', key: 'cnt/n', by: 2 });
+    a.apply(millis(net.now), { op: 'increment', key: 'cnt/n', by: 3 });
     net.run(net.now + 3000);
     expect(a.get('y')).toMatchObject({ values: ['from b'] });
     expect(b.get('x')).toMatchObject({ values: ['from a'] });
@@ -124,15 +124,15 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     const a = net.add('a', null, 3);
     const b = net.add('b', null, 4);
     net.run(10);
-    for (let i = 0; i < 300; i++) a.local(millis(net.now), `shared/${i}`, (r, wall) => r.put(wall, `shared/${i}`, i));
+    for (let i = 0; i < 300; i++) a.apply(millis(net.now), { op: 'put', key: `shared/${i}`, value: i });
     net.run(net.now + 3000);
     expect(b.tree.root()).toBe(a.tree.root());
     const before = { a: a.stats, b: b.stats };
     // Partition for rumors: only digests and reconciliation messages get through.
     net.drop = (t) => !(t.dataType === DataMessageType.digest || (t.dataType >= DataMessageType['rc-open'] && t.dataType <= DataMessageType['rc-abort']));
     for (let i = 0; i < 3; i++) {
-      a.local(millis(net.now), `a/${i}`, (r, wall) => r.put(wall, `a/${i}`, i));
-      b.local(millis(net.now), `b/${i}`, (r, wall) => r.put(wall, `b/${i}`, i));
+      a.apply(millis(net.now), { op: 'put', key: `a/${i}`, value: i });
+      b.apply(millis(net.now), { op: 'put', key: `b/${i}`, value: i });
     }
     net.run(net.now + 3000);
     expect(a.get('b/2')).toMatchObject({ values: [2] });
@@ -180,13 +180,13 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     const store = new Store();
     const net = new Net();
     const a = net.add('a', store, 7);
-    for (let i = 0; i < 5; i++) a.local(millis(net.now), `k${i}`, (r, wall) => r.put(wall, `k${i}`, i));
+    for (let i = 0; i < 5; i++) a.apply(millis(net.now), { op: 'put', key: `k${i}`, value: i });
     const reserved = Number(new TextDecoder().decode(store.meta.get('dot-counter')));
     expect(reserved).toBeGreaterThanOrEqual(5);
     const again = new Net().add('a', store, 8);
     for (let i = 0; i < 5; i++) expect(read(again, `k${i}`)).toBe(read(a, `k${i}`));
     expect(again.tree.root()).toBe(a.tree.root());
-    const ctx = again.local(millis(0), 'k9', (r, wall) => r.put(wall, 'k9', 9));
+    const ctx = again.apply(millis(0), { op: 'put', key: 'k9', value: 9 });
     expect(ctx[0]?.counter).toBe(reserved + 1);
     expect(Number(new TextDecoder().decode(store.meta.get('dot-counter')))).toBeGreaterThan(reserved + 1);
   });
@@ -196,12 +196,12 @@ describe('DataNode (sans-IO, hand-wired)', () => {
     const stores = [new Store(), new Store(), new Store()];
     const [a, b, c] = ['a', 'b', 'c'].map((x, i) => net.add(x, stores[i] as Store, 20 + i)) as [DataNode, DataNode, DataNode];
     net.run(10);
-    a.local(millis(net.now), 'gone', (r, wall) => r.put(wall, 'gone', 'soon'));
+    a.apply(millis(net.now), { op: 'put', key: 'gone', value: 'soon' });
     net.run(net.now + 1000);
     expect(c.get('gone')).toMatchObject({ values: ['soon'] });
     // c hears nothing more from anyone, and says nothing: its summary goes stale at a and b.
     net.drop = (t, from) => from === 'c' || t.to === 'c';
-    b.local(millis(net.now), 'gone', (r, wall) => r.delete(wall, 'gone'));
+    b.apply(millis(net.now), { op: 'delete', key: 'gone' });
     net.run(net.now + 3000);
     expect(a.get('gone')).toMatchObject({ values: [] });
     expect(a.replica.stats().tombstones).toBe(1); // c has not seen the delete: kept

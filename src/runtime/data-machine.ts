@@ -1,0 +1,91 @@
+import type { Millis } from '../core/ids.js';
+import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
+import type { CausalContext, Read, Replica, Resolver, Value } from '../core/replica/index.js';
+import type { DataEvent, DataTransmit } from './data-node.js';
+
+/**
+ * One local operation on the replicated state, as `node.kv` issues it. A data machine applies
+ * it to its replica, makes it durable, and spreads it.
+ */
+export type KvOp =
+  | { readonly op: 'put'; readonly key: string; readonly value: Value; readonly context?: CausalContext }
+  | { readonly op: 'delete'; readonly key: string; readonly context?: CausalContext }
+  | { readonly op: 'increment' | 'decrement'; readonly key: string; readonly by: number }
+  | { readonly op: 'add' | 'remove'; readonly key: string; readonly element: string }
+  | { readonly op: 'mapIncrement'; readonly key: string; readonly field: string; readonly by: number }
+  | { readonly op: 'mapAdd' | 'mapRemove'; readonly key: string; readonly field: string; readonly element: string }
+  | { readonly op: 'mapSet'; readonly key: string; readonly field: string; readonly value: Value }
+  | { readonly op: 'mapRemoveField'; readonly key: string; readonly field: string };
+
+/** What each operation resolves with. */
+export interface KvOpResult {
+  put: CausalContext;
+  delete: CausalContext;
+  increment: number;
+  decrement: number;
+  add: undefined;
+  remove: undefined;
+  mapIncrement: undefined;
+  mapAdd: undefined;
+  mapRemove: undefined;
+  mapSet: undefined;
+  mapRemoveField: undefined;
+}
+
+/** Applies an operation to a replica at HLC time `wallMs` (what every data machine does at its core). */
+export function applyKvOp(r: Replica, wallMs: number, o: KvOp): KvOpResult[KvOp['op']] {
+  switch (o.op) {
+    case 'put':
+      return r.put(wallMs, o.key, o.value, o.context);
+    case 'delete':
+      return r.delete(wallMs, o.key, o.context);
+    case 'increment':
+      return r.increment(wallMs, o.key, o.by);
+    case 'decrement':
+      return r.decrement(wallMs, o.key, o.by);
+    case 'add':
+      r.add(wallMs, o.key, o.element);
+      return undefined;
+    case 'remove':
+      r.remove(wallMs, o.key, o.element);
+      return undefined;
+    case 'mapIncrement':
+      r.mapIncrement(wallMs, o.key, o.field, o.by);
+      return undefined;
+    case 'mapAdd':
+      r.mapAdd(wallMs, o.key, o.field, o.element);
+      return undefined;
+    case 'mapRemove':
+      r.mapRemove(wallMs, o.key, o.field, o.element);
+      return undefined;
+    case 'mapSet':
+      r.mapSet(wallMs, o.key, o.field, o.value);
+      return undefined;
+    case 'mapRemoveField':
+      r.mapRemoveField(wallMs, o.key, o.field);
+      return undefined;
+  }
+}
+
+/**
+ * The runtime's view of a data-layer state machine (sans-IO, driven beside the Serf node by
+ * `DataPlane`): today `DataNode`; the core's `StateNode` plugs in behind the same shape (its
+ * typed messages carried by src/wire/data.ts, its replica restored and persisted by the runtime).
+ */
+export interface DataMachine {
+  /** A local operation: applied, durable in the store, spread. Throws caller errors and store failures. */
+  apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']];
+  get(key: string): Read | undefined;
+  list(prefix: string): string[];
+  resolverOf(key: string): Resolver;
+  convergence(now: Millis): { readonly agreement: Agreement; readonly recent: readonly ConvergedUpdate[] };
+  /** A data message (type byte, body) from member `from`, or from an address that names no member. */
+  handleMessage(now: Millis, from: string | null, dataType: number, payload: Uint8Array, fromAddr?: string): void;
+  /** Full state for Serf's push-pull at a join, and a peer's. */
+  localState(): Uint8Array;
+  handleRemoteState(now: Millis, from: string, frame: Uint8Array): void;
+  handleTimeout(now: Millis): void;
+  pollTransmit(): DataTransmit | undefined;
+  pollEvent(): DataEvent | undefined;
+  pollTimeout(): Millis;
+}
