@@ -14,6 +14,7 @@ import { registerMonitor } from './commands/monitor.js';
 import { registerSimulateDissemination } from './commands/simulate-dissemination.js';
 import { registerSimulateMembership } from './commands/simulate-membership.js';
 import { registerSimulateReconcile } from './commands/simulate-reconcile.js';
+import { registerSimulateState } from './commands/simulate-state.js';
 import { registerSimulateStream } from './commands/simulate-stream.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
@@ -28,6 +29,7 @@ export function buildProgram(io: Io): Command {
   registerSimulateMembership(simulate, io);
   registerSimulateDissemination(simulate, io);
   registerSimulateReconcile(simulate, io);
+  registerSimulateState(simulate, io);
   registerSimulateStream(simulate, io);
   registerAgent(program, io);
   registerMembers(program, io);

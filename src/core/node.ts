@@ -183,6 +183,7 @@ export class GossipNode {
   private joinContacted = 0;
   private joinFailed = 0;
 
+  private selfAnnounced = false;
   private leaving = false;
   private leaveDeadlineMs = NO_DEADLINE;
   private leaveBroadcastDone = false;
@@ -327,6 +328,12 @@ export class GossipNode {
   /** Contacts each seed with a full-state push-pull (join = true). Emits `join-completed`. */
   join(now: Millis, seeds: readonly Address[]): void {
     this.assertRunning('join');
+    // Our own `alive` goes into the broadcast queue (memberlist's setAlive at Create), so the
+    // cluster hears of us from us too, not only from the seeds' re-gossip of the push-pull.
+    if (!this.selfAnnounced) {
+      this.selfAnnounced = true;
+      this.enqueueBroadcast(this.selfAlive());
+    }
     for (const seed of seeds) {
       if (seed === this.addr) continue;
       this.joinPending++;

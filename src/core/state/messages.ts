@@ -1,0 +1,138 @@
+import type { ReconcileMessage } from '../antientropy/messages.js';
+import { reconcileMessageBytes, utf8Length, varintBytes } from '../antientropy/messages.js';
+import type { DisseminationMessage } from '../dissemination/messages.js';
+import { messageBytes } from '../dissemination/messages.js';
+import type { Entry } from '../replica/entry.js';
+import { entryBytes } from '../replica/entry.js';
+import type { VersionSummary } from '../replica/summary.js';
+import { summaryBytes } from '../replica/summary.js';
+
+/**
+ * The replicated state's messages, one typed union with the bytes each would take on the wire
+ * (the simulator counts bytes without encoding), in three classes:
+ * - `state-rumor`: the dissemination engine's push (each local write's entry) and its feedback;
+ * - `state-reconcile`: one message of a Merkle anti-entropy session, the first message of each
+ *   side carrying that side's convergence digest (so a complete session can absorb the peer's
+ *   version summary);
+ * - `state-digests`: convergence digests of members, relayed: the recent Merkle roots of every
+ *   member (small) and a few version summaries (O(members) bytes each).
+ * Layout assumed for the count: a 1-byte type, then the inner message as its own module counts it.
+ */
+
+/**
+ * A member's Merkle root, stamped by its owner: newer = higher (`atMs`, `seq`). Small (about 20
+ * bytes), so every node relays the recent roots of all members (agreement fraction).
+ */
+export interface RootNote {
+  readonly member: string;
+  /** The owner's clock when it made this note (survives restarts, unlike a counter). */
+  readonly atMs: number;
+  readonly seq: number;
+  readonly rootHi: number;
+  readonly rootLo: number;
+}
+
+/**
+ * A member's version summary (per origin, the highest contiguous write counter it has seen):
+ * O(members) bytes, so relayed a few at a time (tombstone collection, sampled updates).
+ */
+export interface SummaryNote {
+  readonly member: string;
+  readonly atMs: number;
+  readonly seq: number;
+  readonly summary: VersionSummary;
+}
+
+/** Both halves of a member's convergence digest, as piggybacked on anti-entropy. */
+export interface MemberDigest {
+  readonly root: RootNote;
+  readonly summary: SummaryNote;
+}
+
+export interface StateRumorMsg {
+  readonly type: 'state-rumor';
+  readonly gossip: DisseminationMessage<Entry>;
+}
+
+export interface StateReconcileMsg {
+  readonly type: 'state-reconcile';
+  /** The initiator's session id. */
+  readonly session: number;
+  /** Sent by the initiator (true) or the responder (false). */
+  readonly fromInitiator: boolean;
+  readonly rc: ReconcileMessage<Entry>;
+  /** The sender's digest, on the first message each side sends; null otherwise. */
+  readonly digest: MemberDigest | null;
+}
+
+export interface StateDigestsMsg {
+  readonly type: 'state-digests';
+  readonly roots: readonly RootNote[];
+  readonly summaries: readonly SummaryNote[];
+}
+
+export type StateMessage = StateRumorMsg | StateReconcileMsg | StateDigestsMsg;
+
+const entrySizes = new WeakMap<Entry, number>();
+
+/** `entryBytes`, remembered per entry object (entries are immutable and shared). */
+export function cachedEntryBytes(e: Entry): number {
+  let b = entrySizes.get(e);
+  if (b === undefined) entrySizes.set(e, (b = entryBytes(e)));
+  return b;
+}
+
+const noteBytes = (member: string, seq: number): number => {
+  const len = utf8Length(member);
+  return varintBytes(len) + len + 6 + varintBytes(seq);
+};
+
+/** Name, 6-byte time, varint seq, 8-byte root. */
+export function rootNoteBytes(r: RootNote): number {
+  return noteBytes(r.member, r.seq) + 8;
+}
+
+const summarySizes = new WeakMap<VersionSummary, number>();
+
+/** Name, 6-byte time, varint seq, then the summary (`summaryBytes`). */
+export function summaryNoteBytes(n: SummaryNote): number {
+  let b = summarySizes.get(n.summary);
+  if (b === undefined) summarySizes.set(n.summary, (b = summaryBytes(n.summary)));
+  return noteBytes(n.member, n.seq) + b;
+}
+
+export function memberDigestBytes(d: MemberDigest): number {
+  return rootNoteBytes(d.root) + summaryNoteBytes(d.summary);
+}
+
+/** What a message's bytes carried: rumors, anti-entropy (reconcile) or digests. */
+export interface StateBytes {
+  readonly rumor: number;
+  readonly antiEntropy: number;
+  readonly digest: number;
+  readonly total: number;
+}
+
+export function stateMessageParts(m: StateMessage): StateBytes {
+  switch (m.type) {
+    case 'state-rumor': {
+      const b = 1 + messageBytes(m.gossip, cachedEntryBytes);
+      return { rumor: b, antiEntropy: 0, digest: 0, total: b };
+    }
+    case 'state-reconcile': {
+      const rc = 1 + varintBytes(m.session) + 1 + reconcileMessageBytes(m.rc, cachedEntryBytes);
+      const d = m.digest === null ? 1 : memberDigestBytes(m.digest);
+      return { rumor: 0, antiEntropy: rc, digest: d, total: rc + d };
+    }
+    case 'state-digests': {
+      let b = 1 + varintBytes(m.roots.length) + varintBytes(m.summaries.length);
+      for (const r of m.roots) b += rootNoteBytes(r);
+      for (const n of m.summaries) b += summaryNoteBytes(n);
+      return { rumor: 0, antiEntropy: 0, digest: b, total: b };
+    }
+  }
+}
+
+export function stateMessageBytes(m: StateMessage): number {
+  return stateMessageParts(m).total;
+}

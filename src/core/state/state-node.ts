@@ -1,0 +1,778 @@
+import type { MerkleOptions } from '../antientropy/merkle.js';
+import { MerkleTree } from '../antientropy/merkle.js';
+import type { ReconcileHost } from '../antientropy/session.js';
+import { ReconcileSession } from '../antientropy/session.js';
+import type { Agreement, ConvergedUpdate } from '../convergence/tracker.js';
+import { ConvergenceTracker } from '../convergence/tracker.js';
+import type { DisseminationConfig } from '../dissemination/config.js';
+import { DEFAULT_DISSEMINATION } from '../dissemination/config.js';
+import type { PeerSampler } from '../dissemination/disseminator.js';
+import { Disseminator } from '../dissemination/disseminator.js';
+import type { DisseminationMessage, GossipReply, UpdateRef } from '../dissemination/messages.js';
+import type { Address, Millis } from '../ids.js';
+import type { Rng } from '../rng.js';
+import type { CausalContext } from '../replica/dvv.js';
+import type { Entry } from '../replica/entry.js';
+import type { Read, ReplicaOptions } from '../replica/replica.js';
+import { Replica } from '../replica/replica.js';
+import type { VersionSummary } from '../replica/summary.js';
+import { minSummary } from '../replica/summary.js';
+import type { Value } from '../replica/value.js';
+import type { MemberDigest, RootNote, StateMessage, StateReconcileMsg, SummaryNote } from './messages.js';
+import { cachedEntryBytes, stateMessageParts } from './messages.js';
+
+/**
+ * Rumor settings for state writes: push only (anti-entropy, not digest pulls, repairs what
+ * rumors miss), fanout 2 every 100 ms, loss of interest after 2 "already knew" replies, never
+ * pushed for more than 20 rounds.
+ */
+export const STATE_DISSEMINATION: DisseminationConfig = {
+  ...DEFAULT_DISSEMINATION,
+  mode: 'push',
+  fanout: 2,
+  intervalMs: 100,
+  rumor: 'feedback-counter',
+  rumorK: 2,
+  maxHotRounds: 20,
+  repairEveryRounds: 0,
+};
+
+export interface StateNodeOptions {
+  /** This node's member name (the replica's origin). */
+  readonly name: string;
+  readonly rng: Rng;
+  readonly now: number;
+  /** Live peers' addresses, for rumors, anti-entropy partners and digest relays. */
+  readonly peers: PeerSampler;
+  /**
+   * The node's durable replica, when it restarts with one (an acknowledged write survives a
+   * crash): its Merkle tree is rebuilt from it. Otherwise a new replica from `replica`.
+   */
+  readonly durable?: Replica;
+  readonly replica?: Omit<ReplicaOptions, 'node'>;
+  /** Restart count (restored by the agent): rumor origins of each life differ. Default 0. */
+  readonly incarnation?: number;
+  /** Spread local writes by rumor (default true); false leaves everything to anti-entropy. */
+  readonly rumors?: boolean;
+  readonly dissemination?: Partial<DisseminationConfig>;
+  /**
+   * The rumor engine keeps every update it has seen (to deduplicate); a new engine ("epoch")
+   * starts every `rumorEpochMs` and the previous one is kept one more epoch to recognise late
+   * duplicates, so memory is two epochs of updates. Default 4 × maxHotRounds × intervalMs.
+   */
+  readonly rumorEpochMs?: number;
+  /** Merkle tree shape (same on every node); default fan-out 16, depth 3 (4,096 leaves: ~10⁴ keys). */
+  readonly merkle?: MerkleOptions;
+  /** One anti-entropy session with a random live peer every this often (± half, jittered). Default 1,000 ms. */
+  readonly antiEntropyIntervalMs?: number;
+  /** A session with no progress for this long is dropped (a lost message). Default 2,000 ms. */
+  readonly sessionTimeoutMs?: number;
+  /** Sessions answered at once; an open beyond it is ignored (the initiator times out). Default 4. */
+  readonly responderSessionsMax?: number;
+  /**
+   * Digest round: to `digestFanout` random peers, the roots of every member that changed in
+   * the last `rootRecentMs` (own included) and this node's summary plus a few known ones.
+   * Default 1,000 ms.
+   */
+  readonly digestIntervalMs?: number;
+  /** Peers per digest round. Default 2. */
+  readonly digestFanout?: number;
+  /** Roots younger than this are relayed. Default 30,000 ms. */
+  readonly rootRecentMs?: number;
+  /** Own version summary re-made at most this often (and on every anti-entropy session). Default 2,000 ms. */
+  readonly summaryIntervalMs?: number;
+  /** Summaries per digest message, own included. Default 4. */
+  readonly summariesPerMessage?: number;
+  /** Tombstone collection attempt every this often. Default 5,000 ms. */
+  readonly collectIntervalMs?: number;
+  /**
+   * A member that died or left still counts for tombstone collection, with its last summary,
+   * for this long (until it would be reaped): a node down for less cannot bring back a write
+   * concurrent with a collected delete (see `Replica.collectTombstones`). Default 60,000 ms.
+   */
+  readonly goneMemberHoldMs?: number;
+  /**
+   * A tombstone is collected only after it has been dead here this long, besides every
+   * counted member's summary covering it. Default 0 (`goneMemberHoldMs` does the waiting).
+   */
+  readonly tombstoneGraceMs?: number;
+  /** Probability that a local write is timed until every live member has it. Default 0.01. */
+  readonly sampleRate?: number;
+}
+
+export type StateEvent =
+  | { readonly type: 'update-everywhere'; readonly update: ConvergedUpdate }
+  | {
+      readonly type: 'session-end';
+      readonly peer: Address;
+      readonly role: 'initiator' | 'responder';
+      readonly complete: boolean;
+      readonly bytes: number;
+      readonly error: string | null;
+    }
+  | { readonly type: 'protocol-error'; readonly from: Address; readonly detail: string };
+
+export interface StateTransmit {
+  readonly to: Address;
+  readonly message: StateMessage;
+  readonly bytes: number;
+}
+
+export interface StateNodeStats {
+  /** Bytes sent, by what they carried. */
+  rumorBytes: number;
+  antiEntropyBytes: number;
+  digestBytes: number;
+  rumorsPublished: number;
+  /** Local writes whose entry did not fit a rumor packet: left to anti-entropy. */
+  rumorsTooLarge: number;
+  /** Rumored entries that changed this replica. */
+  rumorsApplied: number;
+  /** Late duplicates of a previous epoch's rumors, answered as known. */
+  rumorsLateDuplicate: number;
+  sessionsStarted: number;
+  sessionsAnswered: number;
+  sessionsComplete: number;
+  sessionsFailed: number;
+  sessionsTimedOut: number;
+  sessionsRefused: number;
+  /** Entries received by anti-entropy that changed this replica. */
+  repaired: number;
+  summariesAbsorbed: number;
+  tombstonesCollected: number;
+  malformed: number;
+}
+
+interface Session {
+  readonly id: number;
+  readonly peer: Address;
+  readonly s: ReconcileSession<Entry>;
+  deadlineMs: number;
+  peerDigest: MemberDigest | null;
+  sentDigest: boolean;
+}
+
+const NO_SUMMARY: VersionSummary = new Map<string, number>();
+
+/**
+ * One node's replicated state, sans-IO: K's `Replica`, a `Disseminator<Entry>` spreading each
+ * local write as a rumor carrying the key's entry (receivers merge it), M's Merkle tree updated
+ * on every local or remote change, periodic anti-entropy with a random live peer through M's
+ * `ReconcileSession` (only differing subtrees are walked, only differing entries travel, both
+ * ways), and M's `ConvergenceTracker` fed with digests (root + version summary) relayed between
+ * members, from which the node reports the fraction of live members that agree with it and the
+ * time until every live member had sampled updates. Tombstones are collected only when every
+ * live member's summary covers them, members that died within `goneMemberHoldMs` counted with
+ * their last summary; a node that comes back after that is repaired by the replica's stale-dot
+ * rules (seen-but-not-held dots dropped, death certificates re-issued), not resurrecting
+ * deleted keys.
+ *
+ * Writes are acknowledged once applied locally and queued for spreading; durability is the
+ * agent's (the simulator models it by handing the same `Replica` to the restarted node).
+ *
+ * Driver: `handleMessage(now, from, msg)`, `handleTimeout(now)`, `pollTransmit()`,
+ * `pollEvent()`, `pollTimeout()`; membership through `handleMemberAlive/Gone` (names, for
+ * digests and collection) and the `PeerSampler` (addresses, for partners).
+ */
+export class StateNode {
+  readonly name: string;
+  readonly replica: Replica;
+  readonly tree: MerkleTree;
+  readonly tracker: ConvergenceTracker;
+  readonly stats: StateNodeStats = {
+    rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
+    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0,
+    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, malformed: 0,
+  };
+
+  private readonly rng: Rng;
+  private readonly peers: PeerSampler;
+  private readonly rumorsOn: boolean;
+  private readonly dissemination: DisseminationConfig;
+  private readonly incarnation: number;
+  private readonly rumorEpochMs: number;
+  private epoch = 0;
+  private rumor: Disseminator<Entry> | null;
+  private previous: Disseminator<Entry> | null = null;
+  private nextEpochMs: number;
+  private readonly aeIntervalMs: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly responderMax: number;
+  private readonly digestIntervalMs: number;
+  private readonly digestFanout: number;
+  private readonly rootRecentMs: number;
+  private readonly summaryIntervalMs: number;
+  private readonly summariesPerMessage: number;
+  private readonly holdMs: number;
+  /** Members gone, still counted for collection until the time given. */
+  private readonly gone = new Map<string, number>();
+  private readonly collectIntervalMs: number;
+  private readonly graceMs: number;
+  private readonly sampleRate: number;
+  private nextAeMs: number;
+  private nextDigestMs: number;
+  private nextCollectMs: number;
+  private initiated: Session | null = null;
+  private readonly answering = new Map<string, Session>();
+  private nextSessionId = 0;
+  private readonly host: ReconcileHost<Entry>;
+  private readonly outbox: StateTransmit[] = [];
+  private outHead = 0;
+  private readonly events: StateEvent[] = [];
+  private eventHead = 0;
+  private readonly live = new Set<string>();
+  private readonly roots = new Map<string, RootNote>();
+  private readonly summaries = new Map<string, SummaryNote>();
+  private ownRoot: RootNote;
+  private ownSummary: SummaryNote;
+  private rootDirty = true;
+  private summaryDirty = true;
+  private ownSeq = 0;
+  private readonly hashScratch = new Uint32Array(2);
+
+  constructor(o: StateNodeOptions) {
+    this.name = o.name;
+    this.rng = o.rng;
+    this.peers = o.peers;
+    this.replica = o.durable ?? new Replica({ ...o.replica, node: o.name });
+    if (this.replica.node !== o.name) throw new RangeError(`StateNode: durable replica belongs to ${this.replica.node}, not ${o.name}`);
+    this.tree = new MerkleTree({ fanout: o.merkle?.fanout ?? 16, depth: o.merkle?.depth ?? 3 });
+    for (const key of this.replica.keys()) this.syncKey(key);
+    this.rumorsOn = o.rumors ?? true;
+    this.dissemination = { ...STATE_DISSEMINATION, ...o.dissemination };
+    this.incarnation = o.incarnation ?? 0;
+    this.rumorEpochMs = o.rumorEpochMs ?? 4 * this.dissemination.maxHotRounds * this.dissemination.intervalMs;
+    this.rumor = this.rumorsOn ? this.newRumorEngine(o.now) : null;
+    this.nextEpochMs = o.now + this.rumorEpochMs;
+    this.aeIntervalMs = o.antiEntropyIntervalMs ?? 1000;
+    this.sessionTimeoutMs = o.sessionTimeoutMs ?? 2000;
+    this.responderMax = o.responderSessionsMax ?? 4;
+    this.digestIntervalMs = o.digestIntervalMs ?? 1000;
+    this.digestFanout = o.digestFanout ?? 2;
+    this.rootRecentMs = o.rootRecentMs ?? 30_000;
+    this.summaryIntervalMs = o.summaryIntervalMs ?? 2000;
+    this.summariesPerMessage = o.summariesPerMessage ?? 4;
+    this.holdMs = o.goneMemberHoldMs ?? 60_000;
+    this.collectIntervalMs = o.collectIntervalMs ?? 5000;
+    this.graceMs = o.tombstoneGraceMs ?? 0;
+    this.sampleRate = o.sampleRate ?? 0.01;
+    this.tracker = new ConvergenceTracker(o.name);
+    this.live.add(o.name);
+    this.nextAeMs = o.now + this.rng.next() * this.aeIntervalMs;
+    this.nextDigestMs = o.now + this.rng.next() * this.digestIntervalMs;
+    this.nextCollectMs = o.now + this.collectIntervalMs;
+    this.host = {
+      tree: this.tree,
+      entryFor: (key: string) => this.replica.entry(key),
+      entryBytes: cachedEntryBytes,
+    };
+    this.ownRoot = this.makeRoot(o.now);
+    this.ownSummary = this.makeSummary(o.now);
+  }
+
+  // ---- replica operations (acknowledged when applied here; spread afterwards) ----------------
+
+  put(now: number, key: string, value: Value, context?: CausalContext): CausalContext {
+    const ctx = this.replica.put(now, key, value, context);
+    this.wrote(now, key);
+    return ctx;
+  }
+
+  delete(now: number, key: string, context?: CausalContext): void {
+    this.replica.delete(now, key, context);
+    this.wrote(now, key);
+  }
+
+  increment(now: number, key: string, by = 1): number {
+    const v = this.replica.increment(now, key, by);
+    this.wrote(now, key);
+    return v;
+  }
+
+  decrement(now: number, key: string, by = 1): number {
+    const v = this.replica.decrement(now, key, by);
+    this.wrote(now, key);
+    return v;
+  }
+
+  add(now: number, key: string, element: string): void {
+    this.replica.add(now, key, element);
+    this.wrote(now, key);
+  }
+
+  remove(now: number, key: string, element: string): void {
+    this.replica.remove(now, key, element);
+    this.wrote(now, key);
+  }
+
+  mapIncrement(now: number, key: string, field: string, by = 1): void {
+    this.replica.mapIncrement(now, key, field, by);
+    this.wrote(now, key);
+  }
+
+  mapAdd(now: number, key: string, field: string, element: string): void {
+    this.replica.mapAdd(now, key, field, element);
+    this.wrote(now, key);
+  }
+
+  mapRemove(now: number, key: string, field: string, element: string): void {
+    this.replica.mapRemove(now, key, field, element);
+    this.wrote(now, key);
+  }
+
+  mapSet(now: number, key: string, field: string, value: Value): void {
+    this.replica.mapSet(now, key, field, value);
+    this.wrote(now, key);
+  }
+
+  mapRemoveField(now: number, key: string, field: string): void {
+    this.replica.mapRemoveField(now, key, field);
+    this.wrote(now, key);
+  }
+
+  get(key: string): Read | undefined {
+    return this.replica.get(key);
+  }
+
+  list(prefix = ''): string[] {
+    return this.replica.list(prefix);
+  }
+
+  // ---- membership -----------------------------------------------------------------------------
+
+  /** A member is alive: its digest counts for agreement and tombstone collection. */
+  handleMemberAlive(now: number, name: string): void {
+    if (name === this.name || this.live.has(name)) return;
+    this.live.add(name);
+    this.gone.delete(name);
+    this.tracker.handleMemberAlive(now, name);
+    this.feedTracker(now, name);
+  }
+
+  /** A member died or left: it no longer holds up collection or agreement. */
+  handleMemberGone(now: number, name: string): void {
+    if (name === this.name || !this.live.delete(name)) return;
+    this.gone.set(name, now + this.holdMs);
+    this.tracker.handleMemberGone(now, name);
+  }
+
+  /** Replaces the live member set (names, self optional). */
+  setMembers(now: number, names: Iterable<string>): void {
+    const next = new Set(names);
+    for (const n of [...this.live]) if (n !== this.name && !next.has(n)) this.handleMemberGone(now, n);
+    for (const n of next) this.handleMemberAlive(now, n);
+  }
+
+  get liveMembers(): number {
+    return this.live.size;
+  }
+
+  // ---- convergence ----------------------------------------------------------------------------
+
+  /** Merkle root as 16 hex digits (equal roots ⇔ equal states, up to 64-bit collisions). */
+  root(): string {
+    return this.tree.root();
+  }
+
+  /** Fraction of live members whose latest root equals this node's. */
+  agreement(now: number): Agreement {
+    this.refreshRoot(now);
+    return this.tracker.agreement(now);
+  }
+
+  /** This node's current digest (what it piggybacks on anti-entropy). */
+  digest(now: number): MemberDigest {
+    this.refreshRoot(now);
+    this.refreshSummary(now, true);
+    return { root: this.ownRoot, summary: this.ownSummary };
+  }
+
+  // ---- driver ---------------------------------------------------------------------------------
+
+  pollTransmit(): StateTransmit | undefined {
+    if (this.outHead >= this.outbox.length) {
+      if (this.outHead > 0) {
+        this.outbox.length = 0;
+        this.outHead = 0;
+      }
+      return undefined;
+    }
+    const t = this.outbox[this.outHead] as StateTransmit;
+    this.outbox[this.outHead++] = undefined as unknown as StateTransmit;
+    return t;
+  }
+
+  pollEvent(): StateEvent | undefined {
+    if (this.eventHead >= this.events.length) {
+      if (this.eventHead > 0) {
+        this.events.length = 0;
+        this.eventHead = 0;
+      }
+      return undefined;
+    }
+    const e = this.events[this.eventHead] as StateEvent;
+    this.events[this.eventHead++] = undefined as unknown as StateEvent;
+    return e;
+  }
+
+  pollTimeout(): Millis | undefined {
+    let t = Math.min(this.nextAeMs, this.nextDigestMs, this.nextCollectMs);
+    if (this.rumor !== null) {
+      t = Math.min(t, this.nextEpochMs);
+      const r = this.rumor.pollTimeout();
+      if (r !== undefined && r < t) t = r;
+    }
+    if (this.previous !== null) {
+      const r = this.previous.pollTimeout();
+      if (r !== undefined && r < t) t = r;
+    }
+    if (this.initiated !== null && this.initiated.deadlineMs < t) t = this.initiated.deadlineMs;
+    for (const s of this.answering.values()) if (s.deadlineMs < t) t = s.deadlineMs;
+    return t as Millis;
+  }
+
+  /** Membership's bytes are charged to the rumor engine's byte budget first. */
+  chargeMembership(now: Millis, bytes: number): void {
+    this.rumor?.chargeMembership(now, bytes);
+  }
+
+  handleTimeout(now: Millis): void {
+    const t = now as number;
+    if (this.rumor !== null) {
+      if (t >= this.nextEpochMs) {
+        this.previous?.shutdown();
+        this.previous = this.rumor;
+        this.rumor = this.newRumorEngine(t);
+        this.nextEpochMs = t + this.rumorEpochMs;
+      }
+      this.rumor.handleTimeout(now);
+      this.drainRumor(t, this.rumor);
+    }
+    if (this.previous !== null) {
+      this.previous.handleTimeout(now);
+      this.drainRumor(t, this.previous);
+    }
+    this.expireSessions(t);
+    if (t >= this.nextAeMs) {
+      this.nextAeMs = t + this.aeIntervalMs * (0.5 + this.rng.next());
+      this.startSession(t);
+    }
+    if (t >= this.nextDigestMs) {
+      this.nextDigestMs = t + this.digestIntervalMs;
+      this.relayDigests(t);
+    }
+    if (t >= this.nextCollectMs) {
+      this.nextCollectMs = t + this.collectIntervalMs;
+      this.collect(t);
+    }
+  }
+
+  /** A message from a peer. Never throws on bad input: it is counted and reported. */
+  handleMessage(now: Millis, from: Address, m: StateMessage): void {
+    const t = now as number;
+    try {
+      switch (m.type) {
+        case 'state-rumor':
+          this.onRumor(t, from, m.gossip);
+          return;
+        case 'state-reconcile':
+          this.onReconcile(t, from, m);
+          return;
+        case 'state-digests':
+          for (const r of m.roots) this.learnRoot(t, r);
+          for (const n of m.summaries) this.learnSummary(t, n);
+          return;
+        default:
+          throw new Error(`unknown state message type ${String((m as { type?: unknown }).type)}`);
+      }
+    } catch (e) {
+      this.stats.malformed++;
+      this.events.push({ type: 'protocol-error', from, detail: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  // ---- rumors ---------------------------------------------------------------------------------
+
+  private newRumorEngine(now: number): Disseminator<Entry> {
+    const origin = `${this.name}~${this.incarnation}.${this.epoch++}`;
+    return new Disseminator<Entry>({ origin, config: this.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, payloadBytes: cachedEntryBytes });
+  }
+
+  private wrote(now: number, key: string): void {
+    this.syncKey(key);
+    const entry = this.replica.entry(key);
+    if (entry === undefined) return;
+    if (this.sampleRate > 0 && this.rng.next() < this.sampleRate) {
+      for (const d of entry.context) {
+        if (d.origin === this.name) {
+          this.tracker.sampleUpdate(now, this.name, d.counter);
+          break;
+        }
+      }
+    }
+    if (this.rumor === null) return;
+    try {
+      this.rumor.publish(now as Millis, key, entry);
+      this.stats.rumorsPublished++;
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      this.stats.rumorsTooLarge++;
+    }
+    this.drainRumor(now, this.rumor);
+  }
+
+  private onRumor(now: number, from: Address, g: DisseminationMessage<Entry>): void {
+    if (typeof g !== 'object' || g === null) throw new Error('state-rumor without a gossip message');
+    if (this.rumor === null) return;
+    if (g.type === 'gossip-reply') {
+      this.rumor.handleMessage(now as Millis, from, g);
+      this.drainRumor(now, this.rumor);
+      if (this.previous !== null) {
+        this.previous.handleMessage(now as Millis, from, g);
+        this.drainRumor(now, this.previous);
+      }
+      return;
+    }
+    let req = g;
+    const prev = this.previous;
+    if (prev !== null && g.updates.some((u) => prev.has(u.origin, u.version))) {
+      // Late duplicates of the previous epoch: answer "known" instead of taking them as new.
+      const known: UpdateRef[] = [];
+      const keep: number[] = [];
+      g.updates.forEach((u, k) => (prev.has(u.origin, u.version) ? known.push({ origin: u.origin, version: u.version }) : keep.push(k)));
+      this.stats.rumorsLateDuplicate += known.length;
+      req = { ...g, updates: keep.map((k) => g.updates[k] as (typeof g.updates)[number]), hops: g.hops === null ? null : keep.map((k) => g.hops?.[k] ?? 1) };
+      if (g.feedback) {
+        const reply: GossipReply<Entry> = { type: 'gossip-reply', id: g.id, updates: [], known };
+        this.send(from, { type: 'state-rumor', gossip: reply });
+      }
+    }
+    this.rumor.handleMessage(now as Millis, from, req);
+    this.drainRumor(now, this.rumor);
+  }
+
+  private drainRumor(now: number, d: Disseminator<Entry>): void {
+    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) this.send(t.to, { type: 'state-rumor', gossip: t.message });
+    for (let e = d.pollEvent(); e !== undefined; e = d.pollEvent()) {
+      if (e.type === 'protocol-error') {
+        this.stats.malformed++;
+        this.events.push({ type: 'protocol-error', from: e.from, detail: e.detail });
+        continue;
+      }
+      if (e.from === null) continue; // our own write, applied already
+      if (this.replica.merge(now, e.update.payload)) {
+        this.stats.rumorsApplied++;
+        this.syncKey(e.update.payload.key);
+      }
+    }
+  }
+
+  // ---- anti-entropy ---------------------------------------------------------------------------
+
+  private startSession(now: number): void {
+    if (this.initiated !== null) return;
+    const peer = this.peers.sample(1, this.rng)[0];
+    if (peer === undefined) return;
+    const s: Session = { id: ++this.nextSessionId, peer, s: new ReconcileSession<Entry>(this.host, 'initiator'), deadlineMs: now + this.sessionTimeoutMs, peerDigest: null, sentDigest: false };
+    this.initiated = s;
+    this.stats.sessionsStarted++;
+    s.s.start();
+    this.pump(now, s, true);
+  }
+
+  private onReconcile(now: number, from: Address, m: StateReconcileMsg): void {
+    if (typeof m.rc !== 'object' || m.rc === null || !Number.isSafeInteger(m.session)) throw new Error('state-reconcile without a session or message');
+    let s: Session | undefined;
+    if (m.fromInitiator) {
+      const key = `${from}#${m.session}`;
+      s = this.answering.get(key);
+      if (s === undefined) {
+        if (m.rc.type !== 'rc-open') return; // the rest of a session we dropped
+        if (this.answering.size >= this.responderMax) {
+          this.stats.sessionsRefused++;
+          return;
+        }
+        s = { id: m.session, peer: from, s: new ReconcileSession<Entry>(this.host, 'responder'), deadlineMs: 0, peerDigest: null, sentDigest: false };
+        this.answering.set(key, s);
+        this.stats.sessionsAnswered++;
+      }
+    } else {
+      s = this.initiated ?? undefined;
+      if (s === undefined || s.id !== m.session || s.peer !== from) return; // a session we gave up on
+    }
+    if (m.digest !== null) {
+      s.peerDigest = m.digest;
+      this.learnRoot(now, m.digest.root);
+      this.learnSummary(now, m.digest.summary);
+    }
+    s.deadlineMs = now + this.sessionTimeoutMs;
+    s.s.handleMessage(m.rc);
+    this.pump(now, s, m.fromInitiator === false);
+  }
+
+  /** Sends what the session produced, merges what it received, and ends it when done. */
+  private pump(now: number, s: Session, initiator: boolean): void {
+    for (let rc = s.s.pollMessage(); rc !== undefined; rc = s.s.pollMessage()) {
+      const digest = s.sentDigest ? null : this.digest(now);
+      s.sentDigest = true;
+      this.send(s.peer, { type: 'state-reconcile', session: s.id, fromInitiator: initiator, rc, digest });
+    }
+    for (let e = s.s.pollEntry(); e !== undefined; e = s.s.pollEntry()) {
+      if (this.replica.merge(now, e)) {
+        this.stats.repaired++;
+        this.syncKey(e.key);
+      }
+    }
+    if (!s.s.done) return;
+    const complete = s.s.complete;
+    if (complete) {
+      this.stats.sessionsComplete++;
+      if (s.peerDigest !== null) {
+        // Everything the peer held when it made this digest is here now (theory: absorb only
+        // after a complete sync), so its summary fills our gaps (superseded writes).
+        this.replica.absorbSummary(s.peerDigest.summary.summary);
+        this.stats.summariesAbsorbed++;
+        this.summaryDirty = true;
+      }
+    } else this.stats.sessionsFailed++;
+    this.endSession(s, initiator, complete, s.s.error);
+  }
+
+  private endSession(s: Session, initiator: boolean, complete: boolean, error: string | null): void {
+    if (initiator) this.initiated = null;
+    else this.answering.delete(`${s.peer}#${s.id}`);
+    const st = s.s.stats();
+    this.events.push({ type: 'session-end', peer: s.peer, role: initiator ? 'initiator' : 'responder', complete, bytes: st.bytesSent + st.bytesReceived, error });
+  }
+
+  private expireSessions(now: number): void {
+    const s = this.initiated;
+    if (s !== null && now >= s.deadlineMs) {
+      this.stats.sessionsTimedOut++;
+      this.endSession(s, true, false, 'timed out');
+    }
+    for (const r of [...this.answering.values()]) {
+      if (now < r.deadlineMs) continue;
+      this.stats.sessionsTimedOut++;
+      this.endSession(r, false, false, 'timed out');
+    }
+  }
+
+  // ---- digests, convergence, collection -------------------------------------------------------
+
+  private makeRoot(now: number): RootNote {
+    this.rootDirty = false;
+    return { member: this.name, atMs: now, seq: ++this.ownSeq, rootHi: this.tree.rootHi(), rootLo: this.tree.rootLo() };
+  }
+
+  private makeSummary(now: number): SummaryNote {
+    this.summaryDirty = false;
+    return { member: this.name, atMs: now, seq: ++this.ownSeq, summary: this.replica.versionSummary() };
+  }
+
+  private refreshRoot(now: number): void {
+    if (!this.rootDirty) return;
+    const r = this.makeRoot(now);
+    if (r.rootHi === this.ownRoot.rootHi && r.rootLo === this.ownRoot.rootLo) return; // back where it was: keep the older note
+    this.ownRoot = r;
+    this.tracker.handleLocalDigest(now, { rootHi: r.rootHi, rootLo: r.rootLo, summary: this.ownSummary.summary });
+    this.drainConverged();
+  }
+
+  /** Re-makes the own summary when it may have changed, at most every `summaryIntervalMs` unless `force`. */
+  private refreshSummary(now: number, force: boolean): void {
+    if (!this.summaryDirty || (!force && now < this.ownSummary.atMs + this.summaryIntervalMs)) return;
+    this.ownSummary = this.makeSummary(now);
+    this.tracker.handleLocalDigest(now, { rootHi: this.ownRoot.rootHi, rootLo: this.ownRoot.rootLo, summary: this.ownSummary.summary });
+    this.drainConverged();
+  }
+
+  private learnRoot(now: number, r: RootNote): void {
+    if (typeof r !== 'object' || r === null || typeof r.member !== 'string' || !Number.isFinite(r.atMs) || !Number.isFinite(r.seq)) throw new Error('malformed root note');
+    if (r.member === this.name) return;
+    const k = this.roots.get(r.member);
+    if (k !== undefined && (k.atMs > r.atMs || (k.atMs === r.atMs && k.seq >= r.seq))) return;
+    this.roots.set(r.member, r);
+    this.feedTracker(now, r.member);
+  }
+
+  private learnSummary(now: number, n: SummaryNote): void {
+    if (typeof n !== 'object' || n === null || typeof n.member !== 'string' || !(n.summary instanceof Map) || !Number.isFinite(n.atMs)) throw new Error('malformed summary note');
+    if (n.member === this.name) return;
+    const k = this.summaries.get(n.member);
+    if (k !== undefined && (k.atMs > n.atMs || (k.atMs === n.atMs && k.seq >= n.seq))) return;
+    this.summaries.set(n.member, n);
+    this.feedTracker(now, n.member);
+  }
+
+  /** The tracker sees a live member's latest root with its latest summary. */
+  private feedTracker(now: number, member: string): void {
+    if (!this.live.has(member)) return;
+    const r = this.roots.get(member);
+    if (r === undefined) return;
+    this.tracker.handleDigest(now, member, { rootHi: r.rootHi, rootLo: r.rootLo, summary: this.summaries.get(member)?.summary ?? NO_SUMMARY });
+    this.drainConverged();
+  }
+
+  private relayDigests(now: number): void {
+    this.refreshRoot(now);
+    this.refreshSummary(now, false);
+    const peers = this.peers.sample(this.digestFanout, this.rng);
+    if (peers.length === 0) return;
+    const roots: RootNote[] = [this.ownRoot];
+    for (const r of this.roots.values()) if (r.atMs >= now - this.rootRecentMs) roots.push(r);
+    const all = [...this.summaries.values()];
+    for (const to of peers) {
+      const summaries: SummaryNote[] = [this.ownSummary];
+      for (let k = 1; k < this.summariesPerMessage && all.length > 0; k++) summaries.push(all[this.rng.int(all.length)] as SummaryNote);
+      this.send(to, { type: 'state-digests', roots, summaries });
+    }
+  }
+
+  private drainConverged(): void {
+    for (let u = this.tracker.pollConverged(); u !== undefined; u = this.tracker.pollConverged()) this.events.push({ type: 'update-everywhere', update: u });
+  }
+
+  /** Collects tombstones every counted member's latest summary covers (none while one is missing). */
+  private collect(now: number): void {
+    this.refreshSummary(now, true);
+    const summaries: VersionSummary[] = [this.ownSummary.summary];
+    for (const name of this.live) {
+      if (name === this.name) continue;
+      const n = this.summaries.get(name);
+      if (n === undefined) return;
+      summaries.push(n.summary);
+    }
+    for (const [name, until] of this.gone) {
+      if (now >= until) {
+        this.gone.delete(name);
+        continue;
+      }
+      const n = this.summaries.get(name);
+      if (n === undefined) return;
+      summaries.push(n.summary);
+    }
+    const collected = this.replica.collectTombstones(minSummary(summaries), now, this.graceMs);
+    if (collected.length === 0) return;
+    for (const key of collected) this.tree.delete(key);
+    this.stats.tombstonesCollected += collected.length;
+    this.rootDirty = true;
+  }
+
+  /** Brings the key's Merkle leaf in line with the replica. */
+  private syncKey(key: string): void {
+    const h = this.replica.entryHash(key, this.hashScratch);
+    if (h === undefined) this.tree.delete(key);
+    else this.tree.setHash(key, h);
+    this.rootDirty = true;
+    this.summaryDirty = true;
+  }
+
+  private send(to: Address, message: StateMessage): void {
+    const p = stateMessageParts(message);
+    this.stats.rumorBytes += p.rumor;
+    this.stats.antiEntropyBytes += p.antiEntropy;
+    this.stats.digestBytes += p.digest;
+    this.outbox.push({ to, message, bytes: p.total });
+  }
+}

@@ -1,0 +1,539 @@
+import { defaultConfig } from '../core/config.js';
+import type { PeerSampler } from '../core/dissemination/disseminator.js';
+import type { Address } from '../core/ids.js';
+import type { Dot, VersionVector } from '../core/replica/dvv.js';
+import { lwwWinner } from '../core/replica/crdt/register.js';
+import type { Replica, Resolver } from '../core/replica/replica.js';
+import type { Rng } from '../core/rng.js';
+import type { StateMessage } from '../core/state/messages.js';
+import type { StateEvent, StateNodeOptions } from '../core/state/state-node.js';
+import { StateNode } from '../core/state/state-node.js';
+import type { NetworkOptions } from './network.js';
+import { Simulator } from './simulator.js';
+
+/**
+ * The replicated state on every node of the simulator (`StateNode`: replica + rumors + Merkle
+ * anti-entropy + convergence digests), driven with random writes of mixed types on random
+ * nodes, a partition that heals, crashes and restarts, and packet loss; then checked against
+ * an independent oracle built only from the acknowledged operations.
+ *
+ * Timeline: writes at uniform random times in [0, writeWindowMs]; the partition (two random
+ * halves) covers the last `partitionMs` of the window and heals when the writes end; crashes
+ * happen at random times before the partition, each node down 5–15 s, and restarts with its
+ * durable state (the same `Replica` object: an acknowledged write survives a crash; rumors
+ * queued but not sent, sessions and digests are lost). After the heal the run continues until
+ * every live node holds the same Merkle root and reports agreement 1, or `drainMaxMs`.
+ *
+ * Partners come from an oracle that knows which nodes are up (no SWIM beside it): the state
+ * layer's cost alone, at 200 nodes and 50,000 writes in seconds.
+ */
+export type WriteType = 'lww' | 'counter' | 'orset';
+export const WRITE_TYPES: readonly WriteType[] = ['lww', 'counter', 'orset'];
+
+export interface StateScenarioOptions {
+  readonly nodes: number;
+  readonly keys: number;
+  readonly writes: number;
+  readonly types: readonly WriteType[];
+  readonly partitionMs: number;
+  readonly loss: number;
+  readonly crashes: number;
+  readonly seed: number;
+  /** Writes spread over this window (default max(60 s, partitionMs + 20 s)). */
+  readonly writeWindowMs?: number;
+  /** Longest run after the heal (default 120 s). */
+  readonly drainMaxMs?: number;
+  /** false: every write left to anti-entropy. */
+  readonly rumors?: boolean;
+  /** Anything else of the nodes' options. */
+  readonly state?: Partial<Omit<StateNodeOptions, 'name' | 'rng' | 'now' | 'peers' | 'durable' | 'incarnation'>>;
+  readonly network?: Partial<NetworkOptions>;
+}
+
+export interface LostWrites {
+  readonly lww: number;
+  readonly counter: number;
+  readonly orset: number;
+}
+
+export interface StateScenarioResult {
+  nodes: number;
+  keys: number;
+  writes: number;
+  types: WriteType[];
+  seed: number;
+  /** Acknowledged writes per type. */
+  acknowledged: { lww: number; counter: number; orset: number };
+  /** All live replicas hold the same Merkle root at the end. */
+  converged: boolean;
+  /** Heal → every live root equal (null: never within drainMaxMs). */
+  convergedAfterHealMs: number | null;
+  /** Heal → every live node reports agreement fraction 1 (its digest view). */
+  agreementOneAfterHealMs: number | null;
+  /** Acknowledged writes missing from the converged state (see `checkOracle`). */
+  lostWrites: number;
+  lostByType: LostWrites;
+  /** Values present that no acknowledged write explains (deleted keys, removed elements back). */
+  resurrected: number;
+  /** Most values (siblings) any register key holds on a live replica. */
+  siblingsMax: number;
+  rumorBytes: number;
+  antiEntropyBytes: number;
+  digestBytes: number;
+  sessions: { started: number; complete: number; failed: number; timedOut: number; refused: number };
+  repaired: number;
+  tombstonesCollected: number;
+  rumorsTooLarge: number;
+  /** Sampled writes: time from the write until every live member's summary covered it. */
+  timeToEveryone: { samples: number; p50Ms: number; p99Ms: number; maxMs: number };
+  simulatedMs: number;
+  wallMs: number;
+}
+
+const PREFIX: Record<WriteType, string> = { lww: 'l/', counter: 'c/', orset: 's/' };
+const RESOLVERS: Record<string, Resolver> = { 'l/': { type: 'lww' }, 'c/': { type: 'pncounter' }, 's/': { type: 'orset' } };
+const ELEMENTS = 8;
+
+interface LwwAck {
+  readonly l: number;
+  readonly c: number;
+  readonly dot: Dot;
+  /** null: a delete. */
+  readonly value: string | null;
+}
+
+/**
+ * The oracle: acknowledged operations only. What each acknowledgement carries is what a client
+ * gets back from the node: an LWW write's HLC timestamp and dot, an add's dot, a remove's causal
+ * context (the adds it observed), an increment's amount.
+ */
+export class StateOracle {
+  readonly lww = new Map<string, LwwAck>();
+  readonly counters = new Map<string, number>();
+  /** Per set key, per element: the dots of its adds. */
+  readonly adds = new Map<string, Map<string, Dot[]>>();
+  /** Per set key, per element: the contexts of its removes. */
+  readonly removes = new Map<string, Map<string, VersionVector[]>>();
+  acknowledged = { lww: 0, counter: 0, orset: 0 };
+
+  ackLww(key: string, a: LwwAck): void {
+    this.acknowledged.lww++;
+    const cur = this.lww.get(key);
+    if (cur === undefined || compareAck(a, cur) > 0) this.lww.set(key, a);
+  }
+
+  ackCount(key: string, by: number): void {
+    this.acknowledged.counter++;
+    this.counters.set(key, (this.counters.get(key) ?? 0) + by);
+  }
+
+  ackAdd(key: string, element: string, dot: Dot): void {
+    this.acknowledged.orset++;
+    push(this.adds, key, element, dot);
+  }
+
+  ackRemove(key: string, element: string, context: VersionVector): void {
+    this.acknowledged.orset++;
+    push(this.removes, key, element, context);
+  }
+
+  /** Elements of a set key that must be present: some add not covered by any remove's context. */
+  expectedSet(key: string): string[] {
+    const out: string[] = [];
+    const adds = this.adds.get(key);
+    if (adds === undefined) return out;
+    const rms = this.removes.get(key);
+    for (const [element, dots] of adds) {
+      const ctxs = rms?.get(element) ?? [];
+      if (dots.some((d) => !ctxs.some((c) => covers(c, d)))) out.push(element);
+    }
+    return out.sort();
+  }
+
+  /**
+   * Checks a replica: counters equal the sum of acknowledged increments; an LWW key holds the
+   * value of its highest-HLC acknowledged write (absent when that was a delete); a set holds
+   * every add not causally removed (lost) and nothing else (resurrected).
+   */
+  check(r: Replica): { lost: LostWrites; resurrected: number } {
+    let lww = 0;
+    let counter = 0;
+    let orset = 0;
+    let resurrected = 0;
+    for (const [key, a] of this.lww) {
+      const got = r.get(key);
+      const values = got !== undefined && got.type === 'register' ? got.values : [];
+      if (a.value === null) {
+        if (values.length > 0) resurrected++;
+      } else if (values.length !== 1 || values[0] !== a.value) lww++;
+    }
+    for (const [key, sum] of this.counters) {
+      const got = r.get(key);
+      if (got === undefined || got.type !== 'counter' || got.value !== sum) counter++;
+    }
+    for (const key of this.adds.keys()) {
+      const want = this.expectedSet(key);
+      const got = r.get(key);
+      const have = new Set(got !== undefined && got.type === 'set' ? got.elements : []);
+      for (const e of want) if (!have.delete(e)) orset++;
+      resurrected += have.size;
+    }
+    return { lost: { lww, counter, orset }, resurrected };
+  }
+}
+
+function compareAck(a: LwwAck, b: LwwAck): number {
+  if (a.l !== b.l) return a.l - b.l;
+  if (a.c !== b.c) return a.c - b.c;
+  if (a.dot.origin !== b.dot.origin) return a.dot.origin < b.dot.origin ? -1 : 1;
+  return a.dot.counter - b.dot.counter;
+}
+
+function covers(vv: VersionVector, d: Dot): boolean {
+  for (const x of vv) if (x.origin === d.origin) return x.counter >= d.counter;
+  return false;
+}
+
+function push<T>(m: Map<string, Map<string, T[]>>, key: string, element: string, v: T): void {
+  let byEl = m.get(key);
+  if (byEl === undefined) m.set(key, (byEl = new Map()));
+  const list = byEl.get(element);
+  if (list === undefined) byEl.set(element, [v]);
+  else list.push(v);
+}
+
+/** The highest dot of `origin` in a context (the write just made there). */
+function ownDot(vv: VersionVector, origin: string): Dot {
+  for (const d of vv) if (d.origin === origin) return d;
+  throw new Error(`no dot of ${origin} in the context`);
+}
+
+/** A simulator with a `StateNode` on every node, the oracle beside it. */
+export class StateCluster {
+  readonly sim: Simulator<StateMessage, StateEvent>;
+  readonly states: (StateNode | null)[] = [];
+  /** Each node's durable replica (survives its crashes). */
+  readonly durable: (Replica | null)[] = [];
+  readonly oracle = new StateOracle();
+  private readonly up: Uint8Array;
+  private liveCount: number;
+  private readonly lives: Int32Array;
+  /** Totals of nodes that crashed (their counters are gone with them). */
+  readonly retired = { rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, started: 0, complete: 0, failed: 0, timedOut: 0, refused: 0, repaired: 0, collected: 0, tooLarge: 0 };
+
+  constructor(
+    readonly n: number,
+    seed: number,
+    private readonly stateOptions: Partial<StateNodeOptions>,
+    network: Partial<NetworkOptions>,
+  ) {
+    this.sim = new Simulator<StateMessage, StateEvent>({ seed, nodes: n, config: defaultConfig('lan'), network, events: [] });
+    this.up = new Uint8Array(n);
+    this.liveCount = 0;
+    this.lives = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      this.states.push(null);
+      this.durable.push(null);
+    }
+    for (let i = 0; i < n; i++) this.boot(i, false);
+    for (let i = 0; i < n; i++) (this.states[i] as StateNode).setMembers(0, this.liveNames());
+  }
+
+  isUp(i: number): boolean {
+    return this.up[i] === 1;
+  }
+
+  get live(): number {
+    return this.liveCount;
+  }
+
+  name(i: number): string {
+    return this.sim.names[i] as string;
+  }
+
+  /** Runs `fn` on node i's state now and sends what it produced. */
+  on(i: number, fn: (s: StateNode, now: number) => void): void {
+    const s = this.states[i];
+    if (s === null || s === undefined) return;
+    this.sim.withData(i, () => fn(s, this.sim.now));
+  }
+
+  crash(i: number): void {
+    if (this.up[i] === 0) return;
+    const s = this.states[i] as StateNode;
+    const r = this.retired;
+    r.rumorBytes += s.stats.rumorBytes;
+    r.antiEntropyBytes += s.stats.antiEntropyBytes;
+    r.digestBytes += s.stats.digestBytes;
+    r.started += s.stats.sessionsStarted;
+    r.complete += s.stats.sessionsComplete;
+    r.failed += s.stats.sessionsFailed;
+    r.timedOut += s.stats.sessionsTimedOut;
+    r.refused += s.stats.sessionsRefused;
+    r.repaired += s.stats.repaired;
+    r.collected += s.stats.tombstonesCollected;
+    r.tooLarge += s.stats.rumorsTooLarge;
+    this.up[i] = 0;
+    this.liveCount--;
+    this.states[i] = null;
+    this.sim.crash(i);
+    const name = this.name(i);
+    for (let j = 0; j < this.n; j++) if (this.up[j] === 1) this.on(j, (s2, now) => s2.handleMemberGone(now, name));
+  }
+
+  restart(i: number): void {
+    if (this.up[i] === 1) return;
+    this.boot(i, true);
+    const name = this.name(i);
+    (this.states[i] as StateNode).setMembers(this.sim.now, this.liveNames());
+    for (let j = 0; j < this.n; j++) if (j !== i && this.up[j] === 1) this.on(j, (s, now) => s.handleMemberAlive(now, name));
+  }
+
+  liveNames(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.n; i++) if (this.up[i] === 1) out.push(this.name(i));
+    return out;
+  }
+
+  /** All live nodes hold the same Merkle root. */
+  converged(): boolean {
+    let root: string | null = null;
+    for (const s of this.states) {
+      if (s === null) continue;
+      const r = s.root();
+      if (root === null) root = r;
+      else if (r !== root) return false;
+    }
+    return true;
+  }
+
+  /** Every live node reports that every live member agrees with it. */
+  agreeing(): boolean {
+    const now = this.sim.now;
+    for (const s of this.states) if (s !== null && s.agreement(now).fraction !== 1) return false;
+    return true;
+  }
+
+  private boot(i: number, restart: boolean): void {
+    const name = this.name(i);
+    const durable = this.durable[i];
+    const life = restart ? (this.lives[i] = (this.lives[i] as number) + 1) : 0;
+    const s = new StateNode({
+      ...this.stateOptions,
+      name,
+      rng: this.sim.rng.fork(),
+      now: this.sim.now,
+      peers: this.sampler(i),
+      incarnation: life,
+      replica: { resolvers: RESOLVERS, ...this.stateOptions.replica },
+      ...(durable !== null && durable !== undefined ? { durable } : {}),
+    });
+    this.durable[i] = s.replica;
+    this.states[i] = s;
+    this.up[i] = 1;
+    this.liveCount++;
+    this.sim.attach(i, s);
+  }
+
+  private sampler(self: number): PeerSampler {
+    const n = this.n;
+    const addrs = this.sim.addrs;
+    return {
+      size: () => this.liveCount - (this.up[self] === 1 ? 1 : 0),
+      sample: (k: number, rng: Rng): Address[] => {
+        const out: Address[] = [];
+        const picked: number[] = [];
+        const want = Math.min(k, this.liveCount - (this.up[self] === 1 ? 1 : 0));
+        for (let tries = 0; picked.length < want && tries < 8 * n; tries++) {
+          let j = rng.int(n - 1);
+          if (j >= self) j++;
+          if (this.up[j] === 0 || picked.includes(j)) continue;
+          picked.push(j);
+          out.push(addrs[j] as Address);
+        }
+        return out;
+      },
+    };
+  }
+}
+
+/** The command that reproduces a run. */
+export function stateCommand(o: StateScenarioOptions): string {
+  const parts = [
+    'npx gossip simulate state', `--nodes ${o.nodes}`, `--keys ${o.keys}`, `--writes ${o.writes}`, `--types ${o.types.join(',')}`,
+    `--partition ${o.partitionMs / 1000}s`, `--loss ${o.loss}`, `--crash ${o.crashes}`,
+  ];
+  if (o.writeWindowMs !== undefined) parts.push(`--duration ${o.writeWindowMs / 1000}s`);
+  if (o.rumors === false) parts.push('--no-rumors');
+  parts.push(`--seed ${o.seed}`, '--json');
+  return parts.join(' ');
+}
+
+/** Runs the scenario; `clock` (performance.now in the CLI) only measures wall time. */
+export function stateScenario(o: StateScenarioOptions, clock: () => number = () => 0): StateScenarioResult {
+  const t0 = clock();
+  if (o.types.length === 0) throw new RangeError('stateScenario: at least one write type');
+  const window = o.writeWindowMs ?? Math.max(60_000, o.partitionMs + 20_000);
+  const drainMax = o.drainMaxMs ?? 120_000;
+  const cluster = new StateCluster(o.nodes, o.seed, { ...o.state, ...(o.rumors === false ? { rumors: false } : {}) }, { ...o.network, loss: o.loss });
+  const { sim, oracle } = cluster;
+  const rng = sim.rng.fork();
+  const n = o.nodes;
+
+  const everyone: number[] = [];
+  sim.observeData((_now, _i, e) => {
+    if (e.type === 'update-everywhere') everyone.push(e.update.elapsedMs);
+  });
+
+  // Writes.
+  const times: number[] = [];
+  for (let w = 0; w < o.writes; w++) times.push(rng.next() * window);
+  times.sort((a, b) => a - b);
+  let written = 0;
+  const write = (): void => {
+    let i = rng.int(n);
+    for (let tries = 0; !cluster.isUp(i) && tries < n; tries++) i = (i + 1) % n;
+    const type = o.types[rng.int(o.types.length)] as WriteType;
+    const key = `${PREFIX[type]}${rng.int(o.keys)}`;
+    const w = written++;
+    cluster.on(i, (s, now) => {
+      const name = s.name;
+      switch (type) {
+        case 'lww': {
+          if (rng.next() < 0.1) s.delete(now, key);
+          else s.put(now, key, `v${w}`);
+          const e = s.replica.entry(key);
+          const win = e !== undefined && (e.type === 'lww' || e.type === 'register') ? lwwWinner(e.siblings) : undefined;
+          if (win === undefined || win.dot.origin !== name) throw new Error(`lww write on ${key} at ${name} is not its own winner`);
+          oracle.ackLww(key, { l: win.l, c: win.c, dot: win.dot, value: win.deleted ? null : (win.value as string) });
+          return;
+        }
+        case 'counter': {
+          if (rng.next() < 0.2) {
+            const by = 1 + rng.int(3);
+            s.decrement(now, key, by);
+            oracle.ackCount(key, -by);
+          } else {
+            const by = 1 + rng.int(5);
+            s.increment(now, key, by);
+            oracle.ackCount(key, by);
+          }
+          return;
+        }
+        case 'orset': {
+          const element = `e${rng.int(ELEMENTS)}`;
+          if (rng.next() < 0.3) {
+            s.remove(now, key, element);
+            oracle.ackRemove(key, element, (s.replica.entry(key) as { context: VersionVector }).context);
+          } else {
+            s.add(now, key, element);
+            oracle.ackAdd(key, element, ownDot((s.replica.entry(key) as { context: VersionVector }).context, name));
+          }
+          return;
+        }
+      }
+    });
+  };
+  for (const t of times) sim.at(t, write);
+
+  // Partition over the last partitionMs of the window, healing when the writes end.
+  const healAt = window;
+  if (o.partitionMs > 0) {
+    const groups = new Int32Array(n);
+    for (let i = 0; i < n; i++) groups[i] = rng.int(2);
+    sim.at(Math.max(0, healAt - o.partitionMs), () => sim.partition(groups));
+    sim.at(healAt, () => sim.heal());
+  }
+  // Crashes before the partition (or anywhere in the window without one), 5–15 s down.
+  let lastRestart = 0;
+  const crashUntil = Math.max(1, healAt - o.partitionMs - 15_000);
+  const victims = new Set<number>();
+  while (victims.size < Math.min(o.crashes, n - 1)) victims.add(rng.int(n));
+  for (const v of victims) {
+    const at = rng.next() * crashUntil;
+    const down = 5_000 + rng.next() * 10_000;
+    lastRestart = Math.max(lastRestart, at + down);
+    sim.at(at, () => cluster.crash(v));
+    sim.at(at + down, () => cluster.restart(v));
+  }
+
+  // Run to the heal, then until converged and agreeing (checked every 250 ms).
+  sim.run(Math.max(healAt, lastRestart));
+  let convergedAt: number | null = null;
+  let agreeAt: number | null = null;
+  const stepMs = 250;
+  for (let t = sim.now; t <= healAt + drainMax; t += stepMs) {
+    sim.run(t);
+    if (convergedAt === null && cluster.converged()) convergedAt = sim.now;
+    if (convergedAt !== null && agreeAt === null && cluster.agreeing()) agreeAt = sim.now;
+    if (convergedAt !== null && agreeAt !== null) break;
+  }
+  const converged = cluster.converged();
+
+  // The oracle's verdict on every live replica (one suffices when they are equal; all are checked).
+  let lost: LostWrites = { lww: 0, counter: 0, orset: 0 };
+  let resurrected = 0;
+  let siblingsMax = 0;
+  const checked = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const s = cluster.states[i];
+    if (s === null || s === undefined) continue;
+    const root = s.root();
+    if (!checked.has(root)) {
+      checked.add(root);
+      const v = oracle.check(s.replica);
+      lost = { lww: Math.max(lost.lww, v.lost.lww), counter: Math.max(lost.counter, v.lost.counter), orset: Math.max(lost.orset, v.lost.orset) };
+      resurrected = Math.max(resurrected, v.resurrected);
+    }
+    for (const key of s.replica.keys()) {
+      const e = s.replica.entry(key);
+      if (e !== undefined && (e.type === 'lww' || e.type === 'register')) siblingsMax = Math.max(siblingsMax, e.siblings.filter((x) => !x.deleted).length);
+    }
+  }
+
+  const r = cluster.retired;
+  const sessions = { started: r.started, complete: r.complete, failed: r.failed, timedOut: r.timedOut, refused: r.refused };
+  let repaired = r.repaired;
+  let collected = r.collected;
+  let tooLarge = r.tooLarge;
+  // Bytes sent (lost packets included), by what they carried; crashed lives included.
+  const bytes = { rumor: r.rumorBytes, antiEntropy: r.antiEntropyBytes, digest: r.digestBytes };
+  for (const s of cluster.states) {
+    if (s === null) continue;
+    bytes.rumor += s.stats.rumorBytes;
+    bytes.antiEntropy += s.stats.antiEntropyBytes;
+    bytes.digest += s.stats.digestBytes;
+    sessions.started += s.stats.sessionsStarted;
+    sessions.complete += s.stats.sessionsComplete;
+    sessions.failed += s.stats.sessionsFailed;
+    sessions.timedOut += s.stats.sessionsTimedOut;
+    sessions.refused += s.stats.sessionsRefused;
+    repaired += s.stats.repaired;
+    collected += s.stats.tombstonesCollected;
+    tooLarge += s.stats.rumorsTooLarge;
+  }
+  everyone.sort((a, b) => a - b);
+  const at = (q: number): number => (everyone.length === 0 ? 0 : (everyone[Math.min(everyone.length - 1, Math.ceil(q * everyone.length) - 1)] as number));
+  return {
+    nodes: n, keys: o.keys, writes: o.writes, types: [...o.types], seed: o.seed,
+    acknowledged: { ...oracle.acknowledged },
+    converged,
+    convergedAfterHealMs: convergedAt === null ? null : Math.round(convergedAt - healAt),
+    agreementOneAfterHealMs: agreeAt === null ? null : Math.round(agreeAt - healAt),
+    lostWrites: lost.lww + lost.counter + lost.orset,
+    lostByType: lost,
+    resurrected,
+    siblingsMax,
+    rumorBytes: bytes.rumor,
+    antiEntropyBytes: bytes.antiEntropy,
+    digestBytes: bytes.digest,
+    sessions,
+    repaired,
+    tombstonesCollected: collected,
+    rumorsTooLarge: tooLarge,
+    timeToEveryone: { samples: everyone.length, p50Ms: Math.round(at(0.5)), p99Ms: Math.round(at(0.99)), maxMs: Math.round(at(1)) },
+    simulatedMs: Math.round(sim.now),
+    wallMs: Math.round(clock() - t0),
+  };
+}
+

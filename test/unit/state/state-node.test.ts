@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import type { Address, Millis } from '../../../src/core/ids.js';
+import type { StateMessage } from '../../../src/core/state/messages.js';
+import { stateMessageBytes } from '../../../src/core/state/messages.js';
+import { Cluster } from './harness.js';
+
+const value = (c: Cluster, n: string, key: string): unknown => {
+  const r = c.node(n).get(key);
+  return r?.type === 'register' ? r.values : r?.type === 'counter' ? r.value : r?.type === 'set' ? r.elements : undefined;
+};
+
+describe('StateNode', () => {
+  it('spreads a local write by rumor before any anti-entropy session could', () => {
+    // Anti-entropy every 60 s: only rumors can bring the write within a second.
+    const c = new Cluster(['a', 'b', 'c', 'd'], { antiEntropyIntervalMs: 60_000 });
+    c.run(10);
+    c.on('a', (s, now) => s.put(now, 'k', 'v1'));
+    c.run(1000);
+    for (const n of ['b', 'c', 'd']) expect(value(c, n, 'k')).toEqual(['v1']);
+    expect(c.converged()).toBe(true);
+    const a = c.node('a').stats;
+    expect(a.rumorsPublished).toBe(1);
+    expect(a.rumorBytes).toBeGreaterThan(0);
+    expect(c.node('b').stats.repaired).toBe(0);
+  });
+
+  it('anti-entropy alone (rumors off) converges two diverged replicas, both ways, with only the differing entries', () => {
+    const c = new Cluster(['a', 'b'], { rumors: false, antiEntropyIntervalMs: 500 });
+    c.partition({ a: 0, b: 1 });
+    c.run(5);
+    for (let i = 0; i < 200; i++) c.on('a', (s, now) => s.put(now, `k${i}`, `a${i}`));
+    c.on('a', (s, now) => s.put(now, 'only-a', 1));
+    c.on('b', (s, now) => s.put(now, 'only-b', 2));
+    c.on('b', (s, now) => s.increment(now, 'c/n', 5));
+    c.on('a', (s, now) => s.increment(now, 'c/n', 7));
+    c.on('a', (s, now) => s.add(now, 's/x', 'e1'));
+    c.on('b', (s, now) => s.add(now, 's/x', 'e2'));
+    c.run(3000);
+    expect(c.converged()).toBe(false);
+    c.heal();
+    const before = c.node('a').stats.antiEntropyBytes + c.node('b').stats.antiEntropyBytes;
+    c.run(6000);
+    expect(c.converged()).toBe(true);
+    for (const n of ['a', 'b']) {
+      expect(value(c, n, 'only-a')).toEqual([1]);
+      expect(value(c, n, 'only-b')).toEqual([2]);
+      expect(value(c, n, 'c/n')).toBe(12);
+      expect(value(c, n, 's/x')).toEqual(['e1', 'e2']);
+      expect(value(c, n, 'k199')).toEqual(['a199']);
+      expect(c.node(n).stats.rumorBytes).toBe(0);
+    }
+    const after = c.node('a').stats.antiEntropyBytes + c.node('b').stats.antiEntropyBytes;
+    expect(after).toBeGreaterThan(before);
+    expect(c.node('a').stats.sessionsComplete + c.node('b').stats.sessionsComplete).toBeGreaterThan(0);
+    // Repairs went to b (it lacked 201 keys plus the merged ones) and to a (only-b, c/n, s/x).
+    expect(c.node('b').stats.repaired).toBeGreaterThanOrEqual(203);
+    expect(c.node('a').stats.repaired).toBeGreaterThanOrEqual(3);
+    expect(c.node('a').stats.repaired).toBeLessThan(10);
+  });
+
+  it('partition + delete + collection + heal: the returning node is repaired and nothing deleted comes back', () => {
+    const c = new Cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 300, collectIntervalMs: 500, goneMemberHoldMs: 2000, digestIntervalMs: 200 });
+    c.run(5);
+    c.on('a', (s, now) => s.put(now, 'k', 'old'));
+    c.on('a', (s, now) => s.add(now, 's/x', 'e'));
+    c.on('a', (s, now) => s.put(now, 'keep', 'x'));
+    c.run(2000);
+    expect(c.converged()).toBe(true);
+    // c is cut off, then declared gone; a and b delete while it is away.
+    c.partition({ a: 0, b: 0, c: 1 });
+    for (const n of ['a', 'b']) c.on(n, (s, now) => s.handleMemberGone(now, 'c'));
+    c.on('c', (s, now) => {
+      s.handleMemberGone(now, 'a');
+      s.handleMemberGone(now, 'b');
+    });
+    c.on('b', (s, now) => s.delete(now, 'k'));
+    c.on('b', (s, now) => s.remove(now, 's/x', 'e'));
+    c.run(8000);
+    // Past the hold: a and b collected the tombstones (c still holds the old values).
+    for (const n of ['a', 'b']) {
+      expect(c.node(n).replica.entry('k')).toBeUndefined();
+      expect(c.node(n).replica.entry('s/x')).toBeUndefined();
+      expect(c.node(n).stats.tombstonesCollected).toBeGreaterThanOrEqual(2);
+    }
+    expect(value(c, 'c', 'k')).toEqual(['old']);
+    expect(value(c, 'c', 's/x')).toEqual(['e']);
+    // c returns: heal and membership.
+    c.heal();
+    for (const n of ['a', 'b']) c.on(n, (s, now) => s.handleMemberAlive(now, 'c'));
+    c.on('c', (s, now) => {
+      s.handleMemberAlive(now, 'a');
+      s.handleMemberAlive(now, 'b');
+    });
+    c.run(20_000);
+    for (const n of ['a', 'b', 'c']) {
+      expect(value(c, n, 'k') ?? []).toEqual([]);
+      expect(value(c, n, 's/x') ?? []).toEqual([]);
+      expect(value(c, n, 'keep')).toEqual(['x']);
+      expect(c.node(n).list()).toEqual(['keep']);
+    }
+    expect(c.converged()).toBe(true);
+  });
+
+  it('the agreement fraction drops below 1 during a partition with writes and reaches 1 after the heal', () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const c = new Cluster(names, { antiEntropyIntervalMs: 400, digestIntervalMs: 200 });
+    c.run(3000);
+    for (const n of names) expect(c.node(n).agreement(c.now).fraction).toBe(1);
+    c.partition({ a: 0, b: 0, c: 0, d: 1, e: 1, f: 1 });
+    c.on('a', (s, now) => s.put(now, 'x', 1));
+    c.on('d', (s, now) => s.put(now, 'y', 2));
+    c.run(6000);
+    const during = names.map((n) => c.node(n).agreement(c.now));
+    for (const a of during) expect(a.fraction).toBeLessThanOrEqual(0.5);
+    c.heal();
+    c.run(12_000);
+    expect(c.converged()).toBe(true);
+    for (const n of names) expect(c.node(n).agreement(c.now)).toMatchObject({ live: 6, agreeing: 6, fraction: 1 });
+  });
+
+  it('times sampled writes until every live member has them', () => {
+    const c = new Cluster(['a', 'b', 'c'], { sampleRate: 1, antiEntropyIntervalMs: 300, digestIntervalMs: 100, summaryIntervalMs: 100 });
+    c.run(5);
+    c.on('a', (s, now) => s.put(now, 'k', 1));
+    c.run(5000);
+    const done = c.events.filter((x) => x.node === 'a' && x.e.type === 'update-everywhere');
+    expect(done.length).toBe(1);
+    const e = done[0]?.e;
+    if (e?.type !== 'update-everywhere') throw new Error('unreachable');
+    expect(e.update.origin).toBe('a');
+    expect(e.update.elapsedMs).toBeGreaterThan(0);
+    expect(e.update.elapsedMs).toBeLessThan(5000);
+  });
+
+  it('a restarted node keeps its durable replica, rebuilds its tree and catches up', () => {
+    const c = new Cluster(['a', 'b'], { antiEntropyIntervalMs: 300 });
+    c.run(5);
+    c.on('a', (s, now) => s.increment(now, 'c/n', 3));
+    c.run(1000);
+    const root = c.node('b').root();
+    const replica = c.crash('b');
+    c.on('a', (s, now) => s.increment(now, 'c/n', 4));
+    c.run(2000);
+    const b = c.boot('b', replica, 1);
+    expect(b.root()).toBe(root);
+    expect(value(c, 'b', 'c/n')).toBe(3);
+    c.run(5000);
+    expect(value(c, 'b', 'c/n')).toBe(7);
+    expect(c.converged()).toBe(true);
+  });
+
+  it('a malformed message is counted and reported, never thrown, and changes nothing', () => {
+    const c = new Cluster(['a', 'b']);
+    c.run(5);
+    c.on('a', (s, now) => s.put(now, 'k', 1));
+    const s = c.node('a');
+    const root = s.root();
+    const bad: unknown[] = [
+      { type: 'nonsense' },
+      { type: 'state-digests', roots: [{ member: 7 }], summaries: [] },
+      { type: 'state-digests', roots: null, summaries: null },
+      { type: 'state-reconcile', session: 'x', fromInitiator: true, rc: null, digest: null },
+      { type: 'state-rumor', gossip: { type: 'gossip', id: 1, updates: [{ origin: '', version: 0 }], digest: null, feedback: true, hops: null } },
+      { type: 'state-rumor', gossip: null },
+    ];
+    for (const m of bad) expect(() => s.handleMessage(10 as Millis, 'b' as Address, m as StateMessage)).not.toThrow();
+    expect(s.stats.malformed).toBe(bad.length);
+    const errors: string[] = [];
+    for (let e = s.pollEvent(); e !== undefined; e = s.pollEvent()) if (e.type === 'protocol-error') errors.push(e.detail);
+    expect(errors.length).toBe(bad.length);
+    expect(s.root()).toBe(root);
+  });
+
+  it('counts the bytes of every message it sends by class', () => {
+    const c = new Cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 200 });
+    c.run(5);
+    c.on('a', (s, now) => s.put(now, 'k', 'v'));
+    const a = c.node('a');
+    let total = 0;
+    c.run(2000);
+    // Re-count what a would send next from scratch: every transmit's bytes is its message's size.
+    c.on('a', (s, now) => s.put(now, 'k2', 'v2'));
+    c.run(2100);
+    const st = a.stats;
+    total = st.rumorBytes + st.antiEntropyBytes + st.digestBytes;
+    expect(st.rumorBytes).toBeGreaterThan(0);
+    expect(st.antiEntropyBytes).toBeGreaterThan(0);
+    expect(st.digestBytes).toBeGreaterThan(0);
+    expect(total).toBeGreaterThan(0);
+    const m: StateMessage = { type: 'state-digests', roots: [{ member: 'a', atMs: 1, seq: 1, rootHi: 0, rootLo: 0 }], summaries: [] };
+    // type 1 + two counts 1 + name (1 + 1) + time 6 + seq 1 + root 8
+    expect(stateMessageBytes(m)).toBe(1 + 2 + 2 + 6 + 1 + 8);
+  });
+});
