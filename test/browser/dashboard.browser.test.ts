@@ -58,12 +58,19 @@ describe.skipIf(!hasChromium)(SUITE, () => {
   const pageErrors: string[] = [];
   const foreignRequests: string[] = [];
 
-  /** Advances the page's clock one second and waits until the page has read /metrics once more. */
+  /** Readings of /metrics the page has processed. */
+  async function samples(): Promise<number> {
+    return Number((await page.locator('#traffic').getAttribute('data-samples')) ?? 0);
+  }
+
+  /**
+   * Advances the page's clock one second and waits until the page has processed one more reading
+   * of /metrics. Once steady, each reading is taken exactly one (fake) second after the last.
+   */
   async function tick(): Promise<void> {
-    const before = agent.scrapes;
+    const before = await samples();
     await page.clock.runFor(1000);
-    await waitFor('the page to read /metrics', WAIT_MS, () => agent.scrapes === before + 1);
-    await page.locator(`#traffic[data-samples="${before + 1}"]`).waitFor({ state: 'attached', timeout: WAIT_MS });
+    await waitFor('the page to read /metrics', WAIT_MS, async () => (await samples()) > before);
   }
 
   beforeAll(async () => {
@@ -107,7 +114,8 @@ describe.skipIf(!hasChromium)(SUITE, () => {
   });
 
   it('charts agreement, time to everyone and bytes per second by type', async () => {
-    await tick(); // the first reading after the pause: a one-second baseline from here on
+    // Readings started before the pause settle in the first ticks; from then on one per second.
+    for (let i = 0; i < 3; i++) await tick();
     for (let k = 1; k <= 30; k++) {
       agent.metrics = metricsText(k);
       agent.emit('convergence', { agreement: Math.min(1, 0.2 + k * 0.04), keys: 40 + k, timeToEveryoneMs: [180, 240, 210, 950, 260, 230, 300 + k], source: 'cluster' });
@@ -131,7 +139,8 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     expect(await row('ping')).toEqual(['120 B/s', '118 B/s']);
     expect(await row('push-pull')).toEqual(['2.0 KiB/s', '1.8 KiB/s']); // k = 30: the counter stepped from k = 29
     expect(await row('data')).toEqual(['0 B/s', '0 B/s']); // a counter that does not move
-    expect(await page.locator('#log li').allTextContents()).toEqual(['06:00:41event deploy, 6 B (ltime 7)', '06:00:41wrote config/feature-x (local)']);
+    // The page's clock: paused at T0 + 10 s, then 3 + 30 one-second ticks.
+    expect(await page.locator('#log li').allTextContents()).toEqual(['06:00:43event deploy, 6 B (ltime 7)', '06:00:43wrote config/feature-x (local)']);
   });
 
   it('changes when a member leaves or fails, and saves a screenshot', async () => {

@@ -37,11 +37,6 @@ export class FakeAgent {
     return `http://127.0.0.1:${a.port}/`;
   }
 
-  /** How many times /metrics was read. */
-  get scrapes(): number {
-    return this.requests.filter((p) => p === '/metrics').length;
-  }
-
   /** Sends one event to every open `/v1/stream`. */
   emit<K extends StreamEventName>(name: K, data: StreamEvents[K]): void {
     const text = formatStreamEvent(name, data);
