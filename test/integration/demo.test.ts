@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runDemo } from '../../src/cli/commands/demo.js';
 import { waitFor } from './wait.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -78,6 +79,18 @@ describe('gossip demo', () => {
     expect(existsSync(dir)).toBe(false);
     expect(processesMentioning(dir)).toEqual([]);
     expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it('says which agent failed to start and why, and still removes its temp dir', async () => {
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), progress: false };
+    const notAnAgent = [process.execPath, '-e', "console.error('no agent here'); process.exit(3)", '--'];
+    await expect(runDemo({ nodes: 2, durationMs: 1000, http: '127.0.0.1:0', stepDeadlineMs: 1000, writeIntervalMs: 500, cli: notAnAgent }, io, new AbortController().signal))
+      .rejects.toThrow(/node1 exited \(code 3\) before it started:\s+no agent here/);
+    const { dir } = printed(out.join('\n'));
+    expect(dir).toMatch(/gossip-demo-/);
+    expect(out).toContain(`stopped; removed ${dir}`);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('stops every agent and removes its temp dir on SIGINT (Ctrl-C), also when a second Ctrl-C comes while they stop', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { CommanderError } from 'commander';
 import { AgentClient, ApiError } from '../client.js';
 import type { Io } from '../io.js';
 import { parseDuration, parseIntIn, UsageError } from '../parse.js';
@@ -411,6 +412,11 @@ export function registerDemo(program: Command, io: Io): void {
       process.on('SIGTERM', onSignal);
       try {
         await runDemo({ nodes, durationMs, http: f.http, stepDeadlineMs, writeIntervalMs: 3000 }, io, abort.signal, hurry.signal);
+      } catch (e) {
+        // Every agent is stopped and the temp dir removed by now; say what went wrong, briefly.
+        const msg = e instanceof Error ? e.message : String(e);
+        io.err(`error: the demo stopped early: ${msg}`);
+        throw new CommanderError(1, 'gossip.demo', msg);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
