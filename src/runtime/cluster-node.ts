@@ -25,6 +25,11 @@ import { KeyValue } from './data-kv.js';
 import type { DataEvent, DataNodeStats } from './data-node.js';
 import { DataNode } from './data-node.js';
 import { DataPlane } from './data-plane.js';
+import type { DataMachine } from './data-machine.js';
+import { StateMachine } from './data-state.js';
+
+/** The data machine behind `node.kv`, with its counters. */
+type KvMachine = DataMachine & { readonly stats: DataNodeStats };
 import { wireCodec } from './wire-codec.js';
 import type { DriverStats } from './driver.js';
 import { Driver } from './driver.js';
@@ -96,8 +101,13 @@ export interface KvOptions {
   readonly digestIntervalMs?: number;
   /** A Merkle reconciliation with one data peer whose root differs from ours this often. Default 5,000 ms. */
   readonly antiEntropyIntervalMs?: number;
-  /** Tombstones are collected once every live data member has seen the delete and this long has passed (ms). Default 1 h. */
+  /** Tombstones are collected once every live data member has seen the delete and this long has passed (ms). Default 1 h (interim) / 0 (state-node, which holds gone members' summaries instead). */
   readonly tombstoneGraceMs?: number;
+  /**
+   * Which machine runs the replicated state: `state-node` (default), the core's StateNode, the
+   * one the simulator runs; `interim`, the runtime's DataNode (before the StateNode existed).
+   */
+  readonly engine?: 'state-node' | 'interim';
 }
 
 /** A member as the public API reports it (what `serf members` shows). */
@@ -162,7 +172,7 @@ export class ClusterNode {
 
   private constructor(
     private readonly engine: SerfNode,
-    private readonly plane: DataPlane<DataNode>,
+    private readonly plane: DataPlane<KvMachine>,
     private readonly dataStats: DataStats,
     private readonly driver: Driver<ClusterEvent>,
     private readonly transport: Transport,
@@ -224,7 +234,7 @@ export class ClusterNode {
       const addr = advertiseAddress(bind, o.advertise, parseHostPort(transport.localAddress).port);
       const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
       const clock = (): number => performance.now();
-      let data: DataNode | null = null;
+      let data: KvMachine | null = null;
       const rng = seededRng(seed);
       const engine = new SerfNode({
         name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
@@ -235,9 +245,8 @@ export class ClusterNode {
       const dataStats = new DataStats();
       const k = o.kv ?? {};
       const startMs = clock();
-      data = new DataNode({
+      const common = {
         name: o.name,
-        bootId: randomBytes(6).toString('hex'),
         rng: rng.fork(),
         now: millis(startMs),
         wallOffsetMs: Date.now() - startMs,
@@ -253,7 +262,10 @@ export class ClusterNode {
         ...(k.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: k.antiEntropyIntervalMs } : {}),
         ...(k.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: k.tombstoneGraceMs } : {}),
         stats: dataStats,
-      });
+      };
+      data = (k.engine ?? 'state-node') === 'state-node'
+        ? new StateMachine({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) })
+        : new DataNode({ ...common, bootId: randomBytes(6).toString('hex') });
       const plane = new DataPlane(engine, data, millis(startMs));
       let node: ClusterNode | null = null;
       driver = new Driver<ClusterEvent>({

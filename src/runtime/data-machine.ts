@@ -81,8 +81,8 @@ export interface DataMachine {
   convergence(now: Millis): { readonly agreement: Agreement; readonly recent: readonly ConvergedUpdate[] };
   /** A data message (type byte, body) from member `from`, or from an address that names no member. */
   handleMessage(now: Millis, from: string | null, dataType: number, payload: Uint8Array, fromAddr?: string): void;
-  /** Full state for Serf's push-pull at a join, and a peer's. */
-  localState(): Uint8Array;
+  /** Full state for Serf's push-pull at a join (null: none), and a peer's. */
+  localState(): Uint8Array | null;
   handleRemoteState(now: Millis, from: string, frame: Uint8Array): void;
   handleTimeout(now: Millis): void;
   pollTransmit(): DataTransmit | undefined;

@@ -25,14 +25,19 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; detail: string };
 const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isU32 = (v: unknown): v is number => isNat(v) && v <= 0xffffffff;
 
+/** The message's kind for error texts. */
+function kind(m: Readonly<Record<string, DataValue | undefined>>): string {
+  return typeof m.type === 'string' ? m.type : 'message';
+}
+
 function bad<T>(detail: string): Checked<T> {
   return { ok: false, detail };
 }
 
-function isUpdate(v: DataValue | undefined): v is Update<Uint8Array> & DataValue {
+function isUpdate(v: DataValue | undefined, payloadOk: (p: unknown) => boolean = isBytesPayload): v is Update<Uint8Array> & DataValue {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Map || ArrayBuffer.isView(v)) return false;
   const u = v as Record<string, DataValue | undefined>;
-  return typeof u.origin === 'string' && isNat(u.version) && u.version >= 1 && typeof u.key === 'string' && u.payload instanceof Uint8Array
+  return typeof u.origin === 'string' && isNat(u.version) && u.version >= 1 && typeof u.key === 'string' && payloadOk(u.payload)
     && typeof u.critical === 'boolean' && typeof u.bornMs === 'number' && Number.isFinite(u.bornMs);
 }
 
@@ -42,11 +47,15 @@ function isRef(v: DataValue | undefined): v is UpdateRef & DataValue {
   return typeof r.origin === 'string' && isNat(r.version);
 }
 
-function updates(v: DataValue | undefined): Update<Uint8Array>[] | null {
+function isBytesPayload(p: unknown): boolean {
+  return p instanceof Uint8Array;
+}
+
+function updates(v: DataValue | undefined, payloadOk?: (p: unknown) => boolean): Update<Uint8Array>[] | null {
   if (!Array.isArray(v)) return null;
   const out: Update<Uint8Array>[] = [];
   for (const u of v as readonly DataValue[]) {
-    if (!isUpdate(u)) return null;
+    if (!isUpdate(u, payloadOk)) return null;
     out.push({ origin: u.origin, version: u.version, key: u.key, payload: u.payload, critical: u.critical, bornMs: u.bornMs });
   }
   return out;
@@ -77,10 +86,10 @@ function digest(v: DataValue | undefined): Map<string, OriginDigest> | null {
 }
 
 /** A dissemination request or reply, checked field by field. */
-export function toDisseminationMessage(m: DataMessage): Checked<DisseminationMessage<Uint8Array>> {
-  if (!isNat(m.id)) return bad(`${m.type}: id is not a non-negative integer`);
-  const ups = updates(m.updates);
-  if (ups === null) return bad(`${m.type}: updates is not a list of updates`);
+export function toDisseminationMessage(m: DataMessage | Readonly<Record<string, DataValue | undefined>>, payloadOk?: (p: unknown) => boolean): Checked<DisseminationMessage<Uint8Array>> {
+  if (!isNat(m.id)) return bad(`${kind(m)}: id is not a non-negative integer`);
+  const ups = updates(m.updates, payloadOk);
+  if (ups === null) return bad(`${kind(m)}: updates is not a list of updates`);
   if (m.type === 'gossip') {
     const d = m.digest === null ? null : digest(m.digest);
     if (d === null && m.digest !== null) return bad('gossip: digest is not a map of origin digests');
@@ -98,7 +107,7 @@ export function toDisseminationMessage(m: DataMessage): Checked<DisseminationMes
     if (known === null || floors === null) return bad('gossip-reply: known or floors is not a list of update refs');
     return { ok: true, value: { type: 'gossip-reply', id: m.id, updates: ups, known, floors } };
   }
-  return bad(`${m.type} is not a dissemination message`);
+  return bad(`${kind(m)} is not a dissemination message`);
 }
 
 export function toEntriesMessage(m: DataMessage): Checked<EntriesMessage> {
@@ -118,11 +127,11 @@ const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 const isU32s = (v: unknown): v is Uint32Array => v instanceof Uint32Array;
 
 /** A Merkle reconciliation message and its session id, checked field by field (the session checks the rest). */
-export function toReconcileMessage(m: DataMessage): Checked<{ sid: number; msg: ReconcileMessage<Uint8Array> }> {
+export function toReconcileMessage(m: DataMessage | Readonly<Record<string, DataValue | undefined>>, entryOk: (e: unknown) => boolean = isBytes): Checked<{ sid: number; msg: ReconcileMessage<Uint8Array> }> {
   const sid = m.sid;
-  if (!isU32(sid)) return bad(`${m.type}: sid is not a uint32`);
+  if (!isU32(sid)) return bad(`${kind(m)}: sid is not a uint32`);
   const ok = (msg: ReconcileMessage<Uint8Array>): Checked<{ sid: number; msg: ReconcileMessage<Uint8Array> }> => ({ ok: true, value: { sid, msg } });
-  switch (m.type) {
+  switch (kind(m)) {
     case 'rc-open':
       if (!isNat(m.fanout) || !isNat(m.depth) || !isU32(m.rootHi) || !isU32(m.rootLo) || !isU32s(m.hashes)) return bad('rc-open: bad fields');
       return ok({ type: 'rc-open', fanout: m.fanout, depth: m.depth, rootHi: m.rootHi, rootLo: m.rootLo, hashes: m.hashes });
@@ -136,7 +145,7 @@ export function toReconcileMessage(m: DataMessage): Checked<{ sid: number; msg: 
       return ok({ type: 'rc-keys', differ: m.differ, counts: m.counts, keys: keys, hashes: m.hashes });
     }
     case 'rc-entries': {
-      if (!Array.isArray(m.entries) || !(m.entries as readonly DataValue[]).every(isBytes) || !(m.want === null || isBytes(m.want)) || !isNat(m.missing)) return bad('rc-entries: bad fields');
+      if (!Array.isArray(m.entries) || !(m.entries as readonly DataValue[]).every(entryOk) || !(m.want === null || isBytes(m.want)) || !isNat(m.missing)) return bad('rc-entries: bad fields');
       return ok({ type: 'rc-entries', entries: m.entries as Uint8Array[], want: m.want, missing: m.missing });
     }
     case 'rc-done':
@@ -145,14 +154,7 @@ export function toReconcileMessage(m: DataMessage): Checked<{ sid: number; msg: 
     case 'rc-abort':
       if (typeof m.reason !== 'string') return bad('rc-abort: bad reason');
       return ok({ type: 'rc-abort', reason: m.reason });
-    case 'gossip':
-    case 'gossip-reply':
-    case 'digest':
-    case 'entries':
-    case 'state':
-    case 'state-rumor':
-    case 'state-reconcile':
-    case 'state-digests':
-      return bad(`${m.type} is not a reconciliation message`);
+    default:
+      return bad(`${kind(m)} is not a reconciliation message`);
   }
 }

@@ -1,0 +1,411 @@
+import type { Address, Millis } from '../core/ids.js';
+import { millis } from '../core/ids.js';
+import type { Rng } from '../core/rng.js';
+import type { DisseminationConfig } from '../core/dissemination/config.js';
+import type { PeerSampler } from '../core/dissemination/disseminator.js';
+import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
+import type { Entry, Read, ReplicaOptions, Resolver, VersionSummary } from '../core/replica/index.js';
+import { isValidEntry, Replica } from '../core/replica/index.js';
+import type { MemberDigest, RootNote, StateMessage, SummaryNote } from '../core/state/index.js';
+import { StateNode } from '../core/state/index.js';
+import type { StateStore } from '../store/state-store.js';
+import type { DataMessage, DataStats, DataValue } from '../wire/data.js';
+import { decodeDataMessage, decodeDataValue, encodeDataMessage, encodeDataValue } from '../wire/data.js';
+import type { DataMachine, KvOp, KvOpResult } from './data-machine.js';
+import { DOT_COUNTER_META, DOT_RESERVE } from './data-node.js';
+import type { DataEvent, DataNodeStats, DataTransmit } from './data-node.js';
+import type { Checked } from './data-messages.js';
+import { toDisseminationMessage, toReconcileMessage } from './data-messages.js';
+
+/**
+ * The core's `StateNode` (replica, rumors, Merkle anti-entropy, relayed digests, tombstone
+ * collection: the same machine the simulator runs) on the real network: its typed messages are
+ * carried by src/wire/data.ts (checked field by field on the way in), and the runtime adds what
+ * the sans-IO core leaves to the agent:
+ * - durability: the `Replica` is restored from the `StateStore` (entries, then the dot
+ *   counter above the reserved block) and handed to the StateNode as `durable`; every change
+ *   (local, merged, collected) is written through a replica subscription, a local write's
+ *   before its operation returns (and before anything it queued leaves the node);
+ * - time: the StateNode's clock is wall-clock ms (its replica's HLC reads it); the driver's
+ *   monotonic time is shifted by `wallOffsetMs` on the way in and back on `pollTimeout`.
+ */
+export interface StateMachineOptions {
+  readonly name: string;
+  readonly rng: Rng;
+  readonly now: Millis;
+  readonly wallOffsetMs: number;
+  /** Live data peers, self excluded (names). */
+  readonly peers: () => readonly string[];
+  readonly replica?: Omit<ReplicaOptions, 'node' | 'counterStart'>;
+  readonly store?: StateStore | null;
+  /** Restart count: each life's rumor origins differ. */
+  readonly incarnation?: number;
+  readonly dissemination?: Partial<DisseminationConfig>;
+  readonly digestIntervalMs?: number;
+  readonly antiEntropyIntervalMs?: number;
+  readonly tombstoneGraceMs?: number;
+  readonly stats: DataStats;
+}
+
+const PACKET_PAYLOAD_BYTES_MAX = 1200;
+const RECENT_CONVERGED_MAX = 64;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class StateMachine implements DataMachine {
+  readonly name: string;
+  readonly node: StateNode;
+  readonly replica: Replica;
+  private readonly store: StateStore | null;
+  private readonly peers: () => readonly string[];
+  private readonly wallOffsetMs: number;
+  private readonly dataStats: DataStats;
+  private readonly events: DataEvent[] = [];
+  private readonly outbox: DataTransmit[] = [];
+  private readonly unsaved = new Set<string>();
+  private readonly recent: ConvergedUpdate[] = [];
+  private reserved: number;
+  private counters = {
+    rejected: 0, storeErrors: 0, entriesMerged: 0, statesSent: 0, statesReceived: 0, largeEntriesPushed: 0,
+    sessionsComplete: 0, sessionsFailed: 0, sessionEntriesSent: 0, sessionEntriesReceived: 0,
+  };
+
+  constructor(o: StateMachineOptions) {
+    this.name = o.name;
+    this.store = o.store ?? null;
+    this.peers = o.peers;
+    this.wallOffsetMs = o.wallOffsetMs;
+    this.dataStats = o.stats;
+    const wall = this.wall(o.now);
+    this.replica = new Replica({ ...o.replica, node: o.name });
+    let restored = 0;
+    if (this.store !== null) {
+      for (const s of this.store.loadEntries()) {
+        const r = decodeDataValue(s.entry, this.dataStats);
+        if (!r.ok || !isValidEntry(r.value) || r.value.key !== s.key) {
+          this.counters.rejected++;
+          continue;
+        }
+        this.replica.merge(wall, r.value);
+      }
+      const meta = this.store.loadMeta(DOT_COUNTER_META);
+      const n = meta === null ? 0 : Number(decoder.decode(meta));
+      if (Number.isSafeInteger(n) && n > 0) restored = n;
+    }
+    // Any dot up to the old reservation may have been issued: start above it.
+    const floor = Math.max(restored, this.ownCounter());
+    if (floor > 0) this.replica.absorbSummary(new Map([[o.name, floor]]));
+    this.reserved = floor;
+    this.replica.subscribe('');
+    const sampler: PeerSampler = {
+      size: () => this.peers().length,
+      sample: (k, rng) => {
+        const all = [...this.peers()];
+        const out: Address[] = [];
+        while (out.length < k && all.length > 0) out.push(all.splice(rng.int(all.length), 1)[0] as Address);
+        return out;
+      },
+    };
+    this.node = new StateNode({
+      name: o.name, rng: o.rng, now: wall, peers: sampler, durable: this.replica,
+      ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
+      ...(o.dissemination !== undefined ? { dissemination: o.dissemination } : {}),
+      ...(o.digestIntervalMs !== undefined ? { digestIntervalMs: o.digestIntervalMs } : {}),
+      ...(o.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: o.antiEntropyIntervalMs } : {}),
+      ...(o.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: o.tombstoneGraceMs } : {}),
+      sampleRate: 1,
+    });
+    this.node.setMembers(wall, this.peers());
+  }
+
+  // ------------------------------------------------------------------ DataMachine
+
+  apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']] {
+    this.reserve();
+    const w = this.wall(now);
+    const n = this.node;
+    let out: KvOpResult[KvOp['op']];
+    switch (op.op) {
+      case 'put':
+        out = n.put(w, op.key, op.value, op.context);
+        break;
+      case 'delete':
+        n.delete(w, op.key, op.context);
+        out = this.replica.get(op.key)?.context ?? [];
+        break;
+      case 'increment':
+        out = n.increment(w, op.key, op.by);
+        break;
+      case 'decrement':
+        out = n.decrement(w, op.key, op.by);
+        break;
+      case 'add':
+        n.add(w, op.key, op.element);
+        out = undefined;
+        break;
+      case 'remove':
+        n.remove(w, op.key, op.element);
+        out = undefined;
+        break;
+      case 'mapIncrement':
+        n.mapIncrement(w, op.key, op.field, op.by);
+        out = undefined;
+        break;
+      case 'mapAdd':
+        n.mapAdd(w, op.key, op.field, op.element);
+        out = undefined;
+        break;
+      case 'mapRemove':
+        n.mapRemove(w, op.key, op.field, op.element);
+        out = undefined;
+        break;
+      case 'mapSet':
+        n.mapSet(w, op.key, op.field, op.value);
+        out = undefined;
+        break;
+      case 'mapRemoveField':
+        n.mapRemoveField(w, op.key, op.field);
+        out = undefined;
+        break;
+    }
+    // Durable before the operation returns; what it queued leaves only after (the driver drains later).
+    const err = this.drainChanges();
+    if (err !== null) throw err;
+    return out as KvOpResult[O['op']];
+  }
+
+  get(key: string): Read | undefined {
+    return this.node.get(key);
+  }
+
+  list(prefix: string): string[] {
+    return this.node.list(prefix);
+  }
+
+  resolverOf(key: string): Resolver {
+    return this.replica.resolverOf(key);
+  }
+
+  convergence(now: Millis): { readonly agreement: Agreement; readonly recent: readonly ConvergedUpdate[] } {
+    return { agreement: this.node.agreement(this.wall(now)), recent: [...this.recent] };
+  }
+
+  get stats(): DataNodeStats {
+    const s = this.node.stats;
+    return {
+      ...this.counters, entriesMerged: s.rumorsApplied + s.repaired, sessionsComplete: s.sessionsComplete,
+      sessionsFailed: s.sessionsFailed + s.sessionsTimedOut, largeEntriesPushed: s.rumorsTooLarge,
+    };
+  }
+
+  handleMessage(now: Millis, from: string | null, dataType: number, payload: Uint8Array, fromAddr = 'unknown address'): void {
+    const r = decodeDataMessage(dataType, payload, this.dataStats);
+    if (!r.ok) {
+      this.reject(from ?? fromAddr, r.reason, r.detail);
+      return;
+    }
+    let sender = from;
+    if (sender === null) {
+      const src = r.value.src;
+      if (typeof src !== 'string' || !this.peers().includes(src)) {
+        this.reject(fromAddr, 'unknown-sender', `${r.value.type} from ${fromAddr}, which names no live data peer`);
+        return;
+      }
+      sender = src;
+    }
+    const c = toStateMessage(r.value);
+    if (!c.ok) {
+      this.reject(sender, 'malformed', c.detail);
+      return;
+    }
+    this.node.handleMessage(millis(this.wall(now)), sender as Address, c.value);
+    this.afterInput(now);
+  }
+
+  /** The StateNode repairs a joiner by anti-entropy: Serf's push-pull carries nothing of ours. */
+  localState(): Uint8Array | null {
+    return null;
+  }
+
+  handleRemoteState(_now: Millis, from: string, _frame: Uint8Array): void {
+    this.reject(from, 'unknown-type', 'push-pull state: this node repairs by anti-entropy');
+  }
+
+  handleTimeout(now: Millis): void {
+    const w = this.wall(now);
+    this.node.setMembers(w, this.peers());
+    if (this.unsaved.size > 0) this.persist([...this.unsaved]);
+    const at = this.node.pollTimeout();
+    if (at !== undefined && (at as number) <= w) this.node.handleTimeout(millis(w));
+    this.afterInput(now);
+  }
+
+  pollTransmit(): DataTransmit | undefined {
+    this.drainNode();
+    return this.outbox.shift();
+  }
+
+  pollEvent(): DataEvent | undefined {
+    this.drainNode();
+    return this.events.shift();
+  }
+
+  pollTimeout(): Millis {
+    const at = this.node.pollTimeout();
+    return millis(at === undefined ? Infinity : (at as number) - this.wallOffsetMs);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** After any input: changes to the store (merges, collections), then the node's output. */
+  private afterInput(_now: Millis): void {
+    this.drainChanges();
+    this.drainNode();
+  }
+
+  private drainNode(): void {
+    for (let t = this.node.pollTransmit(); t !== undefined; t = this.node.pollTransmit()) {
+      const msg = encodeDataMessage({ ...toWire(t.message), src: this.name });
+      this.outbox.push({ to: t.to, dataType: msg.dataType, payload: msg.payload, reliable: msg.payload.length > PACKET_PAYLOAD_BYTES_MAX });
+    }
+    for (let e = this.node.pollEvent(); e !== undefined; e = this.node.pollEvent()) {
+      switch (e.type) {
+        case 'update-everywhere':
+          this.recent.push(e.update);
+          if (this.recent.length > RECENT_CONVERGED_MAX) this.recent.shift();
+          this.events.push({ type: 'kv-converged', update: e.update });
+          break;
+        case 'protocol-error':
+          this.reject(e.from, 'malformed', e.detail);
+          break;
+        case 'session-end':
+          break;
+      }
+    }
+  }
+
+  /** Replica changes → store and `kv-change` events; the store's error for a failed write, else null. */
+  private drainChanges(): Error | null {
+    const keys: string[] = [];
+    for (let c = this.replica.pollChange(); c !== undefined; c = this.replica.pollChange()) {
+      keys.push(c.key);
+      this.events.push({ type: 'kv-change', key: c.key, cause: c.cause, deleted: c.deleted });
+    }
+    return keys.length === 0 ? null : this.persist(keys);
+  }
+
+  private persist(keys: readonly string[]): Error | null {
+    if (this.store === null) return null;
+    const changes = [...new Set(keys)].map((key) => {
+      const e = this.replica.entry(key);
+      return { key, entry: e === undefined ? null : encodeDataValue(e) };
+    });
+    try {
+      this.store.writeEntries(changes);
+      for (const k of keys) this.unsaved.delete(k);
+      return null;
+    } catch (e) {
+      this.counters.storeErrors++;
+      for (const k of keys) this.unsaved.add(k);
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  }
+
+  /** Keeps the store's reservation ahead of the next dot. */
+  private reserve(): void {
+    if (this.store === null) return;
+    const used = this.ownCounter();
+    if (used + 17 <= this.reserved) return;
+    const next = used + 1 + DOT_RESERVE;
+    this.store.saveMeta(DOT_COUNTER_META, encoder.encode(String(next)));
+    this.reserved = next;
+  }
+
+  private ownCounter(): number {
+    return this.replica.versionSummary().get(this.name) ?? 0;
+  }
+
+  private reject(from: string, reason: string, detail: string): void {
+    this.counters.rejected++;
+    this.events.push({ type: 'data-rejected', from, reason, detail });
+  }
+
+  private wall(now: Millis): number {
+    return (now as number) + this.wallOffsetMs;
+  }
+}
+
+// ------------------------------------------------------------------ the StateNode's messages on the wire
+
+/** A StateMessage as a data message (its fields as they are: the codec carries Maps, typed arrays, entries). */
+function toWire(m: StateMessage): { type: StateMessage['type']; [field: string]: unknown } {
+  return { ...m };
+}
+
+const isRec = (v: unknown): v is Readonly<Record<string, DataValue | undefined>> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !ArrayBuffer.isView(v);
+const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function isSummary(v: unknown): v is VersionSummary {
+  if (!(v instanceof Map)) return false;
+  for (const [k, n] of v) if (typeof k !== 'string' || !isNat(n)) return false;
+  return true;
+}
+
+function rootNote(v: unknown): RootNote | null {
+  if (!isRec(v) || typeof v.member !== 'string' || !isTime(v.atMs) || !isNat(v.seq) || !isNat(v.rootHi) || !isNat(v.rootLo)) return null;
+  return { member: v.member, atMs: v.atMs, seq: v.seq, rootHi: v.rootHi, rootLo: v.rootLo };
+}
+
+function summaryNote(v: unknown): SummaryNote | null {
+  if (!isRec(v) || typeof v.member !== 'string' || !isTime(v.atMs) || !isNat(v.seq) || !isSummary(v.summary)) return null;
+  return { member: v.member, atMs: v.atMs, seq: v.seq, summary: v.summary };
+}
+
+/** A decoded data message as one of the StateNode's messages, checked field by field. */
+export function toStateMessage(m: DataMessage): Checked<StateMessage> {
+  switch (m.type) {
+    case 'state-rumor': {
+      if (!isRec(m.gossip)) return { ok: false, detail: 'state-rumor: gossip is not a record' };
+      const g = toDisseminationMessage(m.gossip, isValidEntry);
+      if (!g.ok) return g;
+      return { ok: true, value: { type: 'state-rumor', gossip: g.value as unknown as Extract<StateMessage, { type: 'state-rumor' }>['gossip'] } };
+    }
+    case 'state-reconcile': {
+      if (!isNat(m.session) || typeof m.fromInitiator !== 'boolean' || !isRec(m.rc)) return { ok: false, detail: 'state-reconcile: bad session, fromInitiator or rc' };
+      const rc = toReconcileMessage({ ...m.rc, sid: 0 }, isValidEntry);
+      if (!rc.ok) return rc;
+      let digest: MemberDigest | null = null;
+      if (m.digest !== null) {
+        const root = isRec(m.digest) ? rootNote(m.digest.root) : null;
+        const summary = isRec(m.digest) ? summaryNote(m.digest.summary) : null;
+        if (root === null || summary === null) return { ok: false, detail: 'state-reconcile: bad digest' };
+        digest = { root, summary };
+      }
+      const value = { type: 'state-reconcile', session: m.session, fromInitiator: m.fromInitiator, rc: rc.value.msg, digest };
+      return { ok: true, value: value as unknown as StateMessage };
+    }
+    case 'state-digests': {
+      if (!Array.isArray(m.roots) || !Array.isArray(m.summaries)) return { ok: false, detail: 'state-digests: roots or summaries is not a list' };
+      const roots = (m.roots as readonly unknown[]).map(rootNote);
+      const summaries = (m.summaries as readonly unknown[]).map(summaryNote);
+      if (roots.includes(null) || summaries.includes(null)) return { ok: false, detail: 'state-digests: a bad root or summary note' };
+      return { ok: true, value: { type: 'state-digests', roots: roots as RootNote[], summaries: summaries as SummaryNote[] } };
+    }
+    case 'gossip':
+    case 'gossip-reply':
+    case 'rc-open':
+    case 'rc-hashes':
+    case 'rc-keys':
+    case 'rc-entries':
+    case 'rc-done':
+    case 'rc-abort':
+    case 'digest':
+    case 'entries':
+    case 'state':
+      return { ok: false, detail: `${m.type} is not a StateNode message` };
+  }
+}
+
+export type { Entry };
