@@ -84,7 +84,7 @@ describe('gossip agent processes', () => {
     const seed = await startAgent('seed', ['--bind', '127.0.0.1:0']);
     const bPort = await freePort();
     let b = await startAgent('b', ['--bind', `127.0.0.1:${bPort}`, '--data-dir', join(dir, 'b'), '--join', seed.gossip]);
-    await waitFor('seed and b to see each other', 10_000, async () => (await statusOf(seed, 'b'))?.status === 'alive' && (await statusOf(b, 'seed'))?.status === 'alive');
+    await waitFor('seed and b to see each other', 20_000, async () => (await statusOf(seed, 'b'))?.status === 'alive' && (await statusOf(b, 'seed'))?.status === 'alive');
 
     // 10,000 PUTs, 32 in flight; the agent is SIGKILLed once 5,000 are acknowledged.
     const TOTAL = 10_000;
