@@ -20,7 +20,7 @@ export type {
 } from './runtime/cluster-node.js';
 export { KeyValue } from './runtime/data-kv.js';
 export type { KvChange, KvConvergence } from './runtime/data-kv.js';
-export type { DataEvent, DataNodeStats } from './runtime/data-node.js';
+export type { DataEvent, DataMachineStats, DataNodeStats, KvOp } from './runtime/data-machine.js';
 export type { StateStore, StoredEntry, EntryChange } from './store/state-store.js';
 export { encodeDataValue, decodeDataValue, DataStats } from './wire/data.js';
 export type {

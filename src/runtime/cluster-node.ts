@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { Config, ProfileName } from '../core/config.js';
@@ -22,14 +22,9 @@ import { DataStats } from '../wire/data.js';
 import type { Codec } from './codec.js';
 import type { KvChange } from './data-kv.js';
 import { KeyValue } from './data-kv.js';
-import type { DataEvent, DataNodeStats } from './data-node.js';
-import { DataNode } from './data-node.js';
 import { DataPlane } from './data-plane.js';
-import type { DataMachine } from './data-machine.js';
+import type { DataEvent, DataMachineStats } from './data-machine.js';
 import { StateMachine } from './data-state.js';
-
-/** The data machine behind `node.kv`, with its counters. */
-type KvMachine = DataMachine & { readonly stats: DataNodeStats };
 import { wireCodec } from './wire-codec.js';
 import type { DriverStats } from './driver.js';
 import { Driver } from './driver.js';
@@ -97,17 +92,12 @@ export interface KvOptions {
   readonly maxDriftMs?: number;
   /** Rumor spreading (the dissemination engine's config). */
   readonly dissemination?: Partial<DisseminationConfig>;
-  /** Digest (Merkle root + version summary) to every data peer this often. Default 1,000 ms. */
+  /** Digest round (recent Merkle roots and a few version summaries, to two data peers) this often. Default 1,000 ms. */
   readonly digestIntervalMs?: number;
-  /** A Merkle reconciliation with one data peer whose root differs from ours this often. Default 5,000 ms. */
+  /** A Merkle reconciliation with one random data peer this often (± half). Default 1,000 ms. */
   readonly antiEntropyIntervalMs?: number;
-  /** Tombstones are collected once every live data member has seen the delete and this long has passed (ms). Default 1 h (interim) / 0 (state-node, which holds gone members' summaries instead). */
+  /** A tombstone is collected once every live data member has seen the delete and it has been dead this long (ms). Default 0 (gone members' summaries are held for a minute instead: StateNode). */
   readonly tombstoneGraceMs?: number;
-  /**
-   * Which machine runs the replicated state: `state-node` (default), the core's StateNode, the
-   * one the simulator runs; `interim`, the runtime's DataNode (before the StateNode existed).
-   */
-  readonly engine?: 'state-node' | 'interim';
 }
 
 /** A member as the public API reports it (what `serf members` shows). */
@@ -144,7 +134,7 @@ export interface ClusterNodeStats {
   readonly data: {
     readonly decoded: number;
     readonly rejected: Readonly<Record<WireErrorReason, number>>;
-    readonly node: DataNodeStats;
+    readonly node: DataMachineStats;
     readonly unsent: number;
   };
 }
@@ -172,7 +162,7 @@ export class ClusterNode {
 
   private constructor(
     private readonly engine: SerfNode,
-    private readonly plane: DataPlane<KvMachine>,
+    private readonly plane: DataPlane<StateMachine>,
     private readonly dataStats: DataStats,
     private readonly driver: Driver<ClusterEvent>,
     private readonly transport: Transport,
@@ -234,7 +224,7 @@ export class ClusterNode {
       const addr = advertiseAddress(bind, o.advertise, parseHostPort(transport.localAddress).port);
       const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
       const clock = (): number => performance.now();
-      let data: KvMachine | null = null;
+      let data: StateMachine | null = null;
       const rng = seededRng(seed);
       const engine = new SerfNode({
         name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
@@ -263,9 +253,8 @@ export class ClusterNode {
         ...(k.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: k.tombstoneGraceMs } : {}),
         stats: dataStats,
       };
-      data = (k.engine ?? 'state-node') === 'state-node'
-        ? new StateMachine({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) })
-        : new DataNode({ ...common, bootId: randomBytes(6).toString('hex') });
+      // Each life's rumor origins must differ from the previous one's: a random life number.
+      data = new StateMachine({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
       const plane = new DataPlane(engine, data, millis(startMs));
       let node: ClusterNode | null = null;
       driver = new Driver<ClusterEvent>({

@@ -1,7 +1,46 @@
 import type { Millis } from '../core/ids.js';
 import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
-import type { CausalContext, Read, Replica, Resolver, Value } from '../core/replica/index.js';
-import type { DataEvent, DataTransmit } from './data-node.js';
+import type { CausalContext, ChangeEvent, Read, Replica, Resolver, Value } from '../core/replica/index.js';
+
+/** One message for `SerfNode.sendData`: type byte, body, and whether it needs a stream. */
+export interface DataTransmit {
+  readonly to: string;
+  readonly dataType: number;
+  readonly payload: Uint8Array;
+  readonly reliable: boolean;
+}
+
+export type DataEvent =
+  | { readonly type: 'kv-change'; readonly key: string; readonly cause: ChangeEvent['cause']; readonly deleted: boolean }
+  /** A sampled local write reached every live data member. */
+  | { readonly type: 'kv-converged'; readonly update: ConvergedUpdate }
+  /** A data message we could not use (counted). */
+  | { readonly type: 'data-rejected'; readonly from: string; readonly reason: string; readonly detail: string };
+
+/** The data layer's counters (`node.stats.data.node`). */
+export interface DataMachineStats {
+  /** Data messages refused after decoding (bad shapes, unknown senders) and stored entries that did not load. */
+  readonly rejected: number;
+  readonly storeErrors: number;
+  /** Peer entries (rumors and anti-entropy) that changed this replica. */
+  readonly entriesMerged: number;
+  /** Local writes too large for a rumor packet (left to anti-entropy). */
+  readonly largeEntriesPushed: number;
+  /** Merkle anti-entropy sessions that ended complete, and failed or timed out. */
+  readonly sessionsComplete: number;
+  readonly sessionsFailed: number;
+  /** Bytes sent by what they carried. */
+  readonly rumorBytes: number;
+  readonly antiEntropyBytes: number;
+  readonly digestBytes: number;
+}
+/** @deprecated the name before the StateNode: use `DataMachineStats`. */
+export type DataNodeStats = DataMachineStats;
+
+/** Dot counters reserved in the store ahead of use. */
+export const DOT_RESERVE = 1024;
+/** Store meta holding the highest dot counter this node may have used (decimal ASCII). */
+export const DOT_COUNTER_META = 'dot-counter';
 
 /**
  * One local operation on the replicated state, as `node.kv` issues it. A data machine applies
@@ -69,12 +108,13 @@ export function applyKvOp(r: Replica, wallMs: number, o: KvOp): KvOpResult[KvOp[
 
 /**
  * The runtime's view of a data-layer state machine (sans-IO, driven beside the Serf node by
- * `DataPlane`): today `DataNode`; the core's `StateNode` plugs in behind the same shape (its
- * typed messages carried by src/wire/data.ts, its replica restored and persisted by the runtime).
+ * `DataPlane`): `StateMachine` (src/runtime/data-state.ts), the core's `StateNode` with the
+ * runtime's durability around it.
  */
 export interface DataMachine {
   /** A local operation: applied, durable in the store, spread. Throws caller errors and store failures. */
   apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']];
+  readonly stats: DataMachineStats;
   get(key: string): Read | undefined;
   list(prefix: string): string[];
   resolverOf(key: string): Resolver;

@@ -8,18 +8,6 @@ import type { DataMessage, DataValue } from '../wire/data.js';
  * these turn them into the core's message types, or say what is wrong (the caller counts it).
  */
 
-/** The full state in a Serf push-pull, and direct pushes: encoded entries (see `encodeDataValue`). */
-export interface EntriesMessage {
-  readonly entries: readonly Uint8Array[];
-}
-
-/** A peer's convergence digest: its Merkle root and version summary. */
-export interface DigestMessage {
-  readonly rootHi: number;
-  readonly rootLo: number;
-  readonly summary: ReadonlyMap<string, number>;
-}
-
 export type Checked<T> = { ok: true; value: T } | { ok: false; detail: string };
 
 const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -108,19 +96,6 @@ export function toDisseminationMessage(m: DataMessage | Readonly<Record<string, 
     return { ok: true, value: { type: 'gossip-reply', id: m.id, updates: ups, known, floors } };
   }
   return bad(`${kind(m)} is not a dissemination message`);
-}
-
-export function toEntriesMessage(m: DataMessage): Checked<EntriesMessage> {
-  const e = m.entries;
-  if (!Array.isArray(e) || !(e as readonly DataValue[]).every((x) => x instanceof Uint8Array)) return bad(`${m.type}: entries is not a list of encoded entries`);
-  return { ok: true, value: { entries: e as Uint8Array[] } };
-}
-
-export function toDigestMessage(m: DataMessage): Checked<DigestMessage> {
-  if (!isU32(m.rootHi) || !isU32(m.rootLo)) return bad('digest: root is not two uint32');
-  if (!(m.summary instanceof Map)) return bad('digest: summary is not a map');
-  for (const [k, v] of m.summary) if (typeof k !== 'string' || !isNat(v)) return bad('digest: summary is not origin → counter');
-  return { ok: true, value: { rootHi: m.rootHi, rootLo: m.rootLo, summary: m.summary as ReadonlyMap<string, number> } };
 }
 
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;

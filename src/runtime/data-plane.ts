@@ -3,8 +3,7 @@ import type { Message, StreamMessage } from '../core/messages.js';
 import type { Transmit } from '../core/node.js';
 import type { DataStateDelegate, SerfEvent, SerfNode } from '../core/serf/serf-node.js';
 import { dataMessageKind } from '../wire/data.js';
-import type { DataMachine } from './data-machine.js';
-import type { DataEvent } from './data-node.js';
+import type { DataEvent, DataMachine } from './data-machine.js';
 import type { DrivenNode } from './driver.js';
 
 /**

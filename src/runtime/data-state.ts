@@ -11,9 +11,8 @@ import { StateNode } from '../core/state/index.js';
 import type { StateStore } from '../store/state-store.js';
 import type { DataMessage, DataStats, DataValue } from '../wire/data.js';
 import { decodeDataMessage, decodeDataValue, encodeDataMessage, encodeDataValue } from '../wire/data.js';
-import type { DataMachine, KvOp, KvOpResult } from './data-machine.js';
-import { DOT_COUNTER_META, DOT_RESERVE } from './data-node.js';
-import type { DataEvent, DataNodeStats, DataTransmit } from './data-node.js';
+import type { DataEvent, DataMachine, DataMachineStats, DataTransmit, KvOp, KvOpResult } from './data-machine.js';
+import { DOT_COUNTER_META, DOT_RESERVE } from './data-machine.js';
 import type { Checked } from './data-messages.js';
 import { toDisseminationMessage, toReconcileMessage } from './data-messages.js';
 
@@ -65,10 +64,7 @@ export class StateMachine implements DataMachine {
   private readonly unsaved = new Set<string>();
   private readonly recent: ConvergedUpdate[] = [];
   private reserved: number;
-  private counters = {
-    rejected: 0, storeErrors: 0, entriesMerged: 0, statesSent: 0, statesReceived: 0, largeEntriesPushed: 0,
-    sessionsComplete: 0, sessionsFailed: 0, sessionEntriesSent: 0, sessionEntriesReceived: 0,
-  };
+  private counters = { rejected: 0, storeErrors: 0 };
 
   constructor(o: StateMachineOptions) {
     this.name = o.name;
@@ -190,11 +186,12 @@ export class StateMachine implements DataMachine {
     return { agreement: this.node.agreement(this.wall(now)), recent: [...this.recent] };
   }
 
-  get stats(): DataNodeStats {
+  get stats(): DataMachineStats {
     const s = this.node.stats;
     return {
-      ...this.counters, entriesMerged: s.rumorsApplied + s.repaired, sessionsComplete: s.sessionsComplete,
-      sessionsFailed: s.sessionsFailed + s.sessionsTimedOut, largeEntriesPushed: s.rumorsTooLarge,
+      ...this.counters, entriesMerged: s.rumorsApplied + s.repaired, largeEntriesPushed: s.rumorsTooLarge,
+      sessionsComplete: s.sessionsComplete, sessionsFailed: s.sessionsFailed + s.sessionsTimedOut,
+      rumorBytes: s.rumorBytes, antiEntropyBytes: s.antiEntropyBytes, digestBytes: s.digestBytes,
     };
   }
 
