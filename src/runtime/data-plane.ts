@@ -28,9 +28,8 @@ export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNod
   }
 
   /**
-   * What Serf's push-pull carries for the data node: the full state both ways at a join (a
-   * new or restarted node catches up in one exchange); nothing on the periodic push-pulls,
-   * where the Merkle walk sends only what differs.
+   * What Serf's push-pull carries for the data machine: its `localState()` at a join (the
+   * StateNode has none: a joiner catches up by anti-entropy), nothing on periodic push-pulls.
    */
   static delegate(data: () => DataMachine | null): DataStateDelegate {
     return {

@@ -20,32 +20,17 @@ import type { DecodeResult, WireErrorReason } from './result.js';
 import { WIRE_ERROR_REASONS } from './result.js';
 
 /**
- * The type byte of each data-layer message kind. The replicated state uses [0xa0, 0xbf];
- * [0x80, 0x9f] stays free for applications' own `sendData` messages (they pass through as
- * `data-message` events).
+ * The type byte of each data-layer message kind: the core StateNode's message union
+ * (src/core/state/messages.ts). The replicated state keeps [0xa0, 0xbf] for itself; [0x80, 0x9f]
+ * stays free for applications' own `sendData` messages (they pass through as `data-message` events).
  */
 export const DataMessageType = {
-  /** Dissemination engine: a push / pull / push-pull request (rumors and a digest). */
-  gossip: 0xa0,
-  /** Dissemination engine: the reply (what the digest lacked, feedback, floors). */
-  'gossip-reply': 0xa1,
-  /** Anti-entropy (Merkle reconciliation) messages, each with the session id `sid`. */
-  'rc-open': 0xa8,
-  'rc-hashes': 0xa9,
-  'rc-keys': 0xaa,
-  'rc-entries': 0xab,
-  'rc-done': 0xac,
-  'rc-abort': 0xad,
-  /** Convergence digest: Merkle root and version summary. */
-  digest: 0xb0,
-  /** A batch of entries (a direct push, e.g. to a peer that asked). */
-  entries: 0xb1,
-  /** The sans-IO StateNode's union (src/core/state): rumor, one reconciliation message, digests. */
+  /** The StateNode's rumor: a dissemination request or reply carrying replica entries. */
   'state-rumor': 0xb8,
+  /** One message of a Merkle reconciliation session (anti-entropy), with the sender's digest first. */
   'state-reconcile': 0xb9,
+  /** Relayed convergence digests: members' Merkle roots and version summaries. */
   'state-digests': 0xba,
-  /** The full state in Serf's push-pull (user state after Serf's own). */
-  state: 0xbf,
 } as const satisfies Record<string, number>;
 
 export type DataMessageKind = keyof typeof DataMessageType;

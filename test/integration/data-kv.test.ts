@@ -184,14 +184,15 @@ describe('replicated KV over loopback sockets (5 nodes)', () => {
   it('garbage data messages are counted and crash nothing', async () => {
     const [a, b] = nodes as [ClusterNode, ClusterNode];
     const before = a.stats.data;
+    const enc = (s: string): number[] => [...new TextEncoder().encode(s)];
     const garbage = [
-      [DataMessageType.gossip, new Uint8Array([0xff, 0x00, 0x13])], // gossip: bad MessagePack
-      [DataMessageType['gossip-reply'], new Uint8Array([0x81])], // gossip-reply: truncated map
-      [DataMessageType.entries, new Uint8Array([0x81, 0xa7, ...new TextEncoder().encode('entries'), 0x91, 0xc4, 0x01, 0x00])], // entries: one entry that is not an entry
-      [DataMessageType.digest, new Uint8Array([0x80])], // digest without fields
-      [DataMessageType.state, new Uint8Array([0x90])], // state that is a list
-      [DataMessageType.gossip, new Uint8Array([0x83, 0xa2, 0x69, 0x64, 0x01, 0xa7, ...new TextEncoder().encode('updates'), 0x91, 0x01, 0xa6, ...new TextEncoder().encode('digest'), 0xc0])], // gossip with a bad update
-    ] as const;
+      [DataMessageType['state-rumor'], new Uint8Array([0xff, 0x00, 0x13])], // bad MessagePack
+      [DataMessageType['state-reconcile'], new Uint8Array([0x81])], // truncated map
+      [DataMessageType['state-digests'], new Uint8Array([0x90])], // a list, not a record
+      [DataMessageType['state-digests'], new Uint8Array([0x82, 0xa5, ...enc('roots'), 0x91, 0x01, 0xa9, ...enc('summaries'), 0x90])], // a root note that is a number
+      [DataMessageType['state-rumor'], new Uint8Array([0x81, 0xa6, ...enc('gossip'), 0x83, 0xa4, ...enc('type'), 0xa6, ...enc('gossip'), 0xa2, ...enc('id'), 0x01, 0xa7, ...enc('updates'), 0x91, 0x01])], // a rumor with a bad update
+      [DataMessageType['state-reconcile'], new Uint8Array([0x84, 0xa7, ...enc('session'), 0x01, 0xac, ...enc('fromInitiator'), 0xc3, 0xa2, ...enc('rc'), 0x81, 0xa4, ...enc('type'), 0xa7, ...enc('rc-open'), 0xa6, ...enc('digest'), 0xc0])], // rc-open without its fields
+] as const;
     for (const [t, p] of garbage) expect(b.sendData(a.name, t, p)).toBe(true);
     for (const [t, p] of garbage) expect(b.sendData(a.name, t, p, { reliable: true })).toBe(true);
     await waitFor('every garbage message rejected on d0', 5_000, () => a.stats.data.node.rejected - before.node.rejected >= 2 * garbage.length, () => JSON.stringify(a.stats.data));

@@ -173,7 +173,7 @@ describe('StateMachine (sans-IO, hand-wired)', () => {
     expect(s.rejected['unknown-type']).toBe(2 * (64 - ours));
     expect(s.rejected.malformed + s.rejected.truncated).toBe(2 * ours);
     expect(a.node.root()).toBe(before);
-    expect(a.handleRemoteState(millis(net.now), 'push-pull', new Uint8Array([DataMessageType.state, 0xc1]))).toBeUndefined();
+    expect(a.handleRemoteState(millis(net.now), 'push-pull', new Uint8Array([0xbf, 0xc1]))).toBeUndefined();
     expect(a.stats.rejected).toBe(2 * 64 + 1);
   });
 

@@ -20,27 +20,8 @@ const update = fc.record({
 const digest = fc.array(fc.tuple(name, fc.record({ upTo: fc.nat(), above: fc.array(fc.nat(), { maxLength: 5 }) })), { maxLength: 6 }).map((a) => new Map(a));
 const ref = fc.record({ origin: name, version: fc.nat() });
 
-/** One arbitrary per message kind, as the data layer fills it. */
+/** One arbitrary per message kind, as the StateNode fills it (defined below). */
 const messages: Record<DataMessageKind, fc.Arbitrary<{ type: DataMessageKind; [k: string]: unknown }>> = {
-  gossip: fc.record({
-    type: fc.constant('gossip' as const), id: fc.nat(), updates: fc.array(update, { maxLength: 4 }), digest: fc.option(digest, { nil: null }),
-    feedback: fc.boolean(), hops: fc.option(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 4 }), { nil: null }),
-  }),
-  'gossip-reply': fc.record({
-    type: fc.constant('gossip-reply' as const), id: fc.nat(), updates: fc.array(update, { maxLength: 4 }), known: fc.array(ref, { maxLength: 4 }), floors: fc.array(ref, { maxLength: 4 }),
-  }),
-  'rc-open': fc.record({ type: fc.constant('rc-open' as const), sid: fc.nat(), fanout: fc.nat(64), depth: fc.nat(8), rootHi: fc.nat(), rootLo: fc.nat(), hashes: u32 }),
-  'rc-hashes': fc.record({ type: fc.constant('rc-hashes' as const), sid: fc.nat(), level: fc.nat(8), differ: bytes, hashes: u32 }),
-  'rc-keys': fc.record({ type: fc.constant('rc-keys' as const), sid: fc.nat(), differ: bytes, counts: u32, keys: fc.array(fc.string(), { maxLength: 5 }), hashes: u32 }),
-  'rc-entries': fc.record({ type: fc.constant('rc-entries' as const), sid: fc.nat(), entries: fc.array(bytes, { maxLength: 3 }), want: fc.option(bytes, { nil: null }), missing: fc.nat() }),
-  'rc-done': fc.record({ type: fc.constant('rc-done' as const), sid: fc.nat(), reason: fc.constantFrom('equal', 'no-difference') }),
-  'rc-abort': fc.record({ type: fc.constant('rc-abort' as const), sid: fc.nat(), reason: fc.string() }),
-  digest: fc.record({
-    type: fc.constant('digest' as const), rootHi: fc.nat(), rootLo: fc.nat(), summary: fc.array(fc.tuple(name, fc.nat()), { maxLength: 6 }).map((a) => new Map(a)),
-  }),
-  entries: fc.record({ type: fc.constant('entries' as const), entries: fc.array(bytes, { maxLength: 3 }) }),
-  state: fc.record({ type: fc.constant('state' as const), entries: fc.array(bytes, { maxLength: 3 }), summary: fc.array(fc.tuple(name, fc.nat()), { maxLength: 4 }).map((a) => new Map(a)) }),
-  // The StateNode's union (src/core/state/messages.ts): entries travel as typed values, not bytes.
   'state-rumor': fc.constant(null).chain(() => stateRumor),
   'state-reconcile': fc.constant(null).chain(() => stateReconcile),
   'state-digests': fc.constant(null).chain(() => stateDigests),
@@ -103,6 +84,10 @@ const stateReconcile = fc.record({
   rc: fc.oneof(
     fc.record({ type: fc.constant('rc-open' as const), fanout: fc.nat(64), depth: fc.nat(8), rootHi: fc.nat(), rootLo: fc.nat(), hashes: u32 }),
     fc.record({ type: fc.constant('rc-entries' as const), entries: replicaEntries, want: fc.option(bytes, { nil: null }), missing: fc.nat() }),
+    fc.record({ type: fc.constant('rc-hashes' as const), level: fc.nat(8), differ: bytes, hashes: u32 }),
+    fc.record({ type: fc.constant('rc-keys' as const), differ: bytes, counts: u32, keys: fc.array(fc.string(), { maxLength: 5 }), hashes: u32 }),
+    fc.record({ type: fc.constant('rc-done' as const), reason: fc.constantFrom('equal', 'no-difference') }),
+    fc.record({ type: fc.constant('rc-abort' as const), reason: fc.string() }),
   ),
   digest: fc.option(fc.record({ root: rootNote, summary: summaryNote }), { nil: null }),
 });
@@ -168,7 +153,7 @@ describe('data-layer codec', () => {
   });
 
   it('undefined fields are left out, and unencodable values throw a clear error on encode', () => {
-    const r = decodeDataMessage(DataMessageType.entries, encodeDataMessage({ type: 'entries', entries: [], note: undefined }).payload);
+    const r = decodeDataMessage(DataMessageType['state-digests'], encodeDataMessage({ type: 'state-digests', roots: [], summaries: [], note: undefined }).payload);
     expect(r.ok && 'note' in r.value).toBe(false);
     expect(() => encodeDataValue({ f: () => 1 })).toThrow(/cannot encode a function/);
     expect(() => encodeDataValue(new Date(0))).toThrow(/instance of Date/);
@@ -220,10 +205,10 @@ describe('data-layer codec', () => {
 
   it('rejects: unknown type bytes, empty bodies, bodies that are not records, bad extensions, oversized bodies', () => {
     const stats = new DataStats();
-    const body = encodeDataMessage({ type: 'entries', entries: [] }).payload;
+    const body = encodeDataMessage({ type: 'state-digests', roots: [], summaries: [] }).payload;
     expect(decodeDataMessage(0x85, body, stats)).toMatchObject({ ok: false, reason: 'unknown-type' });
-    expect(decodeDataMessage(DataMessageType.entries, new Uint8Array(0), stats)).toMatchObject({ ok: false, reason: 'truncated' });
-    expect(decodeDataMessage(DataMessageType.entries, encodeDataValue([1, 2]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(decodeDataMessage(DataMessageType['state-digests'], new Uint8Array(0), stats)).toMatchObject({ ok: false, reason: 'truncated' });
+    expect(decodeDataMessage(DataMessageType['state-digests'], encodeDataValue([1, 2]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
     // ext 2 (typed array) with subtype 2 (Uint32Array) and 3 bytes: not whole elements.
     expect(decodeDataValue(new Uint8Array([0xc7, 4, 2, 2, 1, 2, 3]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
     // ext 3 (bigint) that is not digits.
@@ -235,9 +220,9 @@ describe('data-layer codec', () => {
     // MessagePack's timestamp extension (−1) would decode to a Date: not a data value.
     expect(decodeDataValue(new Uint8Array([0xd6, 0xff, 0, 0, 0, 1]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
     // A map whose key is __proto__ cannot reach an object's prototype.
-    expect(decodeDataMessage(DataMessageType.entries, new Uint8Array([0x81, 0xa9, ...new TextEncoder().encode('__proto__'), 0x80]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(decodeDataMessage(DataMessageType['state-digests'], new Uint8Array([0x81, 0xa9, ...new TextEncoder().encode('__proto__'), 0x80]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
     // Over the size limit, refused before decoding.
-    expect(decodeDataMessage(DataMessageType.entries, new Uint8Array(DATA_MESSAGE_BYTES_MAX + 1), stats)).toMatchObject({ ok: false, reason: 'too-large' });
+    expect(decodeDataMessage(DataMessageType['state-digests'], new Uint8Array(DATA_MESSAGE_BYTES_MAX + 1), stats)).toMatchObject({ ok: false, reason: 'too-large' });
     // A bin header that announces more bytes than are there; one over the limit: refused before allocating.
     expect(decodeDataValue(new Uint8Array([0xc4, 10, 1]), stats)).toMatchObject({ ok: false, reason: 'truncated' });
     expect(decodeDataValue(new Uint8Array([0xc6, 0x7f, 0xff, 0xff, 0xff, 1]), stats)).toMatchObject({ ok: false, reason: 'too-large' });
