@@ -242,6 +242,11 @@ export class StateMachine implements DataMachine {
     return this.outbox.shift();
   }
 
+  /** Keys whose latest entry the store has not taken (a failed write, retried on each timeout). */
+  get unsavedKeys(): number {
+    return this.unsaved.size;
+  }
+
   pollEvent(): DataEvent | undefined {
     this.drainNode();
     return this.events.shift();
@@ -261,7 +266,10 @@ export class StateMachine implements DataMachine {
   }
 
   private drainNode(): void {
-    for (let t = this.node.pollTransmit(); t !== undefined; t = this.node.pollTransmit()) {
+    // While a change is not durable nothing leaves: a write the store refused must not reach a
+    // peer (after a crash this node would come back without it, above its dot, and drop it as a
+    // stale copy while the peer keeps it). The StateNode's queue waits until the retry succeeds.
+    for (let t = this.unsaved.size > 0 ? undefined : this.node.pollTransmit(); t !== undefined; t = this.node.pollTransmit()) {
       const msg = encodeDataMessage({ ...toWire(t.message), src: this.name });
       this.outbox.push({ to: t.to, dataType: msg.dataType, payload: msg.payload, reliable: msg.payload.length > PACKET_PAYLOAD_BYTES_MAX });
     }

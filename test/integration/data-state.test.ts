@@ -16,10 +16,12 @@ import { DATA_MESSAGE_KINDS, DataMessageType, DataStats, encodeDataMessage, enco
 class Store implements StateStore {
   readonly entries = new Map<string, Uint8Array>();
   readonly meta = new Map<string, Uint8Array>();
+  failing = false;
   loadEntries(): StoredEntry[] {
     return [...this.entries].map(([key, entry]) => ({ key, entry }));
   }
   writeEntries(changes: readonly EntryChange[]): void {
+    if (this.failing) throw new Error('disk full');
     for (const c of changes) {
       if (c.entry === null) this.entries.delete(c.key);
       else this.entries.set(c.key, c.entry);
@@ -216,5 +218,25 @@ describe('StateMachine (sans-IO, hand-wired)', () => {
     }
     for (const s of stores) expect(s.entries.has('gone')).toBe(false);
     expect(a.node.root()).toBe(c.node.root());
+  });
+
+  it('a write the store refused is not acknowledged, and nothing leaves the node until the retry made it durable', () => {
+    const net = new Net();
+    const store = new Store();
+    const a = net.add('a', store, 40);
+    const b = net.add('b', null, 41);
+    net.run(10);
+    store.failing = true;
+    expect(() => a.apply(millis(net.now), { op: 'put', key: 'k', value: 'not durable' })).toThrow(/disk full/);
+    expect(a.stats.storeErrors).toBe(1);
+    expect(a.unsavedKeys).toBe(1);
+    net.run(net.now + 3000); // rounds, digests, sessions: none of a's messages may carry it
+    expect(b.get('k')).toBeUndefined();
+    expect(store.entries.has('k')).toBe(false);
+    store.failing = false;
+    net.run(net.now + 3000);
+    expect(store.entries.has('k')).toBe(true);
+    expect(a.unsavedKeys).toBe(0);
+    expect(b.get('k')).toMatchObject({ values: ['not durable'] });
   });
 });
