@@ -176,13 +176,12 @@ describe('StateNode', () => {
     c.run(5);
     c.on('a', (s, now) => s.put(now, 'k', 'v'));
     const a = c.node('a');
-    let total = 0;
     c.run(2000);
     // Re-count what a would send next from scratch: every transmit's bytes is its message's size.
     c.on('a', (s, now) => s.put(now, 'k2', 'v2'));
     c.run(2100);
     const st = a.stats;
-    total = st.rumorBytes + st.antiEntropyBytes + st.digestBytes;
+    const total = st.rumorBytes + st.antiEntropyBytes + st.digestBytes;
     expect(st.rumorBytes).toBeGreaterThan(0);
     expect(st.antiEntropyBytes).toBeGreaterThan(0);
     expect(st.digestBytes).toBeGreaterThan(0);

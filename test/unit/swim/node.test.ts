@@ -212,7 +212,7 @@ describe('GossipNode: a joiner announces itself', () => {
     a.handleStreamReply(millis(5), join.streamId, pushPull(true, [
       { record: rec('b', B), incarnation: 1, state: MemberState.Alive },
       { record: rec('c', C), incarnation: 1, state: MemberState.Alive },
-    ]) as StreamMessage);
+    ]));
     drain(a);
     const gossiped: Message[] = [];
     for (let t = 1; t <= 50; t++) {
