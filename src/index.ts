@@ -28,7 +28,7 @@ export type {
 } from './core/replica/index.js';
 export { ReplicaError } from './core/replica/index.js';
 export type { Agreement, ConvergedUpdate } from './core/convergence/index.js';
-export type { DriverStats } from './runtime/driver.js';
+export type { DriverStats, TypeTraffic } from './runtime/driver.js';
 export type { Codec } from './runtime/codec.js';
 export type { Transport, TransportHandlers, TransportStats, Stream, StreamHandlers } from './transport/transport.js';
 export { NetTransport } from './transport/net-transport.js';

@@ -35,7 +35,7 @@ export interface HttpApiOptions {
   readonly streamConvergenceMs?: number;
 }
 
-/** A member as `GET /v1/members` and `gossip members --json` report it. */
+/** A member as `GET /v1/members` reports it (`gossip members --json` prints all but `rttMs`). */
 export interface MemberJson {
   readonly name: string;
   readonly addr: string;
@@ -44,6 +44,8 @@ export interface MemberJson {
   readonly tags: Readonly<Record<string, string>>;
   /** memberlist's incarnation of the member (null if the name is no longer in memberlist's table). */
   readonly incarnation: number | null;
+  /** Round trip of this node's last answered probe of the member (absent until one). */
+  readonly rttMs?: number;
 }
 
 /** Keys are at most this many UTF-8 bytes, without control characters. */
@@ -60,7 +62,9 @@ type Handler = (req: IncomingMessage, url: URL, params: readonly string[], res: 
 
 export function memberJson(node: ClusterNode, m: Member): MemberJson {
   const hp = parseHostPort(m.addr);
-  return { name: m.name, addr: hp.host, port: hp.port, status: m.status, tags: m.tags, incarnation: node.memberIncarnation(m.name) ?? null };
+  const rttMs = node.probeRttMs(m.name);
+  const base = { name: m.name, addr: hp.host, port: hp.port, status: m.status, tags: m.tags, incarnation: node.memberIncarnation(m.name) ?? null };
+  return rttMs === undefined ? base : { ...base, rttMs };
 }
 
 /**

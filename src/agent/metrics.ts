@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { ClusterNode } from '../index.js';
+import type { ClusterNode, TypeTraffic } from '../index.js';
 import type { KvService } from './kv-service.js';
 
 const STATUSES = ['alive', 'leaving', 'left', 'failed'] as const;
@@ -55,6 +55,43 @@ export class AgentMetrics {
     labelledTotal('gossip_messages_total', 'Serf messages, by type and direction', 'type', () => {
       const s = node.stats.serf;
       return [['user-event-in', s.userEventsIn], ['query-in', s.queriesIn], ['query-response-in', s.queryResponsesIn], ['data-in', s.dataMessagesIn], ['data-out', s.dataMessagesOut]];
+    });
+    // By message type: what /metrics and the dashboard's bytes-per-second chart split by.
+    const byType = (name: string, help: string, pick: (t: TypeTraffic) => readonly [number, number]): void => {
+      new Counter({
+        name, help, labelNames: ['type', 'direction'], registers: [r],
+        collect() {
+          this.reset();
+          for (const [type, t] of node.stats.driver.traffic) {
+            const [vin, vout] = pick(t);
+            this.inc({ type, direction: 'in' }, vin);
+            this.inc({ type, direction: 'out' }, vout);
+          }
+        },
+      });
+    };
+    byType('gossip_messages_by_type_total', 'memberlist messages (each part of a compound), by type and direction; user messages split into Serf (user) and ours (data)', (t) => [t.messagesIn, t.messagesOut]);
+    byType('gossip_message_bytes_total', 'Encoded bytes of those messages (before CRC, compression, encryption), by type and direction', (t) => [t.bytesIn, t.bytesOut]);
+    new Gauge({
+      name: 'gossip_probe_rtt_ms', help: 'Round trip of the last answered probe, by member', labelNames: ['member'], registers: [r],
+      collect() {
+        this.reset();
+        for (const m of node.members()) {
+          const rtt = node.probeRttMs(m.name);
+          if (rtt !== undefined) this.set({ member: m.name }, rtt);
+        }
+      },
+    });
+    total('gossip_probe_rtt_ms_sum', 'Sum of the round trips of answered probes (ms)', () => node.stats.gossip.probeRttSumMs);
+    total('gossip_probe_rtt_count', 'Answered probes', () => node.stats.gossip.probeRtts);
+    new Gauge({
+      name: 'gossip_queue_depth', help: 'Broadcasts waiting to go out, by queue', labelNames: ['queue'], registers: [r],
+      collect() {
+        const q = node.queueDepths();
+        this.set({ queue: 'membership' }, q.membership);
+        this.set({ queue: 'serf' }, q.serf);
+        this.set({ queue: 'data' }, node.stats.data.unsent);
+      },
     });
     labelledTotal('gossip_rejected_total', 'Input rejected by the wire layer or the driver, by reason', 'reason', () => node.stats.driver.rejected);
     total('gossip_probes_total', 'Probes started', () => node.stats.gossip.probes);

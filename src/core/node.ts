@@ -95,6 +95,9 @@ export interface NodeStats {
   suspicionsRaised: number;
   refutations: number;
   broadcastsQueued: number;
+  /** Probes answered, and the sum of their round-trip times (ms): the mean is the ratio. */
+  probeRtts: number;
+  probeRttSumMs: number;
   /** User messages sent: delegate broadcasts piggybacked on packets, plus `sendUserMessage`. */
   userMessagesOut: number;
   /** Delegate broadcasts refused because they did not fit the packet budget (a delegate bug). */
@@ -148,7 +151,7 @@ export class GossipNode {
   readonly stats: NodeStats = {
     packetsOut: 0, bytesOut: 0, packetsIn: 0, streamsOut: 0, streamBytesOut: 0, protocolErrors: 0,
     probes: 0, probesFailed: 0, indirectProbes: 0, suspicionsRaised: 0, refutations: 0, broadcastsQueued: 0,
-    userMessagesOut: 0, userBroadcastsDropped: 0,
+    probeRtts: 0, probeRttSumMs: 0, userMessagesOut: 0, userBroadcastsDropped: 0,
   };
 
   private readonly rng: Rng;
@@ -184,6 +187,8 @@ export class GossipNode {
   private joinFailed = 0;
 
   private selfAnnounced = false;
+  /** Last probe round trip (ms) by member slot: only members probed successfully. */
+  private readonly rtts = new Map<number, number>();
   private leaving = false;
   private leaveDeadlineMs = NO_DEADLINE;
   private leaveBroadcastDone = false;
@@ -255,6 +260,12 @@ export class GossipNode {
     const out: MemberView[] = [];
     for (let s = 0; s < this.table.capacity; s++) if (this.table.inUse(s)) out.push(this.view(s));
     return out;
+  }
+
+  /** The round trip (ms) of the last answered probe of a member, or undefined. */
+  probeRttMs(name: string): number | undefined {
+    const slot = this.table.slotOf(name);
+    return slot < 0 ? undefined : this.rtts.get(slot);
   }
 
   /** State of a member by name, without allocating: 'alive' | 'suspect' | 'dead' | 'left' | undefined. */
@@ -555,7 +566,7 @@ export class GossipNode {
           }
           return;
         case 'ping':
-          if (msg.type === 'ack' && msg.seqNo === s.seqNo) this.handleAck(msg, true);
+          if (msg.type === 'ack' && msg.seqNo === s.seqNo) this.handleAck(now, msg, true);
           return;
       }
     } catch (e) {
@@ -572,7 +583,7 @@ export class GossipNode {
       case 'indirect-ping':
         return this.handleIndirectPing(now, from, m);
       case 'ack':
-        return this.handleAck(m, false);
+        return this.handleAck(now, m, false);
       case 'nack':
         return this.handleNack(m);
       case 'alive':
@@ -613,7 +624,7 @@ export class GossipNode {
     this.sendPacket(m.target, ping);
   }
 
-  private handleAck(m: AckMsg, viaStream: boolean): void {
+  private handleAck(now: Millis, m: AckMsg, viaStream: boolean): void {
     const relay = this.relays.get(m.seqNo);
     if (relay !== undefined) {
       this.relays.delete(m.seqNo);
@@ -623,6 +634,11 @@ export class GossipNode {
     const p = this.probe;
     if (p === null || p.done || p.seqNo !== m.seqNo) return; // late or unknown ack
     p.done = true;
+    // Round trip of the probe that was answered (direct, indirect or over a stream).
+    const rtt = Math.max(0, (now as number) - p.sentMs);
+    this.stats.probeRtts++;
+    this.stats.probeRttSumMs += rtt;
+    this.rtts.set(p.targetSlot, rtt);
     if (viaStream) this.protocolError(null, 'stream-failed', `was able to reach ${p.target} over a stream but other probes failed, network may be misconfigured`);
     if (this.config.lifeguard) this.awareness.apply(-1);
   }
@@ -671,6 +687,7 @@ export class GossipNode {
         nowMs - this.table.changedAt(slot) > this.config.gossipToTheDeadTimeMs) {
         const name = this.table.name(slot);
         this.suspicions.delete(slot);
+        this.rtts.delete(slot);
         this.table.remove(slot);
         this.emit({ type: 'member-reaped', name });
         return false;

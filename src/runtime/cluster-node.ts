@@ -331,6 +331,16 @@ export class ClusterNode {
     return this.engine.members();
   }
 
+  /** The round trip (ms) of our last answered probe of a member, or undefined. */
+  probeRttMs(name: string): number | undefined {
+    return this.engine.gossip.probeRttMs(name);
+  }
+
+  /** Broadcasts waiting to go out: memberlist's membership gossip, and Serf's (intents, events, queries, data). */
+  queueDepths(): { readonly membership: number; readonly serf: number } {
+    return { membership: this.engine.gossip.broadcastQueueLength, serf: this.engine.queueDepth };
+  }
+
   /** Our tags as sent in our node meta (our data tag included). */
   get tags(): Readonly<Record<string, string>> {
     return this.engine.localTags;

@@ -1,6 +1,7 @@
 import type { Address, Millis } from '../core/ids.js';
 import { address, millis } from '../core/ids.js';
 import type { Message, StreamMessage } from '../core/messages.js';
+import { messageBytes } from '../core/messages.js';
 import type { Transmit } from '../core/node.js';
 import type { Stream, StreamHandlers, Transport, TransportHandlers } from '../transport/transport.js';
 import type { Codec, Decoded, StreamDecoding } from './codec.js';
@@ -29,11 +30,25 @@ export interface DriverOptions<E> {
 }
 
 /** What the driver itself counts (the node and the transport count the rest). */
+/** Messages and bytes of one message type, each way (a compound counts each part). */
+export interface TypeTraffic {
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+}
+
 export interface DriverStats {
   /** Rejected input by reason: the wire layer's decode reasons, plus `stream-closed-early`. */
   readonly rejected: ReadonlyMap<string, number>;
   readonly rejectedTotal: number;
   readonly encodeErrors: number;
+  /**
+   * By message type (memberlist's names; user messages split into `user` for Serf's and
+   * `data` for our data layer's, types 0x80 and up): messages and their encoded size, as
+   * Go's msgpack counts it before CRC, compression and encryption.
+   */
+  readonly traffic: ReadonlyMap<string, Readonly<TypeTraffic>>;
 }
 
 /**
@@ -64,6 +79,7 @@ export class Driver<E> {
   private inboundSeq = 0;
   /** Peers that speak memberlist protocol ≥ 5 get the CRC wrapper, as memberlist sends it. */
   private readonly crcPeers = new Set<string>();
+  private readonly traffic = new Map<string, TypeTraffic>();
 
   constructor(o: DriverOptions<E>) {
     this.node = o.node;
@@ -75,7 +91,7 @@ export class Driver<E> {
   }
 
   get stats(): DriverStats {
-    return { rejected: this.rejections.counts, rejectedTotal: this.rejections.total, encodeErrors: this.encodeErrors };
+    return { rejected: this.rejections.counts, rejectedTotal: this.rejections.total, encodeErrors: this.encodeErrors, traffic: this.traffic };
   }
 
   now(): Millis {
@@ -135,6 +151,7 @@ export class Driver<E> {
       this.rejections.reject(now, r.reason, from, r.detail);
       return;
     }
+    this.count(r.value, true);
     this.node.handlePacket(now, address(from), r.value);
     this.pump();
   }
@@ -156,6 +173,7 @@ export class Driver<E> {
           return;
         }
         this.inbound.set(id, s);
+        this.count(r.value, true);
         this.node.handleStreamRequest(now, address(s.remote), id, r.value);
         this.pump();
       },
@@ -201,6 +219,7 @@ export class Driver<E> {
           finish(null);
           return;
         }
+        this.count(r.value, true);
         finish(r.value);
       },
       close: () => {
@@ -212,6 +231,7 @@ export class Driver<E> {
     });
     if (!done) {
       this.outbound.set(t.streamId, s);
+      this.count(t.message, false);
       s.write(bytes);
     }
   }
@@ -248,6 +268,7 @@ export class Driver<E> {
           this.encodeFailed(t.message.type, t.to, e);
           return;
         }
+        this.count(t.message, false);
         transport.sendPacket(t.to, bytes);
         return;
       }
@@ -261,6 +282,7 @@ export class Driver<E> {
         if (t.message !== null) {
           try {
             s.write(this.codec.encodeStream(t.message));
+            this.count(t.message, false);
           } catch (e) {
             this.encodeFailed(t.message.type, s.remote, e);
             s.destroy();
@@ -299,6 +321,25 @@ export class Driver<E> {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Counts a message (each part of a compound) by type, with its encoded size. */
+  private count(m: Message | StreamMessage, inbound: boolean): void {
+    if (m.type === 'compound') {
+      for (const p of m.parts) this.count(p, inbound);
+      return;
+    }
+    const type = m.type === 'user' ? ((m.payload[0] ?? 0) >= 0x80 ? 'data' : 'user') : m.type;
+    let c = this.traffic.get(type);
+    if (c === undefined) this.traffic.set(type, (c = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 }));
+    const bytes = messageBytes(m);
+    if (inbound) {
+      c.messagesIn++;
+      c.bytesIn += bytes;
+    } else {
+      c.messagesOut++;
+      c.bytesOut += bytes;
+    }
+  }
 
   /** The wire decoder promises never to throw; this guard keeps a bug there from reaching the socket callbacks. */
   private safeStreamDecoder(peer: string): StreamDecoding {

@@ -129,4 +129,29 @@ describe('agent HTTP API', () => {
     const d = await fetch(`${base}/`, { headers: auth });
     expect(await d.text()).toBe('<h1>dash</h1>');
   });
+
+  it('with a peer: members carry the probe round trip; metrics split bytes by message type, with RTT and queue depths', async () => {
+    const config = resolveConfig({ flags: { name: 'h2', bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', join: [agent.node.addr] } });
+    const peer = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore(), dashboard: () => ({ contentType: 'text/html', body: '' }) });
+    try {
+      let rtt: number | undefined;
+      await waitFor('h1 has probed h2', 20_000, async () => {
+        const r = await call('GET', '/v1/members');
+        rtt = (r.json as { name: string; rttMs?: number }[]).find((m) => m.name === 'h2')?.rttMs;
+        return rtt !== undefined;
+      });
+      expect(rtt).toBeGreaterThanOrEqual(0);
+      expect(rtt).toBeLessThan(1000);
+      const text = await (await fetch(`${base}/metrics`, { headers: auth })).text();
+      const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+      expect(value(/gossip_message_bytes_total\{type="ping",direction="out"\} (\d+)/)).toBeGreaterThan(0);
+      expect(value(/gossip_message_bytes_total\{type="ack",direction="in"\} (\d+)/)).toBeGreaterThan(0);
+      expect(value(/gossip_messages_by_type_total\{type="push-pull",direction="in"\} (\d+)/)).toBeGreaterThan(0);
+      expect(value(/gossip_probe_rtt_ms\{member="h2"\} ([\d.]+)/)).toBeGreaterThanOrEqual(0);
+      expect(value(/gossip_probe_rtt_count (\d+)/)).toBeGreaterThan(0);
+      expect(text).toMatch(/gossip_queue_depth\{queue="membership"\} \d+/);
+    } finally {
+      await peer.stop('test done', false);
+    }
+  });
 });

@@ -14,7 +14,8 @@ export function registerMembers(program: Command, io: Io): void {
     .action((o: ClientFlags & { json?: boolean }) => runClient(io, async () => {
       const members = await clientFrom(o).call<MemberJson[]>('GET', '/v1/members');
       if (o.json === true) {
-        io.out(JSON.stringify(members));
+        // The documented shape only (the API adds rttMs for the dashboard).
+        io.out(JSON.stringify(members.map((m) => ({ name: m.name, addr: m.addr, port: m.port, status: m.status, tags: m.tags, incarnation: m.incarnation }))));
         return;
       }
       const rows = members.map((m) => [m.name, `${m.addr.includes(':') ? `[${m.addr}]` : m.addr}:${m.port}`, m.status, Object.entries(m.tags).map(([k, v]) => `${k}=${v}`).join(',')]);

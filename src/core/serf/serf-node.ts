@@ -287,6 +287,11 @@ export class SerfNode {
     return out;
   }
 
+  /** Serf broadcasts waiting to go out (intents, events, queries, data messages). */
+  get queueDepth(): number {
+    return this.intentQueue.length + this.queryQueue.length + this.eventQueue.length + this.dataQueue.length;
+  }
+
   get localTags(): Readonly<Record<string, string>> {
     return this.tags;
   }

@@ -227,3 +227,34 @@ describe('GossipNode: a joiner announces itself', () => {
     expect(a.broadcastQueueLength).toBe(0);
   });
 });
+
+describe('GossipNode: probe round trips', () => {
+  it('records the round trip of an answered probe per member and in the stats', () => {
+    const a = node('a', A);
+    a.restoreMembers(millis(0), [rec('b', B)]);
+    drain(a);
+    let ping: Extract<Message, { type: 'ping' }> | undefined;
+    let sentAt = 0;
+    for (let t = 0; t <= 2000 && ping === undefined; t += 10) {
+      a.handleTimeout(millis(t));
+      for (const x of drain(a).tx) {
+        if (x.kind !== 'packet') continue;
+        const p = parts(x.message).find((m) => m.type === 'ping');
+        if (p?.type === 'ping') {
+          ping = p;
+          sentAt = t;
+        }
+      }
+    }
+    expect(ping).toBeDefined();
+    expect(a.probeRttMs('b')).toBeUndefined();
+    a.handlePacket(millis(sentAt + 7), B, { type: 'ack', seqNo: ping?.seqNo ?? -1, payload: null });
+    expect(a.probeRttMs('b')).toBe(7);
+    expect(a.stats.probeRtts).toBe(1);
+    expect(a.stats.probeRttSumMs).toBe(7);
+    // A late duplicate ack changes nothing.
+    a.handlePacket(millis(sentAt + 50), B, { type: 'ack', seqNo: ping?.seqNo ?? -1, payload: null });
+    expect(a.stats.probeRtts).toBe(1);
+    expect(a.probeRttMs('nobody')).toBeUndefined();
+  });
+});
