@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/core/config.js';
+import { defaultConfig, pushPullScale } from '../../src/core/config.js';
 import { suspicionTimeoutMs } from '../../src/core/membership/suspicion.js';
 import type { ClusterNode } from '../../src/runtime/cluster-node.js';
 import { createTestNode } from './harness.js';
@@ -58,15 +58,19 @@ describe('20 nodes on loopback sockets (lan profile)', () => {
     for (const n of live()) expect(n.members().some((m) => m.name === 'n7' && m.status === 'alive')).toBe(false);
 
     // Recovery: n7 restarts on its old address and rejoins; it refutes its death with a new
-    // incarnation (the push-pull tells it it is dead) and everyone lists it alive again within the join bound.
+    // incarnation (the push-pull tells it it is dead) and everyone lists it alive again. Gossip
+    // does it within the join bound nearly always (about 0.4 s, logged below); a node that
+    // missed every one of the refutation's retransmissions learns it at its next periodic
+    // push-pull, which is the protocol's guarantee, so that is the bound.
     const back = await createTestNode('n7', { seed: 99, bind: victimAddr });
     nodes[7] = back;
     const t2 = performance.now();
     await back.join([first.addr]);
-    await waitFor('every node to list n7 alive again', joinBoundMs, () =>
+    const recoverBoundMs = joinBoundMs + pushPullScale(LAN.pushPullIntervalMs, N);
+    await waitFor('every node to list n7 alive again', recoverBoundMs, () =>
       live().every((n) => n.members().filter((m) => m.status === 'alive').length === N), view);
     const recoverMs = performance.now() - t2;
-    console.log(`loopback: n7 back in every list in ${recoverMs.toFixed(0)} ms`);
+    console.log(`loopback: n7 back in every list in ${recoverMs.toFixed(0)} ms (bound ${recoverBoundMs} ms)`);
     for (const n of live()) expect(n.stats.driver.rejectedTotal).toBe(0);
   });
 });
