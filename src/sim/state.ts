@@ -364,6 +364,7 @@ export function stateCommand(o: StateScenarioOptions): string {
     `--partition ${o.partitionMs / 1000}s`, `--loss ${o.loss}`, `--crash ${o.crashes}`,
   ];
   if (o.writeWindowMs !== undefined) parts.push(`--duration ${o.writeWindowMs / 1000}s`);
+  if (o.drainMaxMs !== undefined) parts.push(`--drain ${o.drainMaxMs / 1000}s`);
   if (o.rumors === false) parts.push('--no-rumors');
   parts.push(`--seed ${o.seed}`, '--json');
   return parts.join(' ');

@@ -15,6 +15,7 @@ interface StateOpts {
   loss: string;
   crash: string;
   duration?: string;
+  drain: string;
   seed?: string;
   rumors: boolean;
   json?: boolean;
@@ -42,6 +43,7 @@ export function registerSimulateState(simulate: Command, io: Io): void {
     .option('--loss <p>', 'packet loss probability', '0.05')
     .option('--crash <c>', 'nodes that crash before the partition and restart 5–15 s later with their durable state', '10')
     .option('--duration <d>', 'writes are spread over this window (default max(60s, partition + 20s))')
+    .option('--drain <d>', 'longest run after the heal, waiting for convergence', '120s')
     .option('--no-rumors', 'no rumor mongering: anti-entropy alone spreads every write')
     .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
     .option('--json', 'print one JSON object on stdout')
@@ -57,6 +59,7 @@ export function registerSimulateState(simulate: Command, io: Io): void {
         crashes: parseIntIn(o.crash, '--crash', 0, nodes - 1),
         seed: resolveSeed(o.seed),
         ...(o.duration !== undefined ? { writeWindowMs: parseDuration(o.duration, '--duration') } : {}),
+        drainMaxMs: parseDuration(o.drain, '--drain'),
         ...(o.rumors ? {} : { rumors: false }),
       };
       if (opts.writeWindowMs !== undefined && opts.writeWindowMs < opts.partitionMs) {
