@@ -196,7 +196,7 @@ function covers(vv: VersionVector, d: Dot): boolean {
 
 function push<T>(m: Map<string, Map<string, T[]>>, key: string, element: string, v: T): void {
   let byEl = m.get(key);
-  if (byEl === undefined) m.set(key, (byEl = new Map()));
+  if (byEl === undefined) m.set(key, (byEl = new Map<string, T[]>()));
   const list = byEl.get(element);
   if (list === undefined) byEl.set(element, [v]);
   else list.push(v);
