@@ -1,7 +1,32 @@
 /**
- * gossip-coordinator's public API. The sans-IO protocol core is also available on its own as
- * `gossip-coordinator/core`, the simulator as `gossip-coordinator/sim`.
+ * gossip-coordinator's public API: `createNode(options)` starts a node on real sockets. The
+ * sans-IO protocol core is also available on its own as `gossip-coordinator/core`, the
+ * simulator as `gossip-coordinator/sim`.
  */
+import type { NodeOptions } from './runtime/cluster-node.js';
+import { ClusterNode } from './runtime/cluster-node.js';
+
+/**
+ * Starts a node: binds its UDP socket and TCP listener, and begins probing and gossiping.
+ * Then `join(addrs)`, `members()`, `sendEvent(name, payload)`, `leave()`, `shutdown()`, and
+ * typed events with `on(type, fn)`.
+ */
+export function createNode(options: NodeOptions): Promise<ClusterNode> {
+  return ClusterNode.start(options);
+}
+export { ClusterNode, JoinError, DEFAULT_PORT } from './runtime/cluster-node.js';
+export type {
+  NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel,
+} from './runtime/cluster-node.js';
+export type { DriverStats } from './runtime/driver.js';
+export type { Codec } from './runtime/codec.js';
+export type { Transport, TransportHandlers, TransportStats, Stream, StreamHandlers } from './transport/transport.js';
+export { NetTransport } from './transport/net-transport.js';
+export type { NetTransportOptions } from './transport/net-transport.js';
+export { MemoryNetwork } from './transport/memory-network.js';
+export { AddressError } from './transport/address.js';
+export type { QueryOptions, SerfConfig } from './core/serf/index.js';
+
 export { GossipNode, PRESETS, defaultConfig, validateConfig, ConfigError, seededRng, address, nodeName, millis } from './core/index.js';
 export type {
   Config, ProfileName, GossipNodeOptions, NodeStats, Transmit, NodeEvent, NodeEventType, MemberView, Address, NodeName,

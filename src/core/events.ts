@@ -21,7 +21,9 @@ export type ProtocolErrorReason =
   | 'compound-in-compound'
   | 'stream-timeout'
   | 'stream-failed'
-  | 'remote-error';
+  | 'remote-error'
+  /** A user message whose type byte no layer knows (Serf's 0–9, our data range): counted, dropped. */
+  | 'unknown-message';
 
 /** Events are data, drained with `pollEvent()`; discriminated on `type`. */
 export type NodeEvent =

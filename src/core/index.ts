@@ -26,8 +26,8 @@ export type { DisseminationMessage, GossipRequest, GossipReply, UpdateRef } from
 export { theoryCurve, halfwayRound } from './dissemination/mean-field.js';
 export type { GossipMode } from './dissemination/mean-field.js';
 export type { Update, Digest, OriginDigest } from './dissemination/update-log.js';
-export { TokenBucket, BandwidthBudget, TRAFFIC_CLASSES } from './control/bandwidth.js';
-export type { TrafficClass, BudgetStats } from './control/bandwidth.js';
+export { TokenBucket, TRAFFIC_CLASSES } from './control/bandwidth.js';
+export type { TrafficClass } from './control/bandwidth.js';
 export { MerkleTree, ReconcileSession, reconcileLocally, reconcileMessageBytes, merkleCostHashes, expectedWalkHashes } from './antientropy/index.js';
 export type { MerkleOptions, ReconcileHost, ReconcileStats, ReconcileMessage, LocalReconcileResult } from './antientropy/index.js';
 export { ConvergenceTracker, convergenceDigestBytes } from './convergence/index.js';

@@ -5,7 +5,7 @@ import type { Address, Incarnation, Millis, NodeName } from './ids.js';
 import { incarnation as toIncarnation } from './ids.js';
 import type {
   AckMsg, AliveMsg, DeadMsg, IndirectPingMsg, MembershipMsg, Message, NackMsg, PingMsg,
-  PushPullMsg, StreamMessage, SuspectMsg, Vsn,
+  PushPullMsg, StreamMessage, SuspectMsg, UserMsg, Vsn,
 } from './messages.js';
 import {
   COMPOUND_HEADER_BYTES, COMPOUND_PART_BYTES, DEFAULT_VSN, MEMBER_STATE_NAMES, MemberState, messageBytes,
@@ -25,6 +25,45 @@ export type Transmit =
   /** Answer the stream request the driver delivered as `streamId`; `null` closes it without a reply. */
   | { readonly kind: 'stream-reply'; readonly streamId: number; readonly message: StreamMessage | null; readonly bytes: number };
 
+/**
+ * Which push-pull a delegate's user state belongs to. The initiator knows whom it contacts;
+ * the responder knows only the peer's (ephemeral) stream address and the user state the peer
+ * sent, so a delegate can answer extra state only to peers that sent some.
+ */
+export type PushPullPeer =
+  | { readonly role: 'initiator'; readonly to: Address }
+  | { readonly role: 'responder'; readonly from: Address; readonly remoteState: Uint8Array | null };
+
+/**
+ * memberlist's `Delegate` and `PingDelegate`, as optional plain callbacks (sans-IO: they are
+ * called synchronously from `handle*`, must not throw for peer input, and do no I/O; output
+ * goes through the node's own `send*` methods). With no delegate the node behaves exactly as
+ * a bare memberlist node with no delegate.
+ */
+export interface NodeDelegate {
+  /**
+   * User broadcasts to piggyback on a packet to `to`, after the node's own membership gossip
+   * (memberlist's `GetBroadcasts`). Each returned buffer costs `length + overheadBytes`
+   * (the compound part length and the user-message type byte) and their total must stay
+   * within `limitBytes`; buffers that would overshoot are dropped and counted
+   * (`stats.userBroadcastsDropped`), so a packet never exceeds `packetBytesMax`.
+   */
+  getBroadcasts?(overheadBytes: number, limitBytes: number, to: Address): readonly Uint8Array[];
+  /** A user message from a peer (packet or stream), without its `08` type byte (memberlist's `NotifyMsg`). Replaces the `user-message` event. */
+  notifyMsg?(now: Millis, from: Address, payload: Uint8Array): void;
+  /** User state for a push-pull (memberlist's `LocalState`); null or empty sends `UserStateLen: 0`. */
+  localState?(join: boolean, peer: PushPullPeer): Uint8Array | null;
+  /** A peer's non-empty push-pull user state, after its member list was merged (memberlist's `MergeRemoteState`). */
+  mergeRemoteState?(now: Millis, buf: Uint8Array, join: boolean, peer: PushPullPeer): void;
+  /** Payload of the acks this node sends for direct UDP pings (memberlist's `PingDelegate.AckPayload`). */
+  ackPayload?(): Uint8Array | null;
+}
+
+/** memberlist v0.2.2 mis-parses compounds of 128 parts or more (reference §3.2): delegate parts stop at this count. */
+export const COMPOUND_PARTS_MAX = 127;
+/** A user message adds its `08` type byte to the delegate's bytes. */
+export const USER_MSG_BYTES = 1;
+
 export interface GossipNodeOptions {
   readonly name: NodeName;
   readonly addr: Address;
@@ -39,6 +78,8 @@ export interface GossipNodeOptions {
   readonly events?: readonly NodeEventType[];
   /** Start above a previous life's incarnation (a restarted node). */
   readonly incarnation?: number;
+  /** Delegate hooks (Serf's layer uses them); none: a bare memberlist node. */
+  readonly delegate?: NodeDelegate;
 }
 
 export interface NodeStats {
@@ -54,6 +95,10 @@ export interface NodeStats {
   suspicionsRaised: number;
   refutations: number;
   broadcastsQueued: number;
+  /** User messages sent: delegate broadcasts piggybacked on packets, plus `sendUserMessage`. */
+  userMessagesOut: number;
+  /** Delegate broadcasts refused because they did not fit the packet budget (a delegate bug). */
+  userBroadcastsDropped: number;
 }
 
 interface ProbeState {
@@ -80,7 +125,7 @@ interface RelayState {
 }
 
 interface PendingStream {
-  readonly kind: 'push-pull' | 'ping' | 'join';
+  readonly kind: 'push-pull' | 'ping' | 'join' | 'user';
   readonly to: Address;
   readonly deadlineMs: number;
   readonly seqNo: number;
@@ -103,6 +148,7 @@ export class GossipNode {
   readonly stats: NodeStats = {
     packetsOut: 0, bytesOut: 0, packetsIn: 0, streamsOut: 0, streamBytesOut: 0, protocolErrors: 0,
     probes: 0, probesFailed: 0, indirectProbes: 0, suspicionsRaised: 0, refutations: 0, broadcastsQueued: 0,
+    userMessagesOut: 0, userBroadcastsDropped: 0,
   };
 
   private readonly rng: Rng;
@@ -118,6 +164,7 @@ export class GossipNode {
   private readonly eventQueue: NodeEvent[] = [];
   private eventHead = 0;
   private readonly eventMask: Set<NodeEventType> | null;
+  private readonly delegate: NodeDelegate | null;
 
   private meta: Uint8Array | null;
   private readonly vsn: Vsn;
@@ -136,6 +183,7 @@ export class GossipNode {
   private joinContacted = 0;
   private joinFailed = 0;
 
+  private selfAnnounced = false;
   private leaving = false;
   private leaveDeadlineMs = NO_DEADLINE;
   private leaveBroadcastDone = false;
@@ -150,6 +198,7 @@ export class GossipNode {
     this.vsn = o.vsn ?? DEFAULT_VSN;
     this.inc = Math.max(1, o.incarnation ?? 1);
     this.eventMask = o.events ? new Set(o.events) : null;
+    this.delegate = o.delegate ?? null;
     this.awareness = new Awareness(this.config.awarenessMaxMultiplier);
     this.table = new MemberTable(o.directory ?? new NameDirectory());
     const self = this.selfAlive();
@@ -279,10 +328,16 @@ export class GossipNode {
   /** Contacts each seed with a full-state push-pull (join = true). Emits `join-completed`. */
   join(now: Millis, seeds: readonly Address[]): void {
     this.assertRunning('join');
+    // Our own `alive` goes into the broadcast queue (memberlist's setAlive at Create), so the
+    // cluster hears of us from us too, not only from the seeds' re-gossip of the push-pull.
+    if (!this.selfAnnounced) {
+      this.selfAnnounced = true;
+      this.enqueueBroadcast(this.selfAlive());
+    }
     for (const seed of seeds) {
       if (seed === this.addr) continue;
       this.joinPending++;
-      this.openStream(now, seed, 'join', this.pushPullMessage(true), 0);
+      this.openStream(now, seed, 'join', this.pushPullMessage(true, { role: 'initiator', to: seed }), 0);
     }
     if (this.joinPending === 0) this.emit({ type: 'join-completed', contacted: 0, failed: 0 });
   }
@@ -436,9 +491,10 @@ export class GossipNode {
       switch (msg.type) {
         case 'push-pull': {
           // Reply with our state first (Join echoed), then merge theirs, as memberlist does.
-          const reply = this.pushPullMessage(msg.join);
+          const peer: PushPullPeer = { role: 'responder', from, remoteState: msg.userState };
+          const reply = this.pushPullMessage(msg.join, peer);
           this.push({ kind: 'stream-reply', streamId, message: reply, bytes: messageBytes(reply) });
-          this.mergeRemoteState(now, msg, from);
+          this.mergeRemoteState(now, msg, from, peer);
           return;
         }
         case 'ping': {
@@ -452,8 +508,8 @@ export class GossipNode {
           return;
         }
         case 'user':
-          this.emit({ type: 'user-message', from, payload: msg.payload });
           this.push({ kind: 'stream-reply', streamId, message: null, bytes: 0 });
+          this.userMessage(now, from, msg.payload);
           return;
         case 'ack':
         case 'error':
@@ -483,6 +539,8 @@ export class GossipNode {
         return;
       }
       switch (s.kind) {
+        case 'user':
+          return; // one message per stream: any answer is the close
         case 'join':
         case 'push-pull':
           if (msg.type !== 'push-pull') {
@@ -490,7 +548,7 @@ export class GossipNode {
             this.streamFailed(s, 'stream-failed');
             return;
           }
-          this.mergeRemoteState(now, msg, s.to);
+          this.mergeRemoteState(now, msg, s.to, { role: 'initiator', to: s.to });
           if (s.kind === 'join') {
             this.joinContacted++;
             this.joinDone();
@@ -524,8 +582,14 @@ export class GossipNode {
       case 'dead':
         return this.deadNode(now, m);
       case 'user':
-        return this.emit({ type: 'user-message', from, payload: m.payload });
+        return this.userMessage(now, from, m.payload);
     }
+  }
+
+  private userMessage(now: Millis, from: Address, payload: Uint8Array): void {
+    const d = this.delegate;
+    if (d !== null && d.notifyMsg !== undefined) d.notifyMsg(now, from, payload);
+    else this.emit({ type: 'user-message', from, payload });
   }
 
   private handlePing(from: Address, m: PingMsg): void {
@@ -533,7 +597,7 @@ export class GossipNode {
       this.protocolError(from, 'ping-for-other-node', `ping for ${m.node}`);
       return;
     }
-    const ack: AckMsg = { type: 'ack', seqNo: m.seqNo, payload: null };
+    const ack: AckMsg = { type: 'ack', seqNo: m.seqNo, payload: this.delegate?.ackPayload?.() ?? null };
     this.sendPacket(m.sourceAddr ?? from, ack);
   }
 
@@ -811,7 +875,7 @@ export class GossipNode {
    * later gossip about it as old news and stops spreading it: measured at 1,000 nodes, join
    * convergence went from 30 s to 184 s, waiting for the next push-pull round.)
    */
-  private mergeRemoteState(now: Millis, m: PushPullMsg, peer: Address | null): void {
+  private mergeRemoteState(now: Millis, m: PushPullMsg, peer: Address | null, pushPullPeer: PushPullPeer): void {
     const table = this.table;
     const n = m.records.length;
     if (m.incarnations.length !== n || m.states.length !== n) {
@@ -841,12 +905,18 @@ export class GossipNode {
           this.protocolError(peer, 'malformed', `push-pull state ${String(m.states[i])} for ${r.node}`);
       }
     }
+    // memberlist calls the delegate only when UserStateLen > 0, after the member list.
+    const d = this.delegate;
+    if (d !== null && d.mergeRemoteState !== undefined && m.userState !== null && m.userState.length > 0) {
+      d.mergeRemoteState(now, m.userState, m.join, pushPullPeer);
+    }
   }
 
   // ------------------------------------------------------------------ gossip and push-pull
 
   private gossip(now: Millis): void {
-    if (this.queue.length === 0) return;
+    const userBroadcasts = this.delegate?.getBroadcasts !== undefined;
+    if (this.queue.length === 0 && !userBroadcasts) return;
     const t = now as number;
     const peers = this.randomMembers(this.config.gossipNodes, (s) => {
       const st = this.table.state(s);
@@ -855,11 +925,17 @@ export class GossipNode {
     });
     const limit = retransmitLimit(this.config.retransmitMult, this.table.size);
     for (const s of peers) {
-      const msgs = this.queue.take(COMPOUND_PART_BYTES, this.config.packetBytesMax - COMPOUND_HEADER_BYTES, limit);
-      if (msgs.length === 0) return;
+      const budget = this.config.packetBytesMax - COMPOUND_HEADER_BYTES;
+      const msgs: Message[] = this.queue.take(COMPOUND_PART_BYTES, budget, limit);
       const addr = this.table.addr(s);
-      if (msgs.length === 1) this.pushPacket(addr, msgs[0] as Message, this.queue.takenBytes - COMPOUND_PART_BYTES);
-      else this.pushPacket(addr, { type: 'compound', parts: msgs }, COMPOUND_HEADER_BYTES + this.queue.takenBytes);
+      let taken = this.queue.takenBytes;
+      if (userBroadcasts) taken += this.takeUserBroadcasts(addr, budget - taken, msgs);
+      if (msgs.length === 0) {
+        if (userBroadcasts) continue;
+        return;
+      }
+      if (msgs.length === 1) this.pushPacket(addr, msgs[0] as Message, taken - COMPOUND_PART_BYTES);
+      else this.pushPacket(addr, { type: 'compound', parts: msgs }, COMPOUND_HEADER_BYTES + taken);
     }
   }
 
@@ -868,10 +944,11 @@ export class GossipNode {
     const peers = this.randomMembers(1, (s) => this.table.state(s) === MemberState.Alive);
     const s = peers[0];
     if (s === undefined) return;
-    this.openStream(now, this.table.addr(s), 'push-pull', this.pushPullMessage(false), 0);
+    const to = this.table.addr(s);
+    this.openStream(now, to, 'push-pull', this.pushPullMessage(false, { role: 'initiator', to }), 0);
   }
 
-  private pushPullMessage(join: boolean): PushPullMsg {
+  private pushPullMessage(join: boolean, peer: PushPullPeer): PushPullMsg {
     const t = this.table;
     const n = t.size;
     const records: AliveMsg[] = new Array<AliveMsg>(n);
@@ -885,7 +962,9 @@ export class GossipNode {
       states[i] = t.state(s);
       i++;
     }
-    return { type: 'push-pull', join, records, incarnations, states, userState: null };
+    const d = this.delegate;
+    const userState = d === null || d.localState === undefined ? null : d.localState(join, peer);
+    return { type: 'push-pull', join, records, incarnations, states, userState: userState !== null && userState.length > 0 ? userState : null };
   }
 
   private streamFailed(s: PendingStream, reason: ProtocolErrorReason): void {
@@ -894,6 +973,8 @@ export class GossipNode {
       this.joinDone();
     } else if (reason === 'stream-timeout' && s.kind === 'push-pull') {
       this.protocolError(null, reason, 'push-pull timed out');
+    } else if (reason !== 'stream-failed' && s.kind === 'user') {
+      this.protocolError(null, reason, `reliable user message to ${s.to} failed`);
     }
   }
 
@@ -920,21 +1001,64 @@ export class GossipNode {
     const bytes = messageBytes(m);
     // The message itself becomes the first part of a compound: header, its length, itself.
     const avail = this.config.packetBytesMax - COMPOUND_HEADER_BYTES - COMPOUND_PART_BYTES - bytes;
-    const extra = this.queue.length > 0 ? this.queue.take(COMPOUND_PART_BYTES, avail, retransmitLimit(this.config.retransmitMult, this.table.size)) : [];
+    const extra: Message[] = this.queue.length > 0 ? this.queue.take(COMPOUND_PART_BYTES, avail, retransmitLimit(this.config.retransmitMult, this.table.size)) : [];
+    let taken = extra.length > 0 ? this.queue.takenBytes : 0;
+    if (this.delegate?.getBroadcasts !== undefined) taken += this.takeUserBroadcasts(to, avail - taken, extra, 1);
     if (extra.length === 0) {
       this.pushPacket(to, m, bytes);
       return;
     }
     const parts: Message[] = [m];
     for (const e of extra) parts.push(e);
-    this.pushPacket(to, { type: 'compound', parts }, COMPOUND_HEADER_BYTES + COMPOUND_PART_BYTES + bytes + this.queue.takenBytes);
+    this.pushPacket(to, { type: 'compound', parts }, COMPOUND_HEADER_BYTES + COMPOUND_PART_BYTES + bytes + taken);
   }
 
   private sendCompound(to: Address, msgs: Message[]): void {
     let used = COMPOUND_HEADER_BYTES;
     for (const m of msgs) used += messageBytes(m) + COMPOUND_PART_BYTES;
-    const extra = this.queue.length > 0 ? this.queue.take(COMPOUND_PART_BYTES, this.config.packetBytesMax - used, retransmitLimit(this.config.retransmitMult, this.table.size)) : [];
-    this.pushPacket(to, { type: 'compound', parts: msgs.concat(extra) }, used + (extra.length > 0 ? this.queue.takenBytes : 0));
+    const extra: Message[] = this.queue.length > 0 ? this.queue.take(COMPOUND_PART_BYTES, this.config.packetBytesMax - used, retransmitLimit(this.config.retransmitMult, this.table.size)) : [];
+    let taken = extra.length > 0 ? this.queue.takenBytes : 0;
+    if (this.delegate?.getBroadcasts !== undefined) taken += this.takeUserBroadcasts(to, this.config.packetBytesMax - used - taken, extra, msgs.length);
+    this.pushPacket(to, { type: 'compound', parts: msgs.concat(extra) }, used + taken);
+  }
+
+  /**
+   * memberlist's getBroadcasts, delegate half: asks the delegate for user broadcasts within
+   * `limitBytes` (each part costs its bytes + 2-byte length + 1 type byte), appends them to
+   * `out` as user messages and returns the bytes used. Whatever overshoots the budget or the
+   * compound part limit is dropped and counted, never sent.
+   */
+  private takeUserBroadcasts(to: Address, limitBytes: number, out: Message[], partsBefore = 0): number {
+    const overhead = COMPOUND_PART_BYTES + USER_MSG_BYTES;
+    const d = this.delegate;
+    if (d === null || d.getBroadcasts === undefined || limitBytes <= overhead) return 0;
+    const bufs = d.getBroadcasts(overhead, limitBytes, to);
+    let used = 0;
+    for (const payload of bufs) {
+      const cost = payload.length + overhead;
+      if (payload.length === 0 || used + cost > limitBytes || partsBefore + out.length >= COMPOUND_PARTS_MAX) {
+        this.stats.userBroadcastsDropped++;
+        continue;
+      }
+      used += cost;
+      out.push({ type: 'user', payload } satisfies UserMsg);
+      this.stats.userMessagesOut++;
+    }
+    return used;
+  }
+
+  /**
+   * Sends a user message (a delegate's bytes, e.g. a Serf message) to one address: a best
+   * effort packet (memberlist's `SendToAddress`/`SendBestEffort`, no piggybacking), or, with
+   * `reliable`, one stream carrying it (`SendReliable`); the driver reports that stream's end
+   * with `handleStreamReply(streamId, null)`.
+   */
+  sendUserMessage(now: Millis, to: Address, payload: Uint8Array, reliable = false): void {
+    this.assertRunning('sendUserMessage');
+    const m: UserMsg = { type: 'user', payload };
+    this.stats.userMessagesOut++;
+    if (reliable) this.openStream(now, to, 'user', m, 0);
+    else this.pushPacket(to, m, messageBytes(m));
   }
 
   private pushPacket(to: Address, m: Message, bytes: number): void {

@@ -73,3 +73,37 @@ describe('UpdateLog (scuttlebutt)', () => {
     );
   });
 });
+
+describe('UpdateLog retention', () => {
+  const born = (origin: string, version: number, bornMs: number): Update => ({ origin, version, key: `${origin}/${version}`, payload: new Uint8Array(4), critical: false, bornMs });
+
+  it('prune forgets old contiguous updates but the digest still covers them; nothing above a gap is pruned', () => {
+    const log = new UpdateLog();
+    for (const v of [1, 2, 3, 5]) log.apply(born('a', v, v * 100));
+    const dropped = log.prune(450);
+    expect(dropped.map((u) => u.version)).toEqual([1, 2, 3]); // 5 is above the gap at 4: kept
+    expect(log.size).toBe(1);
+    expect(log.digest().get('a')).toEqual({ upTo: 3, above: [5] });
+    expect(log.covers('a', 2)).toBe(true);
+    expect(log.apply(born('a', 2, 200))).toBe(false); // a late copy of a pruned update is a duplicate
+    expect(log.nextVersion('a')).toBe(6);
+    expect(log.prune(10_000, (u) => u.version === 5)).toEqual([]); // vetoed (still hot), and above the gap
+  });
+
+  it('property: after a peer learns the floor, one pull makes the digests equal and later pulls send nothing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 1, max: 15 })), { maxLength: 50 }), fc.integer({ min: 0, max: 16 }), (xs, cut) => {
+        const a = new UpdateLog();
+        const b = new UpdateLog();
+        for (const [o, v] of xs) a.apply(born(o, v, v));
+        a.prune(cut);
+        // b learns a's floors (as the engine's reply carries them), then pulls what is missing.
+        for (const [o, f] of a.floorEntries()) b.advanceFloor(o, f);
+        for (const u of a.missingFor(b.digest(), Infinity, size).updates) b.apply(u);
+        const norm = (d: Map<string, { upTo: number; above: readonly number[] }>): string => JSON.stringify([...d].sort());
+        expect(norm(b.digest())).toBe(norm(a.digest()));
+        expect(a.missingFor(b.digest(), Infinity, size).updates).toEqual([]);
+      }),
+    );
+  });
+});

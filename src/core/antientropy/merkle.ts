@@ -1,4 +1,4 @@
-import { hashString64 } from '../replica/hash.js';
+import { fmix32, hashString64 } from '../replica/hash.js';
 
 /**
  * A Merkle tree over the hashed key space (theory.md §7.1), kept up to date on every write.
@@ -41,14 +41,6 @@ const digestOut = new Uint32Array(2);
 const delta = new Uint32Array(2);
 const keyHashOut = new Uint32Array(2);
 const hashIn = new Uint32Array(2);
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** A key's contribution to every node above it: a 64-bit mix of its key hash and entry hash (`mixIn` → `digestOut`). */
 function mixDigest(): void {

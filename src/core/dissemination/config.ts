@@ -51,6 +51,12 @@ export interface DisseminationConfig {
   readonly termination: Termination;
   /** Push mode: a pull (digest) exchange every this many rounds repairs what rumors missed; 0 = never. */
   readonly repairEveryRounds: number;
+  /**
+   * Updates born longer ago than this are forgotten once they are no longer pushed; the
+   * digest keeps covering them and peers that lack them learn the floor (the replicated
+   * state repairs such gaps by anti-entropy). 0 keeps everything.
+   */
+  readonly retainMs: number;
   /** Each message stays within this (the transport's packet budget). */
   readonly packetBytesMax: number;
   /** Byte budget: bytes per second and burst, shared with membership traffic; null = unlimited. */
@@ -77,6 +83,7 @@ export const DEFAULT_DISSEMINATION: DisseminationConfig = {
   maxHotRounds: 64,
   termination: 'none',
   repairEveryRounds: 10,
+  retainMs: 60_000,
   packetBytesMax: 1400,
   budget: null,
   adaptive: null,
@@ -99,6 +106,7 @@ export function validateDisseminationConfig(c: DisseminationConfig): Disseminati
   int('maxHotRounds', c.maxHotRounds, 1, 100_000);
   int('repairEveryRounds', c.repairEveryRounds, 0, 100_000);
   int('packetBytesMax', c.packetBytesMax, 64, 65_507);
+  int('retainMs', c.retainMs, 0, 2_147_483_647);
   if (c.budget !== null) {
     if (!(c.budget.rateBytesPerSec > 0)) throw new DisseminationConfigError(`budget.rateBytesPerSec must be positive, got ${c.budget.rateBytesPerSec}`);
     if (!(c.budget.burstBytes >= c.packetBytesMax)) throw new DisseminationConfigError(`budget.burstBytes must be at least packetBytesMax (${c.packetBytesMax}), got ${c.budget.burstBytes}`);

@@ -1,4 +1,5 @@
 import type { TrafficClass } from '../control/bandwidth.js';
+import { duplicateShare, fanoutForShare, generationShare } from '../control/adaptive-fanout.js';
 import { TokenBucket } from '../control/bandwidth.js';
 import type { Address, Millis } from '../ids.js';
 import type { Rng } from '../rng.js';
@@ -55,6 +56,10 @@ export interface DisseminationStats {
   deferred: number;
   bytesByClass: Record<TrafficClass, number>;
   malformed: number;
+  /** Updates forgotten after `retainMs`. */
+  pruned: number;
+  /** Versions counted covered because a peer had pruned them before they got here. */
+  skipped: number;
 }
 
 /** What a node holds about one update: the rumor state of Demers et al. plus feedback counts. */
@@ -108,7 +113,7 @@ export class Disseminator<P = Uint8Array> {
   readonly log = new UpdateLog<P>();
   readonly stats: DisseminationStats = {
     messagesOut: 0, bytesOut: 0, payloadsOut: 0, pushPayloads: 0, pullPayloads: 0, payloadsIn: 0, duplicatesIn: 0,
-    deferred: 0, bytesByClass: { membership: 0, critical: 0, normal: 0, repair: 0 }, malformed: 0,
+    deferred: 0, bytesByClass: { membership: 0, critical: 0, normal: 0, repair: 0 }, malformed: 0, pruned: 0, skipped: 0,
   };
 
   private readonly rng: Rng;
@@ -256,6 +261,7 @@ export class Disseminator<P = Uint8Array> {
   private tick(now: number): void {
     this.round++;
     const c = this.config;
+    if (c.retainMs > 0 && this.round % 10 === 0) this.prune(now - c.retainMs);
     const n = this.peers.size() + 1;
     const hot: Held<P>[] = [];
     for (const h of this.hot) {
@@ -379,6 +385,16 @@ export class Disseminator<P = Uint8Array> {
     return Math.min(this.config.packetBytesMax, Math.floor(burst / 2));
   }
 
+  private prune(cutoffMs: number): void {
+    const dropped = this.log.prune(cutoffMs, (u) => this.heldOf(u).hot);
+    for (const u of dropped) {
+      const versions = this.held.get(u.origin);
+      versions?.delete(u.version);
+      if (versions?.size === 0) this.held.delete(u.origin);
+    }
+    this.stats.pruned += dropped.length;
+  }
+
   /** One digest-only exchange (a pull) with a random peer. */
   private pullOnce(now: number): void {
     const peer = this.peers.sample(1, this.rng)[0];
@@ -408,31 +424,14 @@ export class Disseminator<P = Uint8Array> {
       if (age > halfwayRound(n)) return true;
     }
     if (c.adaptive !== null && !h.update.critical) {
-      const share = this.duplicateShare(h) ?? this.priorShare(h, n, c.adaptive.maxFanout);
-      if (share >= c.adaptive.stopAtDuplicateShare) return true;
+      if (this.share(h, n, c.adaptive.maxFanout) >= c.adaptive.stopAtDuplicateShare) return true;
     }
     return false;
   }
 
-  /**
-   * The share of this node's contacts about an update that found the other side already
-   * informed: feedback on its pushes plus duplicate receptions. An estimate of the informed
-   * fraction (mean field: a random contact is informed with probability p). Null until there
-   * are two observations.
-   */
-  private duplicateShare(h: Held<P>): number | null {
-    const seen = h.pushes + h.received - 1;
-    if (seen < 2) return null;
-    return (h.dups + h.received - 1) / seen;
-  }
-
-  /**
-   * Before any feedback: generation g of a push with fanout F has reached about (1 + F)^g
-   * nodes (the physical ceiling of theory.md §1.1), so a node that hears a rumor many hops
-   * from its origin does not push it wide.
-   */
-  private priorShare(h: Held<P>, n: number, maxFanout: number): number {
-    return Math.min(1, Math.pow(1 + maxFanout, h.hops) / n);
+  /** The estimated informed fraction of an update: feedback once there is some, its push generation before. */
+  private share(h: Held<P>, n: number, maxFanout: number): number {
+    return duplicateShare(h.pushes, h.dups, h.received) ?? generationShare(h.hops, n, maxFanout);
   }
 
   /**
@@ -446,9 +445,7 @@ export class Disseminator<P = Uint8Array> {
     if (c.mode === 'pull') return 0;
     const a = c.adaptive;
     if (a === null) return c.fanout;
-    const share = this.duplicateShare(h) ?? this.priorShare(h, n, a.maxFanout);
-    const f = Math.round(a.maxFanout * (1 - share));
-    return Math.min(a.maxFanout, Math.max(a.minFanout, f));
+    return fanoutForShare(this.share(h, n, a.maxFanout), a);
   }
 
   // ------------------------------------------------------------------ receiving
@@ -463,8 +460,15 @@ export class Disseminator<P = Uint8Array> {
     }
     if (m.digest === null && known.length === 0) return;
     const c = this.config;
+    const floors: UpdateRef[] = [];
+    if (m.digest !== null) {
+      for (const [origin, floor] of this.log.floorEntries()) {
+        if ((m.digest.get(origin)?.upTo ?? 0) < floor) floors.push({ origin, version: floor });
+      }
+    }
     let room = c.packetBytesMax - GOSSIP_HEADER_BYTES;
     for (const r of known) room -= refBytes(r);
+    for (const r of floors) room -= refBytes(r);
     let updates: readonly Update<P>[] = [];
     if (m.digest !== null && room > 0) {
       // Synchronous rounds: serve only what was held when this round began.
@@ -476,16 +480,16 @@ export class Disseminator<P = Uint8Array> {
       const normal = room > 0 ? this.log.missingFor(m.digest, room, this.updateBytes, (u) => !u.critical && servable(u)).updates : [];
       updates = critical.length === 0 ? normal : normal.length === 0 ? critical : critical.concat(normal);
     }
-    if (updates.length === 0 && known.length === 0) return;
-    let reply: GossipReply<P> = { type: 'gossip-reply', id: m.id, updates, known };
+    if (updates.length === 0 && known.length === 0 && floors.length === 0) return;
+    let reply: GossipReply<P> = { type: 'gossip-reply', id: m.id, updates, known, floors };
     let bytes = messageBytes(reply, this.payloadBytes);
     const critical = updates.some((u) => u.critical);
     const cls: TrafficClass = critical ? 'critical' : c.mode === 'push' && known.length === 0 ? 'repair' : 'normal';
     if (this.bucket !== null && !this.takeForReply(now, bytes, cls)) {
       // What does not fit waits: the peer asks again next round. Feedback alone is small.
       this.stats.deferred++;
-      if (known.length === 0) return;
-      reply = { type: 'gossip-reply', id: m.id, updates: [], known };
+      if (known.length === 0 && floors.length === 0) return;
+      reply = { type: 'gossip-reply', id: m.id, updates: [], known, floors };
       bytes = messageBytes(reply, this.payloadBytes);
       if (!this.bucket.tryTake(now, bytes)) return;
     }
@@ -501,6 +505,7 @@ export class Disseminator<P = Uint8Array> {
       // (adaptive fanout does not push it; fixed fanout ignores hops).
       this.accept(now, u, from, 255);
     }
+    for (const r of m.floors) this.stats.skipped += this.log.advanceFloor(r.origin, r.version);
     const c = this.config;
     for (const r of m.known) {
       const h = this.held.get(r.origin)?.get(r.version);
@@ -523,6 +528,10 @@ export class Disseminator<P = Uint8Array> {
       existing.received++;
       if (hops < existing.hops) existing.hops = hops;
       this.stats.duplicatesIn++;
+      return false;
+    }
+    if (this.log.covers(u.origin, u.version)) {
+      this.stats.duplicatesIn++; // pruned here already
       return false;
     }
     if (!this.log.apply(u)) throw new Error(`update ${u.origin}/${u.version} rejected`);

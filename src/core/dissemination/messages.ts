@@ -42,6 +42,11 @@ export interface GossipReply<P = Uint8Array> {
   readonly updates: readonly Update<P>[];
   /** Pushed updates this node already had (feedback). */
   readonly known: readonly UpdateRef[];
+  /**
+   * Origins whose versions up to `version` this node has pruned while the requester's digest
+   * is still below: the requester counts them covered (anti-entropy repairs the data).
+   */
+  readonly floors: readonly UpdateRef[];
 }
 
 export type DisseminationMessage<P = Uint8Array> = GossipRequest<P> | GossipReply<P>;
@@ -82,6 +87,7 @@ export function messageBytes<P>(m: DisseminationMessage<P>, payloadBytes: (p: P)
     if (m.hops !== null) b += m.hops.length;
   } else {
     for (const r of m.known) b += refBytes(r);
+    for (const r of m.floors) b += refBytes(r);
   }
   return b;
 }

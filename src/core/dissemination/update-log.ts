@@ -33,7 +33,13 @@ export type Digest = ReadonlyMap<string, OriginDigest>;
 export class UpdateLog<P = Uint8Array> {
   /** Per origin: updates by version. */
   private readonly byOrigin = new Map<string, Map<number, Update<P>>>();
+  /** Per origin: the highest v such that every version up to v is held or at most the floor. */
   private readonly contiguous = new Map<string, number>();
+  /**
+   * Per origin: versions up to the floor count as covered whether held or not: they were
+   * pruned here, or a peer had pruned them before this node got them (anti-entropy's job).
+   */
+  private readonly floors = new Map<string, number>();
   private count = 0;
 
   get size(): number {
@@ -44,17 +50,30 @@ export class UpdateLog<P = Uint8Array> {
     return this.byOrigin.get(origin)?.has(version) ?? false;
   }
 
-  /** Stores an update; false when it was already here (a duplicate) or malformed. */
+  /** Whether the digest covers a version (held, or at most the floor). */
+  covers(origin: string, version: number): boolean {
+    return version <= (this.floors.get(origin) ?? 0) || this.has(origin, version);
+  }
+
+  floorOf(origin: string): number {
+    return this.floors.get(origin) ?? 0;
+  }
+
+  /** Origins with a floor, and the floor. */
+  floorEntries(): IterableIterator<[string, number]> {
+    return this.floors.entries();
+  }
+
+  /** Stores an update; false when it was already covered (a duplicate) or malformed. */
   apply(u: Update<P>): boolean {
     if (!Number.isSafeInteger(u.version) || u.version < 1) return false;
+    if (u.version <= (this.floors.get(u.origin) ?? 0)) return false;
     let versions = this.byOrigin.get(u.origin);
     if (versions === undefined) this.byOrigin.set(u.origin, (versions = new Map<number, Update<P>>()));
     if (versions.has(u.version)) return false;
     versions.set(u.version, u);
     this.count++;
-    let c = this.contiguous.get(u.origin) ?? 0;
-    while (versions.has(c + 1)) c++;
-    this.contiguous.set(u.origin, c);
+    this.extend(u.origin, versions);
     return true;
   }
 
@@ -64,9 +83,51 @@ export class UpdateLog<P = Uint8Array> {
 
   /** The next version for updates this node originates as `origin`. */
   nextVersion(origin: string): number {
-    let max = 0;
+    let max = Math.max(this.floors.get(origin) ?? 0, this.contiguous.get(origin) ?? 0);
     for (const v of this.byOrigin.get(origin)?.keys() ?? []) if (v > max) max = v;
     return max + 1;
+  }
+
+  /**
+   * Forgets updates born before `cutoffMs` that lie under the contiguous mark (the digest
+   * keeps covering them, so peers are not asked for them again); `keep` vetoes one (an update
+   * still being pushed). Returns the updates dropped.
+   */
+  prune(cutoffMs: number, keep: (u: Update<P>) => boolean = () => false): Update<P>[] {
+    const dropped: Update<P>[] = [];
+    for (const [origin, versions] of this.byOrigin) {
+      const c = this.contiguous.get(origin) ?? 0;
+      let floor = this.floors.get(origin) ?? 0;
+      for (const [v, u] of versions) {
+        if (v > c || u.bornMs >= cutoffMs || keep(u)) continue;
+        versions.delete(v);
+        this.count--;
+        dropped.push(u);
+        if (v > floor) floor = v;
+      }
+      if (floor > 0) this.floors.set(origin, floor);
+      if (versions.size === 0 && floor === 0) this.byOrigin.delete(origin);
+    }
+    return dropped;
+  }
+
+  /**
+   * A peer pruned everything of `origin` up to `version`: count it covered here too (what was
+   * never received from it is anti-entropy's to repair). Returns how many versions were
+   * skipped without being held.
+   */
+  advanceFloor(origin: string, version: number): number {
+    if (!Number.isSafeInteger(version) || version < 1) return 0;
+    const floor = this.floors.get(origin) ?? 0;
+    if (version <= floor) return 0;
+    let versions = this.byOrigin.get(origin);
+    if (versions === undefined) this.byOrigin.set(origin, (versions = new Map<number, Update<P>>()));
+    const c = this.contiguous.get(origin) ?? 0;
+    let skipped = 0;
+    for (let v = c + 1; v <= version; v++) if (!versions.has(v)) skipped++;
+    this.floors.set(origin, version);
+    this.extend(origin, versions);
+    return skipped;
   }
 
   digest(): Map<string, OriginDigest> {
@@ -74,10 +135,16 @@ export class UpdateLog<P = Uint8Array> {
     for (const [origin, versions] of this.byOrigin) {
       const upTo = this.contiguous.get(origin) ?? 0;
       const above: number[] = [];
-      if (versions.size > upTo) for (const v of versions.keys()) if (v > upTo) above.push(v);
+      for (const v of versions.keys()) if (v > upTo) above.push(v);
       out.set(origin, { upTo, above: above.sort((a, b) => a - b) });
     }
     return out;
+  }
+
+  private extend(origin: string, versions: Map<number, Update<P>>): void {
+    let c = Math.max(this.contiguous.get(origin) ?? 0, this.floors.get(origin) ?? 0);
+    while (versions.has(c + 1)) c++;
+    this.contiguous.set(origin, c);
   }
 
   /** Encoded size of a digest: each origin's name plus varint versions. */

@@ -22,7 +22,8 @@ const C2 = 0x1b873593;
 const D1 = 0x85ebca77;
 const D2 = 0x27d4eb2f;
 
-function fmix32(h: number): number {
+/** murmur3's 32-bit finalizer (avalanche). */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -543,7 +543,7 @@ export class StateNode {
       this.stats.rumorsLateDuplicate += known.length;
       req = { ...g, updates: keep.map((k) => g.updates[k] as (typeof g.updates)[number]), hops: g.hops === null ? null : keep.map((k) => g.hops?.[k] ?? 1) };
       if (g.feedback) {
-        const reply: GossipReply<Entry> = { type: 'gossip-reply', id: g.id, updates: [], known };
+        const reply: GossipReply<Entry> = { type: 'gossip-reply', id: g.id, updates: [], known, floors: [] };
         this.send(from, { type: 'state-rumor', gossip: reply });
       }
     }

@@ -13,6 +13,7 @@ import { seededRng } from '../../../src/core/rng.js';
 function cluster(n: number, config: Partial<DisseminationConfig>, seed = 1) {
   const addrs: Address[] = Array.from({ length: n }, (_, i) => address(`127.0.0.1:${7000 + i}`));
   const sent: { from: number; at: number; t: DisseminationTransmit }[] = [];
+  const down = new Set<number>();
   const engines = addrs.map((_, i) => {
     const peers: PeerSampler = {
       size: () => n - 1,
@@ -35,7 +36,9 @@ function cluster(n: number, config: Partial<DisseminationConfig>, seed = 1) {
         for (let t = e.pollTransmit(); t !== undefined; t = e.pollTransmit()) {
           moved = true;
           sent.push({ from: i, at: now, t });
-          engines[addrs.indexOf(t.to)]?.handleMessage(millis(now), addrs[i] as Address, t.message);
+          const to = addrs.indexOf(t.to);
+          if (down.has(to) || down.has(i)) continue;
+          engines[to]?.handleMessage(millis(now), addrs[i] as Address, t.message);
         }
       });
     }
@@ -44,7 +47,7 @@ function cluster(n: number, config: Partial<DisseminationConfig>, seed = 1) {
     for (const e of engines) e.handleTimeout(millis(now));
     flush(now);
   };
-  return { engines, addrs, sent, flush, tick };
+  return { engines, addrs, sent, flush, tick, down };
 }
 
 describe('Disseminator (sans-IO)', () => {
@@ -114,6 +117,26 @@ describe('Disseminator (sans-IO)', () => {
     }
     expect(c.engines[0]?.stats.deferred).toBeGreaterThan(0);
     for (const e of c.engines) expect(e.size).toBe(31);
+  });
+
+  it('retention: old updates are forgotten, memory stays bounded, and a node that missed them learns the floor', () => {
+    const c = cluster(3, { mode: 'push-pull', fanout: 1, rumor: 'feedback-counter', rumorK: 2, maxHotRounds: 10, retainMs: 4000 });
+    c.down.add(2);
+    for (let r = 1; r <= 150; r++) {
+      if (r <= 100) c.engines[0]?.publish(millis(200 * r - 100), `k${r}`, new Uint8Array(8));
+      c.tick(200 * r);
+    }
+    // 100 published over 20 s; only what is younger than 4 s (plus what is still hot) is held.
+    expect(c.engines[0]?.stats.pruned).toBeGreaterThan(50);
+    expect(c.engines[0]?.size).toBeLessThan(40);
+    expect(c.engines[1]?.size).toBeLessThan(40);
+    expect(c.engines[2]?.size).toBe(0);
+    c.down.delete(2);
+    for (let r = 151; r <= 200; r++) c.tick(200 * r);
+    const d0 = c.engines[0]?.log.digest();
+    expect(c.engines[2]?.log.digest().get('n0')?.upTo).toBe(100);
+    expect(d0?.get('n0')?.upTo).toBe(100);
+    expect(c.engines[2]?.stats.skipped).toBeGreaterThan(50);
   });
 
   it('bad input from a peer is counted and reported, never thrown', () => {

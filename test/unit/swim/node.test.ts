@@ -201,3 +201,29 @@ describe('GossipNode: a refutation during a probe', () => {
     expect(a.member('b')?.status).toBe('alive');
   });
 });
+
+describe('GossipNode: a joiner announces itself', () => {
+  it('after the join push-pull, its own alive goes out in gossip (memberlist setAlive), once', () => {
+    const a = node('a', A);
+    a.join(millis(0), [B]);
+    const join = drain(a).tx.find((t) => t.kind === 'stream') as Extract<Transmit, { kind: 'stream' }>;
+    expect(join).toBeDefined();
+    // The seed answers with itself and a third member.
+    a.handleStreamReply(millis(5), join.streamId, pushPull(true, [
+      { record: rec('b', B), incarnation: 1, state: MemberState.Alive },
+      { record: rec('c', C), incarnation: 1, state: MemberState.Alive },
+    ]) as StreamMessage);
+    drain(a);
+    const gossiped: Message[] = [];
+    for (let t = 1; t <= 50; t++) {
+      a.handleTimeout(millis(5 + t * 200));
+      for (const x of drain(a).tx) if (x.kind === 'packet') gossiped.push(...parts(x.message));
+    }
+    const mine = gossiped.filter((m) => m.type === 'alive' && m.node === 'a');
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((m) => m.type === 'alive' && m.incarnation === 1)).toBe(true);
+    expect(a.broadcastQueueLength).toBe(0); // sent its retransmit limit of times
+    a.join(millis(20_000), [C]); // a second join does not queue it again
+    expect(a.broadcastQueueLength).toBe(0);
+  });
+});

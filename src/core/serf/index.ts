@@ -1,0 +1,18 @@
+export { SerfNode } from './serf-node.js';
+export type {
+  SerfNodeOptions, SerfEvent, SerfEventType, SerfMember, SerfMemberStatus, SerfNodeStats, QueryOptions, DataStateDelegate,
+} from './serf-node.js';
+export { DEFAULT_SERF_CONFIG, USER_EVENT_SIZE_MAX, META_BYTES_MAX } from './config.js';
+export type { SerfConfig } from './config.js';
+export { LamportClock } from './lamport-clock.js';
+export { LamportRing } from './lamport-ring.js';
+export { encodeBase64 } from './keyring.js';
+export type { SerfKeyring } from './keyring.js';
+export {
+  SerfMessageType, DATA_TYPE_MIN, DATA_TYPE_MAX, QUERY_FLAG_ACK, QUERY_FLAG_NO_BROADCAST, INTERNAL_QUERY_PREFIX,
+} from './messages.js';
+export type {
+  SerfMessage, SerfCodec, SerfDecodeResult, QueryFilter, SerfLeaveMsg, SerfJoinMsg, SerfPushPullMsg, SerfUserEventMsg,
+  SerfQueryMsg, SerfQueryResponseMsg, SerfConflictResponseMsg, SerfKeyRequestMsg, SerfKeyResponseMsg, SerfRelayMsg,
+  SerfBufferedEvent, SerfEventSlot,
+} from './messages.js';

@@ -1,0 +1,427 @@
+import { randomInt } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import type { Config, ProfileName } from '../core/config.js';
+import { defaultConfig } from '../core/config.js';
+import { address, millis, nodeName } from '../core/ids.js';
+import type { NodeStats } from '../core/node.js';
+import { seededRng } from '../core/rng.js';
+import type { SerfConfig } from '../core/serf/config.js';
+import type { QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/serf-node.js';
+import { SerfNode } from '../core/serf/serf-node.js';
+import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
+import { NetTransport } from '../transport/net-transport.js';
+import type { Transport, TransportStats } from '../transport/transport.js';
+import type { WireStatsSnapshot } from '../wire/index.js';
+import { ENCRYPT_OVERHEAD_BYTES, Keyring, WireStats } from '../wire/index.js';
+import { serfCodec } from '../wire/serf.js';
+import type { Codec } from './codec.js';
+import { wireCodec } from './wire-codec.js';
+import type { DriverStats } from './driver.js';
+import { Driver } from './driver.js';
+import { RejectionLog } from './rejection-log.js';
+import type { EventMap, Listener } from './emitter.js';
+import { TypedEmitter } from './emitter.js';
+
+/** memberlist's default port; join addresses without a port use it. */
+export const DEFAULT_PORT = 7946;
+
+export type LogLevel = 'info' | 'warn';
+export type Logger = (level: LogLevel, line: string) => void;
+
+export interface NodeOptions {
+  /** This node's unique name in the cluster. */
+  readonly name: string;
+  /** `host:port` for the UDP socket and the TCP listener (one port for both). Port 0: any free port. Default `0.0.0.0:7946`. */
+  readonly bind?: string;
+  /** The address peers reach us at, sent in our `alive` (it may differ from `bind`, behind NAT). Default: the bind address, or the first non-internal IPv4 address when binding 0.0.0.0/::. Port 0 or none: the bound port. */
+  readonly advertise?: string;
+  /** memberlist's timing presets. Default `lan`. */
+  readonly profile?: ProfileName;
+  /** Overrides on top of the profile. */
+  readonly config?: Partial<Config>;
+  /** Serf-layer overrides (event buffer, size limits, broadcast timeout, our data tag). */
+  readonly serf?: Partial<SerfConfig>;
+  /** Seed of the core's RNG (probe order, gossip targets, staggers). Default: from `node:crypto`. */
+  readonly seed?: number;
+  /** Warnings (rejected input, rate-limited per reason and peer; listener errors) and notices (the core's protocol errors). Default: warnings to `console.warn`, notices dropped. */
+  readonly logger?: Logger;
+  /** Serf tags, sent in our node meta (≤ 512 bytes encoded). */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Encrypt all traffic with this base64 key (16, 24 or 32 bytes: `serf keygen`), as serf's `-encrypt`. */
+  readonly encryptKey?: string;
+  /** Several base64 keys, the first primary: all decrypt, the primary encrypts. Wins over `encryptKey`. */
+  readonly keyring?: readonly string[];
+  /**
+   * Keeps the keyring in this file (serf's `-keyring-file` format: a JSON array of base64 keys,
+   * primary first). If it exists it wins over `keyring`/`encryptKey`; it is rewritten after
+   * every `serf keys` rotation, so a restarted node comes back with the current keys.
+   */
+  readonly keyringFile?: string;
+  /** How messages become bytes. Default: memberlist's wire format with the keyring above. */
+  readonly codec?: Codec;
+  /** A transport already bound (tests, an in-memory network). Default: UDP + TCP on `bind`. */
+  readonly transport?: (handlers: Parameters<typeof NetTransport.listen>[1]) => Promise<Transport>;
+}
+
+/** A member as the public API reports it (what `serf members` shows). */
+export type Member = SerfMember;
+
+/** Everything a node reports through `on(type, fn)`: membership changes, user events, queries, keyring changes. */
+export type ClusterEvent = SerfEvent;
+export type ClusterEventMap = EventMap<ClusterEvent>;
+/** A query to answer with `respond(query, payload)`. */
+export type QueryEvent = ClusterEventMap['query'];
+
+/** What `query()` collected by its deadline. */
+export interface QueryResult {
+  readonly acks: readonly string[];
+  /** Node name → its answer. */
+  readonly responses: ReadonlyMap<string, Uint8Array>;
+}
+
+export class JoinError extends Error {
+  override name = 'JoinError';
+}
+
+export interface ClusterNodeStats {
+  /** Rejected input by reason (undecodable, wrong key, …) and encode failures. */
+  readonly driver: DriverStats;
+  readonly transport: TransportStats;
+  /** memberlist-level counters of the core. */
+  readonly gossip: Readonly<NodeStats>;
+  /** Serf-level counters (events, queries, duplicates, malformed Serf messages). */
+  readonly serf: Readonly<SerfNodeStats>;
+  /** The wire layer's counters for this node: packets and streams decoded and rejected, by reason. */
+  readonly wire: WireStatsSnapshot;
+}
+
+const encoder = new TextEncoder();
+const bytesOf = (p: string | Uint8Array): Uint8Array => (typeof p === 'string' ? encoder.encode(p) : p);
+
+/**
+ * A running node: the sans-IO Serf node (on the SWIM core) driven on real sockets and real
+ * time. Created started by `createNode`; `join`, `members`, `sendEvent`, `query`/`respond`,
+ * `leave`, `shutdown`; typed events through `on(type, fn)`.
+ */
+export class ClusterNode {
+  readonly name: string;
+  /** The advertised `host:port`. */
+  readonly addr: string;
+  private readonly emitter: TypedEmitter<ClusterEvent>;
+  private joinWaiters: ((e: { contacted: number; failed: number }) => void)[] = [];
+  private leaveWaiters: (() => void)[] = [];
+  private state: 'running' | 'leaving' | 'stopped' = 'running';
+
+  private readonly queries = new Map<number, { acks: string[]; responses: Map<string, Uint8Array>; resolve: (r: QueryResult) => void }>();
+
+  private constructor(
+    private readonly engine: SerfNode,
+    private readonly driver: Driver<ClusterEvent>,
+    private readonly transport: Transport,
+    emitter: TypedEmitter<ClusterEvent>,
+    name: string,
+    addr: string,
+    /** The core's protocol errors (a peer misbehaving, a stream timing out), logged rate-limited like rejected bytes. */
+    private readonly protocolLog: RejectionLog,
+    private readonly wire: WireStats,
+  ) {
+    this.emitter = emitter;
+    this.name = name;
+    this.addr = addr;
+  }
+
+  /** @internal Use `createNode`. */
+  static async start(o: NodeOptions): Promise<ClusterNode> {
+    if (typeof o.name !== 'string' || o.name.length === 0) throw new TypeError('createNode: name must be a non-empty string');
+    const log = o.logger ?? ((level: LogLevel, line: string) => {
+      if (level === 'warn') console.warn(`[${level}] ${o.name}: ${line}`);
+    });
+    const keys = (o.keyringFile !== undefined ? await readKeyringFile(o.keyringFile) : null) ?? o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
+    const keyring = keys.length > 0 ? Keyring.fromBase64(keys) : null;
+    if (keyring !== null && o.keyringFile !== undefined) await writeKeyringFile(o.keyringFile, keyring);
+    const wire = new WireStats();
+    const codec = o.codec ?? wireCodec({ keyring, stats: wire });
+    const profileConfig = defaultConfig(o.profile ?? 'lan', o.config ?? {});
+    // memberlist takes the GCM overhead off the piggyback budget when it encrypts, so a packet
+    // still fits the UDP buffer once sealed.
+    const config = keyring !== null && o.config?.packetBytesMax === undefined
+      ? defaultConfig(o.profile ?? 'lan', { ...o.config, packetBytesMax: profileConfig.packetBytesMax - ENCRYPT_OVERHEAD_BYTES })
+      : profileConfig;
+    const seed = o.seed ?? randomInt(0, 2 ** 32 - 1);
+
+    let driver: Driver<ClusterEvent> | null = null;
+    const handlers = {
+      packet: (from: string, bytes: Uint8Array) => driver?.transportHandlers.packet(from, bytes),
+      stream: (s: Parameters<Driver<ClusterEvent>['transportHandlers']['stream']>[0]) => {
+        if (driver === null) {
+          s.destroy();
+          return { data: () => undefined, close: () => undefined };
+        }
+        return driver.transportHandlers.stream(s);
+      },
+    };
+    const bind = o.bind ?? `0.0.0.0:${DEFAULT_PORT}`;
+    const transport = o.transport
+      ? await o.transport(handlers)
+      : await NetTransport.listen({ bind, streamTimeoutMs: config.streamTimeoutMs }, handlers);
+    try {
+      const addr = advertiseAddress(bind, o.advertise, parseHostPort(transport.localAddress).port);
+      const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
+      const clock = (): number => performance.now();
+      const engine = new SerfNode({
+        name: nodeName(o.name), addr: address(addr), config, rng: seededRng(seed), now: millis(clock()),
+        codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
+      });
+      let node: ClusterNode | null = null;
+      driver = new Driver<ClusterEvent>({
+        node: engine,
+        codec,
+        clock,
+        log: (line) => log('warn', line),
+        deliver: (e) => node?.deliver(e),
+      });
+      if (keyring !== null && o.keyringFile !== undefined) {
+        const file = o.keyringFile;
+        emitter.on('keyring-change', () => {
+          writeKeyringFile(file, keyring).catch((e: unknown) => log('warn', `cannot write keyring file ${file}: ${e instanceof Error ? e.message : String(e)}`));
+        });
+      }
+      node = new ClusterNode(engine, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire);
+      driver.start(transport);
+      return node;
+    } catch (e) {
+      // Bad options found after binding (advertise, tags): give the port back.
+      await transport.close();
+      throw e;
+    }
+  }
+
+  /** Subscribes to one event type; returns a function that unsubscribes. */
+  on<K extends keyof ClusterEventMap>(type: K, fn: Listener<ClusterEventMap[K]>): () => void {
+    return this.emitter.on(type, fn);
+  }
+
+  once<K extends keyof ClusterEventMap>(type: K, fn: Listener<ClusterEventMap[K]>): () => void {
+    return this.emitter.once(type, fn);
+  }
+
+  off<K extends keyof ClusterEventMap>(type: K, fn: Listener<ClusterEventMap[K]>): void {
+    this.emitter.off(type, fn);
+  }
+
+  /**
+   * Joins through `addrs` (`host:port`, `[v6]:port`, `host` for port 7946, or `name/host:port`)
+   * with a full-state push-pull to each. Resolves with the number contacted; rejects with a
+   * `JoinError` if none could be.
+   */
+  async join(addrs: readonly string[]): Promise<number> {
+    this.assertRunning('join');
+    const seeds = addrs.map((a) => address(normalizeJoinAddress(a)));
+    const done = new Promise<{ contacted: number; failed: number }>((resolve) => this.joinWaiters.push(resolve));
+    this.driver.input((now) => this.engine.join(now, seeds));
+    const r = await done;
+    if (r.contacted === 0 && seeds.length > 0) throw new JoinError(`could not contact any of ${addrs.join(', ')}`);
+    return r.contacted;
+  }
+
+  /** Every member known, in any status (alive, leaving, left, failed until reaped), self included: Serf's Members(). */
+  members(): Member[] {
+    return this.engine.members();
+  }
+
+  /** Our tags as sent in our node meta (our data tag included). */
+  get tags(): Readonly<Record<string, string>> {
+    return this.engine.localTags;
+  }
+
+  /** Replaces our tags and announces them. */
+  setTags(tags: Readonly<Record<string, string>>): void {
+    this.assertRunning('setTags');
+    this.driver.input((now) => this.engine.setTags(now, tags));
+  }
+
+  /**
+   * Sends a user event to the whole cluster (what `serf event` does): every member's handlers
+   * see it once. `coalesce` (default true, as `serf event`) lets agents deliver only the
+   * latest event of a name within their coalescing window. Throws if name + payload exceed
+   * the user event size limit (512 bytes by default).
+   */
+  sendEvent(name: string, payload: string | Uint8Array = new Uint8Array(0), opts: { readonly coalesce?: boolean } = {}): void {
+    this.assertRunning('sendEvent');
+    this.driver.input((now) => this.engine.userEvent(now, name, bytesOf(payload), opts.coalesce ?? true));
+  }
+
+  /**
+   * Asks the cluster (what `serf query` does); resolves at the query's deadline with the acks
+   * and answers collected.
+   */
+  query(name: string, payload: string | Uint8Array = new Uint8Array(0), opts: QueryOptions = {}): Promise<QueryResult> {
+    this.assertRunning('query');
+    return new Promise((resolve) => {
+      // Registered before the driver drains: our own ack and answer come out of that same drain.
+      this.driver.input((now) => this.queries.set(this.engine.query(now, name, bytesOf(payload), opts), { acks: [], responses: new Map(), resolve }));
+    });
+  }
+
+  /**
+   * The data layer's channel: one message of type `dataType` (0x80–0xbf, a range Serf does not
+   * use) to member `to`, as a packet or, with `reliable`, over a stream. Only members that
+   * advertise our data tag get them; returns false when `to` is not one (nothing is sent).
+   * Receivers see a `data-message` event.
+   */
+  sendData(to: string, dataType: number, payload: Uint8Array, opts: { readonly reliable?: boolean } = {}): boolean {
+    this.assertRunning('sendData');
+    return this.driver.input((now) => this.engine.sendData(now, to, dataType, payload, opts.reliable ?? false));
+  }
+
+  /** Gossips a data-layer message to every member that advertises our data tag (piggybacked, transmit-limited). */
+  broadcastData(dataType: number, payload: Uint8Array): void {
+    this.assertRunning('broadcastData');
+    this.driver.input(() => this.engine.broadcastData(dataType, payload));
+  }
+
+  /** Answers a `query` event before its deadline. Throws if it was answered already, expired, or the answer is too large. */
+  respond(query: QueryEvent, payload: string | Uint8Array): void {
+    this.assertRunning('respond');
+    this.driver.input((now) => this.engine.respond(now, query.queryId, bytesOf(payload)));
+  }
+
+  /** The address the sockets are bound to (the advertised one may differ). */
+  get boundAddress(): string {
+    return this.transport.localAddress;
+  }
+
+  get stats(): ClusterNodeStats {
+    return {
+      driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
+    };
+  }
+
+  /** Tells the cluster we leave, waits until that went out (bounded by `leavePropagateMs`), then closes the sockets. */
+  async leave(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'leaving';
+    const left = new Promise<void>((resolve) => this.leaveWaiters.push(resolve));
+    this.driver.input((now) => this.engine.leave(now));
+    await left;
+    await this.close();
+  }
+
+  /** Stops at once without telling anyone (peers will see a failure). */
+  async shutdown(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.engine.shutdown();
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    this.state = 'stopped';
+    this.driver.stop();
+    for (const w of this.leaveWaiters) w();
+    this.leaveWaiters = [];
+    for (const w of this.joinWaiters) w({ contacted: 0, failed: 0 });
+    this.joinWaiters = [];
+    for (const q of this.queries.values()) q.resolve({ acks: q.acks, responses: q.responses });
+    this.queries.clear();
+    await this.transport.close();
+  }
+
+  private deliver(e: ClusterEvent): void {
+    switch (e.type) {
+      case 'member-joined':
+      case 'member-updated':
+        this.driver.notePeerVersion(e.member.addr, e.member.protocol.max);
+        break;
+      case 'join-completed': {
+        const w = this.joinWaiters;
+        this.joinWaiters = [];
+        for (const f of w) f(e);
+        break;
+      }
+      case 'left': {
+        const w = this.leaveWaiters;
+        this.leaveWaiters = [];
+        for (const f of w) f();
+        break;
+      }
+      case 'query-ack':
+        this.queries.get(e.queryId)?.acks.push(e.from);
+        break;
+      case 'query-response':
+        this.queries.get(e.queryId)?.responses.set(e.from, e.payload);
+        break;
+      case 'query-done': {
+        const q = this.queries.get(e.queryId);
+        this.queries.delete(e.queryId);
+        q?.resolve({ acks: q.acks, responses: q.responses });
+        break;
+      }
+      case 'protocol-error':
+        this.protocolLog.reject(this.driver.now(), e.reason, e.from, e.detail);
+        break;
+      case 'member-left':
+      case 'member-failed':
+      case 'member-reaped':
+      case 'member-suspected':
+      case 'member-recovered':
+      case 'self-refuted':
+      case 'user-event':
+      case 'query':
+      case 'keyring-change':
+      case 'data-message':
+        break;
+    }
+    this.emitter.emit(e);
+  }
+
+  private assertRunning(op: string): void {
+    if (this.state !== 'running') throw new Error(`${op}: node ${this.name} is ${this.state === 'leaving' ? 'leaving' : 'stopped'}`);
+  }
+}
+
+/** Keys from a keyring file (a JSON array of base64 strings, primary first); null if there is no file. Throws a clear error on a bad file. */
+async function readKeyringFile(path: string): Promise<string[] | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const v: unknown = JSON.parse(text);
+  if (!Array.isArray(v) || v.length === 0 || !v.every((k) => typeof k === 'string')) {
+    throw new TypeError(`keyring file ${path}: expected a JSON array of base64 keys`);
+  }
+  return v;
+}
+
+/** Writes the keyring (primary first) atomically: a temporary file renamed over the old one. */
+async function writeKeyringFile(path: string, keyring: Keyring): Promise<void> {
+  const keys = keyring.keys().map((k) => Buffer.from(k).toString('base64'));
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+/** `name/host:port` (memberlist's syntax) or `host[:port]` → `host:port`. */
+export function normalizeJoinAddress(a: string): string {
+  const slash = a.indexOf('/');
+  const hp = parseHostPort(slash >= 0 ? a.slice(slash + 1) : a, DEFAULT_PORT);
+  return formatHostPort(hp.host, hp.port);
+}
+
+/** The address to advertise: explicit, else the bind address, else the first non-internal IPv4 address. */
+export function advertiseAddress(bind: string, advertise: string | undefined, boundPort: number): string {
+  if (advertise !== undefined) {
+    const a = parseHostPort(advertise, 0);
+    if (isUnspecified(a.host)) throw new TypeError(`advertise ${advertise}: must be an address peers can reach`);
+    return formatHostPort(a.host, a.port === 0 ? boundPort : a.port);
+  }
+  const b = parseHostPort(bind);
+  if (!isUnspecified(b.host)) return formatHostPort(b.host, boundPort);
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return formatHostPort(i.address, boundPort);
+  }
+  throw new TypeError(`bind ${bind}: no address to advertise; pass advertise`);
+}

@@ -1,0 +1,43 @@
+import type { Message, StreamMessage } from '../core/messages.js';
+import type { Keyring, PacketOptions, WireStats } from '../wire/index.js';
+import { StreamDecoder, decodePacket, encodePacket, encodeStreamMessage } from '../wire/index.js';
+import type { Codec, Decoded, StreamDecoding } from './codec.js';
+
+export interface WireCodecOptions {
+  /** Encrypt with the primary key, decrypt with any; null: plaintext. Mutations (install/use/remove) apply at once. */
+  readonly keyring: Keyring | null;
+  /** With a keyring: reject plaintext input (memberlist's GossipVerifyIncoming). Default true. */
+  readonly verifyIncoming?: boolean;
+  /** LZW-compress what we send (memberlist's EnableCompression). Default false: peers accept both. */
+  readonly compress?: boolean;
+  /** This node's wire counters (decoded, rejected by reason, compound parts dropped). Default: the process-wide ones. */
+  readonly stats?: WireStats;
+}
+
+/**
+ * memberlist's bytes, through the wire layer: CRC for peers with protocol ≥ 5, AES-GCM with a
+ * keyring, stream framing. A decoded `WireMessage` has the core `Message`'s shape with plain
+ * strings and numbers where the core brands its ids; the cast below is that one step.
+ */
+export function wireCodec(o: WireCodecOptions): Codec {
+  const base: PacketOptions = {
+    keyring: o.keyring,
+    ...(o.verifyIncoming !== undefined ? { gossipVerifyIncoming: o.verifyIncoming } : {}),
+    ...(o.compress !== undefined ? { compress: o.compress } : {}),
+    ...(o.stats !== undefined ? { stats: o.stats } : {}),
+  };
+  const plain: PacketOptions = { ...base, crc: false };
+  const withCrc: PacketOptions = { ...base, crc: true };
+  return {
+    encodePacket: (m: Message, crc: boolean) => encodePacket(m, crc ? withCrc : plain),
+    decodePacket: (bytes: Uint8Array) => decodePacket(bytes, plain) as Decoded<Message>,
+    encodeStream: (m: StreamMessage) => encodeStreamMessage(m, plain),
+    streamDecoder: (): StreamDecoding => {
+      const d = new StreamDecoder(plain);
+      return {
+        push: (chunk: Uint8Array) => d.push(chunk) as Decoded<StreamMessage> | undefined,
+        end: () => d.end() as Decoded<StreamMessage> | undefined,
+      };
+    },
+  };
+}
