@@ -98,6 +98,13 @@ export interface StateNodeOptions {
   readonly tombstoneGraceMs?: number;
   /** Probability that a local write is timed until every live member has it. Default 0.01. */
   readonly sampleRate?: number;
+  /**
+   * Durability hook: called with every change of a key's state (local writes, merged rumors and
+   * repairs, collected tombstones as `undefined`) before the operation returns, so a local
+   * write is on disk when it is acknowledged. The dot counter survives through
+   * `replica.counterStart` (restart never reuses a dot).
+   */
+  readonly onEntryChange?: (key: string, entry: Entry | undefined) => void;
 }
 
 export type StateEvent =
@@ -229,6 +236,7 @@ export class StateNode {
   private summaryDirty = true;
   private ownSeq = 0;
   private readonly hashScratch = new Uint32Array(2);
+  private readonly onEntryChange: ((key: string, entry: Entry | undefined) => void) | undefined;
 
   constructor(o: StateNodeOptions) {
     this.name = o.name;
@@ -238,6 +246,7 @@ export class StateNode {
     if (this.replica.node !== o.name) throw new RangeError(`StateNode: durable replica belongs to ${this.replica.node}, not ${o.name}`);
     this.tree = new MerkleTree({ fanout: o.merkle?.fanout ?? 16, depth: o.merkle?.depth ?? 3 });
     for (const key of this.replica.keys()) this.syncKey(key);
+    this.onEntryChange = o.onEntryChange;
     this.rumorsOn = o.rumors ?? true;
     this.dissemination = { ...STATE_DISSEMINATION, ...o.dissemination };
     this.incarnation = o.incarnation ?? 0;
@@ -754,7 +763,10 @@ export class StateNode {
     }
     const collected = this.replica.collectTombstones(minSummary(summaries), now, this.graceMs);
     if (collected.length === 0) return;
-    for (const key of collected) this.tree.delete(key);
+    for (const key of collected) {
+      this.tree.delete(key);
+      this.onEntryChange?.(key, undefined);
+    }
     this.stats.tombstonesCollected += collected.length;
     this.rootDirty = true;
   }
@@ -764,6 +776,7 @@ export class StateNode {
     const h = this.replica.entryHash(key, this.hashScratch);
     if (h === undefined) this.tree.delete(key);
     else this.tree.setHash(key, h);
+    this.onEntryChange?.(key, this.replica.entry(key));
     this.rootDirty = true;
     this.summaryDirty = true;
   }
