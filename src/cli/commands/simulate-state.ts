@@ -42,7 +42,7 @@ export function registerSimulateState(simulate: Command, io: Io): void {
     .option('--partition <d>', 'two random halves cut off for this long, ending when the writes end (0s: none)', '30s')
     .option('--loss <p>', 'packet loss probability', '0.05')
     .option('--crash <c>', 'nodes that crash before the partition and restart 5–15 s later with their durable state', '10')
-    .option('--duration <d>', 'writes are spread over this window (default max(60s, partition + 20s))')
+    .option('--duration <d>', 'writes are spread over this window (default max(100s, partition + 20s))')
     .option('--drain <d>', 'longest run after the heal, waiting for convergence', '120s')
     .option('--no-rumors', 'no rumor mongering: anti-entropy alone spreads every write')
     .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
