@@ -34,7 +34,7 @@ function parseTypes(s: string): WriteType[] {
 export function registerSimulateState(simulate: Command, io: Io): void {
   simulate
     .command('state')
-    .description('replicated state on every node: random writes of mixed types, a partition that heals, crashes and restarts, loss; checked against an oracle of the acknowledged writes')
+    .description('replicated state on every node: random writes of mixed types, a partition that heals, crashes and restarts, loss; checked against an oracle of the acknowledged writes (the full default scenario wants NODE_OPTIONS=--max-old-space-size=8000)')
     .option('--nodes <n>', 'nodes', '200')
     .option('--keys <k>', 'keys (spread over the types)', '10000')
     .option('--writes <w>', 'writes, each on a random live node and key', '50000')
