@@ -83,7 +83,11 @@ export interface StateNodeOptions {
   readonly summaryIntervalMs?: number;
   /** Summaries per digest message, own included. Default 4. */
   readonly summariesPerMessage?: number;
-  /** Tombstone collection attempt every this often. Default 5,000 ms. */
+  /**
+   * Tombstone collection attempt every this often, on multiples of it (clock time), so that
+   * nodes with roughly synchronised clocks collect together and their roots differ only
+   * briefly. Default 5,000 ms.
+   */
   readonly collectIntervalMs?: number;
   /**
    * A member that died or left still counts for tombstone collection, with its last summary,
@@ -269,7 +273,7 @@ export class StateNode {
     this.live.add(o.name);
     this.nextAeMs = o.now + this.rng.next() * this.aeIntervalMs;
     this.nextDigestMs = o.now + this.rng.next() * this.digestIntervalMs;
-    this.nextCollectMs = o.now + this.collectIntervalMs;
+    this.nextCollectMs = alignedAfter(o.now, this.collectIntervalMs);
     this.host = {
       tree: this.tree,
       entryFor: (key: string) => this.replica.entry(key),
@@ -471,7 +475,7 @@ export class StateNode {
       this.relayDigests(t);
     }
     if (t >= this.nextCollectMs) {
-      this.nextCollectMs = t + this.collectIntervalMs;
+      this.nextCollectMs = alignedAfter(t, this.collectIntervalMs);
       this.collect(t);
     }
   }
@@ -788,4 +792,9 @@ export class StateNode {
     this.stats.digestBytes += p.digest;
     this.outbox.push({ to, message, bytes: p.total });
   }
+}
+
+/** The first multiple of `intervalMs` after `now`. */
+function alignedAfter(now: number, intervalMs: number): number {
+  return (Math.floor(now / intervalMs) + 1) * intervalMs;
 }
