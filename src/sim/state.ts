@@ -406,8 +406,10 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
   const write = (): void => {
     let i = rng.int(n);
     for (let tries = 0; !cluster.isUp(i) && tries < n; tries++) i = (i + 1) % n;
-    const type = o.types[rng.int(o.types.length)] as WriteType;
-    const key = `${PREFIX[type]}${rng.int(o.keys)}`;
+    // `keys` keys in all, each of one type (key k has type k mod |types|).
+    const k = rng.int(o.keys);
+    const type = o.types[k % o.types.length] as WriteType;
+    const key = `${PREFIX[type]}${k}`;
     const w = written++;
     cluster.on(i, (s, now) => {
       const name = s.name;
