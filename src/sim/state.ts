@@ -1,4 +1,5 @@
 import { defaultConfig } from '../core/config.js';
+import type { DisseminationConfig } from '../core/dissemination/config.js';
 import type { PeerSampler } from '../core/dissemination/disseminator.js';
 import type { Address } from '../core/ids.js';
 import type { Dot, VersionVector } from '../core/replica/dvv.js';
@@ -17,7 +18,7 @@ import { Simulator } from './simulator.js';
  * nodes, a partition that heals, crashes and restarts, and packet loss; then checked against
  * an independent oracle built only from the acknowledged operations.
  *
- * Timeline: writes at uniform random times in [0, writeWindowMs]; the partition (two random
+ * Timeline: writes at uniform random times in [0, writeWindowMs] (default 100 s); the partition (two random
  * halves) covers the last `partitionMs` of the window and heals when the writes end; crashes
  * happen at random times before the partition, each node down 5–15 s, and restarts with its
  * durable state (the same `Replica` object: an acknowledged write survives a crash; rumors
@@ -39,7 +40,7 @@ export interface StateScenarioOptions {
   readonly loss: number;
   readonly crashes: number;
   readonly seed: number;
-  /** Writes spread over this window (default max(60 s, partitionMs + 20 s)). */
+  /** Writes spread over this window (default max(100 s, partitionMs + 20 s)). */
   readonly writeWindowMs?: number;
   /** Longest run after the heal (default 120 s). */
   readonly drainMaxMs?: number;
@@ -48,6 +49,8 @@ export interface StateScenarioOptions {
   /** Anything else of the nodes' options. */
   readonly state?: Partial<Omit<StateNodeOptions, 'name' | 'rng' | 'now' | 'peers' | 'durable' | 'incarnation'>>;
   readonly network?: Partial<NetworkOptions>;
+  /** Sees the cluster at the end (diagnostics). */
+  readonly inspect?: (c: StateCluster) => void;
 }
 
 export interface LostWrites {
@@ -64,13 +67,13 @@ export interface StateScenarioResult {
   seed: number;
   /** Acknowledged writes per type. */
   acknowledged: { lww: number; counter: number; orset: number };
-  /** All live replicas hold the same Merkle root at the end. */
+  /** All live replicas held the same Merkle root at some point after the heal (then checked by the oracle). */
   converged: boolean;
   /** Heal → every live root equal (null: never within drainMaxMs). */
   convergedAfterHealMs: number | null;
   /** Heal → every live node reports agreement fraction 1 (its digest view). */
   agreementOneAfterHealMs: number | null;
-  /** Acknowledged writes missing from the converged state (see `checkOracle`). */
+  /** Acknowledged writes missing from the converged state or from any live replica at the end (see `StateOracle.check`). */
   lostWrites: number;
   lostByType: LostWrites;
   /** Values present that no acknowledged write explains (deleted keys, removed elements back). */
@@ -89,6 +92,14 @@ export interface StateScenarioResult {
   simulatedMs: number;
   wallMs: number;
 }
+
+/**
+ * Rumors in the scenario: a round's pushes to one peer go as one batch of up to 16 KB (the
+ * simulator does not fragment; the agent sends a batch above a packet as a stream data message),
+ * fanout 2, loss of interest at the first "already knew": at 500 writes/s cluster-wide, 1,400-byte
+ * packets cannot carry the ~3 pushes per node per write and the hot lists would grow without end.
+ */
+export const SCENARIO_DISSEMINATION: Partial<DisseminationConfig> = { packetBytesMax: 16_384, fanout: 2, rumorK: 1 };
 
 const PREFIX: Record<WriteType, string> = { lww: 'l/', counter: 'c/', orset: 's/' };
 const RESOLVERS: Record<string, Resolver> = { 'l/': { type: 'lww' }, 'c/': { type: 'pncounter' }, 's/': { type: 'orset' } };
@@ -364,6 +375,7 @@ export function stateCommand(o: StateScenarioOptions): string {
     `--partition ${o.partitionMs / 1000}s`, `--loss ${o.loss}`, `--crash ${o.crashes}`,
   ];
   if (o.writeWindowMs !== undefined) parts.push(`--duration ${o.writeWindowMs / 1000}s`);
+  if (o.drainMaxMs !== undefined) parts.push(`--drain ${o.drainMaxMs / 1000}s`);
   if (o.rumors === false) parts.push('--no-rumors');
   parts.push(`--seed ${o.seed}`, '--json');
   return parts.join(' ');
@@ -373,9 +385,10 @@ export function stateCommand(o: StateScenarioOptions): string {
 export function stateScenario(o: StateScenarioOptions, clock: () => number = () => 0): StateScenarioResult {
   const t0 = clock();
   if (o.types.length === 0) throw new RangeError('stateScenario: at least one write type');
-  const window = o.writeWindowMs ?? Math.max(60_000, o.partitionMs + 20_000);
+  const window = o.writeWindowMs ?? Math.max(100_000, o.partitionMs + 20_000);
   const drainMax = o.drainMaxMs ?? 120_000;
-  const cluster = new StateCluster(o.nodes, o.seed, { ...o.state, ...(o.rumors === false ? { rumors: false } : {}) }, { ...o.network, loss: o.loss });
+  const state: Partial<StateNodeOptions> = { ...o.state, dissemination: { ...SCENARIO_DISSEMINATION, ...o.state?.dissemination }, ...(o.rumors === false ? { rumors: false } : {}) };
+  const cluster = new StateCluster(o.nodes, o.seed, state, { ...o.network, loss: o.loss });
   const { sim, oracle } = cluster;
   const rng = sim.rng.fork();
   const n = o.nodes;
@@ -393,8 +406,10 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
   const write = (): void => {
     let i = rng.int(n);
     for (let tries = 0; !cluster.isUp(i) && tries < n; tries++) i = (i + 1) % n;
-    const type = o.types[rng.int(o.types.length)] as WriteType;
-    const key = `${PREFIX[type]}${rng.int(o.keys)}`;
+    // `keys` keys in all, each of one type (key k has type k mod |types|).
+    const k = rng.int(o.keys);
+    const type = o.types[k % o.types.length] as WriteType;
+    const key = `${PREFIX[type]}${k}`;
     const w = written++;
     cluster.on(i, (s, now) => {
       const name = s.name;
@@ -457,39 +472,48 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
     sim.at(at + down, () => cluster.restart(v));
   }
 
-  // Run to the heal, then until converged and agreeing (checked every 250 ms).
+  // The oracle's verdict on every live replica (all are checked: one per distinct root), and
+  // the most values (siblings) any register key holds.
+  let lost: LostWrites = { lww: 0, counter: 0, orset: 0 };
+  let resurrected = 0;
+  let siblingsMax = 0;
+  const verdict = (): void => {
+    const checked = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const s = cluster.states[i];
+      if (s === null || s === undefined) continue;
+      const root = s.root();
+      if (checked.has(root)) continue;
+      checked.add(root);
+      const v = oracle.check(s.replica);
+      lost = { lww: Math.max(lost.lww, v.lost.lww), counter: Math.max(lost.counter, v.lost.counter), orset: Math.max(lost.orset, v.lost.orset) };
+      resurrected = Math.max(resurrected, v.resurrected);
+      for (const key of s.replica.keys()) {
+        const e = s.replica.entry(key);
+        if (e !== undefined && (e.type === 'lww' || e.type === 'register')) siblingsMax = Math.max(siblingsMax, e.siblings.filter((x) => !x.deleted).length);
+      }
+    }
+  };
+
+  // Run to the heal, then until converged (checked every 250 ms): the oracle checks that
+  // converged state; then on until every node reports agreement 1 (its digest view), and the
+  // oracle checks every live replica again at the end (tombstone collection went on meanwhile).
   sim.run(Math.max(healAt, lastRestart));
   let convergedAt: number | null = null;
   let agreeAt: number | null = null;
   const stepMs = 250;
   for (let t = sim.now; t <= healAt + drainMax; t += stepMs) {
     sim.run(t);
-    if (convergedAt === null && cluster.converged()) convergedAt = sim.now;
+    if (convergedAt === null && cluster.converged()) {
+      convergedAt = sim.now;
+      verdict();
+    }
     if (convergedAt !== null && agreeAt === null && cluster.agreeing()) agreeAt = sim.now;
     if (convergedAt !== null && agreeAt !== null) break;
   }
-  const converged = cluster.converged();
-
-  // The oracle's verdict on every live replica (one suffices when they are equal; all are checked).
-  let lost: LostWrites = { lww: 0, counter: 0, orset: 0 };
-  let resurrected = 0;
-  let siblingsMax = 0;
-  const checked = new Set<string>();
-  for (let i = 0; i < n; i++) {
-    const s = cluster.states[i];
-    if (s === null || s === undefined) continue;
-    const root = s.root();
-    if (!checked.has(root)) {
-      checked.add(root);
-      const v = oracle.check(s.replica);
-      lost = { lww: Math.max(lost.lww, v.lost.lww), counter: Math.max(lost.counter, v.lost.counter), orset: Math.max(lost.orset, v.lost.orset) };
-      resurrected = Math.max(resurrected, v.resurrected);
-    }
-    for (const key of s.replica.keys()) {
-      const e = s.replica.entry(key);
-      if (e !== undefined && (e.type === 'lww' || e.type === 'register')) siblingsMax = Math.max(siblingsMax, e.siblings.filter((x) => !x.deleted).length);
-    }
-  }
+  const converged = convergedAt !== null;
+  verdict();
+  o.inspect?.(cluster);
 
   const r = cluster.retired;
   const sessions = { started: r.started, complete: r.complete, failed: r.failed, timedOut: r.timedOut, refused: r.refused };

@@ -15,6 +15,7 @@ interface StateOpts {
   loss: string;
   crash: string;
   duration?: string;
+  drain: string;
   seed?: string;
   rumors: boolean;
   json?: boolean;
@@ -33,7 +34,7 @@ function parseTypes(s: string): WriteType[] {
 export function registerSimulateState(simulate: Command, io: Io): void {
   simulate
     .command('state')
-    .description('replicated state on every node: random writes of mixed types, a partition that heals, crashes and restarts, loss; checked against an oracle of the acknowledged writes')
+    .description('replicated state on every node: random writes of mixed types, a partition that heals, crashes and restarts, loss; checked against an oracle of the acknowledged writes (the full default scenario wants NODE_OPTIONS=--max-old-space-size=8000)')
     .option('--nodes <n>', 'nodes', '200')
     .option('--keys <k>', 'keys (spread over the types)', '10000')
     .option('--writes <w>', 'writes, each on a random live node and key', '50000')
@@ -41,7 +42,8 @@ export function registerSimulateState(simulate: Command, io: Io): void {
     .option('--partition <d>', 'two random halves cut off for this long, ending when the writes end (0s: none)', '30s')
     .option('--loss <p>', 'packet loss probability', '0.05')
     .option('--crash <c>', 'nodes that crash before the partition and restart 5–15 s later with their durable state', '10')
-    .option('--duration <d>', 'writes are spread over this window (default max(60s, partition + 20s))')
+    .option('--duration <d>', 'writes are spread over this window (default max(100s, partition + 20s))')
+    .option('--drain <d>', 'longest run after the heal, waiting for convergence', '120s')
     .option('--no-rumors', 'no rumor mongering: anti-entropy alone spreads every write')
     .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
     .option('--json', 'print one JSON object on stdout')
@@ -57,6 +59,7 @@ export function registerSimulateState(simulate: Command, io: Io): void {
         crashes: parseIntIn(o.crash, '--crash', 0, nodes - 1),
         seed: resolveSeed(o.seed),
         ...(o.duration !== undefined ? { writeWindowMs: parseDuration(o.duration, '--duration') } : {}),
+        drainMaxMs: parseDuration(o.drain, '--drain'),
         ...(o.rumors ? {} : { rumors: false }),
       };
       if (opts.writeWindowMs !== undefined && opts.writeWindowMs < opts.partitionMs) {

@@ -83,7 +83,11 @@ export interface StateNodeOptions {
   readonly summaryIntervalMs?: number;
   /** Summaries per digest message, own included. Default 4. */
   readonly summariesPerMessage?: number;
-  /** Tombstone collection attempt every this often. Default 5,000 ms. */
+  /**
+   * Tombstone collection attempt every this often, on multiples of it (clock time), so that
+   * nodes with roughly synchronised clocks collect together and their roots differ only
+   * briefly. Default 5,000 ms.
+   */
   readonly collectIntervalMs?: number;
   /**
    * A member that died or left still counts for tombstone collection, with its last summary,
@@ -98,6 +102,13 @@ export interface StateNodeOptions {
   readonly tombstoneGraceMs?: number;
   /** Probability that a local write is timed until every live member has it. Default 0.01. */
   readonly sampleRate?: number;
+  /**
+   * Durability hook: called with every change of a key's state (local writes, merged rumors and
+   * repairs, collected tombstones as `undefined`) before the operation returns, so a local
+   * write is on disk when it is acknowledged. The dot counter survives through
+   * `replica.counterStart` (restart never reuses a dot).
+   */
+  readonly onEntryChange?: (key: string, entry: Entry | undefined) => void;
 }
 
 export type StateEvent =
@@ -229,6 +240,7 @@ export class StateNode {
   private summaryDirty = true;
   private ownSeq = 0;
   private readonly hashScratch = new Uint32Array(2);
+  private readonly onEntryChange: ((key: string, entry: Entry | undefined) => void) | undefined;
 
   constructor(o: StateNodeOptions) {
     this.name = o.name;
@@ -238,6 +250,7 @@ export class StateNode {
     if (this.replica.node !== o.name) throw new RangeError(`StateNode: durable replica belongs to ${this.replica.node}, not ${o.name}`);
     this.tree = new MerkleTree({ fanout: o.merkle?.fanout ?? 16, depth: o.merkle?.depth ?? 3 });
     for (const key of this.replica.keys()) this.syncKey(key);
+    this.onEntryChange = o.onEntryChange;
     this.rumorsOn = o.rumors ?? true;
     this.dissemination = { ...STATE_DISSEMINATION, ...o.dissemination };
     this.incarnation = o.incarnation ?? 0;
@@ -260,7 +273,7 @@ export class StateNode {
     this.live.add(o.name);
     this.nextAeMs = o.now + this.rng.next() * this.aeIntervalMs;
     this.nextDigestMs = o.now + this.rng.next() * this.digestIntervalMs;
-    this.nextCollectMs = o.now + this.collectIntervalMs;
+    this.nextCollectMs = alignedAfter(o.now, this.collectIntervalMs);
     this.host = {
       tree: this.tree,
       entryFor: (key: string) => this.replica.entry(key),
@@ -462,7 +475,7 @@ export class StateNode {
       this.relayDigests(t);
     }
     if (t >= this.nextCollectMs) {
-      this.nextCollectMs = t + this.collectIntervalMs;
+      this.nextCollectMs = alignedAfter(t, this.collectIntervalMs);
       this.collect(t);
     }
   }
@@ -754,7 +767,10 @@ export class StateNode {
     }
     const collected = this.replica.collectTombstones(minSummary(summaries), now, this.graceMs);
     if (collected.length === 0) return;
-    for (const key of collected) this.tree.delete(key);
+    for (const key of collected) {
+      this.tree.delete(key);
+      this.onEntryChange?.(key, undefined);
+    }
     this.stats.tombstonesCollected += collected.length;
     this.rootDirty = true;
   }
@@ -764,6 +780,7 @@ export class StateNode {
     const h = this.replica.entryHash(key, this.hashScratch);
     if (h === undefined) this.tree.delete(key);
     else this.tree.setHash(key, h);
+    this.onEntryChange?.(key, this.replica.entry(key));
     this.rootDirty = true;
     this.summaryDirty = true;
   }
@@ -775,4 +792,9 @@ export class StateNode {
     this.stats.digestBytes += p.digest;
     this.outbox.push({ to, message, bytes: p.total });
   }
+}
+
+/** The first multiple of `intervalMs` after `now`. */
+function alignedAfter(now: number, intervalMs: number): number {
+  return (Math.floor(now / intervalMs) + 1) * intervalMs;
 }

@@ -29,10 +29,11 @@ export class Cluster {
     for (const s of this.nodes.values()) s.setMembers(0, names);
   }
 
-  boot(name: string, durable?: Replica, incarnation = 0): StateNode {
+  boot(name: string, durable?: Replica, incarnation = 0, extra: Partial<StateNodeOptions> = {}): StateNode {
     const s = new StateNode({
       replica: { resolvers: { 'c/': { type: 'pncounter' }, 's/': { type: 'orset' } } },
       ...this.opts,
+      ...extra,
       name, rng: this.rng.fork(), now: this.now, peers: this.sampler(name), incarnation,
       ...(durable !== undefined ? { durable } : {}),
     });

@@ -171,23 +171,55 @@ describe('StateNode', () => {
     expect(s.root()).toBe(root);
   });
 
-  it('counts the bytes of every message it sends by class', () => {
+  it('counts the bytes of every message it sends by class, each transmit carrying its message size', () => {
     const c = new Cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 200 });
     c.run(5);
-    c.on('a', (s, now) => s.put(now, 'k', 'v'));
     const a = c.node('a');
-    c.run(2000);
-    // Re-count what a would send next from scratch: every transmit's bytes is its message's size.
-    c.on('a', (s, now) => s.put(now, 'k2', 'v2'));
-    c.run(2100);
+    a.put(6, 'k', 'v');
+    let sent = 0;
+    for (let t = a.pollTransmit(); t !== undefined; t = a.pollTransmit()) {
+      expect(t.bytes).toBe(stateMessageBytes(t.message));
+      sent += t.bytes;
+    }
+    for (let now = 7; now < 2000; now++) {
+      if ((a.pollTimeout() ?? Infinity) > now) continue;
+      a.handleTimeout(now as Millis);
+      for (let t = a.pollTransmit(); t !== undefined; t = a.pollTransmit()) {
+        expect(t.bytes).toBe(stateMessageBytes(t.message));
+        sent += t.bytes;
+      }
+    }
     const st = a.stats;
-    const total = st.rumorBytes + st.antiEntropyBytes + st.digestBytes;
     expect(st.rumorBytes).toBeGreaterThan(0);
     expect(st.antiEntropyBytes).toBeGreaterThan(0);
     expect(st.digestBytes).toBeGreaterThan(0);
-    expect(total).toBeGreaterThan(0);
+    expect(st.rumorBytes + st.antiEntropyBytes + st.digestBytes).toBe(sent);
     const m: StateMessage = { type: 'state-digests', roots: [{ member: 'a', atMs: 1, seq: 1, rootHi: 0, rootLo: 0 }], summaries: [] };
     // type 1 + two counts 1 + name (1 + 1) + time 6 + seq 1 + root 8
     expect(stateMessageBytes(m)).toBe(1 + 2 + 2 + 6 + 1 + 8);
+  });
+
+  it('calls the durability hook with every change before the operation returns (local, merged, collected)', () => {
+    const seen: { node: string; key: string; present: boolean }[] = [];
+    const c = new Cluster(['a', 'b'], { antiEntropyIntervalMs: 300, collectIntervalMs: 500, digestIntervalMs: 100, summaryIntervalMs: 100 });
+    for (const n of ['a', 'b']) {
+      // Restart on the same durable replica with the hook (what the agent does at start).
+      const r = c.crash(n);
+      c.boot(n, r, 1, { onEntryChange: (key, entry) => seen.push({ node: n, key, present: entry !== undefined }) }).setMembers(0, ['a', 'b']);
+    }
+    c.run(5);
+    let before = seen.length;
+    c.on('a', (s, now) => {
+      s.put(now, 'k', 1);
+      expect(seen.slice(before)).toEqual([{ node: 'a', key: 'k', present: true }]);
+    });
+    c.run(1000);
+    expect(seen).toContainEqual({ node: 'b', key: 'k', present: true });
+    before = seen.length;
+    c.on('b', (s, now) => s.delete(now, 'k'));
+    expect(seen.slice(before)).toEqual([{ node: 'b', key: 'k', present: true }]);
+    c.run(5000);
+    expect(seen).toContainEqual({ node: 'a', key: 'k', present: false });
+    expect(seen).toContainEqual({ node: 'b', key: 'k', present: false });
   });
 });
