@@ -82,8 +82,9 @@ export class Agent {
       if (storedKeys !== null && c.encrypt !== undefined && !storedKeys.includes(c.encrypt)) {
         log.warn('--encrypt is not in the stored keyring (rotated since): the stored keyring wins');
       }
+      const clocks = store.loadClocks();
       const opts: NodeOptions = {
-        name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store,
+        name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store, clocks,
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
         kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])) },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),

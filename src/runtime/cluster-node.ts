@@ -82,6 +82,8 @@ export interface NodeOptions {
   readonly kv?: KvOptions;
   /** Start above a previous life's incarnation (a restarted node refutes its old death at once). */
   readonly incarnation?: number;
+  /** Serf's Lamport clocks as a previous life saved them (`clocks`): start above them, and do not replay older events. */
+  readonly clocks?: { readonly member: number; readonly event: number; readonly query: number };
 }
 
 export interface KvOptions {
@@ -230,6 +232,7 @@ export class ClusterNode {
         name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
         codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
         ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
+        ...(o.clocks !== undefined ? { clocks: o.clocks } : {}),
         dataState: DataPlane.delegate(() => data),
       });
       const dataStats = new DataStats();

@@ -116,6 +116,12 @@ export interface SerfNodeOptions extends Omit<GossipNodeOptions, 'meta' | 'vsn' 
   readonly keyring?: SerfKeyring | null;
   readonly serf?: Partial<SerfConfig>;
   readonly dataState?: DataStateDelegate;
+  /**
+   * The Lamport clocks a previous life of this node saved (Serf's snapshot): the clocks start
+   * above them, and events and queries from before the restart are not delivered again
+   * (Serf sets eventMinTime and queryMinTime to the saved clock + 1).
+   */
+  readonly clocks?: { readonly member: number; readonly event: number; readonly query: number };
 }
 
 interface MemberState {
@@ -203,7 +209,7 @@ export class SerfNode {
   private readonly eventClock = new LamportClock();
   private readonly queryClock = new LamportClock();
   private eventMinTime = 0;
-  private readonly queryMinTime = 0;
+  private queryMinTime = 0;
   private readonly eventRing: LamportRing<SerfBufferedEvent>;
   private readonly queryRing: LamportRing<number>;
 
@@ -240,6 +246,13 @@ export class SerfNode {
     this.dataState = o.dataState ?? null;
     this.name = o.name;
     this.addr = o.addr;
+    if (o.clocks !== undefined) {
+      this.clock.witness(o.clocks.member);
+      this.eventClock.witness(o.clocks.event);
+      this.queryClock.witness(o.clocks.query);
+      if (o.clocks.event > 0) this.eventMinTime = o.clocks.event + 1;
+      if (o.clocks.query > 0) this.queryMinTime = o.clocks.query + 1;
+    }
     this.eventRing = new LamportRing(this.serfConfig.eventBufferSize);
     this.queryRing = new LamportRing(this.serfConfig.queryBufferSize);
     this.tags = this.withDataTag(o.tags ?? {});

@@ -607,3 +607,26 @@ describe('SerfNode: driver interface', () => {
     expect(ofType(c.eventsOf(a), 'query-done').filter((e) => e.queryId === id)).toHaveLength(1);
   });
 });
+
+describe('SerfNode: clocks restored from a previous life (Serf snapshot)', () => {
+  it('starts above the saved clocks and does not deliver events or queries from before the restart', () => {
+    const c = new SerfCluster();
+    const a = c.add('a');
+    const b = c.add('b', { clocks: { member: 40, event: 20, query: 7 } });
+    expect(b.clocks.member).toBeGreaterThanOrEqual(40);
+    expect(b.clocks.event).toBeGreaterThanOrEqual(20);
+    expect(b.clocks.query).toBeGreaterThanOrEqual(7);
+    c.runFor(5);
+    b.join(c.at(), [a.addr]);
+    c.runFor(3000);
+    deliver(c, b, a, encodeSerfMessage({ type: 'user-event', ltime: 15, name: 'old', payload: bytes('x'), cc: false }));
+    deliver(c, b, a, encodeSerfMessage({ type: 'user-event', ltime: 25, name: 'new', payload: bytes('y'), cc: false }));
+    const names = ofType(c.eventsOf(b), 'user-event').map((e) => e.name);
+    expect(names).toContain('new');
+    expect(names).not.toContain('old');
+    // Our own next event is stamped above the saved event clock.
+    b.userEvent(c.at(), 'mine', bytes('z'), false);
+    c.runFor(1000);
+    expect(ofType(c.eventsOf(a), 'user-event').find((e) => e.name === 'mine')?.ltime).toBeGreaterThan(20);
+  });
+});
