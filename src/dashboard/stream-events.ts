@@ -1,22 +1,13 @@
+import type { MemberJson } from '../agent/http-api.js';
+
 /**
  * What the dashboard reads from the agent's HTTP API (src/agent/http-api.ts): `GET /v1/members`,
  * `GET /v1/convergence`, the named server-sent events of `GET /v1/stream` (each `data:` line one
  * JSON value) and `GET /metrics`. Types only: the browser script imports them (erased at build).
  */
 
-/** One member as `GET /v1/members` lists it (and `gossip members --json` prints it). */
-export interface MemberJson {
-  readonly name: string;
-  readonly addr: string;
-  readonly port: number;
-  /** Serf's `alive | leaving | left | failed`; the page adds `suspect` from `member-suspected`. */
-  readonly status: string;
-  readonly tags: Readonly<Record<string, string>>;
-  /** null while the node does not report member incarnations. */
-  readonly incarnation: number | null;
-  /** Last probe round-trip time to this member, when the agent reports one. */
-  readonly rttMs?: number;
-}
+/** One member as `GET /v1/members` lists it: the agent's type (types only; erased in the browser). */
+export type { MemberJson };
 
 /** `GET /v1/convergence`, and the `convergence` event about once a second. */
 export interface ConvergenceJson {

@@ -9,6 +9,7 @@ import { millis } from '../core/ids.js';
 import type { GossipNode } from '../core/node.js';
 import type { Rng } from '../core/rng.js';
 import type { NetworkOptions } from './network.js';
+import { oracleSampler } from './oracle-sampler.js';
 import type { RoundTrial } from './rounds.js';
 import { Simulator } from './simulator.js';
 
@@ -47,7 +48,7 @@ export class DisseminationCluster {
     const swim = (options.membership ?? 'oracle') === 'swim';
     for (let i = 0; i < n; i++) {
       if (swim) this.sim.startConverged(i);
-      const peers = swim ? this.swimSampler(i) : this.oracleSampler(i);
+      const peers = swim ? this.swimSampler(i) : oracleSampler(i, this.sim.addrs, this.up, () => this.liveCount);
       const d = new Disseminator({ origin: this.sim.names[i] as string, config: this.config, rng: this.sim.rng.fork(), now: millis(this.sim.now), peers });
       this.engines.push(d);
       this.sim.attach(i, d);
@@ -73,27 +74,6 @@ export class DisseminationCluster {
 
   get live(): number {
     return this.liveCount;
-  }
-
-  private oracleSampler(self: number): PeerSampler {
-    const n = this.options.nodes;
-    const addrs = this.sim.addrs;
-    return {
-      size: () => this.liveCount - (this.up[self] === 1 ? 1 : 0),
-      sample: (k: number, rng: Rng): Address[] => {
-        const out: Address[] = [];
-        const picked: number[] = [];
-        const want = Math.min(k, this.liveCount - 1);
-        for (let tries = 0; picked.length < want && tries < 8 * n; tries++) {
-          let j = rng.int(n - 1);
-          if (j >= self) j++;
-          if (this.up[j] === 0 || picked.includes(j)) continue;
-          picked.push(j);
-          out.push(addrs[j] as Address);
-        }
-        return out;
-      },
-    };
   }
 
   private swimSampler(self: number): PeerSampler {

@@ -1,15 +1,14 @@
 import { defaultConfig } from '../core/config.js';
 import type { DisseminationConfig } from '../core/dissemination/config.js';
 import type { PeerSampler } from '../core/dissemination/disseminator.js';
-import type { Address } from '../core/ids.js';
 import type { Dot, VersionVector } from '../core/replica/dvv.js';
 import { lwwWinner } from '../core/replica/crdt/register.js';
 import type { Replica, Resolver } from '../core/replica/replica.js';
-import type { Rng } from '../core/rng.js';
 import type { StateMessage } from '../core/state/messages.js';
 import type { StateEvent, StateNodeOptions } from '../core/state/state-node.js';
 import { StateNode } from '../core/state/state-node.js';
 import type { NetworkOptions } from './network.js';
+import { oracleSampler } from './oracle-sampler.js';
 import { Simulator } from './simulator.js';
 
 /**
@@ -347,24 +346,7 @@ export class StateCluster {
   }
 
   private sampler(self: number): PeerSampler {
-    const n = this.n;
-    const addrs = this.sim.addrs;
-    return {
-      size: () => this.liveCount - (this.up[self] === 1 ? 1 : 0),
-      sample: (k: number, rng: Rng): Address[] => {
-        const out: Address[] = [];
-        const picked: number[] = [];
-        const want = Math.min(k, this.liveCount - (this.up[self] === 1 ? 1 : 0));
-        for (let tries = 0; picked.length < want && tries < 8 * n; tries++) {
-          let j = rng.int(n - 1);
-          if (j >= self) j++;
-          if (this.up[j] === 0 || picked.includes(j)) continue;
-          picked.push(j);
-          out.push(addrs[j] as Address);
-        }
-        return out;
-      },
-    };
+    return oracleSampler(self, this.sim.addrs, this.up, () => this.liveCount);
   }
 }
 
