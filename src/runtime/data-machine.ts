@@ -1,6 +1,6 @@
 import type { Millis } from '../core/ids.js';
 import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
-import type { CausalContext, ChangeEvent, Read, Replica, Resolver, Value } from '../core/replica/index.js';
+import type { CausalContext, ChangeEvent, Read, Resolver, Value } from '../core/replica/index.js';
 
 /** One message for `SerfNode.sendData`: type byte, body, and whether it needs a stream. */
 export interface DataTransmit {
@@ -69,41 +69,6 @@ export interface KvOpResult {
   mapRemove: undefined;
   mapSet: undefined;
   mapRemoveField: undefined;
-}
-
-/** Applies an operation to a replica at HLC time `wallMs` (what every data machine does at its core). */
-export function applyKvOp(r: Replica, wallMs: number, o: KvOp): KvOpResult[KvOp['op']] {
-  switch (o.op) {
-    case 'put':
-      return r.put(wallMs, o.key, o.value, o.context);
-    case 'delete':
-      return r.delete(wallMs, o.key, o.context);
-    case 'increment':
-      return r.increment(wallMs, o.key, o.by);
-    case 'decrement':
-      return r.decrement(wallMs, o.key, o.by);
-    case 'add':
-      r.add(wallMs, o.key, o.element);
-      return undefined;
-    case 'remove':
-      r.remove(wallMs, o.key, o.element);
-      return undefined;
-    case 'mapIncrement':
-      r.mapIncrement(wallMs, o.key, o.field, o.by);
-      return undefined;
-    case 'mapAdd':
-      r.mapAdd(wallMs, o.key, o.field, o.element);
-      return undefined;
-    case 'mapRemove':
-      r.mapRemove(wallMs, o.key, o.field, o.element);
-      return undefined;
-    case 'mapSet':
-      r.mapSet(wallMs, o.key, o.field, o.value);
-      return undefined;
-    case 'mapRemoveField':
-      r.mapRemoveField(wallMs, o.key, o.field);
-      return undefined;
-  }
 }
 
 /**
