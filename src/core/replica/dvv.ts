@@ -186,6 +186,19 @@ function keepFromB(ca: VersionVector, seenA: DotCover | undefined, d: Dot): bool
  * collected since). Returns `a` itself when the result equals `a`; sets `joinStats.changed` if not.
  */
 export function joinDotted<T extends Dotted>(a: readonly T[], ca: VersionVector, b: readonly T[], cb: VersionVector, seenA?: DotCover): readonly T[] {
+  return joinBy(a, ca, b, cb, seenA, dotOfDotted);
+}
+
+/** `joinDotted` for plain dot sets (OR-Set element dots). */
+export function joinDotSet(a: readonly Dot[], ca: VersionVector, b: readonly Dot[], cb: VersionVector, seenA?: DotCover): readonly Dot[] {
+  return joinBy(a, ca, b, cb, seenA, dotOfDot);
+}
+
+const dotOfDotted = (x: Dotted): Dot => x.dot;
+const dotOfDot = (d: Dot): Dot => d;
+
+/** The join of `joinDotted` over items sorted by `dotOf(item)`. */
+function joinBy<T>(a: readonly T[], ca: VersionVector, b: readonly T[], cb: VersionVector, seenA: DotCover | undefined, dotOf: (x: T) => Dot): readonly T[] {
   if (a === b) return a;
   const out: T[] = [];
   let changed = false;
@@ -194,52 +207,19 @@ export function joinDotted<T extends Dotted>(a: readonly T[], ca: VersionVector,
   while (i < a.length || j < b.length) {
     const x = a[i];
     const y = b[j];
-    const cmp = x === undefined ? 1 : y === undefined ? -1 : compareDots(x.dot, y.dot);
+    const cmp = x === undefined ? 1 : y === undefined ? -1 : compareDots(dotOf(x), dotOf(y));
     if (cmp === 0) {
       out.push(x as T);
       i++;
       j++;
     } else if (cmp < 0) {
-      const d = (x as T).dot;
+      const d = dotOf(x as T);
       if (vvCovers(cb, d.origin, d.counter)) changed = true;
       else out.push(x as T);
       i++;
     } else {
-      if (keepFromB(ca, seenA, (y as T).dot)) {
+      if (keepFromB(ca, seenA, dotOf(y as T))) {
         out.push(y as T);
-        changed = true;
-      }
-      j++;
-    }
-  }
-  if (!changed) return a;
-  joinStats.changed = true;
-  return out;
-}
-
-/** `joinDotted` for plain dot sets (OR-Set element dots). */
-export function joinDotSet(a: readonly Dot[], ca: VersionVector, b: readonly Dot[], cb: VersionVector, seenA?: DotCover): readonly Dot[] {
-  if (a === b) return a;
-  const out: Dot[] = [];
-  let changed = false;
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = a[i];
-    const y = b[j];
-    const cmp = x === undefined ? 1 : y === undefined ? -1 : compareDots(x, y);
-    if (cmp === 0) {
-      out.push(x as Dot);
-      i++;
-      j++;
-    } else if (cmp < 0) {
-      const d = x as Dot;
-      if (vvCovers(cb, d.origin, d.counter)) changed = true;
-      else out.push(d);
-      i++;
-    } else {
-      if (keepFromB(ca, seenA, y as Dot)) {
-        out.push(y as Dot);
         changed = true;
       }
       j++;
