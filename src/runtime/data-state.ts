@@ -6,7 +6,7 @@ import type { PeerSampler } from '../core/dissemination/disseminator.js';
 import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import type { Entry, Read, ReplicaOptions, Resolver, VersionSummary } from '../core/replica/index.js';
 import { isValidEntry, Replica } from '../core/replica/index.js';
-import type { MemberDigest, RootNote, StateMessage, SummaryNote } from '../core/state/index.js';
+import type { MemberDigest, RootNote, StabilityNote, StateMessage, SummaryNote } from '../core/state/index.js';
 import { StateNode } from '../core/state/index.js';
 import type { StateStore } from '../store/state-store.js';
 import type { DataMessage, DataStats, DataValue } from '../wire/data.js';
@@ -368,6 +368,15 @@ function summaryNote(v: unknown): SummaryNote | null {
   return { member: v.member, atMs: v.atMs, seq: v.seq, summary: v.summary };
 }
 
+/** undefined: not a stability note; null: none sent (a missing field counts as none). */
+function stabilityNote(v: unknown): StabilityNote | null | undefined {
+  if (v === null || v === undefined) return null;
+  if (!isRec(v) || !isNat(v.gen) || !isSummary(v.min) || !Array.isArray(v.members) || !isTime(v.latestMs)) return undefined;
+  const members = v.members as readonly unknown[];
+  if (!members.every((m) => typeof m === 'string')) return undefined;
+  return { gen: v.gen, min: v.min, members: members, latestMs: v.latestMs };
+}
+
 /** A decoded data message as one of the StateNode's messages, checked field by field. */
 export function toStateMessage(m: DataMessage): Checked<StateMessage> {
   switch (m.type) {
@@ -385,8 +394,9 @@ export function toStateMessage(m: DataMessage): Checked<StateMessage> {
       if (m.digest !== null) {
         const root = isRec(m.digest) ? rootNote(m.digest.root) : null;
         const summary = isRec(m.digest) ? summaryNote(m.digest.summary) : null;
-        if (root === null || summary === null) return { ok: false, detail: 'state-reconcile: bad digest' };
-        digest = { root, summary };
+        const stability = isRec(m.digest) ? stabilityNote(m.digest.stability) : undefined;
+        if (root === null || summary === null || stability === undefined) return { ok: false, detail: 'state-reconcile: bad digest' };
+        digest = { root, summary, stability };
       }
       const value = { type: 'state-reconcile', session: m.session, fromInitiator: m.fromInitiator, rc: rc.value.msg, digest };
       return { ok: true, value: value as unknown as StateMessage };
@@ -396,7 +406,9 @@ export function toStateMessage(m: DataMessage): Checked<StateMessage> {
       const roots = (m.roots as readonly unknown[]).map(rootNote);
       const summaries = (m.summaries as readonly unknown[]).map(summaryNote);
       if (roots.includes(null) || summaries.includes(null)) return { ok: false, detail: 'state-digests: a bad root or summary note' };
-      return { ok: true, value: { type: 'state-digests', roots: roots as RootNote[], summaries: summaries as SummaryNote[] } };
+      const stability = stabilityNote(m.stability);
+      if (stability === undefined) return { ok: false, detail: 'state-digests: a bad stability note' };
+      return { ok: true, value: { type: 'state-digests', roots: roots as RootNote[], summaries: summaries as SummaryNote[], stability } };
     }
   }
 }

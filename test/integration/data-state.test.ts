@@ -210,8 +210,9 @@ describe('StateMachine (sans-IO, hand-wired)', () => {
     expect(a.replica.stats().tombstones).toBe(1); // c has not seen the delete: kept
     expect(stores[0]?.entries.has('gone')).toBe(true);
     net.drop = () => false;
-    // The StateNode tries collection every 5 s (collectIntervalMs): two rounds.
-    net.run(net.now + 12_000);
+    // The StateNode collects when a stability generation (15 s by default) completes with every
+    // live member's contribution: within two generations.
+    net.run(net.now + 30_000);
     for (const n of [a, b, c]) {
       expect(n.replica.stats().tombstones).toBe(0);
       expect(n.get('gone')).toBeUndefined();

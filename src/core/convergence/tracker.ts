@@ -64,6 +64,8 @@ interface Sample {
   readonly sampledAtMs: number;
   readonly remaining: Set<string>;
   readonly curveMs: number[];
+  /** When the last member was seen (or known) covering it so far. */
+  lastMs: number;
 }
 
 interface Seen {
@@ -132,7 +134,11 @@ export class ConvergenceTracker {
   handleMemberGone(now: number, name: string): void {
     if (name === this.self || !this.live.delete(name)) return;
     this.peers.delete(name);
-    this.finishWhere(now, (s) => s.remaining.delete(name));
+    this.finishWhere(now, (s) => {
+      if (!s.remaining.delete(name)) return false;
+      if (now > s.lastMs) s.lastMs = now; // it lacked the update until it left
+      return true;
+    });
   }
 
   /** Starts timing update `counter` of `origin` until every live member's summary covers it. */
@@ -148,7 +154,7 @@ export class ConvergenceTracker {
       if (d === undefined || !covers(d.summary, origin, counter)) remaining.add(name);
       else curveMs.push(0);
     }
-    const s: Sample = { origin, counter, sampledAtMs: now, remaining, curveMs };
+    const s: Sample = { origin, counter, sampledAtMs: now, remaining, curveMs, lastMs: now };
     if (remaining.size === 0) this.converged.push(this.result(s, now));
     else this.samples.push(s);
     return true;
@@ -189,12 +195,35 @@ export class ConvergenceTracker {
     return { ignoredDigests: this.ignoredDigests, refusedSamples: this.refusedSamples, pendingSamples: this.samples.length };
   }
 
+  /**
+   * An aggregate bound: every one of `members` held at least `min` by `byMs` (a stability
+   * generation: the pointwise minimum of their summaries, the latest taken at `byMs`). Samples it
+   * covers are settled for those members at `byMs`, an upper bound that needs no member's own
+   * summary (at hundreds of members, summaries reach every node slowly).
+   */
+  handleStable(now: number, min: ReadonlyMap<string, number>, members: ReadonlySet<string>, byMs: number): void {
+    if (this.samples.length === 0) return;
+    this.finishWhere(now, (s) => {
+      if (!covers(min, s.origin, s.counter)) return false;
+      const at = Math.min(now, Math.max(byMs, s.sampledAtMs));
+      let touched = false;
+      for (const name of members) {
+        if (!s.remaining.delete(name)) continue;
+        s.curveMs.push(at - s.sampledAtMs);
+        if (at > s.lastMs) s.lastMs = at;
+        touched = true;
+      }
+      return touched;
+    });
+  }
+
   /** `name`'s summary is now `digest`'s: drop it from the samples it covers. */
   private settle(now: number, name: string, digest: ConvergenceDigest): void {
     if (this.samples.length === 0) return;
     this.finishWhere(now, (s) => {
       if (!covers(digest.summary, s.origin, s.counter) || !s.remaining.delete(name)) return false;
       s.curveMs.push(now - s.sampledAtMs);
+      if (now > s.lastMs) s.lastMs = now;
       return true;
     });
   }
@@ -212,7 +241,8 @@ export class ConvergenceTracker {
     this.samples = still;
   }
 
-  private result(s: Sample, now: number): ConvergedUpdate {
-    return { origin: s.origin, counter: s.counter, sampledAtMs: s.sampledAtMs, everyoneAtMs: now, elapsedMs: now - s.sampledAtMs, members: this.live.size, curveMs: s.curveMs };
+  private result(s: Sample, _now: number): ConvergedUpdate {
+    const curveMs = s.curveMs.sort((a, b) => a - b);
+    return { origin: s.origin, counter: s.counter, sampledAtMs: s.sampledAtMs, everyoneAtMs: s.lastMs, elapsedMs: s.lastMs - s.sampledAtMs, members: this.live.size, curveMs };
   }
 }

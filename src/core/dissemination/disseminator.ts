@@ -65,6 +65,8 @@ export interface DisseminationStats {
 /** What a node holds about one update: the rumor state of Demers et al. plus feedback counts. */
 interface Held<P> {
   readonly update: Update<P>;
+  /** `updateBytes(update)`, counted once (packing a round reads it for every hot update). */
+  readonly bytes: number;
   readonly receivedMs: number;
   /** Still being pushed. */
   hot: boolean;
@@ -300,7 +302,7 @@ export class Disseminator<P = Uint8Array> {
       for (let k = 0; k < hot.length; k++) {
         if (p >= (fan[k] as number)) continue;
         const h = hot[k] as Held<P>;
-        const ub = this.updateBytes(h.update) + hopBytes;
+        const ub = h.bytes + hopBytes;
         if (bytes + ub > c.packetBytesMax) continue;
         bytes += ub;
         carried.push(h);
@@ -353,7 +355,7 @@ export class Disseminator<P = Uint8Array> {
     const hopBytes = this.config.adaptive === null ? 0 : 1;
     const critical = o.held.filter((h) => h.update.critical);
     let critBytes = 0;
-    for (const h of critical) critBytes += this.updateBytes(h.update) + hopBytes;
+    for (const h of critical) critBytes += h.bytes + hopBytes;
     const digestBytes = o.digest === null ? 0 : UpdateLog.digestBytes(o.digest);
     const options: [boolean, boolean][] = [];
     if (critical.length < o.held.length) options.push([critical.length > 0, o.digest !== null]);
@@ -536,7 +538,7 @@ export class Disseminator<P = Uint8Array> {
     }
     if (!this.log.apply(u)) throw new Error(`update ${u.origin}/${u.version} rejected`);
     if (versions === undefined) this.held.set(u.origin, (versions = new Map<number, Held<P>>()));
-    const h: Held<P> = { update: u, receivedMs: now, hot: this.config.mode !== 'pull' || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0, hops };
+    const h: Held<P> = { update: u, bytes: this.updateBytes(u), receivedMs: now, hot: this.config.mode !== 'pull' || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0, hops };
     versions.set(u.version, h);
     if (u.critical) this.lastCriticalMs = now;
     if (h.hot) this.hot.push(h);

@@ -594,6 +594,31 @@ export class Replica {
     return out;
   }
 
+  /**
+   * Drops the deleted `key` when a peer's version summary covers every dot of its context while
+   * the peer holds nothing for it: the peer has seen the delete and its key is gone there, which
+   * only collection does (seen but not held means deleted, rule 1, the other way round), and a
+   * key is collected only when every live member has seen its delete. So the collection a peer
+   * made under its `seenByAll` spreads by anti-entropy instead of waiting for every node to
+   * learn every summary itself. Call only when a complete reconciliation with the peer showed
+   * it holds no entry for `key`, with the summary the peer sent before that reconciliation.
+   * Returns whether the key was collected here.
+   */
+  collectSeenBy(key: string, peerSummary: VersionSummary): boolean {
+    if (!this.tombstones.has(key)) return false;
+    const rec = this.records.get(key);
+    if (rec === undefined) {
+      this.tombstones.delete(key);
+      return false;
+    }
+    for (const d of rec.entry.context) if (d.counter > (peerSummary.get(d.origin) ?? 0)) return false;
+    this.records.delete(key);
+    this.tombstones.delete(key);
+    this.nCollected++;
+    this.emit(key, 'collect', true);
+    return true;
+  }
+
   stats(): ReplicaStats {
     return {
       keys: this.records.size,

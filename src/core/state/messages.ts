@@ -15,7 +15,8 @@ import { summaryBytes } from '../replica/summary.js';
  *   side carrying that side's convergence digest (so a complete session can absorb the peer's
  *   version summary);
  * - `state-digests`: convergence digests of members, relayed: the recent Merkle roots of every
- *   member (small) and a few version summaries (O(members) bytes each).
+ *   member (small), a few version summaries (O(members) bytes each) and the sender's stability
+ *   aggregate (O(members) bytes).
  * Layout assumed for the count: a 1-byte type, then the inner message as its own module counts it.
  */
 
@@ -43,10 +44,29 @@ export interface SummaryNote {
   readonly summary: VersionSummary;
 }
 
-/** Both halves of a member's convergence digest, as piggybacked on anti-entropy. */
+/**
+ * A partial stability aggregate (tombstone collection without every summary at every node).
+ * Time is cut into generations (`gen` = ⌊clock / generation length⌋); in each, every member
+ * contributes its version summary once, taken when it entered the generation, and nodes merge the
+ * aggregates they receive: `min` is the pointwise minimum of the contributors' summaries and
+ * `members` names them. Summaries only grow, so `min` stays below every contributor's summary
+ * for good; once `members` holds every live member, `min` is a safe "seen by all" (theory.md
+ * §2.3) and, since each member contributed the same snapshot to everyone, the same one on every
+ * node that completed the generation: they collect the same tombstones. O(members) bytes.
+ */
+export interface StabilityNote {
+  readonly gen: number;
+  readonly min: VersionSummary;
+  readonly members: readonly string[];
+  /** The latest time (contributor's clock) at which a contribution was taken: every contributor held `min` by then. */
+  readonly latestMs: number;
+}
+
+/** Both halves of a member's convergence digest, as piggybacked on anti-entropy, with its stability aggregate. */
 export interface MemberDigest {
   readonly root: RootNote;
   readonly summary: SummaryNote;
+  readonly stability: StabilityNote | null;
 }
 
 export interface StateRumorMsg {
@@ -69,6 +89,7 @@ export interface StateDigestsMsg {
   readonly type: 'state-digests';
   readonly roots: readonly RootNote[];
   readonly summaries: readonly SummaryNote[];
+  readonly stability: StabilityNote | null;
 }
 
 export type StateMessage = StateRumorMsg | StateReconcileMsg | StateDigestsMsg;
@@ -101,8 +122,19 @@ export function summaryNoteBytes(n: SummaryNote): number {
   return noteBytes(n.member, n.seq) + b;
 }
 
+/** Varint generation, 6-byte time, the minimum (`summaryBytes`), a count and each member's name; 1 byte when absent. */
+export function stabilityNoteBytes(n: StabilityNote | null): number {
+  if (n === null) return 1;
+  let b = varintBytes(n.gen) + 6 + summaryBytes(n.min) + varintBytes(n.members.length);
+  for (const m of n.members) {
+    const len = utf8Length(m);
+    b += varintBytes(len) + len;
+  }
+  return b;
+}
+
 export function memberDigestBytes(d: MemberDigest): number {
-  return rootNoteBytes(d.root) + summaryNoteBytes(d.summary);
+  return rootNoteBytes(d.root) + summaryNoteBytes(d.summary) + stabilityNoteBytes(d.stability);
 }
 
 /** What a message's bytes carried: rumors, anti-entropy (reconcile) or digests. */
@@ -128,6 +160,7 @@ export function stateMessageParts(m: StateMessage): StateBytes {
       let b = 1 + varintBytes(m.roots.length) + varintBytes(m.summaries.length);
       for (const r of m.roots) b += rootNoteBytes(r);
       for (const n of m.summaries) b += summaryNoteBytes(n);
+      b += stabilityNoteBytes(m.stability);
       return { rumor: 0, antiEntropy: 0, digest: b, total: b };
     }
   }

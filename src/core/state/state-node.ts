@@ -18,7 +18,7 @@ import { Replica } from '../replica/replica.js';
 import type { VersionSummary } from '../replica/summary.js';
 import { minSummary } from '../replica/summary.js';
 import type { Value } from '../replica/value.js';
-import type { MemberDigest, RootNote, StateMessage, StateReconcileMsg, SummaryNote } from './messages.js';
+import type { MemberDigest, RootNote, StabilityNote, StateMessage, StateReconcileMsg, SummaryNote } from './messages.js';
 import { cachedEntryBytes, stateMessageParts } from './messages.js';
 
 /**
@@ -84,9 +84,16 @@ export interface StateNodeOptions {
   /** Summaries per digest message, own included. Default 4. */
   readonly summariesPerMessage?: number;
   /**
-   * Tombstone collection attempt every this often, on multiples of it (clock time), so that
-   * nodes with roughly synchronised clocks collect together and their roots differ only
-   * briefly. Default 5,000 ms.
+   * Length of a stability generation (clock-aligned): in each, every member contributes its
+   * version summary once to an aggregate the nodes merge as they relay digests (see
+   * `StabilityNote`); a node that has every live member's contribution collects the tombstones
+   * the aggregate's minimum covers, the same ones on every node. It must exceed the time the
+   * aggregate takes to reach everyone (a few digest rounds × log n). Default 15,000 ms.
+   */
+  readonly stabilityGenerationMs?: number;
+  /**
+   * Collection is tried when a generation completes and also every this often, on multiples of it
+   * (clock time), for members gone meanwhile. Default 5,000 ms.
    */
   readonly collectIntervalMs?: number;
   /**
@@ -151,7 +158,19 @@ export interface StateNodeStats {
   repaired: number;
   summariesAbsorbed: number;
   tombstonesCollected: number;
+  /** Of those, collected because an anti-entropy peer had collected them (`Replica.collectSeenBy`). */
+  tombstonesCollectedFromPeers: number;
+  /** Stability generations this node saw complete (every live member contributed). */
+  generationsComplete: number;
   malformed: number;
+}
+
+/** A stability generation's aggregate as this node holds it (see `StabilityNote`). */
+interface Stability {
+  readonly gen: number;
+  readonly min: Map<string, number>;
+  readonly members: Set<string>;
+  latestMs: number;
 }
 
 interface Session {
@@ -161,6 +180,8 @@ interface Session {
   deadlineMs: number;
   peerDigest: MemberDigest | null;
   sentDigest: boolean;
+  /** Keys the peer sent entries for in this session. */
+  readonly received: Set<string>;
 }
 
 const NO_SUMMARY: VersionSummary = new Map<string, number>();
@@ -173,10 +194,15 @@ const NO_SUMMARY: VersionSummary = new Map<string, number>();
  * ways), and M's `ConvergenceTracker` fed with digests (root + version summary) relayed between
  * members, from which the node reports the fraction of live members that agree with it and the
  * time until every live member had sampled updates. Tombstones are collected only when every
- * live member's summary covers them, members that died within `goneMemberHoldMs` counted with
- * their last summary; a node that comes back after that is repaired by the replica's stale-dot
- * rules (seen-but-not-held dots dropped, death certificates re-issued), not resurrecting
- * deleted keys.
+ * live member has seen them: time is cut into stability generations, in each every member
+ * contributes its version summary once to an aggregate the nodes merge as they relay digests
+ * (`StabilityNote`: pointwise minimum + contributors), and a node holding every live member's
+ * contribution collects what the minimum covers (members that died within `goneMemberHoldMs`
+ * counted with their last summary). Each member gave everyone the same snapshot, so the nodes
+ * that complete a generation collect the same tombstones; one that did not follows when an
+ * anti-entropy peer shows it has collected a tombstone it still holds (`Replica.collectSeenBy`).
+ * A node that comes back after a collection is repaired by the replica's stale-dot rules
+ * (seen-but-not-held dots dropped, death certificates re-issued), not resurrecting deleted keys.
  *
  * Writes are acknowledged once applied locally and queued for spreading; durability is the
  * agent's (the simulator models it by handing the same `Replica` to the restarted node).
@@ -193,7 +219,7 @@ export class StateNode {
   readonly stats: StateNodeStats = {
     rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
     sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0,
-    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, malformed: 0,
+    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, malformed: 0,
   };
 
   private readonly rng: Rng;
@@ -218,6 +244,10 @@ export class StateNode {
   /** Members gone, still counted for collection until the time given. */
   private readonly gone = new Map<string, number>();
   private readonly collectIntervalMs: number;
+  private readonly generationMs: number;
+  /** This generation's partial aggregate, and the last complete one (null: none yet). */
+  private agg: Stability | null = null;
+  private stable: Stability | null = null;
   private readonly graceMs: number;
   private readonly sampleRate: number;
   private nextAeMs: number;
@@ -267,6 +297,8 @@ export class StateNode {
     this.summariesPerMessage = o.summariesPerMessage ?? 4;
     this.holdMs = o.goneMemberHoldMs ?? 60_000;
     this.collectIntervalMs = o.collectIntervalMs ?? 5000;
+    this.generationMs = o.stabilityGenerationMs ?? 15_000;
+    if (!(this.generationMs > 0)) throw new RangeError(`StateNode: stabilityGenerationMs must be > 0, got ${this.generationMs}`);
     this.graceMs = o.tombstoneGraceMs ?? 0;
     this.sampleRate = o.sampleRate ?? 0.01;
     this.tracker = new ConvergenceTracker(o.name);
@@ -397,7 +429,7 @@ export class StateNode {
   digest(now: number): MemberDigest {
     this.refreshRoot(now);
     this.refreshSummary(now, true);
-    return { root: this.ownRoot, summary: this.ownSummary };
+    return { root: this.ownRoot, summary: this.ownSummary, stability: this.stabilityNote(now) };
   }
 
   // ---- driver ---------------------------------------------------------------------------------
@@ -494,6 +526,7 @@ export class StateNode {
         case 'state-digests':
           for (const r of m.roots) this.learnRoot(t, r);
           for (const n of m.summaries) this.learnSummary(t, n);
+          if (m.stability !== null) this.learnStability(t, m.stability);
           return;
         default:
           throw new Error(`unknown state message type ${String((m as { type?: unknown }).type)}`);
@@ -565,7 +598,8 @@ export class StateNode {
   }
 
   private drainRumor(now: number, d: Disseminator<Entry>): void {
-    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) this.send(t.to, { type: 'state-rumor', gossip: t.message });
+    // The engine counted each message's bytes as it packed it: 1 type byte more here.
+    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) this.sendRumor(t.to, { type: 'state-rumor', gossip: t.message }, 1 + t.bytes);
     for (let e = d.pollEvent(); e !== undefined; e = d.pollEvent()) {
       if (e.type === 'protocol-error') {
         this.stats.malformed++;
@@ -586,7 +620,7 @@ export class StateNode {
     if (this.initiated !== null) return;
     const peer = this.peers.sample(1, this.rng)[0];
     if (peer === undefined) return;
-    const s: Session = { id: ++this.nextSessionId, peer, s: new ReconcileSession<Entry>(this.host, 'initiator'), deadlineMs: now + this.sessionTimeoutMs, peerDigest: null, sentDigest: false };
+    const s: Session = { id: ++this.nextSessionId, peer, s: new ReconcileSession<Entry>(this.host, 'initiator'), deadlineMs: now + this.sessionTimeoutMs, peerDigest: null, sentDigest: false, received: new Set<string>() };
     this.initiated = s;
     this.stats.sessionsStarted++;
     s.s.start();
@@ -605,7 +639,7 @@ export class StateNode {
           this.stats.sessionsRefused++;
           return;
         }
-        s = { id: m.session, peer: from, s: new ReconcileSession<Entry>(this.host, 'responder'), deadlineMs: 0, peerDigest: null, sentDigest: false };
+        s = { id: m.session, peer: from, s: new ReconcileSession<Entry>(this.host, 'responder'), deadlineMs: 0, peerDigest: null, sentDigest: false, received: new Set<string>() };
         this.answering.set(key, s);
         this.stats.sessionsAnswered++;
       }
@@ -617,6 +651,7 @@ export class StateNode {
       s.peerDigest = m.digest;
       this.learnRoot(now, m.digest.root);
       this.learnSummary(now, m.digest.summary);
+      if (m.digest.stability !== null) this.learnStability(now, m.digest.stability);
     }
     s.deadlineMs = now + this.sessionTimeoutMs;
     s.s.handleMessage(m.rc);
@@ -631,6 +666,7 @@ export class StateNode {
       this.send(s.peer, { type: 'state-reconcile', session: s.id, fromInitiator: initiator, rc, digest });
     }
     for (let e = s.s.pollEntry(); e !== undefined; e = s.s.pollEntry()) {
+      s.received.add(e.key);
       if (this.replica.merge(now, e)) {
         this.stats.repaired++;
         this.syncKey(e.key);
@@ -643,7 +679,18 @@ export class StateNode {
       if (s.peerDigest !== null) {
         // Everything the peer held when it made this digest is here now (theory: absorb only
         // after a complete sync), so its summary fills our gaps (superseded writes).
-        this.replica.absorbSummary(s.peerDigest.summary.summary);
+        const peerSummary = s.peerDigest.summary.summary;
+        // A tombstone of ours the peer has no entry for while it has seen the delete: the peer
+        // collected it (see `Replica.collectSeenBy`), so collect it here too.
+        for (const key of s.s.differingKeys()) {
+          if (s.received.has(key) || !this.replica.collectSeenBy(key, peerSummary)) continue;
+          this.tree.delete(key);
+          this.onEntryChange?.(key, undefined);
+          this.stats.tombstonesCollected++;
+          this.stats.tombstonesCollectedFromPeers++;
+          this.rootDirty = true;
+        }
+        this.replica.absorbSummary(peerSummary);
         this.stats.summariesAbsorbed++;
         this.summaryDirty = true;
       }
@@ -735,10 +782,11 @@ export class StateNode {
     const roots: RootNote[] = [this.ownRoot];
     for (const r of this.roots.values()) if (r.atMs >= now - this.rootRecentMs) roots.push(r);
     const all = [...this.summaries.values()];
+    const stability = this.stabilityNote(now);
     for (const to of peers) {
       const summaries: SummaryNote[] = [this.ownSummary];
       for (let k = 1; k < this.summariesPerMessage && all.length > 0; k++) summaries.push(all[this.rng.int(all.length)] as SummaryNote);
-      this.send(to, { type: 'state-digests', roots, summaries });
+      this.send(to, { type: 'state-digests', roots, summaries, stability });
     }
   }
 
@@ -746,21 +794,77 @@ export class StateNode {
     for (let u = this.tracker.pollConverged(); u !== undefined; u = this.tracker.pollConverged()) this.events.push({ type: 'update-everywhere', update: u });
   }
 
-  /** Collects tombstones every counted member's latest summary covers (none while one is missing). */
-  private collect(now: number): void {
+  // ---- stability generations and collection -------------------------------------------------
+
+  /** Moves to the current generation (or `atLeast`), starting its aggregate with this node's summary. */
+  private enterGeneration(now: number, atLeast = 0): Stability {
+    const gen = Math.max(Math.floor(now / this.generationMs), atLeast);
+    if (this.agg !== null && this.agg.gen >= gen) return this.agg;
     this.refreshSummary(now, true);
-    const summaries: VersionSummary[] = [this.ownSummary.summary];
-    for (const name of this.live) {
-      if (name === this.name) continue;
-      const n = this.summaries.get(name);
-      if (n === undefined) return;
-      summaries.push(n.summary);
+    const agg: Stability = { gen, min: new Map(this.ownSummary.summary), members: new Set([this.name]), latestMs: now };
+    this.agg = agg;
+    this.checkStable(now);
+    return agg;
+  }
+
+  /** The current aggregate as sent (a copy: the aggregate changes after the message leaves). */
+  private stabilityNote(now: number): StabilityNote {
+    const a = this.enterGeneration(now);
+    return { gen: a.gen, min: new Map(a.min), members: [...a.members], latestMs: a.latestMs };
+  }
+
+  /** Merges a peer's aggregate of the same generation (a later one, up to one ahead, is joined first: clock skew). */
+  private learnStability(now: number, n: StabilityNote): void {
+    if (typeof n !== 'object' || n === null || !Number.isSafeInteger(n.gen) || n.gen < 0 || !isMap(n.min) || !Array.isArray(n.members) || !Number.isFinite(n.latestMs)) throw new Error('malformed stability note');
+    const current = Math.floor(now / this.generationMs);
+    if (n.gen > current + 1) throw new Error(`stability note of generation ${n.gen}, this node is at ${current}: clocks too far apart`);
+    const a = this.enterGeneration(now, n.gen);
+    if (n.gen < a.gen) return;
+    // Checked whole before anything is merged: a contributor counted without its minimum would be unsafe.
+    const min = n.min as ReadonlyMap<unknown, unknown>;
+    for (const [origin, c] of min) if (typeof origin !== 'string' || typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0) throw new Error('malformed stability note: a bad minimum');
+    const fresh: string[] = [];
+    for (const m of n.members as readonly unknown[]) {
+      if (typeof m !== 'string') throw new Error('malformed stability note: a member is not a name');
+      if (!a.members.has(m)) fresh.push(m);
     }
-    for (const [name, until] of this.gone) {
-      if (now >= until) {
-        this.gone.delete(name);
-        continue;
-      }
+    if (fresh.length === 0) return; // nothing new: its minimum is of contributors already counted
+    for (const [origin, c] of a.min) {
+      const p = n.min.get(origin) ?? 0;
+      if (!(p > 0)) a.min.delete(origin);
+      else if (p < c) a.min.set(origin, p);
+    }
+    for (const m of fresh) a.members.add(m);
+    if (n.latestMs > a.latestMs) a.latestMs = n.latestMs;
+    this.checkStable(now);
+  }
+
+  /** A generation is complete when every live member contributed: its minimum becomes the collection bound. */
+  private checkStable(now: number): void {
+    const a = this.agg;
+    if (a === null || (this.stable !== null && this.stable.gen >= a.gen)) return;
+    for (const name of this.live) if (!a.members.has(name)) return;
+    this.stable = { gen: a.gen, min: new Map(a.min), members: new Set(a.members), latestMs: a.latestMs };
+    this.stats.generationsComplete++;
+    // Every member held the minimum by `latestMs`: an upper bound for sampled writes it covers.
+    this.tracker.handleStable(now, this.stable.min, this.stable.members, this.stable.latestMs);
+    this.drainConverged();
+    this.collect(now);
+  }
+
+  /**
+   * Collects the tombstones the last complete generation's minimum covers, with the last summary
+   * of members gone within `goneMemberHoldMs` (none while one is missing, or while a live member
+   * did not contribute to that generation: it joined since).
+   */
+  private collect(now: number): void {
+    for (const [name, until] of this.gone) if (now >= until) this.gone.delete(name);
+    const st = this.stable;
+    if (st === null) return;
+    for (const name of this.live) if (!st.members.has(name)) return;
+    const summaries: VersionSummary[] = [st.min];
+    for (const name of this.gone.keys()) {
+      if (st.members.has(name)) continue;
       const n = this.summaries.get(name);
       if (n === undefined) return;
       summaries.push(n.summary);
@@ -785,6 +889,11 @@ export class StateNode {
     this.summaryDirty = true;
   }
 
+  private sendRumor(to: Address, message: StateMessage, bytes: number): void {
+    this.stats.rumorBytes += bytes;
+    this.outbox.push({ to, message, bytes });
+  }
+
   private send(to: Address, message: StateMessage): void {
     const p = stateMessageParts(message);
     this.stats.rumorBytes += p.rumor;
@@ -792,6 +901,11 @@ export class StateNode {
     this.stats.digestBytes += p.digest;
     this.outbox.push({ to, message, bytes: p.total });
   }
+}
+
+/** A Map (not a type guard: the note's declared types stay as they are). */
+function isMap(v: unknown): boolean {
+  return v instanceof Map;
 }
 
 /** The first multiple of `intervalMs` after `now`. */

@@ -81,6 +81,26 @@ describe('ConvergenceTracker sampled updates', () => {
     expect(t.pollConverged()).toMatchObject({ origin: 'x', counter: 1, elapsedMs: 120, members: 2, curveMs: [0, 50] });
   });
 
+  it('an aggregate bound (stability generation) settles the members it names, at the time it gives', () => {
+    const t = cluster('a', ['b', 'c', 'd']);
+    t.handleLocalDigest(0, dg(1, { x: 1 }));
+    t.sampleUpdate(100, 'x', 1);
+    t.handleDigest(300, 'b', dg(1, { x: 1 }));
+    // A bound that does not cover the update settles nothing.
+    t.handleStable(4000, new Map([['x', 0]]), new Set(['a', 'b', 'c', 'd']), 2000);
+    expect(t.pendingSamples).toBe(1);
+    // One that covers it but lacks d's contribution settles c only.
+    t.handleStable(4100, new Map([['x', 3]]), new Set(['a', 'b', 'c']), 2000);
+    expect(t.pollConverged()).toBeUndefined();
+    // d's own summary arrives: done, when d was seen (the curve holds a 0, b 200, c 1900, d 4100).
+    t.handleDigest(4200, 'd', dg(1, { x: 1 }));
+    expect(t.pollConverged()).toMatchObject({ origin: 'x', counter: 1, elapsedMs: 4100, everyoneAtMs: 4200, curveMs: [0, 200, 1900, 4100] });
+    // A sample the next bound covers for everyone ends at that bound's time.
+    t.sampleUpdate(5000, 'x', 2);
+    t.handleStable(9000, new Map([['x', 2]]), new Set(['a', 'b', 'c', 'd']), 6500);
+    expect(t.pollConverged()).toMatchObject({ counter: 2, elapsedMs: 1500, everyoneAtMs: 6500 });
+  });
+
   it('an update everyone already has converges at once; several complete in completion order', () => {
     const t = cluster('a', ['b']);
     t.handleLocalDigest(0, dg(1, { o: 5 }));

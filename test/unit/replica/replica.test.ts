@@ -278,6 +278,32 @@ describe('Replica: version summaries and collection', () => {
     expect(a.stats()).toMatchObject({ keys: 0, tombstones: 0, collected: 1 });
   });
 
+  it('collectSeenBy: a tombstone is dropped only when the peer has seen every dot of it', () => {
+    const a = mk('a');
+    const b = mk('b');
+    a.put(1, 'l/k', 'v'); // (a,1)
+    a.put(2, 'l/live', 'x'); // (a,2)
+    b.merge(2, a.entry('l/k') as Entry);
+    b.delete(3, 'l/k'); // (b,1) supersedes (a,1)
+    a.merge(4, b.entry('l/k') as Entry);
+    // A live key is never collected this way, whatever the summary says.
+    expect(a.collectSeenBy('l/live', new Map([['a', 9], ['b', 9]]))).toBe(false);
+    // The peer has not seen the delete (b,1): kept.
+    expect(a.collectSeenBy('l/k', new Map([['a', 2]]))).toBe(false);
+    expect(a.entry('l/k')).toBeDefined();
+    // Nor the write it removed (a,1).
+    expect(a.collectSeenBy('l/k', new Map([['b', 1]]))).toBe(false);
+    const changes = a.subscribe('l/');
+    expect(a.collectSeenBy('l/k', new Map([['a', 1], ['b', 1]]))).toBe(true);
+    expect(a.entry('l/k')).toBeUndefined();
+    expect(a.pollChange()).toEqual({ subscription: changes, key: 'l/k', cause: 'collect', deleted: true });
+    expect(a.stats()).toMatchObject({ tombstones: 0, collected: 1 });
+    expect(a.collectSeenBy('l/k', new Map([['a', 1], ['b', 1]]))).toBe(false);
+    // A stale copy of the collected value is not taken back (rule 1: seen, not held).
+    a.merge(5, { ...(b.entry('l/k') as Entry) });
+    expect(a.entry('l/k')).toBeUndefined();
+  });
+
   it('a node back after the collection: its stale value is dropped, the certificate re-issued, and it is repaired', () => {
     const a = mk('a');
     const b = mk('b');

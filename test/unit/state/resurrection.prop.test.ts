@@ -62,7 +62,7 @@ describe('partition + deletes + tombstone collection + heal + anti-entropy (fast
     let runsWithCollection = 0;
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 12 }), fc.array(opArb, { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 1000 }), (before, during, seed) => {
-        const c = new Cluster(NAMES, { antiEntropyIntervalMs: 300, collectIntervalMs: 400, goneMemberHoldMs: 1500, digestIntervalMs: 150, summaryIntervalMs: 150 }, seed);
+        const c = new Cluster(NAMES, { antiEntropyIntervalMs: 300, collectIntervalMs: 400, stabilityGenerationMs: 600, goneMemberHoldMs: 1500, digestIntervalMs: 150, summaryIntervalMs: 150 }, seed);
         const o = new StateOracle();
         let n = 0;
         c.run(5);

@@ -59,7 +59,7 @@ describe('StateNode', () => {
   });
 
   it('partition + delete + collection + heal: the returning node is repaired and nothing deleted comes back', () => {
-    const c = new Cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 300, collectIntervalMs: 500, goneMemberHoldMs: 2000, digestIntervalMs: 200 });
+    const c = new Cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 300, collectIntervalMs: 500, stabilityGenerationMs: 1000, goneMemberHoldMs: 2000, digestIntervalMs: 200 });
     c.run(5);
     c.on('a', (s, now) => s.put(now, 'k', 'old'));
     c.on('a', (s, now) => s.add(now, 's/x', 'e'));
@@ -97,6 +97,55 @@ describe('StateNode', () => {
       expect(value(c, n, 's/x') ?? []).toEqual([]);
       expect(value(c, n, 'keep')).toEqual(['x']);
       expect(c.node(n).list()).toEqual(['keep']);
+    }
+    expect(c.converged()).toBe(true);
+  });
+
+  it('a tombstone a peer collected is collected here too by anti-entropy, so the roots meet', () => {
+    // b believes in a member z that a does not know (membership views differ) and that never
+    // contributes: b never completes a stability generation, so it never collects by itself.
+    const c = new Cluster(['a', 'b'], { antiEntropyIntervalMs: 300, collectIntervalMs: 500, stabilityGenerationMs: 1000, digestIntervalMs: 200, rumors: false });
+    c.on('b', (s, now) => s.handleMemberAlive(now, 'z'));
+    c.run(5);
+    c.on('a', (s, now) => s.put(now, 'k', 'v'));
+    c.on('a', (s, now) => s.put(now, 'keep', 'x'));
+    c.run(2000);
+    c.on('b', (s, now) => s.delete(now, 'k'));
+    c.run(5000 + c.now);
+    // The delete reached a, a collected it once b's summary covered it, and b followed at its
+    // next session with a.
+    expect(c.node('a').replica.entry('k')).toBeUndefined();
+    expect(c.node('a').stats.tombstonesCollectedFromPeers).toBe(0);
+    expect(c.node('b').replica.entry('k')).toBeUndefined();
+    expect(c.node('b').stats).toMatchObject({ tombstonesCollected: 1, tombstonesCollectedFromPeers: 1, generationsComplete: 0 });
+    expect(c.node('a').stats.generationsComplete).toBeGreaterThan(0);
+    expect(c.converged()).toBe(true);
+    expect(value(c, 'b', 'keep')).toEqual(['x']);
+  });
+
+  it('stability generations: every node completes them and collects the same tombstones, none while a member stays silent', () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const c = new Cluster(names, { antiEntropyIntervalMs: 400, stabilityGenerationMs: 1000, collectIntervalMs: 500, digestIntervalMs: 100 });
+    c.run(5);
+    for (let i = 0; i < 20; i++) c.on('a', (s, now) => s.put(now, `k${i}`, i));
+    c.run(1500);
+    // e is cut off (but not declared gone): no generation can complete, nothing is collected.
+    c.partition({ a: 0, b: 0, c: 0, d: 0, e: 1 });
+    const before = names.map((n) => c.node(n).stats.generationsComplete);
+    for (let i = 0; i < 10; i++) c.on('b', (s, now) => s.delete(now, `k${i}`));
+    c.run(c.now + 4000);
+    for (const [i, n] of names.entries()) {
+      expect(c.node(n).stats.generationsComplete).toBe(before[i]);
+      expect(c.node(n).stats.tombstonesCollected).toBe(0);
+    }
+    expect(c.node('a').replica.stats().tombstones).toBe(10);
+    c.heal();
+    c.run(c.now + 4000);
+    for (const n of names) {
+      const s = c.node(n);
+      expect(s.stats.generationsComplete).toBeGreaterThan(before[names.indexOf(n)] as number);
+      expect(s.replica.stats()).toMatchObject({ keys: 10, tombstones: 0 });
+      expect(s.stats.tombstonesCollected).toBe(10);
     }
     expect(c.converged()).toBe(true);
   });
@@ -162,6 +211,9 @@ describe('StateNode', () => {
       { type: 'state-reconcile', session: 'x', fromInitiator: true, rc: null, digest: null },
       { type: 'state-rumor', gossip: { type: 'gossip', id: 1, updates: [{ origin: '', version: 0 }], digest: null, feedback: true, hops: null } },
       { type: 'state-rumor', gossip: null },
+      { type: 'state-digests', roots: [], summaries: [], stability: { gen: 1e6, min: new Map(), members: ['b'], latestMs: 10 } }, // clocks far apart
+      { type: 'state-digests', roots: [], summaries: [], stability: { gen: 0, min: new Map(), members: [7], latestMs: 10 } },
+      { type: 'state-digests', roots: [], summaries: [], stability: { gen: 0, min: {}, members: ['b'], latestMs: 10 } },
     ];
     for (const m of bad) expect(() => s.handleMessage(10 as Millis, 'b' as Address, m as StateMessage)).not.toThrow();
     expect(s.stats.malformed).toBe(bad.length);
@@ -194,14 +246,14 @@ describe('StateNode', () => {
     expect(st.antiEntropyBytes).toBeGreaterThan(0);
     expect(st.digestBytes).toBeGreaterThan(0);
     expect(st.rumorBytes + st.antiEntropyBytes + st.digestBytes).toBe(sent);
-    const m: StateMessage = { type: 'state-digests', roots: [{ member: 'a', atMs: 1, seq: 1, rootHi: 0, rootLo: 0 }], summaries: [] };
-    // type 1 + two counts 1 + name (1 + 1) + time 6 + seq 1 + root 8
-    expect(stateMessageBytes(m)).toBe(1 + 2 + 2 + 6 + 1 + 8);
+    const m: StateMessage = { type: 'state-digests', roots: [{ member: 'a', atMs: 1, seq: 1, rootHi: 0, rootLo: 0 }], summaries: [], stability: null };
+    // type 1 + two counts 1 + name (1 + 1) + time 6 + seq 1 + root 8 + no stability 1
+    expect(stateMessageBytes(m)).toBe(1 + 2 + 2 + 6 + 1 + 8 + 1);
   });
 
   it('calls the durability hook with every change before the operation returns (local, merged, collected)', () => {
     const seen: { node: string; key: string; present: boolean }[] = [];
-    const c = new Cluster(['a', 'b'], { antiEntropyIntervalMs: 300, collectIntervalMs: 500, digestIntervalMs: 100, summaryIntervalMs: 100 });
+    const c = new Cluster(['a', 'b'], { antiEntropyIntervalMs: 300, collectIntervalMs: 500, stabilityGenerationMs: 500, digestIntervalMs: 100, summaryIntervalMs: 100 });
     for (const n of ['a', 'b']) {
       // Restart on the same durable replica with the hook (what the agent does at start).
       const r = c.crash(n);
