@@ -34,3 +34,5 @@ export { ConvergenceTracker, convergenceDigestBytes } from './convergence/index.
 export type { ConvergenceDigest, ConvergenceTrackerOptions, Agreement, ConvergedUpdate } from './convergence/index.js';
 export { Replica, ReplicaError, Hlc, hashString64, hashBytes64, Hasher64, minSummary, summaryBytes, entryBytes, joinEntries, vvCompare, vvJoin } from './replica/index.js';
 export type { Entry, Resolver, ReplicaOptions, Read, ChangeEvent, ReplicaStats, VersionSummary, CausalContext, VersionVector, Dot, HlcTimestamp, Value, JsonValue } from './replica/index.js';
+export { StateNode, STATE_DISSEMINATION, stateMessageBytes, stateMessageParts, stabilityNoteBytes } from './state/index.js';
+export type { StateNodeOptions, StateEvent, StateTransmit, StateNodeStats, StateMessage, MemberDigest, RootNote, SummaryNote, StabilityNote } from './state/index.js';

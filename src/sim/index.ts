@@ -10,3 +10,7 @@ export { RoundEngine, theoryRounds, theoryCurve } from './rounds.js';
 export type { RoundMode, RoundOptions, RoundTrial } from './rounds.js';
 export { RumorEngine, theoryResidue, meanRumor } from './rounds.js';
 export type { RumorVariant, RumorTrial } from './rounds.js';
+export { DisseminationCluster, fullTrial, streamScenario } from './dissemination.js';
+export type { MembershipSource, FullEngineOptions, FullTrial, StreamOptions, StreamResult, Spread } from './dissemination.js';
+export { StateCluster, StateOracle, stateScenario, stateCommand, WRITE_TYPES, SCENARIO_DISSEMINATION } from './state.js';
+export type { WriteType, StateScenarioOptions, StateScenarioResult, LostWrites } from './state.js';
