@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { MemberJson } from '../../src/agent/http-api.js';
 import { waitFor } from './wait.js';
 
 interface Running {
@@ -71,7 +72,6 @@ async function kill(a: Running): Promise<void> {
   await exited;
 }
 
-interface MemberJson { name: string; addr: string; port: number; status: string; incarnation: number | null }
 async function members(a: Running): Promise<MemberJson[]> {
   return (await (await fetch(`http://${a.http}/v1/members`)).json()) as MemberJson[];
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import { AgentClient, ApiError } from '../client.js';
+import type { MemberJson } from '../../agent/http-api.js';
 import type { Io } from '../io.js';
 import { parseDuration, parseIntIn, UsageError } from '../parse.js';
 
@@ -76,13 +77,6 @@ async function until(cond: () => Promise<boolean>, deadlineMs: number, signal: A
     if (performance.now() - start > deadlineMs) return null;
     await sleep(POLL_MS, signal);
   }
-}
-
-export interface MemberJson {
-  readonly name: string;
-  readonly addr: string;
-  readonly port: number;
-  readonly status: string;
 }
 
 /** One `gossip agent` child process (the demo's; the browser test starts real agents with it too). */

@@ -2,10 +2,7 @@ import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import type { ClientFlags } from '../client.js';
 import { clientFrom, clientOptions, runClient } from '../client.js';
-
-interface MemberJson {
-  name: string; addr: string; port: number; status: string; tags: Record<string, string>; incarnation: number | null;
-}
+import type { MemberJson } from '../../agent/http-api.js';
 
 /** `gossip members [--json]`: the members the agent knows, as `serf members` lists them. */
 export function registerMembers(program: Command, io: Io): void {
