@@ -86,8 +86,17 @@ export interface StateScenarioResult {
   repaired: number;
   tombstonesCollected: number;
   rumorsTooLarge: number;
-  /** Sampled writes: time from the write until every live member's summary covered it. */
+  /**
+   * Sampled writes as the writing nodes report them (`update-everywhere`): from the write until
+   * the node learned that every live member had it, an upper bound (members' summaries, or a
+   * stability generation's bound, reach it late).
+   */
   timeToEveryone: { samples: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /**
+   * The truth the simulator sees: every 100th acknowledged write, from the write until every
+   * live replica had seen it (checked every 100 ms).
+   */
+  simTimeToEveryone: { samples: number; p50Ms: number; p99Ms: number; maxMs: number };
   simulatedMs: number;
   wallMs: number;
 }
@@ -380,6 +389,27 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
     if (e.type === 'update-everywhere') everyone.push(e.update.elapsedMs);
   });
 
+  // Every 100th write is followed on every live replica (the simulator's own time to everyone).
+  const TRACK_EVERY = 100;
+  const CHECK_MS = 100;
+  const tracked: { origin: string; counter: number; atMs: number; cursor: number }[] = [];
+  const trueEveryone: number[] = [];
+  const checkTracked = (): void => {
+    let kept = 0;
+    for (const t of tracked) {
+      while (t.cursor < n) {
+        const s = cluster.states[t.cursor];
+        if (s !== null && s !== undefined && !s.replica.hasSeen(t.origin, t.counter)) break;
+        t.cursor++;
+      }
+      if (t.cursor === n) trueEveryone.push(sim.now - t.atMs);
+      else tracked[kept++] = t;
+    }
+    tracked.length = kept;
+    sim.at(sim.now + CHECK_MS, checkTracked);
+  };
+  sim.at(CHECK_MS, checkTracked);
+
   // Writes.
   const times: number[] = [];
   for (let w = 0; w < o.writes; w++) times.push(rng.next() * window);
@@ -430,6 +460,8 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
         }
       }
     });
+    const s = cluster.states[i];
+    if (w % TRACK_EVERY === 0 && s !== null && s !== undefined) tracked.push({ origin: s.name, counter: s.replica.lastCounter, atMs: sim.now, cursor: 0 });
   };
   for (const t of times) sim.at(t, write);
 
@@ -518,8 +550,6 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
     collected += s.stats.tombstonesCollected;
     tooLarge += s.stats.rumorsTooLarge;
   }
-  everyone.sort((a, b) => a - b);
-  const at = (q: number): number => (everyone.length === 0 ? 0 : (everyone[Math.min(everyone.length - 1, Math.ceil(q * everyone.length) - 1)] as number));
   return {
     nodes: n, keys: o.keys, writes: o.writes, types: [...o.types], seed: o.seed,
     acknowledged: { ...oracle.acknowledged },
@@ -537,9 +567,16 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
     repaired,
     tombstonesCollected: collected,
     rumorsTooLarge: tooLarge,
-    timeToEveryone: { samples: everyone.length, p50Ms: Math.round(at(0.5)), p99Ms: Math.round(at(0.99)), maxMs: Math.round(at(1)) },
+    timeToEveryone: quantiles(everyone),
+    simTimeToEveryone: quantiles(trueEveryone),
     simulatedMs: Math.round(sim.now),
     wallMs: Math.round(clock() - t0),
   };
 }
 
+/** Count, p50, p99 and max of a list of durations (ms, rounded; zeros when empty). */
+function quantiles(xs: number[]): { samples: number; p50Ms: number; p99Ms: number; maxMs: number } {
+  const v = [...xs].sort((a, b) => a - b);
+  const at = (q: number): number => (v.length === 0 ? 0 : Math.round(v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)] as number));
+  return { samples: v.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+}

@@ -4,10 +4,10 @@ import { StateOracle, stateCommand, stateScenario } from '../../src/sim/state.js
 import { Replica } from '../../src/core/replica/replica.js';
 
 const base: Omit<StateScenarioOptions, 'seed'> = {
-  nodes: 24, keys: 500, writes: 2000, types: ['lww', 'counter', 'orset'], partitionMs: 10_000, loss: 0.05, crashes: 3, writeWindowMs: 20_000, drainMaxMs: 60_000,
+  nodes: 24, keys: 500, writes: 2000, types: ['lww', 'counter', 'orset'], partitionMs: 10_000, loss: 0.05, crashes: 3, writeWindowMs: 40_000, drainMaxMs: 60_000,
 };
 
-describe('simulate state (small scenario: 24 nodes, 500 keys, 2,000 writes, 10 s partition, 5 % loss, 3 crashes)', () => {
+describe('simulate state (small scenario: 24 nodes, 500 keys, 2,000 writes in 40 s, 10 s partition, 5 % loss, 3 crashes)', () => {
   for (const seed of [1, 2, 3]) {
     it(`seed ${seed}: converges after the heal with no lost or resurrected write`, () => {
       const o = { ...base, seed };
@@ -24,6 +24,12 @@ describe('simulate state (small scenario: 24 nodes, 500 keys, 2,000 writes, 10 s
       // The partition and the crashes left work for anti-entropy.
       expect(r.repaired).toBeGreaterThan(0);
       expect(r.siblingsMax).toBeLessThanOrEqual(1);
+      // Deletes were collected along the way (stability generations), and the nodes still met.
+      expect(r.tombstonesCollected, why).toBeGreaterThan(0);
+      expect(r.timeToEveryone.samples, why).toBeGreaterThan(0);
+      // The simulator's own view of the tracked writes (every 100th): all 20 reached everyone.
+      expect(r.simTimeToEveryone.samples, why).toBe(20);
+      expect(r.simTimeToEveryone.maxMs, why).toBeGreaterThan(0);
     });
   }
 

@@ -112,15 +112,20 @@ export class ConvergenceTracker {
     this.settle(now, this.self, digest);
   }
 
-  /** A peer's digest arrived. Digests from members not known alive are ignored (and counted). */
-  handleDigest(now: number, from: string, digest: ConvergenceDigest): void {
+  /**
+   * A peer's digest arrived. `madeAtMs`: when the peer made its summary (its clock), if known:
+   * the peer held what the summary covers by then, a tighter bound than the arrival for sampled
+   * updates (a digest relayed through others arrives long after it was made). Digests from
+   * members not known alive are ignored (and counted).
+   */
+  handleDigest(now: number, from: string, digest: ConvergenceDigest, madeAtMs: number = now): void {
     if (from === this.self) return;
     if (!this.live.has(from)) {
       this.ignoredDigests++;
       return;
     }
     this.peers.set(from, { digest, atMs: now });
-    this.settle(now, from, digest);
+    this.settle(now, from, digest, madeAtMs);
   }
 
   /** A member is alive (joined or refuted): it must receive pending sampled updates too. */
@@ -217,13 +222,14 @@ export class ConvergenceTracker {
     });
   }
 
-  /** `name`'s summary is now `digest`'s: drop it from the samples it covers. */
-  private settle(now: number, name: string, digest: ConvergenceDigest): void {
+  /** `name`'s summary, made at `madeAtMs`, is now `digest`'s: drop it from the samples it covers. */
+  private settle(now: number, name: string, digest: ConvergenceDigest, madeAtMs = now): void {
     if (this.samples.length === 0) return;
     this.finishWhere(now, (s) => {
       if (!covers(digest.summary, s.origin, s.counter) || !s.remaining.delete(name)) return false;
-      s.curveMs.push(now - s.sampledAtMs);
-      if (now > s.lastMs) s.lastMs = now;
+      const at = Math.min(now, Math.max(madeAtMs, s.sampledAtMs));
+      s.curveMs.push(at - s.sampledAtMs);
+      if (at > s.lastMs) s.lastMs = at;
       return true;
     });
   }

@@ -537,6 +537,16 @@ export class Replica {
     return true;
   }
 
+  /** The dot counter of this replica's latest local write (0 before any). */
+  get lastCounter(): number {
+    return this.counter;
+  }
+
+  /** Whether this replica's state reflects write `counter` of `origin` (held, or seen and superseded). */
+  hasSeen(origin: string, counter: number): boolean {
+    return this.seen.covers(origin, counter);
+  }
+
   /** Per origin, the highest n such that this replica's state reflects writes 1..n of it. */
   versionSummary(): Map<string, number> {
     return this.seen.summary();

@@ -35,7 +35,8 @@ export interface RootNote {
 
 /**
  * A member's version summary (per origin, the highest contiguous write counter it has seen):
- * O(members) bytes, so relayed a few at a time (tombstone collection, sampled updates).
+ * O(members) bytes, so relayed a few at a time (sampled updates; the last summary of a member gone
+ * within the hold; collection itself takes the stability aggregate, `StabilityNote`).
  */
 export interface SummaryNote {
   readonly member: string;

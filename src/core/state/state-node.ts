@@ -770,7 +770,8 @@ export class StateNode {
     if (!this.live.has(member)) return;
     const r = this.roots.get(member);
     if (r === undefined) return;
-    this.tracker.handleDigest(now, member, { rootHi: r.rootHi, rootLo: r.rootLo, summary: this.summaries.get(member)?.summary ?? NO_SUMMARY });
+    const n = this.summaries.get(member);
+    this.tracker.handleDigest(now, member, { rootHi: r.rootHi, rootLo: r.rootLo, summary: n?.summary ?? NO_SUMMARY }, n?.atMs ?? now);
     this.drainConverged();
   }
 

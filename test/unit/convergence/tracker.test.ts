@@ -81,6 +81,15 @@ describe('ConvergenceTracker sampled updates', () => {
     expect(t.pollConverged()).toMatchObject({ origin: 'x', counter: 1, elapsedMs: 120, members: 2, curveMs: [0, 50] });
   });
 
+  it('a digest made earlier than it arrived settles a sample at the time it was made (never before the sample)', () => {
+    const t = cluster('a', ['b', 'c']);
+    t.handleLocalDigest(0, dg(1, { x: 1 }));
+    t.sampleUpdate(100, 'x', 1);
+    t.handleDigest(900, 'b', dg(1, { x: 1 }), 250); // b's summary, made at 250, relayed to us by 900
+    t.handleDigest(1000, 'c', dg(1, { x: 1 }), 40); // made before the sample (clock skew): counts as the sample time
+    expect(t.pollConverged()).toMatchObject({ elapsedMs: 150, everyoneAtMs: 250, curveMs: [0, 0, 150] });
+  });
+
   it('an aggregate bound (stability generation) settles the members it names, at the time it gives', () => {
     const t = cluster('a', ['b', 'c', 'd']);
     t.handleLocalDigest(0, dg(1, { x: 1 }));
