@@ -20,8 +20,8 @@ const base: Omit<StateScenarioOptions, 'seed'> = {
 };
 
 const mib = (b: number): string => (b / 1048576).toFixed(0);
-console.log('| seed | converged | after heal (ms) | agreement 1 (ms) | lostWrites | resurrected | siblingsMax | rumor MiB | anti-entropy MiB | digest MiB | repaired | tombstones collected | wall (s) | command |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| seed | converged | after heal (ms) | agreement 1 (ms) | lostWrites | resurrected | siblingsMax | rumor MiB | anti-entropy MiB | digest MiB | repaired | tombstones collected | to everyone p50/p99 (ms) | reported p50 (ms) | wall (s) | command |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 let failed = 0;
 for (const seed of seeds) {
   const o: StateScenarioOptions = { ...base, seed };
@@ -29,7 +29,7 @@ for (const seed of seeds) {
   const ok = r.converged && r.lostWrites === 0 && r.resurrected === 0;
   if (!ok) failed++;
   console.log(
-    `| ${seed} | ${r.converged ? 'yes' : 'NO'} | ${r.convergedAfterHealMs ?? '-'} | ${r.agreementOneAfterHealMs ?? '-'} | ${r.lostWrites} | ${r.resurrected} | ${r.siblingsMax} | ${mib(r.rumorBytes)} | ${mib(r.antiEntropyBytes)} | ${mib(r.digestBytes)} | ${r.repaired} | ${r.tombstonesCollected} | ${(r.wallMs / 1000).toFixed(1)} | \`${stateCommand(o)}\` |`,
+    `| ${seed} | ${r.converged ? 'yes' : 'NO'} | ${r.convergedAfterHealMs ?? '-'} | ${r.agreementOneAfterHealMs ?? '-'} | ${r.lostWrites} | ${r.resurrected} | ${r.siblingsMax} | ${mib(r.rumorBytes)} | ${mib(r.antiEntropyBytes)} | ${mib(r.digestBytes)} | ${r.repaired} | ${r.tombstonesCollected} | ${r.simTimeToEveryone.p50Ms}/${r.simTimeToEveryone.p99Ms} | ${r.timeToEveryone.p50Ms} | ${(r.wallMs / 1000).toFixed(1)} | \`${stateCommand(o)}\` |`,
   );
 }
 console.log(`\n${seeds.length - failed}/${seeds.length} seeds passed`);
