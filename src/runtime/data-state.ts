@@ -6,7 +6,7 @@ import type { PeerSampler } from '../core/dissemination/disseminator.js';
 import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import type { Entry, Read, ReplicaOptions, Resolver, VersionSummary } from '../core/replica/index.js';
 import { isValidEntry, Replica } from '../core/replica/index.js';
-import type { MemberDigest, RootNote, StabilityNote, StateMessage, SummaryNote } from '../core/state/index.js';
+import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateMessage, SummaryNote } from '../core/state/index.js';
 import { StateNode } from '../core/state/index.js';
 import type { StateStore } from '../store/state-store.js';
 import type { DataMessage, DataStats, DataValue } from '../wire/data.js';
@@ -109,7 +109,10 @@ export class StateMachine implements DataMachine {
       ...(o.digestIntervalMs !== undefined ? { digestIntervalMs: o.digestIntervalMs } : {}),
       ...(o.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: o.antiEntropyIntervalMs } : {}),
       ...(o.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: o.tombstoneGraceMs } : {}),
-      sampleRate: 1,
+      // Every write is timed until everyone has it (the API's recent convergences); members
+      // acknowledge straight to the writer, by name (the data plane routes names).
+      sampleEvery: 1,
+      addressOf: (name: string) => (this.peers().includes(name) ? (name as Address) : undefined),
     });
     this.node.setMembers(wall, this.peers());
   }
@@ -409,6 +412,15 @@ export function toStateMessage(m: DataMessage): Checked<StateMessage> {
       const stability = stabilityNote(m.stability);
       if (stability === undefined) return { ok: false, detail: 'state-digests: a bad stability note' };
       return { ok: true, value: { type: 'state-digests', roots: roots as RootNote[], summaries: summaries as SummaryNote[], stability } };
+    }
+    case 'state-acks': {
+      if (typeof m.member !== 'string' || !Array.isArray(m.acks)) return { ok: false, detail: 'state-acks: member or acks missing' };
+      const acks: SampleAck[] = [];
+      for (const a of m.acks as readonly unknown[]) {
+        if (!isRec(a) || !isNat(a.counter) || a.counter < 1 || !isTime(a.atMs)) return { ok: false, detail: 'state-acks: a bad acknowledgement' };
+        acks.push({ counter: a.counter, atMs: a.atMs });
+      }
+      return { ok: true, value: { type: 'state-acks', member: m.member, acks } };
     }
   }
 }

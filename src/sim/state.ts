@@ -45,8 +45,10 @@ export interface StateScenarioOptions {
   readonly drainMaxMs?: number;
   /** false: every write left to anti-entropy. */
   readonly rumors?: boolean;
+  /** Each node's writes whose dot counter is a multiple of this are timed until everyone has them (default 100; 0: none). */
+  readonly sampleEvery?: number;
   /** Anything else of the nodes' options. */
-  readonly state?: Partial<Omit<StateNodeOptions, 'name' | 'rng' | 'now' | 'peers' | 'durable' | 'incarnation'>>;
+  readonly state?: Partial<Omit<StateNodeOptions, 'name' | 'rng' | 'now' | 'peers' | 'durable' | 'incarnation' | 'addressOf' | 'sampleEvery'>>;
   readonly network?: Partial<NetworkOptions>;
   /** Sees the cluster at the end (diagnostics). */
   readonly inspect?: (c: StateCluster) => void;
@@ -87,14 +89,15 @@ export interface StateScenarioResult {
   tombstonesCollected: number;
   rumorsTooLarge: number;
   /**
-   * Sampled writes as the writing nodes report them (`update-everywhere`): from the write until
-   * the node learned that every live member had it, an upper bound (members' summaries, or a
-   * stability generation's bound, reach it late).
+   * Sampled writes (each node's writes whose dot counter is a multiple of `sampleEvery`, 100) as
+   * the writing nodes report them (`update-everywhere`): from the write until every live member
+   * had it, by the members' acknowledgements (or, where one was lost, their summaries or a
+   * stability generation's bound: later).
    */
   timeToEveryone: { samples: number; p50Ms: number; p99Ms: number; maxMs: number };
   /**
-   * The truth the simulator sees: every 100th acknowledged write, from the write until every
-   * live replica had seen it (checked every 100 ms).
+   * The same sampled writes as the simulator sees them: from the write until every live replica
+   * reflected it (checked every 100 ms).
    */
   simTimeToEveryone: { samples: number; p50Ms: number; p99Ms: number; maxMs: number };
   simulatedMs: number;
@@ -235,6 +238,8 @@ export class StateCluster {
   readonly durable: (Replica | null)[] = [];
   readonly oracle = new StateOracle();
   private readonly up: Uint8Array;
+  /** Node index by name. */
+  private readonly index = new Map<string, number>();
   private liveCount: number;
   private readonly lives: Int32Array;
   /** Totals of nodes that crashed (their counters are gone with them). */
@@ -253,6 +258,7 @@ export class StateCluster {
     for (let i = 0; i < n; i++) {
       this.states.push(null);
       this.durable.push(null);
+      this.index.set(this.name(i), i);
     }
     for (let i = 0; i < n; i++) this.boot(i, false);
     for (let i = 0; i < n; i++) (this.states[i] as StateNode).setMembers(0, this.liveNames());
@@ -343,6 +349,10 @@ export class StateCluster {
       rng: this.sim.rng.fork(),
       now: this.sim.now,
       peers: this.sampler(i),
+      addressOf: (member: string) => {
+        const j = this.index.get(member);
+        return j !== undefined && this.up[j] === 1 ? this.sim.addrs[j] : undefined;
+      },
       incarnation: life,
       replica: { resolvers: RESOLVERS, ...this.stateOptions.replica },
       ...(durable !== null && durable !== undefined ? { durable } : {}),
@@ -368,6 +378,7 @@ export function stateCommand(o: StateScenarioOptions): string {
   if (o.writeWindowMs !== undefined) parts.push(`--duration ${o.writeWindowMs / 1000}s`);
   if (o.drainMaxMs !== undefined) parts.push(`--drain ${o.drainMaxMs / 1000}s`);
   if (o.rumors === false) parts.push('--no-rumors');
+  if (o.sampleEvery !== undefined && o.sampleEvery !== 100) parts.push(`--sample-every ${o.sampleEvery}`);
   parts.push(`--seed ${o.seed}`, '--json');
   return parts.join(' ');
 }
@@ -378,7 +389,7 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
   if (o.types.length === 0) throw new RangeError('stateScenario: at least one write type');
   const window = o.writeWindowMs ?? Math.max(100_000, o.partitionMs + 20_000);
   const drainMax = o.drainMaxMs ?? 120_000;
-  const state: Partial<StateNodeOptions> = { ...o.state, dissemination: { ...SCENARIO_DISSEMINATION, ...o.state?.dissemination }, ...(o.rumors === false ? { rumors: false } : {}) };
+  const state: Partial<StateNodeOptions> = { ...o.state, sampleEvery: o.sampleEvery ?? 100, dissemination: { ...SCENARIO_DISSEMINATION, ...o.state?.dissemination }, ...(o.rumors === false ? { rumors: false } : {}) };
   const cluster = new StateCluster(o.nodes, o.seed, state, { ...o.network, loss: o.loss });
   const { sim, oracle } = cluster;
   const rng = sim.rng.fork();
@@ -389,8 +400,8 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
     if (e.type === 'update-everywhere') everyone.push(e.update.elapsedMs);
   });
 
-  // Every 100th write is followed on every live replica (the simulator's own time to everyone).
-  const TRACK_EVERY = 100;
+  // The sampled writes are followed on every live replica (the simulator's own time to everyone).
+  const sampleEvery = o.sampleEvery ?? 100;
   const CHECK_MS = 100;
   const tracked: { origin: string; counter: number; atMs: number; cursor: number }[] = [];
   const trueEveryone: number[] = [];
@@ -461,7 +472,7 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
       }
     });
     const s = cluster.states[i];
-    if (w % TRACK_EVERY === 0 && s !== null && s !== undefined) tracked.push({ origin: s.name, counter: s.replica.lastCounter, atMs: sim.now, cursor: 0 });
+    if (s !== null && s !== undefined && sampleEvery > 0 && s.replica.lastCounter % sampleEvery === 0) tracked.push({ origin: s.name, counter: s.replica.lastCounter, atMs: sim.now, cursor: 0 });
   };
   for (const t of times) sim.at(t, write);
 

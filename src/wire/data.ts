@@ -31,6 +31,8 @@ export const DataMessageType = {
   'state-reconcile': 0xb9,
   /** Relayed convergence digests: members' Merkle roots and version summaries. */
   'state-digests': 0xba,
+  /** A member's acknowledgements of a writer's sampled writes, sent to that writer. */
+  'state-acks': 0xbb,
 } as const satisfies Record<string, number>;
 
 export type DataMessageKind = keyof typeof DataMessageType;

@@ -5,6 +5,7 @@ import { Replica } from '../../src/core/replica/replica.js';
 
 const base: Omit<StateScenarioOptions, 'seed'> = {
   nodes: 24, keys: 500, writes: 2000, types: ['lww', 'counter', 'orset'], partitionMs: 10_000, loss: 0.05, crashes: 3, writeWindowMs: 40_000, drainMaxMs: 60_000,
+  sampleEvery: 10,
 };
 
 describe('simulate state (small scenario: 24 nodes, 500 keys, 2,000 writes in 40 s, 10 s partition, 5 % loss, 3 crashes)', () => {
@@ -27,8 +28,8 @@ describe('simulate state (small scenario: 24 nodes, 500 keys, 2,000 writes in 40
       // Deletes were collected along the way (stability generations), and the nodes still met.
       expect(r.tombstonesCollected, why).toBeGreaterThan(0);
       expect(r.timeToEveryone.samples, why).toBeGreaterThan(0);
-      // The simulator's own view of the tracked writes (every 100th): all 20 reached everyone.
-      expect(r.simTimeToEveryone.samples, why).toBe(20);
+      // The simulator saw the sampled writes (every 10th of each node) reach every replica.
+      expect(r.simTimeToEveryone.samples, why).toBeGreaterThan(100);
       expect(r.simTimeToEveryone.maxMs, why).toBeGreaterThan(0);
     });
   }

@@ -201,6 +201,29 @@ export class ConvergenceTracker {
   }
 
   /**
+   * `member` acknowledged a sampled update: its state reflected it at `atMs` (its clock). The most
+   * precise evidence (summaries and aggregate bounds arrive later and are stamped later). Returns
+   * whether it settled a member of a pending sample; acknowledgements from members not known
+   * alive, of updates not sampled here or already settled change nothing.
+   */
+  handleAck(now: number, member: string, origin: string, counter: number, atMs: number): boolean {
+    if (!this.live.has(member)) {
+      this.ignoredDigests++;
+      return false;
+    }
+    let settled = false;
+    this.finishWhere(now, (s) => {
+      if (settled || s.counter !== counter || s.origin !== origin || !s.remaining.delete(member)) return false;
+      const at = Math.min(now, Math.max(atMs, s.sampledAtMs));
+      s.curveMs.push(at - s.sampledAtMs);
+      if (at > s.lastMs) s.lastMs = at;
+      settled = true;
+      return true;
+    });
+    return settled;
+  }
+
+  /**
    * An aggregate bound: every one of `members` held at least `min` by `byMs` (a stability
    * generation: the pointwise minimum of their summaries, the latest taken at `byMs`). Samples it
    * covers are settled for those members at `byMs`, an upper bound that needs no member's own

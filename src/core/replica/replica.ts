@@ -537,6 +537,26 @@ export class Replica {
     return true;
   }
 
+  /**
+   * From now on, notes every write of another origin whose counter is a multiple of `every` when
+   * this replica's state first reflects it (held, or seen superseded), for `pollSampledSeen`: a
+   * node acknowledging sampled writes to their writer (convergence monitoring). 0 stops it.
+   */
+  watchSampled(every: number): void {
+    if (!Number.isSafeInteger(every) || every < 0) throw new RangeError(`watchSampled: every must be a whole number ≥ 0, got ${every}`);
+    this.seen.sampleEvery = every;
+    if (every === 0) this.seen.sampled.length = 0;
+  }
+
+  /** Sampled writes of other origins this replica came to reflect since the last call (see `watchSampled`). */
+  pollSampledSeen(): { origin: string; counter: number }[] {
+    const list = this.seen.sampled;
+    if (list.length === 0) return [];
+    const out = list.filter((d) => d.origin !== this.node);
+    list.length = 0;
+    return out;
+  }
+
   /** The dot counter of this replica's latest local write (0 before any). */
   get lastCounter(): number {
     return this.counter;

@@ -18,6 +18,10 @@ export type VersionSummary = ReadonlyMap<string, number>;
 export class SeenDots implements DotCover {
   private readonly upTo = new Map<string, number>();
   private readonly above = new Map<string, Set<number>>();
+  /** Sampled writes (counter a multiple of `sampleEvery`) that became covered, in order. */
+  readonly sampled: { origin: string; counter: number }[] = [];
+  /** 0: no sampling (see `Replica.watchSampled`). */
+  sampleEvery = 0;
 
   covers(origin: string, counter: number): boolean {
     if (counter <= (this.upTo.get(origin) ?? 0)) return true;
@@ -32,6 +36,8 @@ export class SeenDots implements DotCover {
   mark(origin: string, counter: number): void {
     const u = this.upTo.get(origin) ?? 0;
     if (counter <= u) return;
+    const k = this.sampleEvery;
+    if (k > 0 && counter % k === 0 && !(this.above.get(origin)?.has(counter) ?? false)) this.sampled.push({ origin, counter });
     if (counter === u + 1) {
       let n = counter;
       const s = this.above.get(origin);
@@ -50,8 +56,11 @@ export class SeenDots implements DotCover {
   /** Raises every origin to at least the summary's counter (after a complete sync with its owner). */
   absorb(summary: VersionSummary): void {
     for (const [origin, n] of summary) {
-      if (!(n > this.contiguous(origin))) continue;
+      const old = this.contiguous(origin);
+      if (!(n > old)) continue;
       const s = this.above.get(origin);
+      const k = this.sampleEvery;
+      if (k > 0) for (let c = (Math.floor(old / k) + 1) * k; c <= n; c += k) if (!(s?.has(c) ?? false)) this.sampled.push({ origin, counter: c });
       let u = n;
       if (s !== undefined) {
         for (const c of s) if (c <= n) s.delete(c);

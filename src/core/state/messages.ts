@@ -16,7 +16,9 @@ import { summaryBytes } from '../replica/summary.js';
  *   version summary);
  * - `state-digests`: convergence digests of members, relayed: the recent Merkle roots of every
  *   member (small), a few version summaries (O(members) bytes each) and the sender's stability
- *   aggregate (O(members) bytes).
+ *   aggregate (O(members) bytes);
+ * - `state-acks`: a member's acknowledgements of a writer's sampled writes, sent to that writer
+ *   (counted with the digests: both are convergence monitoring).
  * Layout assumed for the count: a 1-byte type, then the inner message as its own module counts it.
  */
 
@@ -93,7 +95,24 @@ export interface StateDigestsMsg {
   readonly stability: StabilityNote | null;
 }
 
-export type StateMessage = StateRumorMsg | StateReconcileMsg | StateDigestsMsg;
+/** A member's acknowledgement of one sampled write of the receiver's: when its state first reflected it (its clock). */
+export interface SampleAck {
+  readonly counter: number;
+  readonly atMs: number;
+}
+
+/**
+ * Sent straight to a writer: the sampled writes of its (counter a multiple of the cluster's
+ * `sampleEvery`) that `member` came to hold, with when (convergence monitoring: the writer times
+ * each sampled write until every live member acknowledged it).
+ */
+export interface StateAcksMsg {
+  readonly type: 'state-acks';
+  readonly member: string;
+  readonly acks: readonly SampleAck[];
+}
+
+export type StateMessage = StateRumorMsg | StateReconcileMsg | StateDigestsMsg | StateAcksMsg;
 
 const entrySizes = new WeakMap<Entry, number>();
 
@@ -162,6 +181,13 @@ export function stateMessageParts(m: StateMessage): StateBytes {
       for (const r of m.roots) b += rootNoteBytes(r);
       for (const n of m.summaries) b += summaryNoteBytes(n);
       b += stabilityNoteBytes(m.stability);
+      return { rumor: 0, antiEntropy: 0, digest: b, total: b };
+    }
+    case 'state-acks': {
+      // Type, the member's name, a count, then per ack a varint counter and a 6-byte time.
+      const len = utf8Length(m.member);
+      let b = 1 + varintBytes(len) + len + varintBytes(m.acks.length);
+      for (const a of m.acks) b += varintBytes(a.counter) + 6;
       return { rumor: 0, antiEntropy: 0, digest: b, total: b };
     }
   }

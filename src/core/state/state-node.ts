@@ -18,7 +18,7 @@ import { Replica } from '../replica/replica.js';
 import type { VersionSummary } from '../replica/summary.js';
 import { minSummary } from '../replica/summary.js';
 import type { Value } from '../replica/value.js';
-import type { MemberDigest, RootNote, StabilityNote, StateMessage, StateReconcileMsg, SummaryNote } from './messages.js';
+import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateAcksMsg, StateMessage, StateReconcileMsg, SummaryNote } from './messages.js';
 import { cachedEntryBytes, stateMessageParts } from './messages.js';
 
 /**
@@ -107,8 +107,27 @@ export interface StateNodeOptions {
    * counted member's summary covering it. Default 0 (`goneMemberHoldMs` does the waiting).
    */
   readonly tombstoneGraceMs?: number;
-  /** Probability that a local write is timed until every live member has it. Default 0.01. */
-  readonly sampleRate?: number;
+  /**
+   * Writes whose dot counter is a multiple of this are sampled: the writer times each until every
+   * live member has it, and every member acknowledges the sampled writes of others straight to
+   * their writer (`state-acks`) when its state first reflects them. The same on every node (a
+   * member acknowledges by this rule). 1 samples every write; 0 none. Default 100.
+   */
+  readonly sampleEvery?: number;
+  /**
+   * A member's address from its name, to acknowledge sampled writes to their writer (undefined:
+   * not reachable, the acknowledgement is dropped). Without it, no acknowledgements are sent and
+   * writers time samples from summaries and stability generations only (upper bounds).
+   */
+  readonly addressOf?: (name: string) => Address | undefined;
+  /** Acknowledgements per writer per digest round at most (the rest are dropped). Default 256. */
+  readonly acksPerMessage?: number;
+  /**
+   * Each acknowledgement goes in this many consecutive digest rounds (the writer counts it once):
+   * a sample needs every member's, so one lost packet would leave it to the slower bounds.
+   * Default 3.
+   */
+  readonly ackRepeats?: number;
   /**
    * Durability hook: called with every change of a key's state (local writes, merged rumors and
    * repairs, collected tombstones as `undefined`) before the operation returns, so a local
@@ -162,6 +181,11 @@ export interface StateNodeStats {
   tombstonesCollectedFromPeers: number;
   /** Stability generations this node saw complete (every live member contributed). */
   generationsComplete: number;
+  /** Acknowledgements of others' sampled writes sent; dropped (writer unreachable, or over the cap). */
+  acksSent: number;
+  acksDropped: number;
+  /** Acknowledgements of this node's sampled writes that settled a member. */
+  acksApplied: number;
   malformed: number;
 }
 
@@ -219,7 +243,7 @@ export class StateNode {
   readonly stats: StateNodeStats = {
     rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
     sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0,
-    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, malformed: 0,
+    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0,
   };
 
   private readonly rng: Rng;
@@ -249,7 +273,12 @@ export class StateNode {
   private agg: Stability | null = null;
   private stable: Stability | null = null;
   private readonly graceMs: number;
-  private readonly sampleRate: number;
+  private readonly sampleEvery: number;
+  private readonly addressOf: ((name: string) => Address | undefined) | undefined;
+  private readonly acksPerMessage: number;
+  private readonly ackRepeats: number;
+  /** Acknowledgements to send, by writer, at the next digest rounds (each `left` more times). */
+  private readonly acks = new Map<string, { readonly ack: SampleAck; left: number }[]>();
   private nextAeMs: number;
   private nextDigestMs: number;
   private nextCollectMs: number;
@@ -300,7 +329,13 @@ export class StateNode {
     this.generationMs = o.stabilityGenerationMs ?? 15_000;
     if (!(this.generationMs > 0)) throw new RangeError(`StateNode: stabilityGenerationMs must be > 0, got ${this.generationMs}`);
     this.graceMs = o.tombstoneGraceMs ?? 0;
-    this.sampleRate = o.sampleRate ?? 0.01;
+    this.sampleEvery = o.sampleEvery ?? 100;
+    if (!Number.isSafeInteger(this.sampleEvery) || this.sampleEvery < 0) throw new RangeError(`StateNode: sampleEvery must be a whole number ≥ 0, got ${this.sampleEvery}`);
+    this.addressOf = o.addressOf;
+    this.acksPerMessage = o.acksPerMessage ?? 256;
+    this.ackRepeats = o.ackRepeats ?? 3;
+    if (!Number.isSafeInteger(this.ackRepeats) || this.ackRepeats < 1) throw new RangeError(`StateNode: ackRepeats must be a whole number ≥ 1, got ${this.ackRepeats}`);
+    if (this.addressOf !== undefined) this.replica.watchSampled(this.sampleEvery);
     this.tracker = new ConvergenceTracker(o.name);
     this.live.add(o.name);
     this.nextAeMs = o.now + this.rng.next() * this.aeIntervalMs;
@@ -505,6 +540,7 @@ export class StateNode {
     if (t >= this.nextDigestMs) {
       this.nextDigestMs = t + this.digestIntervalMs;
       this.relayDigests(t);
+      this.sendAcks();
     }
     if (t >= this.nextCollectMs) {
       this.nextCollectMs = alignedAfter(t, this.collectIntervalMs);
@@ -528,13 +564,62 @@ export class StateNode {
           for (const n of m.summaries) this.learnSummary(t, n);
           if (m.stability !== null) this.learnStability(t, m.stability);
           return;
+        case 'state-acks':
+          this.onAcks(t, m);
+          return;
         default:
           throw new Error(`unknown state message type ${String((m as { type?: unknown }).type)}`);
       }
     } catch (e) {
       this.stats.malformed++;
       this.events.push({ type: 'protocol-error', from, detail: e instanceof Error ? e.message : String(e) });
+    } finally {
+      this.noteSampled(t);
     }
+  }
+
+  // ---- acknowledgements of sampled writes -----------------------------------------------------
+
+  /** Sampled writes of others this replica came to reflect: acknowledged to their writers at the next digest round. */
+  private noteSampled(now: number): void {
+    if (this.addressOf === undefined) return;
+    for (const d of this.replica.pollSampledSeen()) {
+      let list = this.acks.get(d.origin);
+      if (list === undefined) this.acks.set(d.origin, (list = []));
+      if (list.length < this.acksPerMessage) list.push({ ack: { counter: d.counter, atMs: now }, left: this.ackRepeats });
+      else this.stats.acksDropped++;
+    }
+  }
+
+  private sendAcks(): void {
+    if (this.acks.size === 0 || this.addressOf === undefined) return;
+    for (const [origin, pending] of this.acks) {
+      const to = this.addressOf(origin);
+      if (to === undefined) {
+        this.stats.acksDropped += pending.length;
+        this.acks.delete(origin);
+        continue;
+      }
+      this.stats.acksSent += pending.length;
+      this.send(to, { type: 'state-acks', member: this.name, acks: pending.map((p) => p.ack) });
+      let kept = 0;
+      for (const p of pending) if (--p.left > 0) pending[kept++] = p;
+      pending.length = kept;
+      if (kept === 0) this.acks.delete(origin);
+    }
+  }
+
+  private onAcks(now: number, m: StateAcksMsg): void {
+    if (typeof m.member !== 'string' || !Array.isArray(m.acks)) throw new Error('state-acks without a member or acks');
+    const acks: SampleAck[] = [];
+    for (const a of m.acks as readonly unknown[]) {
+      if (typeof a !== 'object' || a === null) throw new Error('state-acks: an ack is not a record');
+      const { counter, atMs } = a as { counter?: unknown; atMs?: unknown };
+      if (typeof counter !== 'number' || !Number.isSafeInteger(counter) || counter < 1 || typeof atMs !== 'number' || !Number.isFinite(atMs)) throw new Error('state-acks: a bad counter or time');
+      acks.push({ counter, atMs });
+    }
+    for (const a of acks) if (this.tracker.handleAck(now, m.member, this.name, a.counter, a.atMs)) this.stats.acksApplied++;
+    this.drainConverged();
   }
 
   // ---- rumors ---------------------------------------------------------------------------------
@@ -548,14 +633,8 @@ export class StateNode {
     this.syncKey(key);
     const entry = this.replica.entry(key);
     if (entry === undefined) return;
-    if (this.sampleRate > 0 && this.rng.next() < this.sampleRate) {
-      for (const d of entry.context) {
-        if (d.origin === this.name) {
-          this.tracker.sampleUpdate(now, this.name, d.counter);
-          break;
-        }
-      }
-    }
+    const own = this.replica.lastCounter;
+    if (this.sampleEvery > 0 && own % this.sampleEvery === 0) this.tracker.sampleUpdate(now, this.name, own);
     if (this.rumor === null) return;
     try {
       this.rumor.publish(now as Millis, key, entry);

@@ -81,6 +81,19 @@ describe('ConvergenceTracker sampled updates', () => {
     expect(t.pollConverged()).toMatchObject({ origin: 'x', counter: 1, elapsedMs: 120, members: 2, curveMs: [0, 50] });
   });
 
+  it("a member's acknowledgement settles it at the time it gives; a repeat, a stranger's or an unknown sample's changes nothing", () => {
+    const t = cluster('a', ['b', 'c']);
+    t.handleLocalDigest(0, dg(1, { a: 3 }));
+    t.sampleUpdate(100, 'a', 3);
+    expect(t.handleAck(400, 'b', 'a', 3, 180)).toBe(true);
+    expect(t.handleAck(500, 'b', 'a', 3, 180)).toBe(false); // a repeat
+    expect(t.handleAck(500, 'z', 'a', 3, 120)).toBe(false); // not a member
+    expect(t.handleAck(500, 'c', 'a', 4, 120)).toBe(false); // not sampled
+    expect(t.pollConverged()).toBeUndefined();
+    expect(t.handleAck(900, 'c', 'a', 3, 260)).toBe(true);
+    expect(t.pollConverged()).toMatchObject({ origin: 'a', counter: 3, elapsedMs: 160, everyoneAtMs: 260, curveMs: [0, 80, 160] });
+  });
+
   it('a digest made earlier than it arrived settles a sample at the time it was made (never before the sample)', () => {
     const t = cluster('a', ['b', 'c']);
     t.handleLocalDigest(0, dg(1, { x: 1 }));

@@ -32,6 +32,7 @@ export class Cluster {
   boot(name: string, durable?: Replica, incarnation = 0, extra: Partial<StateNodeOptions> = {}): StateNode {
     const s = new StateNode({
       replica: { resolvers: { 'c/': { type: 'pncounter' }, 's/': { type: 'orset' } } },
+      addressOf: (member: string) => (this.nodes.has(member) ? (member as Address) : undefined),
       ...this.opts,
       ...extra,
       name, rng: this.rng.fork(), now: this.now, peers: this.sampler(name), incarnation,

@@ -168,7 +168,8 @@ describe('StateNode', () => {
   });
 
   it('times sampled writes until every live member has them', () => {
-    const c = new Cluster(['a', 'b', 'c'], { sampleRate: 1, antiEntropyIntervalMs: 300, digestIntervalMs: 100, summaryIntervalMs: 100 });
+    // Summaries are made once a minute and anti-entropy is as rare: acknowledgements settle it.
+    const c = new Cluster(['a', 'b', 'c'], { sampleEvery: 1, antiEntropyIntervalMs: 60_000, digestIntervalMs: 100, summaryIntervalMs: 60_000 });
     c.run(5);
     c.on('a', (s, now) => s.put(now, 'k', 1));
     c.run(5000);
@@ -178,7 +179,23 @@ describe('StateNode', () => {
     if (e?.type !== 'update-everywhere') throw new Error('unreachable');
     expect(e.update.origin).toBe('a');
     expect(e.update.elapsedMs).toBeGreaterThan(0);
-    expect(e.update.elapsedMs).toBeLessThan(5000);
+    // b and c acknowledged it straight to a, stamped when their replicas first held it: the
+    // rumor's first round (100 ms) and a hop, not the digest rounds that carried the acks.
+    expect(c.node('a').stats.acksApplied).toBe(2);
+    expect(e.update.elapsedMs).toBeLessThanOrEqual(110);
+    for (const n of ['b', 'c']) expect(c.node(n).stats.acksSent).toBeGreaterThanOrEqual(1);
+  });
+
+  it('without acknowledgements (lost, or no addressOf) a sample still ends, later, by summaries', () => {
+    const c = new Cluster(['a', 'b', 'c'], { sampleEvery: 1, antiEntropyIntervalMs: 300, digestIntervalMs: 100, summaryIntervalMs: 100 });
+    for (const n of ['a', 'b', 'c']) c.boot(n, undefined, 0, { addressOf: () => undefined }).setMembers(0, ['a', 'b', 'c']);
+    c.run(5);
+    c.on('a', (s, now) => s.put(now, 'k', 1));
+    c.run(5000);
+    const done = c.events.filter((x) => x.node === 'a' && x.e.type === 'update-everywhere');
+    expect(done.length).toBe(1);
+    expect(c.node('a').stats.acksApplied).toBe(0);
+    for (const n of ['b', 'c']) expect(c.node(n).stats.acksSent).toBe(0);
   });
 
   it('a restarted node keeps its durable replica, rebuilds its tree and catches up', () => {
@@ -214,6 +231,9 @@ describe('StateNode', () => {
       { type: 'state-digests', roots: [], summaries: [], stability: { gen: 1e6, min: new Map(), members: ['b'], latestMs: 10 } }, // clocks far apart
       { type: 'state-digests', roots: [], summaries: [], stability: { gen: 0, min: new Map(), members: [7], latestMs: 10 } },
       { type: 'state-digests', roots: [], summaries: [], stability: { gen: 0, min: {}, members: ['b'], latestMs: 10 } },
+      { type: 'state-acks', member: 'b', acks: [{ counter: 0, atMs: 1 }] },
+      { type: 'state-acks', member: 7, acks: [] },
+      { type: 'state-acks', member: 'b', acks: [null] },
     ];
     for (const m of bad) expect(() => s.handleMessage(10 as Millis, 'b' as Address, m as StateMessage)).not.toThrow();
     expect(s.stats.malformed).toBe(bad.length);

@@ -25,6 +25,7 @@ const messages: Record<DataMessageKind, fc.Arbitrary<{ type: DataMessageKind; [k
   'state-rumor': fc.constant(null).chain(() => stateRumor),
   'state-reconcile': fc.constant(null).chain(() => stateReconcile),
   'state-digests': fc.constant(null).chain(() => stateDigests),
+  'state-acks': fc.constant(null).chain(() => stateAcks),
 };
 
 /** A replica's entries after a random sequence of operations of every resolver type. */
@@ -78,6 +79,7 @@ const stateRumor = fc.record({
     fc.record({ type: fc.constant('gossip-reply' as const), id: fc.nat(), updates: fc.array(entryUpdate, { maxLength: 2 }), known: fc.array(ref, { maxLength: 3 }), floors: fc.array(ref, { maxLength: 3 }) }),
   ),
 });
+const stabilityNote = fc.record({ gen: fc.nat(), min: fc.array(fc.tuple(name, fc.nat()), { maxLength: 4 }).map((a) => new Map(a)), members: fc.array(name, { maxLength: 4 }), latestMs: fc.integer({ min: 0, max: 2 ** 47 }) });
 const stateReconcile = fc.record({
   type: fc.constant('state-reconcile' as const),
   session: fc.nat(), fromInitiator: fc.boolean(),
@@ -89,9 +91,12 @@ const stateReconcile = fc.record({
     fc.record({ type: fc.constant('rc-done' as const), reason: fc.constantFrom('equal', 'no-difference') }),
     fc.record({ type: fc.constant('rc-abort' as const), reason: fc.string() }),
   ),
-  digest: fc.option(fc.record({ root: rootNote, summary: summaryNote }), { nil: null }),
+  digest: fc.option(fc.record({ root: rootNote, summary: summaryNote, stability: fc.option(stabilityNote, { nil: null }) }), { nil: null }),
 });
-const stateDigests = fc.record({ type: fc.constant('state-digests' as const), roots: fc.array(rootNote, { maxLength: 4 }), summaries: fc.array(summaryNote, { maxLength: 3 }) });
+const stateDigests = fc.record({
+  type: fc.constant('state-digests' as const), roots: fc.array(rootNote, { maxLength: 4 }), summaries: fc.array(summaryNote, { maxLength: 3 }), stability: fc.option(stabilityNote, { nil: null }),
+});
+const stateAcks = fc.record({ type: fc.constant('state-acks' as const), member: name, acks: fc.array(fc.record({ counter: fc.integer({ min: 1, max: 2 ** 40 }), atMs: fc.integer({ min: 0, max: 2 ** 47 }) }), { maxLength: 5 }) });
 
 describe('data-layer codec', () => {
   it('every message kind has its own type byte in [0x80, 0xbf]', () => {
