@@ -8,6 +8,7 @@ import type { Address } from '../core/ids.js';
 import { millis } from '../core/ids.js';
 import type { GossipNode } from '../core/node.js';
 import type { Rng } from '../core/rng.js';
+import { percentiles } from './membership.js';
 import type { NetworkOptions } from './network.js';
 import { oracleSampler } from './oracle-sampler.js';
 import type { RoundTrial } from './rounds.js';
@@ -257,8 +258,6 @@ export function streamScenario(o: StreamOptions, clock: () => number = () => 0):
 }
 
 function spread(xs: number[]): Spread {
-  if (xs.length === 0) return { p50Ms: 0, p99Ms: 0, maxMs: 0 };
-  const s = xs.slice().sort((a, b) => a - b);
-  const at = (q: number): number => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] as number;
-  return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: s[s.length - 1] as number };
+  const p = percentiles(xs);
+  return { p50Ms: p.p50Ms ?? 0, p99Ms: p.p99Ms ?? 0, maxMs: p.maxMs ?? 0 };
 }

@@ -7,6 +7,7 @@ import type { Replica, Resolver } from '../core/replica/replica.js';
 import type { StateMessage } from '../core/state/messages.js';
 import type { StateEvent, StateNodeOptions } from '../core/state/state-node.js';
 import { StateNode } from '../core/state/state-node.js';
+import { percentiles } from './membership.js';
 import type { NetworkOptions } from './network.js';
 import { oracleSampler } from './oracle-sampler.js';
 import { Simulator } from './simulator.js';
@@ -585,9 +586,8 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
   };
 }
 
-/** Count, p50, p99 and max of a list of durations (ms, rounded; zeros when empty). */
+/** Count, p50, p99 and max of a list of durations (`percentiles`, ms rounded; zeros when empty). */
 function quantiles(xs: number[]): { samples: number; p50Ms: number; p99Ms: number; maxMs: number } {
-  const v = [...xs].sort((a, b) => a - b);
-  const at = (q: number): number => (v.length === 0 ? 0 : Math.round(v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)] as number));
-  return { samples: v.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+  const p = percentiles(xs);
+  return { samples: xs.length, p50Ms: Math.round(p.p50Ms ?? 0), p99Ms: Math.round(p.p99Ms ?? 0), maxMs: Math.round(p.maxMs ?? 0) };
 }

@@ -80,6 +80,8 @@ export class ConvergenceTracker {
   private readonly live = new Set<string>();
   private readonly peers = new Map<string, Seen>();
   private samples: Sample[] = [];
+  /** Pending samples by `origin\0counter` (acknowledgements name one). */
+  private readonly byDot = new Map<string, Sample>();
   private readonly converged: ConvergedUpdate[] = [];
   private readonly digestMaxAgeMs: number;
   private readonly samplesMax: number;
@@ -139,9 +141,9 @@ export class ConvergenceTracker {
   handleMemberGone(now: number, name: string): void {
     if (name === this.self || !this.live.delete(name)) return;
     this.peers.delete(name);
-    this.finishWhere(now, (s) => {
+    this.finishWhere((s) => {
       if (!s.remaining.delete(name)) return false;
-      if (now > s.lastMs) s.lastMs = now; // it lacked the update until it left
+      if (now > s.lastMs) s.lastMs = now; // it lacked the update until it left (not in the curve)
       return true;
     });
   }
@@ -160,8 +162,11 @@ export class ConvergenceTracker {
       else curveMs.push(0);
     }
     const s: Sample = { origin, counter, sampledAtMs: now, remaining, curveMs, lastMs: now };
-    if (remaining.size === 0) this.converged.push(this.result(s, now));
-    else this.samples.push(s);
+    if (remaining.size === 0) this.converged.push(this.result(s));
+    else {
+      this.samples.push(s);
+      this.byDot.set(dotKey(origin, counter), s);
+    }
     return true;
   }
 
@@ -211,16 +216,10 @@ export class ConvergenceTracker {
       this.ignoredDigests++;
       return false;
     }
-    let settled = false;
-    this.finishWhere(now, (s) => {
-      if (settled || s.counter !== counter || s.origin !== origin || !s.remaining.delete(member)) return false;
-      const at = Math.min(now, Math.max(atMs, s.sampledAtMs));
-      s.curveMs.push(at - s.sampledAtMs);
-      if (at > s.lastMs) s.lastMs = at;
-      settled = true;
-      return true;
-    });
-    return settled;
+    const s = this.byDot.get(dotKey(origin, counter));
+    if (s === undefined || !this.settleMember(s, member, now, atMs)) return false;
+    if (s.remaining.size === 0) this.finishDone();
+    return true;
   }
 
   /**
@@ -231,16 +230,10 @@ export class ConvergenceTracker {
    */
   handleStable(now: number, min: ReadonlyMap<string, number>, members: ReadonlySet<string>, byMs: number): void {
     if (this.samples.length === 0) return;
-    this.finishWhere(now, (s) => {
+    this.finishWhere((s) => {
       if (!covers(min, s.origin, s.counter)) return false;
-      const at = Math.min(now, Math.max(byMs, s.sampledAtMs));
       let touched = false;
-      for (const name of members) {
-        if (!s.remaining.delete(name)) continue;
-        s.curveMs.push(at - s.sampledAtMs);
-        if (at > s.lastMs) s.lastMs = at;
-        touched = true;
-      }
+      for (const name of members) if (this.settleMember(s, name, now, byMs)) touched = true;
       return touched;
     });
   }
@@ -248,30 +241,48 @@ export class ConvergenceTracker {
   /** `name`'s summary, made at `madeAtMs`, is now `digest`'s: drop it from the samples it covers. */
   private settle(now: number, name: string, digest: ConvergenceDigest, madeAtMs = now): void {
     if (this.samples.length === 0) return;
-    this.finishWhere(now, (s) => {
-      if (!covers(digest.summary, s.origin, s.counter) || !s.remaining.delete(name)) return false;
-      const at = Math.min(now, Math.max(madeAtMs, s.sampledAtMs));
-      s.curveMs.push(at - s.sampledAtMs);
-      if (at > s.lastMs) s.lastMs = at;
-      return true;
-    });
+    this.finishWhere((s) => covers(digest.summary, s.origin, s.counter) && this.settleMember(s, name, now, madeAtMs));
+  }
+
+  /**
+   * `name` had sample `s` by `atMs` (clamped between the sampling and now): it leaves the
+   * remaining set and joins the curve. False if it was not remaining.
+   */
+  private settleMember(s: Sample, name: string, now: number, atMs: number): boolean {
+    if (!s.remaining.delete(name)) return false;
+    const at = Math.min(now, Math.max(atMs, s.sampledAtMs));
+    s.curveMs.push(at - s.sampledAtMs);
+    if (at > s.lastMs) s.lastMs = at;
+    return true;
   }
 
   /** Applies `touch` to every pending sample; those left with no one remaining are finished. */
-  private finishWhere(now: number, touch: (s: Sample) => boolean): void {
+  private finishWhere(touch: (s: Sample) => boolean): void {
     let done = false;
     for (const s of this.samples) if (touch(s) && s.remaining.size === 0) done = true;
-    if (!done) return;
+    if (done) this.finishDone();
+  }
+
+  /** Moves every sample no member still lacks to the converged list. */
+  private finishDone(): void {
     const still: Sample[] = [];
     for (const s of this.samples) {
-      if (s.remaining.size === 0) this.converged.push(this.result(s, now));
-      else still.push(s);
+      if (s.remaining.size > 0) {
+        still.push(s);
+        continue;
+      }
+      this.byDot.delete(dotKey(s.origin, s.counter));
+      this.converged.push(this.result(s));
     }
     this.samples = still;
   }
 
-  private result(s: Sample, _now: number): ConvergedUpdate {
+  private result(s: Sample): ConvergedUpdate {
     const curveMs = s.curveMs.sort((a, b) => a - b);
     return { origin: s.origin, counter: s.counter, sampledAtMs: s.sampledAtMs, everyoneAtMs: s.lastMs, elapsedMs: s.lastMs - s.sampledAtMs, members: this.live.size, curveMs };
   }
+}
+
+function dotKey(origin: string, counter: number): string {
+  return `${origin}\0${counter}`;
 }

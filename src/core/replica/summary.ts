@@ -15,6 +15,9 @@ export type VersionSummary = ReadonlyMap<string, number>;
  * real write to that key whose effect the entry carries). A write superseded before it reached
  * this replica leaves a gap, filled when its rumor arrives or by `absorb` after a complete sync.
  */
+/** Sampled counters noted per origin at most when `absorb` jumps a contiguous prefix forward. */
+const SAMPLED_CATCH_UP = 256;
+
 export class SeenDots implements DotCover {
   private readonly upTo = new Map<string, number>();
   private readonly above = new Map<string, Set<number>>();
@@ -60,7 +63,12 @@ export class SeenDots implements DotCover {
       if (!(n > old)) continue;
       const s = this.above.get(origin);
       const k = this.sampleEvery;
-      if (k > 0) for (let c = (Math.floor(old / k) + 1) * k; c <= n; c += k) if (!(s?.has(c) ?? false)) this.sampled.push({ origin, counter: c });
+      if (k > 0) {
+        // Only the latest few: a catch-up over a long history would otherwise note every one of
+        // its writes (the writer keeps only recent samples pending anyway).
+        const from = Math.max(old, n - SAMPLED_CATCH_UP * k);
+        for (let c = (Math.floor(from / k) + 1) * k; c <= n; c += k) if (!(s?.has(c) ?? false)) this.sampled.push({ origin, counter: c });
+      }
       let u = n;
       if (s !== undefined) {
         for (const c of s) if (c <= n) s.delete(c);

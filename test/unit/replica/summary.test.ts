@@ -18,6 +18,23 @@ describe('SeenDots (version summary)', () => {
     expect(s.covers('b', 1)).toBe(false);
   });
 
+  it('notes each sampled counter once, when it first becomes covered (marked, or absorbed: the latest 256 only)', () => {
+    const s = new SeenDots();
+    s.sampleEvery = 10;
+    for (const m of [9, 10, 20, 10, 11, 12]) s.mark('a', m);
+    expect(s.sampled).toEqual([{ origin: 'a', counter: 10 }, { origin: 'a', counter: 20 }]);
+    s.sampled.length = 0;
+    // 10 and 20 were noted already; 30 and 40 become covered by the absorb.
+    s.absorb(new Map([['a', 45]]));
+    expect(s.sampled).toEqual([{ origin: 'a', counter: 30 }, { origin: 'a', counter: 40 }]);
+    s.sampled.length = 0;
+    // A long catch-up notes only the latest 256 sampled counters.
+    s.absorb(new Map([['b', 1_000_000]]));
+    expect(s.sampled.length).toBe(256);
+    expect(s.sampled[0]).toEqual({ origin: 'b', counter: 1_000_000 - 255 * 10 });
+    expect(s.sampled.at(-1)).toEqual({ origin: 'b', counter: 1_000_000 });
+  });
+
   it('absorb raises origins to a peer summary, drains what was pending above it, never lowers', () => {
     const s = new SeenDots();
     for (const m of [1, 5, 7]) s.mark('a', m);
