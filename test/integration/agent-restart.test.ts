@@ -2,6 +2,7 @@
  * Real agent processes on 127.0.0.1 (`gossip agent`, through tsx): crash safety of acknowledged
  * writes under SIGKILL, and a node restarted on a new port under the same name.
  */
+import { freePort } from '../../src/clusterbench/ports.js';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,15 +29,6 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** A free TCP port on loopback (the agent binds UDP and TCP on it). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const a = s.address();
-  await new Promise((r) => s.close(r));
-  if (a === null || typeof a === 'string') throw new Error('no port');
-  return a.port;
-}
 
 async function startAgent(name: string, args: readonly string[]): Promise<Running> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'agent', '--name', name, '--http', '127.0.0.1:0', '--profile', 'local', ...args], {

@@ -1,11 +1,10 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../src/clusterbench/ports.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -53,26 +52,8 @@ export function serfOrWarn(suite: string): boolean {
   return ok;
 }
 
-/** A port free for both TCP and UDP on `host` right now (serf binds both on one port). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port: 0, exclusive: true }, () => resolve());
-    });
-    const port = (server.address() as net.AddressInfo).port;
-    const udp = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    const udpOk = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => resolve(false));
-      udp.bind({ address: host, port, exclusive: true }, () => resolve(true));
-    });
-    await new Promise<void>((resolve) => udp.close(() => resolve()));
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (udpOk) return port;
-  }
-  throw new Error(`no free port on ${host}`);
-}
+/** A port free for both TCP and UDP on `host`, below the kernel's client-port range (serf binds both on one port). */
+export { freePort };
 
 export interface SerfMember {
   readonly name: string;
