@@ -4,6 +4,7 @@ import { createNode } from '../index.js';
 import type { AgentStore } from '../store/state-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { WatchedStore } from '../store/watched-store.js';
 import type { AgentConfig } from './config.js';
 import type { DashboardPage } from './http-api.js';
 import { HttpApi } from './http-api.js';
@@ -58,7 +59,7 @@ export class Agent {
   private constructor(
     readonly config: AgentConfig,
     readonly node: ClusterNode,
-    readonly store: AgentStore,
+    readonly store: WatchedStore,
     readonly kv: KvService,
     readonly http: HttpApi,
     /** The bound HTTP address. */
@@ -70,7 +71,12 @@ export class Agent {
   static async start(o: AgentOptions): Promise<Agent> {
     const c = o.config;
     const log = o.log;
-    const store = o.store ?? (c.dataDir !== undefined ? SqliteStore.open(c.dataDir, { synchronous: c.sqliteSynchronous }) : new MemoryStore());
+    const raw = o.store ?? (c.dataDir !== undefined ? SqliteStore.open(c.dataDir, { synchronous: c.sqliteSynchronous }) : new MemoryStore());
+    // Store failures are logged once per change (failing, recovered), not once per retry.
+    const store = new WatchedStore(raw, (h) => {
+      if (h.failing) log.error({ dataDir: c.dataDir ?? null }, `the store refuses writes: ${h.error ?? 'unknown error'} (reads are still served; writes fail until it recovers; see /v1/health)`);
+      else log.info({ dataDir: c.dataDir ?? null, writeFailures: h.writeFailures }, 'the store takes writes again');
+    });
     let node: ClusterNode | null = null;
     try {
       const incarnation = store.loadIncarnation() + 1;
@@ -95,9 +101,9 @@ export class Agent {
       node = await createNode(opts);
       const kv = new ClusterKv(node.kv);
       const agentRef: { a: Agent | null } = { a: null };
-      const metrics = new AgentMetrics(node, kv, { suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0 });
+      const metrics = new AgentMetrics(node, kv, { suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0, storeHealth: () => store.health });
       const http = new HttpApi({
-        node, kv, metrics, token: c.token ?? null, valueBytesMax: c.valueBytesMax, log, dashboard: o.dashboard ?? null,
+        node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, valueBytesMax: c.valueBytesMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },
@@ -214,7 +220,8 @@ export class Agent {
       this.saveIncarnation();
       this.store.saveClocks(this.node.clocks);
     } catch (e) {
-      this.log.error({ err: e }, 'cannot save the membership snapshot');
+      // A store failure was logged once when it started (WatchedStore); retried next time.
+      if (!this.store.health.failing) this.log.error({ err: e }, 'cannot save the membership snapshot');
     }
   }
 }

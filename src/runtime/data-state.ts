@@ -22,9 +22,11 @@ import { toDisseminationMessage, toReconcileMessage } from './data-messages.js';
  * carried by src/wire/data.ts (checked field by field on the way in), and the runtime adds what
  * the sans-IO core leaves to the agent:
  * - durability: the `Replica` is restored from the `StateStore` (entries, then the dot
- *   counter above the reserved block) and handed to the StateNode as `durable`; every change
- *   (local, merged, collected) is written through a replica subscription, a local write's
- *   before its operation returns (and before anything it queued leaves the node);
+ *   counter above the reserved block) and handed to the StateNode as `durable`; a local write
+ *   goes to the store through the replica's commit hook before it takes effect (refused: it
+ *   leaves no trace in the replica, the Merkle tree, the rumor queue or the summary, and its
+ *   dot is not used); other changes (merged, collected) are written through a replica
+ *   subscription, and while one is not durable nothing leaves the node;
  * - time: the StateNode's clock is wall-clock ms (its replica's HLC reads it); the driver's
  *   monotonic time is shifted by `wallOffsetMs` on the way in and back on `pollTimeout`.
  */
@@ -62,6 +64,8 @@ export class StateMachine implements DataMachine {
   private readonly events: DataEvent[] = [];
   private readonly outbox: DataTransmit[] = [];
   private readonly unsaved = new Set<string>();
+  /** Entries the commit hook wrote (their change events need no second write). */
+  private readonly committed = new Map<string, Entry>();
   private readonly recent: ConvergedUpdate[] = [];
   private reserved: number;
   private counters = { rejected: 0, storeErrors: 0 };
@@ -73,7 +77,9 @@ export class StateMachine implements DataMachine {
     this.wallOffsetMs = o.wallOffsetMs;
     this.dataStats = o.stats;
     const wall = this.wall(o.now);
-    this.replica = new Replica({ ...o.replica, node: o.name });
+    // A local write reaches the store before it takes effect: if the store refuses it, the
+    // replica, the Merkle tree, the rumor queue and the summary never see it.
+    this.replica = new Replica({ ...o.replica, node: o.name, ...(this.store !== null ? { commit: (key, entry) => this.commitLocal(key, entry) } : {}) });
     let restored = 0;
     if (this.store !== null) {
       for (const s of this.store.loadEntries()) {
@@ -167,9 +173,9 @@ export class StateMachine implements DataMachine {
         out = undefined;
         break;
     }
-    // Durable before the operation returns; what it queued leaves only after (the driver drains later).
-    const err = this.drainChanges();
-    if (err !== null) throw err;
+    // Durable before it took effect (the commit hook); what it queued leaves only after (the
+    // driver drains later). Other changes pending here (none normally) are retried if refused.
+    this.drainChanges();
     return out as KvOpResult[O['op']];
   }
 
@@ -296,10 +302,23 @@ export class StateMachine implements DataMachine {
   private drainChanges(): Error | null {
     const keys: string[] = [];
     for (let c = this.replica.pollChange(); c !== undefined; c = this.replica.pollChange()) {
-      keys.push(c.key);
+      if (this.committed.get(c.key) !== this.replica.entry(c.key)) keys.push(c.key);
       this.events.push({ type: 'kv-change', key: c.key, cause: c.cause, deleted: c.deleted });
     }
+    this.committed.clear();
     return keys.length === 0 ? null : this.persist(keys);
+  }
+
+  /** The replica's commit hook: a local write's entry, durable before the write takes effect (throws if refused). */
+  private commitLocal(key: string, entry: Entry): void {
+    try {
+      (this.store as StateStore).writeEntries([{ key, entry: encodeDataValue(entry) }]);
+    } catch (e) {
+      this.counters.storeErrors++;
+      throw e;
+    }
+    this.committed.set(key, entry);
+    this.unsaved.delete(key);
   }
 
   private persist(keys: readonly string[]): Error | null {
