@@ -302,7 +302,8 @@ export class StateMachine implements DataMachine {
   private drainChanges(): Error | null {
     const keys: string[] = [];
     for (let c = this.replica.pollChange(); c !== undefined; c = this.replica.pollChange()) {
-      if (this.committed.get(c.key) !== this.replica.entry(c.key)) keys.push(c.key);
+      const written = this.committed.get(c.key);
+      if (written === undefined || written !== this.replica.entry(c.key)) keys.push(c.key);
       this.events.push({ type: 'kv-change', key: c.key, cause: c.cause, deleted: c.deleted });
     }
     this.committed.clear();
