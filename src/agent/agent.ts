@@ -6,6 +6,8 @@ import type { AgentStore } from '../store/state-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { WatchedStore } from '../store/watched-store.js';
+
+export { StoreError } from '../store/store-error.js';
 import type { AgentConfig } from './config.js';
 import type { DashboardPage } from './http-api.js';
 import { HttpApi } from './http-api.js';
@@ -95,7 +97,11 @@ export class Agent {
   static async start(o: AgentOptions): Promise<Agent> {
     const c = o.config;
     const log = o.log;
-    const raw = o.store ?? (c.dataDir !== undefined ? SqliteStore.open(c.dataDir, { synchronous: c.sqliteSynchronous }) : new MemoryStore());
+    const raw = o.store ?? (c.dataDir !== undefined
+      ? SqliteStore.open(c.dataDir, { synchronous: c.sqliteSynchronous, recover: c.recover, notice: (line) => log.warn({ dataDir: c.dataDir }, line) })
+      : new MemoryStore());
+    // A damaged store opened with --recover: this node relearns what it lost from its peers.
+    const recovered = raw instanceof SqliteStore && raw.recovered;
     // Store failures are logged once per change (failing, recovered), not once per retry.
     const store = new WatchedStore(raw, (h) => {
       if (h.failing) log.error({ dataDir: c.dataDir ?? null }, `the store refuses writes: ${h.error ?? 'unknown error'} (reads are still served; writes fail until it recovers; see /v1/health)`);
@@ -116,7 +122,7 @@ export class Agent {
       const opts: NodeOptions = {
         name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store, clocks,
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
-        kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])) },
+        kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])), relearn: recovered },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
         ...(storedKeys !== null ? { keyring: storedKeys } : c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),

@@ -334,6 +334,7 @@ export class HttpApi {
     let message = e instanceof Error ? e.message : String(e);
     if (e instanceof HttpError) status = e.status;
     else if (e instanceof ReplicaError) status = e.code === 'wrong-type' || e.code === 'unsupported' ? 409 : 400;
+    else if (e instanceof Error && e.name === 'NotWritableError') status = 503;
     else if (this.o.storeHealth?.().failing === true) {
       // Refused by the store, which logged it once when it started failing: nothing was applied.
       status = 503;

@@ -100,6 +100,11 @@ export interface KvOptions {
   readonly antiEntropyIntervalMs?: number;
   /** A tombstone is collected once every live data member has seen the delete and it has been dead this long (ms). Default 0 (gone members' summaries are held for a minute instead: StateNode). */
   readonly tombstoneGraceMs?: number;
+  /**
+   * The store lost part of this node's history (a damaged store opened with `recover`): before
+   * taking writes, relearn the dot counter from peers (as a node with an empty store always does).
+   */
+  readonly relearn?: boolean;
 }
 
 /** A member as the public API reports it (what `serf members` shows). */
@@ -254,6 +259,7 @@ export class ClusterNode {
         ...(k.digestIntervalMs !== undefined ? { digestIntervalMs: k.digestIntervalMs } : {}),
         ...(k.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: k.antiEntropyIntervalMs } : {}),
         ...(k.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: k.tombstoneGraceMs } : {}),
+        ...(k.relearn !== undefined ? { relearn: k.relearn } : {}),
         stats: dataStats,
       };
       // Each life's rumor origins must differ from the previous one's: a random life number.

@@ -12,7 +12,7 @@ import type { StateStore } from '../store/state-store.js';
 import type { DataMessage, DataStats, DataValue } from '../wire/data.js';
 import { decodeDataMessage, decodeDataValue, encodeDataMessage, encodeDataValue } from '../wire/data.js';
 import type { DataEvent, DataMachine, DataMachineStats, DataTransmit, KvOp, KvOpResult } from './data-machine.js';
-import { DOT_COUNTER_META, DOT_RESERVE } from './data-machine.js';
+import { DOT_COUNTER_META, DOT_RESERVE, NotWritableError } from './data-machine.js';
 import type { Checked } from './data-messages.js';
 import { toDisseminationMessage, toReconcileMessage } from './data-messages.js';
 
@@ -45,6 +45,11 @@ export interface StateMachineOptions {
   readonly digestIntervalMs?: number;
   readonly antiEntropyIntervalMs?: number;
   readonly tombstoneGraceMs?: number;
+  /**
+   * The store lost part of this node's history (opened with `recover`): relearn the dot
+   * counter from peers before taking writes, as a node with no history at all does.
+   */
+  readonly relearn?: boolean;
   readonly stats: DataStats;
 }
 
@@ -68,6 +73,8 @@ export class StateMachine implements DataMachine {
   private readonly committed = new Map<string, Entry>();
   private readonly recent: ConvergedUpdate[] = [];
   private reserved: number;
+  /** Writes wait until this node knows how far its previous lives counted (see `writable`). */
+  private learning: boolean;
   private counters = { rejected: 0, storeErrors: 0 };
 
   constructor(o: StateMachineOptions) {
@@ -98,6 +105,8 @@ export class StateMachine implements DataMachine {
     const floor = Math.max(restored, this.ownCounter());
     if (floor > 0) this.replica.absorbSummary(new Map([[o.name, floor]]));
     this.reserved = floor;
+    // Nothing restored: a previous life under this name may have used dots that peers hold.
+    this.learning = o.relearn === true || floor === 0;
     this.replica.subscribe('');
     const sampler: PeerSampler = {
       size: () => this.peers().length,
@@ -126,6 +135,7 @@ export class StateMachine implements DataMachine {
   // ------------------------------------------------------------------ DataMachine
 
   apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']] {
+    if (!this.writable) throw new NotWritableError(`${this.name} is learning its write counter from its peers (restarted without its history): retry shortly`);
     this.reserve();
     const w = this.wall(now);
     const n = this.node;
@@ -177,6 +187,22 @@ export class StateMachine implements DataMachine {
     // driver drains later). Other changes pending here (none normally) are retried if refused.
     this.drainChanges();
     return out as KvOpResult[O['op']];
+  }
+
+  /**
+   * Whether a local write may take a dot now. A node that restarted without its history
+   * (empty data dir, no store, or a recovered one) would start its dot counter below dots its
+   * previous life used and peers still hold: a reused dot counts as seen everywhere, so the new
+   * write is dropped as a stale copy. It waits until a complete anti-entropy session with a peer
+   * (which merges that peer's entries and absorbs its summary, raising our counter to what it
+   * saw of us) and until our counter reaches what every live member's summary says it has seen
+   * of us. With no data peer there is nobody to learn from, or to clash with: writable.
+   */
+  get writable(): boolean {
+    if (!this.learning) return true;
+    if (this.peers().length === 0) return true;
+    if (this.node.stats.sessionsComplete > 0 && this.replica.lastCounter >= this.node.counterHeard(this.name)) this.learning = false;
+    return !this.learning;
   }
 
   get(key: string): Read | undefined {

@@ -23,7 +23,7 @@ async function startAgent(name: string, o: { dataDir?: string; join?: string[]; 
   });
   const lines = o.lines;
   const log = lines === undefined ? pino({ level: 'silent' }) : pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
-  return Agent.start({ config: { ...config, rejoinWindowMs: 0 }, log, snapshotIntervalMs: 100, ...(o.dataDir === undefined ? { store: new MemoryStore() } : {}) });
+  return Agent.start({ config, log, snapshotIntervalMs: 100, ...(o.dataDir === undefined ? { store: new MemoryStore() } : {}) });
 }
 
 async function call(a: Agent, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> {
