@@ -122,7 +122,7 @@ export class Agent {
       const opts: NodeOptions = {
         name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store, clocks,
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
-        kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])), relearn: recovered },
+        kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])), ...(recovered ? { relearn: true } : {}) },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
         ...(storedKeys !== null ? { keyring: storedKeys } : c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),

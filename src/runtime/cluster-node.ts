@@ -101,8 +101,11 @@ export interface KvOptions {
   /** A tombstone is collected once every live data member has seen the delete and it has been dead this long (ms). Default 0 (gone members' summaries are held for a minute instead: StateNode). */
   readonly tombstoneGraceMs?: number;
   /**
-   * The store lost part of this node's history (a damaged store opened with `recover`): before
-   * taking writes, relearn the dot counter from peers (as a node with an empty store always does).
+   * Before taking writes, relearn this node's dot counter from its peers (a write waits, usually
+   * one anti-entropy round): true when the store lost part of the node's history (a damaged
+   * store opened with `recover`); false when the name has certainly never written before;
+   * default: when the store restored nothing (none, or empty), since a previous life under the
+   * same name may have used dots that peers still hold, and a reused dot loses the write.
    */
   readonly relearn?: boolean;
 }

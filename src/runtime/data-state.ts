@@ -46,8 +46,10 @@ export interface StateMachineOptions {
   readonly antiEntropyIntervalMs?: number;
   readonly tombstoneGraceMs?: number;
   /**
-   * The store lost part of this node's history (opened with `recover`): relearn the dot
-   * counter from peers before taking writes, as a node with no history at all does.
+   * Relearn the dot counter from peers before taking writes (see `writable`): true when the
+   * store lost part of this node's history (opened with `recover`); false when this name is
+   * known never to have written before (a fresh cluster in a test); default: when nothing was
+   * restored (no store, or an empty one: a previous life's dots may be out there).
    */
   readonly relearn?: boolean;
   readonly stats: DataStats;
@@ -106,7 +108,7 @@ export class StateMachine implements DataMachine {
     if (floor > 0) this.replica.absorbSummary(new Map([[o.name, floor]]));
     this.reserved = floor;
     // Nothing restored: a previous life under this name may have used dots that peers hold.
-    this.learning = o.relearn === true || floor === 0;
+    this.learning = o.relearn ?? floor === 0;
     this.replica.subscribe('');
     const sampler: PeerSampler = {
       size: () => this.peers().length,
