@@ -307,6 +307,14 @@ export class Agent {
 
   /** Saves the alive members (to rejoin through), our incarnation and the Lamport clocks when the node reports them. */
   private saveSnapshot(): void {
+    // While the store refuses writes, one small write per round tells when it takes them again.
+    if (this.store.health.failing) {
+      try {
+        this.store.probe();
+      } catch {
+        return; // still failing (logged once when it started)
+      }
+    }
     try {
       const members = this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr }));
       const key = JSON.stringify([members, this.node.incarnation, this.node.clocks]);

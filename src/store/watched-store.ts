@@ -74,6 +74,11 @@ export class WatchedStore implements AgentStore {
     this.write(() => this.inner.saveMembers(members));
   }
 
+  /** A small write (meta `store.probe`) to learn whether a failing store takes writes again. */
+  probe(): void {
+    this.write(() => this.inner.saveMeta('store.probe', new TextEncoder().encode(String(this.clock()))));
+  }
+
   close(): void {
     this.inner.close();
   }
