@@ -112,7 +112,7 @@ export class SqliteStore implements AgentStore {
       const marker = m?.marker ?? null;
       if (m !== undefined && marker !== null && dbSeq < marker.seq) {
         const problem = dbSeq === 0
-          ? `holds no committed state, but ${m.metaPath} records ${marker.seq} commits (last incarnation ${marker.incarnation}): the database was deleted or replaced`
+          ? `holds no committed state, but ${m.metaPath} records ${marker.seq} commits (last incarnation ${marker.incarnation}): the database was deleted or replaced, or its write-ahead log ${path}-wal was lost`
           : `ends at commit ${dbSeq}, but ${m.metaPath} records ${marker.seq}: the last ${marker.seq - dbSeq} commits are lost (its write-ahead log ${path}-wal was damaged, truncated or deleted)`;
         if (o.recover !== true) {
           throw new StoreError(path, problem, 'Acknowledged writes may be lost. Restore the data directory from a backup, or start with --recover (config "recover": true) to keep what is left, rejoin, and refill from peers');
