@@ -21,7 +21,7 @@ const ELSEWHERE = 'or start with --data-dir pointing at another directory';
 
 /** A StoreError for an error SQLite or the OS raised while opening `path`. */
 export function storeOpenError(path: string, e: unknown): StoreError {
-  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e).code) : '';
   const msg = e instanceof Error ? e.message : String(e);
   switch (code) {
     case 'SQLITE_NOTADB':
