@@ -103,12 +103,14 @@ export class StateMachine implements DataMachine {
       const n = meta === null ? 0 : Number(decoder.decode(meta));
       if (Number.isSafeInteger(n) && n > 0) restored = n;
     }
-    // Any dot up to the old reservation may have been issued: start above it.
     const floor = Math.max(restored, this.ownCounter());
-    if (floor > 0) this.replica.absorbSummary(new Map([[o.name, floor]]));
-    this.reserved = floor;
     // Nothing restored: a previous life under this name may have used dots that peers hold.
     this.learning = o.relearn ?? floor === 0;
+    // Any dot up to the old reservation may have been issued: start above it. Not when the
+    // store lost part of the history (relearn): marking those dots seen would make this node
+    // drop its own lost writes as stale copies when peers send them back; it relearns instead.
+    if (floor > 0 && o.relearn !== true) this.replica.absorbSummary(new Map([[o.name, floor]]));
+    this.reserved = floor;
     this.replica.subscribe('');
     const sampler: PeerSampler = {
       size: () => this.peers().length,
