@@ -97,7 +97,7 @@ export class Agent {
       const agentRef: { a: Agent | null } = { a: null };
       const metrics = new AgentMetrics(node, kv, { suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0 });
       const http = new HttpApi({
-        node, kv, metrics, token: c.token ?? null, valueBytesMax: c.valueBytesMax, log, dashboard: o.dashboard ?? null,
+        node, kv, metrics, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },
