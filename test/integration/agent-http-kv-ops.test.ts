@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,8 @@ import { Agent } from '../../src/agent/agent.js';
 import { resolveConfig } from '../../src/agent/config.js';
 import { freePort } from '../../src/clusterbench/ports.js';
 import { MemoryStore } from '../../src/store/index.js';
+import type { Answer } from './http-raw.js';
+import { raw } from './http-raw.js';
 
 /**
  * The key-value routes beyond put/get: operations on counter, set and map keys (issue 13 item
@@ -17,30 +18,6 @@ import { MemoryStore } from '../../src/store/index.js';
  */
 let agent: Agent;
 const RESOLVERS = { 'c/': 'pncounter', 'g/': 'gcounter', 's/': 'orset', 'm/': 'ormap' } as const;
-
-interface Answer { status: number; json: unknown; text: string; headers: Record<string, string | string[] | undefined> }
-
-export function raw(http: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
-  const [host, port] = [http.slice(0, http.lastIndexOf(':')), Number(http.slice(http.lastIndexOf(':') + 1))];
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, method, path, agent: false, headers: { ...(body !== undefined || (method !== 'GET' && method !== 'HEAD') ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = null;
-        }
-        resolve({ status: res.statusCode ?? 0, json, text, headers: res.headers });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const call = (method: string, path: string, body?: unknown): Promise<Answer> => raw(agent.httpAddress, method, path, body === undefined ? undefined : JSON.stringify(body));
 const error = (a: Answer): string => (a.json as { error?: string } | null)?.error ?? '';
