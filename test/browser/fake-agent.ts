@@ -65,8 +65,9 @@ export class FakeAgent {
     if (this.token !== null) {
       const query = url.searchParams.get('token');
       if (path === '/' && query === this.token) {
-        res.writeHead(303, { location: '/', 'set-cookie': `${SESSION} ; Path=/; HttpOnly; SameSite=Strict`.replace(' ;', ';') });
-        return res.end();
+        res.writeHead(303, { location: '/', 'set-cookie': `${SESSION}; Path=/; HttpOnly; SameSite=Strict` });
+        res.end();
+        return;
       }
       const ok = req.headers.authorization === `Bearer ${this.token}` || (req.headers.cookie ?? '').split(';').some((c) => c.trim() === SESSION) || (path === '/v1/stream' && query === this.token);
       if (!ok) return this.send(res, 401, 'application/json', JSON.stringify({ error: 'missing or wrong token' }));

@@ -85,7 +85,7 @@ describe('operations on counter, set and map keys (POST /v1/kv/{key})', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gossip-kv-ops-'));
     const [port, http] = [await freePort(), await freePort()];
     const start = (): Promise<Agent> => Agent.start({
-      config: resolveConfig({ flags: { name: 'dur1', bind: `127.0.0.1:${port}`, http: `127.0.0.1:${http}`, profile: 'local', dataDir: dir }, file: { resolvers: RESOLVERS, rejoinWindowMs: 0 } }),
+      config: resolveConfig({ flags: { name: 'dur1', bind: `127.0.0.1:${port}`, http: `127.0.0.1:${http}`, profile: 'local', dataDir: dir }, file: { resolvers: RESOLVERS } }),
       log: pino({ level: 'silent' }),
     });
     try {
