@@ -40,7 +40,7 @@ export interface HttpApiOptions {
   readonly streamConvergenceMs?: number;
   /** Streams open at once (`httpStreamsMax`); more get a 503. Default 64. */
   readonly streamsMax?: number;
-  /** Bytes a stream may have queued before its events are dropped. Default 1 MiB. */
+  /** Bytes a stream may have queued before its events are dropped. Default 256 KiB. */
   readonly streamQueueBytesMax?: number;
   /** A stream stuck over its queue limit this long is closed. Default 30 s. */
   readonly streamStallMs?: number;
@@ -86,7 +86,7 @@ export class HttpApi {
   constructor(private readonly o: HttpApiOptions) {
     this.guard = new HttpGuard({ token: o.token, hosts: o.hosts ?? [] });
     this.streams = new StreamHub({
-      streamsMax: o.streamsMax ?? 64, queueBytesMax: o.streamQueueBytesMax ?? 1024 * 1024, stallMs: o.streamStallMs ?? 30_000,
+      streamsMax: o.streamsMax ?? 64, queueBytesMax: o.streamQueueBytesMax ?? 256 * 1024, stallMs: o.streamStallMs ?? 30_000,
       convergenceMs: o.streamConvergenceMs ?? 1000, convergence: () => this.o.kv.convergence(),
     });
     this.publishEvents();
