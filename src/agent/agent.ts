@@ -119,7 +119,10 @@ export class Agent {
       node = await createNode(opts);
       const kv = new ClusterKv(node.kv);
       const agentRef: { a: Agent | null } = { a: null };
-      const metrics = new AgentMetrics(node, kv, { suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0 });
+      const metrics = new AgentMetrics(node, kv, {
+        suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0,
+        http: () => (agentRef.a === null ? null : { answered: agentRef.a.http.answered, streams: agentRef.a.http.streams.stats() }),
+      });
       const http = new HttpApi({
         node, kv, metrics, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {

@@ -88,6 +88,8 @@ describe('cross-site requests and DNS rebinding (item 10)', () => {
     expect((await raw(open.httpAddress, 'PUT', '/v1/kv/csrf', '{"value":1}', { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' })).status).toBe(403);
     expect(open.node.kv.list('csrf')).toEqual([]);
     expect((await raw(open.httpAddress, 'GET', '/v1/members')).status).toBe(200);
+    const metrics = (await raw(open.httpAddress, 'GET', '/metrics')).text;
+    expect(Number(/gossip_http_responses_total\{status="403"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(4);
   });
 
   it('wants Content-Type: application/json on every state-changing request (a form cannot send it)', async () => {
@@ -144,6 +146,9 @@ describe('streams (item 12)', () => {
     await waitFor('the slot freed', 5000, () => open.http.streams.size === 2);
     const again = await openStream();
     expect(again.status).toBe(200);
+    const metrics = (await raw(open.httpAddress, 'GET', '/metrics')).text;
+    expect(metrics).toMatch(/gossip_http_streams_refused_total 1\n/);
+    expect(metrics).toMatch(/gossip_http_streams_open 3\n/);
     again.close();
     for (const s of streams) s.close();
     await waitFor('every stream closed', 5000, () => open.http.streams.size === 0);
