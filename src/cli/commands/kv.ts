@@ -11,9 +11,7 @@ const path = (key: string): string => {
 };
 
 function parseBy(s: string | undefined): number {
-  if (s === undefined) return 1;
-  const n = parseIntIn(s, 'by', 1, Number.MAX_SAFE_INTEGER);
-  return n;
+  return s === undefined ? 1 : parseIntIn(s, 'by', 1, Number.MAX_SAFE_INTEGER);
 }
 
 /** A value argument: JSON if it parses as JSON (and `--string` is not given), else the string. */
