@@ -131,9 +131,13 @@ export class Agent {
       node = await createNode(opts);
       const kv = new ClusterKv(node.kv);
       const agentRef: { a: Agent | null } = { a: null };
-      const metrics = new AgentMetrics(node, kv, { suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0, storeHealth: () => store.health });
+      const metrics = new AgentMetrics(node, kv, {
+        suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0,
+        storeHealth: () => store.health,
+        http: () => (agentRef.a === null ? null : { answered: agentRef.a.http.answered, streams: agentRef.a.http.streams.stats() }),
+      });
       const http = new HttpApi({
-        node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, valueBytesMax: c.valueBytesMax, log, dashboard: o.dashboard ?? null,
+        node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },
