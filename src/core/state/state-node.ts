@@ -484,6 +484,21 @@ export class StateNode {
     for (const n of next) this.handleMemberAlive(now, n);
   }
 
+  /**
+   * The highest counter of `origin`'s writes that a live member's latest summary says it has
+   * seen (0 if none). A node that restarted without its history learns from it how far its
+   * previous life got: it must not write (reuse a dot) until its own counter reaches it.
+   */
+  counterHeard(origin: string = this.name): number {
+    let n = 0;
+    for (const [member, note] of this.summaries) {
+      if (!this.live.has(member)) continue;
+      const c = note.summary.get(origin) ?? 0;
+      if (c > n) n = c;
+    }
+    return n;
+  }
+
   get liveMembers(): number {
     return this.live.size;
   }
