@@ -127,6 +127,7 @@ export class Agent {
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
         ...(storedKeys !== null ? { keyring: storedKeys } : c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
         ...(c.keyringFile !== undefined ? { keyringFile: c.keyringFile } : {}),
+        ...(c.bandwidth !== undefined ? { bandwidth: c.bandwidth } : {}),
       };
       node = await createNode(opts);
       const kv = new ClusterKv(node.kv);

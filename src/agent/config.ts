@@ -79,6 +79,12 @@ export const agentConfigSchema = z.object({
   recover: z.boolean().default(false),
   /** Largest value (JSON-encoded) a PUT accepts, in bytes. */
   valueBytesMax: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
+  /**
+   * Caps the bytes this node sends per second on the wire (membership first, then the data
+   * layer's rumors, digests, acknowledgements and anti-entropy, which wait for room): no 1 s
+   * window carries more while membership alone stays below it. Default: no cap.
+   */
+  bandwidth: z.number({ message: 'bandwidth: expected bytes per second' }).int('bandwidth: expected whole bytes per second').min(3000, 'bandwidth: at least 3000 bytes per second (a packet must fit a quarter of it)').max(10_000_000_000).optional(),
 }).strict().superRefine((c, ctx) => {
   if (c.encrypt !== undefined && c.keyringFile !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['encrypt'], message: 'encrypt: pass either encrypt or keyringFile, not both' });
@@ -126,7 +132,7 @@ export function parseTags(pairs: readonly string[], source: string): Record<stri
 const ENV: Readonly<Record<string, keyof AgentConfig>> = {
   GOSSIP_NAME: 'name', GOSSIP_BIND: 'bind', GOSSIP_ADVERTISE: 'advertise', GOSSIP_JOIN: 'join', GOSSIP_ENCRYPT: 'encrypt',
   GOSSIP_KEYRING_FILE: 'keyringFile', GOSSIP_DATA_DIR: 'dataDir', GOSSIP_HTTP: 'http', GOSSIP_HTTP_TOKEN: 'token', GOSSIP_HTTP_TOKEN_FILE: 'tokenFile', GOSSIP_HTTP_HOSTS: 'httpHosts',
-  GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_SQLITE_SYNCHRONOUS: 'sqliteSynchronous', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax',
+  GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_SQLITE_SYNCHRONOUS: 'sqliteSynchronous', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax', GOSSIP_BANDWIDTH: 'bandwidth',
   GOSSIP_RECOVER: 'recover',
 };
 
@@ -140,6 +146,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     if (key === 'join' || key === 'httpHosts') out[key] = list;
     else if (key === 'tags') out.tags = parseTags(list, name);
     else if (key === 'valueBytesMax') out.valueBytesMax = Number(v);
+    else if (key === 'bandwidth') out.bandwidth = Number(v);
     else if (key === 'recover') out.recover = v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v;
     else out[key] = v;
   }

@@ -8,6 +8,7 @@ import type { Entry, Read, ReplicaOptions, Resolver, VersionSummary } from '../c
 import { isValidEntry, Replica } from '../core/replica/index.js';
 import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateMessage, SummaryNote } from '../core/state/index.js';
 import { StateNode } from '../core/state/index.js';
+import type { StateBudgetOptions } from '../core/state/budget.js';
 import type { StateStore } from '../store/state-store.js';
 import type { DataMessage, DataStats, DataValue } from '../wire/data.js';
 import { decodeDataMessage, decodeDataValue, encodeDataMessage, encodeDataValue } from '../wire/data.js';
@@ -52,6 +53,14 @@ export interface StateMachineOptions {
    * restored (no store, or an empty one: a previous life's dots may be out there).
    */
   readonly relearn?: boolean;
+  /**
+   * A byte budget for everything this node sends (see `StateNode`'s `budget`; membership's
+   * bytes charged through `chargeMembership`). Each message is counted at its encoded length
+   * (the data frame's type byte and body) plus `packetOverheadBytes`. Default: none.
+   */
+  readonly budget?: StateBudgetOptions;
+  /** What a message sent over a stream of `bytes` takes beyond the datagram framing `budget` assumes (TCP segments). */
+  readonly streamExtraBytes?: (bytes: number) => number;
   readonly stats: DataStats;
 }
 
@@ -75,6 +84,11 @@ export class StateMachine implements DataMachine {
   private readonly committed = new Map<string, Entry>();
   private readonly recent: ConvergedUpdate[] = [];
   private reserved: number;
+  /** Encoded messages waiting for budget for what the node did not count (see `releasePaced`). */
+  private readonly paced: { readonly t: DataTransmit; readonly uncounted: number; charged: boolean }[] = [];
+  private readonly streamExtraBytes: (bytes: number) => number;
+  /** The latest wall time an input brought (what output drained later is charged at). */
+  private lastWallMs = 0;
   /** Writes wait until this node knows how far its previous lives counted (see `writable`). */
   private learning: boolean;
   private counters = { rejected: 0, storeErrors: 0 };
@@ -85,6 +99,7 @@ export class StateMachine implements DataMachine {
     this.peers = o.peers;
     this.wallOffsetMs = o.wallOffsetMs;
     this.dataStats = o.stats;
+    this.streamExtraBytes = o.streamExtraBytes ?? (() => 0);
     const wall = this.wall(o.now);
     // A local write reaches the store before it takes effect: if the store refuses it, the
     // replica, the Merkle tree, the rumor queue and the summary never see it.
@@ -131,6 +146,7 @@ export class StateMachine implements DataMachine {
       // Every write is timed until everyone has it (the API's recent convergences); members
       // acknowledge straight to the writer, by name (the data plane routes names).
       sampleEvery: 1,
+      ...(o.budget !== undefined ? { budget: o.budget } : {}),
       addressOf: (name: string) => (this.peers().includes(name) ? (name as Address) : undefined),
     });
     this.node.setMembers(wall, this.peers());
@@ -276,6 +292,10 @@ export class StateMachine implements DataMachine {
     this.afterInput(now);
   }
 
+  chargeMembership(now: Millis, bytes: number): void {
+    this.node.chargeMembership(millis(this.wall(now)), bytes);
+  }
+
   pollTransmit(): DataTransmit | undefined {
     this.drainNode();
     return this.outbox.shift();
@@ -292,8 +312,13 @@ export class StateMachine implements DataMachine {
   }
 
   pollTimeout(): Millis {
-    const at = this.node.pollTimeout();
-    return millis(at === undefined ? Infinity : (at as number) - this.wallOffsetMs);
+    let at = this.node.pollTimeout() as number | undefined;
+    const p = this.paced[0];
+    if (p !== undefined) {
+      const ready = this.node.budgetClearAtMs();
+      if (at === undefined || ready < at) at = ready;
+    }
+    return millis(at === undefined ? Infinity : at - this.wallOffsetMs);
   }
 
   // ------------------------------------------------------------------ internals
@@ -304,14 +329,36 @@ export class StateMachine implements DataMachine {
     this.drainNode();
   }
 
+  /**
+   * What the node did not count of a message is charged (on credit) when the message reaches the
+   * head of this queue, and the message leaves once the budget is out of debt: everything the
+   * node sends waits behind it meanwhile, so no window carries more than the budget.
+   */
+  private releasePaced(): void {
+    const now = millis(this.lastWallMs);
+    while (this.paced.length > 0) {
+      const p = this.paced[0] as (typeof this.paced)[number];
+      if (!p.charged && p.uncounted > 0) this.node.chargeUncounted(now, p.uncounted);
+      p.charged = true;
+      if (!this.node.budgetClear(now)) return;
+      this.paced.shift();
+      this.outbox.push(p.t);
+    }
+  }
+
   private drainNode(): void {
     // While a change is not durable nothing leaves: a write the store refused must not reach a
     // peer (after a crash this node would come back without it, above its dot, and drop it as a
     // stale copy while the peer keeps it). The StateNode's queue waits until the retry succeeds.
     for (let t = this.unsaved.size > 0 ? undefined : this.node.pollTransmit(); t !== undefined; t = this.node.pollTransmit()) {
       const msg = encodeDataMessage({ ...toWire(t.message), src: this.name });
-      this.outbox.push({ to: t.to, dataType: msg.dataType, payload: msg.payload, reliable: msg.payload.length > PACKET_PAYLOAD_BYTES_MAX });
+      const reliable = msg.payload.length > PACKET_PAYLOAD_BYTES_MAX;
+      // The budget took what the node counted (and a datagram's framing); what really leaves is
+      // the frame (type byte + body), over a stream with its TCP segments.
+      const uncounted = 1 + msg.payload.length - t.bytes + (reliable ? this.streamExtraBytes(msg.payload.length) : 0);
+      this.paced.push({ t: { to: t.to, dataType: msg.dataType, payload: msg.payload, reliable }, uncounted, charged: false });
     }
+    this.releasePaced();
     for (let e = this.node.pollEvent(); e !== undefined; e = this.node.pollEvent()) {
       switch (e.type) {
         case 'update-everywhere':
@@ -389,7 +436,9 @@ export class StateMachine implements DataMachine {
   }
 
   private wall(now: Millis): number {
-    return (now as number) + this.wallOffsetMs;
+    const w = (now as number) + this.wallOffsetMs;
+    if (w > this.lastWallMs) this.lastWallMs = w;
+    return w;
   }
 }
 

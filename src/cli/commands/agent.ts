@@ -9,7 +9,7 @@ import type { Io } from '../io.js';
 
 interface AgentFlags {
   name?: string; bind?: string; advertise?: string; join?: string[]; encrypt?: string; keyringFile?: string; dataDir?: string;
-  http?: string; token?: string; tokenFile?: string; httpHost?: string[]; valueBytesMax?: string; profile?: string; tag?: string[]; config?: string; logLevel?: string;
+  http?: string; token?: string; tokenFile?: string; httpHost?: string[]; valueBytesMax?: string; bandwidth?: string; profile?: string; tag?: string[]; config?: string; logLevel?: string;
   recover?: boolean;
 }
 
@@ -25,6 +25,7 @@ export function configFromFlags(f: AgentFlags): PartialConfig {
   set('keyringFile', f.keyringFile); set('dataDir', f.dataDir); set('http', f.http); set('token', f.token); set('tokenFile', f.tokenFile);
   set('httpHosts', f.httpHost); set('profile', f.profile);
   if (f.valueBytesMax !== undefined) out.valueBytesMax = Number(f.valueBytesMax);
+  if (f.bandwidth !== undefined) out.bandwidth = Number(f.bandwidth);
   set('logLevel', f.logLevel); set('recover', f.recover);
   if (f.tag !== undefined) out.tags = parseTags(f.tag, '--tag');
   return out;
@@ -51,6 +52,7 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--token <token>', 'the bearer token itself (GOSSIP_HTTP_TOKEN); visible in ps: prefer --token-file')
     .option('--http-host <name>', 'a DNS name the HTTP API is reached by (Host check); repeatable (GOSSIP_HTTP_HOSTS, comma-separated)', collect)
     .option('--value-bytes-max <n>', 'largest value a write accepts, bytes (GOSSIP_VALUE_BYTES_MAX, default 65536)')
+    .option('--bandwidth <bytes/s>', 'cap on the bytes this node sends per second, membership first, the data layer waits for room (GOSSIP_BANDWIDTH; default none)')
     .option('--profile <p>', 'timing profile: lan, wan or local (GOSSIP_PROFILE)')
     .option('--tag <k=v>', 'a Serf tag; repeatable (GOSSIP_TAGS, comma-separated)', collect)
     .option('--config <file>', 'JSON config file (GOSSIP_CONFIG): the same settings, camelCase')

@@ -104,8 +104,8 @@ export class StateBudget {
    * Takes the tokens for a message of `bytes` (its framing added) if they are there with
    * `reserveBytes` left over; false (nothing taken) otherwise.
    */
-  take(nowMs: number, bytes: number, cls: TrafficClass, reserveBytes = 0): boolean {
-    const wire = bytes + this.overheadBytes;
+  take(nowMs: number, bytes: number, cls: TrafficClass, reserveBytes = 0, framed = true): boolean {
+    const wire = bytes + (framed ? this.overheadBytes : 0);
     this.see(nowMs);
     if (this.bucket.available(nowMs) < this.needed(wire, reserveBytes)) return false;
     if (wire > this.bucket.burstBytes) {
@@ -117,8 +117,13 @@ export class StateBudget {
   }
 
   /** When `take(bytes, …, reserveBytes)` will succeed if nothing else takes tokens meanwhile. */
-  readyAtMs(nowMs: number, bytes: number, reserveBytes = 0): number {
-    return this.bucket.readyAtMs(nowMs, this.needed(bytes + this.overheadBytes, reserveBytes));
+  readyAtMs(nowMs: number, bytes: number, reserveBytes = 0, framed = true): number {
+    return this.bucket.readyAtMs(nowMs, this.needed(bytes + (framed ? this.overheadBytes : 0), reserveBytes));
+  }
+
+  /** `readyAtMs` as of the latest time seen (for a timer). */
+  readyAtLatestMs(bytes: number, framed: boolean): number {
+    return this.readyAtMs(this.seenMs, bytes, 0, framed);
   }
 
   /**

@@ -574,9 +574,23 @@ export class StateNode {
     this.budget?.charge(now, bytes, 'membership');
   }
 
-  /** Bytes this node's messages took on the wire beyond what it counted for them (the runtime's encoding): on credit. */
+  /**
+   * Bytes a message of this node takes on the wire beyond what the node counted for it (the
+   * runtime's encoding, a stream's TCP segments), charged on credit: the runtime holds the
+   * message until the debt is repaid (`budgetClear`), and everything else waits behind it.
+   */
   chargeUncounted(now: Millis, bytes: number): void {
     this.budget?.charge(now, bytes, 'normal');
+  }
+
+  /** Whether the budget is out of debt now (always, without one). */
+  budgetClear(now: Millis): boolean {
+    return this.budget === null || this.budget.available(now) >= 0;
+  }
+
+  /** When the budget will be out of debt (as of the latest input). */
+  budgetClearAtMs(): number {
+    return this.budget === null ? -Infinity : this.budget.readyAtLatestMs(0, false);
   }
 
   /** The byte budget's counters (null without a budget). */
