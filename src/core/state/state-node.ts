@@ -18,8 +18,7 @@ import { Replica } from '../replica/replica.js';
 import type { VersionSummary } from '../replica/summary.js';
 import { minSummary } from '../replica/summary.js';
 import type { Value } from '../replica/value.js';
-import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateAcksMsg, StateMessage, StateReconcileMsg, SummaryNote } from './messages.js';
-import { cachedEntryBytes, stateMessageParts } from './messages.js';
+import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateAcksMsg, StateMessage, StateReconcileMsg, StateSizes, SummaryNote } from './messages.js';
 
 /**
  * Rumor settings for state writes: push only (anti-entropy, not digest pulls, repairs what
@@ -44,6 +43,8 @@ export interface StateNodeOptions {
   readonly now: number;
   /** Live peers' addresses, for rumors, anti-entropy partners and digest relays. */
   readonly peers: PeerSampler;
+  /** Bytes of this node's messages on the wire: the wire layer's encoder, counting (`stateSizes(name)` in src/wire/state.ts). */
+  readonly sizes: StateSizes;
   /**
    * The node's durable replica, when it restarts with one (an acknowledged write survives a
    * crash): its Merkle tree is rebuilt from it. Otherwise a new replica from `replica`.
@@ -248,6 +249,7 @@ export class StateNode {
 
   private readonly rng: Rng;
   private readonly peers: PeerSampler;
+  private readonly sizes: StateSizes;
   private readonly rumorsOn: boolean;
   private readonly dissemination: DisseminationConfig;
   private readonly incarnation: number;
@@ -305,6 +307,7 @@ export class StateNode {
     this.name = o.name;
     this.rng = o.rng;
     this.peers = o.peers;
+    this.sizes = o.sizes;
     this.replica = o.durable ?? new Replica({ ...o.replica, node: o.name });
     if (this.replica.node !== o.name) throw new RangeError(`StateNode: durable replica belongs to ${this.replica.node}, not ${o.name}`);
     this.tree = new MerkleTree({ fanout: o.merkle?.fanout ?? 16, depth: o.merkle?.depth ?? 3 });
@@ -344,7 +347,7 @@ export class StateNode {
     this.host = {
       tree: this.tree,
       entryFor: (key: string) => this.replica.entry(key),
-      entryBytes: cachedEntryBytes,
+      messageBytes: (m) => this.sizes.reconcile(m),
     };
     this.ownRoot = this.makeRoot(o.now);
     this.ownSummary = this.makeSummary(o.now);
@@ -626,7 +629,7 @@ export class StateNode {
 
   private newRumorEngine(now: number): Disseminator<Entry> {
     const origin = `${this.name}~${this.incarnation}.${this.epoch++}`;
-    return new Disseminator<Entry>({ origin, config: this.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, payloadBytes: cachedEntryBytes });
+    return new Disseminator<Entry>({ origin, config: this.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, sizes: { update: this.sizes.rumorUpdate, frame: this.sizes.rumorFrame } });
   }
 
   private wrote(now: number, key: string): void {
@@ -678,7 +681,7 @@ export class StateNode {
 
   private drainRumor(now: number, d: Disseminator<Entry>): void {
     // The engine counted each message's bytes as it packed it: 1 type byte more here.
-    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) this.sendRumor(t.to, { type: 'state-rumor', gossip: t.message }, 1 + t.bytes);
+    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) this.sendRumor(t.to, { type: 'state-rumor', gossip: t.message }, t.bytes);
     for (let e = d.pollEvent(); e !== undefined; e = d.pollEvent()) {
       if (e.type === 'protocol-error') {
         this.stats.malformed++;
@@ -975,7 +978,7 @@ export class StateNode {
   }
 
   private send(to: Address, message: StateMessage): void {
-    const p = stateMessageParts(message);
+    const p = this.sizes.message(message);
     this.stats.rumorBytes += p.rumor;
     this.stats.antiEntropyBytes += p.antiEntropy;
     this.stats.digestBytes += p.digest;
