@@ -30,7 +30,7 @@ import { readReconcile, reconcileMessageBytes, writeReconcile } from './state-re
  *   state-acks       src, member, count, per ack: counter, time
  *   root note        member, atMs (num), seq, root hi and lo (4 bytes each)
  *   summary note     member, atMs, seq, summary (count, per origin: name, counter)
- *   stability note   0, or 1 then gen, minimum (a summary), member names, latestMs
+ *   stability note   0, or 1 then gen, generation length (ms), minimum (a summary), member names, latestMs
  * `num` is a varint of 2n for a non-negative integer n, else 0x01 and a float64.
  */
 export interface WireUpdate {
@@ -81,6 +81,7 @@ export interface WireSummaryNote {
 }
 export interface WireStabilityNote {
   readonly gen: number;
+  readonly genMs: number;
   readonly min: ReadonlyMap<string, number>;
   readonly members: readonly string[];
   readonly latestMs: number;
@@ -191,7 +192,7 @@ function writeStability(w: BinWriter, n: WireStabilityNote | null): void {
     w.byte(0);
     return;
   }
-  w.byte(1).varint(n.gen);
+  w.byte(1).varint(n.gen).varint(n.genMs);
   writeSummary(w, n.min);
   w.varint(n.members.length);
   for (const m of n.members) w.name(m);
@@ -410,11 +411,12 @@ function readSummaryNote(r: BinReader): WireSummaryNote {
 function readStability(r: BinReader): WireStabilityNote | null {
   if (!r.bool('stability present')) return null;
   const gen = r.varint('stability gen');
+  const genMs = r.varint('stability generation length');
   const min = readSummary(r, 'stability minimum');
   const n = r.count('stability members');
   const members: string[] = [];
   for (let i = 0; i < n; i++) members.push(r.name('stability member'));
-  return { gen, min, members, latestMs: r.num('stability time') };
+  return { gen, genMs, min, members, latestMs: r.num('stability time') };
 }
 
 function readDigest(r: BinReader): WireMemberDigest {

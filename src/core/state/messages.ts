@@ -56,6 +56,11 @@ export interface SummaryNote {
  */
 export interface StabilityNote {
   readonly gen: number;
+  /**
+   * The sender's generation length (`stabilityGenerationMs`): it must be the same on every node,
+   * or generation numbers mean different times. A note of another length is refused (counted).
+   */
+  readonly genMs: number;
   readonly min: VersionSummary;
   readonly members: readonly string[];
   /** The latest time (contributor's clock) at which a contribution was taken: every contributor held `min` by then. */

@@ -188,6 +188,8 @@ export interface StateNodeStats {
   /** Acknowledgements of this node's sampled writes that settled a member. */
   acksApplied: number;
   malformed: number;
+  /** Stability notes refused because their generation length differs from this node's (a setting that must match everywhere). */
+  stabilityMismatched: number;
 }
 
 /** A stability generation's aggregate as this node holds it (see `StabilityNote`). */
@@ -244,7 +246,7 @@ export class StateNode {
   readonly stats: StateNodeStats = {
     rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
     sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0,
-    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0,
+    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0, stabilityMismatched: 0,
   };
 
   private readonly rng: Rng;
@@ -893,12 +895,17 @@ export class StateNode {
   /** The current aggregate as sent (a copy: the aggregate changes after the message leaves). */
   private stabilityNote(now: number): StabilityNote {
     const a = this.enterGeneration(now);
-    return { gen: a.gen, min: new Map(a.min), members: [...a.members], latestMs: a.latestMs };
+    return { gen: a.gen, genMs: this.generationMs, min: new Map(a.min), members: [...a.members], latestMs: a.latestMs };
   }
 
   /** Merges a peer's aggregate of the same generation (a later one, up to one ahead, is joined first: clock skew). */
   private learnStability(now: number, n: StabilityNote): void {
-    if (typeof n !== 'object' || n === null || !Number.isSafeInteger(n.gen) || n.gen < 0 || !isMap(n.min) || !Array.isArray(n.members) || !Number.isFinite(n.latestMs)) throw new Error('malformed stability note');
+    if (typeof n !== 'object' || n === null || !Number.isSafeInteger(n.gen) || n.gen < 0 || !Number.isSafeInteger(n.genMs) || !isMap(n.min) || !Array.isArray(n.members) || !Number.isFinite(n.latestMs)) throw new Error('malformed stability note');
+    if (n.genMs !== this.generationMs) {
+      // Generation numbers of another length mean other times: merging would count contributions wrongly.
+      this.stats.stabilityMismatched++;
+      return;
+    }
     const current = Math.floor(now / this.generationMs);
     if (n.gen > current + 1) throw new Error(`stability note of generation ${n.gen}, this node is at ${current}: clocks too far apart`);
     const a = this.enterGeneration(now, n.gen);

@@ -29,7 +29,7 @@ function arbitraries(unit: 'grapheme' | 'binary') {
   const summary = fc.uniqueArray(fc.tuple(name, fc.nat()), { maxLength: 5, selector: (t) => t[0] }).map((x) => new Map(x));
   const rootNote = fc.record({ member: name, atMs: time, seq: fc.nat(), rootHi: nat32, rootLo: nat32 });
   const summaryNote = fc.record({ member: name, atMs: time, seq: fc.nat(), summary });
-  const stabilityNote = fc.record({ gen: fc.nat(), min: summary, members: fc.array(name, { maxLength: 5 }), latestMs: time });
+  const stabilityNote = fc.record({ gen: fc.nat(), genMs: fc.integer({ min: 1, max: 2 ** 40 }), min: summary, members: fc.array(name, { maxLength: 5 }), latestMs: time });
   const update = fc.tuple(replicaEntries, name, fc.integer({ min: 1, max: 2 ** 40 }), fc.option(fc.string({ unit }), { nil: null }), fc.boolean(), time).map(([es, origin, version, key, critical, bornMs]) => {
     const payload = es[0] as Entry;
     return { origin, version, key: key ?? payload.key, payload, critical, bornMs };
