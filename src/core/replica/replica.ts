@@ -407,6 +407,11 @@ export class Replica {
     return out.sort();
   }
 
+  /** Keys held only as tombstones (waiting for collection). */
+  get tombstoneCount(): number {
+    return this.tombstones.size;
+  }
+
   /** Number of keys with state (tombstones included). */
   get size(): number {
     return this.records.size;
