@@ -7,7 +7,7 @@ import { address, millis, nodeName } from '../core/ids.js';
 import type { NodeStats } from '../core/node.js';
 import { seededRng } from '../core/rng.js';
 import type { SerfConfig } from '../core/serf/config.js';
-import type { QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/serf-node.js';
+import type { JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/serf-node.js';
 import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';
@@ -301,13 +301,15 @@ export class ClusterNode {
   /**
    * Joins through `addrs` (`host:port`, `[v6]:port`, `host` for port 7946, or `name/host:port`)
    * with a full-state push-pull to each. Resolves with the number contacted; rejects with a
-   * `JoinError` if none could be.
+   * `JoinError` if none could be. The events the seeds still buffer are delivered (each once),
+   * so a rejoin loses nothing that was in flight; `ignoreOldEvents` (an operator's choice, as
+   * `serf join` without `-replay`) skips every event older than the seeds' event clock instead.
    */
-  async join(addrs: readonly string[]): Promise<number> {
+  async join(addrs: readonly string[], opts: JoinOptions = {}): Promise<number> {
     this.assertRunning('join');
     const seeds = addrs.map((a) => address(normalizeJoinAddress(a)));
     const done = new Promise<{ contacted: number; failed: number }>((resolve) => this.joinWaiters.push(resolve));
-    this.driver.input((now) => this.engine.join(now, seeds));
+    this.driver.input((now) => this.engine.join(now, seeds, opts));
     const r = await done;
     if (r.contacted === 0 && seeds.length > 0) throw new JoinError(`could not contact any of ${addrs.join(', ')}`);
     return r.contacted;
