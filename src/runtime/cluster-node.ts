@@ -63,8 +63,11 @@ export interface NodeOptions {
   readonly keyring?: readonly string[];
   /**
    * Keeps the keyring in this file (serf's `-keyring-file` format: a JSON array of base64 keys,
-   * primary first). If it exists it wins over `keyring`/`encryptKey`; it is rewritten after
-   * every `serf keys` rotation, so a restarted node comes back with the current keys.
+   * primary first). If it exists it wins over `keyring`/`encryptKey`; if it does not, it is
+   * started from them, and without them `createNode` rejects with a `KeyringFileError` (as an
+   * unreadable or malformed file does): naming a keyring file never leaves a node in plaintext.
+   * It is rewritten after every `serf keys` rotation, so a restarted node comes back with the
+   * current keys.
    */
   readonly keyringFile?: string;
   /** How messages become bytes. Default: memberlist's wire format with the keyring above. */
@@ -194,9 +197,10 @@ export class ClusterNode {
     const log = o.logger ?? ((level: LogLevel, line: string) => {
       if (level === 'warn') console.warn(`[${level}] ${o.name}: ${line}`);
     });
-    const keys = (o.keyringFile !== undefined ? await readKeyringFile(o.keyringFile) : null) ?? o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
-    const keyring = keys.length > 0 ? Keyring.fromBase64(keys) : null;
-    if (keyring !== null && o.keyringFile !== undefined) await writeKeyringFile(o.keyringFile, keyring);
+    const given = o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : null);
+    const keyring = o.keyringFile !== undefined
+      ? await loadKeyringFile(o.keyringFile, given)
+      : given !== null && given.length > 0 ? Keyring.fromBase64(given) : null;
     const wire = new WireStats();
     const codec = o.codec ?? wireCodec({ keyring, stats: wire });
     const profileConfig = defaultConfig(o.profile ?? 'lan', o.config ?? {});
@@ -502,20 +506,58 @@ export class ClusterNode {
   }
 }
 
-/** Keys from a keyring file (a JSON array of base64 strings, primary first); null if there is no file. Throws a clear error on a bad file. */
-async function readKeyringFile(path: string): Promise<string[] | null> {
+/** A `keyringFile` that cannot give a keyring: named but missing (with no keys to start it from), unreadable or malformed. */
+export class KeyringFileError extends Error {
+  override name = 'KeyringFileError';
+  constructor(readonly path: string, readonly reason: string) {
+    super(`keyring file ${path}: ${reason}`);
+  }
+}
+
+/**
+ * The keyring a `keyringFile` holds (a JSON array of base64 keys, primary first). A missing
+ * file is started from `seed` (the `keyring`/`encryptKey` options) when there is one; without
+ * one, and for an unreadable or malformed file, it throws a `KeyringFileError` naming the path
+ * and the reason: a keyring file that was asked for never turns encryption off.
+ */
+async function loadKeyringFile(path: string, seed: readonly string[] | null): Promise<Keyring> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      if (seed !== null && seed.length > 0) {
+        const keyring = keyringOf(path, seed);
+        try {
+          await writeKeyringFile(path, keyring);
+        } catch (w) {
+          throw new KeyringFileError(path, `cannot create it: ${w instanceof Error ? w.message : String(w)}`);
+        }
+        return keyring;
+      }
+      throw new KeyringFileError(path, 'no such file (create it with a JSON array of base64 keys, e.g. ["<gossip keygen>"], or pass an encryption key to start it from)');
+    }
+    throw new KeyringFileError(path, `cannot read it: ${code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : e instanceof Error ? e.message : String(e)}`);
   }
-  const v: unknown = JSON.parse(text);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new KeyringFileError(path, `not valid JSON (${e instanceof Error ? e.message : String(e)}); expected a JSON array of base64 keys, primary first`);
+  }
   if (!Array.isArray(v) || v.length === 0 || !v.every((k) => typeof k === 'string')) {
-    throw new TypeError(`keyring file ${path}: expected a JSON array of base64 keys`);
+    throw new KeyringFileError(path, 'expected a non-empty JSON array of base64 keys, primary first');
   }
-  return v;
+  return keyringOf(path, v);
+}
+
+function keyringOf(path: string, keys: readonly string[]): Keyring {
+  try {
+    return Keyring.fromBase64(keys);
+  } catch (e) {
+    throw new KeyringFileError(path, e instanceof Error ? e.message : String(e));
+  }
 }
 
 /** Writes the keyring (primary first) atomically: a temporary file renamed over the old one. */

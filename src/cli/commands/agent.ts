@@ -5,6 +5,7 @@ import { Agent } from '../../agent/agent.js';
 import type { PartialConfig } from '../../agent/config.js';
 import { ConfigError, configFromEnv, configFromFile, parseTags, resolveConfig } from '../../agent/config.js';
 import { loadDashboard } from '../../agent/dashboard.js';
+import { KeyringFileError } from '../../index.js';
 import type { Io } from '../io.js';
 
 interface AgentFlags {
@@ -68,7 +69,8 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
         log.fatal(`cannot start: ${msg}`);
         io.err(`error: cannot start the agent: ${msg}`);
         log.flush();
-        throw new CommanderError(1, 'gossip.agent', msg);
+        // A keyring file that cannot be used is a configuration error (as serf: the agent does not start in plaintext).
+        throw new CommanderError(e instanceof KeyringFileError ? 2 : 1, 'gossip.agent', msg);
       }
       const onSignal = (sig: string) => () => {
         void agent.stop(`${sig}`);
