@@ -14,7 +14,7 @@ import { ClusterNode } from './runtime/cluster-node.js';
 export function createNode(options: NodeOptions): Promise<ClusterNode> {
   return ClusterNode.start(options);
 }
-export { ClusterNode, JoinError, DEFAULT_PORT } from './runtime/cluster-node.js';
+export { ClusterNode, JoinError, KeyringFileError, DEFAULT_PORT } from './runtime/cluster-node.js';
 export type {
   NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel, KvOptions,
 } from './runtime/cluster-node.js';
