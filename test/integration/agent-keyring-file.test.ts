@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { createNode } from '../../src/index.js';
-class KeyringFileError extends Error {}
+import { KeyringFileError, createNode } from '../../src/index.js';
 import { capture } from '../unit/cli/capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gossip-keyring-'));
