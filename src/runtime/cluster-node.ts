@@ -135,6 +135,8 @@ export interface ClusterNodeStats {
   readonly serf: Readonly<SerfNodeStats>;
   /** The wire layer's counters for this node: packets and streams decoded and rejected, by reason. */
   readonly wire: WireStatsSnapshot;
+  /** Warning lines about rejected input and protocol errors: written, and held back by the rate limits (by reason and source IP, and a global cap per second). */
+  readonly log: { readonly lines: number; readonly suppressed: number };
   /** The data layer: its codec's decoded and rejected messages, merges, store errors, messages to non-peers. */
   readonly data: {
     readonly decoded: number;
@@ -415,6 +417,7 @@ export class ClusterNode {
   get stats(): ClusterNodeStats {
     return {
       driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
+      log: { lines: this.driver.rejections.lines + this.protocolLog.lines, suppressed: this.driver.rejections.suppressed + this.protocolLog.suppressed },
       data: { decoded: this.dataStats.decoded, rejected: { ...this.dataStats.rejected }, node: this.plane.data.stats, unsent: this.plane.unsent },
     };
   }
