@@ -99,7 +99,7 @@ describe('NetTransport', () => {
 
   it('a stream over its byte limit is cut and counted; streams beyond the accept limit are refused', async () => {
     const a = inbox();
-    const ta = await listen('127.0.0.1:0', a.handlers, { streamBytesMax: 1000, inboundStreamsMax: 2 });
+    const ta = await listen('127.0.0.1:0', a.handlers, { streamBytesMax: 1000, inboundStreamsMax: 2, inboundStreamsPerIpMax: 2 });
     const sock = net.connect({ host: '127.0.0.1', port: ta.bound.port });
     sock.on('error', () => undefined);
     sock.write(new Uint8Array(5000));
