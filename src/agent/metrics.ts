@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ClusterNode, TypeTraffic } from '../index.js';
 import type { KvService } from './kv-service.js';
+import { registerOperabilityMetrics } from './operability-metrics.js';
 
 const STATUSES = ['alive', 'leaving', 'left', 'failed'] as const;
 
@@ -132,6 +133,7 @@ export class AgentMetrics {
         this.set(kv.convergence().agreement);
       },
     });
+    registerOperabilityMetrics(r, node);
   }
 
   text(): Promise<string> {
