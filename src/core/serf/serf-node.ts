@@ -141,8 +141,10 @@ export interface SerfNodeOptions extends Omit<GossipNodeOptions, 'meta' | 'vsn' 
   readonly dataState?: DataStateDelegate;
   /**
    * The Lamport clocks a previous life of this node saved (Serf's snapshot): the clocks start
-   * above them, and events and queries from before the restart are not delivered again
-   * (Serf sets eventMinTime and queryMinTime to the saved clock + 1).
+   * there, and events and queries below them (from before the restart) are not delivered
+   * again. The floor is the saved clock itself, not clock + 1 as in Serf (whose snapshot keeps
+   * the last event's time, not the clock): an event another node stamps with that very time
+   * after we stopped is still delivered.
    */
   readonly clocks?: { readonly member: number; readonly event: number; readonly query: number };
 }
@@ -280,8 +282,10 @@ export class SerfNode {
       this.clock.witness(o.clocks.member);
       this.eventClock.witness(o.clocks.event);
       this.queryClock.witness(o.clocks.query);
-      if (o.clocks.event > 0) this.eventMinTime = o.clocks.event + 1;
-      if (o.clocks.query > 0) this.queryMinTime = o.clocks.query + 1;
+      // A clock is one past the newest time it saw or stamped, so the floor is the clock itself:
+      // everything below it may have been delivered before; nothing at or above it was.
+      if (o.clocks.event > 0) this.eventMinTime = o.clocks.event;
+      if (o.clocks.query > 0) this.queryMinTime = o.clocks.query;
     }
     this.eventRing = new LamportRing(this.serfConfig.eventBufferSize);
     this.queryRing = new LamportRing(this.serfConfig.queryBufferSize);
