@@ -52,6 +52,8 @@ export interface AgentOptions {
   readonly store?: AgentStore;
   /** How often the membership snapshot and clocks are saved. Default 5 s. */
   readonly snapshotIntervalMs?: number;
+  /** The node's transport instead of UDP + TCP on `bind` (tests: a filter that drops packets for a while). */
+  readonly transport?: NodeOptions['transport'];
 }
 
 
@@ -115,6 +117,7 @@ export class Agent {
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
         ...(storedKeys !== null ? { keyring: storedKeys } : c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
         ...(c.keyringFile !== undefined ? { keyringFile: c.keyringFile } : {}),
+        ...(o.transport !== undefined ? { transport: o.transport } : {}),
       };
       node = await createNode(opts);
       const kv = new ClusterKv(node.kv);
@@ -258,6 +261,8 @@ export class Agent {
     n.on('member-left', (e) => this.log.info({ member: e.member.name }, 'member left'));
     n.on('member-failed', (e) => this.log.warn({ member: e.member.name }, 'member failed'));
     n.on('member-suspected', () => this.suspicionsSeen++);
+    // As serf's agent logs "Received event: user-event: …": one line per event delivered here.
+    n.on('user-event', (e) => this.log.info({ event: e.name, ltime: e.ltime }, 'user event'));
     n.on('self-address-stale', (e) => {
       this.log.info({ staleAddr: e.staleAddr }, 'a peer still holds this node at its old address: will push-pull again');
       this.rejoinStale();
