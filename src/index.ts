@@ -16,7 +16,7 @@ export function createNode(options: NodeOptions): Promise<ClusterNode> {
 }
 export { ClusterNode, JoinError, KeyringFileError, DEFAULT_PORT } from './runtime/cluster-node.js';
 export type {
-  NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel, KvOptions,
+  NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel, KvOptions, RecentEvents,
 } from './runtime/cluster-node.js';
 export { KeyValue } from './runtime/data-kv.js';
 export type { KvChange, KvConvergence } from './runtime/data-kv.js';

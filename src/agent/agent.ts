@@ -11,6 +11,7 @@ import { HttpApi } from './http-api.js';
 import type { KvService } from './kv-service.js';
 import { ClusterKv } from './kv-service.js';
 import { runKeyOp } from './keys.js';
+import { loadRecentEvents, saveRecentEvents } from './event-snapshot.js';
 import { AgentMetrics } from './metrics.js';
 
 const KEYRING_META = 'agent.keyring';
@@ -109,8 +110,10 @@ export class Agent {
         log.warn('--encrypt is not in the stored keyring (rotated since): the stored keyring wins');
       }
       const clocks = store.loadClocks();
+      const recentEvents = loadRecentEvents(store);
       const opts: NodeOptions = {
         name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store, clocks,
+        ...(recentEvents !== null ? { recentEvents } : {}),
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
         kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])) },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
@@ -302,11 +305,12 @@ export class Agent {
   private saveSnapshot(): void {
     try {
       const members = this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr }));
-      const key = JSON.stringify([members, this.node.incarnation, this.node.clocks]);
+      const key = JSON.stringify([members, this.node.incarnation, this.node.clocks, this.node.stats.serf.userEventsIn]);
       if (key === this.savedMembers) return; // nothing changed: no write
       this.store.saveMembers(members);
       this.saveIncarnation();
       this.store.saveClocks(this.node.clocks);
+      saveRecentEvents(this.store, this.node.recentEvents());
       this.savedMembers = key;
     } catch (e) {
       this.log.error({ err: e }, 'cannot save the membership snapshot');

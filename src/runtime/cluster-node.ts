@@ -87,7 +87,12 @@ export interface NodeOptions {
   readonly incarnation?: number;
   /** Serf's Lamport clocks as a previous life saved them (`clocks`): start above them, and do not replay older events. */
   readonly clocks?: { readonly member: number; readonly event: number; readonly query: number };
+  /** The user events a previous life saved with its clocks (`recentEvents()`): nothing in them is delivered again, and nothing missed below the saved clock is lost. */
+  readonly recentEvents?: readonly RecentEvents[number][];
 }
+
+/** User events by Lamport time, as `recentEvents()` returns them. */
+export type RecentEvents = readonly { readonly ltime: number; readonly events: readonly { readonly name: string; readonly payload: Uint8Array | null }[] }[];
 
 export interface KvOptions {
   /** How concurrent writes resolve, per key prefix (longest prefix wins); default `lww`. */
@@ -239,6 +244,7 @@ export class ClusterNode {
         codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
         ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
         ...(o.clocks !== undefined ? { clocks: o.clocks } : {}),
+        ...(o.recentEvents !== undefined ? { recentEvents: o.recentEvents } : {}),
         dataState: DataPlane.delegate(() => data),
       });
       const dataStats = new DataStats();
@@ -335,6 +341,11 @@ export class ClusterNode {
   /** Current values of Serf's member, event and query Lamport clocks. */
   get clocks(): { readonly member: number; readonly event: number; readonly query: number } {
     return this.engine.clocks;
+  }
+
+  /** The user events this node still de-duplicates against (its event buffer): persist them with `clocks`. */
+  recentEvents(): RecentEvents {
+    return this.engine.recentEvents();
   }
 
   /** Every member known, in any status (alive, leaving, left, failed until reaped), self included: Serf's Members(). */

@@ -140,6 +140,8 @@ describe('user events between agents', () => {
       await sleep(500);
       for (const x of [a, b, d]) expect(sorted(x?.events() ?? [])).toEqual(sorted(names));
       expect(sorted(cAll())).toEqual(sorted(names));
+      // The second life de-duplicated against the first's saved event buffer (store meta agent.events).
+      expect(c.agent.node.recentEvents().flatMap((x) => x.events.map((e) => e.name))).toEqual(expect.arrayContaining(c1.events()));
       expect(live()).toHaveLength(4);
     } finally {
       for (const x of [d, c, b, a]) if (x !== null) await x.agent.stop('done', false);

@@ -147,6 +147,14 @@ export interface SerfNodeOptions extends Omit<GossipNodeOptions, 'meta' | 'vsn' 
    * after we stopped is still delivered.
    */
   readonly clocks?: { readonly member: number; readonly event: number; readonly query: number };
+  /**
+   * The event buffer a previous life saved with its clocks (`recentEvents()`). With it, the
+   * restarted node de-duplicates against what it delivered instead of flooring at the saved
+   * clock, so an event that was still on its way when the node stopped (stamped below the
+   * clock by a node that had not yet heard of the newer ones) is delivered after the restart,
+   * and nothing in the buffer twice.
+   */
+  readonly recentEvents?: readonly SerfEventSlot[];
 }
 
 interface MemberState {
@@ -284,10 +292,14 @@ export class SerfNode {
       this.queryClock.witness(o.clocks.query);
       // A clock is one past the newest time it saw or stamped, so the floor is the clock itself:
       // everything below it may have been delivered before; nothing at or above it was.
-      if (o.clocks.event > 0) this.eventMinTime = o.clocks.event;
+      if (o.clocks.event > 0 && o.recentEvents === undefined) this.eventMinTime = o.clocks.event;
       if (o.clocks.query > 0) this.queryMinTime = o.clocks.query;
     }
     this.eventRing = new LamportRing(this.serfConfig.eventBufferSize);
+    for (const slot of o.recentEvents ?? []) {
+      this.eventClock.witness(slot.ltime);
+      for (const e of slot.events) this.eventRing.add(slot.ltime, e, sameEvent);
+    }
     this.queryRing = new LamportRing(this.serfConfig.queryBufferSize);
     this.tags = this.withDataTag(o.tags ?? {});
     const meta = this.encodeTags(this.tags);
@@ -350,6 +362,13 @@ export class SerfNode {
 
   get isStopped(): boolean {
     return this.gossip.isStopped;
+  }
+
+  /** The user events in the de-dup buffer, by Lamport time: save them with `clocks` and pass them back as `recentEvents` after a restart. */
+  recentEvents(): SerfEventSlot[] {
+    const out: SerfEventSlot[] = [];
+    for (const s of this.eventRing.entries()) if (s !== undefined) out.push({ ltime: s.ltime, events: s.items });
+    return out.sort((a, b) => a.ltime - b.ltime);
   }
 
   // ------------------------------------------------------------------ outputs

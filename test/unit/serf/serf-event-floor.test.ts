@@ -126,3 +126,28 @@ describe('SerfNode event floor: joins never drop events in flight', () => {
     expect(userEvents(c, b)).toEqual(['new']);
   });
 });
+
+describe('SerfNode event buffer restored after a restart', () => {
+  it('an event stamped below the saved clock that the previous life never got is delivered; what it delivered is not', () => {
+    const c = new SerfCluster();
+    const a = c.add('a');
+    const b0 = c.add('b0');
+    c.runFor(5);
+    // a's buffer: e1..e6 at ltimes 1..6, and 'late' at ltime 4 (a concurrent event b never heard of).
+    for (let i = 1; i <= 6; i++) a.handlePacket(c.at(), b0.addr, { type: 'user', payload: encodeSerfMessage({ type: 'user-event', ltime: i, name: `e${i}`, payload: null, cc: false }) });
+    a.handlePacket(c.at(), b0.addr, { type: 'user', payload: encodeSerfMessage({ type: 'user-event', ltime: 4, name: 'late', payload: null, cc: false }) });
+    c.flush(a);
+    // The previous life delivered e1..e6 and saved clock 7 with its buffer.
+    const saved = [1, 2, 3, 4, 5, 6].map((l) => ({ ltime: l, events: [{ name: `e${l}`, payload: null }] }));
+    const withBuffer = c.add('b', { clocks: { member: 1, event: 7, query: 1 }, recentEvents: saved });
+    const clocksOnly = c.add('b2', { clocks: { member: 1, event: 7, query: 1 } });
+    expect(withBuffer.recentEvents().map((s) => s.ltime)).toEqual([1, 2, 3, 4, 5, 6]);
+    c.runFor(5);
+    withBuffer.join(c.at(), [a.addr]);
+    clocksOnly.join(c.at(), [a.addr]);
+    c.runFor(3000);
+    expect(userEvents(c, withBuffer)).toEqual(['late']);
+    expect(userEvents(c, clocksOnly)).toEqual([]); // the clock alone cannot tell 'late' from what was delivered
+    expect(withBuffer.clocks.event).toBeGreaterThanOrEqual(7);
+  });
+});
