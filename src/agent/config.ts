@@ -63,6 +63,14 @@ export const agentConfigSchema = z.object({
   resolvers: z.record(z.string(), z.enum(['lww', 'siblings', 'gcounter', 'pncounter', 'orset', 'ormap'], { message: 'expected lww, siblings, gcounter, pncounter, orset or ormap' })).default({}),
   /** SQLite's synchronous level for the store: FULL (default: a write is acknowledged after an fsync of the WAL) or NORMAL (survives a crash of the process, not of the machine). See src/store/sqlite-store.ts. */
   sqliteSynchronous: z.enum(['FULL', 'NORMAL'], { message: "sqliteSynchronous: expected 'FULL' or 'NORMAL'" }).default('FULL'),
+  /**
+   * Start although the store is damaged (commits lost from its WAL, state.db deleted or
+   * replaced, a corrupt state.db, which is moved aside): keep what is left, relearn this node's
+   * dot counter from its peers before taking writes, and refill from them by anti-entropy.
+   * Without it the agent refuses to start on a damaged store (exit 2). For one start only:
+   * leave it off once the agent runs again.
+   */
+  recover: z.boolean().default(false),
   /** Largest value (JSON-encoded) a PUT accepts, in bytes. */
   valueBytesMax: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
 }).strict().superRefine((c, ctx) => {
@@ -110,6 +118,7 @@ const ENV: Readonly<Record<string, keyof AgentConfig>> = {
   GOSSIP_NAME: 'name', GOSSIP_BIND: 'bind', GOSSIP_ADVERTISE: 'advertise', GOSSIP_JOIN: 'join', GOSSIP_ENCRYPT: 'encrypt',
   GOSSIP_KEYRING_FILE: 'keyringFile', GOSSIP_DATA_DIR: 'dataDir', GOSSIP_HTTP: 'http', GOSSIP_HTTP_TOKEN: 'token',
   GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_SQLITE_SYNCHRONOUS: 'sqliteSynchronous', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax',
+  GOSSIP_RECOVER: 'recover',
 };
 
 /** The configuration the `GOSSIP_*` variables give (`GOSSIP_JOIN` and `GOSSIP_TAGS` comma-separated). */
@@ -122,6 +131,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     if (key === 'join') out.join = list;
     else if (key === 'tags') out.tags = parseTags(list, name);
     else if (key === 'valueBytesMax') out.valueBytesMax = Number(v);
+    else if (key === 'recover') out.recover = v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v;
     else out[key] = v;
   }
   return out;

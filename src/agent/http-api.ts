@@ -10,6 +10,7 @@ import type { KeyOp } from './keys.js';
 import { decodeKey, runKeyOp } from './keys.js';
 import type { KvService } from './kv-service.js';
 import { RESOLVER_TYPES } from './kv-service.js';
+import type { StoreHealth } from '../store/watched-store.js';
 import type { AgentMetrics } from './metrics.js';
 
 /** A page the agent serves at `GET /` (helper B's dashboard). */
@@ -31,6 +32,8 @@ export interface HttpApiOptions {
   readonly dashboard: (() => DashboardPage) | null;
   /** `POST /v1/leave`: answered first, then this runs (the agent leaves and exits). */
   readonly onLeave: () => void;
+  /** The store's health for `GET /v1/health` (absent: always ok). */
+  readonly storeHealth?: () => StoreHealth;
   /** Interval of the convergence events on `/v1/stream`. */
   readonly streamConvergenceMs?: number;
 }
@@ -81,6 +84,7 @@ export class HttpApi {
 
   constructor(private readonly o: HttpApiOptions) {
     this.token = o.token === null ? null : Buffer.from(o.token);
+    this.route('GET', /^\/v1\/health$/, () => this.health());
     this.route('GET', /^\/v1\/members$/, () => this.members());
     this.route('GET', /^\/v1\/kv$/, (_q, url) => this.kvList(url));
     this.route('GET', /^\/v1\/kv\/(.+)$/, (_q, _u, p) => this.kvGet(p));
@@ -306,6 +310,15 @@ export class HttpApi {
     }
   }
 
+  /** 200 always (the agent serves reads); `status` is `degraded` while the store refuses writes. */
+  private health(): { status: 'ok' | 'degraded'; store: { ok: boolean; error: string | null; since: string | null; writeFailures: number } } {
+    const h = this.o.storeHealth?.() ?? { failing: false, error: null, sinceMs: null, writeFailures: 0 };
+    return {
+      status: h.failing ? 'degraded' : 'ok',
+      store: { ok: !h.failing, error: h.error, since: h.sinceMs === null ? null : new Date(h.sinceMs).toISOString(), writeFailures: h.writeFailures },
+    };
+  }
+
   private json(res: ServerResponse, status: number, body: unknown): void {
     this.send(res, status, `${JSON.stringify(body)}\n`, 'application/json; charset=utf-8');
   }
@@ -321,7 +334,12 @@ export class HttpApi {
     let message = e instanceof Error ? e.message : String(e);
     if (e instanceof HttpError) status = e.status;
     else if (e instanceof ReplicaError) status = e.code === 'wrong-type' || e.code === 'unsupported' ? 409 : 400;
-    else this.o.log.error({ err: e }, 'request failed');
+    else if (e instanceof Error && e.name === 'NotWritableError') status = 503;
+    else if (this.o.storeHealth?.().failing === true) {
+      // Refused by the store, which logged it once when it started failing: nothing was applied.
+      status = 503;
+      message = `the store refuses writes, nothing was written: ${message}`;
+    } else this.o.log.error({ err: e }, 'request failed');
     if (status === 500) message = `internal error: ${message}`;
     if (res.headersSent) {
       res.end();

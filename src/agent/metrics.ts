@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ClusterNode, TypeTraffic } from '../index.js';
+import type { StoreHealth } from '../store/watched-store.js';
 import type { KvService } from './kv-service.js';
 import { registerOperabilityMetrics } from './operability-metrics.js';
 
@@ -13,7 +14,7 @@ const STATUSES = ['alive', 'leaving', 'left', 'failed'] as const;
 export class AgentMetrics {
   readonly registry = new Registry();
 
-  constructor(node: ClusterNode, kv: KvService, extra: { readonly suspicionsSeen: () => number }) {
+  constructor(node: ClusterNode, kv: KvService, extra: { readonly suspicionsSeen: () => number; readonly storeHealth?: () => StoreHealth }) {
     const r = this.registry;
     const total = (name: string, help: string, value: () => number): void => {
       new Counter({
@@ -109,6 +110,16 @@ export class AgentMetrics {
     });
     total('gossip_kv_entries_merged_total', 'Peer entries merged that changed a key', () => node.stats.data.node.entriesMerged);
     total('gossip_kv_store_errors_total', 'Entry writes the store refused', () => node.stats.data.node.storeErrors);
+    const storeHealth = extra.storeHealth;
+    if (storeHealth !== undefined) {
+      new Gauge({
+        name: 'gossip_store_failing', help: '1 while the store refuses writes (reads are still served), else 0', registers: [r],
+        collect() {
+          this.set(storeHealth().failing ? 1 : 0);
+        },
+      });
+      total('gossip_store_write_failures_total', 'Writes of any kind (entries, meta, snapshot) the store refused', () => storeHealth().writeFailures);
+    }
     labelledTotal('gossip_antientropy_sessions_total', 'Merkle anti-entropy sessions, by outcome', 'result', () => {
       const d = node.stats.data.node;
       return [['complete', d.sessionsComplete], ['failed', d.sessionsFailed]];

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import { pino } from 'pino';
-import { Agent } from '../../agent/agent.js';
+import { Agent, StoreError } from '../../agent/agent.js';
 import type { PartialConfig } from '../../agent/config.js';
 import { ConfigError, configFromEnv, configFromFile, parseTags, resolveConfig } from '../../agent/config.js';
 import { loadDashboard } from '../../agent/dashboard.js';
@@ -10,7 +10,7 @@ import type { Io } from '../io.js';
 
 interface AgentFlags {
   name?: string; bind?: string; advertise?: string; join?: string[]; encrypt?: string; keyringFile?: string; dataDir?: string;
-  http?: string; token?: string; profile?: string; tag?: string[]; config?: string; logLevel?: string;
+  http?: string; token?: string; profile?: string; tag?: string[]; config?: string; logLevel?: string; recover?: boolean;
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -23,7 +23,7 @@ export function configFromFlags(f: AgentFlags): PartialConfig {
   };
   set('name', f.name); set('bind', f.bind); set('advertise', f.advertise); set('join', f.join); set('encrypt', f.encrypt);
   set('keyringFile', f.keyringFile); set('dataDir', f.dataDir); set('http', f.http); set('token', f.token); set('profile', f.profile);
-  set('logLevel', f.logLevel);
+  set('logLevel', f.logLevel); set('recover', f.recover);
   if (f.tag !== undefined) out.tags = parseTags(f.tag, '--tag');
   return out;
 }
@@ -50,6 +50,7 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--tag <k=v>', 'a Serf tag; repeatable (GOSSIP_TAGS, comma-separated)', collect)
     .option('--config <file>', 'JSON config file (GOSSIP_CONFIG): the same settings, camelCase')
     .option('--log-level <level>', 'trace, debug, info, warn, error (GOSSIP_LOG_LEVEL)')
+    .option('--recover', 'start although the store in --data-dir is damaged: keep what is left, relearn from peers (GOSSIP_RECOVER)')
     .action(async (f: AgentFlags) => {
       let config;
       try {
@@ -69,8 +70,10 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
         log.fatal(`cannot start: ${msg}`);
         io.err(`error: cannot start the agent: ${msg}`);
         log.flush();
-        // A keyring file that cannot be used is a configuration error (as serf: the agent does not start in plaintext).
-        throw new CommanderError(e instanceof KeyringFileError ? 2 : 1, 'gossip.agent', msg);
+        // A data directory that cannot be used as it is, or a keyring file that cannot (the agent
+        // never starts in plaintext then, as serf), is like a bad configuration: exit 2.
+        const code = e instanceof StoreError || e instanceof KeyringFileError ? 2 : 1;
+        throw new CommanderError(code, e instanceof StoreError ? 'gossip.data' : e instanceof KeyringFileError ? 'gossip.keyring' : 'gossip.agent', msg);
       }
       const onSignal = (sig: string) => () => {
         void agent.stop(`${sig}`);
