@@ -277,11 +277,22 @@ class SocketStream implements Stream {
     }, o.streamTimeoutMs);
     this.timer.unref();
     if (sourceIp !== null && o.firstByteTimeoutMs < o.streamTimeoutMs) {
-      this.firstByteTimer = setTimeout(() => {
+      let armedAt = performance.now();
+      const expire = (): void => {
+        // A timer that fires late means our event loop was stalled: the peer's bytes may be
+        // waiting unread behind it, so it gets one more period before it counts as idle.
+        const late = performance.now() - armedAt > 1.5 * o.firstByteTimeoutMs;
+        if (late) {
+          armedAt = performance.now();
+          this.firstByteTimer = setTimeout(expire, o.firstByteTimeoutMs);
+          this.firstByteTimer.unref();
+          return;
+        }
         owner.stats.streamsTimedOut++;
         owner.stats.streamsTimedOutFirstByte++;
         this.destroy(new Error(`stream from ${remote} sent nothing within ${o.firstByteTimeoutMs} ms`));
-      }, o.firstByteTimeoutMs);
+      };
+      this.firstByteTimer = setTimeout(expire, o.firstByteTimeoutMs);
       this.firstByteTimer.unref();
     }
     if (sock === null) return;
