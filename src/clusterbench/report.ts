@@ -118,7 +118,7 @@ function fmtNumber(x: number, unit: string): string {
   if (unit === 'B/s' || unit === 'B' || unit === '/s') return abs >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1);
   if (unit === 'MB') return x.toFixed(1);
   if (unit === '%') return abs >= 10 ? x.toFixed(1) : x.toFixed(2);
-  if (unit === 's') return abs >= 10 ? x.toFixed(1) : x.toFixed(2);
+  if (unit === 's') return abs >= 10 ? x.toFixed(1) : abs >= 0.1 || x === 0 ? x.toFixed(2) : x.toFixed(3);
   return Number.isInteger(x) ? String(x) : x.toFixed(1);
 }
 

@@ -55,10 +55,7 @@ export async function measureWindow(nodes: readonly BenchNode[], durationMs: num
     const to = nodes.map((n) => (n.pid === null ? null : readCpu(n.pid)));
     const toMs = Date.now();
     const rss = nodes.map((n) => (n.pid === null ? null : readRss(n.pid)));
-    if (capture !== null) {
-      await sleep(200); // let tcpdump write the window's last packets
-      packets = await capture.stop();
-    }
+    if (capture !== null) packets = await capture.stop();
     const tps = ticksPerSecond();
     const cpu: number[] = [];
     nodes.forEach((_, i) => {
