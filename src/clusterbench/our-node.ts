@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { AgentStream } from './agent-stream.js';
 import type { StreamEvent } from './agent-stream.js';
@@ -25,7 +26,7 @@ export interface GossipCommand {
 export function gossipCommand(): GossipCommand {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
-    const tsx = import.meta.resolve('tsx');
+    const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
     return { node: process.execPath, args: ['--import', tsx, fileURLToPath(new URL('../cli/main.ts', here))], fromSource: true };
   }
   return { node: process.execPath, args: [fileURLToPath(new URL('../cli/main.js', here))], fromSource: false };

@@ -225,6 +225,7 @@ export async function runOnce(plan: RunPlan, ctx: RunContext): Promise<RunResult
     await ctx.launcher.killAll();
   }
   raw.result = r;
+  raw.pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
   writeFileSync(join(ctx.dir, 'samples.json'), `${JSON.stringify(raw, null, 1)}\n`);
   return r;
 }

@@ -12,9 +12,10 @@ import { SerfRpc } from './serf-rpc.js';
 /** Where Debian installs Serf. */
 export const SERF_BIN = '/usr/bin/serf';
 
-/** The serf binary, or null when it is not installed. */
-export function findSerf(): string | null {
-  return existsSync(SERF_BIN) ? SERF_BIN : null;
+/** The serf binary (`GOSSIP_BENCH_SERF` overrides the path), or null when it is not installed. */
+export function findSerf(env: Readonly<Record<string, string | undefined>> = process.env): string | null {
+  const bin = env.GOSSIP_BENCH_SERF ?? SERF_BIN;
+  return existsSync(bin) ? bin : null;
 }
 
 export interface SerfNodeOptions {
