@@ -1,6 +1,11 @@
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countWire, parsePcap, portFilter } from '../../../src/clusterbench/capture.js';
+import { Capture, countWire, findTcpdump, parsePcap, portFilter } from '../../../src/clusterbench/capture.js';
+import { freePorts } from '../../../src/clusterbench/ports.js';
 
 // Recorded by test/fixtures/clusterbench/record-pcap.ts with tcpdump on lo: 3 UDP datagrams
 // (100, 200, 300 payload bytes) to port 13018, then one TCP connection to 15512 carrying 1000
@@ -52,5 +57,23 @@ describe('portFilter', () => {
   it('matches either end of UDP and TCP', () => {
     expect(portFilter([1, 2])).toBe('(udp or tcp) and (port 1 or port 2)');
     expect(() => portFilter([])).toThrow();
+  });
+});
+
+describe('Capture (tcpdump on lo)', () => {
+  const tcpdump = findTcpdump();
+  it.skipIf(tcpdump === null)('a stop right after the last packet still writes it', async () => {
+    const [port = 0] = await freePorts(1);
+    const procs: ChildProcess[] = [];
+    const cap = await Capture.start(tcpdump ?? '', join(mkdtempSync(join(tmpdir(), 'capture-')), 'c.pcap'), [port], (p) => procs.push(p));
+    const tx = dgram.createSocket('udp4');
+    try {
+      for (const n of [10, 20, 30]) await new Promise<void>((r) => tx.send(Buffer.alloc(n), port, '127.0.0.1', () => r()));
+    } finally {
+      tx.close();
+    }
+    const packets = await cap.stop();
+    expect(packets.map((p) => p.payloadBytes)).toEqual([10, 20, 30]);
+    expect(procs.every((p) => p.exitCode !== null || p.signalCode !== null)).toBe(true);
   });
 });
