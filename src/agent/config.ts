@@ -51,9 +51,10 @@ export const agentConfigSchema = z.object({
    * restarted on a new port). Default 1 s: a dead record is not a live conflict.
    */
   deadNodeReclaimMs: z.number().int().min(0).max(86_400_000).default(1000),
-  /** After start, repeat the join (a push-pull carrying our alive) every `rejoinIntervalMs` for `rejoinWindowMs`, so peers that still held our old address accept the new one once it is dead. 0 disables. */
-  rejoinWindowMs: z.number().int().min(0).max(3_600_000).default(60_000),
-  rejoinIntervalMs: z.number().int().min(100).max(600_000).default(3000),
+  /** When the join at start reached nobody, it is retried this often (Serf's -retry-interval). */
+  retryIntervalMs: z.number().int().min(100).max(3_600_000).default(5000),
+  /** Retries of a join that reached nobody; 0: until one works (Serf's -retry-max). */
+  retryMax: z.number().int().min(0).max(1_000_000).default(0),
   /**
    * How concurrent writes resolve, per key prefix (the longest matching prefix wins; the same on
    * every node): `lww` (default), `siblings` (concurrent values kept, a PUT with the context of a

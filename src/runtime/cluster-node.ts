@@ -481,6 +481,7 @@ export class ClusterNode {
       case 'member-suspected':
       case 'member-recovered':
       case 'self-refuted':
+      case 'self-address-stale':
       case 'user-event':
       case 'query':
       case 'keyring-change':
