@@ -41,7 +41,7 @@ export function registerBenchCluster(bench: Command, io: Io): void {
     .option('--encrypt [key]', 'encrypt gossip on both sides with this base64 key (default: a fresh 32-byte key)')
     .option('--against <impl>', 'measure the same against: serf')
     .option('--config <file>', 'a JSON config file for our agents (gossip agent --config)')
-    .option('--agent-arg <arg>', 'an argument for every gossip agent; repeatable (e.g. --agent-arg=--log-level --agent-arg=warn)', collect)
+    .option('--agent-arg <arg>', 'an argument for every gossip agent; repeatable (e.g. --agent-arg --log-level --agent-arg warn)', collect)
     .option('--churn', 'while a second batch of events streams, one agent joins and one is killed -9 and restarted')
     .option('--writes <rate>', 'ours only: PUT writes per second spread over the nodes, for a window as long as --steady')
     .option('--join-timeout <d>', 'give up waiting for the join after this long', '180s')
