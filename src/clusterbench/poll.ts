@@ -18,7 +18,7 @@ export const reportsFailed = (name: string): MembersCheck => (members) => {
 
 export interface PollTarget {
   readonly node: BenchNode;
-  /** Polling of this node starts once it resolves (its process answers); rejects: the poll fails. */
+  /** Polling of this node starts once it resolves (its process answers); if it rejects, the node never satisfies the check. */
   readonly ready?: Promise<unknown>;
 }
 
@@ -29,6 +29,8 @@ export interface PollResult {
   readonly since: ReadonlyMap<string, number | null>;
   readonly polls: number;
   readonly errors: number;
+  /** Nodes whose `ready` rejected (never polled). */
+  readonly neverReady: readonly string[];
 }
 
 /**
@@ -43,17 +45,28 @@ export async function pollUntil(targets: readonly PollTarget[], check: MembersCh
   let errors = 0;
   let done = false;
   let result: number | null = null;
+  const neverReady = new Set<string>();
+  /** All satisfied: done with the time; all but the never-ready satisfied: done without one (waiting longer cannot help). */
   const allDone = (): boolean => {
     let latest = 0;
-    for (const v of since.values()) {
+    for (const [name, v] of since) {
+      if (neverReady.has(name)) continue;
       if (v === null) return false;
       latest = Math.max(latest, v);
     }
-    result = latest;
+    result = neverReady.size === 0 ? latest : null;
     return true;
   };
   const loop = async (t: PollTarget): Promise<void> => {
-    if (t.ready !== undefined) await t.ready;
+    if (t.ready !== undefined) {
+      try {
+        await t.ready;
+      } catch {
+        neverReady.add(t.node.name);
+        if (allDone()) done = true;
+        return;
+      }
+    }
     while (!done && Date.now() < deadlineMs) {
       const began = Date.now();
       try {
@@ -73,5 +86,5 @@ export async function pollUntil(targets: readonly PollTarget[], check: MembersCh
     }
   };
   await Promise.all(targets.map((t) => loop(t)));
-  return { atMs: done ? result : null, since, polls, errors };
+  return { atMs: done ? result : null, since, polls, errors, neverReady: [...neverReady] };
 }

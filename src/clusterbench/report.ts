@@ -106,9 +106,13 @@ export function sizeNotes(runs: readonly RunResult[], eventsPerRun: number): str
     const who = `${r.side} run ${r.run}`;
     if (r.error !== null) notes.push(`${who}: stopped early: ${r.error}`);
     if (r.join?.timedOut === true) notes.push(`${who}: the join did not complete within the join timeout (figures after it are of a partial cluster)`);
+    for (const f of r.join?.startFailures ?? []) notes.push(`${who}: agent ${f}`);
     if (r.failure?.timedOut === true) notes.push(`${who}: not every survivor reported ${r.failure.victim} failed within the timeout`);
     if (r.events !== null && r.events.sendErrors > 0) notes.push(`${who}: ${r.events.sendErrors} of ${eventsPerRun} events could not be sent`);
-    if (r.join !== null && r.join.suspectedLive > 0) notes.push(`${who}: live nodes suspected during the join: ${r.join.suspectedNames.join(', ')}`);
+    if (r.join !== null && r.join.suspectedLive > 0) {
+      const names = r.join.suspectedNames;
+      notes.push(`${who}: ${names.length} live node${names.length === 1 ? '' : 's'} suspected during the join: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}`);
+    }
   }
   return notes;
 }

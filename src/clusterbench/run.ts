@@ -31,6 +31,8 @@ export interface JoinFigures {
   readonly suspectedNames: readonly string[];
   /** Ours only: the sum over agents of gossip_suspicions_raised_total at the end of the join. */
   readonly suspicionsRaised: number | null;
+  /** Agents that exited or never answered their API before the join timeout, and why. */
+  readonly startFailures: readonly string[];
 }
 
 export interface WritesFigures {
@@ -137,7 +139,14 @@ export async function runOnce(plan: RunPlan, ctx: RunContext): Promise<RunResult
     launchMs = Date.now();
     const deadline = launchMs + o.joinTimeoutMs;
     const names = nodes.map((n) => n.name);
-    const targets = nodes.map((n, i) => (i === 0 ? { node: n } : { node: n, ready: n.start(seed).then(() => n.watch()) }));
+    const startFailures: string[] = [];
+    const targets = nodes.map((n, i) => (i === 0 ? { node: n } : {
+      node: n,
+      ready: n.start(seed).then(() => n.watch()).catch((e: unknown) => {
+        startFailures.push(`${n.name}: ${errorText(e)}`);
+        throw e;
+      }),
+    }));
     const joined = await pollUntil(targets, allAlive(names), deadline);
     const cpuAtJoin = nodes.map((n) => (n.pid === null ? null : readCpu(n.pid)));
     const suspected = new Set<string>();
@@ -151,7 +160,8 @@ export async function runOnce(plan: RunPlan, ctx: RunContext): Promise<RunResult
     r.join = {
       seconds: joined.atMs === null ? null : (joined.atMs - launchMs) / 1000, timedOut: joined.atMs === null,
       cpuSecondsMedian: median(cpuS), cpuSecondsMax: cpuS.length === 0 ? NaN : Math.max(...cpuS),
-      suspectedLive: suspected.size, suspectedNames: [...suspected].sort(), suspicionsRaised: raised,
+      suspectedLive: suspected.size, suspectedNames: [...suspected].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })), suspicionsRaised: raised,
+      startFailures,
     };
     raw.join = { ...r.join, since: Object.fromEntries(joined.since), polls: joined.polls, pollErrors: joined.errors, cpuAtJoin };
     say(joined.atMs === null ? `join timed out after ${o.joinTimeoutMs / 1000} s` : `every node lists all ${plan.n} alive after ${r.join.seconds?.toFixed(2)} s`);
@@ -173,7 +183,7 @@ export async function runOnce(plan: RunPlan, ctx: RunContext): Promise<RunResult
       r.late = late.figures;
       raw.late = late.samples;
     }
-    await Promise.all(running(nodes).map((n) => n.watch()));
+    await watchAll(running(nodes), say);
 
     // --- writes (ours)
     if (o.writes !== null && plan.side === 'ours') {
@@ -228,6 +238,13 @@ export async function runOnce(plan: RunPlan, ctx: RunContext): Promise<RunResult
   raw.pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
   writeFileSync(join(ctx.dir, 'samples.json'), `${JSON.stringify(raw, null, 1)}\n`);
   return r;
+}
+
+/** Opens every node's delivery watch; a node that does not answer is reported, not fatal (its deliveries stay unseen). */
+async function watchAll(nodes: readonly BenchNode[], say: (s: string) => void): Promise<void> {
+  const failed: string[] = [];
+  await Promise.all(nodes.map((n) => n.watch().catch(() => void failed.push(n.name))));
+  if (failed.length > 0) say(`cannot watch the deliveries of ${failed.join(', ')} (not answering)`);
 }
 
 async function writeLoad(nodes: OurNode[], rate: number, durationMs: number, rng: Rng, plan: RunPlan, wctx: Parameters<typeof measureWindow>[2], steady: WindowFigures | null, timeoutMs: number): Promise<WritesFigures> {
@@ -299,7 +316,7 @@ async function churn(nodes: BenchNode[], ctx: RunContext, plan: RunPlan, rng: Rn
       const p = await pollUntil([{ node: victim }], allAlive(everyone), victimStart + o.joinTimeoutMs);
       backAt = p.atMs;
     })();
-    await Promise.all([j, v]);
+    await Promise.all([j, v].map((t) => t.catch((e: unknown) => say(`churn: ${errorText(e)}`))));
   })();
   const expected = (s: Sent): string[] => nodes.filter((n) => {
     if (n === victim) return backAt !== null && s.sentAtMs >= backAt;
