@@ -5,6 +5,9 @@ import { createNode } from '../index.js';
 import type { AgentStore } from '../store/state-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { WatchedStore } from '../store/watched-store.js';
+
+export { StoreError } from '../store/store-error.js';
 import type { AgentConfig } from './config.js';
 import type { DashboardPage } from './http-api.js';
 import { HttpApi } from './http-api.js';
@@ -82,7 +85,7 @@ export class Agent {
   private constructor(
     readonly config: AgentConfig,
     readonly node: ClusterNode,
-    readonly store: AgentStore,
+    readonly store: WatchedStore,
     readonly kv: KvService,
     readonly http: HttpApi,
     /** The bound HTTP address. */
@@ -94,7 +97,16 @@ export class Agent {
   static async start(o: AgentOptions): Promise<Agent> {
     const c = o.config;
     const log = o.log;
-    const store = o.store ?? (c.dataDir !== undefined ? SqliteStore.open(c.dataDir, { synchronous: c.sqliteSynchronous }) : new MemoryStore());
+    const raw = o.store ?? (c.dataDir !== undefined
+      ? SqliteStore.open(c.dataDir, { synchronous: c.sqliteSynchronous, recover: c.recover, notice: (line) => log.warn({ dataDir: c.dataDir }, line) })
+      : new MemoryStore());
+    // A damaged store opened with --recover: this node relearns what it lost from its peers.
+    const recovered = raw instanceof SqliteStore && raw.recovered;
+    // Store failures are logged once per change (failing, recovered), not once per retry.
+    const store = new WatchedStore(raw, (h) => {
+      if (h.failing) log.error({ dataDir: c.dataDir ?? null }, `the store refuses writes: ${h.error ?? 'unknown error'} (reads are still served; writes fail until it recovers; see /v1/health)`);
+      else log.info({ dataDir: c.dataDir ?? null, writeFailures: h.writeFailures }, 'the store takes writes again');
+    });
     let node: ClusterNode | null = null;
     try {
       const incarnation = store.loadIncarnation() + 1;
@@ -110,7 +122,7 @@ export class Agent {
       const opts: NodeOptions = {
         name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store, clocks,
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
-        kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])) },
+        kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])), ...(recovered ? { relearn: true } : {}) },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
         ...(storedKeys !== null ? { keyring: storedKeys } : c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
@@ -119,9 +131,13 @@ export class Agent {
       node = await createNode(opts);
       const kv = new ClusterKv(node.kv);
       const agentRef: { a: Agent | null } = { a: null };
-      const metrics = new AgentMetrics(node, kv, { suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0 });
+      const metrics = new AgentMetrics(node, kv, {
+        suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0,
+        storeHealth: () => store.health,
+        http: () => (agentRef.a === null ? null : { answered: agentRef.a.http.answered, streams: agentRef.a.http.streams.stats() }),
+      });
       const http = new HttpApi({
-        node, kv, metrics, token: c.token ?? null, valueBytesMax: c.valueBytesMax, log, dashboard: o.dashboard ?? null,
+        node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },
@@ -295,6 +311,14 @@ export class Agent {
 
   /** Saves the alive members (to rejoin through), our incarnation and the Lamport clocks when the node reports them. */
   private saveSnapshot(): void {
+    // While the store refuses writes, one small write per round tells when it takes them again.
+    if (this.store.health.failing) {
+      try {
+        this.store.probe();
+      } catch {
+        return; // still failing (logged once when it started)
+      }
+    }
     try {
       const members = this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr }));
       const key = JSON.stringify([members, this.node.incarnation, this.node.clocks]);
@@ -304,7 +328,8 @@ export class Agent {
       this.store.saveClocks(this.node.clocks);
       this.savedMembers = key;
     } catch (e) {
-      this.log.error({ err: e }, 'cannot save the membership snapshot');
+      // A store failure was logged once when it started (WatchedStore); retried next time.
+      if (!this.store.health.failing) this.log.error({ err: e }, 'cannot save the membership snapshot');
     }
   }
 }
