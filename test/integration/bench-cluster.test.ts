@@ -92,7 +92,7 @@ describe('gossip bench cluster (a small real run)', () => {
       expect(readdirSync(join(out, d, 'logs'))).toHaveLength(4);
     }
     expect(existsSync(join(out, 'report.json'))).toBe(true);
-  });
+  }, 300_000); // 8 process starts under tsx on a shared 2-core machine
 
   it('--against serf without serf is a clear error, exit 2', async () => {
     const io = capture();
@@ -133,7 +133,7 @@ describe('gossip bench cluster (a small real run)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 });
 
 /** PIDs of live processes whose command line mentions `dir` (the agents' data dirs and handler scripts are under it). */
