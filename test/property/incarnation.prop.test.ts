@@ -6,7 +6,7 @@ import type { Address } from '../../src/core/ids.js';
 import { address, incarnation, millis, nodeName } from '../../src/core/ids.js';
 import type { AliveMsg, Message, MemberStatus } from '../../src/core/messages.js';
 import { DEFAULT_VSN } from '../../src/core/messages.js';
-import { GossipNode } from '../../src/core/node.js';
+import { GossipNode } from '../../src/core/membership/node.js';
 import { seededRng } from '../../src/core/rng.js';
 
 /**

@@ -7,8 +7,8 @@ import { address, incarnation, millis, nodeName } from '../../../src/core/ids.js
 import { remainingSuspicionMs, suspicionTimeoutMs } from '../../../src/core/membership/suspicion.js';
 import type { AliveMsg, Message, StreamMessage } from '../../../src/core/messages.js';
 import { DEFAULT_VSN, MemberState, pushPull } from '../../../src/core/messages.js';
-import type { Transmit } from '../../../src/core/node.js';
-import { GossipNode } from '../../../src/core/node.js';
+import type { Transmit } from '../../../src/core/membership/node.js';
+import { GossipNode } from '../../../src/core/membership/node.js';
 import { seededRng } from '../../../src/core/rng.js';
 
 /**

@@ -6,8 +6,8 @@ import { address, incarnation, millis, nodeName } from '../../../src/core/ids.js
 import type { Address } from '../../../src/core/ids.js';
 import type { AliveMsg, Message } from '../../../src/core/messages.js';
 import { DEFAULT_VSN, messageBytes, pushPull } from '../../../src/core/messages.js';
-import type { NodeDelegate, PushPullPeer, Transmit } from '../../../src/core/node.js';
-import { GossipNode } from '../../../src/core/node.js';
+import type { NodeDelegate, PushPullPeer, Transmit } from '../../../src/core/membership/node.js';
+import { GossipNode } from '../../../src/core/membership/node.js';
 import { seededRng } from '../../../src/core/rng.js';
 import { LamportClock } from '../../../src/core/serf/lamport-clock.js';
 import { LamportRing } from '../../../src/core/serf/lamport-ring.js';

@@ -4,8 +4,8 @@ import type { NodeEvent } from '../../../src/core/events.js';
 import { address, incarnation, millis, nodeName } from '../../../src/core/ids.js';
 import type { AliveMsg, Message, StreamMessage } from '../../../src/core/messages.js';
 import { DEFAULT_VSN, MemberState, pushPull } from '../../../src/core/messages.js';
-import type { Transmit } from '../../../src/core/node.js';
-import { GossipNode } from '../../../src/core/node.js';
+import type { Transmit } from '../../../src/core/membership/node.js';
+import { GossipNode } from '../../../src/core/membership/node.js';
 import { seededRng } from '../../../src/core/rng.js';
 
 const A = address('127.0.0.1:7001');
