@@ -1186,6 +1186,25 @@ describe('GossipNode: bad input never throws, is counted and reported', () => {
     expect(packets(drain(me).tx).flatMap((p) => parts(p.message))).toContainEqual({ type: 'ack', seqNo: 99, payload: null });
   });
 
+  it('a bug of ours is not blamed on the peer: it surfaces, and nothing is counted as malformed', () => {
+    // A delegate is our code (Serf's layer): its bug must reach the caller, not become a
+    // "malformed message from 10.0.0.2" that hides it.
+    const bug = (): never => {
+      throw new TypeError('invariant broken');
+    };
+    const me = new GossipNode({
+      name: nm('me'), addr: addrOf(1), config: LAN, rng: seededRng(7), now: millis(0),
+      delegate: { notifyMsg: bug, mergeRemoteState: bug },
+    });
+    expect(() => me.handlePacket(millis(1), addrOf(2), { type: 'user', payload: new Uint8Array([1]) })).toThrow(/invariant broken/);
+    expect(() => me.handlePacket(millis(1), addrOf(2), { type: 'compound', parts: [{ type: 'user', payload: new Uint8Array([1]) }] })).toThrow(/invariant broken/);
+    expect(() => me.handleStreamRequest(millis(1), addrOf(2), 1, { type: 'user', payload: new Uint8Array([1]) })).toThrow(/invariant broken/);
+    const state = pushPull(false, [{ record: alive('p', addrOf(2)), incarnation: 1, state: MemberState.Alive }], new Uint8Array([1]));
+    expect(() => me.handleStreamRequest(millis(1), addrOf(2), 2, state)).toThrow(/invariant broken/);
+    expect(me.stats.protocolErrors).toBe(0);
+    expect(drain(me).ev.filter((e) => e.type === 'protocol-error')).toEqual([]);
+  });
+
   it('the good parts of a compound are still handled around a nested compound', () => {
     const me = solo();
     me.handlePacket(millis(1), addrOf(2), {
