@@ -15,6 +15,7 @@ import type { DataEvent, DataMachine, DataMachineStats, DataTransmit, KvOp, KvOp
 import { DOT_COUNTER_META, DOT_RESERVE } from './data-machine.js';
 import type { Checked } from './data-messages.js';
 import { toDisseminationMessage, toReconcileMessage } from './data-messages.js';
+import { PollQueue } from '../core/poll-queue.js';
 
 /**
  * The core's `StateNode` (replica, rumors, Merkle anti-entropy, relayed digests, tombstone
@@ -59,8 +60,8 @@ export class StateMachine implements DataMachine {
   private readonly peers: () => readonly string[];
   private readonly wallOffsetMs: number;
   private readonly dataStats: DataStats;
-  private readonly events: DataEvent[] = [];
-  private readonly outbox: DataTransmit[] = [];
+  private readonly events = new PollQueue<DataEvent>();
+  private readonly outbox = new PollQueue<DataTransmit>();
   private readonly unsaved = new Set<string>();
   private readonly recent: ConvergedUpdate[] = [];
   private reserved: number;
@@ -242,7 +243,7 @@ export class StateMachine implements DataMachine {
 
   pollTransmit(): DataTransmit | undefined {
     this.drainNode();
-    return this.outbox.shift();
+    return this.outbox.poll();
   }
 
   /** Keys whose latest entry the store has not taken (a failed write, retried on each timeout). */
@@ -252,7 +253,7 @@ export class StateMachine implements DataMachine {
 
   pollEvent(): DataEvent | undefined {
     this.drainNode();
-    return this.events.shift();
+    return this.events.poll();
   }
 
   pollTimeout(): Millis {
