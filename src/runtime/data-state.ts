@@ -382,7 +382,7 @@ function stabilityNote(v: unknown): StabilityNote | null | undefined {
 }
 
 /** A decoded data message as one of the StateNode's messages, checked field by field. */
-export function toStateMessage(m: DataMessage): Checked<StateMessage> {
+function toStateMessage(m: DataMessage): Checked<StateMessage> {
   switch (m.type) {
     case 'state-rumor': {
       if (!isRec(m.gossip)) return { ok: false, detail: 'state-rumor: gossip is not a record' };

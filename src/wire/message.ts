@@ -134,9 +134,9 @@ const SUSPECT = structFields('Incarnation', 'Node', 'From');
 const ALIVE = structFields('Incarnation', 'Node', 'Addr', 'Port', 'Meta', 'Vsn');
 const DEAD = structFields('Incarnation', 'Node', 'From');
 export const PUSH_PULL_HEADER = structFields('Nodes', 'UserStateLen', 'Join');
-export const PUSH_NODE_STATE = structFields('Name', 'Addr', 'Port', 'Meta', 'Incarnation', 'State', 'Vsn');
+const PUSH_NODE_STATE = structFields('Name', 'Addr', 'Port', 'Meta', 'Incarnation', 'State', 'Vsn');
 export const USER_MSG_HEADER = structFields('UserMsgLen');
-export const COMPRESS = structFields('Algo', 'Buf');
+const COMPRESS = structFields('Algo', 'Buf');
 
 const U32 = 0xffffffff;
 const U16 = 0xffff;
@@ -152,7 +152,7 @@ export function encodeMessage(m: WireMessage): Uint8Array {
 }
 
 /** Appends one message (type byte + body) to `w`. Throws on values no Go peer could take (caller error). */
-export function writeMessage(w: Writer, m: WireMessage): void {
+function writeMessage(w: Writer, m: WireMessage): void {
   switch (m.type) {
     case 'ping':
       w.byte(MessageType.ping);
