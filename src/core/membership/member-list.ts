@@ -160,6 +160,12 @@ export class MemberList {
     const t = now as number;
     const isSelf = a.node === this.name;
     if (this.leaving && isSelf) return;
+    if (isSelf && a.addr !== this.addr) {
+      // A previous life's address (a restart on a new port): not a conflict of ours to log. The
+      // peer refuses our address until it declares that one dead; the host push-pulls again.
+      if (!bootstrap && this.out.wants('self-address-stale')) this.out.emit({ type: 'self-address-stale', staleAddr: a.addr });
+      return;
+    }
     let slot = this.table.slotOf(a.node);
     let isNew = false;
     if (slot < 0) {

@@ -135,6 +135,11 @@ export class PushPull {
           break;
         case MemberState.Dead:
         case MemberState.Suspect:
+          if (r.node === members.name && r.addr !== members.addr) {
+            // Our previous life's address, suspected or dead there: not reclaimed yet.
+            if (this.out.wants('self-address-stale')) this.out.emit({ type: 'self-address-stale', staleAddr: r.addr });
+            break;
+          }
           members.suspectNode(now, { type: 'suspect', incarnation: toIncarnation(inc), node: r.node, from: members.name });
           break;
         default:
