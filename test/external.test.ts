@@ -2,12 +2,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { externalOrSkip } from './external.js';
 import { propertySeed } from './property/seed.js';
 
-describe('suites that need an external program', () => {
-  afterEach(() => {
-    vi.unstubAllEnvs();
-    vi.restoreAllMocks();
-  });
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
 
+describe('suites that need an external program', () => {
   it('present: the suite runs', () => {
     vi.stubEnv('REQUIRE_EXTERNAL', '1');
     expect(externalOrSkip('s', 'serf', true, 'hint')).toBe(true);
@@ -27,11 +27,6 @@ describe('suites that need an external program', () => {
 });
 
 describe('pinned property seeds', () => {
-  afterEach(() => {
-    vi.unstubAllEnvs();
-    vi.restoreAllMocks();
-  });
-
   it('npm test: the pinned seed', () => {
     vi.stubEnv('SOAK', '');
     vi.stubEnv('SOAK_SEED', '');
