@@ -1,10 +1,14 @@
+import type { COMPOUND_PARTS_MAX as WIRE_COMPOUND_PARTS_MAX } from '../../wire/limits.js';
 import type { Address } from '../ids.js';
 import type { MembershipMsg, Message, UserMsg } from '../messages.js';
 import { COMPOUND_HEADER_BYTES, COMPOUND_PART_BYTES, messageBytes } from '../messages.js';
 import { TransmitLimitedQueue } from './transmit-queue.js';
 
-/** memberlist v0.2.2 mis-parses compounds of 128 parts or more (reference §3.2): delegate parts stop at this count. */
-const COMPOUND_PARTS_MAX = 127;
+/**
+ * memberlist v0.2.2 mis-parses compounds of 128 parts or more (reference §3.2): delegate parts
+ * stop at this count. The wire's encoder refuses more (its own constant; the type ties the two).
+ */
+const COMPOUND_PARTS_MAX: typeof WIRE_COMPOUND_PARTS_MAX = 127;
 /** A user message adds its `08` type byte to the delegate's bytes. */
 const USER_MSG_BYTES = 1;
 
