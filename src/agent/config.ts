@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseHostPort } from '../transport/address.js';
+import { ConfigError, parseTags } from './config-error.js';
+
+export { ConfigError, parseTags } from './config-error.js';
 
 /**
  * The agent's configuration, from three sources merged in this precedence (later wins):
@@ -77,13 +80,6 @@ export type AgentConfig = z.output<typeof agentConfigSchema>;
 /** What each source may hold: any subset, unvalidated. */
 export type PartialConfig = { -readonly [K in keyof AgentConfig]?: unknown };
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
-}
-
 export function isLoopbackHostPort(s: string): boolean {
   try {
     const { host } = parseHostPort(s);
@@ -92,17 +88,6 @@ export function isLoopbackHostPort(s: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** `k=v` pairs (flags, `GOSSIP_TAGS` comma-separated) → tags. */
-export function parseTags(pairs: readonly string[], source: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of pairs) {
-    const i = p.indexOf('=');
-    if (i <= 0) throw new ConfigError([`${source}: tag '${p}': expected key=value`]);
-    out[p.slice(0, i)] = p.slice(i + 1);
-  }
-  return out;
 }
 
 const ENV: Readonly<Record<string, keyof AgentConfig>> = {

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
-import { pino } from 'pino';
-import { Agent } from '../../agent/agent.js';
+import type { Agent } from '../../agent/agent.js';
 import type { PartialConfig } from '../../agent/config.js';
-import { ConfigError, configFromEnv, configFromFile, parseTags, resolveConfig } from '../../agent/config.js';
-import { loadDashboard } from '../../agent/dashboard.js';
+import { parseTags } from '../../agent/config-error.js';
 import type { Io } from '../io.js';
 
 interface AgentFlags {
@@ -50,6 +48,11 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--config <file>', 'JSON config file (GOSSIP_CONFIG): the same settings, camelCase')
     .option('--log-level <level>', 'trace, debug, info, warn, error (GOSSIP_LOG_LEVEL)')
     .action(async (f: AgentFlags) => {
+      // The agent's code is loaded here, when the command runs: `gossip --help` and the client
+      // commands never load it (issue 12; test/integration/module-loading.test.ts).
+      const [{ pino }, { Agent }, { ConfigError, configFromEnv, configFromFile, resolveConfig }, { loadDashboard }] = await Promise.all([
+        import('pino'), import('../../agent/agent.js'), import('../../agent/config.js'), import('../../agent/dashboard.js'),
+      ]);
       let config;
       try {
         const file = f.config ?? env.GOSSIP_CONFIG;
