@@ -22,6 +22,7 @@ export type {
 export { KeyValue } from './runtime/data-kv.js';
 export type { KvChange, KvConvergence } from './runtime/data-kv.js';
 export type { DataEvent, DataMachineStats, DataNodeStats, KvOp } from './runtime/data-machine.js';
+export { NotWritableError } from './runtime/data-machine.js';
 export type { StateStore, StoredEntry, EntryChange } from './store/state-store.js';
 export { encodeDataValue, decodeDataValue, DataStats } from './wire/data.js';
 export type {

@@ -1,9 +1,13 @@
+import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ClusterNode, NodeOptions } from '../index.js';
 import { createNode } from '../index.js';
 import type { AgentStore } from '../store/state-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { WatchedStore } from '../store/watched-store.js';
+
+export { StoreError } from '../store/store-error.js';
 import type { AgentConfig } from './config.js';
 import type { DashboardPage } from './http-api.js';
 import { HttpApi } from './http-api.js';
@@ -13,6 +17,22 @@ import { runKeyOp } from './keys.js';
 import { AgentMetrics } from './metrics.js';
 
 const KEYRING_META = 'agent.keyring';
+/** Snapshot members joined through at once, and how many such batches are tried before giving up. */
+const JOIN_SNAPSHOT_BATCH = 3;
+const JOIN_SNAPSHOT_BATCHES_MAX = 3;
+/** While a peer refuses our new address, a push-pull with the members we joined through this often. */
+const STALE_REJOIN_MS = 1000;
+/** After `deadNodeReclaimMs`, this much more before re-joining an accuser (its dead record must be older than that). */
+const ACCUSER_REJOIN_SLACK_MS = 1000;
+
+/** Fisher–Yates with `randomInt` (the agent's join order; not a simulation). */
+function shuffle<T>(xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+  }
+  return xs;
+}
 
 /** The keyring the store holds (base64 keys, primary first), or null. */
 export function loadKeyring(store: AgentStore): string[] | null {
@@ -52,13 +72,20 @@ export class Agent {
     this.resolveDone = resolve;
   });
   private snapshotTimer: NodeJS.Timeout | null = null;
-  private rejoinTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private staleTimer: NodeJS.Timeout | null = null;
+  /** The addresses of the last join that reached someone. */
+  private joinedThrough: string[] = [];
+  /** Accusers we will push-pull with once our old address may be reclaimed (see `rejoinAccuser`). */
+  private readonly rejoinPending = new Map<string, NodeJS.Timeout>();
+  /** The membership snapshot saved last (members, addresses), so an unchanged one is not written again. */
+  private savedMembers = '';
   private suspicionsSeen = 0;
 
   private constructor(
     readonly config: AgentConfig,
     readonly node: ClusterNode,
-    readonly store: AgentStore,
+    readonly store: WatchedStore,
     readonly kv: KvService,
     readonly http: HttpApi,
     /** The bound HTTP address. */
@@ -70,7 +97,16 @@ export class Agent {
   static async start(o: AgentOptions): Promise<Agent> {
     const c = o.config;
     const log = o.log;
-    const store = o.store ?? (c.dataDir !== undefined ? SqliteStore.open(c.dataDir, { synchronous: c.sqliteSynchronous }) : new MemoryStore());
+    const raw = o.store ?? (c.dataDir !== undefined
+      ? SqliteStore.open(c.dataDir, { synchronous: c.sqliteSynchronous, recover: c.recover, notice: (line) => log.warn({ dataDir: c.dataDir }, line) })
+      : new MemoryStore());
+    // A damaged store opened with --recover: this node relearns what it lost from its peers.
+    const recovered = raw instanceof SqliteStore && raw.recovered;
+    // Store failures are logged once per change (failing, recovered), not once per retry.
+    const store = new WatchedStore(raw, (h) => {
+      if (h.failing) log.error({ dataDir: c.dataDir ?? null }, `the store refuses writes: ${h.error ?? 'unknown error'} (reads are still served; writes fail until it recovers; see /v1/health)`);
+      else log.info({ dataDir: c.dataDir ?? null, writeFailures: h.writeFailures }, 'the store takes writes again');
+    });
     let node: ClusterNode | null = null;
     try {
       const incarnation = store.loadIncarnation() + 1;
@@ -86,7 +122,7 @@ export class Agent {
       const opts: NodeOptions = {
         name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store, clocks,
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
-        kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])) },
+        kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])), ...(recovered ? { relearn: true } : {}) },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
         ...(storedKeys !== null ? { keyring: storedKeys } : c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
@@ -95,9 +131,13 @@ export class Agent {
       node = await createNode(opts);
       const kv = new ClusterKv(node.kv);
       const agentRef: { a: Agent | null } = { a: null };
-      const metrics = new AgentMetrics(node, kv, { suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0 });
+      const metrics = new AgentMetrics(node, kv, {
+        suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0,
+        storeHealth: () => store.health,
+        http: () => (agentRef.a === null ? null : { answered: agentRef.a.http.answered, streams: agentRef.a.http.streams.stats() }),
+      });
       const http = new HttpApi({
-        node, kv, metrics, token: c.token ?? null, valueBytesMax: c.valueBytesMax, log, dashboard: o.dashboard ?? null,
+        node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },
@@ -109,7 +149,6 @@ export class Agent {
       agent.watch(o.snapshotIntervalMs ?? 5000);
       log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null }, 'agent started');
       await agent.joinCluster();
-      agent.rejoinForAWhile();
       return agent;
     } catch (e) {
       if (node !== null) await node.shutdown();
@@ -118,40 +157,96 @@ export class Agent {
     }
   }
 
-  /** Joins the configured addresses and the members of the last snapshot; a failure is logged, not fatal (peers may join us). */
-  async joinCluster(quiet = false): Promise<number> {
-    const snapshot = this.store.loadMembers().filter((m) => m.name !== this.config.name).map((m) => m.addr);
-    const addrs = [...new Set([...this.config.join, ...snapshot])];
-    if (addrs.length === 0) return 0;
-    try {
-      const n = await this.node.join(addrs);
-      if (!quiet) this.log.info({ contacted: n, tried: addrs.length }, 'joined');
-      return n;
-    } catch (e) {
-      if (quiet || this.stopping !== null) return 0;
-      this.log.warn({ tried: addrs }, `join failed: ${e instanceof Error ? e.message : String(e)}`);
-      return 0;
-    }
+  /**
+   * Joins the cluster at start, as Serf does: every configured `--join` address (each is
+   * contacted), else the members of the last snapshot one small batch at a time, in random
+   * order, until one answers (Serf re-joins through one previously known node). A restarted
+   * agent thus push-pulls with a few members, never with all of them. When nothing answered,
+   * the join is retried every `retryIntervalMs` (up to `retryMax` attempts, 0: until it
+   * works); a failure is logged, not fatal (peers may join us). Returns the members contacted.
+   */
+  async joinCluster(): Promise<number> {
+    const n = await this.joinOnce(false);
+    if (n === 0 && this.joinCandidates().length > 0) this.retryJoin(1);
+    return n;
+  }
+
+  /** Addresses to join through: the configured ones, and the snapshot's members (shuffled) after them. */
+  private joinCandidates(): { configured: string[]; snapshot: string[] } & { length: number } {
+    const configured = [...new Set(this.config.join)];
+    const snapshot = shuffle(this.store.loadMembers().filter((m) => m.name !== this.config.name).map((m) => m.addr).filter((a) => !configured.includes(a)));
+    return { configured, snapshot, length: configured.length + snapshot.length };
   }
 
   /**
-   * A node restarted at a new address is refused by peers that still hold its old one until that
-   * is declared dead (then reclaimable). The first join may come too early; repeating it for a
-   * while (each a push-pull carrying our alive, and bringing back news of our old death, which
-   * the core refutes) gets us accepted once the old record is dead. Stops at `rejoinWindowMs`.
+   * A peer still holds our name at a previous life's address (we came back on a new port before
+   * it declared the old one dead) and refused our new one. Push-pull again with the members we
+   * joined through, a second later, until no push-pull brings the old address back
+   * (then the old record is dead, and our alive was taken). One pending at a time.
    */
-  private rejoinForAWhile(): void {
-    const { rejoinWindowMs, rejoinIntervalMs } = this.config;
-    if (rejoinWindowMs === 0) return;
-    const until = Date.now() + rejoinWindowMs;
-    this.rejoinTimer = setInterval(() => {
-      if (Date.now() > until || this.stopping !== null) {
-        if (this.rejoinTimer !== null) clearInterval(this.rejoinTimer);
-        return;
+  private rejoinStale(): void {
+    if (this.stopping !== null || this.staleTimer !== null || this.joinedThrough.length === 0) return;
+    const addrs = this.joinedThrough;
+    this.staleTimer = setTimeout(() => {
+      this.staleTimer = null;
+      if (this.stopping === null) void this.node.join(addrs).catch(() => undefined);
+    }, STALE_REJOIN_MS);
+    this.staleTimer.unref();
+  }
+
+  private async joinOnce(quiet: boolean): Promise<number> {
+    const { configured, snapshot } = this.joinCandidates();
+    const batches = configured.length > 0 ? [configured] : [];
+    for (let i = 0; i < snapshot.length && batches.length < 1 + JOIN_SNAPSHOT_BATCHES_MAX; i += JOIN_SNAPSHOT_BATCH) batches.push(snapshot.slice(i, i + JOIN_SNAPSHOT_BATCH));
+    let contacted = 0;
+    for (const addrs of batches) {
+      if (this.stopping !== null) return contacted;
+      try {
+        contacted += await this.node.join(addrs);
+        if (!quiet) this.log.info({ contacted, tried: addrs }, 'joined');
+        if (contacted > 0) {
+          this.joinedThrough = addrs;
+          return contacted;
+        }
+      } catch (e) {
+        if (this.stopping !== null) return contacted;
+        this.log.warn({ tried: addrs }, `join failed: ${e instanceof Error ? e.message : String(e)}`);
       }
-      void this.joinCluster(true);
-    }, rejoinIntervalMs);
-    this.rejoinTimer.unref();
+    }
+    return contacted;
+  }
+
+  private retryJoin(attempt: number): void {
+    const { retryIntervalMs, retryMax } = this.config;
+    if (this.stopping !== null || (retryMax > 0 && attempt > retryMax)) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.joinOnce(true).then((n) => {
+        if (n > 0) this.log.info({ contacted: n, attempt }, 'joined on retry');
+        else this.retryJoin(attempt + 1);
+      });
+    }, retryIntervalMs);
+    this.retryTimer.unref();
+  }
+
+  /**
+   * A peer declared this node suspect or dead and we refuted it. When we came back at a new
+   * address, that peer (and the ones it told) refuse our new address until the old one has been
+   * dead for `deadNodeReclaimMs`, and our refutation arrives sooner than that. So one push-pull
+   * with the accuser once that time has passed carries our alive again (memberlist would wait for
+   * the next periodic push-pull). One pending per accuser; nothing happens in a healthy cluster.
+   */
+  private rejoinAccuser(by: string): void {
+    if (this.stopping !== null || this.rejoinPending.has(by)) return;
+    const addr = this.node.members().find((m) => m.name === by)?.addr;
+    if (addr === undefined) return;
+    const t = setTimeout(() => {
+      this.rejoinPending.delete(by);
+      if (this.stopping !== null) return;
+      void this.node.join([addr]).catch(() => undefined);
+    }, this.config.deadNodeReclaimMs + ACCUSER_REJOIN_SLACK_MS);
+    t.unref();
+    this.rejoinPending.set(by, t);
   }
 
   /** Leaves the cluster (unless `leave` is false: a plain shutdown), closes HTTP and the store. Idempotent. */
@@ -159,7 +254,9 @@ export class Agent {
     this.stopping ??= (async () => {
       this.log.info({ reason }, leave ? 'leaving' : 'shutting down');
       if (this.snapshotTimer !== null) clearInterval(this.snapshotTimer);
-      if (this.rejoinTimer !== null) clearInterval(this.rejoinTimer);
+      if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+      if (this.staleTimer !== null) clearTimeout(this.staleTimer);
+      for (const t of this.rejoinPending.values()) clearTimeout(t);
       this.saveSnapshot();
       if (leave) await this.node.leave();
       else await this.node.shutdown();
@@ -177,9 +274,14 @@ export class Agent {
     n.on('member-left', (e) => this.log.info({ member: e.member.name }, 'member left'));
     n.on('member-failed', (e) => this.log.warn({ member: e.member.name }, 'member failed'));
     n.on('member-suspected', () => this.suspicionsSeen++);
-    n.on('self-refuted', () => {
-      this.log.warn('refuted a suspicion or death about this node');
+    n.on('self-address-stale', (e) => {
+      this.log.info({ staleAddr: e.staleAddr }, 'a peer still holds this node at its old address: will push-pull again');
+      this.rejoinStale();
+    });
+    n.on('self-refuted', (e) => {
+      this.log.warn({ by: e.by }, 'refuted a suspicion or death about this node');
       this.saveIncarnation();
+      this.rejoinAccuser(e.by);
     });
     if (this.config.keyringFile === undefined) {
       n.on('keyring-change', () => {
@@ -209,12 +311,25 @@ export class Agent {
 
   /** Saves the alive members (to rejoin through), our incarnation and the Lamport clocks when the node reports them. */
   private saveSnapshot(): void {
+    // While the store refuses writes, one small write per round tells when it takes them again.
+    if (this.store.health.failing) {
+      try {
+        this.store.probe();
+      } catch {
+        return; // still failing (logged once when it started)
+      }
+    }
     try {
-      this.store.saveMembers(this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr })));
+      const members = this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr }));
+      const key = JSON.stringify([members, this.node.incarnation, this.node.clocks]);
+      if (key === this.savedMembers) return; // nothing changed: no write
+      this.store.saveMembers(members);
       this.saveIncarnation();
       this.store.saveClocks(this.node.clocks);
+      this.savedMembers = key;
     } catch (e) {
-      this.log.error({ err: e }, 'cannot save the membership snapshot');
+      // A store failure was logged once when it started (WatchedStore); retried next time.
+      if (!this.store.health.failing) this.log.error({ err: e }, 'cannot save the membership snapshot');
     }
   }
 }

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseHostPort } from '../transport/address.js';
-import { ConfigError, parseTags } from './config-error.js';
+import { ConfigError, parseTags, readTokenFile } from './config-values.js';
 
-export { ConfigError, parseTags } from './config-error.js';
+export { ConfigError, parseTags, readTokenFile } from './config-values.js';
 
 /**
  * The agent's configuration, from three sources merged in this precedence (later wins):
@@ -43,8 +43,14 @@ export const agentConfigSchema = z.object({
   keyringFile: z.string().min(1).optional(),
   dataDir: z.string().min(1).optional(),
   http: hostPort('http').default(DEFAULT_HTTP),
-  /** Bearer token for the HTTP API; required when `http` is not a loopback address. */
+  /** Bearer token for the HTTP API; required when `http` is not a loopback address. Prefer `tokenFile` (a flag shows in `ps`). */
   token: z.string().min(16, 'token: at least 16 characters').optional(),
+  /** A file holding the token (its first line; trailing whitespace ignored): read at start into `token`. */
+  tokenFile: z.string().min(1, 'tokenFile: empty path').optional(),
+  /** DNS names the HTTP API may be reached by (the `Host` check against DNS rebinding), beyond localhost, 127.0.0.1, [::1] and the `http` address. */
+  httpHosts: z.array(z.string().min(1, 'httpHosts: empty name')).default([]),
+  /** `/v1/stream` connections open at once; more get a 503. */
+  httpStreamsMax: z.number().int().min(1).max(100_000).default(64),
   profile: z.enum(['lan', 'wan', 'local'], { message: "profile: expected 'lan', 'wan' or 'local'" }).default('lan'),
   tags: z.record(z.string().min(1, 'tags: empty tag name'), z.string()).default({}),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: 'logLevel: expected trace, debug, info, warn, error, fatal or silent' }).default('info'),
@@ -54,9 +60,10 @@ export const agentConfigSchema = z.object({
    * restarted on a new port). Default 1 s: a dead record is not a live conflict.
    */
   deadNodeReclaimMs: z.number().int().min(0).max(86_400_000).default(1000),
-  /** After start, repeat the join (a push-pull carrying our alive) every `rejoinIntervalMs` for `rejoinWindowMs`, so peers that still held our old address accept the new one once it is dead. 0 disables. */
-  rejoinWindowMs: z.number().int().min(0).max(3_600_000).default(60_000),
-  rejoinIntervalMs: z.number().int().min(100).max(600_000).default(3000),
+  /** When the join at start reached nobody, it is retried this often (Serf's -retry-interval). */
+  retryIntervalMs: z.number().int().min(100).max(3_600_000).default(5000),
+  /** Retries of a join that reached nobody; 0: until one works (Serf's -retry-max). */
+  retryMax: z.number().int().min(0).max(1_000_000).default(0),
   /**
    * How concurrent writes resolve, per key prefix (the longest matching prefix wins; the same on
    * every node): `lww` (default), `siblings` (concurrent values kept, a PUT with the context of a
@@ -65,14 +72,25 @@ export const agentConfigSchema = z.object({
   resolvers: z.record(z.string(), z.enum(['lww', 'siblings', 'gcounter', 'pncounter', 'orset', 'ormap'], { message: 'expected lww, siblings, gcounter, pncounter, orset or ormap' })).default({}),
   /** SQLite's synchronous level for the store: FULL (default: a write is acknowledged after an fsync of the WAL) or NORMAL (survives a crash of the process, not of the machine). See src/store/sqlite-store.ts. */
   sqliteSynchronous: z.enum(['FULL', 'NORMAL'], { message: "sqliteSynchronous: expected 'FULL' or 'NORMAL'" }).default('FULL'),
+  /**
+   * Start although the store is damaged (commits lost from its WAL, state.db deleted or
+   * replaced, a corrupt state.db, which is moved aside): keep what is left, relearn this node's
+   * dot counter from its peers before taking writes, and refill from them by anti-entropy.
+   * Without it the agent refuses to start on a damaged store (exit 2). For one start only:
+   * leave it off once the agent runs again.
+   */
+  recover: z.boolean().default(false),
   /** Largest value (JSON-encoded) a PUT accepts, in bytes. */
   valueBytesMax: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
 }).strict().superRefine((c, ctx) => {
   if (c.encrypt !== undefined && c.keyringFile !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['encrypt'], message: 'encrypt: pass either encrypt or keyringFile, not both' });
   }
-  if (!isLoopbackHostPort(c.http) && c.token === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['token'], message: `http ${c.http} is not a loopback address: a token is required (--token or GOSSIP_HTTP_TOKEN)` });
+  if (c.token !== undefined && c.tokenFile !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['token'], message: 'token: pass either token or tokenFile, not both' });
+  }
+  if (!isLoopbackHostPort(c.http) && c.token === undefined && c.tokenFile === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['token'], message: `http ${c.http} is not a loopback address: a token is required (--token-file, GOSSIP_HTTP_TOKEN_FILE or GOSSIP_HTTP_TOKEN)` });
   }
 });
 
@@ -92,8 +110,9 @@ export function isLoopbackHostPort(s: string): boolean {
 
 const ENV: Readonly<Record<string, keyof AgentConfig>> = {
   GOSSIP_NAME: 'name', GOSSIP_BIND: 'bind', GOSSIP_ADVERTISE: 'advertise', GOSSIP_JOIN: 'join', GOSSIP_ENCRYPT: 'encrypt',
-  GOSSIP_KEYRING_FILE: 'keyringFile', GOSSIP_DATA_DIR: 'dataDir', GOSSIP_HTTP: 'http', GOSSIP_HTTP_TOKEN: 'token',
+  GOSSIP_KEYRING_FILE: 'keyringFile', GOSSIP_DATA_DIR: 'dataDir', GOSSIP_HTTP: 'http', GOSSIP_HTTP_TOKEN: 'token', GOSSIP_HTTP_TOKEN_FILE: 'tokenFile', GOSSIP_HTTP_HOSTS: 'httpHosts',
   GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_SQLITE_SYNCHRONOUS: 'sqliteSynchronous', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax',
+  GOSSIP_RECOVER: 'recover',
 };
 
 /** The configuration the `GOSSIP_*` variables give (`GOSSIP_JOIN` and `GOSSIP_TAGS` comma-separated). */
@@ -103,9 +122,10 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     const v = env[name];
     if (v === undefined || v === '') continue;
     const list = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    if (key === 'join') out.join = list;
+    if (key === 'join' || key === 'httpHosts') out[key] = list;
     else if (key === 'tags') out.tags = parseTags(list, name);
     else if (key === 'valueBytesMax') out.valueBytesMax = Number(v);
+    else if (key === 'recover') out.recover = v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v;
     else out[key] = v;
   }
   return out;
@@ -150,5 +170,5 @@ export function resolveConfig(s: ConfigSources): AgentConfig {
       return i.message.startsWith(`${String(i.path[0])}:`) || where === '' ? i.message : `${where}: ${i.message}`;
     }));
   }
-  return r.data;
+  return r.data.tokenFile === undefined ? r.data : { ...r.data, token: readTokenFile(r.data.tokenFile) };
 }

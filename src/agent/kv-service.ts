@@ -30,12 +30,27 @@ export interface KvConvergence {
 }
 
 /**
+ * An operation on a CRDT key (`POST /v1/kv/{key}`): counters take `increment`/`decrement`, sets
+ * `add`/`remove`, maps the same on a `field` (its counter or set) plus `set`/`removeField`.
+ */
+export type KvMutation =
+  | { readonly op: 'increment' | 'decrement'; readonly by: number; readonly field?: string }
+  | { readonly op: 'add' | 'remove'; readonly element: string; readonly field?: string }
+  | { readonly op: 'set'; readonly field: string; readonly value: JsonValue }
+  | { readonly op: 'removeField'; readonly field: string };
+
+export const KV_MUTATIONS: readonly KvMutation['op'][] = ['increment', 'decrement', 'add', 'remove', 'set', 'removeField'];
+
+/**
  * The key-value surface the HTTP routes use. `put`/`delete` resolve only when the change is
  * durable in the store. Errors for the caller (wrong type, bad context, bad value) are
  * `ReplicaError`s; anything else is a server fault.
  */
 export interface KvService {
+  /** The key's read; null when it reads as absent (never written, deleted, a set or map with nothing in it). */
   get(key: string): KvReadJson | null;
+  /** A CRDT operation, durable in the store when it resolves. */
+  mutate(key: string, m: KvMutation): Promise<void>;
   put(key: string, value: JsonValue, context?: CausalContext): Promise<CausalContext>;
   delete(key: string, context?: CausalContext): Promise<CausalContext>;
   list(prefix: string): string[];
@@ -60,6 +75,20 @@ export function readToJson(key: string, r: Read): KvReadJson {
   }
 }
 
+/** A read with nothing live in it: a deleted register, a set without elements, a map without fields (what `list` leaves out). Counters always read. */
+export function readsAbsent(r: Read): boolean {
+  switch (r.type) {
+    case 'register':
+      return r.values.length === 0;
+    case 'counter':
+      return false;
+    case 'set':
+      return r.elements.length === 0;
+    case 'map':
+      return r.fields.size === 0;
+  }
+}
+
 /**
  * The node's replicated key-value state (`ClusterNode.kv`, durable through the `StateStore`
  * the agent gives the node) as the HTTP routes use it.
@@ -69,7 +98,26 @@ export class ClusterKv implements KvService {
 
   get(key: string): KvReadJson | null {
     const r = this.kv.get(key);
-    return r === undefined ? null : readToJson(key, r);
+    return r === undefined || readsAbsent(r) ? null : readToJson(key, r);
+  }
+
+  async mutate(key: string, m: KvMutation): Promise<void> {
+    const kv = this.kv;
+    switch (m.op) {
+      case 'increment':
+      case 'decrement':
+        if (m.field !== undefined) return kv.mapIncrement(key, m.field, m.op === 'increment' ? m.by : -m.by);
+        await (m.op === 'increment' ? kv.increment(key, m.by) : kv.decrement(key, m.by));
+        return;
+      case 'add':
+        return m.field !== undefined ? kv.mapAdd(key, m.field, m.element) : kv.add(key, m.element);
+      case 'remove':
+        return m.field !== undefined ? kv.mapRemove(key, m.field, m.element) : kv.remove(key, m.element);
+      case 'set':
+        return kv.mapSet(key, m.field, m.value);
+      case 'removeField':
+        return kv.mapRemoveField(key, m.field);
+    }
   }
 
   put(key: string, value: JsonValue, context?: CausalContext): Promise<CausalContext> {

@@ -1,6 +1,14 @@
 import { Counter, Gauge, Registry } from './prom.js';
 import type { ClusterNode, TypeTraffic } from '../index.js';
+import type { StoreHealth } from '../store/watched-store.js';
 import type { KvService } from './kv-service.js';
+import type { StreamHubStats } from './stream-hub.js';
+
+/** What the HTTP API reports to /metrics: answers by status, and its `/v1/stream` fan-out. */
+export interface HttpApiStats {
+  readonly answered: ReadonlyMap<number, number>;
+  readonly streams: StreamHubStats;
+}
 
 const STATUSES = ['alive', 'leaving', 'left', 'failed'] as const;
 
@@ -12,7 +20,7 @@ const STATUSES = ['alive', 'leaving', 'left', 'failed'] as const;
 export class AgentMetrics {
   readonly registry = new Registry();
 
-  constructor(node: ClusterNode, kv: KvService, extra: { readonly suspicionsSeen: () => number }) {
+  constructor(node: ClusterNode, kv: KvService, extra: { readonly suspicionsSeen: () => number; readonly storeHealth?: () => StoreHealth; readonly http?: () => HttpApiStats | null }) {
     const r = this.registry;
     const total = (name: string, help: string, value: () => number): void => {
       new Counter({
@@ -99,6 +107,20 @@ export class AgentMetrics {
     total('gossip_indirect_probes_total', 'Indirect probes requested', () => node.stats.gossip.indirectProbes);
     total('gossip_suspicions_raised_total', 'Suspicions this node raised', () => node.stats.gossip.suspicionsRaised);
     total('gossip_suspicions_seen_total', 'Members this node saw suspected', extra.suspicionsSeen);
+    const http = extra.http;
+    if (http !== undefined) {
+      labelledTotal('gossip_http_responses_total', 'HTTP API answers, by status (403: Host, Origin or token refused; 415: not JSON; 503: too many streams)', 'status', () =>
+        [...(http()?.answered ?? new Map<number, number>())].map(([status, n]) => [String(status), n] as const));
+      new Gauge({
+        name: 'gossip_http_streams_open', help: 'Open /v1/stream connections', registers: [r],
+        collect() {
+          this.set(http()?.streams.open ?? 0);
+        },
+      });
+      total('gossip_http_streams_refused_total', '/v1/stream connections refused over httpStreamsMax', () => http()?.streams.refused ?? 0);
+      total('gossip_http_stream_events_dropped_total', 'Events not sent to a /v1/stream reader that fell behind (then told with a lagged event)', () => http()?.streams.dropped ?? 0);
+      total('gossip_http_streams_disconnected_total', '/v1/stream readers closed after staying stuck over their queue limit', () => http()?.streams.disconnected ?? 0);
+    }
     total('gossip_false_positive_refutations_total', 'Times this node refuted a suspicion or death about itself while alive', () => node.stats.gossip.refutations);
     total('gossip_broadcasts_queued_total', 'memberlist broadcasts queued', () => node.stats.gossip.broadcastsQueued);
     total('gossip_broadcasts_dropped_total', 'Serf broadcasts refused because a queue was full', () => node.stats.serf.broadcastsDropped);
@@ -108,6 +130,16 @@ export class AgentMetrics {
     });
     total('gossip_kv_entries_merged_total', 'Peer entries merged that changed a key', () => node.stats.data.node.entriesMerged);
     total('gossip_kv_store_errors_total', 'Entry writes the store refused', () => node.stats.data.node.storeErrors);
+    const storeHealth = extra.storeHealth;
+    if (storeHealth !== undefined) {
+      new Gauge({
+        name: 'gossip_store_failing', help: '1 while the store refuses writes (reads are still served), else 0', registers: [r],
+        collect() {
+          this.set(storeHealth().failing ? 1 : 0);
+        },
+      });
+      total('gossip_store_write_failures_total', 'Writes of any kind (entries, meta, snapshot) the store refused', () => storeHealth().writeFailures);
+    }
     labelledTotal('gossip_antientropy_sessions_total', 'Merkle anti-entropy sessions, by outcome', 'result', () => {
       const d = node.stats.data.node;
       return [['complete', d.sessionsComplete], ['failed', d.sessionsFailed]];

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import type { Io } from './io.js';
+import { ConfigError, readTokenFile } from '../agent/config-values.js';
 import { UsageError } from './parse.js';
 
 /** The agent's HTTP API address the CLI talks to by default (`--http`, `GOSSIP_HTTP`). */
@@ -17,12 +18,15 @@ export interface ClientOptions {
   /** `host:port` or a full `http://` URL. */
   readonly http?: string | undefined;
   readonly token?: string | undefined;
+  /** A file holding the token (`--token-file`, `GOSSIP_HTTP_TOKEN_FILE`). */
+  readonly tokenFile?: string | undefined;
 }
 
-/** Shared `--http` and `--token` options of every client command. */
+/** Shared `--http`, `--token-file` and `--token` options of every client command. */
 export interface ClientFlags {
   http?: string;
   token?: string;
+  tokenFile?: string;
 }
 
 /** A client of the agent's HTTP API (used by the CLI commands; JSON in and out). */
@@ -33,7 +37,8 @@ export class AgentClient {
   constructor(o: ClientOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env) {
     const http = o.http ?? env.GOSSIP_HTTP ?? DEFAULT_AGENT_HTTP;
     this.base = /^https?:\/\//.test(http) ? http.replace(/\/$/, '') : `http://${http}`;
-    this.token = o.token ?? env.GOSSIP_HTTP_TOKEN;
+    const tokenFile = o.tokenFile ?? (o.token === undefined ? env.GOSSIP_HTTP_TOKEN_FILE : undefined);
+    this.token = o.token ?? (tokenFile !== undefined && tokenFile !== '' ? tokenFromFile(tokenFile) : env.GOSSIP_HTTP_TOKEN);
     try {
       new URL(this.base);
     } catch {
@@ -61,7 +66,7 @@ export class AgentClient {
   /** A response as a stream (`gossip monitor`, the demo's event watch). */
   async fetch(method: string, path: string, body?: unknown): Promise<Response> {
     try {
-      return await fetch(`${this.base}${path}`, { method, headers: this.headers(body), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      return await fetch(`${this.base}${path}`, { method, headers: this.headers(method, body), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     } catch (e) {
       throw this.unreachable(e);
     }
@@ -78,7 +83,7 @@ export class AgentClient {
     try {
       return await new Promise((resolve, reject) => {
         // agent: false: one connection, closed after the answer, so the command exits at once.
-        const req = request(url, { method, headers: this.headers(body), agent: false }, (res) => {
+        const req = request(url, { method, headers: this.headers(method, body), agent: false }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.once('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
@@ -92,10 +97,11 @@ export class AgentClient {
     }
   }
 
-  private headers(body: unknown): Record<string, string> {
+  private headers(method: string, body: unknown): Record<string, string> {
     const headers: Record<string, string> = {};
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // The agent wants it on every state-changing request, with a body or not (its cross-site check).
+    if (body !== undefined || (method !== 'GET' && method !== 'HEAD')) headers['content-type'] = 'application/json';
     return headers;
   }
 
@@ -105,15 +111,25 @@ export class AgentClient {
   }
 }
 
-/** Adds `--http` and `--token` to a client command. */
+function tokenFromFile(path: string): string {
+  try {
+    return readTokenFile(path);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.problems.join('; '));
+    throw e;
+  }
+}
+
+/** Adds `--http`, `--token-file` and `--token` to a client command. */
 export function clientOptions<C extends { option(flags: string, description: string): C }>(cmd: C): C {
   return cmd
     .option('--http <addr>', `the agent's HTTP API (default GOSSIP_HTTP or ${DEFAULT_AGENT_HTTP})`)
-    .option('--token <token>', 'bearer token for the HTTP API (default GOSSIP_HTTP_TOKEN)');
+    .option('--token-file <file>', 'file holding the bearer token for the HTTP API (default GOSSIP_HTTP_TOKEN_FILE)')
+    .option('--token <token>', 'the bearer token itself (default GOSSIP_HTTP_TOKEN); visible in ps: prefer --token-file');
 }
 
 export function clientFrom(o: ClientFlags): AgentClient {
-  return new AgentClient({ http: o.http, token: o.token });
+  return new AgentClient({ http: o.http, token: o.token, tokenFile: o.tokenFile });
 }
 
 /** Runs a client command: an `ApiError` (agent unreachable, a 4xx/5xx) prints `error: …` and exits 1. */

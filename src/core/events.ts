@@ -35,6 +35,12 @@ export type NodeEvent =
   | { readonly type: 'member-left'; readonly member: MemberView }
   | { readonly type: 'member-reaped'; readonly name: NodeName }
   | { readonly type: 'self-refuted'; readonly incarnation: Incarnation; readonly accusedAt: Incarnation; readonly by: NodeName }
+  /**
+   * A peer still holds this node's name at another address (a previous life's, before a restart
+   * on a new port): it refuses our address until it has declared the old one dead, so the host
+   * should push-pull with that peer again later (memberlist would wait for the periodic one).
+   */
+  | { readonly type: 'self-address-stale'; readonly staleAddr: Address }
   | { readonly type: 'join-completed'; readonly contacted: number; readonly failed: number }
   | { readonly type: 'left' }
   | { readonly type: 'user-message'; readonly from: Address; readonly payload: Uint8Array }

@@ -768,6 +768,12 @@ export class GossipNode {
     const isSelf = a.node === this.name;
     if (this.leaving && isSelf) return;
     if (a.incarnation === 0 && !isSelf && this.table.slotOf(a.node) < 0) return; // see reference §6.4
+    if (isSelf && a.addr !== this.addr) {
+      // A previous life's address (a restart on a new port): not a conflict of ours to log. The
+      // peer refuses our address until it declares that one dead; the host push-pulls again.
+      if (!bootstrap && this.wants('self-address-stale')) this.emit({ type: 'self-address-stale', staleAddr: a.addr });
+      return;
+    }
     let slot = this.table.slotOf(a.node);
     let isNew = false;
     if (slot < 0) {
@@ -916,6 +922,11 @@ export class GossipNode {
           break;
         case MemberState.Dead:
         case MemberState.Suspect:
+          if (r.node === this.name && r.addr !== this.addr) {
+            // Our previous life's address, suspected or dead there: not reclaimed yet.
+            if (this.wants('self-address-stale')) this.emit({ type: 'self-address-stale', staleAddr: r.addr });
+            break;
+          }
           this.suspectNode(now, { type: 'suspect', incarnation: toIncarnation(inc), node: r.node, from: this.name });
           break;
         default:

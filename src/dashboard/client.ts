@@ -23,8 +23,6 @@ function color(i: number): string {
   return PALETTE[i % PALETTE.length] ?? '#000';
 }
 
-const token = new URLSearchParams(location.search).get('token');
-
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
   if (el === null) throw new Error(`dashboard: #${id} missing from the page`);
@@ -32,9 +30,8 @@ function byId<T extends HTMLElement>(id: string): T {
 }
 
 async function get(path: string, accept: string): Promise<Response> {
-  const headers: Record<string, string> = { accept };
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(path, { headers });
+  // With a token, the agent's session cookie (set when the page was opened with ?token=) goes along.
+  const res = await fetch(path, { headers: { accept } });
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return res;
 }
@@ -319,8 +316,7 @@ function listen<K extends keyof StreamEvents>(source: EventSource, name: K, rend
 }
 
 function connect(): void {
-  const url = token === null ? '/v1/stream' : `/v1/stream?token=${encodeURIComponent(token)}`;
-  const source = new EventSource(url);
+  const source = new EventSource('/v1/stream');
   source.addEventListener('open', () => setConnection('open', 'live'));
   source.addEventListener('error', () => setConnection(source.readyState === EventSource.CLOSED ? 'lost' : 'connecting', source.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…'));
   listen(source, 'members', setMembers);
@@ -328,6 +324,10 @@ function connect(): void {
   listen(source, 'convergence', (c) => renderConvergence(c, Date.now()));
   listen(source, 'kv', renderKv);
   listen(source, 'user-event', renderUserEvent);
+  // Fell behind: member changes may be lost, so read the list again.
+  listen(source, 'lagged', () => {
+    getJson<MemberJson[]>('/v1/members').then(setMembers, (e: unknown) => console.error('dashboard: cannot re-read the members', e));
+  });
 }
 
 async function readTraffic(): Promise<void> {

@@ -1,15 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { renderPage } from './page.js';
+import { pageCsp, renderPage } from './page.js';
 
-export type { ConvergenceJson, KvEventJson, MemberEventJson, MemberJson, StreamEventName, StreamEvents, UserEventJson } from './stream-events.js';
+export type { ConvergenceJson, KvEventJson, LaggedJson, MemberEventJson, MemberJson, StreamEventName, StreamEvents, UserEventJson } from './stream-events.js';
 export { formatStreamEvent } from './stream-events.js';
 
 /** What the agent serves at `GET /` (src/agent/http-api.ts `DashboardPage`). */
 export interface DashboardPage {
   readonly contentType: string;
   readonly body: Uint8Array;
+  /** Its Content-Security-Policy (the hashes of its inline scripts). */
+  readonly csp: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -40,10 +42,10 @@ function clientScript(): string {
 }
 
 function buildPage(): DashboardPage {
-  const html = renderPage({
+  const parts = {
     uplotCss: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
     uplotJs: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
     clientJs: clientScript(),
-  });
-  return { contentType: 'text/html; charset=utf-8', body: new TextEncoder().encode(html) };
+  };
+  return { contentType: 'text/html; charset=utf-8', body: new TextEncoder().encode(renderPage(parts)), csp: pageCsp(parts) };
 }

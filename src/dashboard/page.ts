@@ -4,6 +4,8 @@
  * (read from node_modules). Everything is inlined: the agent serves one self-contained page.
  */
 
+import { createHash } from 'node:crypto';
+
 /** What the page inlines: scripts and styles as text. */
 export interface PageParts {
   readonly uplotCss: string;
@@ -14,6 +16,17 @@ export interface PageParts {
 /** Text safe inside a `<script>` or `<style>` element: no sequence that would close it early. */
 function inlineSafe(text: string, element: 'script' | 'style'): string {
   return text.replace(new RegExp(`</${element}`, 'gi'), `<\\/${element}`);
+}
+
+/**
+ * The page's Content-Security-Policy: only its own two inline scripts run (by hash), it talks
+ * only to its own origin, it loads nothing else and is never framed. Styles may be inline
+ * (uPlot sets element styles).
+ */
+export function pageCsp(p: PageParts): string {
+  const hash = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+  const scripts = [inlineSafe(p.uplotJs, 'script'), inlineSafe(p.clientJs, 'script')].map(hash).join(' ');
+  return `default-src 'none'; script-src ${scripts}; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 }
 
 export function renderPage(p: PageParts): string {

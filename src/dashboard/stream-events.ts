@@ -43,6 +43,11 @@ export interface UserEventJson {
   readonly ltime?: number;
 }
 
+/** `event: lagged`: this stream fell behind and lost `dropped` events (re-read what matters). */
+export interface LaggedJson {
+  readonly dropped: number;
+}
+
 /** The events of `GET /v1/stream`, by SSE event name. */
 export interface StreamEvents {
   /** The whole member list, first on every connection. */
@@ -51,6 +56,7 @@ export interface StreamEvents {
   readonly convergence: ConvergenceJson;
   readonly kv: KvEventJson;
   readonly 'user-event': UserEventJson;
+  readonly lagged: LaggedJson;
 }
 
 export type StreamEventName = keyof StreamEvents;

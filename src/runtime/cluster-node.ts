@@ -100,6 +100,14 @@ export interface KvOptions {
   readonly antiEntropyIntervalMs?: number;
   /** A tombstone is collected once every live data member has seen the delete and it has been dead this long (ms). Default 0 (gone members' summaries are held for a minute instead: StateNode). */
   readonly tombstoneGraceMs?: number;
+  /**
+   * Before taking writes, relearn this node's dot counter from its peers (a write waits, usually
+   * one anti-entropy round): true when the store lost part of the node's history (a damaged
+   * store opened with `recover`); false when the name has certainly never written before;
+   * default: when the store restored nothing (none, or empty), since a previous life under the
+   * same name may have used dots that peers still hold, and a reused dot loses the write.
+   */
+  readonly relearn?: boolean;
 }
 
 /** A member as the public API reports it (what `serf members` shows). */
@@ -254,6 +262,7 @@ export class ClusterNode {
         ...(k.digestIntervalMs !== undefined ? { digestIntervalMs: k.digestIntervalMs } : {}),
         ...(k.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: k.antiEntropyIntervalMs } : {}),
         ...(k.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: k.tombstoneGraceMs } : {}),
+        ...(k.relearn !== undefined ? { relearn: k.relearn } : {}),
         stats: dataStats,
       };
       // Each life's rumor origins must differ from the previous one's: a random life number.
@@ -481,6 +490,7 @@ export class ClusterNode {
       case 'member-suspected':
       case 'member-recovered':
       case 'self-refuted':
+      case 'self-address-stale':
       case 'user-event':
       case 'query':
       case 'keyring-change':

@@ -33,7 +33,7 @@ export interface KvHost {
  * acknowledged). How concurrent writes resolve is per key prefix (`NodeOptions.kv.resolvers`).
  */
 export class KeyValue {
-  constructor(private readonly host: KvHost) {}
+  constructor(private readonly host: KvHost, private readonly writeWaitMs = 10_000) {}
 
   /** Writes `value` (JSON or bytes). `context`: the one `get` returned, for read-modify-write (siblings resolvers). Resolves with the key's new causal context. */
   put(key: string, value: Value, opts: { readonly context?: CausalContext } = {}): Promise<CausalContext> {
@@ -117,12 +117,16 @@ export class KeyValue {
     return this.host.run('kv.convergence', (now, d) => d.convergence(now));
   }
 
-  private op<O extends KvOp>(o: O): Promise<KvOpResult[O['op']]> {
-    try {
-      return Promise.resolve(this.host.run(`kv.${o.op}`, (now, d) => d.apply(now, o)));
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
+  /**
+   * Applies `o` once the node takes writes: a node that restarted without its history first
+   * relearns its dot counter from a peer (`DataMachine.writable`, usually within one
+   * anti-entropy round); the write waits up to `writeWaitMs`, then rejects with a
+   * `NotWritableError`.
+   */
+  private async op<O extends KvOp>(o: O): Promise<KvOpResult[O['op']]> {
+    const until = Date.now() + this.writeWaitMs;
+    while (!this.host.run('kv.writable', (_now, d) => d.writable) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    return this.host.run(`kv.${o.op}`, (now, d) => d.apply(now, o));
   }
 
 }

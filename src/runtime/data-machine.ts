@@ -76,8 +76,15 @@ export interface KvOpResult {
  * `DataPlane`): `StateMachine` (src/runtime/data-state.ts), the core's `StateNode` with the
  * runtime's durability around it.
  */
+/** A local write refused because the node cannot take writes yet (`DataMachine.writable`); retry. */
+export class NotWritableError extends Error {
+  override name = 'NotWritableError';
+}
+
 export interface DataMachine {
-  /** A local operation: applied, durable in the store, spread. Throws caller errors and store failures. */
+  /** Whether a local write may be applied now (false while a node without its history relearns its dot counter). */
+  readonly writable: boolean;
+  /** A local operation: applied, durable in the store, spread. Throws caller errors, store failures and `NotWritableError`. */
   apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']];
   readonly stats: DataMachineStats;
   get(key: string): Read | undefined;

@@ -12,7 +12,7 @@ import type { StateStore } from '../store/state-store.js';
 import type { DataMessage, DataStats, DataValue } from '../wire/data.js';
 import { decodeDataMessage, decodeDataValue, encodeDataMessage, encodeDataValue } from '../wire/data.js';
 import type { DataEvent, DataMachine, DataMachineStats, DataTransmit, KvOp, KvOpResult } from './data-machine.js';
-import { DOT_COUNTER_META, DOT_RESERVE } from './data-machine.js';
+import { DOT_COUNTER_META, DOT_RESERVE, NotWritableError } from './data-machine.js';
 import type { Checked } from './data-messages.js';
 import { toDisseminationMessage, toReconcileMessage } from './data-messages.js';
 
@@ -22,9 +22,11 @@ import { toDisseminationMessage, toReconcileMessage } from './data-messages.js';
  * carried by src/wire/data.ts (checked field by field on the way in), and the runtime adds what
  * the sans-IO core leaves to the agent:
  * - durability: the `Replica` is restored from the `StateStore` (entries, then the dot
- *   counter above the reserved block) and handed to the StateNode as `durable`; every change
- *   (local, merged, collected) is written through a replica subscription, a local write's
- *   before its operation returns (and before anything it queued leaves the node);
+ *   counter above the reserved block) and handed to the StateNode as `durable`; a local write
+ *   goes to the store through the replica's commit hook before it takes effect (refused: it
+ *   leaves no trace in the replica, the Merkle tree, the rumor queue or the summary, and its
+ *   dot is not used); other changes (merged, collected) are written through a replica
+ *   subscription, and while one is not durable nothing leaves the node;
  * - time: the StateNode's clock is wall-clock ms (its replica's HLC reads it); the driver's
  *   monotonic time is shifted by `wallOffsetMs` on the way in and back on `pollTimeout`.
  */
@@ -43,6 +45,13 @@ export interface StateMachineOptions {
   readonly digestIntervalMs?: number;
   readonly antiEntropyIntervalMs?: number;
   readonly tombstoneGraceMs?: number;
+  /**
+   * Relearn the dot counter from peers before taking writes (see `writable`): true when the
+   * store lost part of this node's history (opened with `recover`); false when this name is
+   * known never to have written before (a fresh cluster in a test); default: when nothing was
+   * restored (no store, or an empty one: a previous life's dots may be out there).
+   */
+  readonly relearn?: boolean;
   readonly stats: DataStats;
 }
 
@@ -62,8 +71,12 @@ export class StateMachine implements DataMachine {
   private readonly events: DataEvent[] = [];
   private readonly outbox: DataTransmit[] = [];
   private readonly unsaved = new Set<string>();
+  /** Entries the commit hook wrote (their change events need no second write). */
+  private readonly committed = new Map<string, Entry>();
   private readonly recent: ConvergedUpdate[] = [];
   private reserved: number;
+  /** Writes wait until this node knows how far its previous lives counted (see `writable`). */
+  private learning: boolean;
   private counters = { rejected: 0, storeErrors: 0 };
 
   constructor(o: StateMachineOptions) {
@@ -73,7 +86,9 @@ export class StateMachine implements DataMachine {
     this.wallOffsetMs = o.wallOffsetMs;
     this.dataStats = o.stats;
     const wall = this.wall(o.now);
-    this.replica = new Replica({ ...o.replica, node: o.name });
+    // A local write reaches the store before it takes effect: if the store refuses it, the
+    // replica, the Merkle tree, the rumor queue and the summary never see it.
+    this.replica = new Replica({ ...o.replica, node: o.name, ...(this.store !== null ? { commit: (key, entry) => this.commitLocal(key, entry) } : {}) });
     let restored = 0;
     if (this.store !== null) {
       for (const s of this.store.loadEntries()) {
@@ -88,9 +103,13 @@ export class StateMachine implements DataMachine {
       const n = meta === null ? 0 : Number(decoder.decode(meta));
       if (Number.isSafeInteger(n) && n > 0) restored = n;
     }
-    // Any dot up to the old reservation may have been issued: start above it.
     const floor = Math.max(restored, this.ownCounter());
-    if (floor > 0) this.replica.absorbSummary(new Map([[o.name, floor]]));
+    // Nothing restored: a previous life under this name may have used dots that peers hold.
+    this.learning = o.relearn ?? floor === 0;
+    // Any dot up to the old reservation may have been issued: start above it. Not when the
+    // store lost part of the history (relearn): marking those dots seen would make this node
+    // drop its own lost writes as stale copies when peers send them back; it relearns instead.
+    if (floor > 0 && o.relearn !== true) this.replica.absorbSummary(new Map([[o.name, floor]]));
     this.reserved = floor;
     this.replica.subscribe('');
     const sampler: PeerSampler = {
@@ -120,6 +139,7 @@ export class StateMachine implements DataMachine {
   // ------------------------------------------------------------------ DataMachine
 
   apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']] {
+    if (!this.writable) throw new NotWritableError(`${this.name} is learning its write counter from its peers (restarted without its history): retry shortly`);
     this.reserve();
     const w = this.wall(now);
     const n = this.node;
@@ -167,10 +187,26 @@ export class StateMachine implements DataMachine {
         out = undefined;
         break;
     }
-    // Durable before the operation returns; what it queued leaves only after (the driver drains later).
-    const err = this.drainChanges();
-    if (err !== null) throw err;
+    // Durable before it took effect (the commit hook); what it queued leaves only after (the
+    // driver drains later). Other changes pending here (none normally) are retried if refused.
+    this.drainChanges();
     return out as KvOpResult[O['op']];
+  }
+
+  /**
+   * Whether a local write may take a dot now. A node that restarted without its history
+   * (empty data dir, no store, or a recovered one) would start its dot counter below dots its
+   * previous life used and peers still hold: a reused dot counts as seen everywhere, so the new
+   * write is dropped as a stale copy. It waits until a complete anti-entropy session with a peer
+   * (which merges that peer's entries and absorbs its summary, raising our counter to what it
+   * saw of us) and until our counter reaches what every live member's summary says it has seen
+   * of us. With no data peer there is nobody to learn from, or to clash with: writable.
+   */
+  get writable(): boolean {
+    if (!this.learning) return true;
+    if (this.peers().length === 0) return true;
+    if (this.node.stats.sessionsComplete > 0 && this.replica.lastCounter >= this.node.counterHeard(this.name)) this.learning = false;
+    return !this.learning;
   }
 
   get(key: string): Read | undefined {
@@ -296,10 +332,24 @@ export class StateMachine implements DataMachine {
   private drainChanges(): Error | null {
     const keys: string[] = [];
     for (let c = this.replica.pollChange(); c !== undefined; c = this.replica.pollChange()) {
-      keys.push(c.key);
+      const written = this.committed.get(c.key);
+      if (written === undefined || written !== this.replica.entry(c.key)) keys.push(c.key);
       this.events.push({ type: 'kv-change', key: c.key, cause: c.cause, deleted: c.deleted });
     }
+    this.committed.clear();
     return keys.length === 0 ? null : this.persist(keys);
+  }
+
+  /** The replica's commit hook: a local write's entry, durable before the write takes effect (throws if refused). */
+  private commitLocal(key: string, entry: Entry): void {
+    try {
+      (this.store as StateStore).writeEntries([{ key, entry: encodeDataValue(entry) }]);
+    } catch (e) {
+      this.counters.storeErrors++;
+      throw e;
+    }
+    this.committed.set(key, entry);
+    this.unsaved.delete(key);
   }
 
   private persist(keys: readonly string[]): Error | null {

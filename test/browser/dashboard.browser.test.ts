@@ -173,15 +173,21 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     expect(foreignRequests).toEqual([]);
   });
 
-  it('passes the token of its URL on every call when the agent wants one', async () => {
+  it('opened with ?token=, runs on the session cookie the agent sets, with the token gone from the address', async () => {
     agent.token = 'dashboard-token-0123456789';
     agent.convergence = { agreement: 0.5, live: 4, agreeing: 2, unknown: 1, keys: 3, timeToEveryoneMs: [], source: 'cluster' };
     const denied = await fetch(`${agent.url}v1/members`);
     expect(denied.status).toBe(401);
     const second = await context.newPage();
     try {
+      const before = agent.targets.length;
       await second.goto(`${agent.url}?token=${agent.token}`);
+      expect(second.url()).toBe(agent.url);
       await second.locator('#connection[data-state="open"]').waitFor({ timeout: WAIT_MS });
+      // Every call after the page itself went without a token in its URL.
+      const after = agent.targets.slice(before);
+      expect(after[0]).toBe(`/?token=${agent.token}`);
+      expect(after.slice(1).filter((t) => t.includes('token'))).toEqual([]);
       await second.locator('#members tbody tr').nth(4).waitFor({ timeout: WAIT_MS });
       expect(await second.locator('#members-summary').textContent()).toBe('5 members: 5 alive');
       expect(await second.locator('#agreement-now').textContent()).toBe('50 % of alive members agree with this node, 2 of 4 (1 not heard from) (3 keys)');

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { ConvergenceJson, MemberJson, StreamEventName, StreamEvents } from '../../src/dashboard/index.js';
 import { dashboardPage, formatStreamEvent } from '../../src/dashboard/index.js';
 
+const SESSION = 'gossip_session=fake-session';
+
 /**
  * A stand-in for the agent's HTTP API (src/agent/http-api.ts) on 127.0.0.1: the dashboard at
  * `GET /`, `GET /v1/members`, `GET /v1/convergence`, `GET /v1/stream` (the member list first,
@@ -14,10 +16,15 @@ export class FakeAgent {
   convergence: ConvergenceJson = { agreement: 1, keys: 0, timeToEveryoneMs: [], source: 'cluster' };
   /** The Prometheus text /metrics answers with. */
   metrics = '';
-  /** When set, every route wants it, as the agent does: `Authorization: Bearer …` or `?token=…`. */
+  /**
+   * When set, every route wants it, as the agent does: `Authorization: Bearer …`, the session
+   * cookie that `GET /?token=…` sets (then redirects to `/`), or `?token=` on `/v1/stream` only.
+   */
   token: string | null = null;
   /** Every request path the server saw, in order. */
   readonly requests: string[] = [];
+  /** Every request target (path and query) the server saw, in order. */
+  readonly targets: string[] = [];
   private readonly streams = new Set<http.ServerResponse>();
   private readonly server: http.Server;
 
@@ -54,13 +61,22 @@ export class FakeAgent {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = url.pathname;
     this.requests.push(path);
-    if (this.token !== null && req.headers.authorization !== `Bearer ${this.token}` && url.searchParams.get('token') !== this.token) {
-      return this.send(res, 401, 'application/json', JSON.stringify({ error: 'missing or wrong token' }));
+    this.targets.push(req.url ?? '/');
+    if (this.token !== null) {
+      const query = url.searchParams.get('token');
+      if (path === '/' && query === this.token) {
+        res.writeHead(303, { location: '/', 'set-cookie': `${SESSION}; Path=/; HttpOnly; SameSite=Strict` });
+        res.end();
+        return;
+      }
+      const ok = req.headers.authorization === `Bearer ${this.token}` || (req.headers.cookie ?? '').split(';').some((c) => c.trim() === SESSION) || (path === '/v1/stream' && query === this.token);
+      if (!ok) return this.send(res, 401, 'application/json', JSON.stringify({ error: 'missing or wrong token' }));
     }
     if (req.method !== 'GET') return this.send(res, 405, 'application/json', JSON.stringify({ error: 'method not allowed' }));
     switch (path) {
       case '/': {
         const page = dashboardPage();
+        res.setHeader('content-security-policy', page.csp);
         return this.send(res, 200, page.contentType, page.body);
       }
       case '/v1/members':

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { resolveConfig } from '../../src/agent/config.js';
+import { AgentClient } from '../../src/cli/client.js';
 import { main } from '../../src/cli/main.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { capture } from '../unit/cli/capture.js';
@@ -18,7 +22,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string[]; er
 }
 
 beforeAll(async () => {
-  const config = resolveConfig({ flags: { name: 'cli1', bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', tags: { dc: 'x' } } });
+  const config = resolveConfig({ flags: { name: 'cli1', bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', tags: { dc: 'x' } }, file: { resolvers: { 'c/': 'pncounter', 's/': 'orset', 'm/': 'ormap' } } });
   agent = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() });
   http = agent.httpAddress;
 });
@@ -49,6 +53,59 @@ describe('CLI clients of the agent API', () => {
     expect((await run('kv', 'list', 'cfg/')).out).toEqual(['cfg/a', 'cfg/b']);
     expect((await run('kv', 'del', 'cfg/b')).code).toBe(0);
     expect((await run('kv', 'list', 'cfg/')).out).toEqual(['cfg/a']);
+  });
+
+  it('kv get of a deleted key exits 1 as for a key never written; kv del of an absent key says it deleted nothing', async () => {
+    expect((await run('kv', 'put', 'gone/a', '1')).code).toBe(0);
+    expect((await run('kv', 'del', 'gone/a')).code).toBe(0);
+    const r = await run('kv', 'get', 'gone/a');
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual(['error: 404: no such key: gone/a']);
+    const again = await run('kv', 'del', 'gone/a');
+    expect(again.code).toBe(0);
+    expect(again.err).toEqual(['no such key: gone/a (nothing deleted)']);
+    const never = await run('kv', 'del', 'gone/never');
+    expect(never.err).toEqual(['no such key: gone/never (nothing deleted)']);
+    expect(agent.node.kv.get('gone/never')).toBeUndefined();
+  });
+
+  it('kv incr, decr, add, rm and the map field commands', async () => {
+    expect((await run('kv', 'incr', 'c/hits')).out).toEqual(['1']);
+    expect((await run('kv', 'incr', 'c/hits', '41')).out).toEqual(['42']);
+    expect((await run('kv', 'decr', 'c/hits', '2')).out).toEqual(['40']);
+    expect((await run('kv', 'get', 'c/hits')).out).toEqual(['40']);
+    expect((await run('kv', 'add', 's/team', 'ann')).code).toBe(0);
+    expect((await run('kv', 'add', 's/team', 'bob')).code).toBe(0);
+    expect((await run('kv', 'rm', 's/team', 'ann')).code).toBe(0);
+    expect((await run('kv', 'get', 's/team')).out).toEqual(['bob']);
+    expect((await run('kv', 'field-set', 'm/u', 'name', 'Ann')).code).toBe(0);
+    expect((await run('kv', 'incr', 'm/u', '3', '--field', 'visits')).code).toBe(0);
+    expect((await run('kv', 'add', 'm/u', 'admin', '--field', 'roles')).code).toBe(0);
+    expect((await run('kv', 'field-rm', 'm/u', 'name')).code).toBe(0);
+    const fields = (JSON.parse((await run('kv', 'get', 'm/u', '--json')).out[0] ?? '') as { fields: Record<string, unknown> }).fields;
+    expect(Object.keys(fields).sort()).toEqual(['roles:set', 'visits:counter']);
+    const wrong = await run('kv', 'incr', 'plain');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err[0]).toMatch(/^error: 409: "plain" is a lww key: increment does not apply/);
+    expect((await run('kv', 'incr', 'c/hits', '-1')).code).toBe(2);
+    expect((await run('kv', 'get', '..')).code).toBe(2);
+  });
+
+  it('takes the token from a file (--token-file, GOSSIP_HTTP_TOKEN_FILE)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gossip-cli-token-'));
+    try {
+      const file = join(dir, 'token');
+      writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+      const io = capture();
+      expect(await main(['members', '--http', http, '--token-file', file], io)).toBe(0);
+      const viaEnv = new AgentClient({ http }, { GOSSIP_HTTP_TOKEN_FILE: file });
+      expect(await viaEnv.call('GET', '/v1/members')).toHaveLength(1);
+      const missing = capture();
+      expect(await main(['members', '--http', http, '--token-file', join(dir, 'none')], missing)).toBe(2);
+      expect(missing.stderr[0]).toMatch(/tokenFile .*none: cannot read it \(ENOENT\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints the agent\'s error and exits 1 on a 4xx', async () => {

@@ -3,6 +3,7 @@ import { millis } from '../../src/core/ids.js';
 import type { Millis } from '../../src/core/ids.js';
 import { seededRng } from '../../src/core/rng.js';
 import type { DataTransmit } from '../../src/runtime/data-machine.js';
+import { NotWritableError } from '../../src/runtime/data-machine.js';
 import { StateMachine } from '../../src/runtime/data-state.js';
 import type { EntryChange, StateStore, StoredEntry } from '../../src/store/state-store.js';
 import { DATA_MESSAGE_KINDS, DataMessageType, DataStats, encodeDataMessage, encodeDataValue } from '../../src/wire/data.js';
@@ -43,9 +44,11 @@ class Net {
   drop: (t: DataTransmit, from: string) => boolean = () => false;
   delivered = 0;
 
-  add(name: string, store: StateStore | null = null, seed = 1): StateMachine {
+  /** `relearn`: false (default here) for a fresh cluster's first lives, 'auto' for the runtime's default. */
+  add(name: string, store: StateStore | null = null, seed = 1, relearn: boolean | 'auto' = false): StateMachine {
     const stats = new DataStats();
     const n = new StateMachine({
+      ...(relearn !== 'auto' ? { relearn } : {}),
       name, incarnation: seed, rng: seededRng(seed), now: millis(this.now), wallOffsetMs: 1_700_000_000_000,
       peers: () => [...this.nodes.keys()].filter((p) => p !== name), store, stats,
       replica: { resolvers: { 'cnt/': { type: 'pncounter' } } }, digestIntervalMs: 100, antiEntropyIntervalMs: 400, tombstoneGraceMs: 0,
@@ -221,23 +224,74 @@ describe('StateMachine (sans-IO, hand-wired)', () => {
     expect(a.node.root()).toBe(c.node.root());
   });
 
-  it('a write the store refused is not acknowledged, and nothing leaves the node until the retry made it durable', () => {
+  it('a write the store refused leaves no trace: not acknowledged, not held, never sent, not retried', () => {
     const net = new Net();
     const store = new Store();
     const a = net.add('a', store, 40);
     const b = net.add('b', null, 41);
     net.run(10);
+    a.apply(millis(net.now), { op: 'put', key: 'before', value: 1 });
+    const summary = a.replica.versionSummary();
+    const root = a.node.root();
     store.failing = true;
     expect(() => a.apply(millis(net.now), { op: 'put', key: 'k', value: 'not durable' })).toThrow(/disk full/);
     expect(a.stats.storeErrors).toBe(1);
-    expect(a.unsavedKeys).toBe(1);
+    expect(a.get('k')).toBeUndefined();
+    expect(a.list('')).toEqual(['before']);
+    expect(a.replica.versionSummary()).toEqual(summary);
+    expect(a.node.root()).toBe(root);
+    expect(a.unsavedKeys).toBe(0);
     net.run(net.now + 3000); // rounds, digests, sessions: none of a's messages may carry it
     expect(b.get('k')).toBeUndefined();
-    expect(store.entries.has('k')).toBe(false);
     store.failing = false;
     net.run(net.now + 3000);
-    expect(store.entries.has('k')).toBe(true);
-    expect(a.unsavedKeys).toBe(0);
-    expect(b.get('k')).toMatchObject({ values: ['not durable'] });
+    expect(store.entries.has('k')).toBe(false);
+    expect(a.get('k')).toBeUndefined();
+    expect(b.get('k')).toBeUndefined();
+    expect(b.get('before')).toMatchObject({ values: [1] });
+    // The next write takes the dot the refused one gave back: no gap in a's summary anywhere.
+    a.apply(millis(net.now), { op: 'put', key: 'after', value: 2 });
+    net.run(net.now + 3000);
+    expect(b.replica.versionSummary().get('a')).toBe(a.replica.lastCounter);
+    expect(a.node.root()).toBe(b.node.root());
+  });
+
+  it('a node restarted under its name with no history takes no write until it has relearned its dot counter (issue 13, item 11)', () => {
+    const net = new Net();
+    const a = net.add('a', null, 50);
+    const b = net.add('b', null, 51);
+    const c = net.add('c', null, 52);
+    net.run(10);
+    for (let i = 0; i < 5; i++) a.apply(millis(net.now), { op: 'put', key: `old/${i}`, value: i });
+    net.run(net.now + 2000);
+    expect(c.get('old/4')).toMatchObject({ values: [4] });
+    // Restart: same name, empty store (default relearn: nothing was restored).
+    net.nodes.delete('a');
+    const a2 = net.add('a', new Store(), 53, 'auto');
+    expect(a2.writable).toBe(false);
+    expect(() => a2.apply(millis(net.now), { op: 'put', key: 'new/0', value: 'lost?' })).toThrow(NotWritableError);
+    net.run(net.now + 2000); // an anti-entropy session with b or c
+    expect(a2.writable).toBe(true);
+    expect(a2.replica.lastCounter).toBeGreaterThanOrEqual(5);
+    for (let i = 0; i < 3; i++) a2.apply(millis(net.now), { op: 'put', key: `new/${i}`, value: i });
+    net.run(net.now + 3000);
+    for (const n of [a2, b, c]) {
+      for (let i = 0; i < 3; i++) expect(n.get(`new/${i}`)).toMatchObject({ values: [i] });
+      for (let i = 0; i < 5; i++) expect(n.get(`old/${i}`)).toMatchObject({ values: [i] });
+    }
+    expect(a2.node.root()).toBe(b.node.root());
+    expect(a2.node.root()).toBe(c.node.root());
+  });
+
+  it('a node alone (no data peer) takes writes at once; one restored from its store does not wait either', () => {
+    const net = new Net();
+    const store = new Store();
+    const a = net.add('a', store, 60, 'auto');
+    expect(a.writable).toBe(true);
+    a.apply(millis(net.now), { op: 'put', key: 'k', value: 1 });
+    net.add('b', null, 61);
+    net.nodes.delete('a');
+    const a2 = net.add('a', store, 62, 'auto');
+    expect(a2.writable).toBe(true);
   });
 });

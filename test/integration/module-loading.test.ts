@@ -20,8 +20,8 @@ const HEAVY = ['vega', 'vega-lite', 'better-sqlite3', 'pino', 'prom-client', 'zo
 /** Source directories the client commands and the help never load. */
 const IMPLEMENTATION_DIRS = ['src/agent/', 'src/sim/', 'src/runtime/', 'src/core/', 'src/store/', 'src/wire/', 'src/transport/', 'src/dashboard/', 'src/clusterbench/'];
 const under = (sources: Iterable<string>, dirs: readonly string[]): string[] => [...sources].filter((s) => dirs.some((d) => s.startsWith(d))).sort();
-/** What every command loads: the entry point, its output and parsing helpers. */
-const CLI_BASE = ['src/cli/main.ts', 'src/cli/io.ts', 'src/cli/parse.ts'];
+/** What every client command loads: the entry point, its output and parsing helpers, the HTTP client (which reads --token-file). */
+const CLIENT = ['src/cli/main.ts', 'src/cli/io.ts', 'src/cli/parse.ts', 'src/cli/client.ts', 'src/agent/config-values.ts'];
 
 const TOKEN = 't'.repeat(20);
 let agent: Agent;
@@ -44,8 +44,8 @@ describe('the CLI loads only the command it runs', () => {
     for (const c of ['simulate', 'agent', 'members', 'kv', 'event', 'monitor', 'leave', 'keygen', 'keys', 'demo']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     const { packages, sources } = loaded(r.trace);
     expect([...packages]).toEqual(['commander']);
-    // The agent command's flags are parsed with one helper from the agent's config (no zod).
-    expect(under(sources, IMPLEMENTATION_DIRS)).toEqual(['src/agent/config-error.ts']);
+    // The agent command's --tag and the clients' --token-file are read with helpers from the agent's config (no zod).
+    expect(under(sources, IMPLEMENTATION_DIRS)).toEqual(['src/agent/config-values.ts']);
     expect([...sources].filter((s) => s.startsWith('src/cli/commands/simulate-'))).toEqual([]);
   });
 
@@ -55,7 +55,7 @@ describe('the CLI loads only the command it runs', () => {
     expect(r.stdout).toMatch(/^trace1\s+127\.0\.0\.1:\d+\s+alive/);
     const { packages, sources } = loaded(r.trace);
     expect([...packages]).toEqual(['commander']);
-    expect([...sources].sort()).toEqual([...CLI_BASE, 'src/cli/client.ts', 'src/cli/commands/members.ts'].sort());
+    expect([...sources].sort()).toEqual([...CLIENT, 'src/cli/commands/members.ts'].sort());
   });
 
   it('kv get loads the kv command and the HTTP client, nothing else', async () => {
@@ -64,7 +64,7 @@ describe('the CLI loads only the command it runs', () => {
     expect(r.stdout).toBe('traced value\n');
     const { packages, sources } = loaded(r.trace);
     expect([...packages]).toEqual(['commander']);
-    expect([...sources].sort()).toEqual([...CLI_BASE, 'src/cli/client.ts', 'src/cli/commands/kv.ts'].sort());
+    expect([...sources].sort()).toEqual([...CLIENT, 'src/cli/commands/kv.ts'].sort());
   });
 
   it('simulate --help lists the simulations without loading the simulator; their help still shows every option', async () => {

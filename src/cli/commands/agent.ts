@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import type { Agent } from '../../agent/agent.js';
 import type { PartialConfig } from '../../agent/config.js';
-import { parseTags } from '../../agent/config-error.js';
+import { parseTags } from '../../agent/config-values.js';
 import type { Io } from '../io.js';
 
 interface AgentFlags {
   name?: string; bind?: string; advertise?: string; join?: string[]; encrypt?: string; keyringFile?: string; dataDir?: string;
-  http?: string; token?: string; profile?: string; tag?: string[]; config?: string; logLevel?: string;
+  http?: string; token?: string; tokenFile?: string; httpHost?: string[]; valueBytesMax?: string; profile?: string; tag?: string[]; config?: string; logLevel?: string;
+  recover?: boolean;
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -19,8 +20,10 @@ export function configFromFlags(f: AgentFlags): PartialConfig {
     if (v !== undefined) out[k] = v;
   };
   set('name', f.name); set('bind', f.bind); set('advertise', f.advertise); set('join', f.join); set('encrypt', f.encrypt);
-  set('keyringFile', f.keyringFile); set('dataDir', f.dataDir); set('http', f.http); set('token', f.token); set('profile', f.profile);
-  set('logLevel', f.logLevel);
+  set('keyringFile', f.keyringFile); set('dataDir', f.dataDir); set('http', f.http); set('token', f.token); set('tokenFile', f.tokenFile);
+  set('httpHosts', f.httpHost); set('profile', f.profile);
+  if (f.valueBytesMax !== undefined) out.valueBytesMax = Number(f.valueBytesMax);
+  set('logLevel', f.logLevel); set('recover', f.recover);
   if (f.tag !== undefined) out.tags = parseTags(f.tag, '--tag');
   return out;
 }
@@ -42,15 +45,19 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--keyring-file <file>', 'Serf keyring file, a JSON array of base64 keys (GOSSIP_KEYRING_FILE)')
     .option('--data-dir <dir>', 'durable state (SQLite) and keyring (GOSSIP_DATA_DIR); none: in memory')
     .option('--http <host:port>', 'HTTP API address (GOSSIP_HTTP, default 127.0.0.1:7380)')
-    .option('--token <token>', 'bearer token for the HTTP API, required off loopback (GOSSIP_HTTP_TOKEN)')
+    .option('--token-file <file>', 'file holding the bearer token for the HTTP API, required off loopback (GOSSIP_HTTP_TOKEN_FILE)')
+    .option('--token <token>', 'the bearer token itself (GOSSIP_HTTP_TOKEN); visible in ps: prefer --token-file')
+    .option('--http-host <name>', 'a DNS name the HTTP API is reached by (Host check); repeatable (GOSSIP_HTTP_HOSTS, comma-separated)', collect)
+    .option('--value-bytes-max <n>', 'largest value a write accepts, bytes (GOSSIP_VALUE_BYTES_MAX, default 65536)')
     .option('--profile <p>', 'timing profile: lan, wan or local (GOSSIP_PROFILE)')
     .option('--tag <k=v>', 'a Serf tag; repeatable (GOSSIP_TAGS, comma-separated)', collect)
     .option('--config <file>', 'JSON config file (GOSSIP_CONFIG): the same settings, camelCase')
     .option('--log-level <level>', 'trace, debug, info, warn, error (GOSSIP_LOG_LEVEL)')
+    .option('--recover', 'start although the store in --data-dir is damaged: keep what is left, relearn from peers (GOSSIP_RECOVER)')
     .action(async (f: AgentFlags) => {
       // The agent's code is loaded here, when the command runs: `gossip --help` and the client
       // commands never load it (issue 12; test/integration/module-loading.test.ts).
-      const [{ pino }, { Agent }, { ConfigError, configFromEnv, configFromFile, resolveConfig }, { loadDashboard }] = await Promise.all([
+      const [{ pino }, { Agent, StoreError }, { ConfigError, configFromEnv, configFromFile, resolveConfig }, { loadDashboard }] = await Promise.all([
         import('pino'), import('../../agent/agent.js'), import('../../agent/config.js'), import('../../agent/dashboard.js'),
       ]);
       let config;
@@ -71,7 +78,8 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
         log.fatal(`cannot start: ${msg}`);
         io.err(`error: cannot start the agent: ${msg}`);
         log.flush();
-        throw new CommanderError(1, 'gossip.agent', msg);
+        // A data directory that cannot be used as it is, like a bad configuration: exit 2.
+        throw new CommanderError(e instanceof StoreError ? 2 : 1, e instanceof StoreError ? 'gossip.data' : 'gossip.agent', msg);
       }
       const onSignal = (sig: string) => () => {
         void agent.stop(`${sig}`);

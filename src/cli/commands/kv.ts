@@ -2,9 +2,29 @@ import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import type { ClientFlags } from '../client.js';
 import { clientFrom, clientOptions, runClient } from '../client.js';
-import { UsageError } from '../parse.js';
+import { parseIntIn, UsageError } from '../parse.js';
 
-const path = (key: string): string => `/v1/kv/${encodeURIComponent(key)}`;
+/** The key's path. `.` and `..` are refused here: every URL client resolves them (even as %2e) before sending. */
+const path = (key: string): string => {
+  if (key === '.' || key === '..') throw new UsageError(`key '${key}' cannot be addressed in a URL (clients resolve it as a path step)`);
+  return `/v1/kv/${encodeURIComponent(key)}`;
+};
+
+function parseBy(s: string | undefined): number {
+  return s === undefined ? 1 : parseIntIn(s, 'by', 1, Number.MAX_SAFE_INTEGER);
+}
+
+/** A value argument: JSON if it parses as JSON (and `--string` is not given), else the string. */
+function parseValue(value: string, asString: boolean | undefined): unknown {
+  if (asString === true) return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+interface OpRead { type: string | null; value?: unknown; elements?: unknown[]; fields?: unknown }
 
 function parseContext(s: string | undefined): unknown {
   if (s === undefined) return undefined;
@@ -30,24 +50,41 @@ export function registerKv(program: Command, io: Io): void {
     .option('--context <json>', 'causal context from a previous read: supersede exactly what it saw')
     .option('--string', 'store the value as a string even if it parses as JSON')
     .action((key: string, value: string, o: ClientFlags & { context?: string; string?: boolean }) => runClient(io, async () => {
-      let v: unknown = value;
-      if (o.string !== true) {
-        try {
-          v = JSON.parse(value) as unknown;
-        } catch {
-          v = value;
-        }
-      }
+      const v = parseValue(value, o.string);
       const context = parseContext(o.context);
       const r = await clientFrom(o).call<{ context: unknown }>('PUT', path(key), { value: v, ...(context !== undefined ? { context } : {}) });
       io.out(JSON.stringify(r.context));
     }));
-  clientOptions(kv.command('del <key>').description('delete a key (a tombstone that replicates)'))
+  clientOptions(kv.command('del <key>').description('delete a key (a tombstone that replicates); a key that is absent is left alone, and the command says so'))
     .option('--context <json>', 'causal context from a previous read')
     .action((key: string, o: ClientFlags & { context?: string }) => runClient(io, async () => {
       const context = parseContext(o.context);
-      await clientFrom(o).call('DELETE', path(key), context !== undefined ? { context } : undefined);
+      const r = await clientFrom(o).call<{ deleted: boolean }>('DELETE', path(key), context !== undefined ? { context } : undefined);
+      if (!r.deleted) io.err(`no such key: ${key} (nothing deleted)`);
     }));
+  // Counters, sets and maps (keys under a gcounter, pncounter, orset or ormap prefix).
+  const op = async (o: ClientFlags, key: string, body: Record<string, unknown>): Promise<void> => {
+    const r = await clientFrom(o).call<OpRead>('POST', path(key), body);
+    if (r.type === 'counter') io.out(String(r.value));
+  };
+  const field = (o: { field?: string }): Record<string, string> => (o.field !== undefined ? { field: o.field } : {});
+  clientOptions(kv.command('incr <key> [by]').description('add to a counter key (default 1), or to a map key\'s counter field; prints a counter\'s new value'))
+    .option('--field <name>', 'the counter field of a map key')
+    .action((key: string, by: string | undefined, o: ClientFlags & { field?: string }) => runClient(io, () => op(o, key, { op: 'increment', by: parseBy(by), ...field(o) })));
+  clientOptions(kv.command('decr <key> [by]').description('subtract from a pncounter key (default 1), or from a map key\'s counter field'))
+    .option('--field <name>', 'the counter field of a map key')
+    .action((key: string, by: string | undefined, o: ClientFlags & { field?: string }) => runClient(io, () => op(o, key, { op: 'decrement', by: parseBy(by), ...field(o) })));
+  clientOptions(kv.command('add <key> <element>').description('add an element to a set key (or a map key\'s set field)'))
+    .option('--field <name>', 'the set field of a map key')
+    .action((key: string, element: string, o: ClientFlags & { field?: string }) => runClient(io, () => op(o, key, { op: 'add', element, ...field(o) })));
+  clientOptions(kv.command('rm <key> <element>').description('remove an element from a set key (or a map key\'s set field): the adds this agent has seen'))
+    .option('--field <name>', 'the set field of a map key')
+    .action((key: string, element: string, o: ClientFlags & { field?: string }) => runClient(io, () => op(o, key, { op: 'remove', element, ...field(o) })));
+  clientOptions(kv.command('field-set <key> <field> <value>').description('set a map key\'s register field (JSON if it parses, else a string)'))
+    .option('--string', 'store the value as a string even if it parses as JSON')
+    .action((key: string, name: string, value: string, o: ClientFlags & { string?: boolean }) => runClient(io, () => op(o, key, { op: 'set', field: name, value: parseValue(value, o.string) })));
+  clientOptions(kv.command('field-rm <key> <field>').description('remove a field of a map key'))
+    .action((key: string, name: string, o: ClientFlags) => runClient(io, () => op(o, key, { op: 'removeField', field: name })));
   clientOptions(kv.command('list [prefix]').description('list the keys under a prefix'))
     .option('--json', 'print a JSON array')
     .action((prefix: string | undefined, o: ClientFlags & { json?: boolean }) => runClient(io, async () => {

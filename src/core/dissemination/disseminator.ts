@@ -227,7 +227,27 @@ export class Disseminator<P = Uint8Array> {
   pollTimeout(): Millis | undefined {
     if (this.stopped) return undefined;
     const pull = this.extraPullsAtMs[0];
+    if (pull === undefined && this.asleep()) return undefined;
     return (pull !== undefined && pull < this.nextTickMs ? pull : this.nextTickMs) as Millis;
+  }
+
+  /**
+   * A push-only engine with nothing hot has nothing to do in a round (no digest travels in push
+   * mode unless repair rounds are on): it asks for no timer until an update turns hot, so an
+   * idle node does not wake ten times a second for nothing.
+   */
+  private asleep(): boolean {
+    const c = this.config;
+    if (c.mode !== 'push' || c.repairEveryRounds > 0) return false;
+    for (const h of this.hot) if (h.hot) return false;
+    return true;
+  }
+
+  /** An update turned hot: a round that slept resumes now (at the next boundary with aligned rounds). */
+  private wake(now: number): void {
+    if (this.nextTickMs >= now) return;
+    const i = this.config.intervalMs;
+    this.nextTickMs = this.config.alignedRounds ? Math.ceil(now / i) * i : now;
   }
 
   // ------------------------------------------------------------------ inputs
@@ -541,7 +561,10 @@ export class Disseminator<P = Uint8Array> {
     const h: Held<P> = { update: u, bytes: this.updateBytes(u), receivedMs: now, hot: this.config.mode !== 'pull' || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0, hops };
     versions.set(u.version, h);
     if (u.critical) this.lastCriticalMs = now;
-    if (h.hot) this.hot.push(h);
+    if (h.hot) {
+      if (this.asleep()) this.wake(now);
+      this.hot.push(h);
+    }
     if (from !== null) this.stats.payloadsIn++;
     this.events.push({ type: 'update', update: u, from, receivedMs: now });
     return true;

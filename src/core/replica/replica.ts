@@ -48,6 +48,12 @@ export interface ReplicaOptions {
    * restore it from durable storage, or restart under a new node name.
    */
   readonly counterStart?: number;
+  /**
+   * Called with a local write's new entry before the write takes effect (a durable store
+   * writes it here). If it throws, the write has no effect at all (no state, no dot used, no
+   * change event) and the error propagates to the operation's caller.
+   */
+  readonly commit?: (key: string, entry: Entry) => void;
 }
 
 /** What `get` returns; `context` is what a read-modify-write hands back to `put`/`delete`. */
@@ -177,6 +183,7 @@ export class Replica {
   private readonly prefixes: readonly (readonly [string, Resolver])[];
   private readonly defaultResolver: Resolver;
   private counter: number;
+  private readonly commit: ((key: string, entry: Entry) => void) | undefined;
   /** The latest `now` any operation brought (tombstone ages). */
   private nowMs = 0;
   private readonly hasher = new Hasher64();
@@ -200,6 +207,7 @@ export class Replica {
     const start = opts.counterStart ?? 0;
     if (!Number.isSafeInteger(start) || start < 0) throw new ReplicaError('config', `counterStart must be a non-negative integer, got ${start}`);
     this.counter = start;
+    this.commit = opts.commit;
     if (start > 0) this.seen.absorb(new Map([[this.node, start]]));
     this.defaultResolver = opts.defaultResolver ?? LWW;
     const prefixes = Object.entries(opts.resolvers ?? {});
@@ -405,6 +413,11 @@ export class Replica {
     const out: string[] = [];
     for (const [key, rec] of this.records) if (key.startsWith(prefix) && !this.tombstones.has(key) && isVisible(rec)) out.push(key);
     return out.sort();
+  }
+
+  /** Keys held only as tombstones (waiting for collection). */
+  get tombstoneCount(): number {
+    return this.tombstones.size;
   }
 
   /** Number of keys with state (tombstones included). */
@@ -731,6 +744,16 @@ export class Replica {
   }
 
   private store(key: string, rec: KeyRecord | undefined, resolver: Resolver, entry: Entry, cause: ChangeEvent['cause']): void {
+    if (cause === 'local' && this.commit !== undefined) {
+      try {
+        this.commit(key, entry);
+      } catch (e) {
+        // Refused: the one dot this operation took is given back (nothing carries it).
+        this.seen.unmark(this.node, this.counter);
+        this.counter--;
+        throw e;
+      }
+    }
     if (rec === undefined) {
       rec = { entry, resolver, deadSinceMs: this.nowMs, hashOk: false, hi: 0, lo: 0 };
       this.records.set(key, rec);

@@ -56,6 +56,23 @@ export class SeenDots implements DotCover {
     s.add(counter);
   }
 
+  /**
+   * Takes back the mark of `origin`'s latest counter `counter` (a local write its commit hook
+   * refused, so nothing reflects it). Only the last mark of a contiguous prefix or a counter
+   * held above it can be taken back.
+   */
+  unmark(origin: string, counter: number): void {
+    const s = this.above.get(origin);
+    if (s !== undefined && s.delete(counter)) {
+      if (s.size === 0) this.above.delete(origin);
+      return;
+    }
+    if (this.upTo.get(origin) === counter) {
+      if (counter <= 1) this.upTo.delete(origin);
+      else this.upTo.set(origin, counter - 1);
+    }
+  }
+
   /** Raises every origin to at least the summary's counter (after a complete sync with its owner). */
   absorb(summary: VersionSummary): void {
     for (const [origin, n] of summary) {

@@ -58,7 +58,7 @@ export interface DataStateDelegate {
   mergeRemoteState(now: Millis, buf: Uint8Array, join: boolean): void;
 }
 
-type PassThrough = Extract<NodeEvent, { type: 'member-suspected' | 'member-recovered' | 'self-refuted' | 'join-completed' | 'left' | 'protocol-error' }>;
+type PassThrough = Extract<NodeEvent, { type: 'member-suspected' | 'member-recovered' | 'self-refuted' | 'self-address-stale' | 'join-completed' | 'left' | 'protocol-error' }>;
 
 /** What a SerfNode reports, drained with `pollEvent()`. */
 export type SerfEvent =
@@ -730,6 +730,7 @@ export class SerfNode {
         case 'member-suspected':
         case 'member-recovered':
         case 'self-refuted':
+        case 'self-address-stale':
         case 'protocol-error':
           this.emit(e);
           break;

@@ -75,6 +75,17 @@ export interface StateNodeOptions {
    * Default 1,000 ms.
    */
   readonly digestIntervalMs?: number;
+  /**
+   * A node is active for this long after its state changed, a member joined, or a peer's root
+   * differed from its own (and while it has acknowledgements to send or takes part in a stability
+   * generation): digest rounds every `digestIntervalMs` and anti-entropy sessions. Otherwise it is
+   * idle: one digest (its root alone) to one random peer every `idleDigestIntervalMs`, no session
+   * (a receiver whose root differs starts one), so an idle cluster costs a few bytes per node per
+   * second, whatever its size. Default 10,000 ms.
+   */
+  readonly activeWindowMs?: number;
+  /** Digest period of an idle node (see `activeWindowMs`). Default 30,000 ms (memberlist's push-pull period). */
+  readonly idleDigestIntervalMs?: number;
   /** Peers per digest round. Default 2. */
   readonly digestFanout?: number;
   /** Roots younger than this are relayed. Default 30,000 ms. */
@@ -173,6 +184,8 @@ export interface StateNodeStats {
   sessionsFailed: number;
   sessionsTimedOut: number;
   sessionsRefused: number;
+  /** Anti-entropy rounds skipped because the chosen peer last reported this node's root. */
+  sessionsSkippedEqual: number;
   /** Entries received by anti-entropy that changed this replica. */
   repaired: number;
   summariesAbsorbed: number;
@@ -242,7 +255,7 @@ export class StateNode {
   readonly tracker: ConvergenceTracker;
   readonly stats: StateNodeStats = {
     rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
-    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0,
+    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsSkippedEqual: 0,
     repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0,
   };
 
@@ -279,6 +292,12 @@ export class StateNode {
   private readonly ackRepeats: number;
   /** Acknowledgements to send, by writer, at the next digest rounds (each `left` more times). */
   private readonly acks = new Map<string, { readonly ack: SampleAck; left: number }[]>();
+  private readonly activeWindowMs: number;
+  private readonly idleDigestIntervalMs: number;
+  /** When this node last had a reason to be active (see `activeWindowMs`). */
+  private lastActiveMs: number;
+  /** The root each direct peer last reported as its own (digests and session digests), by address. */
+  private readonly peerRoots = new Map<Address, { readonly hi: number; readonly lo: number }>();
   private nextAeMs: number;
   private nextDigestMs: number;
   private nextCollectMs: number;
@@ -338,6 +357,9 @@ export class StateNode {
     if (this.addressOf !== undefined) this.replica.watchSampled(this.sampleEvery);
     this.tracker = new ConvergenceTracker(o.name);
     this.live.add(o.name);
+    this.activeWindowMs = o.activeWindowMs ?? 10_000;
+    this.idleDigestIntervalMs = o.idleDigestIntervalMs ?? 30_000;
+    this.lastActiveMs = o.now;
     this.nextAeMs = o.now + this.rng.next() * this.aeIntervalMs;
     this.nextDigestMs = o.now + this.rng.next() * this.digestIntervalMs;
     this.nextCollectMs = alignedAfter(o.now, this.collectIntervalMs);
@@ -425,6 +447,7 @@ export class StateNode {
     if (name === this.name || this.live.has(name)) return;
     this.live.add(name);
     this.gone.delete(name);
+    this.markActive(now);
     this.tracker.handleMemberAlive(now, name);
     this.feedTracker(now, name);
   }
@@ -441,6 +464,21 @@ export class StateNode {
     const next = new Set(names);
     for (const n of [...this.live]) if (n !== this.name && !next.has(n)) this.handleMemberGone(now, n);
     for (const n of next) this.handleMemberAlive(now, n);
+  }
+
+  /**
+   * The highest counter of `origin`'s writes that a live member's latest summary says it has
+   * seen (0 if none). A node that restarted without its history learns from it how far its
+   * previous life got: it must not write (reuse a dot) until its own counter reaches it.
+   */
+  counterHeard(origin: string = this.name): number {
+    let n = 0;
+    for (const [member, note] of this.summaries) {
+      if (!this.live.has(member)) continue;
+      const c = note.summary.get(origin) ?? 0;
+      if (c > n) n = c;
+    }
+    return n;
   }
 
   get liveMembers(): number {
@@ -464,7 +502,7 @@ export class StateNode {
   digest(now: number): MemberDigest {
     this.refreshRoot(now);
     this.refreshSummary(now, true);
-    return { root: this.ownRoot, summary: this.ownSummary, stability: this.stabilityNote(now) };
+    return { root: this.ownRoot, summary: this.ownSummary, stability: this.stabilityWanted(now) ? this.stabilityNote(now) : null };
   }
 
   // ---- driver ---------------------------------------------------------------------------------
@@ -533,14 +571,23 @@ export class StateNode {
       this.drainRumor(t, this.previous);
     }
     this.expireSessions(t);
+    if (this.rootDirty) this.markActive(t);
+    const active = this.isActive(t);
     if (t >= this.nextAeMs) {
-      this.nextAeMs = t + this.aeIntervalMs * (0.5 + this.rng.next());
-      this.startSession(t);
+      if (active) {
+        this.nextAeMs = t + this.aeIntervalMs * (0.5 + this.rng.next());
+        this.startSession(t, null);
+      } else this.nextAeMs = t + this.idleDigestIntervalMs; // idle: sessions start from a differing digest
     }
     if (t >= this.nextDigestMs) {
-      this.nextDigestMs = t + this.digestIntervalMs;
-      this.relayDigests(t);
-      this.sendAcks();
+      if (active) {
+        this.nextDigestMs = t + this.digestIntervalMs;
+        this.relayDigests(t);
+        this.sendAcks();
+      } else {
+        this.nextDigestMs = t + this.idleDigestIntervalMs;
+        this.sendIdleDigest(t);
+      }
     }
     if (t >= this.nextCollectMs) {
       this.nextCollectMs = alignedAfter(t, this.collectIntervalMs);
@@ -559,11 +606,15 @@ export class StateNode {
         case 'state-reconcile':
           this.onReconcile(t, from, m);
           return;
-        case 'state-digests':
+        case 'state-digests': {
           for (const r of m.roots) this.learnRoot(t, r);
           for (const n of m.summaries) this.learnSummary(t, n);
           if (m.stability !== null) this.learnStability(t, m.stability);
+          // The first root is the sender's own: a difference is a reason to reconcile with it now.
+          const own = m.roots[0];
+          if (own !== undefined && this.notePeerRoot(t, from, own) && this.initiated === null) this.startSession(t, from);
           return;
+        }
         case 'state-acks':
           this.onAcks(t, m);
           return;
@@ -575,7 +626,39 @@ export class StateNode {
       this.events.push({ type: 'protocol-error', from, detail: e instanceof Error ? e.message : String(e) });
     } finally {
       this.noteSampled(t);
+      if (this.rootDirty) this.markActive(t);
     }
+  }
+
+  // ---- activity -------------------------------------------------------------------------------
+
+  /** Something changed or differs: digest rounds and anti-entropy resume now, not at the idle period. */
+  private markActive(now: number): void {
+    const wasIdle = !this.isActive(now);
+    this.lastActiveMs = now;
+    if (!wasIdle) return;
+    if (this.nextDigestMs > now + this.digestIntervalMs) this.nextDigestMs = now + this.rng.next() * this.digestIntervalMs;
+    if (this.nextAeMs > now + this.aeIntervalMs) this.nextAeMs = now + this.aeIntervalMs * (0.5 + this.rng.next());
+  }
+
+  private isActive(now: number): boolean {
+    return now < this.lastActiveMs + this.activeWindowMs || this.acks.size > 0 || this.initiated !== null || this.answering.size > 0 || this.stabilityWanted(now);
+  }
+
+  /** Records a direct peer's own root; true when it differs from this node's (the node turns active). */
+  private notePeerRoot(now: number, from: Address, r: RootNote): boolean {
+    this.peerRoots.set(from, { hi: r.rootHi, lo: r.rootLo });
+    const differs = r.rootHi !== this.tree.rootHi() || r.rootLo !== this.tree.rootLo();
+    if (differs) this.markActive(now);
+    return differs;
+  }
+
+  /** An idle node's digest: its root alone, to one random peer. */
+  private sendIdleDigest(now: number): void {
+    this.refreshRoot(now);
+    const to = this.peers.sample(1, this.rng)[0];
+    if (to === undefined) return;
+    this.send(to, { type: 'state-digests', roots: [this.ownRoot], summaries: [], stability: null });
   }
 
   // ---- acknowledgements of sampled writes -----------------------------------------------------
@@ -631,6 +714,7 @@ export class StateNode {
 
   private wrote(now: number, key: string): void {
     this.syncKey(key);
+    this.markActive(now);
     const entry = this.replica.entry(key);
     if (entry === undefined) return;
     const own = this.replica.lastCounter;
@@ -695,10 +779,16 @@ export class StateNode {
 
   // ---- anti-entropy ---------------------------------------------------------------------------
 
-  private startSession(now: number): void {
+  /** A session with `target`, or with a random peer unless that peer last reported this node's root. */
+  private startSession(now: number, target: Address | null): void {
     if (this.initiated !== null) return;
-    const peer = this.peers.sample(1, this.rng)[0];
+    const peer = target ?? this.peers.sample(1, this.rng)[0];
     if (peer === undefined) return;
+    const known = target === null ? this.peerRoots.get(peer) : undefined;
+    if (known !== undefined && known.hi === this.tree.rootHi() && known.lo === this.tree.rootLo()) {
+      this.stats.sessionsSkippedEqual++;
+      return;
+    }
     const s: Session = { id: ++this.nextSessionId, peer, s: new ReconcileSession<Entry>(this.host, 'initiator'), deadlineMs: now + this.sessionTimeoutMs, peerDigest: null, sentDigest: false, received: new Set<string>() };
     this.initiated = s;
     this.stats.sessionsStarted++;
@@ -728,6 +818,7 @@ export class StateNode {
     }
     if (m.digest !== null) {
       s.peerDigest = m.digest;
+      this.notePeerRoot(now, from, m.digest.root);
       this.learnRoot(now, m.digest.root);
       this.learnSummary(now, m.digest.summary);
       if (m.digest.stability !== null) this.learnStability(now, m.digest.stability);
@@ -862,7 +953,7 @@ export class StateNode {
     const roots: RootNote[] = [this.ownRoot];
     for (const r of this.roots.values()) if (r.atMs >= now - this.rootRecentMs) roots.push(r);
     const all = [...this.summaries.values()];
-    const stability = this.stabilityNote(now);
+    const stability = this.stabilityWanted(now) ? this.stabilityNote(now) : null;
     for (const to of peers) {
       const summaries: SummaryNote[] = [this.ownSummary];
       for (let k = 1; k < this.summariesPerMessage && all.length > 0; k++) summaries.push(all[this.rng.int(all.length)] as SummaryNote);
@@ -885,6 +976,17 @@ export class StateNode {
     this.agg = agg;
     this.checkStable(now);
     return agg;
+  }
+
+  /**
+   * Generations run only where they are needed: a node holding tombstones starts one, and a node
+   * that received a note of the current generation takes part (contributes and relays) until it
+   * ends. With no tombstone anywhere, no stability note travels (it is O(members) bytes).
+   */
+  private stabilityWanted(now: number): boolean {
+    if (this.replica.tombstoneCount > 0) return true;
+    const a = this.agg;
+    return a !== null && a.gen >= Math.floor(now / this.generationMs) && a.members.size > 1;
   }
 
   /** The current aggregate as sent (a copy: the aggregate changes after the message leaves). */

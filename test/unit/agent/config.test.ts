@@ -87,4 +87,26 @@ describe('agent configuration', () => {
     expect(['127.0.0.1:1', '127.9.9.9:1', '[::1]:1'].map(isLoopbackHostPort)).toEqual([true, true, true]);
     expect(['0.0.0.0:1', '10.0.0.1:1', '[::]:1', 'localhost:1'].map(isLoopbackHostPort)).toEqual([false, false, false, false]);
   });
+
+  it('reads the token from a file (--token-file, GOSSIP_HTTP_TOKEN_FILE), never printing it', () => {
+    const file = join(dir, 'token');
+    writeFileSync(file, 'file-token-0123456789abcdef\n', { mode: 0o600 });
+    expect(resolveConfig({ flags: { name: 'n', tokenFile: file, http: '0.0.0.0:7380' } }).token).toBe('file-token-0123456789abcdef');
+    expect(resolveConfig({ env: configFromEnv({ GOSSIP_HTTP_TOKEN_FILE: file }), flags: { name: 'n' } }).token).toBe('file-token-0123456789abcdef');
+    expect(configFromFlags({ tokenFile: file })).toEqual({ tokenFile: file });
+    const short = join(dir, 'short-token');
+    writeFileSync(short, 'hunter2\n');
+    const p = problems(() => resolveConfig({ flags: { name: 'n', tokenFile: short } }));
+    expect(p).toEqual([`tokenFile ${short}: the token must be at least 16 characters (it has 7)`]);
+    expect(p.join('')).not.toContain('hunter2');
+    expect(problems(() => resolveConfig({ flags: { name: 'n', tokenFile: join(dir, 'none') } }))).toEqual([`tokenFile ${join(dir, 'none')}: cannot read it (ENOENT)`]);
+    expect(problems(() => resolveConfig({ flags: { name: 'n', tokenFile: file, token: 'x'.repeat(16) } }))).toEqual(['token: pass either token or tokenFile, not both']);
+  });
+
+  it('takes the HTTP names and the stream cap', () => {
+    const c = resolveConfig({ env: configFromEnv({ GOSSIP_HTTP_HOSTS: 'agent.example, b.example' }), flags: { name: 'n' } });
+    expect(c.httpHosts).toEqual(['agent.example', 'b.example']);
+    expect(c.httpStreamsMax).toBe(64);
+    expect(resolveConfig({ flags: { name: 'n', ...configFromFlags({ httpHost: ['x.example'], valueBytesMax: '2048' }) } })).toMatchObject({ httpHosts: ['x.example'], valueBytesMax: 2048 });
+  });
 });

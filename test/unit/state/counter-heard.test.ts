@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { Cluster } from './harness.js';
+
+/**
+ * Issue 13, item 11, in the sans-IO core: a node that restarts without its history learns how
+ * far its previous life counted from the live members' summaries (`counterHeard`), and a
+ * complete anti-entropy session brings its own counter up to it, so no dot is reused.
+ */
+describe('StateNode.counterHeard: how far a previous life under this name counted', () => {
+  it('is what live members have seen of the origin; a restarted node reaches it by anti-entropy', () => {
+    const c = new Cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 300, digestIntervalMs: 100, summaryIntervalMs: 100 });
+    c.run(10);
+    for (let i = 0; i < 7; i++) c.on('a', (s, now) => s.put(now, `k${i}`, i));
+    c.run(2000);
+    expect(c.node('b').counterHeard('a')).toBe(7);
+    expect(c.node('c').counterHeard('a')).toBe(7);
+    expect(c.node('b').counterHeard('nobody')).toBe(0);
+
+    c.crash('a');
+    const a = c.boot('a', undefined, 1); // same name, no history
+    a.setMembers(c.now, ['a', 'b', 'c']);
+    expect(a.replica.lastCounter).toBe(0);
+    expect(a.counterHeard()).toBe(0); // nothing heard yet: not a reason to write
+    c.run(c.now + 3000);
+    expect(a.stats.sessionsComplete).toBeGreaterThan(0);
+    expect(a.counterHeard()).toBe(7);
+    expect(a.replica.lastCounter).toBeGreaterThanOrEqual(7);
+    // Its next write takes a fresh dot, so every node keeps it.
+    c.on('a', (s, now) => s.put(now, 'after', 'new'));
+    c.run(c.now + 2000);
+    for (const n of ['a', 'b', 'c']) expect(c.node(n).get('after')).toMatchObject({ values: ['new'] });
+  });
+
+  it('a dot reused before learning is lost on the peers that saw the old one (what the gate prevents)', () => {
+    const c = new Cluster(['a', 'b'], { antiEntropyIntervalMs: 300, digestIntervalMs: 100 });
+    c.run(10);
+    c.on('a', (s, now) => s.put(now, 'old', 1));
+    c.run(1000);
+    c.crash('a');
+    const a = c.boot('a', undefined, 1);
+    a.setMembers(c.now, ['a', 'b']);
+    c.on('a', (s, now) => s.put(now, 'reused', 2)); // dot (a, 1) again
+    c.run(c.now + 3000);
+    const r = c.node('b').get('reused');
+    expect(r === undefined || (r.type === 'register' && r.values.length === 0)).toBe(true);
+    expect(c.node('b').replica.stats().staleDotsDropped).toBeGreaterThan(0);
+  });
+});
