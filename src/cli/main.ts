@@ -28,6 +28,7 @@ const COMMANDS: readonly (readonly [string, Load])[] = [
   ['keygen', async () => (await import('./commands/keygen.js')).registerKeygen],
   ['keys', async () => (await import('./commands/keys.js')).registerKeys],
   ['demo', async () => (await import('./commands/demo.js')).registerDemo],
+  ['bench', loadBench],
 ];
 
 /** `simulate`, with its subcommands' definitions only under `gossip simulate` (the top-level help lists the group alone). */
@@ -44,6 +45,15 @@ async function loadSimulate(named: boolean): Promise<Register> {
   return (program, io) => {
     const simulate = program.command('simulate').description('run the production protocol core on virtual time').exitOverride();
     for (const register of subcommands) register(simulate, io);
+  };
+}
+
+/** `bench`, with its subcommand's definition only under `gossip bench`. */
+async function loadBench(named: boolean): Promise<Register> {
+  const subcommands = named ? [(await import('./commands/bench-cluster.js')).registerBenchCluster] : [];
+  return (program, io) => {
+    const bench = program.command('bench').description('measure real processes: bench cluster runs N agents (and N serf agents) side by side').exitOverride();
+    for (const register of subcommands) register(bench, io);
   };
 }
 

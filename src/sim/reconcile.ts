@@ -1,10 +1,13 @@
 import { expectedWalkHashes, merkleCostHashes } from '../core/antientropy/cost.js';
 import { reconcileLocally } from '../core/antientropy/exchange.js';
 import { MerkleTree } from '../core/antientropy/merkle.js';
-import { utf8Length, varintBytes } from '../core/antientropy/messages.js';
+import type { ReconcileBytes, ReconcileMessage } from '../core/antientropy/messages.js';
 import type { ReconcileHost } from '../core/antientropy/session.js';
 import type { Rng } from '../core/rng.js';
 import { seededRng } from '../core/rng.js';
+import { BinWriter, varintLength } from '../wire/bin.js';
+import type { EntryCodec } from '../wire/state-reconcile.js';
+import { keyHashEntries, reconcileMessageBytes } from '../wire/state-reconcile.js';
 
 /**
  * Merkle anti-entropy between two replicas that differ in `diff` of `keys` keys, run locally
@@ -31,7 +34,7 @@ class HashReplica implements ReconcileHost<SimEntry> {
   readonly tree: MerkleTree;
   private readonly scratch = new Uint32Array(2);
 
-  constructor(fanout: number, depth: number, private readonly valueBytes: number) {
+  constructor(fanout: number, depth: number, private readonly codec: EntryCodec<SimEntry>) {
     this.tree = new MerkleTree({ fanout, depth });
   }
 
@@ -39,9 +42,9 @@ class HashReplica implements ReconcileHost<SimEntry> {
     return this.tree.entryHashOf(key, this.scratch) ? { key, hi: this.scratch[0] as number, lo: this.scratch[1] as number } : undefined;
   }
 
-  /** Key (varint length + UTF-8), the 8-byte hash and the value. */
-  entryBytes(e: SimEntry): number {
-    return entryBytesOf(e.key, this.valueBytes);
+  /** The message's real encoding (src/wire/state-reconcile.ts), with the stand-in entries. */
+  messageBytes(m: ReconcileMessage<SimEntry>): ReconcileBytes {
+    return reconcileMessageBytes(m, this.codec);
   }
 
   /** The larger hash wins, so both sides end equal whatever the order (a stand-in for a CRDT join). */
@@ -50,11 +53,6 @@ class HashReplica implements ReconcileHost<SimEntry> {
       this.tree.set(e.key, e.hi, e.lo);
     }
   }
-}
-
-function entryBytesOf(key: string, valueBytes: number): number {
-  const len = utf8Length(key);
-  return varintBytes(len) + len + 8 + valueBytes;
 }
 
 const u32 = (rng: Rng): number => Math.floor(rng.next() * 4294967296) >>> 0;
@@ -69,15 +67,18 @@ export function reconcileScenario(o: ReconcileScenarioOptions, wallClock: () => 
   const { keys, diff, fanout, depth, valueBytes, seed } = o;
   const rng = seededRng(seed);
   const t0 = wallClock();
-  const a = new HashReplica(fanout, depth, valueBytes);
-  const b = new HashReplica(fanout, depth, valueBytes);
+  const codec = keyHashEntries(valueBytes);
+  const a = new HashReplica(fanout, depth, codec);
+  const b = new HashReplica(fanout, depth, codec);
+  const sizer = BinWriter.counting();
   // Choose the differing keys: a third changed on one side, a third only on A, a third only on B.
   const differing = new Map<number, number>(); // key index → kind (0 changed, 1 only A, 2 only B)
   while (differing.size < diff) {
     const i = rng.int(keys);
     if (!differing.has(i)) differing.set(i, rng.int(3));
   }
-  let fullStateBytes = varintBytes(keys);
+  // The full state as one list of entries: a count, then every entry of A.
+  let fullStateBytes = varintLength(keys);
   for (let i = 0; i < keys; i++) {
     const key = keyName(i);
     const hi = u32(rng);
@@ -85,7 +86,8 @@ export function reconcileScenario(o: ReconcileScenarioOptions, wallClock: () => 
     const kind = differing.get(i);
     if (kind !== 2) {
       a.tree.set(key, hi, lo);
-      fullStateBytes += entryBytesOf(key, valueBytes);
+      codec.write(sizer.reset(), { key, hi, lo });
+      fullStateBytes += sizer.length;
     }
     if (kind === 1) continue;
     if (kind === 0) b.tree.set(key, (hi + 1 + rng.int(0xfffffffe)) >>> 0, u32(rng));

@@ -57,8 +57,8 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .action(async (f: AgentFlags) => {
       // The agent's code is loaded here, when the command runs: `gossip --help` and the client
       // commands never load it (issue 12; test/integration/module-loading.test.ts).
-      const [{ pino }, { Agent, StoreError }, { ConfigError, configFromEnv, configFromFile, resolveConfig }, { loadDashboard }] = await Promise.all([
-        import('pino'), import('../../agent/agent.js'), import('../../agent/config.js'), import('../../agent/dashboard.js'),
+      const [{ pino }, { Agent, StoreError }, { ConfigError, configFromEnv, configFromFile, resolveConfig }, { loadDashboard }, { KeyringFileError }] = await Promise.all([
+        import('pino'), import('../../agent/agent.js'), import('../../agent/config.js'), import('../../agent/dashboard.js'), import('../../index.js'),
       ]);
       let config;
       try {
@@ -78,8 +78,10 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
         log.fatal(`cannot start: ${msg}`);
         io.err(`error: cannot start the agent: ${msg}`);
         log.flush();
-        // A data directory that cannot be used as it is, like a bad configuration: exit 2.
-        throw new CommanderError(e instanceof StoreError ? 2 : 1, e instanceof StoreError ? 'gossip.data' : 'gossip.agent', msg);
+        // A data directory that cannot be used as it is, or a keyring file that cannot (the agent
+        // never starts in plaintext then, as serf), is like a bad configuration: exit 2.
+        const code = e instanceof StoreError || e instanceof KeyringFileError ? 2 : 1;
+        throw new CommanderError(code, e instanceof StoreError ? 'gossip.data' : e instanceof KeyringFileError ? 'gossip.keyring' : 'gossip.agent', msg);
       }
       const onSignal = (sig: string) => () => {
         void agent.stop(`${sig}`);

@@ -1,6 +1,5 @@
 import type { MerkleTree } from './merkle.js';
-import type { RcEntriesMsg, RcHashesMsg, RcKeysMsg, RcOpenMsg, ReconcileMessage } from './messages.js';
-import { reconcileMessageParts } from './messages.js';
+import type { RcEntriesMsg, RcHashesMsg, RcKeysMsg, RcOpenMsg, ReconcileBytes, ReconcileMessage } from './messages.js';
 
 /**
  * A sans-IO Merkle reconciliation between two nodes (theory.md §7.1). Each side drives one
@@ -30,8 +29,8 @@ export interface ReconcileHost<E> {
   readonly tree: MerkleTree;
   /** The transmissible entry for `key` (all its state); undefined if it vanished meanwhile. */
   entryFor(key: string): E | undefined;
-  /** Bytes `entry` takes on the wire. */
-  entryBytes(entry: E): number;
+  /** Bytes a message takes on the wire, by part: the length of its real encoding (src/wire/state-reconcile.ts). */
+  messageBytes(msg: ReconcileMessage<E>): ReconcileBytes;
 }
 
 export type ReconcileRole = 'initiator' | 'responder';
@@ -110,7 +109,14 @@ export class ReconcileSession<E> {
   /** Handles one message from the peer. Never throws on bad input: the session fails instead. */
   handleMessage(msg: ReconcileMessage<E>): void {
     this.messagesReceived++;
-    const parts = reconcileMessageParts(msg, (e: E) => this.host.entryBytes(e));
+    let parts: ReconcileBytes;
+    try {
+      parts = this.host.messageBytes(msg);
+    } catch (e) {
+      // Only a message no peer could have sent (decoded messages always encode) gets here.
+      this.fail(`${String(msg.type)} cannot be encoded: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
     this.bytesReceived += parts.total;
     this.account(parts);
     if (this.phase === 'done' || this.phase === 'failed') {
@@ -402,7 +408,7 @@ export class ReconcileSession<E> {
   }
 
   private send(msg: ReconcileMessage<E>): void {
-    const parts = reconcileMessageParts(msg, (e: E) => this.host.entryBytes(e));
+    const parts = this.host.messageBytes(msg);
     this.messagesSent++;
     this.bytesSent += parts.total;
     this.account(parts);

@@ -18,8 +18,7 @@ import { Replica } from '../replica/replica.js';
 import type { VersionSummary } from '../replica/summary.js';
 import { minSummary } from '../replica/summary.js';
 import type { Value } from '../replica/value.js';
-import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateAcksMsg, StateMessage, StateReconcileMsg, SummaryNote } from './messages.js';
-import { cachedEntryBytes, stateMessageParts } from './messages.js';
+import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateAcksMsg, StateMessage, StateReconcileMsg, StateSizes, SummaryNote } from './messages.js';
 
 /**
  * Rumor settings for state writes: push only (anti-entropy, not digest pulls, repairs what
@@ -44,6 +43,8 @@ export interface StateNodeOptions {
   readonly now: number;
   /** Live peers' addresses, for rumors, anti-entropy partners and digest relays. */
   readonly peers: PeerSampler;
+  /** Bytes of this node's messages on the wire: the wire layer's encoder, counting (`stateSizes(name)` in src/wire/state.ts). */
+  readonly sizes: StateSizes;
   /**
    * The node's durable replica, when it restarts with one (an acknowledged write survives a
    * crash): its Merkle tree is rebuilt from it. Otherwise a new replica from `replica`.
@@ -200,6 +201,8 @@ export interface StateNodeStats {
   /** Acknowledgements of this node's sampled writes that settled a member. */
   acksApplied: number;
   malformed: number;
+  /** Stability notes refused because their generation length differs from this node's (a setting that must match everywhere). */
+  stabilityMismatched: number;
 }
 
 /** A stability generation's aggregate as this node holds it (see `StabilityNote`). */
@@ -256,11 +259,12 @@ export class StateNode {
   readonly stats: StateNodeStats = {
     rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
     sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsSkippedEqual: 0,
-    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0,
+    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0, stabilityMismatched: 0,
   };
 
   private readonly rng: Rng;
   private readonly peers: PeerSampler;
+  private readonly sizes: StateSizes;
   private readonly rumorsOn: boolean;
   private readonly dissemination: DisseminationConfig;
   private readonly incarnation: number;
@@ -324,6 +328,7 @@ export class StateNode {
     this.name = o.name;
     this.rng = o.rng;
     this.peers = o.peers;
+    this.sizes = o.sizes;
     this.replica = o.durable ?? new Replica({ ...o.replica, node: o.name });
     if (this.replica.node !== o.name) throw new RangeError(`StateNode: durable replica belongs to ${this.replica.node}, not ${o.name}`);
     this.tree = new MerkleTree({ fanout: o.merkle?.fanout ?? 16, depth: o.merkle?.depth ?? 3 });
@@ -366,7 +371,7 @@ export class StateNode {
     this.host = {
       tree: this.tree,
       entryFor: (key: string) => this.replica.entry(key),
-      entryBytes: cachedEntryBytes,
+      messageBytes: (m) => this.sizes.reconcile(m),
     };
     this.ownRoot = this.makeRoot(o.now);
     this.ownSummary = this.makeSummary(o.now);
@@ -709,7 +714,7 @@ export class StateNode {
 
   private newRumorEngine(now: number): Disseminator<Entry> {
     const origin = `${this.name}~${this.incarnation}.${this.epoch++}`;
-    return new Disseminator<Entry>({ origin, config: this.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, payloadBytes: cachedEntryBytes });
+    return new Disseminator<Entry>({ origin, config: this.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, sizes: { update: this.sizes.rumorUpdate, frame: this.sizes.rumorFrame } });
   }
 
   private wrote(now: number, key: string): void {
@@ -762,7 +767,7 @@ export class StateNode {
 
   private drainRumor(now: number, d: Disseminator<Entry>): void {
     // The engine counted each message's bytes as it packed it: 1 type byte more here.
-    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) this.sendRumor(t.to, { type: 'state-rumor', gossip: t.message }, 1 + t.bytes);
+    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) this.sendRumor(t.to, { type: 'state-rumor', gossip: t.message }, t.bytes);
     for (let e = d.pollEvent(); e !== undefined; e = d.pollEvent()) {
       if (e.type === 'protocol-error') {
         this.stats.malformed++;
@@ -992,12 +997,17 @@ export class StateNode {
   /** The current aggregate as sent (a copy: the aggregate changes after the message leaves). */
   private stabilityNote(now: number): StabilityNote {
     const a = this.enterGeneration(now);
-    return { gen: a.gen, min: new Map(a.min), members: [...a.members], latestMs: a.latestMs };
+    return { gen: a.gen, genMs: this.generationMs, min: new Map(a.min), members: [...a.members], latestMs: a.latestMs };
   }
 
   /** Merges a peer's aggregate of the same generation (a later one, up to one ahead, is joined first: clock skew). */
   private learnStability(now: number, n: StabilityNote): void {
-    if (typeof n !== 'object' || n === null || !Number.isSafeInteger(n.gen) || n.gen < 0 || !isMap(n.min) || !Array.isArray(n.members) || !Number.isFinite(n.latestMs)) throw new Error('malformed stability note');
+    if (typeof n !== 'object' || n === null || !Number.isSafeInteger(n.gen) || n.gen < 0 || !Number.isSafeInteger(n.genMs) || !isMap(n.min) || !Array.isArray(n.members) || !Number.isFinite(n.latestMs)) throw new Error('malformed stability note');
+    if (n.genMs !== this.generationMs) {
+      // Generation numbers of another length mean other times: merging would count contributions wrongly.
+      this.stats.stabilityMismatched++;
+      return;
+    }
     const current = Math.floor(now / this.generationMs);
     if (n.gen > current + 1) throw new Error(`stability note of generation ${n.gen}, this node is at ${current}: clocks too far apart`);
     const a = this.enterGeneration(now, n.gen);
@@ -1077,7 +1087,7 @@ export class StateNode {
   }
 
   private send(to: Address, message: StateMessage): void {
-    const p = stateMessageParts(message);
+    const p = this.sizes.message(message);
     this.stats.rumorBytes += p.rumor;
     this.stats.antiEntropyBytes += p.antiEntropy;
     this.stats.digestBytes += p.digest;
