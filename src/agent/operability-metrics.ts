@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { Counter, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics } from './prom.js';
 import type { ClusterNode, OldDropKind, OldDropReason } from '../index.js';
 
 /**
