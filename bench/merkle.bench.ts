@@ -6,8 +6,12 @@
 import { performance } from 'node:perf_hooks';
 import { reconcileLocally } from '../src/core/antientropy/exchange.js';
 import { MerkleTree } from '../src/core/antientropy/merkle.js';
+import type { ReconcileBytes, ReconcileMessage } from '../src/core/antientropy/messages.js';
 import type { ReconcileHost } from '../src/core/antientropy/session.js';
 import { seededRng } from '../src/core/rng.js';
+import { keyHashEntries, reconcileMessageBytes } from '../src/wire/state-reconcile.js';
+
+const entries = keyHashEntries();
 
 const N = 1_000_000;
 const rng = seededRng(1);
@@ -68,8 +72,8 @@ class Host implements ReconcileHost<E> {
   entryFor(key: string): E | undefined {
     return this.tree.entryHashOf(key, this.out) ? { key, hi: this.out[0] as number, lo: this.out[1] as number } : undefined;
   }
-  entryBytes(e: E): number {
-    return 1 + e.key.length + 8;
+  messageBytes(m: ReconcileMessage<E>): ReconcileBytes {
+    return reconcileMessageBytes(m, entries);
   }
   merge(e: E): void {
     if (!this.tree.entryHashOf(e.key, this.out) || e.hi > (this.out[0] as number) || (e.hi === this.out[0] && e.lo > (this.out[1] as number))) this.tree.set(e.key, e.hi, e.lo);

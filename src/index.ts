@@ -1,7 +1,8 @@
 /**
  * gossip-coordinator's public API: `createNode(options)` starts a node on real sockets. The
  * sans-IO protocol core is also available on its own as `gossip-coordinator/core`, the
- * simulator as `gossip-coordinator/sim`.
+ * simulator as `gossip-coordinator/sim` (this entry loads neither the simulator, the agent nor
+ * the plotting libraries: test/integration/module-loading.test.ts).
  */
 import type { NodeOptions } from './runtime/cluster-node.js';
 import { ClusterNode } from './runtime/cluster-node.js';
@@ -14,9 +15,9 @@ import { ClusterNode } from './runtime/cluster-node.js';
 export function createNode(options: NodeOptions): Promise<ClusterNode> {
   return ClusterNode.start(options);
 }
-export { ClusterNode, JoinError, DEFAULT_PORT } from './runtime/cluster-node.js';
+export { ClusterNode, JoinError, KeyringFileError, DEFAULT_PORT } from './runtime/cluster-node.js';
 export type {
-  NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel, KvOptions,
+  NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel, KvOptions, RecentEvents,
 } from './runtime/cluster-node.js';
 export { KeyValue } from './runtime/data-kv.js';
 export type { KvChange, KvConvergence } from './runtime/data-kv.js';
@@ -36,12 +37,10 @@ export { NetTransport } from './transport/net-transport.js';
 export type { NetTransportOptions } from './transport/net-transport.js';
 export { MemoryNetwork } from './transport/memory-network.js';
 export { AddressError } from './transport/address.js';
-export type { QueryOptions, SerfConfig } from './core/serf/index.js';
+export type { JoinOptions, OldDropCounts, OldDropKind, OldDropReason, QueryOptions, SerfConfig } from './core/serf/index.js';
 
 export { GossipNode, PRESETS, defaultConfig, validateConfig, ConfigError, seededRng, address, nodeName, millis } from './core/index.js';
 export type {
   Config, ProfileName, GossipNodeOptions, NodeStats, Transmit, NodeEvent, NodeEventType, MemberView, Address, NodeName,
   Millis, Incarnation, Rng, Message, StreamMessage,
 } from './core/index.js';
-export { Simulator, membershipScenario, runMembership } from './sim/index.js';
-export type { MembershipScenario, MembershipResult, SimulatorOptions } from './sim/index.js';

@@ -4,23 +4,24 @@ import type { Rng } from '../core/rng.js';
 import type { DisseminationConfig } from '../core/dissemination/config.js';
 import type { PeerSampler } from '../core/dissemination/disseminator.js';
 import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
-import type { Entry, Read, ReplicaOptions, Resolver, VersionSummary } from '../core/replica/index.js';
+import type { Entry, Read, ReplicaOptions, Resolver } from '../core/replica/index.js';
 import { isValidEntry, Replica } from '../core/replica/index.js';
-import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateMessage, SummaryNote } from '../core/state/index.js';
+import type { StateMessage } from '../core/state/index.js';
 import { StateNode } from '../core/state/index.js';
 import type { StateBudgetOptions } from '../core/state/budget.js';
 import type { StateStore } from '../store/state-store.js';
-import type { DataMessage, DataStats, DataValue } from '../wire/data.js';
-import { decodeDataMessage, decodeDataValue, encodeDataMessage, encodeDataValue } from '../wire/data.js';
+import type { DataStats } from '../wire/data.js';
+import { decodeDataValue, encodeDataValue } from '../wire/data.js';
+import type { WireStateMessage } from '../wire/state.js';
+import { decodeStateMessage, encodeStateMessage, stateSizes } from '../wire/state.js';
 import type { DataEvent, DataMachine, DataMachineStats, DataTransmit, KvOp, KvOpResult } from './data-machine.js';
 import { DOT_COUNTER_META, DOT_RESERVE, NotWritableError } from './data-machine.js';
-import type { Checked } from './data-messages.js';
-import { toDisseminationMessage, toReconcileMessage } from './data-messages.js';
+import { PollQueue } from '../core/poll-queue.js';
 
 /**
  * The core's `StateNode` (replica, rumors, Merkle anti-entropy, relayed digests, tombstone
  * collection: the same machine the simulator runs) on the real network: its typed messages are
- * carried by src/wire/data.ts (checked field by field on the way in), and the runtime adds what
+ * carried by src/wire/state.ts (checked field by field on the way in), and the runtime adds what
  * the sans-IO core leaves to the agent:
  * - durability: the `Replica` is restored from the `StateStore` (entries, then the dot
  *   counter above the reserved block) and handed to the StateNode as `durable`; a local write
@@ -77,15 +78,15 @@ export class StateMachine implements DataMachine {
   private readonly peers: () => readonly string[];
   private readonly wallOffsetMs: number;
   private readonly dataStats: DataStats;
-  private readonly events: DataEvent[] = [];
-  private readonly outbox: DataTransmit[] = [];
+  private readonly events = new PollQueue<DataEvent>();
+  private readonly outbox = new PollQueue<DataTransmit>();
   private readonly unsaved = new Set<string>();
   /** Entries the commit hook wrote (their change events need no second write). */
   private readonly committed = new Map<string, Entry>();
   private readonly recent: ConvergedUpdate[] = [];
   private reserved: number;
   /** Encoded messages waiting for budget for what the node did not count (see `releasePaced`). */
-  private readonly paced: { readonly t: DataTransmit; readonly uncounted: number; charged: boolean }[] = [];
+  private readonly paced = new PollQueue<{ readonly t: DataTransmit; readonly uncounted: number; charged: boolean }>();
   private readonly streamExtraBytes: (bytes: number) => number;
   /** The latest wall time an input brought (what output drained later is charged at). */
   private lastWallMs = 0;
@@ -137,7 +138,7 @@ export class StateMachine implements DataMachine {
       },
     };
     this.node = new StateNode({
-      name: o.name, rng: o.rng, now: wall, peers: sampler, durable: this.replica,
+      name: o.name, rng: o.rng, now: wall, peers: sampler, durable: this.replica, sizes: stateSizes(o.name),
       ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
       ...(o.dissemination !== undefined ? { dissemination: o.dissemination } : {}),
       ...(o.digestIntervalMs !== undefined ? { digestIntervalMs: o.digestIntervalMs } : {}),
@@ -148,6 +149,8 @@ export class StateMachine implements DataMachine {
       sampleEvery: 1,
       ...(o.budget !== undefined ? { budget: o.budget } : {}),
       addressOf: (name: string) => (this.peers().includes(name) ? (name as Address) : undefined),
+      // A node relearning its counter needs a peer's summary, which only a complete session brings.
+      syncFirst: this.learning,
     });
     this.node.setMembers(wall, this.peers());
   }
@@ -251,7 +254,7 @@ export class StateMachine implements DataMachine {
   }
 
   handleMessage(now: Millis, from: string | null, dataType: number, payload: Uint8Array, fromAddr = 'unknown address'): void {
-    const r = decodeDataMessage(dataType, payload, this.dataStats);
+    const r = decodeStateMessage(dataType, payload, this.dataStats);
     if (!r.ok) {
       this.reject(from ?? fromAddr, r.reason, r.detail);
       return;
@@ -259,13 +262,13 @@ export class StateMachine implements DataMachine {
     let sender = from;
     if (sender === null) {
       const src = r.value.src;
-      if (typeof src !== 'string' || !this.peers().includes(src)) {
-        this.reject(fromAddr, 'unknown-sender', `${r.value.type} from ${fromAddr}, which names no live data peer`);
+      if (!this.peers().includes(src)) {
+        this.reject(fromAddr, 'unknown-sender', `${r.value.message.type} from ${fromAddr}, which names no live data peer`);
         return;
       }
       sender = src;
     }
-    const c = toStateMessage(r.value);
+    const c = toStateMessage(r.value.message);
     if (!c.ok) {
       this.reject(sender, 'malformed', c.detail);
       return;
@@ -298,7 +301,7 @@ export class StateMachine implements DataMachine {
 
   pollTransmit(): DataTransmit | undefined {
     this.drainNode();
-    return this.outbox.shift();
+    return this.outbox.poll();
   }
 
   /** Keys whose latest entry the store has not taken (a failed write, retried on each timeout). */
@@ -308,13 +311,12 @@ export class StateMachine implements DataMachine {
 
   pollEvent(): DataEvent | undefined {
     this.drainNode();
-    return this.events.shift();
+    return this.events.poll();
   }
 
   pollTimeout(): Millis {
     let at = this.node.pollTimeout() as number | undefined;
-    const p = this.paced[0];
-    if (p !== undefined) {
+    if (this.paced.length > 0) {
       const ready = this.node.budgetClearAtMs();
       if (at === undefined || ready < at) at = ready;
     }
@@ -336,12 +338,11 @@ export class StateMachine implements DataMachine {
    */
   private releasePaced(): void {
     const now = millis(this.lastWallMs);
-    while (this.paced.length > 0) {
-      const p = this.paced[0] as (typeof this.paced)[number];
+    for (let p = this.paced.peek(); p !== undefined; p = this.paced.peek()) {
       if (!p.charged && p.uncounted > 0) this.node.chargeUncounted(now, p.uncounted);
       p.charged = true;
       if (!this.node.budgetClear(now)) return;
-      this.paced.shift();
+      this.paced.poll();
       this.outbox.push(p.t);
     }
   }
@@ -351,10 +352,10 @@ export class StateMachine implements DataMachine {
     // peer (after a crash this node would come back without it, above its dot, and drop it as a
     // stale copy while the peer keeps it). The StateNode's queue waits until the retry succeeds.
     for (let t = this.unsaved.size > 0 ? undefined : this.node.pollTransmit(); t !== undefined; t = this.node.pollTransmit()) {
-      const msg = encodeDataMessage({ ...toWire(t.message), src: this.name });
+      const msg = encodeStateMessage(this.name, t.message);
       const reliable = msg.payload.length > PACKET_PAYLOAD_BYTES_MAX;
-      // The budget took what the node counted (and a datagram's framing); what really leaves is
-      // the frame (type byte + body), over a stream with its TCP segments.
+      // The budget took what the node counted (the frame, and a datagram's framing); what really
+      // leaves over a stream also has its TCP segments.
       const uncounted = 1 + msg.payload.length - t.bytes + (reliable ? this.streamExtraBytes(msg.payload.length) : 0);
       this.paced.push({ t: { to: t.to, dataType: msg.dataType, payload: msg.payload, reliable }, uncounted, charged: false });
     }
@@ -444,84 +445,18 @@ export class StateMachine implements DataMachine {
 
 // ------------------------------------------------------------------ the StateNode's messages on the wire
 
-/** A StateMessage as a data message (its fields as they are: the codec carries Maps, typed arrays, entries). */
-function toWire(m: StateMessage): { type: StateMessage['type']; [field: string]: unknown } {
-  return { ...m };
-}
-
-const isRec = (v: unknown): v is Readonly<Record<string, DataValue | undefined>> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !ArrayBuffer.isView(v);
-const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-function isSummary(v: unknown): v is VersionSummary {
-  if (!(v instanceof Map)) return false;
-  for (const [k, n] of v) if (typeof k !== 'string' || !isNat(n)) return false;
-  return true;
-}
-
-function rootNote(v: unknown): RootNote | null {
-  if (!isRec(v) || typeof v.member !== 'string' || !isTime(v.atMs) || !isNat(v.seq) || !isNat(v.rootHi) || !isNat(v.rootLo)) return null;
-  return { member: v.member, atMs: v.atMs, seq: v.seq, rootHi: v.rootHi, rootLo: v.rootLo };
-}
-
-function summaryNote(v: unknown): SummaryNote | null {
-  if (!isRec(v) || typeof v.member !== 'string' || !isTime(v.atMs) || !isNat(v.seq) || !isSummary(v.summary)) return null;
-  return { member: v.member, atMs: v.atMs, seq: v.seq, summary: v.summary };
-}
-
-/** undefined: not a stability note; null: none sent (a missing field counts as none). */
-function stabilityNote(v: unknown): StabilityNote | null | undefined {
-  if (v === null || v === undefined) return null;
-  if (!isRec(v) || !isNat(v.gen) || !isSummary(v.min) || !Array.isArray(v.members) || !isTime(v.latestMs)) return undefined;
-  const members = v.members as readonly unknown[];
-  if (!members.every((m) => typeof m === 'string')) return undefined;
-  return { gen: v.gen, min: v.min, members: members, latestMs: v.latestMs };
-}
-
-/** A decoded data message as one of the StateNode's messages, checked field by field. */
-export function toStateMessage(m: DataMessage): Checked<StateMessage> {
-  switch (m.type) {
-    case 'state-rumor': {
-      if (!isRec(m.gossip)) return { ok: false, detail: 'state-rumor: gossip is not a record' };
-      const g = toDisseminationMessage(m.gossip, isValidEntry);
-      if (!g.ok) return g;
-      return { ok: true, value: { type: 'state-rumor', gossip: g.value as unknown as Extract<StateMessage, { type: 'state-rumor' }>['gossip'] } };
-    }
-    case 'state-reconcile': {
-      if (!isNat(m.session) || typeof m.fromInitiator !== 'boolean' || !isRec(m.rc)) return { ok: false, detail: 'state-reconcile: bad session, fromInitiator or rc' };
-      const rc = toReconcileMessage({ ...m.rc, sid: 0 }, isValidEntry);
-      if (!rc.ok) return rc;
-      let digest: MemberDigest | null = null;
-      if (m.digest !== null) {
-        const root = isRec(m.digest) ? rootNote(m.digest.root) : null;
-        const summary = isRec(m.digest) ? summaryNote(m.digest.summary) : null;
-        const stability = isRec(m.digest) ? stabilityNote(m.digest.stability) : undefined;
-        if (root === null || summary === null || stability === undefined) return { ok: false, detail: 'state-reconcile: bad digest' };
-        digest = { root, summary, stability };
-      }
-      const value = { type: 'state-reconcile', session: m.session, fromInitiator: m.fromInitiator, rc: rc.value.msg, digest };
-      return { ok: true, value: value as unknown as StateMessage };
-    }
-    case 'state-digests': {
-      if (!Array.isArray(m.roots) || !Array.isArray(m.summaries)) return { ok: false, detail: 'state-digests: roots or summaries is not a list' };
-      const roots = (m.roots as readonly unknown[]).map(rootNote);
-      const summaries = (m.summaries as readonly unknown[]).map(summaryNote);
-      if (roots.includes(null) || summaries.includes(null)) return { ok: false, detail: 'state-digests: a bad root or summary note' };
-      const stability = stabilityNote(m.stability);
-      if (stability === undefined) return { ok: false, detail: 'state-digests: a bad stability note' };
-      return { ok: true, value: { type: 'state-digests', roots: roots as RootNote[], summaries: summaries as SummaryNote[], stability } };
-    }
-    case 'state-acks': {
-      if (typeof m.member !== 'string' || !Array.isArray(m.acks)) return { ok: false, detail: 'state-acks: member or acks missing' };
-      const acks: SampleAck[] = [];
-      for (const a of m.acks as readonly unknown[]) {
-        if (!isRec(a) || !isNat(a.counter) || a.counter < 1 || !isTime(a.atMs)) return { ok: false, detail: 'state-acks: a bad acknowledgement' };
-        acks.push({ counter: a.counter, atMs: a.atMs });
-      }
-      return { ok: true, value: { type: 'state-acks', member: m.member, acks } };
-    }
+/**
+ * A decoded message as one of the StateNode's messages: the codec checked every field's shape
+ * and range; what it cannot know is an entry's invariants (canonical order, covered dots).
+ */
+export function toStateMessage(m: WireStateMessage): { ok: true; value: StateMessage } | { ok: false; detail: string } {
+  const valid: (e: unknown) => boolean = isValidEntry;
+  if (m.type === 'state-rumor') {
+    for (const u of m.gossip.updates) if (!valid(u.payload)) return { ok: false, detail: `state-rumor: entry of ${u.key} is not a valid state` };
+  } else if (m.type === 'state-reconcile' && m.rc.type === 'rc-entries') {
+    for (const e of m.rc.entries) if (!valid(e)) return { ok: false, detail: `state-reconcile: entry of ${e.key} is not a valid state` };
   }
+  return { ok: true, value: m };
 }
 
 export type { Entry };

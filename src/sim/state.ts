@@ -7,6 +7,7 @@ import type { Replica, Resolver } from '../core/replica/replica.js';
 import type { StateMessage } from '../core/state/messages.js';
 import type { StateEvent, StateNodeOptions } from '../core/state/state-node.js';
 import { StateNode } from '../core/state/state-node.js';
+import { stateSizes } from '../wire/state.js';
 import { percentiles } from './membership.js';
 import type { NetworkOptions } from './network.js';
 import { oracleSampler } from './oracle-sampler.js';
@@ -49,7 +50,7 @@ export interface StateScenarioOptions {
   /** Each node's writes whose dot counter is a multiple of this are timed until everyone has them (default 100; 0: none). */
   readonly sampleEvery?: number;
   /** Anything else of the nodes' options. */
-  readonly state?: Partial<Omit<StateNodeOptions, 'name' | 'rng' | 'now' | 'peers' | 'durable' | 'incarnation' | 'addressOf' | 'sampleEvery'>>;
+  readonly state?: Partial<Omit<StateNodeOptions, 'name' | 'rng' | 'now' | 'peers' | 'durable' | 'incarnation' | 'addressOf' | 'sampleEvery' | 'sizes'>>;
   readonly network?: Partial<NetworkOptions>;
   /** Sees the cluster at the end (diagnostics). */
   readonly inspect?: (c: StateCluster) => void;
@@ -347,6 +348,7 @@ export class StateCluster {
     const s = new StateNode({
       ...this.stateOptions,
       name,
+      sizes: stateSizes(name),
       rng: this.sim.rng.fork(),
       now: this.sim.now,
       peers: this.sampler(i),

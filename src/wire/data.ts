@@ -1,18 +1,18 @@
 /**
- * The data layer's messages on the wire: the replicated state's rumors, digests, Merkle walks
- * and full states, carried as memberlist user messages (and push-pull user state) under a type
- * byte in [0x80, 0xbf], a range Serf does not use (`SerfNode.sendData` puts the byte in front).
- *
- * A message is a typed value `{ type, ...fields }`; its body (the fields) is MessagePack
- * (`@msgpack/msgpack`) with extensions for what plain MessagePack lacks:
+ * The data layer's type bytes and data values. Its messages (the replicated state's rumors,
+ * digests, Merkle walks and acknowledgements) travel as memberlist user messages under a type
+ * byte in [0x80, 0xbf], a range Serf does not use (`SerfNode.sendData` puts the byte in front),
+ * with compact bodies (src/wire/state.ts). A data value (an entry as the store keeps it, an
+ * application's value) is MessagePack (`@msgpack/msgpack`) with extensions for what plain
+ * MessagePack lacks:
  * - ext 1, `Map`: a MessagePack array `[k0, v0, k1, v1, …]` (keys of any type, insertion order);
  * - ext 2, typed arrays other than `Uint8Array` (which is MessagePack `bin`): one subtype byte,
  *   then the elements little-endian;
  * - ext 3, `bigint`: its decimal digits (ASCII, optional leading `-`).
  * `undefined` fields are left out (optional fields stay absent). `-0` comes back as `0`.
  *
- * Decoding never throws: `decodeDataMessage` returns a `DecodeResult` and counts every
- * rejection in a `DataStats` (unknown type byte, over the size limit, truncated, malformed).
+ * Decoding never throws: `decodeDataValue` returns a `DecodeResult` and counts every rejection
+ * in a `DataStats` (over the size limit, truncated, malformed), as the message decoders do.
  * Imports nothing of ours but the wire layer's result type.
  */
 import { DecodeError, Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
@@ -71,12 +71,6 @@ export type DataValue =
   | readonly DataValue[]
   | ReadonlyMap<DataValue, DataValue>
   | { readonly [field: string]: DataValue | undefined };
-
-/** A decoded message: its kind and its fields (check their shapes before use). */
-export interface DataMessage {
-  readonly type: DataMessageKind;
-  readonly [field: string]: DataValue | undefined;
-}
 
 /** Decoded and rejected data-layer messages (rejections by reason). */
 export class DataStats {
@@ -246,16 +240,7 @@ export function decodeDataValue(bytes: Uint8Array, stats?: DataStats): DecodeRes
   }
 }
 
-// ------------------------------------------------------------------ messages
-
-/** Encodes a message: its type byte and its body (the fields without `type`). Throws on an unknown kind or an unencodable field. */
-export function encodeDataMessage(msg: { readonly type: DataMessageKind; readonly [field: string]: unknown }): { dataType: number; payload: Uint8Array } {
-  const dataType = DataMessageType[msg.type] as number | undefined;
-  if (dataType === undefined) throw new TypeError(`unknown data message kind ${String(msg.type)}`);
-  const body: Record<string, unknown> = {};
-  for (const k of Object.keys(msg)) if (k !== 'type') body[k] = msg[k];
-  return { dataType, payload: encodeDataValue(body) };
-}
+// ------------------------------------------------------------------ message kinds
 
 const KIND_OF_BYTE = new Map<number, DataMessageKind>(DATA_MESSAGE_KINDS.map((k) => [DataMessageType[k], k]));
 
@@ -264,48 +249,7 @@ export function dataMessageKind(dataType: number): DataMessageKind | undefined {
   return KIND_OF_BYTE.get(dataType);
 }
 
-/**
- * Decodes a message from its type byte and body. Never throws: an unknown type byte, a body
- * over `DATA_MESSAGE_BYTES_MAX`, truncated or malformed MessagePack, or a body that is not a
- * record give an error result, counted in `stats`.
- */
-export function decodeDataMessage(dataType: number, payload: Uint8Array, stats?: DataStats): DecodeResult<DataMessage> {
-  const type = KIND_OF_BYTE.get(dataType);
-  if (type === undefined) return reject(stats, 'unknown-type', `data message type 0x${dataType.toString(16)}`);
-  if (payload.length > DATA_MESSAGE_BYTES_MAX) return reject(stats, 'too-large', `${type} body of ${payload.length} bytes, over ${DATA_MESSAGE_BYTES_MAX}`);
-  if (payload.length === 0) return reject(stats, 'truncated', `${type} without a body`);
-  let body: unknown;
-  try {
-    body = decodeNested(payload);
-    checkDecoded(body, 0);
-  } catch (e) {
-    return rejectThrown(stats, e);
-  }
-  if (!isRecord(body)) return reject(stats, 'malformed', `${type} body is not a record`);
-  if (stats !== undefined) stats.decoded++;
-  return { ok: true, value: { ...(body as Record<string, DataValue>), type } };
-}
-
-/** Encodes a whole framed message (type byte first), as it travels inside a push-pull or a test. */
-export function encodeDataFrame(msg: { readonly type: DataMessageKind; readonly [field: string]: unknown }): Uint8Array {
-  const { dataType, payload } = encodeDataMessage(msg);
-  const out = new Uint8Array(1 + payload.length);
-  out[0] = dataType;
-  out.set(payload, 1);
-  return out;
-}
-
-/** Decodes a framed message (type byte first). Never throws. */
-export function decodeDataFrame(frame: Uint8Array, stats?: DataStats): DecodeResult<DataMessage> {
-  if (frame.length === 0) return reject(stats, 'truncated', 'empty data frame');
-  return decodeDataMessage(frame[0] as number, frame.subarray(1), stats);
-}
-
 // ------------------------------------------------------------------ helpers
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !ArrayBuffer.isView(v);
-}
 
 function checkEncodable(v: unknown, depth: number): void {
   if (depth > 512) throw new TypeError('value nested deeper than 512');

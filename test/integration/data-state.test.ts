@@ -6,7 +6,8 @@ import type { DataTransmit } from '../../src/runtime/data-machine.js';
 import { NotWritableError } from '../../src/runtime/data-machine.js';
 import { StateMachine } from '../../src/runtime/data-state.js';
 import type { EntryChange, StateStore, StoredEntry } from '../../src/store/state-store.js';
-import { DATA_MESSAGE_KINDS, DataMessageType, DataStats, encodeDataMessage, encodeDataValue } from '../../src/wire/data.js';
+import { DATA_MESSAGE_KINDS, DataMessageType, DataStats, encodeDataValue } from '../../src/wire/data.js';
+import { encodeStateMessage } from '../../src/wire/state.js';
 
 /**
  * The data node without sockets: several StateMachines wired by hand, time explicit, messages
@@ -155,12 +156,12 @@ describe('StateMachine (sans-IO, hand-wired)', () => {
     const a = net.add('a', null, 30);
     net.add('b', null, 31);
     net.run(10);
-    const digest = (src?: string) => encodeDataMessage({ type: 'state-digests', roots: [], summaries: [], ...(src === undefined ? {} : { src }) });
+    const digest = (src: string) => encodeStateMessage(src, { type: 'state-digests', roots: [], summaries: [], stability: null });
     const ok = digest('b');
     a.handleMessage(millis(net.now), null, ok.dataType, ok.payload, '127.0.0.1:50000');
     expect(a.stats.rejected).toBe(0);
-    // From an address with a src that is no peer of ours, or none: refused, counted.
-    for (const m of [digest('mallory'), digest()]) a.handleMessage(millis(net.now), null, m.dataType, m.payload, '127.0.0.1:50001');
+    // From an address with a src that is no peer of ours, or an empty one: refused, counted.
+    for (const m of [digest('mallory'), digest('')]) a.handleMessage(millis(net.now), null, m.dataType, m.payload, '127.0.0.1:50001');
     expect(a.stats.rejected).toBe(2);
   });
 

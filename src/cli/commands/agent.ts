@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
-import { pino } from 'pino';
-import { Agent, StoreError } from '../../agent/agent.js';
+import type { Agent } from '../../agent/agent.js';
 import type { PartialConfig } from '../../agent/config.js';
-import { ConfigError, configFromEnv, configFromFile, parseTags, resolveConfig } from '../../agent/config.js';
-import { loadDashboard } from '../../agent/dashboard.js';
+import { parseTags } from '../../agent/config-values.js';
 import type { Io } from '../io.js';
 
 interface AgentFlags {
@@ -59,6 +57,11 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--log-level <level>', 'trace, debug, info, warn, error (GOSSIP_LOG_LEVEL)')
     .option('--recover', 'start although the store in --data-dir is damaged: keep what is left, relearn from peers (GOSSIP_RECOVER)')
     .action(async (f: AgentFlags) => {
+      // The agent's code is loaded here, when the command runs: `gossip --help` and the client
+      // commands never load it (issue 12; test/integration/module-loading.test.ts).
+      const [{ pino }, { Agent, StoreError }, { ConfigError, configFromEnv, configFromFile, resolveConfig }, { loadDashboard }, { KeyringFileError }] = await Promise.all([
+        import('pino'), import('../../agent/agent.js'), import('../../agent/config.js'), import('../../agent/dashboard.js'), import('../../index.js'),
+      ]);
       let config;
       try {
         const file = f.config ?? env.GOSSIP_CONFIG;
@@ -77,8 +80,10 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
         log.fatal(`cannot start: ${msg}`);
         io.err(`error: cannot start the agent: ${msg}`);
         log.flush();
-        // A data directory that cannot be used as it is, like a bad configuration: exit 2.
-        throw new CommanderError(e instanceof StoreError ? 2 : 1, e instanceof StoreError ? 'gossip.data' : 'gossip.agent', msg);
+        // A data directory that cannot be used as it is, or a keyring file that cannot (the agent
+        // never starts in plaintext then, as serf), is like a bad configuration: exit 2.
+        const code = e instanceof StoreError || e instanceof KeyringFileError ? 2 : 1;
+        throw new CommanderError(code, e instanceof StoreError ? 'gossip.data' : e instanceof KeyringFileError ? 'gossip.keyring' : 'gossip.agent', msg);
       }
       const onSignal = (sig: string) => () => {
         void agent.stop(`${sig}`);

@@ -1,9 +1,7 @@
 /**
- * The messages of a Merkle reconciliation session, as typed values with the bytes each would take
- * on the wire (as `src/core/messages.ts` does for memberlist), so the simulator can carry them and
- * count bytes without encoding. Layout assumed for the count: a 1-byte type, LEB128 varints for
- * lengths and small integers, 8 bytes per 64-bit hash, bitmaps as ⌈n/8⌉ bytes, keys as a varint
- * length plus their UTF-8 bytes; an entry costs what the host's `entryBytes` says.
+ * The messages of a Merkle reconciliation session, as typed values. Their bytes are the length of
+ * the real encoding (src/wire/state-reconcile.ts), which the session's host counts
+ * (`ReconcileHost.messageBytes`): core imports no wire code.
  */
 
 /** Opens a session: the initiator's tree shape, root and the B hashes of level 1. */
@@ -68,31 +66,6 @@ export interface RcAbortMsg {
 
 export type ReconcileMessage<E> = RcOpenMsg | RcHashesMsg | RcKeysMsg | RcEntriesMsg<E> | RcDoneMsg | RcAbortMsg;
 
-/** Bytes of an unsigned LEB128 varint. */
-export function varintBytes(n: number): number {
-  let b = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    b++;
-  }
-  return b;
-}
-
-/** UTF-8 length of a JS string, without allocating. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
-
 /** What a message's bytes are made of (for reports: the hashes are what theory.md §7 counts). */
 export interface ReconcileBytes {
   /** 8 per 64-bit tree hash (roots and node hashes). */
@@ -103,53 +76,4 @@ export interface ReconcileBytes {
   /** Types, lengths, levels, bitmaps and reasons. */
   readonly headerBytes: number;
   readonly total: number;
-}
-
-export function reconcileMessageParts<E>(m: ReconcileMessage<E>, entryBytes: (e: E) => number): ReconcileBytes {
-  let hashBytes = 0;
-  let keyListBytes = 0;
-  let entries = 0;
-  let headerBytes = 1;
-  switch (m.type) {
-    case 'rc-open': {
-      const n = m.hashes.length / 2;
-      hashBytes = 8 + 8 * n;
-      headerBytes += varintBytes(m.fanout) + varintBytes(m.depth) + varintBytes(n);
-      break;
-    }
-    case 'rc-hashes': {
-      const n = m.hashes.length / 2;
-      hashBytes = 8 * n;
-      headerBytes += varintBytes(m.level) + varintBytes(m.differ.length) + m.differ.length + varintBytes(n);
-      break;
-    }
-    case 'rc-keys': {
-      headerBytes += varintBytes(m.differ.length) + m.differ.length;
-      for (const c of m.counts) keyListBytes += varintBytes(c);
-      for (const k of m.keys) {
-        const len = utf8Length(k);
-        keyListBytes += varintBytes(len) + len + 8;
-      }
-      break;
-    }
-    case 'rc-entries': {
-      headerBytes += varintBytes(m.entries.length) + varintBytes(m.missing) + (m.want === null ? 1 : varintBytes(m.want.length) + m.want.length);
-      for (const e of m.entries) entries += entryBytes(e);
-      break;
-    }
-    case 'rc-done':
-      headerBytes += 1;
-      break;
-    case 'rc-abort': {
-      const len = utf8Length(m.reason);
-      headerBytes += varintBytes(len) + len;
-      break;
-    }
-  }
-  return { hashBytes, keyListBytes, entryBytes: entries, headerBytes, total: hashBytes + keyListBytes + entries + headerBytes };
-}
-
-/** Encoded size of a reconciliation message. */
-export function reconcileMessageBytes<E>(m: ReconcileMessage<E>, entryBytes: (e: E) => number): number {
-  return reconcileMessageParts(m, entryBytes).total;
 }

@@ -1,6 +1,6 @@
 import type { MerkleTree } from './merkle.js';
-import type { RcEntriesMsg, RcHashesMsg, RcKeysMsg, RcOpenMsg, ReconcileMessage } from './messages.js';
-import { reconcileMessageParts } from './messages.js';
+import type { RcEntriesMsg, RcHashesMsg, RcKeysMsg, RcOpenMsg, ReconcileBytes, ReconcileMessage } from './messages.js';
+import { PollQueue } from '../poll-queue.js';
 
 /**
  * A sans-IO Merkle reconciliation between two nodes (theory.md §7.1). Each side drives one
@@ -30,8 +30,8 @@ export interface ReconcileHost<E> {
   readonly tree: MerkleTree;
   /** The transmissible entry for `key` (all its state); undefined if it vanished meanwhile. */
   entryFor(key: string): E | undefined;
-  /** Bytes `entry` takes on the wire. */
-  entryBytes(entry: E): number;
+  /** Bytes a message takes on the wire, by part: the length of its real encoding (src/wire/state-reconcile.ts). */
+  messageBytes(msg: ReconcileMessage<E>): ReconcileBytes;
   /**
    * A bounded walk (a byte budget's sessions): the differing nodes one message descends into
    * (sends their children's hashes, or lists their keys) at most; the rest are left to a later
@@ -70,8 +70,8 @@ export interface ReconcileStats {
 
 export class ReconcileSession<E> {
   private phase: Phase = 'idle';
-  private readonly outbox: ReconcileMessage<E>[] = [];
-  private readonly inbox: E[] = [];
+  private readonly outbox = new PollQueue<ReconcileMessage<E>>();
+  private readonly inbox = new PollQueue<E>();
   /** Nodes whose hashes this side sent last, and their level. */
   private sentNodes: Int32Array = new Int32Array(0);
   private sentLevel = 0;
@@ -121,7 +121,14 @@ export class ReconcileSession<E> {
   /** Handles one message from the peer. Never throws on bad input: the session fails instead. */
   handleMessage(msg: ReconcileMessage<E>): void {
     this.messagesReceived++;
-    const parts = reconcileMessageParts(msg, (e: E) => this.host.entryBytes(e));
+    let parts: ReconcileBytes;
+    try {
+      parts = this.host.messageBytes(msg);
+    } catch (e) {
+      // Only a message no peer could have sent (decoded messages always encode) gets here.
+      this.fail(`${String(msg.type)} cannot be encoded: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
     this.bytesReceived += parts.total;
     this.account(parts);
     if (this.phase === 'done' || this.phase === 'failed') {
@@ -155,12 +162,12 @@ export class ReconcileSession<E> {
 
   /** The next message to send to the peer. */
   pollMessage(): ReconcileMessage<E> | undefined {
-    return this.outbox.shift();
+    return this.outbox.poll();
   }
 
   /** The next entry the peer sent, for the caller to merge. */
   pollEntry(): E | undefined {
-    return this.inbox.shift();
+    return this.inbox.poll();
   }
 
   /** True once this side has nothing more to send or receive (also after a failure). */
@@ -411,7 +418,7 @@ export class ReconcileSession<E> {
     let used = 0;
     let count = 0;
     return (e: E): boolean => {
-      const b = this.host.entryBytes(e);
+      const b = this.host.messageBytes({ type: 'rc-entries', entries: [e], want: null, missing: 0 }).entryBytes;
       if (count > 0 && used + b > max) {
         this.partial = true;
         return false;
@@ -443,7 +450,7 @@ export class ReconcileSession<E> {
   }
 
   private send(msg: ReconcileMessage<E>): void {
-    const parts = reconcileMessageParts(msg, (e: E) => this.host.entryBytes(e));
+    const parts = this.host.messageBytes(msg);
     this.messagesSent++;
     this.bytesSent += parts.total;
     this.account(parts);

@@ -6,10 +6,11 @@ import type { Rng } from '../rng.js';
 import type { DisseminationConfig } from './config.js';
 import { validateDisseminationConfig } from './config.js';
 import { halfwayRound } from './mean-field.js';
-import type { DisseminationMessage, GossipReply, GossipRequest, UpdateRef } from './messages.js';
-import { GOSSIP_HEADER_BYTES, messageBytes, refBytes, updateBytes } from './messages.js';
+import type { DisseminationMessage, DisseminationSizes, GossipReply, GossipRequest, UpdateRef } from './messages.js';
+import { layoutSizes, messageBytes } from './messages.js';
 import type { Digest, Update } from './update-log.js';
 import { UpdateLog } from './update-log.js';
+import { PollQueue } from '../poll-queue.js';
 
 /** Where the engine draws its gossip partners from (the membership layer's live members). */
 export interface PeerSampler {
@@ -26,7 +27,7 @@ export interface DisseminatorOptions<P = Uint8Array> {
   readonly rng: Rng;
   readonly now: Millis;
   readonly peers: PeerSampler;
-  /** Encoded size of a payload; required unless payloads are bytes. */
+  /** Encoded size of a payload, for the default `layoutSizes`; required unless payloads are bytes or `sizes` is given. */
   readonly payloadBytes?: (p: P) => number;
   /**
    * A byte budget owned by the caller, shared with its other traffic and kept across engines
@@ -39,6 +40,8 @@ export interface DisseminatorOptions<P = Uint8Array> {
    * and the transport add: type byte, packet headers), charged to the budget with it. Default 0.
    */
   readonly wireOverheadBytes?: number;
+  /** How messages are counted (the data layer's real encoding); default `layoutSizes(payloadBytes)`. */
+  readonly sizes?: DisseminationSizes<P>;
 }
 
 export interface DisseminationTransmit<P = Uint8Array> {
@@ -101,8 +104,12 @@ interface Outgoing<P> {
   readonly to: Address;
   readonly held: Held<P>[];
   digest: Digest | null;
+  /** Packing estimate (the frame as of the round's start plus the updates); the message's exact bytes are counted when it is sent. */
   bytes: number;
   cls: TrafficClass;
+  /** The frame's bytes without the digest, and the digest's. */
+  readonly frameBytes: number;
+  readonly digestBytes: number;
 }
 
 /**
@@ -135,12 +142,10 @@ export class Disseminator<P = Uint8Array> {
   private readonly overheadBytes: number;
   private readonly held = new Map<string, Map<number, Held<P>>>();
   private hot: Held<P>[] = [];
-  private readonly outbox: DisseminationTransmit<P>[] = [];
-  private outHead = 0;
-  private readonly events: DisseminationEvent<P>[] = [];
-  private readonly payloadBytes: (p: P) => number;
+  private readonly outbox = new PollQueue<DisseminationTransmit<P>>();
+  private readonly events = new PollQueue<DisseminationEvent<P>>();
+  private readonly sizes: DisseminationSizes<P>;
   private readonly updateBytes: (u: Update<P>) => number;
-  private eventHead = 0;
   private version = 0;
   private nextId = 0;
   private round = 0;
@@ -157,10 +162,10 @@ export class Disseminator<P = Uint8Array> {
     this.peers = o.peers;
     const pb = o.payloadBytes ?? ((p: P): number => {
       if (p instanceof Uint8Array) return p.length;
-      throw new TypeError('Disseminator: payloadBytes is required for payloads that are not Uint8Array');
+      throw new TypeError('Disseminator: payloadBytes or sizes is required for payloads that are not Uint8Array');
     });
-    this.payloadBytes = pb;
-    this.updateBytes = (u: Update<P>): number => updateBytes(u, pb);
+    this.sizes = o.sizes ?? layoutSizes(pb);
+    this.updateBytes = this.sizes.update;
     const c = this.config;
     this.bucket = o.bucket ?? (c.budget === null ? null : new TokenBucket(c.budget.rateBytesPerSec, c.budget.burstBytes, o.now));
     this.overheadBytes = o.wireOverheadBytes ?? 0;
@@ -191,7 +196,7 @@ export class Disseminator<P = Uint8Array> {
   publish(now: Millis, key: string, payload: P, opts: { critical?: boolean } = {}): Update<P> {
     if (this.stopped) throw new Error(`publish: disseminator ${this.origin} has stopped`);
     const update: Update<P> = { origin: this.origin, version: ++this.version, key, payload, critical: opts.critical ?? false, bornMs: now };
-    if (this.updateBytes(update) + GOSSIP_HEADER_BYTES > this.config.packetBytesMax) {
+    if (this.updateBytes(update) + this.sizes.frame({ type: 'gossip', id: this.nextId + 1, updates: [], digest: null, feedback: true, hops: null }) > this.config.packetBytesMax) {
       this.version--;
       throw new RangeError(`publish: update of ${this.updateBytes(update)} bytes does not fit in a ${this.config.packetBytesMax}-byte packet`);
     }
@@ -213,29 +218,11 @@ export class Disseminator<P = Uint8Array> {
   // ------------------------------------------------------------------ outputs
 
   pollTransmit(): DisseminationTransmit<P> | undefined {
-    if (this.outHead >= this.outbox.length) {
-      if (this.outHead > 0) {
-        this.outbox.length = 0;
-        this.outHead = 0;
-      }
-      return undefined;
-    }
-    const t = this.outbox[this.outHead] as DisseminationTransmit<P>;
-    this.outbox[this.outHead++] = undefined as unknown as DisseminationTransmit<P>;
-    return t;
+    return this.outbox.poll();
   }
 
   pollEvent(): DisseminationEvent<P> | undefined {
-    if (this.eventHead >= this.events.length) {
-      if (this.eventHead > 0) {
-        this.events.length = 0;
-        this.eventHead = 0;
-      }
-      return undefined;
-    }
-    const e = this.events[this.eventHead] as DisseminationEvent<P>;
-    this.events[this.eventHead++] = undefined as unknown as DisseminationEvent<P>;
-    return e;
+    return this.events.poll();
   }
 
   pollTimeout(): Millis | undefined {
@@ -325,11 +312,13 @@ export class Disseminator<P = Uint8Array> {
     const peers = this.peers.sample(contacts, this.rng);
     if (peers.length === 0) return;
     const digest = digestContacts > 0 ? this.log.digest() : null;
-    const digestBytes = digest === null ? 0 : UpdateLog.digestBytes(digest);
+    const frameOf = (d: Digest | null): number => this.sizes.frame({ type: 'gossip', id: this.nextId + 1, updates: [], digest: d, feedback: true, hops: c.adaptive === null ? null : [] });
+    const frameBytes = frameOf(null);
+    const digestBytes = digest === null ? 0 : frameOf(digest) - frameBytes;
     const out: Outgoing<P>[] = [];
     for (let p = 0; p < peers.length; p++) {
       const d = p < digestContacts ? digest : null;
-      let bytes = GOSSIP_HEADER_BYTES + (d === null ? 0 : digestBytes);
+      let bytes = frameBytes + (d === null ? 0 : digestBytes);
       const hopBytes = c.adaptive === null ? 0 : 1;
       const carried: Held<P>[] = [];
       let critical = false;
@@ -344,7 +333,7 @@ export class Disseminator<P = Uint8Array> {
       }
       if (carried.length === 0 && d === null) continue;
       const cls: TrafficClass = critical ? 'critical' : carried.length > 0 || c.mode !== 'push' ? 'normal' : 'repair';
-      out.push({ to: peers[p] as Address, held: carried, digest: d, bytes, cls });
+      out.push({ to: peers[p] as Address, held: carried, digest: d, bytes, cls, frameBytes, digestBytes });
     }
     out.sort((a, b) => CLASS_RANK[a.cls] - CLASS_RANK[b.cls]);
     const pushedThisRound = new Set<Held<P>>();
@@ -356,7 +345,9 @@ export class Disseminator<P = Uint8Array> {
       const wantFeedback = (c.rumor === 'feedback-counter' || c.rumor === 'feedback-coin' || c.adaptive !== null) && o.held.length > 0;
       const hops = c.adaptive === null || o.held.length === 0 ? null : o.held.map((h) => Math.min(255, h.hops + 1));
       const msg: GossipRequest<P> = { type: 'gossip', id: ++this.nextId, updates: o.held.map((h) => h.update), digest: o.digest, feedback: wantFeedback, hops };
-      this.send(o.to, msg, o.bytes, o.cls);
+      let bytes = this.sizes.frame(msg);
+      for (const h of o.held) bytes += h.bytes;
+      this.send(o.to, msg, bytes, o.cls);
       this.stats.pushPayloads += o.held.length;
       this.stats.payloadsOut += o.held.length;
       for (const h of o.held) {
@@ -391,13 +382,13 @@ export class Disseminator<P = Uint8Array> {
     const critical = o.held.filter((h) => h.update.critical);
     let critBytes = 0;
     for (const h of critical) critBytes += h.bytes + hopBytes;
-    const digestBytes = o.digest === null ? 0 : UpdateLog.digestBytes(o.digest);
+    const digestBytes = o.digest === null ? 0 : o.digestBytes;
     const options: [boolean, boolean][] = [];
     if (critical.length < o.held.length) options.push([critical.length > 0, o.digest !== null]);
     if (critical.length > 0 && o.digest !== null) options.push([true, false]);
     for (const [withCrit, withDigest] of options) {
       if (!withCrit && !withDigest) continue;
-      const bytes = GOSSIP_HEADER_BYTES + (withCrit ? critBytes : 0) + (withDigest ? digestBytes : 0);
+      const bytes = o.frameBytes + (withCrit ? critBytes : 0) + (withDigest ? digestBytes : 0);
       const cls: TrafficClass = withCrit ? 'critical' : this.config.mode === 'push' ? 'repair' : 'normal';
       if (!take(bytes, cls)) continue;
       o.held.length = 0;
@@ -437,12 +428,16 @@ export class Disseminator<P = Uint8Array> {
     const peer = this.peers.sample(1, this.rng)[0];
     if (peer === undefined) return;
     const digest = this.log.digest();
-    const o: Outgoing<P> = { to: peer, held: [], digest, bytes: GOSSIP_HEADER_BYTES + UpdateLog.digestBytes(digest), cls: 'normal' };
+    const msg: GossipRequest<P> = { type: 'gossip', id: this.nextId + 1, updates: [], digest, feedback: false, hops: null };
+    const bytes = this.sizes.frame(msg);
+    const frameBytes = this.sizes.frame({ ...msg, digest: null });
+    const o: Outgoing<P> = { to: peer, held: [], digest, bytes, cls: 'normal', frameBytes, digestBytes: bytes - frameBytes };
     if (!this.fits(now, o)) {
       this.stats.deferred++;
       return;
     }
-    this.send(peer, { type: 'gossip', id: ++this.nextId, updates: [], digest, feedback: false, hops: null }, o.bytes, o.cls);
+    this.nextId++;
+    this.send(peer, msg, o.bytes, o.cls);
   }
 
   /** Replies: a critical one may use every token; others leave a packet's worth for critical traffic. */
@@ -504,9 +499,7 @@ export class Disseminator<P = Uint8Array> {
         if ((m.digest.get(origin)?.upTo ?? 0) < floor) floors.push({ origin, version: floor });
       }
     }
-    let room = c.packetBytesMax - GOSSIP_HEADER_BYTES;
-    for (const r of known) room -= refBytes(r);
-    for (const r of floors) room -= refBytes(r);
+    let room = c.packetBytesMax - this.sizes.frame({ type: 'gossip-reply', id: m.id, updates: [], known, floors });
     let updates: readonly Update<P>[] = [];
     if (m.digest !== null && room > 0) {
       // Synchronous rounds: serve only what was held when this round began.
@@ -520,7 +513,7 @@ export class Disseminator<P = Uint8Array> {
     }
     if (updates.length === 0 && known.length === 0 && floors.length === 0) return;
     let reply: GossipReply<P> = { type: 'gossip-reply', id: m.id, updates, known, floors };
-    let bytes = messageBytes(reply, this.payloadBytes);
+    let bytes = messageBytes(reply, this.sizes);
     const critical = updates.some((u) => u.critical);
     const cls: TrafficClass = critical ? 'critical' : c.mode === 'push' && known.length === 0 ? 'repair' : 'normal';
     if (this.bucket !== null && !this.takeForReply(now, bytes, cls)) {
@@ -528,7 +521,7 @@ export class Disseminator<P = Uint8Array> {
       this.stats.deferred++;
       if (known.length === 0 && floors.length === 0) return;
       reply = { type: 'gossip-reply', id: m.id, updates: [], known, floors };
-      bytes = messageBytes(reply, this.payloadBytes);
+      bytes = messageBytes(reply, this.sizes);
       if (!this.bucket.tryTake(now, bytes + this.overheadBytes)) return;
     }
     this.stats.pullPayloads += reply.updates.length;

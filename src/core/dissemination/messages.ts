@@ -79,15 +79,43 @@ export function refBytes(r: UpdateRef): number {
 /** Type byte, id, flags and list counts. */
 export const GOSSIP_HEADER_BYTES = 1 + 4 + 1 + 2;
 
-export function messageBytes<P>(m: DisseminationMessage<P>, payloadBytes: (p: P) => number): number {
-  let b = GOSSIP_HEADER_BYTES;
-  for (const u of m.updates) b += updateBytes(u, payloadBytes);
-  if (m.type === 'gossip') {
-    if (m.digest !== null) b += UpdateLog.digestBytes(m.digest);
-    if (m.hops !== null) b += m.hops.length;
-  } else {
-    for (const r of m.known) b += refBytes(r);
-    for (const r of m.floors) b += refBytes(r);
-  }
+/**
+ * How the engine counts a message's bytes: a message is its frame plus each of its updates (the
+ * engine caches an update's bytes and packs rounds by them). The data layer injects the real
+ * encoding's (src/wire/state.ts); without it, `layoutSizes` below.
+ */
+export interface DisseminationSizes<P> {
+  /** Bytes one update adds to a message. */
+  readonly update: (u: Update<P>) => number;
+  /** A message's bytes besides its updates (header, digest, hop counts, refs). */
+  readonly frame: (m: DisseminationMessage<P>) => number;
+}
+
+/**
+ * The stand-alone engine's layout (the simulator's `simulate stream` and tests; no agent sends
+ * these as they are): a fixed header, per update its origin, version, key, 6-byte born time,
+ * flags and length-prefixed payload, the digest as `UpdateLog.digestBytes`, a byte per hop count.
+ */
+export function layoutSizes<P>(payloadBytes: (p: P) => number): DisseminationSizes<P> {
+  return {
+    update: (u) => updateBytes(u, payloadBytes),
+    frame: (m) => {
+      let b = GOSSIP_HEADER_BYTES;
+      if (m.type === 'gossip') {
+        if (m.digest !== null) b += UpdateLog.digestBytes(m.digest);
+        if (m.hops !== null) b += m.hops.length;
+      } else {
+        for (const r of m.known) b += refBytes(r);
+        for (const r of m.floors) b += refBytes(r);
+      }
+      return b;
+    },
+  };
+}
+
+/** A message's bytes by `sizes`: its frame plus its updates. */
+export function messageBytes<P>(m: DisseminationMessage<P>, sizes: DisseminationSizes<P>): number {
+  let b = sizes.frame(m);
+  for (const u of m.updates) b += sizes.update(u);
   return b;
 }

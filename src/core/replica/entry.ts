@@ -8,7 +8,7 @@ import type { SetElement, SetState } from './crdt/orset.js';
 import { joinSet } from './crdt/orset.js';
 import type { RegisterState, Sibling } from './crdt/register.js';
 import { joinLww, joinRegister } from './crdt/register.js';
-import { hashValue, utf8Bytes, varintBytes } from './value.js';
+import { hashValue } from './value.js';
 
 /**
  * The transmissible state of one key: everything a replica knows about it, so that merging a
@@ -88,76 +88,6 @@ export function hasLiveData(e: Entry): boolean {
     case 'map':
       return e.fields.length > 0;
   }
-}
-
-// ---- sizes -------------------------------------------------------------------------------
-
-/**
- * Encoded size of an entry, as a compact binary encoding would send it: type byte, key
- * (length-prefixed UTF-8), context (count, then per dot origin + varint counter), then the
- * store: per sibling its dot, 8 bytes of HLC, a flag byte and the length-prefixed value; per
- * counter contribution its dot and two varints; per set element the element and its dots.
- */
-export function entryBytes(e: Entry): number {
-  let b = 1 + strBytes(e.key) + vvBytes(e.context);
-  switch (e.type) {
-    case 'register':
-    case 'lww':
-      b += siblingsBytes(e.siblings);
-      break;
-    case 'counter':
-      b += countsBytes(e.counts);
-      break;
-    case 'set':
-      b += elementsBytes(e.elements);
-      break;
-    case 'map':
-      b += varintBytes(e.fields.length);
-      for (const f of e.fields) b += fieldBytes(f);
-      break;
-  }
-  return b;
-}
-
-function strBytes(s: string): number {
-  const n = utf8Bytes(s);
-  return varintBytes(n) + n;
-}
-
-function dotBytes(d: Dot): number {
-  return strBytes(d.origin) + varintBytes(d.counter);
-}
-
-export function vvBytes(vv: VersionVector): number {
-  let b = varintBytes(vv.length);
-  for (const d of vv) b += dotBytes(d);
-  return b;
-}
-
-function siblingsBytes(ss: readonly Sibling[]): number {
-  let b = varintBytes(ss.length);
-  for (const s of ss) b += dotBytes(s.dot) + 9 + varintBytes(s.valueBytes) + s.valueBytes;
-  return b;
-}
-
-function countsBytes(cs: readonly CounterDot[]): number {
-  let b = varintBytes(cs.length);
-  for (const c of cs) b += dotBytes(c.dot) + varintBytes(c.p) + varintBytes(c.n);
-  return b;
-}
-
-function elementsBytes(es: readonly SetElement[]): number {
-  let b = varintBytes(es.length);
-  for (const e of es) {
-    b += strBytes(e.element) + varintBytes(e.dots.length);
-    for (const d of e.dots) b += dotBytes(d);
-  }
-  return b;
-}
-
-function fieldBytes(f: MapField): number {
-  const head = strBytes(f.name) + 1;
-  return head + (f.type === 'counter' ? countsBytes(f.counts) : f.type === 'set' ? elementsBytes(f.elements) : siblingsBytes(f.siblings));
 }
 
 // ---- hash --------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ export { addElement, removeElements, joinSet, setMembers } from './crdt/orset.js
 export type { SetElement, SetState } from './crdt/orset.js';
 export { mapIncrement, mapAdd, mapRemove, mapSet, mapRemoveField, joinMap, mapValues } from './crdt/ormap.js';
 export type { MapField, MapState, FieldType, FieldValue } from './crdt/ormap.js';
-export { joinEntries, emptyEntry, entryBytes, hashEntry, hasLiveData, isValidEntry, vvBytes, ENTRY_TYPES } from './entry.js';
+export { joinEntries, emptyEntry, hashEntry, hasLiveData, isValidEntry, ENTRY_TYPES } from './entry.js';
 export type { Entry, EntryType } from './entry.js';
-export { SeenDots, minSummary, summaryCovers, summaryBytes } from './summary.js';
+export { SeenDots, minSummary, summaryCovers } from './summary.js';
 export type { VersionSummary } from './summary.js';
 export { ReplicaError } from './errors.js';
 export type { ReplicaErrorCode } from './errors.js';

@@ -1,7 +1,7 @@
 import type { CausalContext, Dot, VersionVector } from './dvv.js';
 import { EMPTY_VV, isVersionVector, joinStats, resetJoinStats } from './dvv.js';
 import type { Entry, EntryType } from './entry.js';
-import { emptyEntry, entryBytes, hasLiveData, hashEntry, isValidEntry, joinEntries, maxEntryHlc } from './entry.js';
+import { emptyEntry, hasLiveData, hashEntry, isValidEntry, joinEntries, maxEntryHlc } from './entry.js';
 import { ReplicaError } from './errors.js';
 import { Hasher64 } from './hash.js';
 import { DEFAULT_MAX_DRIFT_MS, Hlc } from './hlc.js';
@@ -477,10 +477,6 @@ export class Replica {
     return this.records.get(key)?.entry;
   }
 
-  /** Encoded size of an entry (see `entryBytes` in entry.ts). */
-  entryBytes(entry: Entry): number {
-    return entryBytes(entry);
-  }
 
   /**
    * 64-bit hash of the key's state as `[hi, lo]` uint32 halves, written into `out` (default: a

@@ -1,5 +1,4 @@
 import type { DotCover } from './dvv.js';
-import { utf8Bytes, varintBytes } from './value.js';
 
 /**
  * What a replica has seen, per origin: the highest counter n such that the replica's state
@@ -134,12 +133,3 @@ export function minSummary(summaries: Iterable<VersionSummary>): Map<string, num
   return out ?? new Map<string, number>();
 }
 
-/** Encoded size of a summary: count, then per origin its name and a varint counter. */
-export function summaryBytes(s: VersionSummary): number {
-  let b = varintBytes(s.size);
-  for (const [origin, n] of s) {
-    const len = utf8Bytes(origin);
-    b += varintBytes(len) + len + varintBytes(n);
-  }
-  return b;
-}

@@ -1,15 +1,11 @@
-import type { ReconcileMessage } from '../antientropy/messages.js';
-import { reconcileMessageBytes, utf8Length, varintBytes } from '../antientropy/messages.js';
+import type { ReconcileBytes, ReconcileMessage } from '../antientropy/messages.js';
 import type { DisseminationMessage } from '../dissemination/messages.js';
-import { messageBytes } from '../dissemination/messages.js';
+import type { Update } from '../dissemination/update-log.js';
 import type { Entry } from '../replica/entry.js';
-import { entryBytes } from '../replica/entry.js';
 import type { VersionSummary } from '../replica/summary.js';
-import { summaryBytes } from '../replica/summary.js';
 
 /**
- * The replicated state's messages, one typed union with the bytes each would take on the wire
- * (the simulator counts bytes without encoding), in three classes:
+ * The replicated state's messages, one typed union (encoded by src/wire/state.ts), in these classes:
  * - `state-rumor`: the dissemination engine's push (each local write's entry) and its feedback;
  * - `state-reconcile`: one message of a Merkle anti-entropy session, the first message of each
  *   side carrying that side's convergence digest (so a complete session can absorb the peer's
@@ -19,7 +15,8 @@ import { summaryBytes } from '../replica/summary.js';
  *   aggregate (O(members) bytes);
  * - `state-acks`: a member's acknowledgements of a writer's sampled writes, sent to that writer
  *   (counted with the digests: both are convergence monitoring).
- * Layout assumed for the count: a 1-byte type, then the inner message as its own module counts it.
+ * Their sizes are the length of the real encoding, counted by the wire layer and injected
+ * (`StateSizes`): core imports no wire code, and there is one definition of a message's size.
  */
 
 /**
@@ -59,6 +56,11 @@ export interface SummaryNote {
  */
 export interface StabilityNote {
   readonly gen: number;
+  /**
+   * The sender's generation length (`stabilityGenerationMs`): it must be the same on every node,
+   * or generation numbers mean different times. A note of another length is refused (counted).
+   */
+  readonly genMs: number;
   readonly min: VersionSummary;
   readonly members: readonly string[];
   /** The latest time (contributor's clock) at which a contribution was taken: every contributor held `min` by then. */
@@ -114,49 +116,6 @@ export interface StateAcksMsg {
 
 export type StateMessage = StateRumorMsg | StateReconcileMsg | StateDigestsMsg | StateAcksMsg;
 
-const entrySizes = new WeakMap<Entry, number>();
-
-/** `entryBytes`, remembered per entry object (entries are immutable and shared). */
-export function cachedEntryBytes(e: Entry): number {
-  let b = entrySizes.get(e);
-  if (b === undefined) entrySizes.set(e, (b = entryBytes(e)));
-  return b;
-}
-
-const noteBytes = (member: string, seq: number): number => {
-  const len = utf8Length(member);
-  return varintBytes(len) + len + 6 + varintBytes(seq);
-};
-
-/** Name, 6-byte time, varint seq, 8-byte root. */
-export function rootNoteBytes(r: RootNote): number {
-  return noteBytes(r.member, r.seq) + 8;
-}
-
-const summarySizes = new WeakMap<VersionSummary, number>();
-
-/** Name, 6-byte time, varint seq, then the summary (`summaryBytes`). */
-export function summaryNoteBytes(n: SummaryNote): number {
-  let b = summarySizes.get(n.summary);
-  if (b === undefined) summarySizes.set(n.summary, (b = summaryBytes(n.summary)));
-  return noteBytes(n.member, n.seq) + b;
-}
-
-/** Varint generation, 6-byte time, the minimum (`summaryBytes`), a count and each member's name; 1 byte when absent. */
-export function stabilityNoteBytes(n: StabilityNote | null): number {
-  if (n === null) return 1;
-  let b = varintBytes(n.gen) + 6 + summaryBytes(n.min) + varintBytes(n.members.length);
-  for (const m of n.members) {
-    const len = utf8Length(m);
-    b += varintBytes(len) + len;
-  }
-  return b;
-}
-
-export function memberDigestBytes(d: MemberDigest): number {
-  return rootNoteBytes(d.root) + summaryNoteBytes(d.summary) + stabilityNoteBytes(d.stability);
-}
-
 /** What a message's bytes carried: rumors, anti-entropy (reconcile) or digests. */
 export interface StateBytes {
   readonly rumor: number;
@@ -165,34 +124,18 @@ export interface StateBytes {
   readonly total: number;
 }
 
-export function stateMessageParts(m: StateMessage): StateBytes {
-  switch (m.type) {
-    case 'state-rumor': {
-      const b = 1 + messageBytes(m.gossip, cachedEntryBytes);
-      return { rumor: b, antiEntropy: 0, digest: 0, total: b };
-    }
-    case 'state-reconcile': {
-      const rc = 1 + varintBytes(m.session) + 1 + reconcileMessageBytes(m.rc, cachedEntryBytes);
-      const d = m.digest === null ? 1 : memberDigestBytes(m.digest);
-      return { rumor: 0, antiEntropy: rc, digest: d, total: rc + d };
-    }
-    case 'state-digests': {
-      let b = 1 + varintBytes(m.roots.length) + varintBytes(m.summaries.length);
-      for (const r of m.roots) b += rootNoteBytes(r);
-      for (const n of m.summaries) b += summaryNoteBytes(n);
-      b += stabilityNoteBytes(m.stability);
-      return { rumor: 0, antiEntropy: 0, digest: b, total: b };
-    }
-    case 'state-acks': {
-      // Type, the member's name, a count, then per ack a varint counter and a 6-byte time.
-      const len = utf8Length(m.member);
-      let b = 1 + varintBytes(len) + len + varintBytes(m.acks.length);
-      for (const a of m.acks) b += varintBytes(a.counter) + 6;
-      return { rumor: 0, antiEntropy: 0, digest: b, total: b };
-    }
-  }
-}
-
-export function stateMessageBytes(m: StateMessage): number {
-  return stateMessageParts(m).total;
+/**
+ * The bytes of the node's messages as they go on the wire (type byte included): the wire layer's
+ * encoder, counting (`stateSizes` in src/wire/state-sizes.ts), bound to the sender's name. The
+ * driver injects it; the StateNode counts what it sends with it and packs rumors by it.
+ */
+export interface StateSizes {
+  /** A whole message, split by what it carried. */
+  readonly message: (m: StateMessage) => StateBytes;
+  /** Bytes one update adds to a `state-rumor` (a rumor is its frame plus its updates). */
+  readonly rumorUpdate: (u: Update<Entry>) => number;
+  /** A `state-rumor`'s bytes besides its updates. */
+  readonly rumorFrame: (g: DisseminationMessage<Entry>) => number;
+  /** A reconciliation message inside a `state-reconcile` (anti-entropy session statistics). */
+  readonly reconcile: (m: ReconcileMessage<Entry>) => ReconcileBytes;
 }

@@ -21,8 +21,7 @@ import { minSummary } from '../replica/summary.js';
 import type { Value } from '../replica/value.js';
 import type { StateBudgetOptions, StateBudgetStats } from './budget.js';
 import { StateBudget, sessionBounds } from './budget.js';
-import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateAcksMsg, StateBytes, StateMessage, StateReconcileMsg, SummaryNote } from './messages.js';
-import { cachedEntryBytes, stateMessageParts } from './messages.js';
+import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateAcksMsg, StateBytes, StateMessage, StateReconcileMsg, StateSizes, SummaryNote } from './messages.js';
 
 /**
  * Rumor settings for state writes: push only (anti-entropy, not digest pulls, repairs what
@@ -47,6 +46,8 @@ export interface StateNodeOptions {
   readonly now: number;
   /** Live peers' addresses, for rumors, anti-entropy partners and digest relays. */
   readonly peers: PeerSampler;
+  /** Bytes of this node's messages on the wire: the wire layer's encoder, counting (`stateSizes(name)` in src/wire/state.ts). */
+  readonly sizes: StateSizes;
   /**
    * The node's durable replica, when it restarts with one (an acknowledged write survives a
    * crash): its Merkle tree is rebuilt from it. Otherwise a new replica from `replica`.
@@ -97,6 +98,14 @@ export interface StateNodeOptions {
   readonly activeWindowMs?: number;
   /** Digest period of an idle node (see `activeWindowMs`). Default 30,000 ms (memberlist's push-pull period). */
   readonly idleDigestIntervalMs?: number;
+  /**
+   * Until one anti-entropy session has completed, a peer whose root is not known gets a session,
+   * not a root probe: a node that must learn a peer's summary (restarted without its history)
+   * cannot rely on roots alone, which may be equal. Default false.
+   */
+  readonly syncFirst?: boolean;
+  /** Other members' roots relayed per digest message at most (see `recentRoots`). Default 16. */
+  readonly rootsPerMessage?: number;
   /** Peers per digest round. Default 2. */
   readonly digestFanout?: number;
   /** Roots younger than this are relayed. Default 30,000 ms. */
@@ -199,6 +208,8 @@ export interface StateNodeStats {
   sessionsPartial: number;
   /** Anti-entropy rounds skipped because the chosen peer last reported this node's root. */
   sessionsSkippedEqual: number;
+  /** Anti-entropy rounds that sent the root alone to a peer whose root was not known. */
+  rootProbes: number;
   /** Entries received by anti-entropy that changed this replica. */
   repaired: number;
   summariesAbsorbed: number;
@@ -213,6 +224,8 @@ export interface StateNodeStats {
   /** Acknowledgements of this node's sampled writes that settled a member. */
   acksApplied: number;
   malformed: number;
+  /** Stability notes refused because their generation length differs from this node's (a setting that must match everywhere). */
+  stabilityMismatched: number;
 }
 
 /** A stability generation's aggregate as this node holds it (see `StabilityNote`). */
@@ -268,12 +281,13 @@ export class StateNode {
   readonly tracker: ConvergenceTracker;
   readonly stats: StateNodeStats = {
     rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
-    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsPartial: 0, sessionsSkippedEqual: 0,
-    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0,
+    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsPartial: 0, sessionsSkippedEqual: 0, rootProbes: 0,
+    repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0, stabilityMismatched: 0,
   };
 
   private readonly rng: Rng;
   private readonly peers: PeerSampler;
+  private readonly sizes: StateSizes;
   private readonly rumorsOn: boolean;
   private readonly dissemination: DisseminationConfig;
   /** The byte budget (null: none), one for the node's whole life. */
@@ -308,6 +322,8 @@ export class StateNode {
   /** Acknowledgements to send, by writer, at the next digest rounds (each `left` more times). */
   private readonly acks = new Map<string, { readonly ack: SampleAck; left: number }[]>();
   private readonly activeWindowMs: number;
+  private readonly rootsPerMessage: number;
+  private readonly syncFirst: boolean;
   private readonly idleDigestIntervalMs: number;
   /** When this node last had a reason to be active (see `activeWindowMs`). */
   private lastActiveMs: number;
@@ -339,6 +355,7 @@ export class StateNode {
     this.name = o.name;
     this.rng = o.rng;
     this.peers = o.peers;
+    this.sizes = o.sizes;
     this.replica = o.durable ?? new Replica({ ...o.replica, node: o.name });
     if (this.replica.node !== o.name) throw new RangeError(`StateNode: durable replica belongs to ${this.replica.node}, not ${o.name}`);
     this.tree = new MerkleTree({ fanout: o.merkle?.fanout ?? 16, depth: o.merkle?.depth ?? 3 });
@@ -375,6 +392,8 @@ export class StateNode {
     this.tracker = new ConvergenceTracker(o.name);
     this.live.add(o.name);
     this.activeWindowMs = o.activeWindowMs ?? 10_000;
+    this.rootsPerMessage = o.rootsPerMessage ?? 16;
+    this.syncFirst = o.syncFirst ?? false;
     this.idleDigestIntervalMs = o.idleDigestIntervalMs ?? 30_000;
     this.lastActiveMs = o.now;
     this.nextAeMs = o.now + this.rng.next() * this.aeIntervalMs;
@@ -383,7 +402,7 @@ export class StateNode {
     this.host = {
       tree: this.tree,
       entryFor: (key: string) => this.replica.entry(key),
-      entryBytes: cachedEntryBytes,
+      messageBytes: (m) => this.sizes.reconcile(m),
       ...(this.budget === null ? {} : sessionBounds(this.budget, this.tree.fanout)),
     };
     this.ownRoot = this.makeRoot(o.now);
@@ -463,9 +482,11 @@ export class StateNode {
   /** A member is alive: its digest counts for agreement and tombstone collection. */
   handleMemberAlive(now: number, name: string): void {
     if (name === this.name || this.live.has(name)) return;
+    // Our first peer (we joined): exchange digests and reconcile now. Others joining an existing
+    // cluster do not wake it: a joiner is active itself and its digests show any difference.
+    if (this.live.size === 1) this.markActive(now);
     this.live.add(name);
     this.gone.delete(name);
-    this.markActive(now);
     this.tracker.handleMemberAlive(now, name);
     this.feedTracker(now, name);
   }
@@ -755,9 +776,9 @@ export class StateNode {
 
   private newRumorEngine(now: number): Disseminator<Entry> {
     const origin = `${this.name}~${this.incarnation}.${this.epoch++}`;
-    // One bucket for the node's life: every epoch's engine draws from it (the type byte a rumor takes here is framing to the engine).
-    const b = this.budget === null ? {} : { bucket: this.budget.bucket, wireOverheadBytes: 1 + this.budget.overheadBytes };
-    return new Disseminator<Entry>({ origin, config: this.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, payloadBytes: cachedEntryBytes, ...b });
+    // One bucket for the node's life: every epoch's engine draws from it (the sizes count the frame with its type byte; the rest is framing).
+    const b = this.budget === null ? {} : { bucket: this.budget.bucket, wireOverheadBytes: this.budget.overheadBytes };
+    return new Disseminator<Entry>({ origin, config: this.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, sizes: { update: this.sizes.rumorUpdate, frame: this.sizes.rumorFrame }, ...b });
   }
 
   private wrote(now: number, key: string): void {
@@ -810,7 +831,7 @@ export class StateNode {
 
   private drainRumor(now: number, d: Disseminator<Entry>): void {
     // The engine counted each message's bytes as it packed it: 1 type byte more here.
-    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) this.sendRumor(t.to, { type: 'state-rumor', gossip: t.message }, 1 + t.bytes);
+    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) this.sendRumor(t.to, { type: 'state-rumor', gossip: t.message }, t.bytes);
     for (let e = d.pollEvent(); e !== undefined; e = d.pollEvent()) {
       if (e.type === 'protocol-error') {
         this.stats.malformed++;
@@ -836,10 +857,19 @@ export class StateNode {
       this.budget.stats.sessionsDeferred++; // a later round, when the budget has room for it
       return;
     }
-    const known = target === null ? this.peerRoots.get(peer) : undefined;
-    if (known !== undefined && known.hi === this.tree.rootHi() && known.lo === this.tree.rootLo()) {
-      this.stats.sessionsSkippedEqual++;
-      return;
+    if (target === null) {
+      const known = this.peerRoots.get(peer);
+      if (known !== undefined && known.hi === this.tree.rootHi() && known.lo === this.tree.rootLo()) {
+        this.stats.sessionsSkippedEqual++;
+        return;
+      }
+      if (known === undefined && !(this.syncFirst && this.stats.sessionsComplete === 0)) {
+        // Not known: our root alone; the peer starts a session if its root differs (equal roots
+        // cost a digest, never a session).
+        this.refreshRoot(now);
+        if (this.sendWithin(now, peer, { type: 'state-digests', roots: [this.ownRoot], summaries: [], stability: null }, 'repair')) this.stats.rootProbes++;
+        return;
+      }
     }
     const s: Session = { id: ++this.nextSessionId, peer, s: new ReconcileSession<Entry>(this.host, 'initiator'), deadlineMs: now + this.sessionTimeoutMs, peerDigest: null, sentDigest: false, received: new Set<string>() };
     this.initiated = s;
@@ -1005,8 +1035,7 @@ export class StateNode {
     this.refreshSummary(now, false);
     const peers = this.peers.sample(this.digestFanout, this.rng);
     if (peers.length === 0) return;
-    const roots: RootNote[] = [this.ownRoot];
-    for (const r of this.roots.values()) if (r.atMs >= now - this.rootRecentMs) roots.push(r);
+    const roots: RootNote[] = [this.ownRoot, ...this.recentRoots(now)];
     const all = [...this.summaries.values()];
     const stability = this.stabilityWanted(now) ? this.stabilityNote(now) : null;
     for (const to of peers) {
@@ -1014,6 +1043,26 @@ export class StateNode {
       for (let k = 1; k < this.summariesPerMessage && all.length > 0; k++) summaries.push(all[this.rng.int(all.length)] as SummaryNote);
       this.sendWithin(now, to, { type: 'state-digests', roots, summaries, stability }, 'repair');
     }
+  }
+
+  /**
+   * Other members' recent roots to relay, at most `rootsPerMessage`: those that differ from ours
+   * first (they matter for repair), then a random choice of the rest (they spread agreement). A
+   * digest stays O(1) in the cluster size.
+   */
+  private recentRoots(now: number): RootNote[] {
+    const hi = this.tree.rootHi();
+    const lo = this.tree.rootLo();
+    const differing: RootNote[] = [];
+    const equal: RootNote[] = [];
+    for (const r of this.roots.values()) {
+      if (r.atMs < now - this.rootRecentMs) continue;
+      (r.rootHi === hi && r.rootLo === lo ? equal : differing).push(r);
+    }
+    const out = differing.length <= this.rootsPerMessage ? differing : pick(differing, this.rootsPerMessage, this.rng);
+    const room = this.rootsPerMessage - out.length;
+    if (room > 0) out.push(...(equal.length <= room ? equal : pick(equal, room, this.rng)));
+    return out;
   }
 
   private drainConverged(): void {
@@ -1047,12 +1096,17 @@ export class StateNode {
   /** The current aggregate as sent (a copy: the aggregate changes after the message leaves). */
   private stabilityNote(now: number): StabilityNote {
     const a = this.enterGeneration(now);
-    return { gen: a.gen, min: new Map(a.min), members: [...a.members], latestMs: a.latestMs };
+    return { gen: a.gen, genMs: this.generationMs, min: new Map(a.min), members: [...a.members], latestMs: a.latestMs };
   }
 
   /** Merges a peer's aggregate of the same generation (a later one, up to one ahead, is joined first: clock skew). */
   private learnStability(now: number, n: StabilityNote): void {
-    if (typeof n !== 'object' || n === null || !Number.isSafeInteger(n.gen) || n.gen < 0 || !isMap(n.min) || !Array.isArray(n.members) || !Number.isFinite(n.latestMs)) throw new Error('malformed stability note');
+    if (typeof n !== 'object' || n === null || !Number.isSafeInteger(n.gen) || n.gen < 0 || !Number.isSafeInteger(n.genMs) || !isMap(n.min) || !Array.isArray(n.members) || !Number.isFinite(n.latestMs)) throw new Error('malformed stability note');
+    if (n.genMs !== this.generationMs) {
+      // Generation numbers of another length mean other times: merging would count contributions wrongly.
+      this.stats.stabilityMismatched++;
+      return;
+    }
     const current = Math.floor(now / this.generationMs);
     if (n.gen > current + 1) throw new Error(`stability note of generation ${n.gen}, this node is at ${current}: clocks too far apart`);
     const a = this.enterGeneration(now, n.gen);
@@ -1133,7 +1187,7 @@ export class StateNode {
 
   /** A message of the node's own within the budget; false (nothing sent) when it does not fit now: the caller leaves it to a later round. */
   private sendWithin(now: number, to: Address, message: StateMessage, cls: TrafficClass): boolean {
-    const p = stateMessageParts(message);
+    const p = this.sizes.message(message);
     // A held anti-entropy step goes first within its class: digests and acknowledgements do not starve it.
     if (this.budget !== null && ((cls === 'repair' && this.budget.heldCount > 0) || !this.budget.take(now, p.total, cls, this.reserveFor(cls)))) {
       this.budget.stats.deferred++;
@@ -1149,7 +1203,7 @@ export class StateNode {
       this.send(to, message);
       return;
     }
-    this.budget.hold(to, message, stateMessageParts(message));
+    this.budget.hold(to, message, this.sizes.message(message));
     this.releaseHeld(now);
   }
 
@@ -1165,7 +1219,7 @@ export class StateNode {
     return hot > 0 ? this.dissemination.packetBytesMax : 0;
   }
 
-  private send(to: Address, message: StateMessage, p: StateBytes = stateMessageParts(message)): void {
+  private send(to: Address, message: StateMessage, p: StateBytes = this.sizes.message(message)): void {
     this.stats.rumorBytes += p.rumor;
     this.stats.antiEntropyBytes += p.antiEntropy;
     this.stats.digestBytes += p.digest;
@@ -1176,6 +1230,16 @@ export class StateNode {
 /** A Map (not a type guard: the note's declared types stay as they are). */
 function isMap(v: unknown): boolean {
   return v instanceof Map;
+}
+
+/** `k` distinct elements of `xs` drawn with `rng` (partial Fisher–Yates on a copy). */
+function pick<T>(xs: readonly T[], k: number, rng: Rng): T[] {
+  const a = [...xs];
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(a.length - i);
+    [a[i], a[j]] = [a[j] as T, a[i] as T];
+  }
+  return a.slice(0, k);
 }
 
 /** The first multiple of `intervalMs` after `now`. */

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ReconcileMessage } from '../../../src/core/antientropy/messages.js';
-import { reconcileMessageBytes } from '../../../src/core/antientropy/messages.js';
 import type { ReconcileHost } from '../../../src/core/antientropy/session.js';
 import { ReconcileSession } from '../../../src/core/antientropy/session.js';
 import type { KvEntry } from './kv-host.js';
-import { KvHost, trueDiff } from './kv-host.js';
+import { KvHost, kvMessageBytes, trueDiff } from './kv-host.js';
 
 const shape = { fanout: 16, depth: 3 };
-const bytesOf = (m: ReconcileMessage<KvEntry>): number => reconcileMessageBytes(m, (e) => 1 + e.key.length + 8);
+const bytesOf = (m: ReconcileMessage<KvEntry>): number => kvMessageBytes(m).total;
 
 /** One session between a and b, each side bounded by its own host: the largest message, and whether both sides call it complete. */
 function session(a: ReconcileHost<KvEntry>, b: ReconcileHost<KvEntry>, merge: [(e: KvEntry) => void, (e: KvEntry) => void]): { largest: number; complete: boolean; failed: string | null } {

@@ -1,6 +1,13 @@
 import { MerkleTree } from '../../../src/core/antientropy/merkle.js';
 import type { MerkleOptions } from '../../../src/core/antientropy/merkle.js';
+import type { ReconcileBytes, ReconcileMessage } from '../../../src/core/antientropy/messages.js';
 import type { ReconcileHost } from '../../../src/core/antientropy/session.js';
+import { keyHashEntries, reconcileMessageBytes } from '../../../src/wire/state-reconcile.js';
+
+const entries = keyHashEntries();
+
+/** A reconciliation message's bytes on the wire, with (key, hash) entries. */
+export const kvMessageBytes = (m: ReconcileMessage<KvEntry>): ReconcileBytes => reconcileMessageBytes(m, entries);
 
 /** A test replica: key → 64-bit entry hash, feeding a Merkle tree. Entries are (key, hash). */
 export interface KvEntry {
@@ -32,8 +39,8 @@ export class KvHost implements ReconcileHost<KvEntry> {
     return h === undefined ? undefined : { key, hi: h[0], lo: h[1] };
   }
 
-  entryBytes(e: KvEntry): number {
-    return 1 + e.key.length + 8;
+  messageBytes(m: ReconcileMessage<KvEntry>): ReconcileBytes {
+    return kvMessageBytes(m);
   }
 
   /** A merge for tests: the higher hash wins, so both sides end equal whatever the order. */

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { reconcileLocally } from '../../../src/core/antientropy/exchange.js';
 import { MerkleTree } from '../../../src/core/antientropy/merkle.js';
+import type { ReconcileBytes, ReconcileMessage } from '../../../src/core/antientropy/messages.js';
 import type { ReconcileHost } from '../../../src/core/antientropy/session.js';
+import { stateReconcileBytes } from '../../../src/wire/state.js';
 import { ConvergenceTracker } from '../../../src/core/convergence/tracker.js';
 import type { Entry } from '../../../src/core/replica/index.js';
 import { Replica } from '../../../src/core/replica/index.js';
@@ -26,8 +28,8 @@ class Node implements ReconcileHost<Entry> {
     return this.replica.entry(key);
   }
 
-  entryBytes(e: Entry): number {
-    return this.replica.entryBytes(e);
+  messageBytes(m: ReconcileMessage<Entry>): ReconcileBytes {
+    return stateReconcileBytes(m);
   }
 
   merge(now: number, e: Entry): void {

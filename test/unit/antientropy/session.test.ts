@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { reconcileLocally } from '../../../src/core/antientropy/exchange.js';
 import type { ReconcileMessage } from '../../../src/core/antientropy/messages.js';
-import { reconcileMessageBytes } from '../../../src/core/antientropy/messages.js';
 import { ReconcileSession } from '../../../src/core/antientropy/session.js';
 import type { KvEntry } from './kv-host.js';
-import { KvHost, trueDiff } from './kv-host.js';
+import { KvHost, kvMessageBytes, trueDiff } from './kv-host.js';
 
 const shape = { fanout: 4, depth: 3 };
 
@@ -18,7 +17,7 @@ function pair(n: number): [KvHost, KvHost] {
   return [a, b];
 }
 
-const bytesOf = (m: ReconcileMessage<KvEntry>): number => reconcileMessageBytes(m, (e) => 1 + e.key.length + 8);
+const bytesOf = (m: ReconcileMessage<KvEntry>): number => kvMessageBytes(m).total;
 
 describe('ReconcileSession', () => {
   it('equal trees: one round trip, rc-open then rc-done, nothing else', () => {
@@ -159,7 +158,7 @@ describe('ReconcileSession.complete', () => {
     c.set('k5', 1, 2);
     d.set('k6', 3, 4);
     const sc = new ReconcileSession(c, 'initiator');
-    const sd = new ReconcileSession({ tree: d.tree, entryFor: (k) => (k === 'k6' ? undefined : d.entryFor(k)), entryBytes: (e) => d.entryBytes(e) }, 'responder');
+    const sd = new ReconcileSession({ tree: d.tree, entryFor: (k) => (k === 'k6' ? undefined : d.entryFor(k)), messageBytes: (m: ReconcileMessage<KvEntry>) => d.messageBytes(m) }, 'responder');
     sc.start();
     for (let guard = 0; guard < 20 && !(sc.done && sd.done); guard++) {
       for (let m = sc.pollMessage(); m !== undefined; m = sc.pollMessage()) sd.handleMessage(m);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { convergenceDigestBytes } from '../../../src/core/convergence/digest.js';
 import type { ConvergenceDigest } from '../../../src/core/convergence/digest.js';
 import { ConvergenceTracker } from '../../../src/core/convergence/tracker.js';
 import { seededRng } from '../../../src/core/rng.js';
@@ -153,9 +152,3 @@ describe('ConvergenceTracker sampled updates', () => {
   });
 });
 
-describe('convergenceDigestBytes', () => {
-  it('is 8 bytes of root plus a count and, per origin, name and counter', () => {
-    expect(convergenceDigestBytes(dg(1))).toBe(9);
-    expect(convergenceDigestBytes(dg(1, { 'node-1': 5, 'node-22': 300 }))).toBe(9 + (1 + 6 + 1) + (1 + 7 + 2));
-  });
-});

@@ -4,7 +4,7 @@ import { DEFAULT_DISSEMINATION, DisseminationConfigError } from '../../../src/co
 import type { DisseminationTransmit, PeerSampler } from '../../../src/core/dissemination/disseminator.js';
 import { Disseminator } from '../../../src/core/dissemination/disseminator.js';
 import type { DisseminationMessage } from '../../../src/core/dissemination/messages.js';
-import { messageBytes, rawPayloadBytes } from '../../../src/core/dissemination/messages.js';
+import { layoutSizes, messageBytes, rawPayloadBytes } from '../../../src/core/dissemination/messages.js';
 import type { Address } from '../../../src/core/ids.js';
 import { address, millis } from '../../../src/core/ids.js';
 import { seededRng } from '../../../src/core/rng.js';
@@ -59,7 +59,7 @@ describe('Disseminator (sans-IO)', () => {
     const pushes = c.sent.filter((s) => s.from === 0 && s.t.message.type === 'gossip');
     expect(new Set(pushes.map((s) => s.t.to)).size).toBe(3);
     expect(c.engines.filter((e) => e.has('n0', 1)).length).toBe(4);
-    for (const s of c.sent) expect(s.t.bytes).toBe(messageBytes(s.t.message, rawPayloadBytes));
+    for (const s of c.sent) expect(s.t.bytes).toBe(messageBytes(s.t.message, layoutSizes(rawPayloadBytes)));
     const e1 = c.engines.find((e, i) => i > 0 && e.has('n0', 1));
     const ev = e1?.pollEvent();
     expect(ev?.type).toBe('update');

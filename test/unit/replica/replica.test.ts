@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, Entry, Read, ReplicaErrorCode } from '../../../src/core/replica/index.js';
-import { entryBytes, Hasher64, hashHex, hashString64, minSummary, Replica, ReplicaError, summaryBytes } from '../../../src/core/replica/index.js';
+import { Hasher64, hashHex, hashString64, minSummary, Replica, ReplicaError } from '../../../src/core/replica/index.js';
 import { RESOLVERS } from './harness.js';
 
 const mk = (node: string): Replica => new Replica({ node, resolvers: RESOLVERS });
@@ -180,16 +180,6 @@ describe('Replica: subscribe', () => {
 });
 
 describe('Replica: replication surface', () => {
-  it('entryBytes counts key, context and store', () => {
-    const a = mk('a');
-    a.put(1, 'k', new Uint8Array(10));
-    // type 1 + key (1 + 1) + context (1 + origin 2 + counter 1) + siblings (1 + dot 3 + HLC/flag 9 + length 1 + 10)
-    expect(entryBytes(a.entry('k') as Entry)).toBe(1 + 2 + 4 + 24);
-    a.put(2, 'k', { text: 'héllo' }); // JSON {"text":"héllo"}: 17 UTF-8 bytes
-    expect(a.entryBytes(a.entry('k') as Entry)).toBe(1 + 2 + 4 + (1 + 3 + 9 + 1 + 17));
-    expect(summaryBytes(new Map([['a', 300]]))).toBe(1 + 2 + 2);
-  });
-
   it('entryHash: equal states hash equal on different nodes, different states differ, the cache follows changes', () => {
     const a = mk('a');
     const b = mk('b');

@@ -6,6 +6,7 @@ import type { Replica } from '../../../src/core/replica/replica.js';
 import type { StateMessage } from '../../../src/core/state/messages.js';
 import type { StateEvent, StateNodeOptions } from '../../../src/core/state/state-node.js';
 import { StateNode } from '../../../src/core/state/state-node.js';
+import { stateSizes } from '../../../src/wire/state.js';
 
 interface InFlight {
   readonly at: number;
@@ -37,7 +38,7 @@ export class Cluster {
       addressOf: (member: string) => (this.nodes.has(member) ? (member as Address) : undefined),
       ...this.opts,
       ...extra,
-      name, rng: this.rng.fork(), now: this.now, peers: this.sampler(name), incarnation,
+      name, sizes: stateSizes(name), rng: this.rng.fork(), now: this.now, peers: this.sampler(name), incarnation,
       ...(durable !== undefined ? { durable } : {}),
     });
     this.nodes.set(name, s);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Address, Millis } from '../../../src/core/ids.js';
 import type { StateMessage } from '../../../src/core/state/messages.js';
-import { stateMessageBytes } from '../../../src/core/state/messages.js';
+import { encodeStateFrame, stateMessageBytes } from '../../../src/wire/state.js';
 import { Cluster } from './harness.js';
 
 const value = (c: Cluster, n: string, key: string): unknown => {
@@ -150,6 +150,28 @@ describe('StateNode', () => {
     expect(c.converged()).toBe(true);
   });
 
+  it('a member with another stability generation length is refused and counted, never merged: nothing is collected', () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const opts = { antiEntropyIntervalMs: 400, stabilityGenerationMs: 1000, collectIntervalMs: 500, digestIntervalMs: 100 };
+    const c = new Cluster(['a', 'b', 'c', 'd'], opts);
+    c.boot('e', undefined, 0, { stabilityGenerationMs: 3000 });
+    for (const n of names) c.node(n).setMembers(0, names);
+    c.run(5);
+    for (let i = 0; i < 10; i++) c.on('a', (s, now) => s.put(now, `k${i}`, i));
+    c.run(1500);
+    for (let i = 0; i < 5; i++) c.on('b', (s, now) => s.delete(now, `k${i}`));
+    c.run(c.now + 6000);
+    expect(c.converged()).toBe(true);
+    for (const n of names) {
+      const st = c.node(n).stats;
+      expect(st.stabilityMismatched).toBeGreaterThan(0);
+      expect(st.malformed).toBe(0);
+      // e never joins the others' generations (nor they e's): none completes, no tombstone goes.
+      expect(st.generationsComplete).toBe(0);
+      expect(st.tombstonesCollected).toBe(0);
+    }
+  });
+
   it('the agreement fraction drops below 1 during a partition with writes and reaches 1 after the heal', () => {
     const names = ['a', 'b', 'c', 'd', 'e', 'f'];
     const c = new Cluster(names, { antiEntropyIntervalMs: 400, digestIntervalMs: 200 });
@@ -228,9 +250,9 @@ describe('StateNode', () => {
       { type: 'state-reconcile', session: 'x', fromInitiator: true, rc: null, digest: null },
       { type: 'state-rumor', gossip: { type: 'gossip', id: 1, updates: [{ origin: '', version: 0 }], digest: null, feedback: true, hops: null } },
       { type: 'state-rumor', gossip: null },
-      { type: 'state-digests', roots: [], summaries: [], stability: { gen: 1e6, min: new Map(), members: ['b'], latestMs: 10 } }, // clocks far apart
-      { type: 'state-digests', roots: [], summaries: [], stability: { gen: 0, min: new Map(), members: [7], latestMs: 10 } },
-      { type: 'state-digests', roots: [], summaries: [], stability: { gen: 0, min: {}, members: ['b'], latestMs: 10 } },
+      { type: 'state-digests', roots: [], summaries: [], stability: { gen: 1e6, genMs: 15_000, min: new Map(), members: ['b'], latestMs: 10 } }, // clocks far apart
+      { type: 'state-digests', roots: [], summaries: [], stability: { gen: 0, genMs: 15_000, min: new Map(), members: [7], latestMs: 10 } },
+      { type: 'state-digests', roots: [], summaries: [], stability: { gen: 0, genMs: 15_000, min: {}, members: ['b'], latestMs: 10 } },
       { type: 'state-acks', member: 'b', acks: [{ counter: 0, atMs: 1 }] },
       { type: 'state-acks', member: 7, acks: [] },
       { type: 'state-acks', member: 'b', acks: [null] },
@@ -243,21 +265,23 @@ describe('StateNode', () => {
     expect(s.root()).toBe(root);
   });
 
-  it('counts the bytes of every message it sends by class, each transmit carrying its message size', () => {
-    const c = new Cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 200 });
+  it('counts the bytes of every message it sends by class, each transmit carrying its encoded length', () => {
+    // syncFirst: peers' roots are never known here (nothing is delivered), so sessions start
+    // instead of root probes and every class of message is sent.
+    const c = new Cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 200, syncFirst: true });
     c.run(5);
     const a = c.node('a');
     a.put(6, 'k', 'v');
     let sent = 0;
     for (let t = a.pollTransmit(); t !== undefined; t = a.pollTransmit()) {
-      expect(t.bytes).toBe(stateMessageBytes(t.message));
+      expect(t.bytes).toBe(encodeStateFrame('a', t.message).length);
       sent += t.bytes;
     }
     for (let now = 7; now < 2000; now++) {
       if ((a.pollTimeout() ?? Infinity) > now) continue;
       a.handleTimeout(now as Millis);
       for (let t = a.pollTransmit(); t !== undefined; t = a.pollTransmit()) {
-        expect(t.bytes).toBe(stateMessageBytes(t.message));
+        expect(t.bytes).toBe(encodeStateFrame('a', t.message).length);
         sent += t.bytes;
       }
     }
@@ -267,8 +291,8 @@ describe('StateNode', () => {
     expect(st.digestBytes).toBeGreaterThan(0);
     expect(st.rumorBytes + st.antiEntropyBytes + st.digestBytes).toBe(sent);
     const m: StateMessage = { type: 'state-digests', roots: [{ member: 'a', atMs: 1, seq: 1, rootHi: 0, rootLo: 0 }], summaries: [], stability: null };
-    // type 1 + two counts 1 + name (1 + 1) + time 6 + seq 1 + root 8 + no stability 1
-    expect(stateMessageBytes(m)).toBe(1 + 2 + 2 + 6 + 1 + 8 + 1);
+    // type 1 + sender (new name: 0, length, 'a') 3 + roots count 1 + member (interned: #1) 1 + time 1 + seq 1 + root 8 + summaries count 1 + no stability 1
+    expect(stateMessageBytes('a', m).total).toBe(1 + 3 + 1 + 1 + 1 + 1 + 8 + 1 + 1);
   });
 
   it('calls the durability hook with every change before the operation returns (local, merged, collected)', () => {
