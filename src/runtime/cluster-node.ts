@@ -23,10 +23,10 @@ import type { KvChange } from './data-kv.js';
 import { KeyValue } from './data-kv.js';
 import { DataPlane } from './data-plane.js';
 import type { DataEvent, DataMachineStats } from './data-machine.js';
-import { StateMachine } from './data-state.js';
+import { StateMachine, rumorPacketBytesMax } from './data-state.js';
 import { wireCodec } from './wire-codec.js';
 import { wireHeaders } from './wire-headers.js';
-import { STATE_DISSEMINATION, budgetForCap } from '../core/state/index.js';
+import { budgetForCap } from '../core/state/index.js';
 import type { StateBudgetStats } from '../core/state/index.js';
 import type { DriverStats } from './driver.js';
 import { Driver } from './driver.js';
@@ -280,7 +280,7 @@ export class ClusterNode {
       const dataFramingBytes = 1 + CRC_WRAPPER_BYTES + (keyring !== null ? ENCRYPT_OVERHEAD_BYTES : 0) + headers.packetBytes;
       const budget = o.bandwidth === undefined
         ? undefined
-        : budgetForCap(o.bandwidth, (o.kv?.dissemination?.packetBytesMax ?? STATE_DISSEMINATION.packetBytesMax) + dataFramingBytes, dataFramingBytes);
+        : budgetForCap(o.bandwidth, rumorPacketBytesMax(o.kv?.dissemination) + dataFramingBytes, dataFramingBytes);
       const k = o.kv ?? {};
       const startMs = clock();
       const common = {

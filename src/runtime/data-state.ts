@@ -7,7 +7,7 @@ import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import type { Entry, Read, ReplicaOptions, Resolver } from '../core/replica/index.js';
 import { isValidEntry, Replica } from '../core/replica/index.js';
 import type { StateMessage } from '../core/state/index.js';
-import { StateNode } from '../core/state/index.js';
+import { STATE_DISSEMINATION, StateNode } from '../core/state/index.js';
 import type { StateBudgetOptions } from '../core/state/budget.js';
 import type { StateStore } from '../store/state-store.js';
 import type { DataStats } from '../wire/data.js';
@@ -65,7 +65,17 @@ export interface StateMachineOptions {
   readonly stats: DataStats;
 }
 
+/** A data message's body up to this size goes in a datagram; a larger one over a stream. */
 const PACKET_PAYLOAD_BYTES_MAX = 1200;
+
+/**
+ * The rumor engine's packet size here: what `dissemination.packetBytesMax` asks, at most a
+ * datagram's frame (type byte + body), so rumors never fall back to a stream (a stream's TCP
+ * segments would cost the byte budget several times a datagram's headers).
+ */
+export function rumorPacketBytesMax(d: Partial<DisseminationConfig> | undefined): number {
+  return Math.min(d?.packetBytesMax ?? STATE_DISSEMINATION.packetBytesMax, 1 + PACKET_PAYLOAD_BYTES_MAX);
+}
 const RECENT_CONVERGED_MAX = 64;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -140,7 +150,7 @@ export class StateMachine implements DataMachine {
     this.node = new StateNode({
       name: o.name, rng: o.rng, now: wall, peers: sampler, durable: this.replica, sizes: stateSizes(o.name),
       ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
-      ...(o.dissemination !== undefined ? { dissemination: o.dissemination } : {}),
+      dissemination: { ...o.dissemination, packetBytesMax: rumorPacketBytesMax(o.dissemination) },
       ...(o.digestIntervalMs !== undefined ? { digestIntervalMs: o.digestIntervalMs } : {}),
       ...(o.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: o.antiEntropyIntervalMs } : {}),
       ...(o.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: o.tombstoneGraceMs } : {}),

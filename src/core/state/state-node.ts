@@ -708,7 +708,12 @@ export class StateNode {
   }
 
   private isActive(now: number): boolean {
-    return now < this.lastActiveMs + this.activeWindowMs || this.acks.size > 0 || this.initiated !== null || this.answering.size > 0 || this.stabilityWanted(now);
+    return now < this.lastActiveMs + this.activeWindowMs || this.acks.size > 0 || this.initiated !== null || this.answering.size > 0 || this.stabilityWanted(now) || this.syncing;
+  }
+
+  /** `syncFirst` and no session has completed yet: sessions run even where roots agree (the runtime waits for one). */
+  private get syncing(): boolean {
+    return this.syncFirst && this.stats.sessionsComplete === 0;
   }
 
   /** Records a direct peer's own root; true when it differs from this node's (the node turns active). */
@@ -859,11 +864,11 @@ export class StateNode {
     }
     if (target === null) {
       const known = this.peerRoots.get(peer);
-      if (known !== undefined && known.hi === this.tree.rootHi() && known.lo === this.tree.rootLo()) {
+      if (known !== undefined && known.hi === this.tree.rootHi() && known.lo === this.tree.rootLo() && !this.syncing) {
         this.stats.sessionsSkippedEqual++;
         return;
       }
-      if (known === undefined && !(this.syncFirst && this.stats.sessionsComplete === 0)) {
+      if (known === undefined && !this.syncing) {
         // Not known: our root alone; the peer starts a session if its root differs (equal roots
         // cost a digest, never a session).
         this.refreshRoot(now);
