@@ -9,7 +9,13 @@ import { registerKeygen } from './commands/keygen.js';
 import { registerKeys } from './commands/keys.js';
 import { registerKv } from './commands/kv.js';
 import { registerLeave } from './commands/leave.js';
+import { registerInfo } from './commands/info.js';
+import { registerJoin } from './commands/join.js';
 import { registerMembers } from './commands/members.js';
+import { registerQuery } from './commands/query.js';
+import { registerReachability } from './commands/reachability.js';
+import { registerTags } from './commands/tags.js';
+import { registerVersion } from './commands/version.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerSimulateDissemination } from './commands/simulate-dissemination.js';
 import { registerSimulateMembership } from './commands/simulate-membership.js';
@@ -35,6 +41,12 @@ export function buildProgram(io: Io): Command {
   registerMembers(program, io);
   registerKv(program, io);
   registerEvent(program, io);
+  registerQuery(program, io);
+  registerJoin(program, io);
+  registerTags(program, io);
+  registerInfo(program, io);
+  registerReachability(program, io);
+  registerVersion(program, io);
   registerMonitor(program, io);
   registerLeave(program, io);
   registerKeygen(program, io);
@@ -43,13 +55,18 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
-/** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
+/**
+ * Runs the CLI; returns the exit code instead of exiting, so tests can call it. Exit codes, the
+ * same for every command: 0 success; 1 the command could not do its job (agent unreachable, a
+ * refusal, nobody answered); 2 a usage or configuration error.
+ */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
     await buildProgram(io).parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Commander's own refusals (unknown option, missing argument, bad command) are usage errors: 2.
+    if (e instanceof CommanderError) return e.exitCode !== 0 && e.code.startsWith('commander.') ? 2 : e.exitCode;
     if (e instanceof UsageError) {
       io.err(`error: ${e.message}`);
       return 2;
