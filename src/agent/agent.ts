@@ -16,6 +16,7 @@ import { ClusterKv } from './kv-service.js';
 import { runKeyOp } from './keys.js';
 import { loadRecentEvents, saveRecentEvents } from './event-snapshot.js';
 import { AgentMetrics } from './metrics.js';
+import { EventHandlers, parseHandlerSpec } from './event-handlers.js';
 
 const KEYRING_META = 'agent.keyring';
 /** Snapshot members joined through at once, and how many such batches are tried before giving up. */
@@ -95,6 +96,8 @@ export class Agent {
     readonly httpAddress: string,
     readonly incarnation: number,
     private readonly log: Logger,
+    /** The `--event-handler` scripts (none configured: subscribed to nothing). */
+    readonly handlers: EventHandlers,
   ) {}
 
   static async start(o: AgentOptions): Promise<Agent> {
@@ -142,14 +145,16 @@ export class Agent {
         storeHealth: () => store.health,
         http: () => (agentRef.a === null ? null : { answered: agentRef.a.http.answered, streams: agentRef.a.http.streams.stats() }),
       });
+      const handlers = new EventHandlers(node, c.eventHandlers.map(parseHandlerSpec), log, { timeoutMs: c.eventHandlerTimeoutMs });
       const http = new HttpApi({
+        handlerStats: () => handlers.stats,
         node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },
       });
       const httpAddress = await http.listen(c.http);
-      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log);
+      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers);
       if (c.keyringFile === undefined && storedKeys === null && c.encrypt !== undefined) saveKeyring(store, [c.encrypt]);
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
@@ -264,6 +269,7 @@ export class Agent {
       if (this.staleTimer !== null) clearTimeout(this.staleTimer);
       for (const t of this.rejoinPending.values()) clearTimeout(t);
       this.saveSnapshot();
+      this.handlers.close();
       if (leave) await this.node.leave();
       else await this.node.shutdown();
       await this.http.close();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseHostPort } from '../transport/address.js';
+import { parseHandlerSpec } from './event-handlers.js';
 
 /**
  * The agent's configuration, from three sources merged in this precedence (later wins):
@@ -77,6 +78,20 @@ export const agentConfigSchema = z.object({
    * leave it off once the agent runs again.
    */
   recover: z.boolean().default(false),
+  /**
+   * Serf's `-event-handler`: `[FILTER=]SCRIPT`, FILTER a comma-separated list of `member-join`,
+   * `member-leave`, `member-failed`, `member-update`, `member-reap`, `user`, `user:NAME`,
+   * `query`, `query:NAME` or `*` (none: every event). Run one at a time with `sh -c`.
+   */
+  eventHandlers: z.array(z.string().superRefine((s, ctx) => {
+    try {
+      parseHandlerSpec(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `eventHandlers: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  })).default([]),
+  /** An event handler run is killed after this long (ms); a query's answer must come before the query's deadline anyway. */
+  eventHandlerTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /** Largest value (JSON-encoded) a PUT accepts, in bytes. */
   valueBytesMax: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
 }).strict().superRefine((c, ctx) => {

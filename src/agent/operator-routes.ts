@@ -4,6 +4,7 @@ import { JoinError } from '../index.js';
 import { VERSION } from '../version.js';
 import { HttpError, readJson } from './http-body.js';
 import type { Route } from './kv-routes.js';
+import type { HandlerStats } from './event-handlers.js';
 
 /** A body of these routes is small: names, addresses, a query's payload. */
 const BODY_BYTES_MAX = 64 * 1024;
@@ -26,6 +27,8 @@ export interface InfoJson {
   readonly clocks: { readonly member: number; readonly event: number; readonly query: number };
   readonly queues: { readonly membership: number; readonly serf: number };
   readonly tags: Readonly<Record<string, string>>;
+  /** What the `--event-handler` scripts did: runs, failed, timedOut, dropped. */
+  readonly handlers: Readonly<HandlerStats>;
 }
 
 type Body = Record<string, unknown>;
@@ -64,7 +67,7 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
  * `POST /v1/join`, `POST /v1/tags`, `GET /v1/info`, `GET /v1/reachability`.
  */
 export class OperatorRoutes {
-  constructor(private readonly node: ClusterNode) {}
+  constructor(private readonly node: ClusterNode, private readonly handlerStats: (() => HandlerStats) | null = null) {}
 
   register(route: Route): void {
     route('POST', /^\/v1\/query$/, (req) => this.query(req));
@@ -148,6 +151,7 @@ export class OperatorRoutes {
       clocks: this.node.clocks,
       queues: this.node.queueDepths(),
       tags: this.node.tags,
+      handlers: { ...(this.handlerStats?.() ?? { runs: 0, failed: 0, timedOut: 0, dropped: 0 }) },
     };
   }
 

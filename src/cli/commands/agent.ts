@@ -11,7 +11,7 @@ import type { Io } from '../io.js';
 interface AgentFlags {
   name?: string; bind?: string; advertise?: string; join?: string[]; encrypt?: string; keyringFile?: string; dataDir?: string;
   http?: string; token?: string; tokenFile?: string; httpHost?: string[]; valueBytesMax?: string; profile?: string; tag?: string[]; config?: string; logLevel?: string;
-  recover?: boolean;
+  recover?: boolean; eventHandler?: string[];
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -26,7 +26,7 @@ export function configFromFlags(f: AgentFlags): PartialConfig {
   set('keyringFile', f.keyringFile); set('dataDir', f.dataDir); set('http', f.http); set('token', f.token); set('tokenFile', f.tokenFile);
   set('httpHosts', f.httpHost); set('profile', f.profile);
   if (f.valueBytesMax !== undefined) out.valueBytesMax = Number(f.valueBytesMax);
-  set('logLevel', f.logLevel); set('recover', f.recover);
+  set('logLevel', f.logLevel); set('recover', f.recover); set('eventHandlers', f.eventHandler);
   if (f.tag !== undefined) out.tags = parseTags(f.tag, '--tag');
   return out;
 }
@@ -56,6 +56,7 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--tag <k=v>', 'a Serf tag; repeatable (GOSSIP_TAGS, comma-separated)', collect)
     .option('--config <file>', 'JSON config file (GOSSIP_CONFIG): the same settings, camelCase')
     .option('--log-level <level>', 'trace, debug, info, warn, error (GOSSIP_LOG_LEVEL)')
+    .option('--event-handler <[filter=]script>', 'run a script on events (Serf filters: member-join, user:NAME, query:NAME, …; a query\'s stdout is the answer); repeatable', collect)
     .option('--recover', 'start although the store in --data-dir is damaged: keep what is left, relearn from peers (GOSSIP_RECOVER)')
     .action(async (f: AgentFlags) => {
       let config;

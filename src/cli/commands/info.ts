@@ -27,5 +27,6 @@ export function registerInfo(program: Command, io: Io): void {
         ...(i.delegate !== null ? { delegate_cur: i.delegate.cur } : {}),
       });
       section('tags', i.tags);
+      section('event handlers', { runs: i.handlers.runs, failed: i.handlers.failed, timed_out: i.handlers.timedOut, dropped: i.handlers.dropped });
     }));
 }
