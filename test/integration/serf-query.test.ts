@@ -24,7 +24,10 @@ beforeAll(async () => {
   writeFileSync(script, '#!/bin/sh\nprintf "serf says %s to %s" "$(cat)" "$SERF_QUERY_NAME"\n');
   chmodSync(script, 0o755);
   const port = await freePort('127.0.0.1');
-  const config = resolveConfig({ flags: { name: 'ours', bind: `127.0.0.1:${port}`, http: '127.0.0.1:0', profile: 'local' } });
+  const ours1 = join(dir, 'ours.sh');
+  writeFileSync(ours1, '#!/bin/sh\nprintf "script on %s got %s" "$SERF_SELF_NAME" "$(cat)"\n');
+  chmodSync(ours1, 0o755);
+  const config = resolveConfig({ flags: { name: 'ours', bind: `127.0.0.1:${port}`, http: '127.0.0.1:0', profile: 'local', eventHandlers: [`query:script=${ours1}`] } });
   ours = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() });
   ours.node.on('query', (q) => {
     if (q.name === 'hello') ours.node.respond(q, `ours says ${Buffer.from(q.payload).toString('utf8')}`);
@@ -56,6 +59,13 @@ describe.skipIf(!hasSerf)('queries across a mixed cluster (a real serf agent)', 
     const r = JSON.parse(out) as { Acks: string[]; Responses: Record<string, string> };
     expect(r.Acks).toEqual(['ours']);
     expect(r.Responses).toEqual({ ours: 'ours says yo' });
+  });
+
+  it('serf query is answered by our --event-handler script', async () => {
+    const out = await serf.cli('query', '-format=json', '-timeout=2s', 'script', 'abc');
+    const r = JSON.parse(out) as { Acks: string[]; Responses: Record<string, string> };
+    expect([...r.Acks].sort()).toEqual(['ours', 'serf1']);
+    expect(r.Responses).toEqual({ ours: 'script on ours got abc' });
   });
 
   it('reachability: both agents ack (ours and serf\'s)', async () => {
