@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseHostPort } from '../transport/address.js';
@@ -158,6 +159,23 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     else if (key === 'recover') out.recover = v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v;
     else out[key] = v;
   }
+  return out;
+}
+
+/**
+ * Every `*.json` in `dir`, in name order, merged (a later file's setting replaces an earlier
+ * one's, lists and maps as a whole): Serf's `-config-dir`. A missing directory or a bad file is a
+ * `ConfigError` naming it; a directory without JSON files gives nothing.
+ */
+export function configFromDir(dir: string): PartialConfig {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.name.endsWith('.json') && !e.isDirectory()).map((e) => e.name).sort();
+  } catch (e) {
+    throw new ConfigError([`config dir ${dir}: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  const out: PartialConfig = {};
+  for (const name of names) Object.assign(out, configFromFile(join(dir, name)));
   return out;
 }
 
