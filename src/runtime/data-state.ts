@@ -132,6 +132,8 @@ export class StateMachine implements DataMachine {
       // acknowledge straight to the writer, by name (the data plane routes names).
       sampleEvery: 1,
       addressOf: (name: string) => (this.peers().includes(name) ? (name as Address) : undefined),
+      // A node relearning its counter needs a peer's summary, which only a complete session brings.
+      syncFirst: this.learning,
     });
     this.node.setMembers(wall, this.peers());
   }
