@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ClusterNode } from '../index.js';
 import { JoinError } from '../index.js';
-import { VERSION } from '../version.js';
+import { packageVersion } from '../version.js';
 import { HttpError, readJson } from './http-body.js';
 import type { Route } from './kv-routes.js';
 import type { HandlerStats } from './event-handlers.js';
@@ -144,7 +144,7 @@ export class OperatorRoutes {
     const self = members.find((m) => m.name === this.node.name);
     const count = (s: string): number => members.filter((m) => m.status === s).length;
     return {
-      agent: { name: this.node.name, version: VERSION, addr: this.node.addr, incarnation: this.node.incarnation },
+      agent: { name: this.node.name, version: packageVersion(), addr: this.node.addr, incarnation: this.node.incarnation },
       protocol: self?.protocol ?? null,
       delegate: self?.delegate ?? null,
       members: { total: members.length, alive: count('alive'), failed: count('failed'), left: count('left'), leaving: count('leaving') },

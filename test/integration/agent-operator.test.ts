@@ -4,7 +4,7 @@ import { Agent } from '../../src/agent/agent.js';
 import { resolveConfig } from '../../src/agent/config.js';
 import { main } from '../../src/cli/main.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { VERSION } from '../../src/version.js';
+import { packageVersion } from '../../src/version.js';
 import { capture } from '../unit/cli/capture.js';
 import { waitFor } from './wait.js';
 
@@ -89,7 +89,7 @@ describe('operator commands against a running agent', () => {
 
   it('info prints protocol, members, clocks and queue depths; --json', async () => {
     const j = JSON.parse((await run('info', '--json')).out[0] ?? '') as Record<string, Record<string, unknown>>;
-    expect(j.agent).toMatchObject({ name: 'op-a', version: VERSION });
+    expect(j.agent).toMatchObject({ name: 'op-a', version: packageVersion() });
     expect(j.members).toMatchObject({ total: 2, alive: 2, failed: 0 });
     expect(j.protocol).toMatchObject({ cur: expect.any(Number) as number });
     expect(Object.keys(j.clocks ?? {}).sort()).toEqual(['event', 'member', 'query']);
@@ -128,7 +128,8 @@ describe('operator commands against a running agent', () => {
   it('version prints the package version (exit 0, no agent needed)', async () => {
     const io = capture();
     expect(await main(['version'], io)).toBe(0);
-    expect(io.stdout).toEqual([`gossip-coordinator v${VERSION}`]);
+    expect(packageVersion()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(io.stdout).toEqual([`gossip-coordinator v${packageVersion()}`]);
   });
 
   it('the HTTP routes refuse bad bodies with a 400', async () => {
