@@ -10,13 +10,7 @@ import { registerKeygen } from './commands/keygen.js';
 import { registerKeys } from './commands/keys.js';
 import { registerKv } from './commands/kv.js';
 import { registerLeave } from './commands/leave.js';
-import { registerInfo } from './commands/info.js';
-import { registerJoin } from './commands/join.js';
 import { registerMembers } from './commands/members.js';
-import { registerQuery } from './commands/query.js';
-import { registerReachability } from './commands/reachability.js';
-import { registerTags } from './commands/tags.js';
-import { registerVersion } from './commands/version.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerSimulateDissemination } from './commands/simulate-dissemination.js';
 import { registerSimulateMembership } from './commands/simulate-membership.js';
@@ -24,14 +18,23 @@ import { registerSimulateReconcile } from './commands/simulate-reconcile.js';
 import { registerSimulateState } from './commands/simulate-state.js';
 import { registerSimulateStream } from './commands/simulate-stream.js';
 import type { Io } from './io.js';
+import type { LazyCommand } from './lazy.js';
+import { newProgram, registerLazy } from './lazy.js';
 import { processIo } from './io.js';
 import { UsageError } from './parse.js';
 
+/** Commands loaded only when they run (their modules are not imported to run another command). */
+const LAZY: readonly LazyCommand[] = [
+  { name: 'query', usage: '[options] <name> [payload]', description: 'send a query to the cluster and print who acknowledged and answered', load: async () => (await import('./commands/query.js')).registerQuery },
+  { name: 'join', usage: '[options] <addr...>', description: 'make the agent join the cluster through these addresses (host:port)', load: async () => (await import('./commands/join.js')).registerJoin },
+  { name: 'tags', usage: '[options]', description: "change the agent's tags (announced to the cluster)", load: async () => (await import('./commands/tags.js')).registerTags },
+  { name: 'info', usage: '[options]', description: 'show the agent: protocol, members, clocks, queue depths, tags, event handlers', load: async () => (await import('./commands/info.js')).registerInfo },
+  { name: 'reachability', usage: '[options]', description: 'check that every alive member answers a ping query', load: async () => (await import('./commands/reachability.js')).registerReachability },
+  { name: 'version', usage: '', description: 'print the version', load: async () => (await import('./commands/version.js')).registerVersion },
+];
+
 export function buildProgram(io: Io): Command {
-  const program = new Command('gossip')
-    .description('gossip-coordinator: SWIM + Lifeguard membership, epidemic dissemination, replicated state')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  const program = newProgram(io).description('gossip-coordinator: SWIM + Lifeguard membership, epidemic dissemination, replicated state');
   const simulate = program.command('simulate').description('run the production protocol core on virtual time').exitOverride();
   registerSimulateMembership(simulate, io);
   registerSimulateDissemination(simulate, io);
@@ -42,12 +45,7 @@ export function buildProgram(io: Io): Command {
   registerMembers(program, io);
   registerKv(program, io);
   registerEvent(program, io);
-  registerQuery(program, io);
-  registerJoin(program, io);
-  registerTags(program, io);
-  registerInfo(program, io);
-  registerReachability(program, io);
-  registerVersion(program, io);
+  for (const c of LAZY) registerLazy(program, io, c);
   registerMonitor(program, io);
   registerLeave(program, io);
   registerKeygen(program, io);

@@ -2,9 +2,8 @@ import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import type { ClientFlags } from '../client.js';
 import { clientFrom, clientOptions, runClient } from '../client.js';
-import { UsageError } from '../parse.js';
+import { parseTagFilters, UsageError } from '../parse.js';
 import type { MemberJson } from '../../agent/http-api.js';
-import { parseTagFilters } from './query.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 

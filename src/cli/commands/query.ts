@@ -2,27 +2,10 @@ import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import type { ClientFlags } from '../client.js';
 import { clientFrom, clientOptions, runClient } from '../client.js';
-import { parseDuration, parseIntIn, UsageError } from '../parse.js';
+import { parseDuration, parseIntIn, parseTagFilters } from '../parse.js';
 import type { QueryJson } from '../../agent/operator-routes.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
-
-/** `k=regex` pairs → a tag filter (the regex may itself contain `=`). */
-export function parseTagFilters(pairs: readonly string[], what = '--tag'): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of pairs) {
-    const i = p.indexOf('=');
-    if (i <= 0) throw new UsageError(`${what}: expected name=regex, got '${p}'`);
-    const re = p.slice(i + 1);
-    try {
-      new RegExp(re);
-    } catch {
-      throw new UsageError(`${what}: '${re}' is not a regular expression`);
-    }
-    out[p.slice(0, i)] = re;
-  }
-  return out;
-}
 
 interface QueryFlags extends ClientFlags {
   node?: string[]; tag?: string[]; timeout?: string; relayFactor?: string; ack: boolean; json?: boolean;
@@ -30,7 +13,7 @@ interface QueryFlags extends ClientFlags {
 
 /** `gossip query NAME [PAYLOAD]`: asks the cluster (what `serf query` does) and prints the acks and answers at the deadline. */
 export function registerQuery(program: Command, io: Io): void {
-  clientOptions(program.command('query <name> [payload]').description('send a query to the cluster and print who acknowledged and answered'))
+  clientOptions(program.command('query <name> [payload]'))
     .option('--node <name>', 'only this node processes the query; repeatable', collect)
     .option('--tag <name=regex>', 'only nodes whose tag matches the regular expression process it; repeatable', collect)
     .option('--timeout <duration>', 'how long to collect answers, e.g. 5s (default: the cluster size scaled gossip timeout)')
