@@ -288,6 +288,8 @@ export class Agent {
     n.on('member-suspected', () => this.suspicionsSeen++);
     // As serf's agent logs "Received event: user-event: …": one line per event delivered here.
     n.on('user-event', (e) => this.log.info({ event: e.name, ltime: e.ltime }, 'user event'));
+    // Serf's own queries (`_serf_ping`, key queries) only at debug: reachability checks would flood the log.
+    n.on('query', (q) => (q.name.startsWith('_serf_') ? this.log.debug : this.log.info).call(this.log, { query: q.name, ltime: q.ltime, from: q.sourceNode }, 'query'));
     n.on('self-address-stale', (e) => {
       this.log.info({ staleAddr: e.staleAddr }, 'a peer still holds this node at its old address: will push-pull again');
       this.rejoinStale();

@@ -11,10 +11,12 @@ import { waitFor } from './wait.js';
 const TOKEN = 'k'.repeat(20);
 let a: Agent;
 let b: Agent;
+/** Agent b's log lines (JSON). */
+const bLog: string[] = [];
 
-async function start(name: string, tags: Record<string, string>): Promise<Agent> {
+async function start(name: string, tags: Record<string, string>, log = pino({ level: 'silent' })): Promise<Agent> {
   const config = resolveConfig({ flags: { name, bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', tags } });
-  return Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() });
+  return Agent.start({ config, log, store: new MemoryStore() });
 }
 
 async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -25,7 +27,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string[]; er
 
 beforeAll(async () => {
   a = await start('op-a', { role: 'web' });
-  b = await start('op-b', { role: 'db', zone: 'z1' });
+  b = await start('op-b', { role: 'db', zone: 'z1' }, pino({ level: 'info' }, { write: (line: string) => void bLog.push(line) }));
   b.node.on('query', (q) => {
     if (q.name === 'echo') b.node.respond(q, `b got ${Buffer.from(q.payload).toString('utf8')}`);
   });
@@ -62,6 +64,9 @@ describe('operator commands against a running agent', () => {
     expect(byNode).toEqual({ name: 'echo', acks: ['op-b'], responses: { 'op-b': 'b got x' } });
     const byTag = JSON.parse((await run('query', 'echo', 'y', '--tag', 'role=^w', '--timeout', '1s', '--json', '--no-ack')).out[0] ?? '') as { acks: string[]; responses: Record<string, string> };
     expect(byTag).toEqual({ name: 'echo', acks: [], responses: { 'op-a': 'a here' } });
+    // Received queries are logged at info (Serf's internal ones are not).
+    const logged = bLog.map((l) => JSON.parse(l) as { msg: string; query?: string; from?: string }).filter((l) => l.msg === 'query');
+    expect(logged.some((l) => l.query === 'echo' && l.from === 'op-a')).toBe(true);
     const relayed = await run('query', 'echo', 'z', '--relay-factor', '1', '--timeout', '1s', '--json');
     expect(Object.keys((JSON.parse(relayed.out[0] ?? '') as { responses: object }).responses).sort()).toEqual(['op-a', 'op-b']);
   });
@@ -123,6 +128,8 @@ describe('operator commands against a running agent', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('Total members: 2, live members: 2, received 2 acks');
     expect(r.out.at(-1)).toBe('Successfully contacted all live nodes');
+    // b answered a _serf_ping: not logged at info.
+    expect(bLog.some((l) => l.includes('_serf_ping'))).toBe(false);
   });
 
   it('version prints the package version (exit 0, no agent needed)', async () => {
