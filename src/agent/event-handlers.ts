@@ -125,6 +125,9 @@ export class EventHandlers {
     for (const off of this.offs) off();
     this.queue.length = 0;
     this.running?.kill();
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
   }
 
   private dispatch(type: EventType, name: string | null, extra: Record<string, string>, stdin: Uint8Array, query: QueryEvent | null): void {
