@@ -2,68 +2,86 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { registerAgent } from './commands/agent.js';
-import { registerBenchCluster } from './commands/bench-cluster.js';
-import { registerDemo } from './commands/demo.js';
-import { registerEvent } from './commands/event.js';
-import { registerKeygen } from './commands/keygen.js';
-import { registerKeys } from './commands/keys.js';
-import { registerKv } from './commands/kv.js';
-import { registerLeave } from './commands/leave.js';
-import { registerMembers } from './commands/members.js';
-import { registerMonitor } from './commands/monitor.js';
-import { registerSimulateDissemination } from './commands/simulate-dissemination.js';
-import { registerSimulateMembership } from './commands/simulate-membership.js';
-import { registerSimulateReconcile } from './commands/simulate-reconcile.js';
-import { registerSimulateState } from './commands/simulate-state.js';
-import { registerSimulateStream } from './commands/simulate-stream.js';
 import type { Io } from './io.js';
-import type { LazyCommand } from './lazy.js';
-import { newProgram, registerLazy } from './lazy.js';
 import { processIo } from './io.js';
 import { UsageError } from './parse.js';
 
-/** Commands loaded only when they run (their modules are not imported to run another command). */
-const LAZY: readonly LazyCommand[] = [
-  { name: 'query', usage: '[options] <name> [payload]', description: 'send a query to the cluster and print who acknowledged and answered', load: async () => (await import('./commands/query.js')).registerQuery },
-  { name: 'join', usage: '[options] <addr...>', description: 'make the agent join the cluster through these addresses (host:port)', load: async () => (await import('./commands/join.js')).registerJoin },
-  { name: 'tags', usage: '[options]', description: "change the agent's tags (announced to the cluster)", load: async () => (await import('./commands/tags.js')).registerTags },
-  { name: 'info', usage: '[options]', description: 'show the agent: protocol, members, clocks, queue depths, tags, event handlers', load: async () => (await import('./commands/info.js')).registerInfo },
-  { name: 'reachability', usage: '[options]', description: 'check that every alive member answers a ping query', load: async () => (await import('./commands/reachability.js')).registerReachability },
-  { name: 'version', usage: '', description: 'print the version', load: async () => (await import('./commands/version.js')).registerVersion },
+type Register = (program: Command, io: Io) => void;
+/** Loads a command's definition; `named`: the command line names this command. */
+type Load = (named: boolean) => Promise<Register>;
+
+/**
+ * The top-level commands, in the order `gossip --help` lists them. Each entry loads the module
+ * that defines the command (its options and help) only when needed: `gossip members` loads the
+ * members command and nothing else, `gossip --help` loads every definition, and a definition
+ * loads its implementation (the agent, the simulator, plotting) only when its action runs
+ * (issue 12; test/integration/module-loading.test.ts).
+ */
+const COMMANDS: readonly (readonly [string, Load])[] = [
+  ['simulate', loadSimulate],
+  ['agent', async () => (await import('./commands/agent.js')).registerAgent],
+  ['members', async () => (await import('./commands/members.js')).registerMembers],
+  ['kv', async () => (await import('./commands/kv.js')).registerKv],
+  ['event', async () => (await import('./commands/event.js')).registerEvent],
+  ['query', async () => (await import('./commands/query.js')).registerQuery],
+  ['join', async () => (await import('./commands/join.js')).registerJoin],
+  ['tags', async () => (await import('./commands/tags.js')).registerTags],
+  ['info', async () => (await import('./commands/info.js')).registerInfo],
+  ['reachability', async () => (await import('./commands/reachability.js')).registerReachability],
+  ['version', async () => (await import('./commands/version.js')).registerVersion],
+  ['monitor', async () => (await import('./commands/monitor.js')).registerMonitor],
+  ['leave', async () => (await import('./commands/leave.js')).registerLeave],
+  ['keygen', async () => (await import('./commands/keygen.js')).registerKeygen],
+  ['keys', async () => (await import('./commands/keys.js')).registerKeys],
+  ['demo', async () => (await import('./commands/demo.js')).registerDemo],
+  ['bench', loadBench],
 ];
 
-export function buildProgram(io: Io): Command {
-  const program = newProgram(io).description('gossip-coordinator: SWIM + Lifeguard membership, epidemic dissemination, replicated state');
-  const simulate = program.command('simulate').description('run the production protocol core on virtual time').exitOverride();
-  registerSimulateMembership(simulate, io);
-  registerSimulateDissemination(simulate, io);
-  registerSimulateReconcile(simulate, io);
-  registerSimulateState(simulate, io);
-  registerSimulateStream(simulate, io);
-  registerAgent(program, io);
-  registerMembers(program, io);
-  registerKv(program, io);
-  registerEvent(program, io);
-  for (const c of LAZY) registerLazy(program, io, c);
-  registerMonitor(program, io);
-  registerLeave(program, io);
-  registerKeygen(program, io);
-  registerKeys(program, io);
-  registerDemo(program, io);
-  const bench = program.command('bench').description('measure real processes: bench cluster runs N agents (and N serf agents) side by side').exitOverride();
-  registerBenchCluster(bench, io);
-  return program;
+/** `simulate`, with its subcommands' definitions only under `gossip simulate` (the top-level help lists the group alone). */
+async function loadSimulate(named: boolean): Promise<Register> {
+  const subcommands = named
+    ? await Promise.all([
+      import('./commands/simulate-membership.js').then((m) => m.registerSimulateMembership),
+      import('./commands/simulate-dissemination.js').then((m) => m.registerSimulateDissemination),
+      import('./commands/simulate-reconcile.js').then((m) => m.registerSimulateReconcile),
+      import('./commands/simulate-state.js').then((m) => m.registerSimulateState),
+      import('./commands/simulate-stream.js').then((m) => m.registerSimulateStream),
+    ])
+    : [];
+  return (program, io) => {
+    const simulate = program.command('simulate').description('run the production protocol core on virtual time').exitOverride();
+    for (const register of subcommands) register(simulate, io);
+  };
+}
+
+/** `bench`, with its subcommand's definition only under `gossip bench`. */
+async function loadBench(named: boolean): Promise<Register> {
+  const subcommands = named ? [(await import('./commands/bench-cluster.js')).registerBenchCluster] : [];
+  return (program, io) => {
+    const bench = program.command('bench').description('measure real processes: bench cluster runs N agents (and N serf agents) side by side').exitOverride();
+    for (const register of subcommands) register(bench, io);
+  };
 }
 
 /**
- * Runs the CLI; returns the exit code instead of exiting, so tests can call it. Exit codes, the
- * same for every command: 0 success; 1 the command could not do its job (agent unreachable, a
- * refusal, nobody answered); 2 a usage or configuration error.
+ * The program with the commands `argv` needs: the one it names, or every top-level command
+ * when it names none of them (`--help`, `help`, a typo: commander then lists them or suggests one).
  */
+export async function buildProgram(io: Io, argv: readonly string[] = []): Promise<Command> {
+  const program = new Command('gossip')
+    .description('gossip-coordinator: SWIM + Lifeguard membership, epidemic dissemination, replicated state')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  const named = COMMANDS.find(([name]) => name === argv[0]);
+  const registers = await Promise.all((named !== undefined ? [named] : COMMANDS).map(([, load]) => load(named !== undefined)));
+  for (const register of registers) register(program, io);
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
-    await buildProgram(io).parseAsync([...argv], { from: 'user' });
+    await (await buildProgram(io, argv)).parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (e) {
     // Commander's own refusals (unknown option, missing argument, bad command) are usage errors: 2.

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
-import { pino } from 'pino';
-import { Agent, StoreError } from '../../agent/agent.js';
+import type { Agent } from '../../agent/agent.js';
 import type { AgentConfig, PartialConfig } from '../../agent/config.js';
-import { ConfigError, configFromDir, configFromEnv, configFromFile, parseTags, resolveConfig } from '../../agent/config.js';
-import { loadDashboard } from '../../agent/dashboard.js';
-import { KeyringFileError } from '../../index.js';
+import { parseTags } from '../../agent/config-values.js';
 import type { Io } from '../io.js';
 
 export interface AgentFlags {
@@ -35,7 +32,9 @@ export function configFromFlags(f: AgentFlags): PartialConfig {
  * The agent's configuration from every source: defaults < the `--config` file < the
  * `--config-dir` files (name order) < `GOSSIP_*` < flags. Throws a `ConfigError`.
  */
-export function agentConfig(f: AgentFlags, env: Readonly<Record<string, string | undefined>>): AgentConfig {
+export async function agentConfig(f: AgentFlags, env: Readonly<Record<string, string | undefined>>): Promise<AgentConfig> {
+  // Loaded when the agent starts, not to run another command (see registerAgent).
+  const { configFromDir, configFromEnv, configFromFile, resolveConfig } = await import('../../agent/config.js');
   const file = f.config ?? env.GOSSIP_CONFIG;
   const dir = f.configDir ?? env.GOSSIP_CONFIG_DIR;
   const files = { ...(file !== undefined ? configFromFile(file) : {}), ...(dir !== undefined ? configFromDir(dir) : {}) };
@@ -71,9 +70,14 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--event-handler <[filter=]script>', 'run a script on events (Serf filters: member-join, user:NAME, query:NAME, …; a query\'s stdout is the answer); repeatable', collect)
     .option('--recover', 'start although the store in --data-dir is damaged: keep what is left, relearn from peers (GOSSIP_RECOVER)')
     .action(async (f: AgentFlags) => {
+      // The agent's code is loaded here, when the command runs: `gossip --help` and the client
+      // commands never load it (issue 12; test/integration/module-loading.test.ts).
+      const [{ pino }, { Agent, StoreError }, { ConfigError }, { loadDashboard }, { KeyringFileError }] = await Promise.all([
+        import('pino'), import('../../agent/agent.js'), import('../../agent/config.js'), import('../../agent/dashboard.js'), import('../../index.js'),
+      ]);
       let config;
       try {
-        config = agentConfig(f, env);
+        config = await agentConfig(f, env);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         io.err(`error: ${e.message}`);

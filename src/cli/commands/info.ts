@@ -6,7 +6,7 @@ import type { InfoJson } from '../../agent/operator-routes.js';
 
 /** `gossip info [--json]`: what the agent is doing (what `serf info` shows). */
 export function registerInfo(program: Command, io: Io): void {
-  clientOptions(program.command('info'))
+  clientOptions(program.command('info').description('show the agent: protocol, members, clocks, queue depths, tags, event handlers'))
     .option('--json', 'print GET /v1/info as JSON')
     .action((o: ClientFlags & { json?: boolean }) => runClient(io, async () => {
       const i = await clientFrom(o).call<InfoJson>('GET', '/v1/info');

@@ -13,7 +13,7 @@ interface QueryFlags extends ClientFlags {
 
 /** `gossip query NAME [PAYLOAD]`: asks the cluster (what `serf query` does) and prints the acks and answers at the deadline. */
 export function registerQuery(program: Command, io: Io): void {
-  clientOptions(program.command('query <name> [payload]'))
+  clientOptions(program.command('query <name> [payload]').description('send a query to the cluster and print who acknowledged and answered'))
     .option('--node <name>', 'only this node processes the query; repeatable', collect)
     .option('--tag <name=regex>', 'only nodes whose tag matches the regular expression process it; repeatable', collect)
     .option('--timeout <duration>', 'how long to collect answers, e.g. 5s (default: the cluster size scaled gossip timeout)')

@@ -7,7 +7,7 @@ import { CommanderError } from 'commander';
 
 /** `gossip reachability`: every alive member must ack a `_serf_ping` query (what `serf reachability` does); exits 1 if one did not. */
 export function registerReachability(program: Command, io: Io): void {
-  clientOptions(program.command('reachability'))
+  clientOptions(program.command('reachability').description('check that every alive member answers a ping query'))
     .option('--timeout <duration>', 'how long to wait for acks (default: the gossip query timeout)')
     .option('--json', 'print {"members", "alive", "acks", "missing"}')
     .action((o: ClientFlags & { timeout?: string; json?: boolean }) => runClient(io, async () => {

@@ -8,7 +8,7 @@ const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?
 
 /** `gossip tags --set k=v --delete k`: changes the agent's tags at runtime (what `serf tags` does). */
 export function registerTags(program: Command, io: Io): void {
-  clientOptions(program.command('tags'))
+  clientOptions(program.command('tags').description('change the agent\'s tags (announced to the cluster)'))
     .option('--set <name=value>', 'set a tag; repeatable', collect)
     .option('--delete <name>', 'delete a tag; repeatable', collect)
     .action((o: ClientFlags & { set?: string[]; delete?: string[] }) => runClient(io, async () => {

@@ -18,7 +18,7 @@ function dir(name: string, files: Record<string, unknown>): string {
 }
 
 describe('--config-dir', () => {
-  it('merges every *.json in name order (later wins, maps replaced whole), over --config, under env and flags', () => {
+  it('merges every *.json in name order (later wins, maps replaced whole), over --config, under env and flags', async () => {
     const d = dir('a', {
       '20-tags.json': { tags: { y: '2' }, profile: 'wan' },
       '10-base.json': { name: 'from-dir', tags: { x: '1' }, profile: 'local', logLevel: 'debug' },
@@ -28,12 +28,12 @@ describe('--config-dir', () => {
     mkdirSync(join(d, 'sub.json'));
     const file = join(root, 'main.json');
     writeFileSync(file, JSON.stringify({ name: 'from-file', valueBytesMax: 1234, logLevel: 'warn' }));
-    const c = agentConfig({ config: file, configDir: d }, {});
+    const c = await agentConfig({ config: file, configDir: d }, {});
     expect(c).toMatchObject({ name: 'from-dir', tags: { y: '2' }, profile: 'wan', logLevel: 'error', valueBytesMax: 1234 });
     expect(c.tags).toEqual({ y: '2' });
-    expect(agentConfig({ configDir: d }, { GOSSIP_PROFILE: 'lan' }).profile).toBe('lan');
-    expect(agentConfig({ configDir: d, name: 'flag' }, { GOSSIP_NAME: 'env' }).name).toBe('flag');
-    expect(agentConfig({}, { GOSSIP_CONFIG_DIR: d }).name).toBe('from-dir');
+    expect((await agentConfig({ configDir: d }, { GOSSIP_PROFILE: 'lan' })).profile).toBe('lan');
+    expect((await agentConfig({ configDir: d, name: 'flag' }, { GOSSIP_NAME: 'env' })).name).toBe('flag');
+    expect((await agentConfig({}, { GOSSIP_CONFIG_DIR: d })).name).toBe('from-dir');
   });
 
   it('a bad file or a missing directory is a configuration error naming it; the agent exits 2', async () => {
