@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseHostPort } from '../transport/address.js';
+import { parseHandlerSpec } from './event-handlers.js';
 import { ConfigError, parseTags, readTokenFile } from './config-values.js';
 
 export { ConfigError, parseTags, readTokenFile } from './config-values.js';
@@ -80,6 +82,20 @@ export const agentConfigSchema = z.object({
    * leave it off once the agent runs again.
    */
   recover: z.boolean().default(false),
+  /**
+   * Serf's `-event-handler`: `[FILTER=]SCRIPT`, FILTER a comma-separated list of `member-join`,
+   * `member-leave`, `member-failed`, `member-update`, `member-reap`, `user`, `user:NAME`,
+   * `query`, `query:NAME` or `*` (none: every event). Run one at a time with `sh -c`.
+   */
+  eventHandlers: z.array(z.string().superRefine((s, ctx) => {
+    try {
+      parseHandlerSpec(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `eventHandlers: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  })).default([]),
+  /** An event handler run is killed after this long (ms); a query's answer must come before the query's deadline anyway. */
+  eventHandlerTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /** Largest value (JSON-encoded) a PUT accepts, in bytes. */
   valueBytesMax: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
   /**
@@ -135,6 +151,23 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     else if (key === 'recover') out.recover = v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v;
     else out[key] = v;
   }
+  return out;
+}
+
+/**
+ * Every `*.json` in `dir`, in name order, merged (a later file's setting replaces an earlier
+ * one's, lists and maps as a whole): Serf's `-config-dir`. A missing directory or a bad file is a
+ * `ConfigError` naming it; a directory without JSON files gives nothing.
+ */
+export function configFromDir(dir: string): PartialConfig {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.name.endsWith('.json') && !e.isDirectory()).map((e) => e.name).sort();
+  } catch (e) {
+    throw new ConfigError([`config dir ${dir}: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  const out: PartialConfig = {};
+  for (const name of names) Object.assign(out, configFromFile(join(dir, name)));
   return out;
 }
 

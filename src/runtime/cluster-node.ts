@@ -450,6 +450,11 @@ export class ClusterNode {
     this.driver.input(() => this.engine.broadcastData(dataType, payload));
   }
 
+  /** The largest encoded query response (Serf's QueryResponseSizeLimit, bytes): `respond` refuses more. */
+  get queryResponseSizeLimit(): number {
+    return this.engine.serfConfig.queryResponseSizeLimit;
+  }
+
   /** Answers a `query` event before its deadline. Throws if it was answered already, expired, or the answer is too large. */
   respond(query: QueryEvent, payload: string | Uint8Array): void {
     this.assertRunning('respond');

@@ -111,6 +111,11 @@ describe('the agent and the library load what they use', () => {
       };
       check(atStart);
       expect(atStart.reads.filter((f) => f.includes('uplot'))).toEqual([]);
+      // prom-client is loaded by the first scrape, not at start.
+      expect([...loaded(atStart).sources].filter((f) => f.startsWith('src/agent/metrics') || f === 'src/agent/prom.ts')).toEqual([]);
+      const scrape = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+      expect(scrape.status).toBe(200);
+      expect(await scrape.text()).toContain('gossip_members');
       const page = await fetch(`http://127.0.0.1:${httpPort}/`);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('uPlot');
