@@ -129,7 +129,12 @@ export class Agent {
         ...(c.keyringFile !== undefined ? { keyringFile: c.keyringFile } : {}),
       };
       node = await createNode(opts);
-      const kv = new ClusterKv(node.kv);
+      // HTTP listens before the join: writes wait until the first join attempt has ended (see ClusterKv).
+      let joinEnded: () => void = () => undefined;
+      const joined = new Promise<void>((resolve) => {
+        joinEnded = resolve;
+      });
+      const kv = new ClusterKv(node.kv, joined);
       const agentRef: { a: Agent | null } = { a: null };
       const metrics = new AgentMetrics(node, kv, {
         suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0,
@@ -148,7 +153,11 @@ export class Agent {
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
       log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null }, 'agent started');
-      await agent.joinCluster();
+      try {
+        await agent.joinCluster();
+      } finally {
+        joinEnded();
+      }
       return agent;
     } catch (e) {
       if (node !== null) await node.shutdown();

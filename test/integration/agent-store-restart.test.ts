@@ -1,5 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,9 +23,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function start(name: string, dataDir: string, join: string[] = [], recover = false): Promise<Agent> {
+async function start(name: string, dataDir: string, join: string[] = [], recover = false, httpPort?: number): Promise<Agent> {
   const config = resolveConfig({
-    flags: { name, bind: `127.0.0.1:${await freePort()}`, http: `127.0.0.1:${await freePort()}`, profile: 'local', join, dataDir, recover },
+    flags: { name, bind: `127.0.0.1:${await freePort()}`, http: `127.0.0.1:${httpPort ?? await freePort()}`, profile: 'local', join, dataDir, recover },
   });
   const a = await Agent.start({ config, log: pino({ level: 'silent' }) });
   running.push(a);
@@ -39,6 +41,15 @@ async function put(a: Agent, key: string, value: unknown): Promise<number> {
   const r = await fetch(`http://${a.httpAddress}/v1/kv/${key}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value }) });
   await r.text();
   return r.status;
+}
+
+/** PUTs until acknowledged: 503 (the node is still relearning its dot counter) is retried. */
+async function putAcked(a: Agent, key: string, value: unknown): Promise<void> {
+  await waitFor(`${key} acknowledged`, 30_000, async () => {
+    const s = await put(a, key, value);
+    if (s !== 200 && s !== 503) throw new Error(`PUT ${key}: ${s}`);
+    return s === 200;
+  });
 }
 
 async function values(a: Agent, key: string): Promise<unknown[] | null> {
@@ -68,6 +79,57 @@ describe('restart under the same name without history', () => {
     for (const [k, v] of Object.entries(fresh)) expect(await put(b2, k, v)).toBe(200);
     await waitFor('every node has both lives\' writes', 20_000, () => everyoneHas([a, b2], { ...old, ...fresh }), async () => JSON.stringify(await values(a, 'b/new0')));
     expect(b2.node.stats.data.node.storeErrors).toBe(0);
+  });
+
+  it('with an empty data dir: a write that arrives while the startup join is still under way waits for it, and reaches every node (item 11)', async () => {
+    const a = await start('ja', join(root, 'ja'));
+    const b = await start('jb', join(root, 'jb'), [a.node.addr]);
+    const old = range('jb/k', 5, 'first-life-');
+    for (const [k, v] of Object.entries(old)) await putAcked(b, k, v);
+    await waitFor('ja has jb\'s first-life writes', 15_000, () => everyoneHas([a], old));
+    await stop(b);
+
+    // The restarted node joins through a relay that holds the connection 600 ms before passing
+    // it on to a (under the local profile's 1 s stream deadline): its HTTP API listens during
+    // that time, before it has heard of any peer.
+    const sockets = new Set<Socket>();
+    const [aHost, aPort] = [a.node.addr.split(':')[0] ?? '', Number(a.node.addr.split(':')[1])];
+    const relay = createServer((s) => {
+      sockets.add(s);
+      setTimeout(() => {
+        const up = connect(aPort, aHost);
+        sockets.add(up);
+        s.pipe(up).on('error', () => undefined);
+        up.pipe(s).on('error', () => undefined);
+      }, 600);
+    });
+    const relayPort = await freePort();
+    await new Promise<void>((r) => relay.listen(relayPort, '127.0.0.1', r));
+    try {
+      const httpPort = await freePort();
+      const early = range('jb/early', 3, 'second-life-');
+      const writes = (async (): Promise<void> => {
+        for (const [k, v] of Object.entries(early)) {
+          for (;;) {
+            try {
+              const r = await fetch(`http://127.0.0.1:${httpPort}/v1/kv/${k}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: v }) });
+              await r.text();
+              if (r.status === 200) break;
+              expect(r.status).toBe(503); // not writable yet: retry
+            } catch {
+              // not listening yet
+            }
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        }
+      })();
+      const b2 = await start('jb', join(root, 'jb-empty'), [`127.0.0.1:${relayPort}`], false, httpPort);
+      await writes;
+      await waitFor('every node has both lives\' writes', 20_000, () => everyoneHas([a, b2], { ...old, ...early }), async () => JSON.stringify(await values(a, 'jb/early0')));
+    } finally {
+      for (const s of sockets) s.destroy();
+      relay.close();
+    }
   });
 
   it('with a damaged WAL: refused, then --recover starts, refills from peers and takes writes that reach everyone (item 13)', async () => {
