@@ -26,7 +26,7 @@ import { fillDisk, mountTmpfs, noTmpfs } from './tmpfs.js';
 import { waitFor } from './wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gossip-faults-'));
-const mount = mountTmpfs(4 * 1024 * 1024);
+const mount = mountTmpfs(32 * 1024 * 1024);
 const held: Socket[] = [];
 afterAll(() => {
   killAll();
@@ -46,6 +46,19 @@ async function everyoneLists(nodes: readonly AgentProcess[], prefix: string, wan
     for (const k of want.keys()) if (!have.has(k)) return false;
   }
   return true;
+}
+
+/** Waits until each of `nodes` lists every key of `want`; on timeout says what each lacks. */
+async function waitLists(what: string, nodes: readonly AgentProcess[], prefix: string, want: ReadonlyMap<string, string>): Promise<void> {
+  await waitFor(what, LONG, () => everyoneLists(nodes, prefix, want), async () => {
+    const out: string[] = [];
+    for (const n of nodes) {
+      const have = await keys(n, prefix);
+      const lack = [...want.keys()].filter((k) => !have.has(k));
+      out.push(`${n.name} lacks ${lack.length} of ${want.size}: ${lack.slice(0, 5).join(' ')}`);
+    }
+    return out.join('; ');
+  });
 }
 
 async function noneHas(nodes: readonly AgentProcess[], prefix: string, refused: ReadonlySet<string>): Promise<string[]> {
@@ -171,7 +184,7 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
       await waitFor('d takes writes again', LONG, async () => ((await (await fetch(`http://${d.http}/v1/health`)).json()) as { status: string }).status === 'ok');
       await putStream(d, { keyOf, from: 200, to: 250, inflight: 4, out });
       expect(out.refused.size, 'writes refused while the disk was full').toBeGreaterThan(0);
-      await waitFor('p and d to hold every write d acknowledged', LONG, () => everyoneLists([p, d], 'd/', out.acked));
+      await waitLists('p and d to hold every write d acknowledged', [p, d], 'd/', out.acked);
       expect(await missing(d, out.acked)).toEqual([]);
       expect(await missing(p, out.acked)).toEqual([]);
       return { out, failingSeen };
@@ -194,7 +207,7 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
       expect([...out.acked.keys()].filter((x) => !local.has(x))).toEqual([]);
       // A few more, until the peers hold everything, then a crash that damages the WAL.
       await putStream(k2, { keyOf, from: 3000, to: 3020, inflight: 2, out });
-      await waitFor('p to hold every write k acknowledged', LONG, () => everyoneLists([p], 'k/', out.acked));
+      await waitLists('p to hold every write k acknowledged', [p], 'k/', out.acked);
       await kill(k2);
       const wal = join(dir, 'state.db-wal');
       expect(existsSync(wal) && statSync(wal).size > 0).toBe(true);
@@ -204,11 +217,11 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
       expect(refused.err).toMatch(/state\.db/);
       expect(refused.err).toMatch(/--recover/);
       const k3 = await startAgent('k', [...PROFILE, '--data-dir', dir, '--join', p.gossip, '--recover'], { bindPort: portOf(k.gossip) });
-      await waitFor('k to refill every acknowledged write from its peers', LONG, () => everyoneLists([k3, p], 'k/', out.acked));
+      await waitLists('k to refill every acknowledged write from its peers', [k3, p], 'k/', out.acked);
       expect(await missing(k3, out.acked)).toEqual([]);
       const after = new Map([['k/after-recover', 'r']]);
       await putAcked(k3, 'k/after-recover', 'r');
-      await waitFor('p to have k\'s write after the recovery', LONG, () => everyoneLists([p], 'k/', after));
+      await waitLists('p to have k\'s write after the recovery', [p], 'k/', after);
       expect(await noneHas([p, k3], 'k/', out.refused)).toEqual([]);
       return { kills: out };
     };
@@ -217,7 +230,7 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
     const atE = async (): Promise<void> => {
       const first = new Map(Array.from({ length: 10 }, (_, i) => [`e/${i}`, `first-${i}`] as const));
       for (const [key, v] of first) await putAcked(e, key, v);
-      await waitFor('p to have e\'s first-life writes', LONG, () => everyoneLists([p], 'e/', first));
+      await waitLists('p to have e\'s first-life writes', [p], 'e/', first);
       await kill(e);
       const e2 = await startAgent('e', [...PROFILE, '--data-dir', join(root, 'e-empty'), '--join', p.gossip], { bindPort: portOf(e.gossip) });
       const second = new Map(Array.from({ length: 10 }, (_, i) => [`e/new-${i}`, `second-${i}`] as const));
@@ -227,12 +240,17 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
         async () => `p lacks ${(await missing(p, all)).join(', ')}; e lacks ${(await missing(e2, all)).join(', ')}`);
     };
 
-    const [wr, dr, kr] = await Promise.all([atW(), atD(), atK(), atE()]);
+    const t0 = performance.now();
+    const timed = <T>(what: string, f: Promise<T>): Promise<T> => f.then((x) => {
+      process.stderr.write(`[fault-injection] ${what} done after ${Math.round(performance.now() - t0)} ms\n`);
+      return x;
+    });
+    const [wr, dr, kr] = await Promise.all([timed('w', atW()), timed('d', atD()), timed('k', atK()), timed('e', atE())]);
     watching = false;
     await watch;
 
     // W: every acknowledged write everywhere, the refused ones nowhere.
-    await waitFor('p to hold every write w acknowledged', LONG, () => everyoneLists([p, w], 'w/', wr.wPuts.acked));
+    await waitLists('p to hold every write w acknowledged', [p, w], 'w/', wr.wPuts.acked);
     expect(await noneHas([p, w], 'w/', wr.wPuts.refused)).toEqual([]);
     expect(await noneHas([p, w], 'xo/', new Set(['xo/1', 'xo/2']))).toEqual([]);
 
@@ -248,6 +266,9 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
     expect(wLog.bytes).toBeLessThan(200_000);
 
     // Every fault counted.
+    const idleCounted = (wm.get('gossip_streams_timed_out_total{deadline="first-byte"}') ?? 0) + (wm.get('gossip_streams_evicted_idle_total') ?? 0) + (wm.get('gossip_streams_refused_total') ?? 0);
+    expect(idleCounted, 'idle connections counted (cut at the first-byte deadline, evicted or refused)').toBeGreaterThanOrEqual(200);
+    expect(wm.get('gossip_log_lines_total{result="suppressed"}'), 'log lines held back counted').toBeGreaterThan(0);
     expect(wm.get('gossip_rejected_total'), 'garbage datagrams counted').toBeGreaterThanOrEqual(wr.sent * 0.9);
     expect(wm.get('gossip_http_responses_total{status="403"}'), 'cross-origin requests counted').toBeGreaterThanOrEqual(2);
     expect(wm.get('gossip_http_streams_refused_total'), 'streams over httpStreamsMax counted').toBeGreaterThanOrEqual(4);
