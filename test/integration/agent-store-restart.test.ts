@@ -70,13 +70,13 @@ describe('restart under the same name without history', () => {
     const a = await start('a', join(root, 'a1'));
     const b = await start('b', join(root, 'b1'), [a.node.addr]);
     const old = range('b/old', 5, 'first-life-');
-    for (const [k, v] of Object.entries(old)) expect(await put(b, k, v)).toBe(200);
+    for (const [k, v] of Object.entries(old)) await putAcked(b, k, v);
     await waitFor('a has b\'s first-life writes', 15_000, () => everyoneHas([a], old));
     await stop(b);
 
     const b2 = await start('b', join(root, 'b1-empty'), [a.node.addr]);
     const fresh = range('b/new', 5, 'second-life-');
-    for (const [k, v] of Object.entries(fresh)) expect(await put(b2, k, v)).toBe(200);
+    for (const [k, v] of Object.entries(fresh)) await putAcked(b2, k, v);
     await waitFor('every node has both lives\' writes', 20_000, () => everyoneHas([a, b2], { ...old, ...fresh }), async () => JSON.stringify(await values(a, 'b/new0')));
     expect(b2.node.stats.data.node.storeErrors).toBe(0);
   });
@@ -137,7 +137,7 @@ describe('restart under the same name without history', () => {
     const dir = join(root, 'rb');
     const b = await start('rb', dir, [a.node.addr]);
     const first = range('rb/k', 30, 'v');
-    for (const [k, v] of Object.entries(first)) expect(await put(b, k, v)).toBe(200);
+    for (const [k, v] of Object.entries(first)) await putAcked(b, k, v);
     await waitFor('a has rb\'s writes', 15_000, () => everyoneHas([a], first));
     // What a SIGKILL leaves: the files copied while the agent runs (the last commits in the WAL).
     const crashed = join(root, 'rb-crashed');
@@ -152,7 +152,7 @@ describe('restart under the same name without history', () => {
     expect(b2.incarnation).toBeGreaterThan(b.incarnation);
     await waitFor('rb refilled from a', 20_000, () => everyoneHas([b2], first));
     const after = range('rb/after', 5, 'w');
-    for (const [k, v] of Object.entries(after)) expect(await put(b2, k, v)).toBe(200);
+    for (const [k, v] of Object.entries(after)) await putAcked(b2, k, v);
     await waitFor('every node has the writes after the recovery', 20_000, () => everyoneHas([a, b2], { ...first, ...after }));
   });
 });
