@@ -66,10 +66,14 @@ export async function startAgent(name: string, args: readonly string[], o: { bin
   return { name, proc: s.proc, log: s.log, logBytes: s.logBytes, ...started! };
 }
 
-/** Runs an agent that is expected to refuse to start: its exit code and stderr. */
-export async function refusedStart(name: string, args: readonly string[], bindPort: number): Promise<{ code: number | null; err: string }> {
+/** Runs an agent that is expected to refuse to start: its exit code and stderr (killed, and a failure, if it still runs after `deadlineMs`). */
+export async function refusedStart(name: string, args: readonly string[], bindPort: number, deadlineMs = 60_000): Promise<{ code: number | null; err: string }> {
   const s = spawnAgent(name, ['--bind', `127.0.0.1:${bindPort}`, '--http', `127.0.0.1:${await freePort()}`, ...args]);
-  const code = await new Promise<number | null>((r) => s.proc.once('exit', (c) => r(c)));
+  const exited = new Promise<number | null>((r) => s.proc.once('exit', (c) => r(c)));
+  const timer = setTimeout(() => s.proc.kill('SIGKILL'), deadlineMs);
+  const code = await exited;
+  clearTimeout(timer);
+  if (s.log.some((l) => l.includes('"agent started"'))) throw new Error(`${name} started, but it was expected to refuse: ${s.log.join('\n')}`);
   return { code, err: s.err() };
 }
 
