@@ -1,7 +1,8 @@
 /**
  * gossip-coordinator's public API: `createNode(options)` starts a node on real sockets. The
  * sans-IO protocol core is also available on its own as `gossip-coordinator/core`, the
- * simulator as `gossip-coordinator/sim`.
+ * simulator as `gossip-coordinator/sim` (this entry loads neither the simulator, the agent nor
+ * the plotting libraries: test/integration/module-loading.test.ts).
  */
 import type { NodeOptions } from './runtime/cluster-node.js';
 import { ClusterNode } from './runtime/cluster-node.js';
@@ -43,5 +44,3 @@ export type {
   Config, ProfileName, GossipNodeOptions, NodeStats, Transmit, NodeEvent, NodeEventType, MemberView, Address, NodeName,
   Millis, Incarnation, Rng, Message, StreamMessage,
 } from './core/index.js';
-export { Simulator, membershipScenario, runMembership } from './sim/index.js';
-export type { MembershipScenario, MembershipResult, SimulatorOptions } from './sim/index.js';

@@ -15,7 +15,7 @@ import type { KvService } from './kv-service.js';
 import { ClusterKv } from './kv-service.js';
 import { runKeyOp } from './keys.js';
 import { loadRecentEvents, saveRecentEvents } from './event-snapshot.js';
-import { AgentMetrics } from './metrics.js';
+import type { AgentMetrics } from './metrics.js';
 
 const KEYRING_META = 'agent.keyring';
 /** Snapshot members joined through at once, and how many such batches are tried before giving up. */
@@ -142,11 +142,15 @@ export class Agent {
       });
       const kv = new ClusterKv(node.kv, joined);
       const agentRef: { a: Agent | null } = { a: null };
-      const metrics = new AgentMetrics(node, kv, {
+      // Every metric is read from the node's counters at scrape time, so the registry (and
+      // prom-client, about 12 MB of a process) is made on the first scrape, not at start.
+      const started = node;
+      let registry: Promise<AgentMetrics> | null = null;
+      const metrics = (): Promise<AgentMetrics> => (registry ??= import('./metrics.js').then((m) => new m.AgentMetrics(started, kv, {
         suspicionsSeen: () => agentRef.a?.suspicionsSeen ?? 0,
         storeHealth: () => store.health,
         http: () => (agentRef.a === null ? null : { answered: agentRef.a.http.answered, streams: agentRef.a.http.streams.stats() }),
-      });
+      })));
       const http = new HttpApi({
         node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseHostPort } from '../transport/address.js';
+import { ConfigError, parseTags, readTokenFile } from './config-values.js';
+
+export { ConfigError, parseTags, readTokenFile } from './config-values.js';
 
 /**
  * The agent's configuration, from three sources merged in this precedence (later wins):
@@ -95,13 +98,6 @@ export type AgentConfig = z.output<typeof agentConfigSchema>;
 /** What each source may hold: any subset, unvalidated. */
 export type PartialConfig = { -readonly [K in keyof AgentConfig]?: unknown };
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
-}
-
 export function isLoopbackHostPort(s: string): boolean {
   try {
     const { host } = parseHostPort(s);
@@ -110,17 +106,6 @@ export function isLoopbackHostPort(s: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** `k=v` pairs (flags, `GOSSIP_TAGS` comma-separated) → tags. */
-export function parseTags(pairs: readonly string[], source: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of pairs) {
-    const i = p.indexOf('=');
-    if (i <= 0) throw new ConfigError([`${source}: tag '${p}': expected key=value`]);
-    out[p.slice(0, i)] = p.slice(i + 1);
-  }
-  return out;
 }
 
 const ENV: Readonly<Record<string, keyof AgentConfig>> = {
@@ -186,22 +171,4 @@ export function resolveConfig(s: ConfigSources): AgentConfig {
     }));
   }
   return r.data.tokenFile === undefined ? r.data : { ...r.data, token: readTokenFile(r.data.tokenFile) };
-}
-
-/**
- * The token in a token file: its content without trailing whitespace (one line). Errors name
- * the file, never its content.
- */
-export function readTokenFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    throw new ConfigError([`tokenFile ${path}: cannot read it (${typeof code === 'string' ? code : e instanceof Error ? e.message : String(e)})`]);
-  }
-  const token = text.replace(/\s+$/, '');
-  if (token.length < 16) throw new ConfigError([`tokenFile ${path}: the token must be at least 16 characters (it has ${token.length})`]);
-  if (/\s/.test(token)) throw new ConfigError([`tokenFile ${path}: expected the token alone on one line`]);
-  return token;
 }

@@ -25,7 +25,8 @@ export interface DashboardPage {
 export interface HttpApiOptions {
   readonly node: ClusterNode;
   readonly kv: KvService;
-  readonly metrics: AgentMetrics;
+  /** The metrics registry, made on the first scrape (prom-client is loaded only by an agent that is scraped). */
+  readonly metrics: () => Promise<AgentMetrics>;
   /** Required on every request when set: `Authorization: Bearer …`, the dashboard's session cookie, or `?token=` on `/` and `/v1/stream` only. */
   readonly token: string | null;
   /** DNS names the agent is reached by, beyond localhost, 127.0.0.1, [::1] and the bound address (the `Host` check). */
@@ -106,8 +107,9 @@ export class HttpApi {
     this.route('GET', /^\/v1\/keys$/, () => runKeyOp(this.o.node, 'list', null));
     this.route('POST', /^\/v1\/keys\/(install|use|remove)$/, (req, _q, p) => this.keyOp(req, p[0] as KeyOp));
     this.route('GET', /^\/metrics$/, async (_q, _u, _p, res) => {
-      const text = await this.o.metrics.text();
-      this.send(res, 200, text, this.o.metrics.contentType);
+      const metrics = await this.o.metrics();
+      const text = await metrics.text();
+      this.send(res, 200, text, metrics.contentType);
     });
     this.route('GET', /^\/$/, (_q, query, _p, res) => this.page(query, res));
     this.server = createServer((req, res) => {

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from './prom.js';
 import type { ClusterNode, TypeTraffic } from '../index.js';
 import type { StoreHealth } from '../store/watched-store.js';
 import type { KvService } from './kv-service.js';

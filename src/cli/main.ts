@@ -2,54 +2,80 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { registerAgent } from './commands/agent.js';
-import { registerBenchCluster } from './commands/bench-cluster.js';
-import { registerDemo } from './commands/demo.js';
-import { registerEvent } from './commands/event.js';
-import { registerKeygen } from './commands/keygen.js';
-import { registerKeys } from './commands/keys.js';
-import { registerKv } from './commands/kv.js';
-import { registerLeave } from './commands/leave.js';
-import { registerMembers } from './commands/members.js';
-import { registerMonitor } from './commands/monitor.js';
-import { registerSimulateDissemination } from './commands/simulate-dissemination.js';
-import { registerSimulateMembership } from './commands/simulate-membership.js';
-import { registerSimulateReconcile } from './commands/simulate-reconcile.js';
-import { registerSimulateState } from './commands/simulate-state.js';
-import { registerSimulateStream } from './commands/simulate-stream.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
 import { UsageError } from './parse.js';
 
-export function buildProgram(io: Io): Command {
+type Register = (program: Command, io: Io) => void;
+/** Loads a command's definition; `named`: the command line names this command. */
+type Load = (named: boolean) => Promise<Register>;
+
+/**
+ * The top-level commands, in the order `gossip --help` lists them. Each entry loads the module
+ * that defines the command (its options and help) only when needed: `gossip members` loads the
+ * members command and nothing else, `gossip --help` loads every definition, and a definition
+ * loads its implementation (the agent, the simulator, plotting) only when its action runs
+ * (issue 12; test/integration/module-loading.test.ts).
+ */
+const COMMANDS: readonly (readonly [string, Load])[] = [
+  ['simulate', loadSimulate],
+  ['agent', async () => (await import('./commands/agent.js')).registerAgent],
+  ['members', async () => (await import('./commands/members.js')).registerMembers],
+  ['kv', async () => (await import('./commands/kv.js')).registerKv],
+  ['event', async () => (await import('./commands/event.js')).registerEvent],
+  ['monitor', async () => (await import('./commands/monitor.js')).registerMonitor],
+  ['leave', async () => (await import('./commands/leave.js')).registerLeave],
+  ['keygen', async () => (await import('./commands/keygen.js')).registerKeygen],
+  ['keys', async () => (await import('./commands/keys.js')).registerKeys],
+  ['demo', async () => (await import('./commands/demo.js')).registerDemo],
+  ['bench', loadBench],
+];
+
+/** `simulate`, with its subcommands' definitions only under `gossip simulate` (the top-level help lists the group alone). */
+async function loadSimulate(named: boolean): Promise<Register> {
+  const subcommands = named
+    ? await Promise.all([
+      import('./commands/simulate-membership.js').then((m) => m.registerSimulateMembership),
+      import('./commands/simulate-dissemination.js').then((m) => m.registerSimulateDissemination),
+      import('./commands/simulate-reconcile.js').then((m) => m.registerSimulateReconcile),
+      import('./commands/simulate-state.js').then((m) => m.registerSimulateState),
+      import('./commands/simulate-stream.js').then((m) => m.registerSimulateStream),
+    ])
+    : [];
+  return (program, io) => {
+    const simulate = program.command('simulate').description('run the production protocol core on virtual time').exitOverride();
+    for (const register of subcommands) register(simulate, io);
+  };
+}
+
+/** `bench`, with its subcommand's definition only under `gossip bench`. */
+async function loadBench(named: boolean): Promise<Register> {
+  const subcommands = named ? [(await import('./commands/bench-cluster.js')).registerBenchCluster] : [];
+  return (program, io) => {
+    const bench = program.command('bench').description('measure real processes: bench cluster runs N agents (and N serf agents) side by side').exitOverride();
+    for (const register of subcommands) register(bench, io);
+  };
+}
+
+/**
+ * The program with the commands `argv` needs: the one it names, or every top-level command
+ * when it names none of them (`--help`, `help`, a typo: commander then lists them or suggests one).
+ */
+export async function buildProgram(io: Io, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('gossip')
     .description('gossip-coordinator: SWIM + Lifeguard membership, epidemic dissemination, replicated state')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  const simulate = program.command('simulate').description('run the production protocol core on virtual time').exitOverride();
-  registerSimulateMembership(simulate, io);
-  registerSimulateDissemination(simulate, io);
-  registerSimulateReconcile(simulate, io);
-  registerSimulateState(simulate, io);
-  registerSimulateStream(simulate, io);
-  registerAgent(program, io);
-  registerMembers(program, io);
-  registerKv(program, io);
-  registerEvent(program, io);
-  registerMonitor(program, io);
-  registerLeave(program, io);
-  registerKeygen(program, io);
-  registerKeys(program, io);
-  registerDemo(program, io);
-  const bench = program.command('bench').description('measure real processes: bench cluster runs N agents (and N serf agents) side by side').exitOverride();
-  registerBenchCluster(bench, io);
+  const named = COMMANDS.find(([name]) => name === argv[0]);
+  const registers = await Promise.all((named !== undefined ? [named] : COMMANDS).map(([, load]) => load(named !== undefined)));
+  for (const register of registers) register(program, io);
   return program;
 }
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
-    await buildProgram(io).parseAsync([...argv], { from: 'user' });
+    await (await buildProgram(io, argv)).parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

@@ -1,5 +1,3 @@
-import { randomInt } from 'node:crypto';
-
 /** Parsing of user-supplied values, with errors that say what was wrong. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -37,5 +35,5 @@ export function parseSeed(s: string): number {
 
 /** The seed the user gave, or a fresh random one (which the command then prints). */
 export function resolveSeed(s: string | undefined): number {
-  return s === undefined ? randomInt(0, 0xffffffff) : parseSeed(s);
+  return s === undefined ? (crypto.getRandomValues(new Uint32Array(1))[0] as number) : parseSeed(s);
 }

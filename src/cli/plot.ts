@@ -1,9 +1,22 @@
-import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
-import { compile } from 'vega-lite';
+import { UsageError } from './parse.js';
+
+/**
+ * vega and vega-lite are optional dependencies, loaded only here (by `--plot`): the agent, the
+ * library and every other command run without them (issue 14).
+ */
+export async function loadVega(): Promise<[typeof import('vega'), typeof import('vega-lite')]> {
+  try {
+    return await Promise.all([import('vega'), import('vega-lite')]);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new UsageError(`--plot needs the optional packages vega and vega-lite (npm install vega vega-lite): ${why}`);
+  }
+}
 
 /** Renders a Vega-Lite spec to an SVG string, headless (no browser, no canvas). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await loadVega();
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

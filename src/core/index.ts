@@ -1,5 +1,5 @@
-export { GossipNode } from './node.js';
-export type { GossipNodeOptions, NodeStats, Transmit } from './node.js';
+export { GossipNode } from './membership/node.js';
+export type { GossipNodeOptions, NodeStats, Transmit } from './membership/node.js';
 export { PRESETS, defaultConfig, validateConfig, ConfigError, retransmitLimit, pushPullScale } from './config.js';
 export type { Config, ProfileName } from './config.js';
 export type { NodeEvent, NodeEventType, MemberView, ProtocolErrorReason } from './events.js';

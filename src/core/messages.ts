@@ -1,13 +1,18 @@
+import type {
+  MessageIds, WireAck, WireAlive, WireCompound, WireDead, WireErrorMsg, WireIndirectPing, WireMessage, WireNack, WirePing,
+  WirePushPull, WireStreamMessage, WireSuspect, WireUser, WireVsn,
+} from '../wire/message.js';
 import type { Address, Incarnation, NodeName } from './ids.js';
 
 /**
- * The message model is memberlist's (reference §2), as typed values. The wire layer only adds
- * bytes; `messageBytes` gives the size Go's msgpack encoder produces for each, so packet
- * budgets and byte counts are right before any byte is written.
+ * The message model is memberlist's (reference §2). Each message is defined once, in
+ * `src/wire/message.ts` (types only: core imports no wire code); here the same shapes carry
+ * the core's branded ids. `messageBytes` gives the size Go's msgpack encoder produces for
+ * each, so packet budgets and byte counts are right before any byte is written.
  */
 
 /** `[pmin, pmax, pcur, dmin, dmax, dcur]`: memberlist protocol and delegate versions. */
-export type Vsn = readonly [number, number, number, number, number, number];
+export type Vsn = WireVsn;
 /** What a Serf 0.9.4 agent advertises; we advertise the same (reference §5.2). */
 export const DEFAULT_VSN: Vsn = [1, 5, 2, 2, 5, 5];
 
@@ -22,83 +27,31 @@ export const enum MemberState {
 export const MEMBER_STATE_NAMES = ['alive', 'suspect', 'dead', 'left'] as const;
 export type MemberStatus = (typeof MEMBER_STATE_NAMES)[number];
 
-export interface PingMsg {
-  readonly type: 'ping';
-  readonly seqNo: number;
-  /** Name of the intended target; '' when unknown. */
-  readonly node: NodeName | '';
-  readonly sourceAddr: Address | null;
-  readonly sourceNode: NodeName | null;
-}
-export interface IndirectPingMsg {
-  readonly type: 'indirect-ping';
-  readonly seqNo: number;
-  readonly target: Address;
-  readonly node: NodeName;
-  readonly nack: boolean;
-  readonly sourceAddr: Address | null;
-  readonly sourceNode: NodeName | null;
-}
-export interface AckMsg {
-  readonly type: 'ack';
-  readonly seqNo: number;
-  readonly payload: Uint8Array | null;
-}
-export interface NackMsg {
-  readonly type: 'nack';
-  readonly seqNo: number;
-}
-export interface SuspectMsg {
-  readonly type: 'suspect';
-  readonly incarnation: Incarnation;
-  readonly node: NodeName;
-  readonly from: NodeName;
-}
-export interface AliveMsg {
-  readonly type: 'alive';
-  readonly incarnation: Incarnation;
-  readonly node: NodeName;
+/** The core's ids in the wire's message shapes: names, addresses and incarnations are branded. */
+export interface CoreIds extends MessageIds {
+  readonly name: NodeName;
   readonly addr: Address;
-  readonly meta: Uint8Array | null;
-  readonly vsn: Vsn;
-}
-export interface DeadMsg {
-  readonly type: 'dead';
   readonly incarnation: Incarnation;
-  readonly node: NodeName;
-  /** The accuser. `node === from` means a graceful leave. */
-  readonly from: NodeName;
-}
-export interface UserMsg {
-  readonly type: 'user';
-  readonly payload: Uint8Array;
-}
-export interface CompoundMsg {
-  readonly type: 'compound';
-  readonly parts: readonly Message[];
 }
 
+export type PingMsg = WirePing<CoreIds>;
+export type IndirectPingMsg = WireIndirectPing<CoreIds>;
+export type AckMsg = WireAck;
+export type NackMsg = WireNack;
+export type SuspectMsg = WireSuspect<CoreIds>;
+export type AliveMsg = WireAlive<CoreIds>;
+export type DeadMsg = WireDead<CoreIds>;
+export type UserMsg = WireUser;
+export type CompoundMsg = WireCompound<CoreIds>;
 /** Everything that travels in a packet (UDP). */
-export type Message = PingMsg | IndirectPingMsg | AckMsg | NackMsg | SuspectMsg | AliveMsg | DeadMsg | UserMsg | CompoundMsg;
+export type Message = WireMessage<CoreIds>;
 /** Gossip about members: what the transmit-limited queue carries. */
 export type MembershipMsg = SuspectMsg | AliveMsg | DeadMsg;
-
-/**
- * memberlist's push-pull: the sender's whole member list (pushNodeState: Name, Addr, Port,
- * Meta, Incarnation, State, Vsn per member), here as parallel arrays, like the member table:
- * entry i is `records[i]` (the member's last `alive`, shared by reference: name, address,
- * meta, versions), `incarnations[i]` (the sender's current view, which may be newer than
- * `records[i].incarnation` after a suspicion or death) and `states[i]` (a MemberState).
- * A 10,000-member exchange is then three allocations, not ten thousand.
- */
-export interface PushPullMsg {
-  readonly type: 'push-pull';
-  readonly join: boolean;
-  readonly records: readonly AliveMsg[];
-  readonly incarnations: Uint32Array;
-  readonly states: Uint8Array;
-  readonly userState: Uint8Array | null;
-}
+/** memberlist's push-pull, as parallel arrays (see `WirePushPull`). */
+export type PushPullMsg = WirePushPull<CoreIds>;
+export type ErrorMsg = WireErrorMsg;
+/** Everything that travels on a stream (TCP): one exchange per connection. */
+export type StreamMessage = WireStreamMessage<CoreIds>;
 
 /** Builds a push-pull from per-member entries (tests, decoders). */
 export function pushPull(join: boolean, entries: readonly { record: AliveMsg; incarnation: number; state: number }[], userState: Uint8Array | null = null): PushPullMsg {
@@ -111,12 +64,6 @@ export function pushPull(join: boolean, entries: readonly { record: AliveMsg; in
     userState,
   };
 }
-export interface ErrorMsg {
-  readonly type: 'error';
-  readonly error: string;
-}
-/** Everything that travels on a stream (TCP): one exchange per connection. */
-export type StreamMessage = PushPullMsg | PingMsg | AckMsg | UserMsg | ErrorMsg;
 
 // ---- sizes, as Go's go-msgpack (MsgpackHandle{}) encodes them (reference §1) ----
 

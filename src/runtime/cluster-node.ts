@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import type { Config, ProfileName } from '../core/config.js';
 import { defaultConfig } from '../core/config.js';
 import { address, millis, nodeName } from '../core/ids.js';
-import type { NodeStats } from '../core/node.js';
+import type { NodeStats } from '../core/membership/node.js';
 import { seededRng } from '../core/rng.js';
 import type { SerfConfig } from '../core/serf/config.js';
 import type { JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/serf-node.js';

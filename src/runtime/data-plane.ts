@@ -1,6 +1,6 @@
 import type { Address, Millis } from '../core/ids.js';
 import type { Message, StreamMessage } from '../core/messages.js';
-import type { Transmit } from '../core/node.js';
+import type { Transmit } from '../core/membership/node.js';
 import type { DataStateDelegate, SerfEvent, SerfNode } from '../core/serf/serf-node.js';
 import { dataMessageKind } from '../wire/data.js';
 import type { DataEvent, DataMachine } from './data-machine.js';

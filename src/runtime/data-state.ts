@@ -15,6 +15,7 @@ import type { WireStateMessage } from '../wire/state.js';
 import { decodeStateMessage, encodeStateMessage, stateSizes } from '../wire/state.js';
 import type { DataEvent, DataMachine, DataMachineStats, DataTransmit, KvOp, KvOpResult } from './data-machine.js';
 import { DOT_COUNTER_META, DOT_RESERVE, NotWritableError } from './data-machine.js';
+import { PollQueue } from '../core/poll-queue.js';
 
 /**
  * The core's `StateNode` (replica, rumors, Merkle anti-entropy, relayed digests, tombstone
@@ -68,8 +69,8 @@ export class StateMachine implements DataMachine {
   private readonly peers: () => readonly string[];
   private readonly wallOffsetMs: number;
   private readonly dataStats: DataStats;
-  private readonly events: DataEvent[] = [];
-  private readonly outbox: DataTransmit[] = [];
+  private readonly events = new PollQueue<DataEvent>();
+  private readonly outbox = new PollQueue<DataTransmit>();
   private readonly unsaved = new Set<string>();
   /** Entries the commit hook wrote (their change events need no second write). */
   private readonly committed = new Map<string, Entry>();
@@ -132,6 +133,8 @@ export class StateMachine implements DataMachine {
       // acknowledge straight to the writer, by name (the data plane routes names).
       sampleEvery: 1,
       addressOf: (name: string) => (this.peers().includes(name) ? (name as Address) : undefined),
+      // A node relearning its counter needs a peer's summary, which only a complete session brings.
+      syncFirst: this.learning,
     });
     this.node.setMembers(wall, this.peers());
   }
@@ -278,7 +281,7 @@ export class StateMachine implements DataMachine {
 
   pollTransmit(): DataTransmit | undefined {
     this.drainNode();
-    return this.outbox.shift();
+    return this.outbox.poll();
   }
 
   /** Keys whose latest entry the store has not taken (a failed write, retried on each timeout). */
@@ -288,7 +291,7 @@ export class StateMachine implements DataMachine {
 
   pollEvent(): DataEvent | undefined {
     this.drainNode();
-    return this.events.shift();
+    return this.events.poll();
   }
 
   pollTimeout(): Millis {

@@ -2,7 +2,7 @@ import type { Address, Millis } from '../core/ids.js';
 import { address, millis } from '../core/ids.js';
 import type { Message, StreamMessage } from '../core/messages.js';
 import { messageBytes } from '../core/messages.js';
-import type { Transmit } from '../core/node.js';
+import type { Transmit } from '../core/membership/node.js';
 import type { Stream, StreamHandlers, Transport, TransportHandlers } from '../transport/transport.js';
 import type { Codec, Decoded, StreamDecoding } from './codec.js';
 import { RejectionLog } from './rejection-log.js';

@@ -16,8 +16,9 @@ export interface WireCodecOptions {
 
 /**
  * memberlist's bytes, through the wire layer: CRC for peers with protocol ≥ 5, AES-GCM with a
- * keyring, stream framing. A decoded `WireMessage` has the core `Message`'s shape with plain
- * strings and numbers where the core brands its ids; the cast below is that one step.
+ * keyring, stream framing. The message types are defined once (`WireMessage<I>` in
+ * src/wire/message.ts); a decoded one carries plain ids and the core's `Message` is the same
+ * type with branded ids, so the casts below only brand them (names, addresses, incarnations).
  */
 export function wireCodec(o: WireCodecOptions): Codec {
   const base: PacketOptions = {

@@ -6,7 +6,7 @@ import type { PeerSampler } from '../core/dissemination/disseminator.js';
 import { Disseminator } from '../core/dissemination/disseminator.js';
 import type { Address } from '../core/ids.js';
 import { millis } from '../core/ids.js';
-import type { GossipNode } from '../core/node.js';
+import type { GossipNode } from '../core/membership/node.js';
 import type { Rng } from '../core/rng.js';
 import { percentiles } from './membership.js';
 import type { NetworkOptions } from './network.js';

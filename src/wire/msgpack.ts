@@ -298,7 +298,7 @@ export function encode(v: Value): Uint8Array {
 }
 
 /** Byte-order comparison of ASCII/UTF-16 strings (Go sorts field names by bytes). */
-export function compareBytes(a: string, b: string): number {
+function compareBytes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -323,7 +323,7 @@ export function rawBytes(n: number): number {
 export type Decoded = null | boolean | number | bigint | Uint8Array | Decoded[] | Map<string, Decoded>;
 
 /** Nesting limit for generic decoding (go-msgpack has none; a peer has no use for more). */
-export const DEPTH_MAX = 64;
+const DEPTH_MAX = 64;
 
 /** Reads msgpack from a byte buffer; every method throws `MsgpackError` on bad input. */
 export class Reader {

@@ -3,51 +3,19 @@
  * msgpack writes it (field names sorted, raw strings for `[]byte`, nil for absent slices);
  * tags in node meta as `ff` + map[string]string; query filters as a type byte + msgpack.
  *
- * The types here mirror `src/core/serf/messages.ts` structurally (the wire layer imports
- * nothing of ours), so `serfCodec` is the core's `SerfCodec`. Decoders never throw: every
+ * The message types are in `serf-message.ts` (the core's Serf layer imports them as types);
+ * `serfCodec` is the `SerfCodec` the core's SerfNode takes. Decoders never throw: every
  * failure is a `{ ok: false }` result.
  */
 import { formatAddress, parseAddress } from './address.js';
 import { MsgpackError, Reader, Writer, structFields } from './msgpack.js';
-
-export interface SerfBufferedEvent {
-  readonly name: string;
-  readonly payload: Uint8Array | null;
-}
-export interface SerfEventSlot {
-  readonly ltime: number;
-  readonly events: readonly SerfBufferedEvent[];
-}
-export type SerfWireMessage =
-  | { readonly type: 'leave'; readonly ltime: number; readonly node: string; readonly prune: boolean }
-  | { readonly type: 'join'; readonly ltime: number; readonly node: string }
-  | {
-    readonly type: 'push-pull'; readonly ltime: number; readonly statusLTimes: ReadonlyMap<string, number>; readonly leftMembers: readonly string[];
-    readonly eventLTime: number; readonly events: readonly (SerfEventSlot | null)[]; readonly queryLTime: number; readonly trailer: Uint8Array | null;
-  }
-  | { readonly type: 'user-event'; readonly ltime: number; readonly name: string; readonly payload: Uint8Array | null; readonly cc: boolean }
-  | {
-    readonly type: 'query'; readonly ltime: number; readonly id: number; readonly addr: string; readonly sourceNode: string;
-    readonly filters: readonly Uint8Array[]; readonly flags: number; readonly relayFactor: number; readonly timeoutMs: number;
-    readonly name: string; readonly payload: Uint8Array | null;
-  }
-  | { readonly type: 'query-response'; readonly ltime: number; readonly id: number; readonly from: string; readonly flags: number; readonly payload: Uint8Array | null }
-  | { readonly type: 'conflict-response'; readonly raw: Uint8Array }
-  | { readonly type: 'key-request'; readonly key: Uint8Array | null }
-  | { readonly type: 'key-response'; readonly result: boolean; readonly message: string; readonly keys: readonly string[] | null; readonly primaryKey: string }
-  | { readonly type: 'relay'; readonly destAddr: string; readonly destName: string; readonly message: Uint8Array };
-
-export type SerfQueryFilter =
-  | { readonly type: 'node'; readonly names: readonly string[] }
-  | { readonly type: 'tag'; readonly tag: string; readonly expr: string };
-
-export type SerfResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string; readonly detail: string };
+import type { QueryFilter, SerfBufferedEvent, SerfCodec, SerfDecodeResult, SerfEventSlot, SerfMessage } from './serf-message.js';
 
 /** Serf's message type bytes (reference §8.2). */
 export const SERF_TYPE = {
   leave: 0, join: 1, 'push-pull': 2, 'user-event': 3, query: 4, 'query-response': 5, 'conflict-response': 6,
   'key-request': 7, 'key-response': 8, relay: 9,
-} as const satisfies Record<SerfWireMessage['type'], number>;
+} as const satisfies Record<SerfMessage['type'], number>;
 
 /** Query filter type bytes. */
 const FILTER_NODE = 0;
@@ -63,7 +31,7 @@ const textDecoder = new TextDecoder();
 // ---------------------------------------------------------------------------------------
 // Encoding
 
-function encodeBody(w: Writer, m: SerfWireMessage): void {
+function encodeBody(w: Writer, m: SerfMessage): void {
   switch (m.type) {
     case 'leave':
       w.value({ LTime: m.ltime, Node: m.node, Prune: m.prune });
@@ -117,7 +85,7 @@ function encodeBody(w: Writer, m: SerfWireMessage): void {
 }
 
 /** A whole Serf message: type byte + msgpack (+ the raw tail of a relay or a push-pull trailer). Throws on values Go could not hold. */
-export function encodeSerfMessage(m: SerfWireMessage): Uint8Array {
+export function encodeSerfMessage(m: SerfMessage): Uint8Array {
   const w = new Writer(64);
   w.byte(SERF_TYPE[m.type]);
   encodeBody(w, m);
@@ -132,7 +100,7 @@ export function encodeSerfTags(tags: Readonly<Record<string, string>>): Uint8Arr
   return w.finish().slice();
 }
 
-export function encodeSerfFilter(f: SerfQueryFilter): Uint8Array {
+export function encodeSerfFilter(f: QueryFilter): Uint8Array {
   const w = new Writer(32);
   if (f.type === 'node') {
     w.byte(FILTER_NODE);
@@ -188,7 +156,7 @@ function ltime(r: Reader, what: string): number {
   return r.uint(LTIME_MAX, what);
 }
 
-function decodeBody(type: number, r: Reader, buf: Uint8Array): SerfWireMessage {
+function decodeBody(type: number, r: Reader, buf: Uint8Array): SerfMessage {
   switch (type) {
     case SERF_TYPE.leave: {
       let lt = 0;
@@ -395,14 +363,14 @@ class UnknownType extends Error {
   }
 }
 
-function failure<T>(e: unknown): SerfResult<T> {
+function failure<T>(e: unknown): SerfDecodeResult<T> {
   if (e instanceof UnknownType) return { ok: false, reason: 'unknown-type', detail: e.message };
   if (e instanceof MsgpackError) return { ok: false, reason: e.reason, detail: e.message };
   return { ok: false, reason: 'malformed', detail: e instanceof Error ? e.message : String(e) };
 }
 
 /** A whole Serf message (type byte first). Trailing bytes after a struct are ignored, as Go's decoder ignores them. */
-export function decodeSerfMessage(buf: Uint8Array): SerfResult<SerfWireMessage> {
+export function decodeSerfMessage(buf: Uint8Array): SerfDecodeResult<SerfMessage> {
   if (buf.length === 0) return { ok: false, reason: 'truncated', detail: 'empty serf message' };
   try {
     const r = new Reader(buf, 1);
@@ -413,7 +381,7 @@ export function decodeSerfMessage(buf: Uint8Array): SerfResult<SerfWireMessage> 
 }
 
 /** Node meta → tags, as Serf's decodeTags: no `ff` magic means the whole meta is the `role` tag. */
-export function decodeSerfTags(meta: Uint8Array | null): SerfResult<Record<string, string>> {
+export function decodeSerfTags(meta: Uint8Array | null): SerfDecodeResult<Record<string, string>> {
   if (meta === null || meta.length === 0 || meta[0] !== TAG_MAGIC) {
     return { ok: true, value: { role: meta === null ? '' : textDecoder.decode(meta) } };
   }
@@ -433,7 +401,7 @@ export function decodeSerfTags(meta: Uint8Array | null): SerfResult<Record<strin
   }
 }
 
-export function decodeSerfFilter(buf: Uint8Array): SerfResult<SerfQueryFilter> {
+export function decodeSerfFilter(buf: Uint8Array): SerfDecodeResult<QueryFilter> {
   if (buf.length === 0) return { ok: false, reason: 'truncated', detail: 'empty query filter' };
   try {
     const r = new Reader(buf, 1);
@@ -453,12 +421,12 @@ export function decodeSerfFilter(buf: Uint8Array): SerfResult<SerfQueryFilter> {
   }
 }
 
-/** The Serf codec the core's `SerfNode` takes (`SerfCodec`). */
-export const serfCodec = {
+/** The Serf codec the core's `SerfNode` takes. */
+export const serfCodec: SerfCodec = {
   encode: encodeSerfMessage,
   decode: decodeSerfMessage,
   encodeTags: encodeSerfTags,
   decodeTags: decodeSerfTags,
   encodeFilter: encodeSerfFilter,
   decodeFilter: decodeSerfFilter,
-} as const;
+};

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { externalOrSkip } from '../external.js';
 
 /** Debian's chromium, which playwright-core drives (no browser download). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -46,9 +47,7 @@ export function ensureChromium(): boolean {
   return existsSync(CHROMIUM);
 }
 
-/** True when `suite` can run; prints a loud warning naming it when it cannot. */
+/** True when `suite` can run; a loud warning when it cannot, a failure under REQUIRE_EXTERNAL=1. */
 export function chromiumOrWarn(suite: string): boolean {
-  const ok = ensureChromium();
-  if (!ok) console.warn(`\n*** SKIPPED browser suite "${suite}": ${CHROMIUM} is not installed and could not be installed (run as root, or apt-get install chromium) ***\n`);
-  return ok;
+  return externalOrSkip(`browser suite ${suite}`, CHROMIUM, ensureChromium(), 'run as root, or apt-get install chromium');
 }

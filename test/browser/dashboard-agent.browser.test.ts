@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentProcess, defaultCli } from '../../src/cli/commands/demo.js';
+import { AgentProcess, defaultCli } from '../../src/cli/demo-cluster.js';
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrWarn } from './chromium.js';
 
 const SUITE = 'dashboard of a real 3-agent cluster in headless chromium';

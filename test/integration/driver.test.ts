@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Address, Millis } from '../../src/core/ids.js';
 import { address, millis } from '../../src/core/ids.js';
 import type { Message, StreamMessage } from '../../src/core/messages.js';
-import type { Transmit } from '../../src/core/node.js';
+import type { Transmit } from '../../src/core/membership/node.js';
 import type { Codec } from '../../src/runtime/codec.js';
 import type { DrivenNode } from '../../src/runtime/driver.js';
 import { Driver } from '../../src/runtime/driver.js';

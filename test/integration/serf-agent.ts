@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../src/clusterbench/ports.js';
 import { waitFor } from './wait.js';
+import { externalOrSkip } from '../external.js';
 
 const run = promisify(execFile);
 
@@ -45,11 +46,9 @@ export function ensureSerf(): boolean {
   return existsSync(SERF);
 }
 
-/** True when `suite` can run; prints a loud warning naming it when it cannot. */
+/** True when `suite` can run; a loud warning when it cannot, a failure under REQUIRE_EXTERNAL=1. */
 export function serfOrWarn(suite: string): boolean {
-  const ok = ensureSerf();
-  if (!ok) console.warn(`\n*** SKIPPED integration suite "${suite}": /usr/bin/serf is not installed and could not be installed (run as root, or apt-get install serf) ***\n`);
-  return ok;
+  return externalOrSkip(`integration suite ${suite}`, SERF, ensureSerf(), 'run as root, or apt-get install serf');
 }
 
 /** A port free for both TCP and UDP on `host`, below the kernel's client-port range (serf binds both on one port). */

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
-import { pino } from 'pino';
-import { Agent, StoreError } from '../../agent/agent.js';
+import type { Agent } from '../../agent/agent.js';
 import type { PartialConfig } from '../../agent/config.js';
-import { ConfigError, configFromEnv, configFromFile, parseTags, resolveConfig } from '../../agent/config.js';
-import { loadDashboard } from '../../agent/dashboard.js';
-import { KeyringFileError } from '../../index.js';
+import { parseTags } from '../../agent/config-values.js';
 import type { Io } from '../io.js';
 
 interface AgentFlags {
@@ -58,6 +55,11 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--log-level <level>', 'trace, debug, info, warn, error (GOSSIP_LOG_LEVEL)')
     .option('--recover', 'start although the store in --data-dir is damaged: keep what is left, relearn from peers (GOSSIP_RECOVER)')
     .action(async (f: AgentFlags) => {
+      // The agent's code is loaded here, when the command runs: `gossip --help` and the client
+      // commands never load it (issue 12; test/integration/module-loading.test.ts).
+      const [{ pino }, { Agent, StoreError }, { ConfigError, configFromEnv, configFromFile, resolveConfig }, { loadDashboard }, { KeyringFileError }] = await Promise.all([
+        import('pino'), import('../../agent/agent.js'), import('../../agent/config.js'), import('../../agent/dashboard.js'), import('../../index.js'),
+      ]);
       let config;
       try {
         const file = f.config ?? env.GOSSIP_CONFIG;

@@ -1,15 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import { seededRng } from '../../core/rng.js';
 import type { RoundMode, RumorVariant } from '../../sim/rounds.js';
-import { meanRumor, MedianCounterEngine, RoundEngine, RumorEngine, theoryCurve, theoryResidue, theoryRounds } from '../../sim/rounds.js';
 import type { MembershipSource } from '../../sim/dissemination.js';
-import { fullTrial } from '../../sim/dissemination.js';
-import { percentiles } from '../../sim/membership.js';
 import type { Io } from '../io.js';
 import { parseIntIn, resolveSeed, UsageError } from '../parse.js';
-import { lineChart, renderSvg } from '../plot.js';
+import { lineChart, loadVega, renderSvg } from '../plot.js';
 
 const MODES: readonly RoundMode[] = ['push', 'pull', 'push-pull'];
 const VARIANTS: readonly RumorVariant[] = ['feedback-counter', 'feedback-coin', 'blind-counter', 'blind-coin'];
@@ -35,6 +31,11 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
     .option('--c-rounds <k>', 'median-counter: rounds a node keeps spreading after that', '1')
     .option('--plot <file.svg>', 'draw the informed fraction per round against theory (Vega-Lite, SVG)'))
     .action(async (o: DissOpts) => {
+      // The simulator is loaded when the command runs, not when the CLI starts (issue 12).
+      const [{ seededRng }, { MedianCounterEngine, RoundEngine, theoryCurve, theoryRounds }, { fullTrial }, { percentiles }] = await Promise.all([
+        import('../../core/rng.js'), import('../../sim/rounds.js'), import('../../sim/dissemination.js'), import('../../sim/membership.js'),
+      ]);
+      if (o.plot !== undefined) await loadVega(); // before the run: say now if --plot cannot work
       const mode = o.mode as RoundMode;
       if (!MODES.includes(mode)) throw new UsageError(`--mode: expected push, pull or push-pull, got '${o.mode}'`);
       const fanout = parseIntIn(o.fanout, '--fanout', 1, 64);
@@ -122,7 +123,8 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
     .description("Demers et al.'s rumor mongering: residue, traffic and time, against s = e^{-(k+1)(1-s)}")
     .option('--variant <v>', 'feedback-counter, feedback-coin, blind-counter or blind-coin', 'feedback-counter')
     .option('--k <k>', 'loss of interest after k (counter) or with probability 1/k (coin)', '2'))
-    .action((o: RumorOpts) => {
+    .action(async (o: RumorOpts) => {
+      const [{ seededRng }, { meanRumor, RumorEngine, theoryResidue }] = await Promise.all([import('../../core/rng.js'), import('../../sim/rounds.js')]);
       const variant = o.variant as RumorVariant;
       if (!VARIANTS.includes(variant)) throw new UsageError(`--variant: expected one of ${VARIANTS.join(', ')}, got '${o.variant}'`);
       const k = parseIntIn(o.k, '--k', 1, 255);

@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type { MembershipResult } from '../../sim/membership.js';
-import { membershipScenario, runMembership } from '../../sim/membership.js';
 import { parseDuration, parseFraction, parseIntIn, resolveSeed, UsageError } from '../parse.js';
 import type { Io } from '../io.js';
 
@@ -41,7 +40,9 @@ export function registerSimulateMembership(simulate: Command, io: Io): void {
     .option('--no-lifeguard', 'plain SWIM: no health awareness, fixed suspicion timeout, no buddy system')
     .option('--json', 'print one JSON object on stdout')
     .option('--no-progress', 'no progress bar on stderr')
-    .action((o: Opts) => {
+    .action(async (o: Opts) => {
+      // The simulator is loaded when the command runs, not when the CLI starts (issue 12).
+      const { membershipScenario, runMembership } = await import('../../sim/membership.js');
       const profile = o.profile;
       if (profile !== 'lan' && profile !== 'wan' && profile !== 'local') throw new UsageError(`--profile: expected lan, wan or local, got '${profile}'`);
       const stallMode = o.stallMode;
@@ -64,7 +65,7 @@ export function registerSimulateMembership(simulate: Command, io: Io): void {
         lifeguard: o.lifeguard,
       });
       if (!o.json) io.out(`simulating ${nodes} nodes for ${durationMs / 1000}s, profile ${profile}${o.lifeguard ? '' : ' (no lifeguard)'}, seed ${seed}`);
-      const bar = o.progress ? lazyBar(io) : null;
+      const bar = o.progress && io.progress ? lazyBar((await import('cli-progress')).default) : null;
       const result = runMembership(sc, {
         wallClock: () => performance.now(),
         ...(bar ? { onProgress: bar.update } : {}),
@@ -76,16 +77,16 @@ export function registerSimulateMembership(simulate: Command, io: Io): void {
 }
 
 /** A progress bar on stderr that appears only once a run has taken more than a second. */
-function lazyBar(io: Io): { update: (done: number, total: number) => void; stop: () => void } {
+function lazyBar(progress: typeof cliProgress): { update: (done: number, total: number) => void; stop: () => void } {
   const started = performance.now();
   let bar: cliProgress.SingleBar | null = null;
   return {
     update(done, total) {
       if (bar === null) {
-        if (performance.now() - started < 1000 || !io.progress) return;
-        bar = new cliProgress.SingleBar(
+        if (performance.now() - started < 1000) return;
+        bar = new progress.SingleBar(
           { format: 'simulating [{bar}] {percentage}% | {value}/{total} simulated s | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
-          cliProgress.Presets.shades_classic,
+          progress.Presets.shades_classic,
         );
         bar.start(Math.round(total / 1000), 0);
       }

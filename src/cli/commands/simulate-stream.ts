@@ -4,7 +4,6 @@ import type { RumorVariant } from '../../core/dissemination/config.js';
 import { DEFAULT_ADAPTIVE } from '../../core/dissemination/config.js';
 import type { GossipMode } from '../../core/dissemination/mean-field.js';
 import type { MembershipSource } from '../../sim/dissemination.js';
-import { streamScenario } from '../../sim/dissemination.js';
 import type { Io } from '../io.js';
 import { parseDuration, parseFraction, parseIntIn, resolveSeed, UsageError } from '../parse.js';
 
@@ -40,7 +39,9 @@ export function registerSimulateStream(simulate: Command, io: Io): void {
     .option('--loss <p>', 'packet loss probability', '0')
     .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
     .option('--json', 'print one JSON object on stdout')
-    .action((o: StreamOpts) => {
+    .action(async (o: StreamOpts) => {
+      // The simulator is loaded when the command runs, not when the CLI starts (issue 12).
+      const { streamScenario } = await import('../../sim/dissemination.js');
       const nodes = parseIntIn(o.nodes, '--nodes', 2, 100_000);
       const writers = parseIntIn(o.writers, '--writers', 1, nodes);
       const rate = Number(o.rate);

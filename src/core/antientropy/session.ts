@@ -1,5 +1,6 @@
 import type { MerkleTree } from './merkle.js';
 import type { RcEntriesMsg, RcHashesMsg, RcKeysMsg, RcOpenMsg, ReconcileBytes, ReconcileMessage } from './messages.js';
+import { PollQueue } from '../poll-queue.js';
 
 /**
  * A sans-IO Merkle reconciliation between two nodes (theory.md §7.1). Each side drives one
@@ -60,8 +61,8 @@ export interface ReconcileStats {
 
 export class ReconcileSession<E> {
   private phase: Phase = 'idle';
-  private readonly outbox: ReconcileMessage<E>[] = [];
-  private readonly inbox: E[] = [];
+  private readonly outbox = new PollQueue<ReconcileMessage<E>>();
+  private readonly inbox = new PollQueue<E>();
   /** Nodes whose hashes this side sent last, and their level. */
   private sentNodes: Int32Array = new Int32Array(0);
   private sentLevel = 0;
@@ -150,12 +151,12 @@ export class ReconcileSession<E> {
 
   /** The next message to send to the peer. */
   pollMessage(): ReconcileMessage<E> | undefined {
-    return this.outbox.shift();
+    return this.outbox.poll();
   }
 
   /** The next entry the peer sent, for the caller to merge. */
   pollEntry(): E | undefined {
-    return this.inbox.shift();
+    return this.inbox.poll();
   }
 
   /** True once this side has nothing more to send or receive (also after a failure). */

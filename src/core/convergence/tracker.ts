@@ -1,6 +1,7 @@
 import type { Rng } from '../rng.js';
 import type { ConvergenceDigest } from './digest.js';
 import { covers } from './digest.js';
+import { PollQueue } from '../poll-queue.js';
 
 /**
  * Convergence monitoring from piggybacked digests (issue 4). Every node gossips a small
@@ -82,7 +83,7 @@ export class ConvergenceTracker {
   private samples: Sample[] = [];
   /** Pending samples by `origin\0counter` (acknowledgements name one). */
   private readonly byDot = new Map<string, Sample>();
-  private readonly converged: ConvergedUpdate[] = [];
+  private readonly converged = new PollQueue<ConvergedUpdate>();
   private readonly digestMaxAgeMs: number;
   private readonly samplesMax: number;
   private readonly sampleRate: number;
@@ -178,7 +179,7 @@ export class ConvergenceTracker {
 
   /** The next sampled update every live member has, in the order they completed. */
   pollConverged(): ConvergedUpdate | undefined {
-    return this.converged.shift();
+    return this.converged.poll();
   }
 
   /** Fraction of live members (this node included) holding the same root as this node. */

@@ -10,6 +10,7 @@ import type { DisseminationMessage, DisseminationSizes, GossipReply, GossipReque
 import { layoutSizes, messageBytes } from './messages.js';
 import type { Digest, Update } from './update-log.js';
 import { UpdateLog } from './update-log.js';
+import { PollQueue } from '../poll-queue.js';
 
 /** Where the engine draws its gossip partners from (the membership layer's live members). */
 export interface PeerSampler {
@@ -129,12 +130,10 @@ export class Disseminator<P = Uint8Array> {
   private readonly bucket: TokenBucket | null;
   private readonly held = new Map<string, Map<number, Held<P>>>();
   private hot: Held<P>[] = [];
-  private readonly outbox: DisseminationTransmit<P>[] = [];
-  private outHead = 0;
-  private readonly events: DisseminationEvent<P>[] = [];
+  private readonly outbox = new PollQueue<DisseminationTransmit<P>>();
+  private readonly events = new PollQueue<DisseminationEvent<P>>();
   private readonly sizes: DisseminationSizes<P>;
   private readonly updateBytes: (u: Update<P>) => number;
-  private eventHead = 0;
   private version = 0;
   private nextId = 0;
   private round = 0;
@@ -205,29 +204,11 @@ export class Disseminator<P = Uint8Array> {
   // ------------------------------------------------------------------ outputs
 
   pollTransmit(): DisseminationTransmit<P> | undefined {
-    if (this.outHead >= this.outbox.length) {
-      if (this.outHead > 0) {
-        this.outbox.length = 0;
-        this.outHead = 0;
-      }
-      return undefined;
-    }
-    const t = this.outbox[this.outHead] as DisseminationTransmit<P>;
-    this.outbox[this.outHead++] = undefined as unknown as DisseminationTransmit<P>;
-    return t;
+    return this.outbox.poll();
   }
 
   pollEvent(): DisseminationEvent<P> | undefined {
-    if (this.eventHead >= this.events.length) {
-      if (this.eventHead > 0) {
-        this.events.length = 0;
-        this.eventHead = 0;
-      }
-      return undefined;
-    }
-    const e = this.events[this.eventHead] as DisseminationEvent<P>;
-    this.events[this.eventHead++] = undefined as unknown as DisseminationEvent<P>;
-    return e;
+    return this.events.poll();
   }
 
   pollTimeout(): Millis | undefined {

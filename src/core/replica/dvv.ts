@@ -40,10 +40,6 @@ export interface DotCover {
   covers(origin: string, counter: number): boolean;
 }
 
-export function compareOrigins(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Total order on dots: origin, then counter. */
 export function compareDots(a: Dot, b: Dot): number {
   return a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : a.counter - b.counter;

@@ -87,6 +87,14 @@ export interface StateNodeOptions {
   readonly activeWindowMs?: number;
   /** Digest period of an idle node (see `activeWindowMs`). Default 30,000 ms (memberlist's push-pull period). */
   readonly idleDigestIntervalMs?: number;
+  /**
+   * Until one anti-entropy session has completed, a peer whose root is not known gets a session,
+   * not a root probe: a node that must learn a peer's summary (restarted without its history)
+   * cannot rely on roots alone, which may be equal. Default false.
+   */
+  readonly syncFirst?: boolean;
+  /** Other members' roots relayed per digest message at most (see `recentRoots`). Default 16. */
+  readonly rootsPerMessage?: number;
   /** Peers per digest round. Default 2. */
   readonly digestFanout?: number;
   /** Roots younger than this are relayed. Default 30,000 ms. */
@@ -187,6 +195,8 @@ export interface StateNodeStats {
   sessionsRefused: number;
   /** Anti-entropy rounds skipped because the chosen peer last reported this node's root. */
   sessionsSkippedEqual: number;
+  /** Anti-entropy rounds that sent the root alone to a peer whose root was not known. */
+  rootProbes: number;
   /** Entries received by anti-entropy that changed this replica. */
   repaired: number;
   summariesAbsorbed: number;
@@ -258,7 +268,7 @@ export class StateNode {
   readonly tracker: ConvergenceTracker;
   readonly stats: StateNodeStats = {
     rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
-    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsSkippedEqual: 0,
+    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsSkippedEqual: 0, rootProbes: 0,
     repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0, stabilityMismatched: 0,
   };
 
@@ -297,6 +307,8 @@ export class StateNode {
   /** Acknowledgements to send, by writer, at the next digest rounds (each `left` more times). */
   private readonly acks = new Map<string, { readonly ack: SampleAck; left: number }[]>();
   private readonly activeWindowMs: number;
+  private readonly rootsPerMessage: number;
+  private readonly syncFirst: boolean;
   private readonly idleDigestIntervalMs: number;
   /** When this node last had a reason to be active (see `activeWindowMs`). */
   private lastActiveMs: number;
@@ -363,6 +375,8 @@ export class StateNode {
     this.tracker = new ConvergenceTracker(o.name);
     this.live.add(o.name);
     this.activeWindowMs = o.activeWindowMs ?? 10_000;
+    this.rootsPerMessage = o.rootsPerMessage ?? 16;
+    this.syncFirst = o.syncFirst ?? false;
     this.idleDigestIntervalMs = o.idleDigestIntervalMs ?? 30_000;
     this.lastActiveMs = o.now;
     this.nextAeMs = o.now + this.rng.next() * this.aeIntervalMs;
@@ -450,9 +464,11 @@ export class StateNode {
   /** A member is alive: its digest counts for agreement and tombstone collection. */
   handleMemberAlive(now: number, name: string): void {
     if (name === this.name || this.live.has(name)) return;
+    // Our first peer (we joined): exchange digests and reconcile now. Others joining an existing
+    // cluster do not wake it: a joiner is active itself and its digests show any difference.
+    if (this.live.size === 1) this.markActive(now);
     this.live.add(name);
     this.gone.delete(name);
-    this.markActive(now);
     this.tracker.handleMemberAlive(now, name);
     this.feedTracker(now, name);
   }
@@ -789,10 +805,20 @@ export class StateNode {
     if (this.initiated !== null) return;
     const peer = target ?? this.peers.sample(1, this.rng)[0];
     if (peer === undefined) return;
-    const known = target === null ? this.peerRoots.get(peer) : undefined;
-    if (known !== undefined && known.hi === this.tree.rootHi() && known.lo === this.tree.rootLo()) {
-      this.stats.sessionsSkippedEqual++;
-      return;
+    if (target === null) {
+      const known = this.peerRoots.get(peer);
+      if (known !== undefined && known.hi === this.tree.rootHi() && known.lo === this.tree.rootLo()) {
+        this.stats.sessionsSkippedEqual++;
+        return;
+      }
+      if (known === undefined && !(this.syncFirst && this.stats.sessionsComplete === 0)) {
+        // Not known: our root alone; the peer starts a session if its root differs (equal roots
+        // cost a digest, never a session).
+        this.refreshRoot(now);
+        this.send(peer, { type: 'state-digests', roots: [this.ownRoot], summaries: [], stability: null });
+        this.stats.rootProbes++;
+        return;
+      }
     }
     const s: Session = { id: ++this.nextSessionId, peer, s: new ReconcileSession<Entry>(this.host, 'initiator'), deadlineMs: now + this.sessionTimeoutMs, peerDigest: null, sentDigest: false, received: new Set<string>() };
     this.initiated = s;
@@ -955,8 +981,7 @@ export class StateNode {
     this.refreshSummary(now, false);
     const peers = this.peers.sample(this.digestFanout, this.rng);
     if (peers.length === 0) return;
-    const roots: RootNote[] = [this.ownRoot];
-    for (const r of this.roots.values()) if (r.atMs >= now - this.rootRecentMs) roots.push(r);
+    const roots: RootNote[] = [this.ownRoot, ...this.recentRoots(now)];
     const all = [...this.summaries.values()];
     const stability = this.stabilityWanted(now) ? this.stabilityNote(now) : null;
     for (const to of peers) {
@@ -964,6 +989,26 @@ export class StateNode {
       for (let k = 1; k < this.summariesPerMessage && all.length > 0; k++) summaries.push(all[this.rng.int(all.length)] as SummaryNote);
       this.send(to, { type: 'state-digests', roots, summaries, stability });
     }
+  }
+
+  /**
+   * Other members' recent roots to relay, at most `rootsPerMessage`: those that differ from ours
+   * first (they matter for repair), then a random choice of the rest (they spread agreement). A
+   * digest stays O(1) in the cluster size.
+   */
+  private recentRoots(now: number): RootNote[] {
+    const hi = this.tree.rootHi();
+    const lo = this.tree.rootLo();
+    const differing: RootNote[] = [];
+    const equal: RootNote[] = [];
+    for (const r of this.roots.values()) {
+      if (r.atMs < now - this.rootRecentMs) continue;
+      (r.rootHi === hi && r.rootLo === lo ? equal : differing).push(r);
+    }
+    const out = differing.length <= this.rootsPerMessage ? differing : pick(differing, this.rootsPerMessage, this.rng);
+    const room = this.rootsPerMessage - out.length;
+    if (room > 0) out.push(...(equal.length <= room ? equal : pick(equal, room, this.rng)));
+    return out;
   }
 
   private drainConverged(): void {
@@ -1098,6 +1143,16 @@ export class StateNode {
 /** A Map (not a type guard: the note's declared types stay as they are). */
 function isMap(v: unknown): boolean {
   return v instanceof Map;
+}
+
+/** `k` distinct elements of `xs` drawn with `rng` (partial Fisher–Yates on a copy). */
+function pick<T>(xs: readonly T[], k: number, rng: Rng): T[] {
+  const a = [...xs];
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(a.length - i);
+    [a[i], a[j]] = [a[j] as T, a[i] as T];
+  }
+  return a.slice(0, k);
 }
 
 /** The first multiple of `intervalMs` after `now`. */

@@ -10,7 +10,7 @@ import { address, millis } from '../../../src/core/ids.js';
 import type { Address, Millis } from '../../../src/core/ids.js';
 import type { Message } from '../../../src/core/messages.js';
 import { messageBytes } from '../../../src/core/messages.js';
-import type { Transmit } from '../../../src/core/node.js';
+import type { Transmit } from '../../../src/core/membership/node.js';
 import { seededRng } from '../../../src/core/rng.js';
 import { SerfNode } from '../../../src/core/serf/serf-node.js';
 import type { SerfEvent, SerfNodeOptions } from '../../../src/core/serf/serf-node.js';

@@ -6,12 +6,13 @@ import { address, incarnation, millis, nodeName } from '../../../src/core/ids.js
 import type { Address } from '../../../src/core/ids.js';
 import type { AliveMsg, Message } from '../../../src/core/messages.js';
 import { DEFAULT_VSN, messageBytes, pushPull } from '../../../src/core/messages.js';
-import type { NodeDelegate, PushPullPeer, Transmit } from '../../../src/core/node.js';
-import { GossipNode } from '../../../src/core/node.js';
+import type { NodeDelegate, PushPullPeer, Transmit } from '../../../src/core/membership/node.js';
+import { GossipNode } from '../../../src/core/membership/node.js';
 import { seededRng } from '../../../src/core/rng.js';
 import { LamportClock } from '../../../src/core/serf/lamport-clock.js';
 import { LamportRing } from '../../../src/core/serf/lamport-ring.js';
 import { userPayloads } from './cluster.js';
+import { propertySeed } from '../../property/seed.js';
 
 const A = address('127.0.0.1:7946');
 const B = address('127.0.0.2:7946');
@@ -97,7 +98,7 @@ describe('GossipNode delegate: piggybacked user broadcasts', () => {
           expect(messageBytes(t.message)).toBe(t.bytes);
         }
       },
-    ), { numRuns: 200, seed: 7 });
+    ), { numRuns: 200, seed: propertySeed(7) });
   });
 });
 

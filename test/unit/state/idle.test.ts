@@ -44,3 +44,40 @@ describe('StateNode at idle', () => {
     expect(sum(c, (s) => s.sessionsStarted)).toBeGreaterThan(sessions);
   });
 });
+
+describe('StateNode when a cluster forms', () => {
+  it('members joining an existing cluster do not wake it, and equal roots cost root probes, never a session', () => {
+    const c = new Cluster(names.slice(0, 8));
+    c.run(30_000); // idle
+    const digestBytes = sum(c, (s) => s.digestBytes);
+    // Four more members join (empty, like everyone): each is active itself and probes its peers.
+    for (const n of names.slice(8)) c.boot(n);
+    for (const s of c.nodes.values()) s.setMembers(c.now, names);
+    c.run(60_000);
+    expect(sum(c, (s) => s.sessionsStarted)).toBe(0);
+    expect(sum(c, (s) => s.rootProbes)).toBeGreaterThan(0);
+    // The 8 old members stayed idle: a root-only digest each per 30 s, and whatever the 4 new ones sent.
+    const perNodePerSecond = (sum(c, (s) => s.digestBytes) - digestBytes) / names.length / 30;
+    expect(perNodePerSecond).toBeLessThan(60);
+    expect(c.converged()).toBe(true);
+  });
+
+  it('a digest relays at most rootsPerMessage other roots, whatever the cluster size', () => {
+    const many = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    const c = new Cluster(many, { rootsPerMessage: 16 });
+    const seen: number[] = [];
+    for (const s of c.nodes.values()) {
+      const orig = s.pollTransmit.bind(s);
+      s.pollTransmit = () => {
+        const t = orig();
+        if (t?.message.type === 'state-digests') seen.push(t.message.roots.length);
+        return t;
+      };
+    }
+    c.on('m0', (s, now) => s.put(now, 'k', 'v'));
+    c.run(20_000);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(17);
+    expect(c.converged()).toBe(true);
+  });
+});

@@ -266,7 +266,9 @@ describe('StateNode', () => {
   });
 
   it('counts the bytes of every message it sends by class, each transmit carrying its encoded length', () => {
-    const c = new Cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 200 });
+    // syncFirst: peers' roots are never known here (nothing is delivered), so sessions start
+    // instead of root probes and every class of message is sent.
+    const c = new Cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 200, syncFirst: true });
     c.run(5);
     const a = c.node('a');
     a.put(6, 'k', 'v');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/core/config.js';
-import { Awareness } from '../../../src/core/membership/awareness.js';
+import { defaultConfig } from '../../../../src/core/config.js';
+import { Awareness } from '../../../../src/core/membership/awareness.js';
 
 /** Reference §6.2: the score is clamped to [0, AwarenessMaxMultiplier − 1]; timeouts scale by (score + 1). */
 const LAN_MAX = defaultConfig('lan').awarenessMaxMultiplier;
@@ -73,5 +73,27 @@ describe('Awareness.scale(timeout) = timeout × (score + 1)', () => {
     expect(a.scale(1000)).toBe(LAN_MAX * 1000);
     a.apply(-1000);
     expect(a.scale(1000)).toBe(1000);
+  });
+});
+
+describe('Awareness (Lifeguard local health)', () => {
+  it.each([
+    [[1], 1],
+    [[3, 3], 6],
+    [[5, 5], 7], // clamped to max − 1
+    [[-1], 0], // never below 0
+    [[7, -2, -1], 4],
+  ])('deltas %j → score %i', (deltas, score) => {
+    const a = new Awareness(8);
+    for (const d of deltas) a.apply(d);
+    expect(a.healthScore).toBe(score);
+  });
+  it('scales timeouts by (score + 1)', () => {
+    const a = new Awareness(8);
+    expect(a.scale(1000)).toBe(1000);
+    a.apply(3);
+    expect(a.scale(1000)).toBe(4000);
+    a.apply(100);
+    expect(a.scale(500)).toBe(4000);
   });
 });

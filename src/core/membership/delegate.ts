@@ -1,0 +1,35 @@
+import type { Address, Millis } from '../ids.js';
+
+/**
+ * Which push-pull a delegate's user state belongs to. The initiator knows whom it contacts;
+ * the responder knows only the peer's (ephemeral) stream address and the user state the peer
+ * sent, so a delegate can answer extra state only to peers that sent some.
+ */
+export type PushPullPeer =
+  | { readonly role: 'initiator'; readonly to: Address }
+  | { readonly role: 'responder'; readonly from: Address; readonly remoteState: Uint8Array | null };
+
+/**
+ * memberlist's `Delegate` and `PingDelegate`, as optional plain callbacks (sans-IO: they are
+ * called synchronously from `handle*`, must not throw for peer input, and do no I/O; output
+ * goes through the node's own `send*` methods). With no delegate the node behaves exactly as
+ * a bare memberlist node with no delegate.
+ */
+export interface NodeDelegate {
+  /**
+   * User broadcasts to piggyback on a packet to `to`, after the node's own membership gossip
+   * (memberlist's `GetBroadcasts`). Each returned buffer costs `length + overheadBytes`
+   * (the compound part length and the user-message type byte) and their total must stay
+   * within `limitBytes`; buffers that would overshoot are dropped and counted
+   * (`stats.userBroadcastsDropped`), so a packet never exceeds `packetBytesMax`.
+   */
+  getBroadcasts?(overheadBytes: number, limitBytes: number, to: Address): readonly Uint8Array[];
+  /** A user message from a peer (packet or stream), without its `08` type byte (memberlist's `NotifyMsg`). Replaces the `user-message` event. */
+  notifyMsg?(now: Millis, from: Address, payload: Uint8Array): void;
+  /** User state for a push-pull (memberlist's `LocalState`); null or empty sends `UserStateLen: 0`. */
+  localState?(join: boolean, peer: PushPullPeer): Uint8Array | null;
+  /** A peer's non-empty push-pull user state, after its member list was merged (memberlist's `MergeRemoteState`). */
+  mergeRemoteState?(now: Millis, buf: Uint8Array, join: boolean, peer: PushPullPeer): void;
+  /** Payload of the acks this node sends for direct UDP pings (memberlist's `PingDelegate.AckPayload`). */
+  ackPayload?(): Uint8Array | null;
+}
