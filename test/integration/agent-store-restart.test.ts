@@ -67,10 +67,11 @@ const range = (prefix: string, n: number, tag: string): Record<string, string> =
 
 describe('restart under the same name without history', () => {
   it('with an empty data dir: the writes acknowledged right after the restart reach every node (item 11)', async () => {
-    const a = await start('a', join(root, 'a1'));
-    const b = await start('b', join(root, 'b1'), [a.node.addr]);
+    // b's first life writes alone (a node with no data peer takes writes at once), then a joins.
+    const b = await start('b', join(root, 'b1'));
     const old = range('b/old', 5, 'first-life-');
     for (const [k, v] of Object.entries(old)) await putAcked(b, k, v);
+    const a = await start('a', join(root, 'a1'), [b.node.addr]);
     await waitFor('a has b\'s first-life writes', 15_000, () => everyoneHas([a], old));
     await stop(b);
 
@@ -82,10 +83,10 @@ describe('restart under the same name without history', () => {
   });
 
   it('with an empty data dir: a write that arrives while the startup join is still under way waits for it, and reaches every node (item 11)', async () => {
-    const a = await start('ja', join(root, 'ja'));
-    const b = await start('jb', join(root, 'jb'), [a.node.addr]);
+    const b = await start('jb', join(root, 'jb'));
     const old = range('jb/k', 5, 'first-life-');
     for (const [k, v] of Object.entries(old)) await putAcked(b, k, v);
+    const a = await start('ja', join(root, 'ja'), [b.node.addr]);
     await waitFor('ja has jb\'s first-life writes', 15_000, () => everyoneHas([a], old));
     await stop(b);
 
@@ -133,11 +134,11 @@ describe('restart under the same name without history', () => {
   });
 
   it('with a damaged WAL: refused, then --recover starts, refills from peers and takes writes that reach everyone (item 13)', async () => {
-    const a = await start('ra', join(root, 'ra'));
     const dir = join(root, 'rb');
-    const b = await start('rb', dir, [a.node.addr]);
+    const b = await start('rb', dir);
     const first = range('rb/k', 30, 'v');
     for (const [k, v] of Object.entries(first)) await putAcked(b, k, v);
+    const a = await start('ra', join(root, 'ra'), [b.node.addr]);
     await waitFor('a has rb\'s writes', 15_000, () => everyoneHas([a], first));
     // What a SIGKILL leaves: the files copied while the agent runs (the last commits in the WAL).
     const crashed = join(root, 'rb-crashed');
