@@ -16,6 +16,7 @@ import { ClusterKv } from './kv-service.js';
 import { runKeyOp } from './keys.js';
 import { loadRecentEvents, saveRecentEvents } from './event-snapshot.js';
 import type { AgentMetrics } from './metrics.js';
+import { EventHandlers, parseHandlerSpec } from './event-handlers.js';
 
 const KEYRING_META = 'agent.keyring';
 /** Snapshot members joined through at once, and how many such batches are tried before giving up. */
@@ -95,6 +96,8 @@ export class Agent {
     readonly httpAddress: string,
     readonly incarnation: number,
     private readonly log: Logger,
+    /** The `--event-handler` scripts (none configured: subscribed to nothing). */
+    readonly handlers: EventHandlers,
   ) {}
 
   static async start(o: AgentOptions): Promise<Agent> {
@@ -132,6 +135,7 @@ export class Agent {
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
         ...(storedKeys !== null ? { keyring: storedKeys } : c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
         ...(c.keyringFile !== undefined ? { keyringFile: c.keyringFile } : {}),
+        ...(c.bandwidth !== undefined ? { bandwidth: c.bandwidth } : {}),
         ...(o.transport !== undefined ? { transport: o.transport } : {}),
       };
       node = await createNode(opts);
@@ -151,14 +155,16 @@ export class Agent {
         storeHealth: () => store.health,
         http: () => (agentRef.a === null ? null : { answered: agentRef.a.http.answered, streams: agentRef.a.http.streams.stats() }),
       })));
+      const handlers = new EventHandlers(node, c.eventHandlers.map(parseHandlerSpec), log, { timeoutMs: c.eventHandlerTimeoutMs });
       const http = new HttpApi({
+        handlerStats: () => handlers.stats,
         node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },
       });
       const httpAddress = await http.listen(c.http);
-      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log);
+      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers);
       if (c.keyringFile === undefined && storedKeys === null && c.encrypt !== undefined) saveKeyring(store, [c.encrypt]);
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
@@ -277,6 +283,7 @@ export class Agent {
       if (this.staleTimer !== null) clearTimeout(this.staleTimer);
       for (const t of this.rejoinPending.values()) clearTimeout(t);
       this.saveSnapshot();
+      this.handlers.close();
       if (leave) await this.node.leave();
       else await this.node.shutdown();
       await this.http.close();
@@ -295,6 +302,8 @@ export class Agent {
     n.on('member-suspected', () => this.suspicionsSeen++);
     // As serf's agent logs "Received event: user-event: …": one line per event delivered here.
     n.on('user-event', (e) => this.log.info({ event: e.name, ltime: e.ltime }, 'user event'));
+    // Serf's own queries (`_serf_ping`, key queries) only at debug: reachability checks would flood the log.
+    n.on('query', (q) => (q.name.startsWith('_serf_') ? this.log.debug : this.log.info).call(this.log, { query: q.name, ltime: q.ltime, from: q.sourceNode }, 'query'));
     n.on('self-address-stale', (e) => {
       this.log.info({ staleAddr: e.staleAddr }, 'a peer still holds this node at its old address: will push-pull again');
       this.rejoinStale();

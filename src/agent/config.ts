@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseHostPort } from '../transport/address.js';
+import { parseHandlerSpec } from './event-handlers.js';
 import { ConfigError, parseTags, readTokenFile } from './config-values.js';
 
 export { ConfigError, parseTags, readTokenFile } from './config-values.js';
@@ -80,8 +82,28 @@ export const agentConfigSchema = z.object({
    * leave it off once the agent runs again.
    */
   recover: z.boolean().default(false),
+  /**
+   * Serf's `-event-handler`: `[FILTER=]SCRIPT`, FILTER a comma-separated list of `member-join`,
+   * `member-leave`, `member-failed`, `member-update`, `member-reap`, `user`, `user:NAME`,
+   * `query`, `query:NAME` or `*` (none: every event). Run one at a time with `sh -c`.
+   */
+  eventHandlers: z.array(z.string().superRefine((s, ctx) => {
+    try {
+      parseHandlerSpec(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `eventHandlers: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  })).default([]),
+  /** An event handler run is killed after this long (ms); a query's answer must come before the query's deadline anyway. */
+  eventHandlerTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /** Largest value (JSON-encoded) a PUT accepts, in bytes. */
   valueBytesMax: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
+  /**
+   * Caps the bytes this node sends per second on the wire (membership first, then the data
+   * layer's rumors, digests, acknowledgements and anti-entropy, which wait for room): no 1 s
+   * window carries more while membership alone stays below it. Default: no cap.
+   */
+  bandwidth: z.number({ message: 'bandwidth: expected bytes per second' }).int('bandwidth: expected whole bytes per second').min(3000, 'bandwidth: at least 3000 bytes per second (a packet must fit a quarter of it)').max(10_000_000_000).optional(),
 }).strict().superRefine((c, ctx) => {
   if (c.encrypt !== undefined && c.keyringFile !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['encrypt'], message: 'encrypt: pass either encrypt or keyringFile, not both' });
@@ -111,7 +133,7 @@ export function isLoopbackHostPort(s: string): boolean {
 const ENV: Readonly<Record<string, keyof AgentConfig>> = {
   GOSSIP_NAME: 'name', GOSSIP_BIND: 'bind', GOSSIP_ADVERTISE: 'advertise', GOSSIP_JOIN: 'join', GOSSIP_ENCRYPT: 'encrypt',
   GOSSIP_KEYRING_FILE: 'keyringFile', GOSSIP_DATA_DIR: 'dataDir', GOSSIP_HTTP: 'http', GOSSIP_HTTP_TOKEN: 'token', GOSSIP_HTTP_TOKEN_FILE: 'tokenFile', GOSSIP_HTTP_HOSTS: 'httpHosts',
-  GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_SQLITE_SYNCHRONOUS: 'sqliteSynchronous', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax',
+  GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_SQLITE_SYNCHRONOUS: 'sqliteSynchronous', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax', GOSSIP_BANDWIDTH: 'bandwidth',
   GOSSIP_RECOVER: 'recover',
 };
 
@@ -125,9 +147,27 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     if (key === 'join' || key === 'httpHosts') out[key] = list;
     else if (key === 'tags') out.tags = parseTags(list, name);
     else if (key === 'valueBytesMax') out.valueBytesMax = Number(v);
+    else if (key === 'bandwidth') out.bandwidth = Number(v);
     else if (key === 'recover') out.recover = v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v;
     else out[key] = v;
   }
+  return out;
+}
+
+/**
+ * Every `*.json` in `dir`, in name order, merged (a later file's setting replaces an earlier
+ * one's, lists and maps as a whole): Serf's `-config-dir`. A missing directory or a bad file is a
+ * `ConfigError` naming it; a directory without JSON files gives nothing.
+ */
+export function configFromDir(dir: string): PartialConfig {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.name.endsWith('.json') && !e.isDirectory()).map((e) => e.name).sort();
+  } catch (e) {
+    throw new ConfigError([`config dir ${dir}: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  const out: PartialConfig = {};
+  for (const name of names) Object.assign(out, configFromFile(join(dir, name)));
   return out;
 }
 

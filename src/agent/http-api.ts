@@ -9,6 +9,8 @@ import { decodeKey, runKeyOp } from './keys.js';
 import { HttpError, readJson } from './http-body.js';
 import { API_CSP, HttpGuard, PAGE_CSP_FALLBACK, SECURITY_HEADERS } from './http-guard.js';
 import { ENVELOPE_BYTES, KvRoutes } from './kv-routes.js';
+import { OperatorRoutes } from './operator-routes.js';
+import type { HandlerStats } from './event-handlers.js';
 import type { KvService } from './kv-service.js';
 import type { StoreHealth } from '../store/watched-store.js';
 import { sseEvent, StreamHub } from './stream-hub.js';
@@ -38,6 +40,8 @@ export interface HttpApiOptions {
   readonly dashboard: (() => DashboardPage) | null;
   /** `POST /v1/leave`: answered first, then this runs (the agent leaves and exits). */
   readonly onLeave: () => void;
+  /** What the event handler scripts did, for `GET /v1/info` (absent: none configured). */
+  readonly handlerStats?: () => HandlerStats;
   /** The store's health for `GET /v1/health` (absent: always ok). */
   readonly storeHealth?: () => StoreHealth;
   /** Interval of the convergence events on `/v1/stream`. Default 1 s. */
@@ -97,6 +101,7 @@ export class HttpApi {
     this.publishEvents();
     this.route('GET', /^\/v1\/members$/, () => this.members());
     new KvRoutes(o.kv, o.valueBytesMax).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
+    new OperatorRoutes(o.node, o.handlerStats ?? null).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     this.route('POST', /^\/v1\/event$/, (req) => this.event(req));
     this.route('GET', /^\/v1\/convergence$/, () => this.o.kv.convergence());
     this.route('GET', /^\/v1\/stream$/, (req, _q, _p, res) => this.stream(req, res));

@@ -23,6 +23,12 @@ const COMMANDS: readonly (readonly [string, Load])[] = [
   ['members', async () => (await import('./commands/members.js')).registerMembers],
   ['kv', async () => (await import('./commands/kv.js')).registerKv],
   ['event', async () => (await import('./commands/event.js')).registerEvent],
+  ['query', async () => (await import('./commands/query.js')).registerQuery],
+  ['join', async () => (await import('./commands/join.js')).registerJoin],
+  ['tags', async () => (await import('./commands/tags.js')).registerTags],
+  ['info', async () => (await import('./commands/info.js')).registerInfo],
+  ['reachability', async () => (await import('./commands/reachability.js')).registerReachability],
+  ['version', async () => (await import('./commands/version.js')).registerVersion],
   ['monitor', async () => (await import('./commands/monitor.js')).registerMonitor],
   ['leave', async () => (await import('./commands/leave.js')).registerLeave],
   ['keygen', async () => (await import('./commands/keygen.js')).registerKeygen],
@@ -78,7 +84,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     await (await buildProgram(io, argv)).parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Commander's own refusals (unknown option, missing argument, bad command) are usage errors: 2.
+    if (e instanceof CommanderError) return e.exitCode !== 0 && e.code.startsWith('commander.') ? 2 : e.exitCode;
     if (e instanceof UsageError) {
       io.err(`error: ${e.message}`);
       return 2;

@@ -37,3 +37,20 @@ export function parseSeed(s: string): number {
 export function resolveSeed(s: string | undefined): number {
   return s === undefined ? (crypto.getRandomValues(new Uint32Array(1))[0] as number) : parseSeed(s);
 }
+
+/** `k=regex` pairs → a tag filter (the regex may itself contain `=`). */
+export function parseTagFilters(pairs: readonly string[], what = '--tag'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new UsageError(`${what}: expected name=regex, got '${p}'`);
+    const re = p.slice(i + 1);
+    try {
+      new RegExp(re);
+    } catch {
+      throw new UsageError(`${what}: '${re}' is not a regular expression`);
+    }
+    out[p.slice(0, i)] = re;
+  }
+  return out;
+}

@@ -12,7 +12,7 @@ import { formatHostPort, isUnspecified, parseHostPort } from '../transport/addre
 import { NetTransport } from '../transport/net-transport.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
 import type { WireErrorReason, WireStatsSnapshot } from '../wire/index.js';
-import { ENCRYPT_OVERHEAD_BYTES, Keyring, WireStats } from '../wire/index.js';
+import { CRC_WRAPPER_BYTES, ENCRYPT_OVERHEAD_BYTES, Keyring, WireStats } from '../wire/index.js';
 import { serfCodec } from '../wire/serf.js';
 import type { DisseminationConfig } from '../core/dissemination/config.js';
 import type { ReplicaOptions } from '../core/replica/index.js';
@@ -23,8 +23,11 @@ import type { KvChange } from './data-kv.js';
 import { KeyValue } from './data-kv.js';
 import { DataPlane } from './data-plane.js';
 import type { DataEvent, DataMachineStats } from './data-machine.js';
-import { StateMachine } from './data-state.js';
+import { StateMachine, rumorPacketBytesMax } from './data-state.js';
 import { wireCodec } from './wire-codec.js';
+import { wireHeaders } from './wire-headers.js';
+import { budgetForCap } from '../core/state/index.js';
+import type { StateBudgetStats } from '../core/state/index.js';
 import type { DriverStats } from './driver.js';
 import { Driver } from './driver.js';
 import { RejectionLog } from './rejection-log.js';
@@ -83,6 +86,14 @@ export interface NodeOptions {
   readonly store?: StateStore;
   /** The replicated state's settings: resolvers per key prefix, rumor spreading, digest and anti-entropy periods. */
   readonly kv?: KvOptions;
+  /**
+   * Caps the bytes this node sends per second, on the wire (IP headers included): membership's
+   * are charged first and always go; the data layer's rumors (critical > normal), digests,
+   * acknowledgements and anti-entropy (repair) take what is left and wait for it. A token bucket
+   * of depth `bandwidth / 4` and rate `3 × bandwidth / 4`, so no 1 s window carries more than
+   * `bandwidth` while membership stays below it. At least about 3 kB/s. Default: no cap.
+   */
+  readonly bandwidth?: number;
   /** Start above a previous life's incarnation (a restarted node refutes its old death at once). */
   readonly incarnation?: number;
   /** Serf's Lamport clocks as a previous life saved them (`clocks`): start above them, and do not replay older events. */
@@ -158,6 +169,8 @@ export interface ClusterNodeStats {
     readonly rejected: Readonly<Record<WireErrorReason, number>>;
     readonly node: DataMachineStats;
     readonly unsent: number;
+    /** The byte budget's counters (`bandwidth`): bytes by class, messages held back; null without a cap. */
+    readonly budget: Readonly<StateBudgetStats> | null;
   };
 }
 
@@ -229,6 +242,8 @@ export class ClusterNode {
     const seed = o.seed ?? randomInt(0, 2 ** 32 - 1);
 
     let driver: Driver<ClusterEvent> | null = null;
+    /** Our side's TCP segments of a stream a peer opened (the handshake's, the close's): charged to the byte budget. */
+    let inboundStream: () => void = () => undefined;
     const handlers = {
       packet: (from: string, bytes: Uint8Array) => driver?.transportHandlers.packet(from, bytes),
       stream: (s: Parameters<Driver<ClusterEvent>['transportHandlers']['stream']>[0]) => {
@@ -236,6 +251,7 @@ export class ClusterNode {
           s.destroy();
           return { data: () => undefined, close: () => undefined };
         }
+        inboundStream();
         return driver.transportHandlers.stream(s);
       },
     };
@@ -258,6 +274,13 @@ export class ClusterNode {
         dataState: DataPlane.delegate(() => data),
       });
       const dataStats = new DataStats();
+      const headers = wireHeaders(parseHostPort(addr).family === 6 ? 6 : 4);
+      // A data message leaves as a memberlist user message (its type byte), with memberlist's
+      // CRC, sealed when encrypted, in a datagram.
+      const dataFramingBytes = 1 + CRC_WRAPPER_BYTES + (keyring !== null ? ENCRYPT_OVERHEAD_BYTES : 0) + headers.packetBytes;
+      const budget = o.bandwidth === undefined
+        ? undefined
+        : budgetForCap(o.bandwidth, rumorPacketBytesMax(o.kv?.dissemination) + dataFramingBytes, dataFramingBytes);
       const k = o.kv ?? {};
       const startMs = clock();
       const common = {
@@ -278,10 +301,12 @@ export class ClusterNode {
         ...(k.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: k.tombstoneGraceMs } : {}),
         ...(k.relearn !== undefined ? { relearn: k.relearn } : {}),
         stats: dataStats,
+        ...(budget !== undefined ? { budget, streamExtraBytes: (n: number) => headers.streamBytes(n) - headers.packetBytes } : {}),
       };
       // Each life's rumor origins must differ from the previous one's: a random life number.
       data = new StateMachine({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
-      const plane = new DataPlane(engine, data, millis(startMs));
+      const plane = new DataPlane(engine, data, millis(startMs), headers);
+      if (budget !== undefined) inboundStream = () => plane.data.chargeMembership(millis(clock()), headers.streamBytes(0));
       let node: ClusterNode | null = null;
       driver = new Driver<ClusterEvent>({
         node: plane,
@@ -425,6 +450,11 @@ export class ClusterNode {
     this.driver.input(() => this.engine.broadcastData(dataType, payload));
   }
 
+  /** The largest encoded query response (Serf's QueryResponseSizeLimit, bytes): `respond` refuses more. */
+  get queryResponseSizeLimit(): number {
+    return this.engine.serfConfig.queryResponseSizeLimit;
+  }
+
   /** Answers a `query` event before its deadline. Throws if it was answered already, expired, or the answer is too large. */
   respond(query: QueryEvent, payload: string | Uint8Array): void {
     this.assertRunning('respond');
@@ -440,7 +470,7 @@ export class ClusterNode {
     return {
       driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
       log: { lines: this.driver.rejections.lines + this.protocolLog.lines, suppressed: this.driver.rejections.suppressed + this.protocolLog.suppressed },
-      data: { decoded: this.dataStats.decoded, rejected: { ...this.dataStats.rejected }, node: this.plane.data.stats, unsent: this.plane.unsent },
+      data: { decoded: this.dataStats.decoded, rejected: { ...this.dataStats.rejected }, node: this.plane.data.stats, unsent: this.plane.unsent, budget: this.plane.data.node.budgetStats },
     };
   }
 

@@ -97,6 +97,8 @@ export interface DataMachine {
   localState(): Uint8Array | null;
   handleRemoteState(now: Millis, from: string, frame: Uint8Array): void;
   handleTimeout(now: Millis): void;
+  /** Bytes membership sent (on the wire): charged first to the byte budget, if there is one. */
+  chargeMembership(now: Millis, bytes: number): void;
   pollTransmit(): DataTransmit | undefined;
   pollEvent(): DataEvent | undefined;
   pollTimeout(): Millis;

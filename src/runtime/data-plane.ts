@@ -3,6 +3,13 @@ import type { Message, StreamMessage } from '../core/messages.js';
 import type { Transmit } from '../core/membership/node.js';
 import type { DataStateDelegate, SerfEvent, SerfNode } from '../core/serf/serf-node.js';
 import { dataMessageKind } from '../wire/data.js';
+import type { WireHeaders } from './wire-headers.js';
+import { NO_HEADERS } from './wire-headers.js';
+
+/** One of our data layer's messages (a memberlist user message whose first byte is a data type). */
+function isDataMessage(m: Message | StreamMessage): boolean {
+  return m.type === 'user' && dataMessageKind(m.payload[0] ?? 0) !== undefined;
+}
 import type { DataEvent, DataMachine } from './data-machine.js';
 import type { DrivenNode } from './driver.js';
 
@@ -23,8 +30,19 @@ export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNod
     readonly engine: SerfNode,
     readonly data: M,
     now: Millis,
+    /** What the network adds to what the transport is handed (IP and UDP or TCP headers), for the byte budget. */
+    private readonly headers: WireHeaders = NO_HEADERS,
   ) {
     this.now = now;
+  }
+
+  /**
+   * Membership's bytes are charged to the data layer's budget as they leave (packet or stream,
+   * with their headers); the data layer charges its own messages before they leave.
+   */
+  handleSent(now: Millis, t: Transmit, wireBytes: number): void {
+    if (t.message !== null && isDataMessage(t.message)) return;
+    this.data.chargeMembership(now, wireBytes + (t.kind === 'packet' ? this.headers.packetBytes : this.headers.streamBytes(wireBytes)));
   }
 
   /**

@@ -7,7 +7,8 @@ import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import type { Entry, Read, ReplicaOptions, Resolver } from '../core/replica/index.js';
 import { isValidEntry, Replica } from '../core/replica/index.js';
 import type { StateMessage } from '../core/state/index.js';
-import { StateNode } from '../core/state/index.js';
+import { STATE_DISSEMINATION, StateNode } from '../core/state/index.js';
+import type { StateBudgetOptions } from '../core/state/budget.js';
 import type { StateStore } from '../store/state-store.js';
 import type { DataStats } from '../wire/data.js';
 import { decodeDataValue, encodeDataValue } from '../wire/data.js';
@@ -53,10 +54,28 @@ export interface StateMachineOptions {
    * restored (no store, or an empty one: a previous life's dots may be out there).
    */
   readonly relearn?: boolean;
+  /**
+   * A byte budget for everything this node sends (see `StateNode`'s `budget`; membership's
+   * bytes charged through `chargeMembership`). Each message is counted at its encoded length
+   * (the data frame's type byte and body) plus `packetOverheadBytes`. Default: none.
+   */
+  readonly budget?: StateBudgetOptions;
+  /** What a message sent over a stream of `bytes` takes beyond the datagram framing `budget` assumes (TCP segments). */
+  readonly streamExtraBytes?: (bytes: number) => number;
   readonly stats: DataStats;
 }
 
+/** A data message's body up to this size goes in a datagram; a larger one over a stream. */
 const PACKET_PAYLOAD_BYTES_MAX = 1200;
+
+/**
+ * The rumor engine's packet size here: what `dissemination.packetBytesMax` asks, at most a
+ * datagram's frame (type byte + body), so rumors never fall back to a stream (a stream's TCP
+ * segments would cost the byte budget several times a datagram's headers).
+ */
+export function rumorPacketBytesMax(d: Partial<DisseminationConfig> | undefined): number {
+  return Math.min(d?.packetBytesMax ?? STATE_DISSEMINATION.packetBytesMax, 1 + PACKET_PAYLOAD_BYTES_MAX);
+}
 const RECENT_CONVERGED_MAX = 64;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -76,6 +95,11 @@ export class StateMachine implements DataMachine {
   private readonly committed = new Map<string, Entry>();
   private readonly recent: ConvergedUpdate[] = [];
   private reserved: number;
+  /** Encoded messages waiting for budget for what the node did not count (see `releasePaced`). */
+  private readonly paced = new PollQueue<{ readonly t: DataTransmit; readonly uncounted: number; charged: boolean }>();
+  private readonly streamExtraBytes: (bytes: number) => number;
+  /** The latest wall time an input brought (what output drained later is charged at). */
+  private lastWallMs = 0;
   /** Writes wait until this node knows how far its previous lives counted (see `writable`). */
   private learning: boolean;
   private counters = { rejected: 0, storeErrors: 0 };
@@ -86,6 +110,7 @@ export class StateMachine implements DataMachine {
     this.peers = o.peers;
     this.wallOffsetMs = o.wallOffsetMs;
     this.dataStats = o.stats;
+    this.streamExtraBytes = o.streamExtraBytes ?? (() => 0);
     const wall = this.wall(o.now);
     // A local write reaches the store before it takes effect: if the store refuses it, the
     // replica, the Merkle tree, the rumor queue and the summary never see it.
@@ -125,13 +150,14 @@ export class StateMachine implements DataMachine {
     this.node = new StateNode({
       name: o.name, rng: o.rng, now: wall, peers: sampler, durable: this.replica, sizes: stateSizes(o.name),
       ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
-      ...(o.dissemination !== undefined ? { dissemination: o.dissemination } : {}),
+      dissemination: { ...o.dissemination, packetBytesMax: rumorPacketBytesMax(o.dissemination) },
       ...(o.digestIntervalMs !== undefined ? { digestIntervalMs: o.digestIntervalMs } : {}),
       ...(o.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: o.antiEntropyIntervalMs } : {}),
       ...(o.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: o.tombstoneGraceMs } : {}),
       // Every write is timed until everyone has it (the API's recent convergences); members
       // acknowledge straight to the writer, by name (the data plane routes names).
       sampleEvery: 1,
+      ...(o.budget !== undefined ? { budget: o.budget } : {}),
       addressOf: (name: string) => (this.peers().includes(name) ? (name as Address) : undefined),
       // A node relearning its counter needs a peer's summary, which only a complete session brings.
       syncFirst: this.learning,
@@ -279,6 +305,10 @@ export class StateMachine implements DataMachine {
     this.afterInput(now);
   }
 
+  chargeMembership(now: Millis, bytes: number): void {
+    this.node.chargeMembership(millis(this.wall(now)), bytes);
+  }
+
   pollTransmit(): DataTransmit | undefined {
     this.drainNode();
     return this.outbox.poll();
@@ -295,8 +325,12 @@ export class StateMachine implements DataMachine {
   }
 
   pollTimeout(): Millis {
-    const at = this.node.pollTimeout();
-    return millis(at === undefined ? Infinity : (at as number) - this.wallOffsetMs);
+    let at = this.node.pollTimeout() as number | undefined;
+    if (this.paced.length > 0) {
+      const ready = this.node.budgetClearAtMs();
+      if (at === undefined || ready < at) at = ready;
+    }
+    return millis(at === undefined ? Infinity : at - this.wallOffsetMs);
   }
 
   // ------------------------------------------------------------------ internals
@@ -307,14 +341,35 @@ export class StateMachine implements DataMachine {
     this.drainNode();
   }
 
+  /**
+   * What the node did not count of a message is charged (on credit) when the message reaches the
+   * head of this queue, and the message leaves once the budget is out of debt: everything the
+   * node sends waits behind it meanwhile, so no window carries more than the budget.
+   */
+  private releasePaced(): void {
+    const now = millis(this.lastWallMs);
+    for (let p = this.paced.peek(); p !== undefined; p = this.paced.peek()) {
+      if (!p.charged && p.uncounted > 0) this.node.chargeUncounted(now, p.uncounted);
+      p.charged = true;
+      if (!this.node.budgetClear(now)) return;
+      this.paced.poll();
+      this.outbox.push(p.t);
+    }
+  }
+
   private drainNode(): void {
     // While a change is not durable nothing leaves: a write the store refused must not reach a
     // peer (after a crash this node would come back without it, above its dot, and drop it as a
     // stale copy while the peer keeps it). The StateNode's queue waits until the retry succeeds.
     for (let t = this.unsaved.size > 0 ? undefined : this.node.pollTransmit(); t !== undefined; t = this.node.pollTransmit()) {
       const msg = encodeStateMessage(this.name, t.message);
-      this.outbox.push({ to: t.to, dataType: msg.dataType, payload: msg.payload, reliable: msg.payload.length > PACKET_PAYLOAD_BYTES_MAX });
+      const reliable = msg.payload.length > PACKET_PAYLOAD_BYTES_MAX;
+      // The budget took what the node counted (the frame, and a datagram's framing); what really
+      // leaves over a stream also has its TCP segments.
+      const uncounted = 1 + msg.payload.length - t.bytes + (reliable ? this.streamExtraBytes(msg.payload.length) : 0);
+      this.paced.push({ t: { to: t.to, dataType: msg.dataType, payload: msg.payload, reliable }, uncounted, charged: false });
     }
+    this.releasePaced();
     for (let e = this.node.pollEvent(); e !== undefined; e = this.node.pollEvent()) {
       switch (e.type) {
         case 'update-everywhere':
@@ -392,7 +447,9 @@ export class StateMachine implements DataMachine {
   }
 
   private wall(now: Millis): number {
-    return (now as number) + this.wallOffsetMs;
+    const w = (now as number) + this.wallOffsetMs;
+    if (w > this.lastWallMs) this.lastWallMs = w;
+    return w;
   }
 }
 

@@ -16,6 +16,8 @@ export interface DrivenNode<E> {
   pollTransmit(): Transmit | undefined;
   pollEvent(): E | undefined;
   pollTimeout(): Millis | undefined;
+  /** Told after each transmit left with the bytes handed to the transport (a byte budget charges them). */
+  handleSent?(now: Millis, t: Transmit, wireBytes: number): void;
 }
 
 export interface DriverOptions<E> {
@@ -233,6 +235,7 @@ export class Driver<E> {
       this.outbound.set(t.streamId, s);
       this.count(t.message, false);
       s.write(bytes);
+      this.node.handleSent?.(this.now(), t, bytes.length);
     }
   }
 
@@ -270,6 +273,7 @@ export class Driver<E> {
         }
         this.count(t.message, false);
         transport.sendPacket(t.to, bytes);
+        this.node.handleSent?.(this.now(), t, bytes.length);
         return;
       }
       case 'stream':
@@ -281,8 +285,10 @@ export class Driver<E> {
         this.inbound.delete(t.streamId);
         if (t.message !== null) {
           try {
-            s.write(this.codec.encodeStream(t.message));
+            const bytes = this.codec.encodeStream(t.message);
+            s.write(bytes);
             this.count(t.message, false);
+            this.node.handleSent?.(this.now(), t, bytes.length);
           } catch (e) {
             this.encodeFailed(t.message.type, s.remote, e);
             s.destroy();

@@ -302,6 +302,7 @@ class SocketStream implements Stream {
         this.firstByteTimer = null;
       }
       this.received += chunk.length;
+      owner.stats.streamBytesIn += chunk.length;
       if (this.received > o.streamBytesMax) {
         owner.stats.streamsOverLimit++;
         this.destroy(new Error(`stream from ${remote} exceeded ${o.streamBytesMax} bytes`));
@@ -333,6 +334,7 @@ class SocketStream implements Stream {
 
   write(bytes: Uint8Array): void {
     if (this.done || this.sock === null || this.sock.destroyed) return;
+    this.owner.stats.streamBytesOut += bytes.length;
     this.sock.write(bytes);
   }
 

@@ -47,6 +47,9 @@ export interface TransportStats {
   packetsOversize: number;
   streamsIn: number;
   streamsOut: number;
+  /** Bytes written to streams (either side's), and read from them. */
+  streamBytesOut: number;
+  streamBytesIn: number;
   /** Inbound connections closed at accept: every slot taken (`inboundStreamsMax`) or, `streamsRefusedPerIp` of them, the source address's share. */
   streamsRefused: number;
   streamsRefusedPerIp: number;
@@ -63,7 +66,7 @@ export interface TransportStats {
 export function emptyTransportStats(): TransportStats {
   return {
     packetsIn: 0, packetBytesIn: 0, packetsOut: 0, packetBytesOut: 0, packetSendErrors: 0, packetsOversize: 0,
-    streamsIn: 0, streamsOut: 0, streamsRefused: 0, streamsRefusedPerIp: 0, streamsTimedOut: 0, streamsTimedOutFirstByte: 0,
+    streamsIn: 0, streamsOut: 0, streamBytesOut: 0, streamBytesIn: 0, streamsRefused: 0, streamsRefusedPerIp: 0, streamsTimedOut: 0, streamsTimedOutFirstByte: 0,
     streamsEvictedIdle: 0, streamsOverLimit: 0, streamErrors: 0,
   };
 }

@@ -23,7 +23,7 @@ export type {
 export { encodeMessage, decodeMessage, MessageType } from './message.js';
 export { Keyring, ENCRYPT_OVERHEAD_BYTES, encryptedLength } from './keyring.js';
 export type { PacketOptions } from './packet.js';
-export { encodePacket, decodePacket } from './packet.js';
+export { encodePacket, decodePacket, CRC_WRAPPER_BYTES } from './packet.js';
 export { encodeStreamMessage, encodeStreamBody, StreamDecoder, STREAM_BUFFER_BYTES_MAX } from './stream.js';
 export { WireStats, wireStats, type WireStatsSnapshot } from './stats.js';
 export * from './limits.js';

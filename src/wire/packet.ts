@@ -27,6 +27,9 @@ export interface PacketOptions {
  * A whole UDP payload in memberlist's order (reference §3.1): the message (single or
  * compound), then compression if it is smaller, then the CRC header, then encryption.
  */
+/** memberlist's CRC wrapper on a packet (peers of protocol ≥ 5): a type byte and the CRC-32. */
+export const CRC_WRAPPER_BYTES = 5;
+
 export function encodePacket(m: WireMessage, o: PacketOptions): Uint8Array {
   let buf = encodeMessage(m);
   if (o.compress === true) {
@@ -34,10 +37,10 @@ export function encodePacket(m: WireMessage, o: PacketOptions): Uint8Array {
     if (c.length < buf.length) buf = c;
   }
   if (o.crc === true) {
-    const out = new Uint8Array(5 + buf.length);
+    const out = new Uint8Array(CRC_WRAPPER_BYTES + buf.length);
     out[0] = MessageType.hasCrc;
     new DataView(out.buffer).setUint32(1, crc32(buf));
-    out.set(buf, 5);
+    out.set(buf, CRC_WRAPPER_BYTES);
     buf = out;
   }
   const key = o.keyring?.primary() ?? null;

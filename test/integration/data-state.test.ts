@@ -102,6 +102,22 @@ describe('StateMachine (sans-IO, hand-wired)', () => {
     expect(nodes[3]?.get('k')).toMatchObject({ values: ['v1'] });
   });
 
+  it('rumors are packed to a datagram, never sent over a stream, however many writes are hot', () => {
+    const net = new Net();
+    const nodes = ['a', 'b', 'c'].map((x, i) => net.add(x, null, i + 1));
+    net.run(50);
+    const rumors: DataTransmit[] = [];
+    net.drop = (t) => {
+      if (t.dataType === DataMessageType['state-rumor']) rumors.push(t);
+      return false;
+    };
+    for (let i = 0; i < 60; i++) nodes[0]?.apply(millis(net.now), { op: 'put', key: `big/${i}`, value: 'x'.repeat(150) });
+    net.run(net.now + 2000);
+    expect(rumors.some((t) => t.payload.length > 1000)).toBe(true); // packed, not one write a message
+    expect(rumors.filter((t) => t.reliable || t.payload.length > 1200)).toEqual([]);
+    for (const n of nodes) expect(n.list('big/')).toHaveLength(60);
+  });
+
   it('when every rumor is lost, anti-entropy (Merkle walk) still converges both sides', () => {
     const net = new Net();
     const a = net.add('a', null, 1);

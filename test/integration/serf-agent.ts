@@ -73,6 +73,8 @@ export interface AgentOptions {
   readonly profile?: 'lan' | 'wan' | 'local';
   /** Gossip on this loopback address (RPC stays on 127.0.0.1). Default 127.0.0.1. */
   readonly host?: '127.0.0.1' | '::1';
+  /** More `-event-handler=[FILTER=]SCRIPT` flags (e.g. a query handler whose stdout is the answer). */
+  readonly eventHandlers?: readonly string[];
 }
 
 /** A running `serf agent` on 127.0.0.1 with its own gossip and RPC ports, its log kept in memory. */
@@ -138,6 +140,7 @@ export class SerfAgent {
       chmodSync(script, 0o755);
       args.push(`-event-handler=user=${script}`);
     }
+    for (const h of o.eventHandlers ?? []) args.push(`-event-handler=${h}`);
     const proc = spawn(SERF, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(proc);
     proc.on('exit', () => running.delete(proc));

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import type { Agent } from '../../agent/agent.js';
-import type { PartialConfig } from '../../agent/config.js';
+import type { AgentConfig, PartialConfig } from '../../agent/config.js';
 import { parseTags } from '../../agent/config-values.js';
 import type { Io } from '../io.js';
 
-interface AgentFlags {
+export interface AgentFlags {
   name?: string; bind?: string; advertise?: string; join?: string[]; encrypt?: string; keyringFile?: string; dataDir?: string;
-  http?: string; token?: string; tokenFile?: string; httpHost?: string[]; valueBytesMax?: string; profile?: string; tag?: string[]; config?: string; logLevel?: string;
-  recover?: boolean;
+  http?: string; token?: string; tokenFile?: string; httpHost?: string[]; valueBytesMax?: string; bandwidth?: string; profile?: string; tag?: string[]; config?: string; configDir?: string; logLevel?: string;
+  recover?: boolean; eventHandler?: string[];
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -23,14 +23,28 @@ export function configFromFlags(f: AgentFlags): PartialConfig {
   set('keyringFile', f.keyringFile); set('dataDir', f.dataDir); set('http', f.http); set('token', f.token); set('tokenFile', f.tokenFile);
   set('httpHosts', f.httpHost); set('profile', f.profile);
   if (f.valueBytesMax !== undefined) out.valueBytesMax = Number(f.valueBytesMax);
-  set('logLevel', f.logLevel); set('recover', f.recover);
+  if (f.bandwidth !== undefined) out.bandwidth = Number(f.bandwidth);
+  set('logLevel', f.logLevel); set('recover', f.recover); set('eventHandlers', f.eventHandler);
   if (f.tag !== undefined) out.tags = parseTags(f.tag, '--tag');
   return out;
 }
 
 /**
+ * The agent's configuration from every source: defaults < the `--config` file < the
+ * `--config-dir` files (name order) < `GOSSIP_*` < flags. Throws a `ConfigError`.
+ */
+export async function agentConfig(f: AgentFlags, env: Readonly<Record<string, string | undefined>>): Promise<AgentConfig> {
+  // Loaded when the agent starts, not to run another command (see registerAgent).
+  const { configFromDir, configFromEnv, configFromFile, resolveConfig } = await import('../../agent/config.js');
+  const file = f.config ?? env.GOSSIP_CONFIG;
+  const dir = f.configDir ?? env.GOSSIP_CONFIG_DIR;
+  const files = { ...(file !== undefined ? configFromFile(file) : {}), ...(dir !== undefined ? configFromDir(dir) : {}) };
+  return resolveConfig({ file: files, env: configFromEnv(env), flags: configFromFlags(f) });
+}
+
+/**
  * `gossip agent`: runs a node with its store and HTTP API until SIGINT/SIGTERM (then leaves
- * the cluster gracefully) or `gossip leave`. Settings: defaults < `--config` file <
+ * the cluster gracefully) or `gossip leave`. Settings: defaults < `--config` file < `--config-dir` files <
  * `GOSSIP_*` environment < flags.
  */
 export function registerAgent(program: Command, io: Io, env: Readonly<Record<string, string | undefined>> = process.env): void {
@@ -49,21 +63,23 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--token <token>', 'the bearer token itself (GOSSIP_HTTP_TOKEN); visible in ps: prefer --token-file')
     .option('--http-host <name>', 'a DNS name the HTTP API is reached by (Host check); repeatable (GOSSIP_HTTP_HOSTS, comma-separated)', collect)
     .option('--value-bytes-max <n>', 'largest value a write accepts, bytes (GOSSIP_VALUE_BYTES_MAX, default 65536)')
+    .option('--bandwidth <bytes/s>', 'cap on the bytes this node sends per second, membership first, the data layer waits for room (GOSSIP_BANDWIDTH; default none)')
     .option('--profile <p>', 'timing profile: lan, wan or local (GOSSIP_PROFILE)')
     .option('--tag <k=v>', 'a Serf tag; repeatable (GOSSIP_TAGS, comma-separated)', collect)
     .option('--config <file>', 'JSON config file (GOSSIP_CONFIG): the same settings, camelCase')
+    .option('--config-dir <dir>', 'every *.json in this directory, merged in name order, later wins; after --config (GOSSIP_CONFIG_DIR)')
     .option('--log-level <level>', 'trace, debug, info, warn, error (GOSSIP_LOG_LEVEL)')
+    .option('--event-handler <[filter=]script>', 'run a script on events (Serf filters: member-join, user:NAME, query:NAME, …; a query\'s stdout is the answer); repeatable', collect)
     .option('--recover', 'start although the store in --data-dir is damaged: keep what is left, relearn from peers (GOSSIP_RECOVER)')
     .action(async (f: AgentFlags) => {
       // The agent's code is loaded here, when the command runs: `gossip --help` and the client
       // commands never load it (issue 12; test/integration/module-loading.test.ts).
-      const [{ pino }, { Agent, StoreError }, { ConfigError, configFromEnv, configFromFile, resolveConfig }, { loadDashboard }, { KeyringFileError }] = await Promise.all([
+      const [{ pino }, { Agent, StoreError }, { ConfigError }, { loadDashboard }, { KeyringFileError }] = await Promise.all([
         import('pino'), import('../../agent/agent.js'), import('../../agent/config.js'), import('../../agent/dashboard.js'), import('../../index.js'),
       ]);
       let config;
       try {
-        const file = f.config ?? env.GOSSIP_CONFIG;
-        config = resolveConfig({ ...(file !== undefined ? { file: configFromFile(file) } : {}), env: configFromEnv(env), flags: configFromFlags(f) });
+        config = await agentConfig(f, env);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         io.err(`error: ${e.message}`);

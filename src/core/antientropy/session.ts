@@ -32,6 +32,15 @@ export interface ReconcileHost<E> {
   entryFor(key: string): E | undefined;
   /** Bytes a message takes on the wire, by part: the length of its real encoding (src/wire/state-reconcile.ts). */
   messageBytes(msg: ReconcileMessage<E>): ReconcileBytes;
+  /**
+   * A bounded walk (a byte budget's sessions): the differing nodes one message descends into
+   * (sends their children's hashes, or lists their keys) at most; the rest are left to a later
+   * session. The message shows it (fewer hashes or key counts than nodes flagged), so the peer
+   * follows whatever bound the sender has. Default: no bound.
+   */
+  readonly walkNodesMax?: number;
+  /** Entry bytes one `rc-entries` carries at most (at least one entry); the rest count as missing. Default: no bound. */
+  readonly entriesBytesMax?: number;
 }
 
 export type ReconcileRole = 'initiator' | 'responder';
@@ -71,8 +80,10 @@ export class ReconcileSession<E> {
   private readonly sentKeys: string[] = [];
   private readonly wantedKeys: string[] = [];
   private failure: string | null = null;
-  /** Differing keys whose entry `entryFor` could no longer give. */
+  /** Differing keys whose entry `entryFor` could no longer give (or a bound left for a later session). */
   private missingEntries = 0;
+  /** The walk left differing nodes for a later session (this side's bound or the peer's). */
+  private partial = false;
 
   private messagesSent = 0;
   private messagesReceived = 0;
@@ -167,11 +178,11 @@ export class ReconcileSession<E> {
   /**
    * True when the exchange ended without failure and every differing entry travelled both ways
    * (or the roots were equal): each side counts the entries it could not produce and tells the
-   * peer (`missing`). Once the received entries are merged, this side holds everything the peer
+   * peer (`missing`); a bounded walk (`walkNodesMax`) is never complete. Once the received entries are merged, this side holds everything the peer
    * held when the session started (e.g. to absorb the peer's version summary).
    */
   get complete(): boolean {
-    return this.phase === 'done' && this.failure === null && this.missingEntries === 0;
+    return this.phase === 'done' && this.failure === null && this.missingEntries === 0 && !this.partial;
   }
 
   /** Why the session failed, or null. */
@@ -229,8 +240,10 @@ export class ReconcileSession<E> {
     if (msg.level !== this.sentLevel + 1 || msg.level > this.host.tree.depth) {
       return this.fail(`rc-hashes for level ${msg.level}, expected ${this.sentLevel + 1}`);
     }
-    const flagged = this.flaggedSent(msg.differ);
-    if (flagged === null) return;
+    const all = this.flaggedSent(msg.differ);
+    if (all === null) return;
+    const b = this.host.tree.fanout;
+    const flagged = msg.hashes.length > 0 && msg.hashes.length < 2 * b * all.length && msg.hashes.length % (2 * b) === 0 ? this.bounded(all, msg.hashes.length / (2 * b)) : all;
     const received = this.childrenOf(flagged);
     if (msg.hashes.length !== 2 * received.length) {
       return this.fail(`rc-hashes carries ${msg.hashes.length / 2} hashes for ${received.length} nodes`);
@@ -257,11 +270,12 @@ export class ReconcileSession<E> {
     }
     const flagged = new Int32Array(count);
     for (let i = 0, j = 0; i < nodes.length; i++) if (bit(differ, i)) flagged[j++] = nodes[i] as number;
+    const descend = this.bounded(flagged, this.host.walkNodesMax ?? Infinity);
     if (level === tree.depth) {
-      this.sendKeys(differ, flagged);
+      this.sendKeys(differ, descend);
       return;
     }
-    const next = this.childrenOf(flagged);
+    const next = this.childrenOf(descend);
     this.sentNodes = next;
     this.sentLevel = level + 1;
     const msg: RcHashesMsg = { type: 'rc-hashes', level: level + 1, differ, hashes: this.hashesOf(level + 1, next) };
@@ -291,8 +305,9 @@ export class ReconcileSession<E> {
   private onKeys(msg: RcKeysMsg): void {
     const tree = this.host.tree;
     if (this.phase !== 'walk' || this.sentLevel !== tree.depth) return this.fail(`rc-keys in phase ${this.phase} at level ${this.sentLevel}`);
-    const leaves = this.flaggedSent(msg.differ);
-    if (leaves === null) return;
+    const flagged = this.flaggedSent(msg.differ);
+    if (flagged === null) return;
+    const leaves = msg.counts.length > 0 && msg.counts.length < flagged.length ? this.bounded(flagged, msg.counts.length) : flagged;
     if (msg.counts.length !== leaves.length) return this.fail(`rc-keys has ${msg.counts.length} key counts for ${leaves.length} differing leaves`);
     let total = 0;
     for (const c of msg.counts) total += c;
@@ -303,6 +318,7 @@ export class ReconcileSession<E> {
     let wanted = 0;
     const entries: E[] = [];
     const missingBefore = this.missingEntries;
+    const fits = this.entryBound();
     const mine = new Uint32Array(2);
     let at = 0;
     for (let li = 0; li < leaves.length; li++) {
@@ -324,7 +340,7 @@ export class ReconcileSession<E> {
         if (k !== undefined && msg.hashes[2 * k] === hi && msg.hashes[2 * k + 1] === lo) return;
         this.sentKeys.push(key);
         const e = this.host.entryFor(key);
-        if (e !== undefined) entries.push(e);
+        if (e !== undefined && fits(e)) entries.push(e);
         else this.missingEntries++;
       });
       at += count;
@@ -356,12 +372,13 @@ export class ReconcileSession<E> {
     }
     const entries: E[] = [];
     const missingBefore = this.missingEntries;
+    const fits = this.entryBound();
     for (let k = 0; k < this.listed.length; k++) {
       if (!bit(msg.want, k)) continue;
       const key = this.listed[k] as string;
       this.sentKeys.push(key);
       const e = this.host.entryFor(key);
-      if (e !== undefined) entries.push(e);
+      if (e !== undefined && fits(e)) entries.push(e);
       else this.missingEntries++;
     }
     this.entriesSent += entries.length;
@@ -386,6 +403,30 @@ export class ReconcileSession<E> {
     const out = new Int32Array(count);
     for (let i = 0, j = 0; i < n; i++) if (bit(differ, i)) out[j++] = this.sentNodes[i] as number;
     return out;
+  }
+
+  /** The first `max` of `nodes`; the walk is partial when that leaves some out. */
+  private bounded(nodes: Int32Array, max: number): Int32Array {
+    if (nodes.length <= max) return nodes;
+    this.partial = true;
+    return nodes.subarray(0, Math.max(1, max));
+  }
+
+  /** Whether the next entry still fits one `rc-entries` (`entriesBytesMax`; the first always does). */
+  private entryBound(): (e: E) => boolean {
+    const max = this.host.entriesBytesMax ?? Infinity;
+    let used = 0;
+    let count = 0;
+    return (e: E): boolean => {
+      const b = this.host.messageBytes({ type: 'rc-entries', entries: [e], want: null, missing: 0 }).entryBytes;
+      if (count > 0 && used + b > max) {
+        this.partial = true;
+        return false;
+      }
+      used += b;
+      count++;
+      return true;
+    };
   }
 
   private childrenOf(parents: Int32Array): Int32Array {

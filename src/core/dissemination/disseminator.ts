@@ -29,6 +29,17 @@ export interface DisseminatorOptions<P = Uint8Array> {
   readonly peers: PeerSampler;
   /** Encoded size of a payload, for the default `layoutSizes`; required unless payloads are bytes or `sizes` is given. */
   readonly payloadBytes?: (p: P) => number;
+  /**
+   * A byte budget owned by the caller, shared with its other traffic and kept across engines
+   * (a node that replaces its engine keeps one bucket for its whole life). Wins over
+   * `config.budget`, which otherwise gives the engine a bucket of its own.
+   */
+  readonly bucket?: TokenBucket;
+  /**
+   * Bytes each message takes on the wire beyond what is counted for it (the framing the caller
+   * and the transport add: type byte, packet headers), charged to the budget with it. Default 0.
+   */
+  readonly wireOverheadBytes?: number;
   /** How messages are counted (the data layer's real encoding); default `layoutSizes(payloadBytes)`. */
   readonly sizes?: DisseminationSizes<P>;
 }
@@ -128,6 +139,7 @@ export class Disseminator<P = Uint8Array> {
   private readonly rng: Rng;
   private readonly peers: PeerSampler;
   private readonly bucket: TokenBucket | null;
+  private readonly overheadBytes: number;
   private readonly held = new Map<string, Map<number, Held<P>>>();
   private hot: Held<P>[] = [];
   private readonly outbox = new PollQueue<DisseminationTransmit<P>>();
@@ -155,7 +167,9 @@ export class Disseminator<P = Uint8Array> {
     this.sizes = o.sizes ?? layoutSizes(pb);
     this.updateBytes = this.sizes.update;
     const c = this.config;
-    this.bucket = c.budget === null ? null : new TokenBucket(c.budget.rateBytesPerSec, c.budget.burstBytes, o.now);
+    this.bucket = o.bucket ?? (c.budget === null ? null : new TokenBucket(c.budget.rateBytesPerSec, c.budget.burstBytes, o.now));
+    this.overheadBytes = o.wireOverheadBytes ?? 0;
+    if (!(this.overheadBytes >= 0)) throw new RangeError(`Disseminator: wireOverheadBytes must be ≥ 0, got ${this.overheadBytes}`);
     const now = o.now as number;
     this.nextTickMs = c.alignedRounds ? (Math.floor(now / c.intervalMs) + 1) * c.intervalMs : now + this.rng.next() * c.intervalMs;
   }
@@ -359,8 +373,9 @@ export class Disseminator<P = Uint8Array> {
     const bucket = this.bucket;
     if (bucket === null) return true;
     const take = (bytes: number, cls: TrafficClass): boolean => {
-      if (bucket.available(now) < bytes + this.reserveFor(now, cls)) return false;
-      return bucket.tryTake(now, bytes);
+      const wire = bytes + this.overheadBytes;
+      if (bucket.available(now) < wire + this.reserveFor(now, cls)) return false;
+      return bucket.tryTake(now, wire);
     };
     if (take(o.bytes, o.cls)) return true;
     const hopBytes = this.config.adaptive === null ? 0 : 1;
@@ -394,7 +409,7 @@ export class Disseminator<P = Uint8Array> {
    */
   private reserveFor(now: number, cls: TrafficClass): number {
     if (cls === 'critical' || now - this.lastCriticalMs > this.config.maxHotRounds * this.config.intervalMs) return 0;
-    const burst = this.config.budget?.burstBytes ?? 0;
+    const burst = this.bucket?.burstBytes ?? 0;
     return Math.min(this.config.packetBytesMax, Math.floor(burst / 2));
   }
 
@@ -428,8 +443,9 @@ export class Disseminator<P = Uint8Array> {
   /** Replies: a critical one may use every token; others leave a packet's worth for critical traffic. */
   private takeForReply(now: number, bytes: number, cls: TrafficClass): boolean {
     const bucket = this.bucket as TokenBucket;
-    if (bucket.available(now) < bytes + this.reserveFor(now, cls)) return false;
-    return bucket.tryTake(now, bytes);
+    const wire = bytes + this.overheadBytes;
+    if (bucket.available(now) < wire + this.reserveFor(now, cls)) return false;
+    return bucket.tryTake(now, wire);
   }
 
   /** Whether a hot update stops being pushed this round. */
@@ -506,7 +522,7 @@ export class Disseminator<P = Uint8Array> {
       if (known.length === 0 && floors.length === 0) return;
       reply = { type: 'gossip-reply', id: m.id, updates: [], known, floors };
       bytes = messageBytes(reply, this.sizes);
-      if (!this.bucket.tryTake(now, bytes)) return;
+      if (!this.bucket.tryTake(now, bytes + this.overheadBytes)) return;
     }
     this.stats.pullPayloads += reply.updates.length;
     this.stats.payloadsOut += reply.updates.length;

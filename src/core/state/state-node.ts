@@ -9,6 +9,7 @@ import { DEFAULT_DISSEMINATION } from '../dissemination/config.js';
 import type { PeerSampler } from '../dissemination/disseminator.js';
 import { Disseminator } from '../dissemination/disseminator.js';
 import type { DisseminationMessage, GossipReply, UpdateRef } from '../dissemination/messages.js';
+import type { TrafficClass } from '../control/bandwidth.js';
 import type { Address, Millis } from '../ids.js';
 import type { Rng } from '../rng.js';
 import type { CausalContext } from '../replica/dvv.js';
@@ -18,7 +19,9 @@ import { Replica } from '../replica/replica.js';
 import type { VersionSummary } from '../replica/summary.js';
 import { minSummary } from '../replica/summary.js';
 import type { Value } from '../replica/value.js';
-import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateAcksMsg, StateMessage, StateReconcileMsg, StateSizes, SummaryNote } from './messages.js';
+import type { StateBudgetOptions, StateBudgetStats } from './budget.js';
+import { StateBudget, sessionBounds } from './budget.js';
+import type { MemberDigest, RootNote, SampleAck, StabilityNote, StateAcksMsg, StateBytes, StateMessage, StateReconcileMsg, StateSizes, SummaryNote } from './messages.js';
 
 /**
  * Rumor settings for state writes: push only (anti-entropy, not digest pulls, repairs what
@@ -56,6 +59,14 @@ export interface StateNodeOptions {
   /** Spread local writes by rumor (default true); false leaves everything to anti-entropy. */
   readonly rumors?: boolean;
   readonly dissemination?: Partial<DisseminationConfig>;
+  /**
+   * A byte budget for everything this node sends: one token bucket for the node's life, shared
+   * by the rumor engines of every epoch and the node's own messages (digests, acknowledgements:
+   * left to a later round when they do not fit; anti-entropy steps: held until they do, repair
+   * class, leaving a packet for rumors while some are hot), membership's bytes charged first
+   * (`chargeMembership`). Default: `dissemination.budget` if set, else none.
+   */
+  readonly budget?: StateBudgetOptions;
   /**
    * The rumor engine keeps every update it has seen (to deduplicate); a new engine ("epoch")
    * starts every `rumorEpochMs` and the previous one is kept one more epoch to recognise late
@@ -193,6 +204,8 @@ export interface StateNodeStats {
   sessionsFailed: number;
   sessionsTimedOut: number;
   sessionsRefused: number;
+  /** Sessions that ended well but left differing entries for a later one (a byte budget's bounded walk, entries gone meanwhile). */
+  sessionsPartial: number;
   /** Anti-entropy rounds skipped because the chosen peer last reported this node's root. */
   sessionsSkippedEqual: number;
   /** Anti-entropy rounds that sent the root alone to a peer whose root was not known. */
@@ -268,7 +281,7 @@ export class StateNode {
   readonly tracker: ConvergenceTracker;
   readonly stats: StateNodeStats = {
     rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
-    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsSkippedEqual: 0, rootProbes: 0,
+    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsPartial: 0, sessionsSkippedEqual: 0, rootProbes: 0,
     repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0, stabilityMismatched: 0,
   };
 
@@ -277,6 +290,8 @@ export class StateNode {
   private readonly sizes: StateSizes;
   private readonly rumorsOn: boolean;
   private readonly dissemination: DisseminationConfig;
+  /** The byte budget (null: none), one for the node's whole life. */
+  private readonly budget: StateBudget | null;
   private readonly incarnation: number;
   private readonly rumorEpochMs: number;
   private epoch = 0;
@@ -348,6 +363,8 @@ export class StateNode {
     this.onEntryChange = o.onEntryChange;
     this.rumorsOn = o.rumors ?? true;
     this.dissemination = { ...STATE_DISSEMINATION, ...o.dissemination };
+    const b = o.budget ?? this.dissemination.budget;
+    this.budget = b === null || b === undefined ? null : new StateBudget(b, o.now);
     this.incarnation = o.incarnation ?? 0;
     this.rumorEpochMs = o.rumorEpochMs ?? 4 * this.dissemination.maxHotRounds * this.dissemination.intervalMs;
     this.rumor = this.rumorsOn ? this.newRumorEngine(o.now) : null;
@@ -386,6 +403,7 @@ export class StateNode {
       tree: this.tree,
       entryFor: (key: string) => this.replica.entry(key),
       messageBytes: (m) => this.sizes.reconcile(m),
+      ...(this.budget === null ? {} : sessionBounds(this.budget, this.tree.fanout)),
     };
     this.ownRoot = this.makeRoot(o.now);
     this.ownSummary = this.makeSummary(o.now);
@@ -565,14 +583,40 @@ export class StateNode {
       const r = this.previous.pollTimeout();
       if (r !== undefined && r < t) t = r;
     }
+    const held = this.budget?.heldReadyAtMs(this.reserveFor('repair'));
+    if (held !== undefined && held < t) t = held;
     if (this.initiated !== null && this.initiated.deadlineMs < t) t = this.initiated.deadlineMs;
     for (const s of this.answering.values()) if (s.deadlineMs < t) t = s.deadlineMs;
     return t as Millis;
   }
 
-  /** Membership's bytes are charged to the rumor engine's byte budget first. */
+  /** Membership's bytes are charged to the node's byte budget first (on credit: they never wait). */
   chargeMembership(now: Millis, bytes: number): void {
-    this.rumor?.chargeMembership(now, bytes);
+    this.budget?.charge(now, bytes, 'membership');
+  }
+
+  /**
+   * Bytes a message of this node takes on the wire beyond what the node counted for it (the
+   * runtime's encoding, a stream's TCP segments), charged on credit: the runtime holds the
+   * message until the debt is repaid (`budgetClear`), and everything else waits behind it.
+   */
+  chargeUncounted(now: Millis, bytes: number): void {
+    this.budget?.charge(now, bytes, 'normal');
+  }
+
+  /** Whether the budget is out of debt now (always, without one). */
+  budgetClear(now: Millis): boolean {
+    return this.budget === null || this.budget.available(now) >= 0;
+  }
+
+  /** When the budget will be out of debt (as of the latest input). */
+  budgetClearAtMs(): number {
+    return this.budget === null ? -Infinity : this.budget.readyAtLatestMs(0, false);
+  }
+
+  /** The byte budget's counters (null without a budget). */
+  get budgetStats(): Readonly<StateBudgetStats> | null {
+    return this.budget?.stats ?? null;
   }
 
   handleTimeout(now: Millis): void {
@@ -591,6 +635,7 @@ export class StateNode {
       this.previous.handleTimeout(now);
       this.drainRumor(t, this.previous);
     }
+    this.releaseHeld(t);
     this.expireSessions(t);
     if (this.rootDirty) this.markActive(t);
     const active = this.isActive(t);
@@ -604,7 +649,7 @@ export class StateNode {
       if (active) {
         this.nextDigestMs = t + this.digestIntervalMs;
         this.relayDigests(t);
-        this.sendAcks();
+        this.sendAcks(t);
       } else {
         this.nextDigestMs = t + this.idleDigestIntervalMs;
         this.sendIdleDigest(t);
@@ -663,7 +708,12 @@ export class StateNode {
   }
 
   private isActive(now: number): boolean {
-    return now < this.lastActiveMs + this.activeWindowMs || this.acks.size > 0 || this.initiated !== null || this.answering.size > 0 || this.stabilityWanted(now);
+    return now < this.lastActiveMs + this.activeWindowMs || this.acks.size > 0 || this.initiated !== null || this.answering.size > 0 || this.stabilityWanted(now) || this.syncing;
+  }
+
+  /** `syncFirst` and no session has completed yet: sessions run even where roots agree (the runtime waits for one). */
+  private get syncing(): boolean {
+    return this.syncFirst && this.stats.sessionsComplete === 0;
   }
 
   /** Records a direct peer's own root; true when it differs from this node's (the node turns active). */
@@ -679,7 +729,7 @@ export class StateNode {
     this.refreshRoot(now);
     const to = this.peers.sample(1, this.rng)[0];
     if (to === undefined) return;
-    this.send(to, { type: 'state-digests', roots: [this.ownRoot], summaries: [], stability: null });
+    this.sendWithin(now, to, { type: 'state-digests', roots: [this.ownRoot], summaries: [], stability: null }, 'repair');
   }
 
   // ---- acknowledgements of sampled writes -----------------------------------------------------
@@ -695,7 +745,7 @@ export class StateNode {
     }
   }
 
-  private sendAcks(): void {
+  private sendAcks(now: number): void {
     if (this.acks.size === 0 || this.addressOf === undefined) return;
     for (const [origin, pending] of this.acks) {
       const to = this.addressOf(origin);
@@ -704,8 +754,9 @@ export class StateNode {
         this.acks.delete(origin);
         continue;
       }
+      // Over the budget: they wait for a later round, repeats and all.
+      if (!this.sendWithin(now, to, { type: 'state-acks', member: this.name, acks: pending.map((p) => p.ack) }, 'repair')) continue;
       this.stats.acksSent += pending.length;
-      this.send(to, { type: 'state-acks', member: this.name, acks: pending.map((p) => p.ack) });
       let kept = 0;
       for (const p of pending) if (--p.left > 0) pending[kept++] = p;
       pending.length = kept;
@@ -730,7 +781,9 @@ export class StateNode {
 
   private newRumorEngine(now: number): Disseminator<Entry> {
     const origin = `${this.name}~${this.incarnation}.${this.epoch++}`;
-    return new Disseminator<Entry>({ origin, config: this.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, sizes: { update: this.sizes.rumorUpdate, frame: this.sizes.rumorFrame } });
+    // One bucket for the node's life: every epoch's engine draws from it (the sizes count the frame with its type byte; the rest is framing).
+    const b = this.budget === null ? {} : { bucket: this.budget.bucket, wireOverheadBytes: this.budget.overheadBytes };
+    return new Disseminator<Entry>({ origin, config: this.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, sizes: { update: this.sizes.rumorUpdate, frame: this.sizes.rumorFrame }, ...b });
   }
 
   private wrote(now: number, key: string): void {
@@ -774,7 +827,7 @@ export class StateNode {
       req = { ...g, updates: keep.map((k) => g.updates[k] as (typeof g.updates)[number]), hops: g.hops === null ? null : keep.map((k) => g.hops?.[k] ?? 1) };
       if (g.feedback) {
         const reply: GossipReply<Entry> = { type: 'gossip-reply', id: g.id, updates: [], known, floors: [] };
-        this.send(from, { type: 'state-rumor', gossip: reply });
+        this.sendWithin(now, from, { type: 'state-rumor', gossip: reply }, 'normal');
       }
     }
     this.rumor.handleMessage(now as Millis, from, req);
@@ -805,18 +858,21 @@ export class StateNode {
     if (this.initiated !== null) return;
     const peer = target ?? this.peers.sample(1, this.rng)[0];
     if (peer === undefined) return;
+    if (this.budget !== null && this.budget.available(now) < this.budget.bucket.burstBytes / 2) {
+      this.budget.stats.sessionsDeferred++; // a later round, when the budget has room for it
+      return;
+    }
     if (target === null) {
       const known = this.peerRoots.get(peer);
-      if (known !== undefined && known.hi === this.tree.rootHi() && known.lo === this.tree.rootLo()) {
+      if (known !== undefined && known.hi === this.tree.rootHi() && known.lo === this.tree.rootLo() && !this.syncing) {
         this.stats.sessionsSkippedEqual++;
         return;
       }
-      if (known === undefined && !(this.syncFirst && this.stats.sessionsComplete === 0)) {
+      if (known === undefined && !this.syncing) {
         // Not known: our root alone; the peer starts a session if its root differs (equal roots
         // cost a digest, never a session).
         this.refreshRoot(now);
-        this.send(peer, { type: 'state-digests', roots: [this.ownRoot], summaries: [], stability: null });
-        this.stats.rootProbes++;
+        if (this.sendWithin(now, peer, { type: 'state-digests', roots: [this.ownRoot], summaries: [], stability: null }, 'repair')) this.stats.rootProbes++;
         return;
       }
     }
@@ -864,7 +920,7 @@ export class StateNode {
     for (let rc = s.s.pollMessage(); rc !== undefined; rc = s.s.pollMessage()) {
       const digest = s.sentDigest ? null : this.digest(now);
       s.sentDigest = true;
-      this.send(s.peer, { type: 'state-reconcile', session: s.id, fromInitiator: initiator, rc, digest });
+      this.sendRepair(now, s.peer, { type: 'state-reconcile', session: s.id, fromInitiator: initiator, rc, digest });
     }
     for (let e = s.s.pollEntry(); e !== undefined; e = s.s.pollEntry()) {
       s.received.add(e.key);
@@ -895,7 +951,8 @@ export class StateNode {
         this.stats.summariesAbsorbed++;
         this.summaryDirty = true;
       }
-    } else this.stats.sessionsFailed++;
+    } else if (s.s.error === null) this.stats.sessionsPartial++;
+    else this.stats.sessionsFailed++;
     this.endSession(s, initiator, complete, s.s.error);
   }
 
@@ -911,11 +968,13 @@ export class StateNode {
     if (s !== null && now >= s.deadlineMs) {
       this.stats.sessionsTimedOut++;
       this.endSession(s, true, false, 'timed out');
+      this.budget?.dropSession(s.peer, s.id, true);
     }
     for (const r of [...this.answering.values()]) {
       if (now < r.deadlineMs) continue;
       this.stats.sessionsTimedOut++;
       this.endSession(r, false, false, 'timed out');
+      this.budget?.dropSession(r.peer, r.id, false);
     }
   }
 
@@ -987,7 +1046,7 @@ export class StateNode {
     for (const to of peers) {
       const summaries: SummaryNote[] = [this.ownSummary];
       for (let k = 1; k < this.summariesPerMessage && all.length > 0; k++) summaries.push(all[this.rng.int(all.length)] as SummaryNote);
-      this.send(to, { type: 'state-digests', roots, summaries, stability });
+      this.sendWithin(now, to, { type: 'state-digests', roots, summaries, stability }, 'repair');
     }
   }
 
@@ -1131,8 +1190,41 @@ export class StateNode {
     this.outbox.push({ to, message, bytes });
   }
 
-  private send(to: Address, message: StateMessage): void {
+  /** A message of the node's own within the budget; false (nothing sent) when it does not fit now: the caller leaves it to a later round. */
+  private sendWithin(now: number, to: Address, message: StateMessage, cls: TrafficClass): boolean {
     const p = this.sizes.message(message);
+    // A held anti-entropy step goes first within its class: digests and acknowledgements do not starve it.
+    if (this.budget !== null && ((cls === 'repair' && this.budget.heldCount > 0) || !this.budget.take(now, p.total, cls, this.reserveFor(cls)))) {
+      this.budget.stats.deferred++;
+      return false;
+    }
+    this.send(to, message, p);
+    return true;
+  }
+
+  /** An anti-entropy step: sent now if the budget allows, else held, in order, until it does. */
+  private sendRepair(now: number, to: Address, message: StateMessage): void {
+    if (this.budget === null) {
+      this.send(to, message);
+      return;
+    }
+    this.budget.hold(to, message, this.sizes.message(message));
+    this.releaseHeld(now);
+  }
+
+  private releaseHeld(now: number): void {
+    if (this.budget === null || this.budget.heldCount === 0) return;
+    for (const h of this.budget.release(now, this.reserveFor('repair'))) this.send(h.to, h.message, h.parts);
+  }
+
+  /** Repair leaves a packet's worth of tokens to rumors while some are hot (critical > normal > repair). */
+  private reserveFor(cls: TrafficClass): number {
+    if (cls !== 'repair') return 0;
+    const hot = (this.rumor?.hotCount ?? 0) + (this.previous?.hotCount ?? 0);
+    return hot > 0 ? this.dissemination.packetBytesMax : 0;
+  }
+
+  private send(to: Address, message: StateMessage, p: StateBytes = this.sizes.message(message)): void {
     this.stats.rumorBytes += p.rumor;
     this.stats.antiEntropyBytes += p.antiEntropy;
     this.stats.digestBytes += p.digest;

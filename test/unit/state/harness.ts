@@ -19,6 +19,8 @@ interface InFlight {
 export class Cluster {
   readonly nodes = new Map<string, StateNode>();
   readonly events: { node: string; e: StateEvent }[] = [];
+  /** Called with every message a node sends (its counted bytes), when set. */
+  onSend: ((node: string, at: number, bytes: number) => void) | null = null;
   now = 0;
   private queue: InFlight[] = [];
   private readonly group = new Map<string, number>();
@@ -111,6 +113,7 @@ export class Cluster {
 
   private drain(name: string, s: StateNode): void {
     for (let t = s.pollTransmit(); t !== undefined; t = s.pollTransmit()) {
+      this.onSend?.(name, this.now, t.bytes);
       const to = t.to as string;
       if (!this.reachable(name, to)) continue;
       this.queue.push({ at: this.now + 1, from: name, to, msg: t.message });
