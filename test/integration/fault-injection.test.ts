@@ -5,7 +5,7 @@
  *    connections at its gossip port, slow `/v1/stream` readers (and more than it takes), a PUT
  *    stream, cross-origin POSTs; a new agent joins through it in the middle of it all;
  *  - D: its disk (a small tmpfs) fills up during a PUT stream, then frees;
- *  - K: SIGKILLed during a PUT stream, restarted; SIGKILLed again, its WAL damaged: refused,
+ *  - K: SIGKILLed during a PUT stream, restarted; SIGKILLed again, its WAL and database emptied: refused,
  *    then started with --recover;
  *  - E: restarted under its name with an empty data dir.
  * Asserted: nothing acknowledged is lost, nothing refused appears (on the node or its peers),
@@ -217,8 +217,12 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
       await kill(k2);
       const wal = join(dir, 'state.db-wal');
       expect(existsSync(wal) && statSync(wal).size > 0).toBe(true);
+      // The WAL and the database both emptied: a truncated WAL alone loses nothing (and is rightly
+      // accepted) when its last commit happened to checkpoint everything; the marker still
+      // records every commit, so this damage is always detected.
       truncateSync(wal, 0);
-      step('k: WAL truncated');
+      truncateSync(join(dir, 'state.db'), 0);
+      step('k: WAL and database truncated');
       const refused = await refusedStart('k', [...PROFILE, '--data-dir', dir, '--join', p.gossip], portOf(k.gossip));
       expect(refused.code).toBe(2);
       expect(refused.err).toMatch(/state\.db/);
