@@ -139,7 +139,12 @@ export class Agent {
         ...(o.transport !== undefined ? { transport: o.transport } : {}),
       };
       node = await createNode(opts);
-      const kv = new ClusterKv(node.kv);
+      // HTTP listens before the join: writes wait until the first join attempt has ended (see ClusterKv).
+      let joinEnded: () => void = () => undefined;
+      const joined = new Promise<void>((resolve) => {
+        joinEnded = resolve;
+      });
+      const kv = new ClusterKv(node.kv, joined);
       const agentRef: { a: Agent | null } = { a: null };
       // Every metric is read from the node's counters at scrape time, so the registry (and
       // prom-client, about 12 MB of a process) is made on the first scrape, not at start.
@@ -164,7 +169,11 @@ export class Agent {
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
       log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null }, 'agent started');
-      await agent.joinCluster();
+      try {
+        await agent.joinCluster();
+      } finally {
+        joinEnded();
+      }
       return agent;
     } catch (e) {
       if (node !== null) await node.shutdown();

@@ -1,6 +1,7 @@
 import type { CausalContext, ChangeEvent, JsonValue, Read, ResolverType } from '../core/replica/index.js';
 import { ReplicaError } from '../core/replica/index.js';
 import type { ClusterNode } from '../index.js';
+import { NotWritableError } from '../index.js';
 
 /** A key's read as the HTTP API returns it. */
 export type KvReadJson =
@@ -91,10 +92,37 @@ export function readsAbsent(r: Read): boolean {
 
 /**
  * The node's replicated key-value state (`ClusterNode.kv`, durable through the `StateStore`
- * the agent gives the node) as the HTTP routes use it.
+ * the agent gives the node) as the HTTP routes use it. Writes wait for `joined` (the agent's
+ * first join attempt has ended: until then a node without its history knows no peer to relearn
+ * its dot counter from, and would reuse dots its previous life issued), up to `joinWaitMs`,
+ * then fail with a `NotWritableError` (503). Reads never wait.
  */
 export class ClusterKv implements KvService {
-  constructor(private readonly kv: ClusterNode['kv']) {}
+  private joinEnded = false;
+
+  constructor(
+    private readonly kv: ClusterNode['kv'],
+    private readonly joined: Promise<void> = Promise.resolve(),
+    private readonly joinWaitMs = 10_000,
+  ) {
+    void joined.then(() => {
+      this.joinEnded = true;
+    });
+  }
+
+  /** Resolves once the first join attempt has ended; rejects with a `NotWritableError` after `joinWaitMs`. */
+  private async writesOpen(): Promise<void> {
+    if (this.joinEnded) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new NotWritableError(`this agent has not finished joining the cluster yet (writes wait for its first join attempt, up to ${this.joinWaitMs} ms): retry shortly`)), this.joinWaitMs);
+    });
+    try {
+      await Promise.race([this.joined, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   get(key: string): KvReadJson | null {
     const r = this.kv.get(key);
@@ -102,6 +130,7 @@ export class ClusterKv implements KvService {
   }
 
   async mutate(key: string, m: KvMutation): Promise<void> {
+    await this.writesOpen();
     const kv = this.kv;
     switch (m.op) {
       case 'increment':
@@ -120,11 +149,13 @@ export class ClusterKv implements KvService {
     }
   }
 
-  put(key: string, value: JsonValue, context?: CausalContext): Promise<CausalContext> {
+  async put(key: string, value: JsonValue, context?: CausalContext): Promise<CausalContext> {
+    await this.writesOpen();
     return this.kv.put(key, value, context === undefined ? {} : { context });
   }
 
-  delete(key: string, context?: CausalContext): Promise<CausalContext> {
+  async delete(key: string, context?: CausalContext): Promise<CausalContext> {
+    await this.writesOpen();
     return this.kv.delete(key, context === undefined ? {} : { context });
   }
 
