@@ -8,8 +8,13 @@ export interface WireCodecOptions {
   readonly keyring: Keyring | null;
   /** With a keyring: reject plaintext input (memberlist's GossipVerifyIncoming). Default true. */
   readonly verifyIncoming?: boolean;
-  /** LZW-compress what we send (memberlist's EnableCompression). Default false: peers accept both. */
+  /** LZW-compress the packets we send when that makes them smaller (memberlist's EnableCompression). Default false: peers accept both, and our packets are small. */
   readonly compress?: boolean;
+  /**
+   * LZW-compress the streams we send (push-pull carries the whole member list: memberlist
+   * compresses it, 2.8× smaller at 10 members). Default true.
+   */
+  readonly compressStreams?: boolean;
   /** This node's wire counters (decoded, rejected by reason, compound parts dropped). Default: the process-wide ones. */
   readonly stats?: WireStats;
 }
@@ -29,10 +34,11 @@ export function wireCodec(o: WireCodecOptions): Codec {
   };
   const plain: PacketOptions = { ...base, crc: false };
   const withCrc: PacketOptions = { ...base, crc: true };
+  const stream: PacketOptions = { ...plain, compress: o.compressStreams ?? true };
   return {
     encodePacket: (m: Message, crc: boolean) => encodePacket(m, crc ? withCrc : plain),
     decodePacket: (bytes: Uint8Array) => decodePacket(bytes, plain) as Decoded<Message>,
-    encodeStream: (m: StreamMessage) => encodeStreamMessage(m, plain),
+    encodeStream: (m: StreamMessage) => encodeStreamMessage(m, stream),
     streamDecoder: (): StreamDecoding => {
       const d = new StreamDecoder(plain);
       return {
