@@ -14,9 +14,9 @@ import { ClusterNode } from './runtime/cluster-node.js';
 export function createNode(options: NodeOptions): Promise<ClusterNode> {
   return ClusterNode.start(options);
 }
-export { ClusterNode, JoinError, DEFAULT_PORT } from './runtime/cluster-node.js';
+export { ClusterNode, JoinError, KeyringFileError, DEFAULT_PORT } from './runtime/cluster-node.js';
 export type {
-  NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel, KvOptions,
+  NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel, KvOptions, RecentEvents,
 } from './runtime/cluster-node.js';
 export { KeyValue } from './runtime/data-kv.js';
 export type { KvChange, KvConvergence } from './runtime/data-kv.js';
@@ -36,7 +36,7 @@ export { NetTransport } from './transport/net-transport.js';
 export type { NetTransportOptions } from './transport/net-transport.js';
 export { MemoryNetwork } from './transport/memory-network.js';
 export { AddressError } from './transport/address.js';
-export type { QueryOptions, SerfConfig } from './core/serf/index.js';
+export type { JoinOptions, OldDropCounts, OldDropKind, OldDropReason, QueryOptions, SerfConfig } from './core/serf/index.js';
 
 export { GossipNode, PRESETS, defaultConfig, validateConfig, ConfigError, seededRng, address, nodeName, millis } from './core/index.js';
 export type {

@@ -14,6 +14,7 @@ import { HttpApi } from './http-api.js';
 import type { KvService } from './kv-service.js';
 import { ClusterKv } from './kv-service.js';
 import { runKeyOp } from './keys.js';
+import { loadRecentEvents, saveRecentEvents } from './event-snapshot.js';
 import { AgentMetrics } from './metrics.js';
 
 const KEYRING_META = 'agent.keyring';
@@ -55,6 +56,8 @@ export interface AgentOptions {
   readonly store?: AgentStore;
   /** How often the membership snapshot and clocks are saved. Default 5 s. */
   readonly snapshotIntervalMs?: number;
+  /** The node's transport instead of UDP + TCP on `bind` (tests: a filter that drops packets for a while). */
+  readonly transport?: NodeOptions['transport'];
 }
 
 
@@ -119,14 +122,17 @@ export class Agent {
         log.warn('--encrypt is not in the stored keyring (rotated since): the stored keyring wins');
       }
       const clocks = store.loadClocks();
+      const recentEvents = loadRecentEvents(store);
       const opts: NodeOptions = {
         name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store, clocks,
+        ...(recentEvents !== null ? { recentEvents } : {}),
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
         kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])), ...(recovered ? { relearn: true } : {}) },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
         ...(c.advertise !== undefined ? { advertise: c.advertise } : {}),
         ...(storedKeys !== null ? { keyring: storedKeys } : c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
         ...(c.keyringFile !== undefined ? { keyringFile: c.keyringFile } : {}),
+        ...(o.transport !== undefined ? { transport: o.transport } : {}),
       };
       node = await createNode(opts);
       const kv = new ClusterKv(node.kv);
@@ -274,6 +280,8 @@ export class Agent {
     n.on('member-left', (e) => this.log.info({ member: e.member.name }, 'member left'));
     n.on('member-failed', (e) => this.log.warn({ member: e.member.name }, 'member failed'));
     n.on('member-suspected', () => this.suspicionsSeen++);
+    // As serf's agent logs "Received event: user-event: …": one line per event delivered here.
+    n.on('user-event', (e) => this.log.info({ event: e.name, ltime: e.ltime }, 'user event'));
     n.on('self-address-stale', (e) => {
       this.log.info({ staleAddr: e.staleAddr }, 'a peer still holds this node at its old address: will push-pull again');
       this.rejoinStale();
@@ -321,11 +329,12 @@ export class Agent {
     }
     try {
       const members = this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr }));
-      const key = JSON.stringify([members, this.node.incarnation, this.node.clocks]);
+      const key = JSON.stringify([members, this.node.incarnation, this.node.clocks, this.node.stats.serf.userEventsIn]);
       if (key === this.savedMembers) return; // nothing changed: no write
       this.store.saveMembers(members);
       this.saveIncarnation();
       this.store.saveClocks(this.node.clocks);
+      saveRecentEvents(this.store, this.node.recentEvents());
       this.savedMembers = key;
     } catch (e) {
       // A store failure was logged once when it started (WatchedStore); retried next time.

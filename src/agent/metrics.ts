@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { ClusterNode, TypeTraffic } from '../index.js';
 import type { StoreHealth } from '../store/watched-store.js';
 import type { KvService } from './kv-service.js';
+import { registerOperabilityMetrics } from './operability-metrics.js';
 import type { StreamHubStats } from './stream-hub.js';
 
 /** What the HTTP API reports to /metrics: answers by status, and its `/v1/stream` fan-out. */
@@ -164,6 +165,7 @@ export class AgentMetrics {
         this.set(kv.convergence().agreement);
       },
     });
+    registerOperabilityMetrics(r, node);
   }
 
   text(): Promise<string> {

@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './commands/agent.js';
+import { registerBenchCluster } from './commands/bench-cluster.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEvent } from './commands/event.js';
 import { registerKeygen } from './commands/keygen.js';
@@ -40,6 +41,8 @@ export function buildProgram(io: Io): Command {
   registerKeygen(program, io);
   registerKeys(program, io);
   registerDemo(program, io);
+  const bench = program.command('bench').description('measure real processes: bench cluster runs N agents (and N serf agents) side by side').exitOverride();
+  registerBenchCluster(bench, io);
   return program;
 }
 

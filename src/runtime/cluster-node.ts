@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { Config, ProfileName } from '../core/config.js';
 import { defaultConfig } from '../core/config.js';
@@ -7,7 +6,7 @@ import { address, millis, nodeName } from '../core/ids.js';
 import type { NodeStats } from '../core/node.js';
 import { seededRng } from '../core/rng.js';
 import type { SerfConfig } from '../core/serf/config.js';
-import type { QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/serf-node.js';
+import type { JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/serf-node.js';
 import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';
@@ -29,6 +28,7 @@ import { wireCodec } from './wire-codec.js';
 import type { DriverStats } from './driver.js';
 import { Driver } from './driver.js';
 import { RejectionLog } from './rejection-log.js';
+import { KeyringFileError, loadKeyringFile, writeKeyringFile } from './keyring-file.js';
 import type { EventMap, Listener } from './emitter.js';
 import { TypedEmitter } from './emitter.js';
 
@@ -63,8 +63,11 @@ export interface NodeOptions {
   readonly keyring?: readonly string[];
   /**
    * Keeps the keyring in this file (serf's `-keyring-file` format: a JSON array of base64 keys,
-   * primary first). If it exists it wins over `keyring`/`encryptKey`; it is rewritten after
-   * every `serf keys` rotation, so a restarted node comes back with the current keys.
+   * primary first). If it exists it wins over `keyring`/`encryptKey`; if it does not, it is
+   * started from them, and without them `createNode` rejects with a `KeyringFileError` (as an
+   * unreadable or malformed file does): naming a keyring file never leaves a node in plaintext.
+   * It is rewritten after every `serf keys` rotation, so a restarted node comes back with the
+   * current keys.
    */
   readonly keyringFile?: string;
   /** How messages become bytes. Default: memberlist's wire format with the keyring above. */
@@ -84,7 +87,12 @@ export interface NodeOptions {
   readonly incarnation?: number;
   /** Serf's Lamport clocks as a previous life saved them (`clocks`): start above them, and do not replay older events. */
   readonly clocks?: { readonly member: number; readonly event: number; readonly query: number };
+  /** The user events a previous life saved with its clocks (`recentEvents()`): nothing in them is delivered again, and nothing missed below the saved clock is lost. */
+  readonly recentEvents?: readonly RecentEvents[number][];
 }
+
+/** User events by Lamport time, as `recentEvents()` returns them. */
+export type RecentEvents = readonly { readonly ltime: number; readonly events: readonly { readonly name: string; readonly payload: Uint8Array | null }[] }[];
 
 export interface KvOptions {
   /** How concurrent writes resolve, per key prefix (longest prefix wins); default `lww`. */
@@ -126,6 +134,8 @@ export interface QueryResult {
   readonly responses: ReadonlyMap<string, Uint8Array>;
 }
 
+export { KeyringFileError };
+
 export class JoinError extends Error {
   override name = 'JoinError';
 }
@@ -140,6 +150,8 @@ export interface ClusterNodeStats {
   readonly serf: Readonly<SerfNodeStats>;
   /** The wire layer's counters for this node: packets and streams decoded and rejected, by reason. */
   readonly wire: WireStatsSnapshot;
+  /** Warning lines about rejected input and protocol errors: written, and held back by the rate limits (by reason and source IP, and a global cap per second). */
+  readonly log: { readonly lines: number; readonly suppressed: number };
   /** The data layer: its codec's decoded and rejected messages, merges, store errors, messages to non-peers. */
   readonly data: {
     readonly decoded: number;
@@ -202,9 +214,10 @@ export class ClusterNode {
     const log = o.logger ?? ((level: LogLevel, line: string) => {
       if (level === 'warn') console.warn(`[${level}] ${o.name}: ${line}`);
     });
-    const keys = (o.keyringFile !== undefined ? await readKeyringFile(o.keyringFile) : null) ?? o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : []);
-    const keyring = keys.length > 0 ? Keyring.fromBase64(keys) : null;
-    if (keyring !== null && o.keyringFile !== undefined) await writeKeyringFile(o.keyringFile, keyring);
+    const given = o.keyring ?? (o.encryptKey !== undefined ? [o.encryptKey] : null);
+    const keyring = o.keyringFile !== undefined
+      ? await loadKeyringFile(o.keyringFile, given)
+      : given !== null && given.length > 0 ? Keyring.fromBase64(given) : null;
     const wire = new WireStats();
     const codec = o.codec ?? wireCodec({ keyring, stats: wire });
     const profileConfig = defaultConfig(o.profile ?? 'lan', o.config ?? {});
@@ -241,6 +254,7 @@ export class ClusterNode {
         codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
         ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
         ...(o.clocks !== undefined ? { clocks: o.clocks } : {}),
+        ...(o.recentEvents !== undefined ? { recentEvents: o.recentEvents } : {}),
         dataState: DataPlane.delegate(() => data),
       });
       const dataStats = new DataStats();
@@ -310,13 +324,15 @@ export class ClusterNode {
   /**
    * Joins through `addrs` (`host:port`, `[v6]:port`, `host` for port 7946, or `name/host:port`)
    * with a full-state push-pull to each. Resolves with the number contacted; rejects with a
-   * `JoinError` if none could be.
+   * `JoinError` if none could be. The events the seeds still buffer are delivered (each once),
+   * so a rejoin loses nothing that was in flight; `ignoreOldEvents` (an operator's choice, as
+   * `serf join` without `-replay`) skips every event older than the seeds' event clock instead.
    */
-  async join(addrs: readonly string[]): Promise<number> {
+  async join(addrs: readonly string[], opts: JoinOptions = {}): Promise<number> {
     this.assertRunning('join');
     const seeds = addrs.map((a) => address(normalizeJoinAddress(a)));
     const done = new Promise<{ contacted: number; failed: number }>((resolve) => this.joinWaiters.push(resolve));
-    this.driver.input((now) => this.engine.join(now, seeds));
+    this.driver.input((now) => this.engine.join(now, seeds, opts));
     const r = await done;
     if (r.contacted === 0 && seeds.length > 0) throw new JoinError(`could not contact any of ${addrs.join(', ')}`);
     return r.contacted;
@@ -336,6 +352,11 @@ export class ClusterNode {
   /** Current values of Serf's member, event and query Lamport clocks. */
   get clocks(): { readonly member: number; readonly event: number; readonly query: number } {
     return this.engine.clocks;
+  }
+
+  /** The user events this node still de-duplicates against (its event buffer): persist them with `clocks`. */
+  recentEvents(): RecentEvents {
+    return this.engine.recentEvents();
   }
 
   /** Every member known, in any status (alive, leaving, left, failed until reaped), self included: Serf's Members(). */
@@ -418,6 +439,7 @@ export class ClusterNode {
   get stats(): ClusterNodeStats {
     return {
       driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
+      log: { lines: this.driver.rejections.lines + this.protocolLog.lines, suppressed: this.driver.rejections.suppressed + this.protocolLog.suppressed },
       data: { decoded: this.dataStats.decoded, rejected: { ...this.dataStats.rejected }, node: this.plane.data.stats, unsent: this.plane.unsent },
     };
   }
@@ -508,30 +530,6 @@ export class ClusterNode {
   private assertRunning(op: string): void {
     if (this.state !== 'running') throw new Error(`${op}: node ${this.name} is ${this.state === 'leaving' ? 'leaving' : 'stopped'}`);
   }
-}
-
-/** Keys from a keyring file (a JSON array of base64 strings, primary first); null if there is no file. Throws a clear error on a bad file. */
-async function readKeyringFile(path: string): Promise<string[] | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-  const v: unknown = JSON.parse(text);
-  if (!Array.isArray(v) || v.length === 0 || !v.every((k) => typeof k === 'string')) {
-    throw new TypeError(`keyring file ${path}: expected a JSON array of base64 keys`);
-  }
-  return v;
-}
-
-/** Writes the keyring (primary first) atomically: a temporary file renamed over the old one. */
-async function writeKeyringFile(path: string, keyring: Keyring): Promise<void> {
-  const keys = keyring.keys().map((k) => Buffer.from(k).toString('base64'));
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, path);
 }
 
 /** `name/host:port` (memberlist's syntax) or `host[:port]` → `host:port`. */

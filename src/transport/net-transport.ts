@@ -12,6 +12,14 @@ export interface NetTransportOptions {
   readonly streamTimeoutMs: number;
   /** Inbound streams open at once; more are refused at accept (memberlist refuses push-pulls beyond 128). */
   readonly inboundStreamsMax?: number;
+  /** Inbound streams one source address may hold at once. Default: half of `inboundStreamsMax`, so one host never takes every slot. */
+  readonly inboundStreamsPerIpMax?: number;
+  /**
+   * An inbound stream must send its first byte within this (a memberlist peer writes as soon as
+   * it connects); idle connections are closed then, not at `streamTimeoutMs`. Default
+   * `min(streamTimeoutMs, 2000)`.
+   */
+  readonly firstByteTimeoutMs?: number;
   /** Bytes received on one stream before it is cut: bounds memory per connection (memberlist 0.6 caps decompressed state at 40 MiB). */
   readonly streamBytesMax?: number;
   /** Datagrams larger than this are not sent (UDP's payload limit is 65,507 bytes over IPv4). */
@@ -24,6 +32,8 @@ export interface NetTransportOptions {
 
 const DEFAULTS = {
   inboundStreamsMax: 128,
+  inboundStreamsPerIpMax: 64,
+  firstByteTimeoutMs: 2000,
   streamBytesMax: 40 * 1024 * 1024,
   packetBytesMax: 65_507,
   bindAttempts: 20,
@@ -34,6 +44,11 @@ const DEFAULTS = {
  * UDP + TCP on one port over `node:dgram` / `node:net`, IPv4 or IPv6 (`::` binds dual-stack
  * and reports IPv4 peers as plain IPv4). One UDP socket and one TCP listener per node.
  * Every stream carries a deadline and a byte limit; no error from a peer escapes as a throw.
+ *
+ * Idle connections cannot lock peers out: an inbound stream that sends nothing is closed at
+ * its first-byte deadline, and when the slots (or the source address's share of them) are
+ * full, the oldest connection that has sent nothing yet makes room for the new one. Only when
+ * every slot is busy with a real exchange is a new connection refused.
  */
 export class NetTransport implements Transport {
   readonly stats: TransportStats = emptyTransportStats();
@@ -41,6 +56,8 @@ export class NetTransport implements Transport {
   readonly bound: HostPort;
   private readonly open = new Set<SocketStream>();
   private inbound = 0;
+  /** Inbound streams open, by source address. */
+  private readonly perIp = new Map<string, number>();
   private closed = false;
   private readonly targets = new Map<string, HostPort | null>();
 
@@ -69,7 +86,12 @@ export class NetTransport implements Transport {
 
   /** Binds the UDP socket and the TCP listener. Rejects with a clear error if the address cannot be bound. */
   static async listen(options: NetTransportOptions, handlers: TransportHandlers): Promise<NetTransport> {
-    const o: Required<NetTransportOptions> = { ...DEFAULTS, ...options };
+    const o: Required<NetTransportOptions> = {
+      ...DEFAULTS,
+      inboundStreamsPerIpMax: Math.max(1, Math.floor((options.inboundStreamsMax ?? DEFAULTS.inboundStreamsMax) / 2)),
+      firstByteTimeoutMs: Math.min(options.streamTimeoutMs, DEFAULTS.firstByteTimeoutMs),
+      ...options,
+    };
     const bind = parseHostPort(o.bind);
     const attempts = bind.port === 0 ? o.bindAttempts : 1;
     let lastError: unknown = null;
@@ -156,21 +178,41 @@ export class NetTransport implements Transport {
   }
 
   /** @internal */
-  forget(s: SocketStream, inbound: boolean): void {
+  forget(s: SocketStream): void {
     this.open.delete(s);
-    if (inbound) this.inbound--;
+    if (s.sourceIp === null) return;
+    this.inbound--;
+    const n = (this.perIp.get(s.sourceIp) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(s.sourceIp);
+    else this.perIp.set(s.sourceIp, n);
   }
 
   private accept(sock: net.Socket, handlers: TransportHandlers): void {
-    if (this.closed || this.inbound >= this.o.inboundStreamsMax) {
+    if (this.closed) {
       this.stats.streamsRefused++;
       sock.destroy();
       return;
     }
+    const ip = unmapIPv4(sock.remoteAddress ?? '0.0.0.0');
+    const ipFull = (this.perIp.get(ip) ?? 0) >= this.o.inboundStreamsPerIpMax;
+    if (ipFull || this.inbound >= this.o.inboundStreamsMax) {
+      // Make room by closing the oldest connection that has sent nothing yet (from this address
+      // when it is the address's share that is full); refuse only when every slot is busy.
+      const idle = this.oldestIdle(ipFull ? ip : null);
+      if (idle === null) {
+        this.stats.streamsRefused++;
+        if (ipFull) this.stats.streamsRefusedPerIp++;
+        sock.destroy();
+        return;
+      }
+      this.stats.streamsEvictedIdle++;
+      idle.destroy(new Error(`idle connection from ${idle.remote} closed to make room for a new one`));
+    }
     this.inbound++;
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     this.stats.streamsIn++;
-    const remote = formatHostPort(unmapIPv4(sock.remoteAddress ?? '0.0.0.0'), sock.remotePort ?? 0);
-    const s = new SocketStream(sock, remote, this, this.o, true);
+    const remote = formatHostPort(ip, sock.remotePort ?? 0);
+    const s = new SocketStream(sock, remote, this, this.o, ip);
     this.open.add(s);
     let h: StreamHandlers;
     try {
@@ -180,6 +222,12 @@ export class NetTransport implements Transport {
       return;
     }
     s.attach(h);
+  }
+
+  /** The inbound stream open longest without a byte received (from `ip`, if given), or null. */
+  private oldestIdle(ip: string | null): SocketStream | null {
+    for (const s of this.open) if (s.sourceIp !== null && !s.gotBytes && (ip === null || s.sourceIp === ip)) return s;
+    return null;
   }
 
   /** Parses and checks a destination once; null when it is malformed or of the other IP family. */
@@ -213,21 +261,46 @@ class SocketStream implements Stream {
   private done = false;
   private reported = false;
   private readonly timer: NodeJS.Timeout;
+  private firstByteTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly sock: net.Socket | null,
     readonly remote: string,
     private readonly owner: NetTransport,
     o: Required<NetTransportOptions>,
-    private readonly inbound = false,
+    /** For an inbound stream, the peer's address (what the per-address limit counts); null for ours. */
+    readonly sourceIp: string | null = null,
   ) {
     this.timer = setTimeout(() => {
       owner.stats.streamsTimedOut++;
       this.destroy(new Error(`stream with ${remote} timed out after ${o.streamTimeoutMs} ms`));
     }, o.streamTimeoutMs);
     this.timer.unref();
+    if (sourceIp !== null && o.firstByteTimeoutMs < o.streamTimeoutMs) {
+      let armedAt = performance.now();
+      const expire = (): void => {
+        // A timer that fires late means our event loop was stalled: the peer's bytes may be
+        // waiting unread behind it, so it gets one more period before it counts as idle.
+        const late = performance.now() - armedAt > 1.5 * o.firstByteTimeoutMs;
+        if (late) {
+          armedAt = performance.now();
+          this.firstByteTimer = setTimeout(expire, o.firstByteTimeoutMs);
+          this.firstByteTimer.unref();
+          return;
+        }
+        owner.stats.streamsTimedOut++;
+        owner.stats.streamsTimedOutFirstByte++;
+        this.destroy(new Error(`stream from ${remote} sent nothing within ${o.firstByteTimeoutMs} ms`));
+      };
+      this.firstByteTimer = setTimeout(expire, o.firstByteTimeoutMs);
+      this.firstByteTimer.unref();
+    }
     if (sock === null) return;
     sock.on('data', (chunk: Buffer) => {
+      if (this.firstByteTimer !== null) {
+        clearTimeout(this.firstByteTimer);
+        this.firstByteTimer = null;
+      }
       this.received += chunk.length;
       if (this.received > o.streamBytesMax) {
         owner.stats.streamsOverLimit++;
@@ -243,6 +316,11 @@ class SocketStream implements Stream {
       owner.stats.streamErrors++;
     });
     sock.on('close', () => this.finish());
+  }
+
+  /** Whether the peer has sent anything yet. */
+  get gotBytes(): boolean {
+    return this.received > 0;
   }
 
   attach(h: StreamHandlers): void {
@@ -266,15 +344,17 @@ class SocketStream implements Stream {
   destroy(error?: Error): void {
     if (this.done) return;
     if (error) this.error ??= error;
-    if (this.sock === null || this.sock.destroyed) this.finish();
-    else this.sock.destroy();
+    // Released at once (its slot too), not when the socket's close event comes.
+    if (this.sock !== null && !this.sock.destroyed) this.sock.destroy();
+    this.finish();
   }
 
   private finish(): void {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
-    this.owner.forget(this, this.inbound);
+    if (this.firstByteTimer !== null) clearTimeout(this.firstByteTimer);
+    this.owner.forget(this);
     if (this.handlers !== null) this.report();
   }
 

@@ -47,8 +47,15 @@ export interface TransportStats {
   packetsOversize: number;
   streamsIn: number;
   streamsOut: number;
+  /** Inbound connections closed at accept: every slot taken (`inboundStreamsMax`) or, `streamsRefusedPerIp` of them, the source address's share. */
   streamsRefused: number;
+  streamsRefusedPerIp: number;
+  /** Streams cut at their deadline; `streamsTimedOutFirstByte` of them inbound ones that sent nothing before the first-byte deadline. */
   streamsTimedOut: number;
+  streamsTimedOutFirstByte: number;
+  /** Inbound connections that had sent nothing, closed to make room for a new one when the slots (or the address's share) were full. */
+  streamsEvictedIdle: number;
+  /** Streams cut for receiving more than `streamBytesMax`. */
   streamsOverLimit: number;
   streamErrors: number;
 }
@@ -56,6 +63,7 @@ export interface TransportStats {
 export function emptyTransportStats(): TransportStats {
   return {
     packetsIn: 0, packetBytesIn: 0, packetsOut: 0, packetBytesOut: 0, packetSendErrors: 0, packetsOversize: 0,
-    streamsIn: 0, streamsOut: 0, streamsRefused: 0, streamsTimedOut: 0, streamsOverLimit: 0, streamErrors: 0,
+    streamsIn: 0, streamsOut: 0, streamsRefused: 0, streamsRefusedPerIp: 0, streamsTimedOut: 0, streamsTimedOutFirstByte: 0,
+    streamsEvictedIdle: 0, streamsOverLimit: 0, streamErrors: 0,
   };
 }

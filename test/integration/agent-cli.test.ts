@@ -131,12 +131,15 @@ describe('CLI clients of the agent API', () => {
     await waitFor('the event', 5000, () => got.includes('deploy=v7'));
   });
 
-  it('keygen prints a 32-byte base64 key; keys list answers that encryption is off', async () => {
+  it('keygen prints a 32-byte base64 key; keys list answers that encryption is off and exits 1 (every member failed, as serf)', async () => {
     const io = capture();
     expect(await main(['keygen'], io)).toBe(0);
     expect(Buffer.from(io.stdout[0] ?? '', 'base64')).toHaveLength(32);
+    const text = await run('keys', 'list');
+    expect(text.code).toBe(1);
+    expect(text.err).toContain('error: list failed on 1 of 1 members');
     const r = await run('keys', 'list', '--json');
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     const res = JSON.parse(r.out[0] ?? '') as { numResp: number; numErr: number; messages: Record<string, string> };
     expect(res.numResp).toBe(1);
     expect(res.numErr).toBe(1);

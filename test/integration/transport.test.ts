@@ -99,7 +99,7 @@ describe('NetTransport', () => {
 
   it('a stream over its byte limit is cut and counted; streams beyond the accept limit are refused', async () => {
     const a = inbox();
-    const ta = await listen('127.0.0.1:0', a.handlers, { streamBytesMax: 1000, inboundStreamsMax: 2 });
+    const ta = await listen('127.0.0.1:0', a.handlers, { streamBytesMax: 1000, inboundStreamsMax: 2, inboundStreamsPerIpMax: 2 });
     const sock = net.connect({ host: '127.0.0.1', port: ta.bound.port });
     sock.on('error', () => undefined);
     sock.write(new Uint8Array(5000));
@@ -108,9 +108,13 @@ describe('NetTransport', () => {
     expect(ta.stats.streamsOverLimit).toBe(1);
     sock.destroy();
 
-    const socks = [0, 1, 2].map(() => net.connect({ host: '127.0.0.1', port: ta.bound.port }).on('error', () => undefined));
-    await waitFor('two accepted, one refused', 2000, () => ta.stats.streamsIn === 3 && ta.stats.streamsRefused === 1);
-    for (const s of socks) s.destroy();
+    // Two connections busy with an exchange (they sent a byte): a third is refused.
+    const busy = [0, 1].map(() => net.connect({ host: '127.0.0.1', port: ta.bound.port }).on('error', () => undefined));
+    for (const b of busy) b.write(new Uint8Array(1));
+    await waitFor('two busy streams', 2000, () => a.streams.filter((x) => x.data.length > 0 && x.closed === undefined).length === 2);
+    const third = net.connect({ host: '127.0.0.1', port: ta.bound.port }).on('error', () => undefined);
+    await waitFor('the third refused', 2000, () => ta.stats.streamsRefused === 1);
+    for (const s of [...busy, third]) s.destroy();
   });
 
   it('counts a packet to an address of the other IP family as a send error instead of throwing', async () => {

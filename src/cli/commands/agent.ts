@@ -5,6 +5,7 @@ import { Agent, StoreError } from '../../agent/agent.js';
 import type { PartialConfig } from '../../agent/config.js';
 import { ConfigError, configFromEnv, configFromFile, parseTags, resolveConfig } from '../../agent/config.js';
 import { loadDashboard } from '../../agent/dashboard.js';
+import { KeyringFileError } from '../../index.js';
 import type { Io } from '../io.js';
 
 interface AgentFlags {
@@ -75,8 +76,10 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
         log.fatal(`cannot start: ${msg}`);
         io.err(`error: cannot start the agent: ${msg}`);
         log.flush();
-        // A data directory that cannot be used as it is, like a bad configuration: exit 2.
-        throw new CommanderError(e instanceof StoreError ? 2 : 1, e instanceof StoreError ? 'gossip.data' : 'gossip.agent', msg);
+        // A data directory that cannot be used as it is, or a keyring file that cannot (the agent
+        // never starts in plaintext then, as serf), is like a bad configuration: exit 2.
+        const code = e instanceof StoreError || e instanceof KeyringFileError ? 2 : 1;
+        throw new CommanderError(code, e instanceof StoreError ? 'gossip.data' : e instanceof KeyringFileError ? 'gossip.keyring' : 'gossip.agent', msg);
       }
       const onSignal = (sig: string) => () => {
         void agent.stop(`${sig}`);

@@ -23,7 +23,9 @@ export function registerKeys(program: Command, io: Io): void {
   clientOptions(keys.command('list').description('the keys each member has'))
     .option('--json', 'print JSON')
     .action((o: ClientFlags & { json?: boolean }) => runClient(io, async () => {
-      report(await clientFrom(o).call<KeyOpResult>('GET', '/v1/keys'), o.json);
+      const r = await clientFrom(o).call<KeyOpResult>('GET', '/v1/keys');
+      report(r, o.json);
+      failIfIncomplete(r);
     }));
   for (const op of ['install', 'use', 'remove'] as const) {
     clientOptions(keys.command(`${op} <key>`).description(op === 'install' ? 'install a key on every member' : op === 'use' ? 'make an installed key primary on every member' : 'remove a key from every member'))
@@ -31,7 +33,12 @@ export function registerKeys(program: Command, io: Io): void {
       .action((key: string, o: ClientFlags & { json?: boolean }) => runClient(io, async () => {
         const r = await clientFrom(o).call<KeyOpResult>('POST', `/v1/keys/${op}`, { key });
         report(r, o.json);
-        if (r.numErr > 0 || r.numResp < r.numNodes) throw new ApiError(0, `${op} failed on ${r.numNodes - (r.numResp - r.numErr)} of ${r.numNodes} members`);
+        failIfIncomplete(r);
       }));
   }
+}
+
+/** As Serf's key manager: any member that failed or did not answer makes the command fail (exit 1). */
+function failIfIncomplete(r: KeyOpResult): void {
+  if (r.numErr > 0 || r.numResp < r.numNodes) throw new ApiError(0, `${r.op} failed on ${r.numNodes - (r.numResp - r.numErr)} of ${r.numNodes} members`);
 }

@@ -32,8 +32,6 @@ export interface SerfConfig {
   reapIntervalMs: number;
   /** Each Serf broadcast queue (intents, queries, events, data) holds at most this many; the excess is dropped and counted. */
   maxQueueDepth: number;
-  /** On our own join, ignore the events the cluster already had (Serf's default unless `-replay`). */
-  ignoreOldEvents: boolean;
   /** The tag that marks members speaking our data layer, or null for none. Its value is `dataVersion`. */
   dataTag: string | null;
   dataVersion: number;
@@ -53,7 +51,6 @@ export const DEFAULT_SERF_CONFIG: Readonly<SerfConfig> = {
   tombstoneTimeoutMs: 24 * 3_600_000,
   reapIntervalMs: 15_000,
   maxQueueDepth: 4096,
-  ignoreOldEvents: true,
   dataTag: 'gc',
   dataVersion: 1,
 };

@@ -1,6 +1,7 @@
 export { SerfNode } from './serf-node.js';
 export type {
   SerfNodeOptions, SerfEvent, SerfEventType, SerfMember, SerfMemberStatus, SerfNodeStats, QueryOptions, DataStateDelegate,
+  JoinOptions, OldDropKind, OldDropReason, OldDropCounts,
 } from './serf-node.js';
 export { DEFAULT_SERF_CONFIG, USER_EVENT_SIZE_MAX, META_BYTES_MAX } from './config.js';
 export type { SerfConfig } from './config.js';

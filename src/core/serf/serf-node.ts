@@ -94,8 +94,10 @@ export interface SerfNodeStats {
   unknownMessages: number;
   /** Serf messages (or push-pull states, tags, filters) that failed to decode. */
   malformedMessages: number;
-  /** Events and queries older than the de-dup window, or before the minimum accepted time. */
+  /** Events and queries dropped as old, every reason together (`oldDropped` splits them). */
   oldMessages: number;
+  /** Events and queries dropped as old, by what they were and why. */
+  readonly oldDropped: OldDropCounts;
   duplicateMessages: number;
   userEventsIn: number;
   queriesIn: number;
@@ -109,6 +111,27 @@ export interface SerfNodeStats {
   broadcastsDropped: number;
 }
 
+/** What was dropped as old: gossiped events, events replayed from a peer's push-pull buffer, queries. */
+export type OldDropKind = 'event' | 'replayed-event' | 'query';
+/**
+ * Why: `below-floor`, under the minimum accepted time (a previous life's saved clock + 1, or an
+ * operator's ignore-old join); `outside-window`, older than `clock − bufferSize` (the de-dup
+ * ring no longer covers it).
+ */
+export type OldDropReason = 'below-floor' | 'outside-window';
+export type OldDropCounts = Record<OldDropKind, Record<OldDropReason, number>>;
+
+/** Options of `SerfNode.join`. */
+export interface JoinOptions {
+  /**
+   * Serf's `Join(existing, ignoreOld = true)`: raise the event floor to the seed's event clock,
+   * so the events the cluster had before are not delivered, and neither is any event still in
+   * flight below it. Only for a join an operator asks for; default false (the buffer the seeds
+   * send is replayed, each event delivered once).
+   */
+  readonly ignoreOldEvents?: boolean;
+}
+
 export interface SerfNodeOptions extends Omit<GossipNodeOptions, 'meta' | 'vsn' | 'delegate' | 'events'> {
   readonly codec: SerfCodec;
   readonly tags?: Readonly<Record<string, string>>;
@@ -118,10 +141,20 @@ export interface SerfNodeOptions extends Omit<GossipNodeOptions, 'meta' | 'vsn' 
   readonly dataState?: DataStateDelegate;
   /**
    * The Lamport clocks a previous life of this node saved (Serf's snapshot): the clocks start
-   * above them, and events and queries from before the restart are not delivered again
-   * (Serf sets eventMinTime and queryMinTime to the saved clock + 1).
+   * there, and events and queries below them (from before the restart) are not delivered
+   * again. The floor is the saved clock itself, not clock + 1 as in Serf (whose snapshot keeps
+   * the last event's time, not the clock): an event another node stamps with that very time
+   * after we stopped is still delivered.
    */
   readonly clocks?: { readonly member: number; readonly event: number; readonly query: number };
+  /**
+   * The event buffer a previous life saved with its clocks (`recentEvents()`). With it, the
+   * restarted node de-duplicates against what it delivered instead of flooring at the saved
+   * clock, so an event that was still on its way when the node stopped (stamped below the
+   * clock by a node that had not yet heard of the newer ones) is delivered after the restart,
+   * and nothing in the buffer twice.
+   */
+  readonly recentEvents?: readonly SerfEventSlot[];
 }
 
 interface MemberState {
@@ -197,6 +230,11 @@ export class SerfNode {
     messagesIn: 0, unknownMessages: 0, malformedMessages: 0, oldMessages: 0, duplicateMessages: 0, userEventsIn: 0,
     queriesIn: 0, queryResponsesIn: 0, queryResponsesUnknown: 0, relaysForwarded: 0, dataMessagesIn: 0, dataMessagesOut: 0,
     broadcastsDropped: 0,
+    oldDropped: {
+      event: { 'below-floor': 0, 'outside-window': 0 },
+      'replayed-event': { 'below-floor': 0, 'outside-window': 0 },
+      query: { 'below-floor': 0, 'outside-window': 0 },
+    },
   };
 
   private readonly codec: SerfCodec;
@@ -231,6 +269,8 @@ export class SerfNode {
 
   private state: 'alive' | 'leaving' | 'left' | 'shutdown' = 'alive';
   private joining = false;
+  /** The join in progress was asked with `ignoreOldEvents`: its push-pulls raise the event floor. */
+  private joinIgnoresOld = false;
   private leaveIntentDeadlineMs = NO_DEADLINE;
   private nextReapMs: number;
   private nextReconnectMs: number;
@@ -250,10 +290,16 @@ export class SerfNode {
       this.clock.witness(o.clocks.member);
       this.eventClock.witness(o.clocks.event);
       this.queryClock.witness(o.clocks.query);
-      if (o.clocks.event > 0) this.eventMinTime = o.clocks.event + 1;
-      if (o.clocks.query > 0) this.queryMinTime = o.clocks.query + 1;
+      // A clock is one past the newest time it saw or stamped, so the floor is the clock itself:
+      // everything below it may have been delivered before; nothing at or above it was.
+      if (o.clocks.event > 0 && o.recentEvents === undefined) this.eventMinTime = o.clocks.event;
+      if (o.clocks.query > 0) this.queryMinTime = o.clocks.query;
     }
     this.eventRing = new LamportRing(this.serfConfig.eventBufferSize);
+    for (const slot of o.recentEvents ?? []) {
+      this.eventClock.witness(slot.ltime);
+      for (const e of slot.events) this.eventRing.add(slot.ltime, e, sameEvent);
+    }
     this.queryRing = new LamportRing(this.serfConfig.queryBufferSize);
     this.tags = this.withDataTag(o.tags ?? {});
     const meta = this.encodeTags(this.tags);
@@ -316,6 +362,13 @@ export class SerfNode {
 
   get isStopped(): boolean {
     return this.gossip.isStopped;
+  }
+
+  /** The user events in the de-dup buffer, by Lamport time: save them with `clocks` and pass them back as `recentEvents` after a restart. */
+  recentEvents(): SerfEventSlot[] {
+    const out: SerfEventSlot[] = [];
+    for (const s of this.eventRing.entries()) if (s !== undefined) out.push({ ltime: s.ltime, events: s.items });
+    return out.sort((a, b) => a.ltime - b.ltime);
   }
 
   // ------------------------------------------------------------------ outputs
@@ -397,12 +450,14 @@ export class SerfNode {
 
   /**
    * Joins through `seeds` (memberlist push-pulls with join = true). When at least one seed
-   * answered, broadcasts a join intent, as `serf.Join` does; with `ignoreOldEvents`, the
-   * events the cluster had before are not delivered.
+   * answered, broadcasts a join intent, as `serf.Join` does. The event floor stays where it is
+   * (events the seeds buffered are delivered, once each) unless the operator asks
+   * `ignoreOldEvents`: then the events the cluster had before are not delivered.
    */
-  join(now: Millis, seeds: readonly Address[]): void {
+  join(now: Millis, seeds: readonly Address[], opts: JoinOptions = {}): void {
     this.lastNow = now;
     this.joining = true;
+    this.joinIgnoresOld = opts.ignoreOldEvents === true;
     this.gossip.join(now, seeds);
     this.drainGossip();
   }
@@ -678,10 +733,13 @@ export class SerfNode {
       if (leftSet.has(name)) continue;
       this.handleJoinIntent({ type: 'join', ltime, node: name });
     }
-    if (join && this.joining && this.serfConfig.ignoreOldEvents && pp.eventLTime > this.eventMinTime) this.eventMinTime = pp.eventLTime;
+    // Only an operator's ignore-old join raises the floor (Serf's eventJoinIgnore); any other
+    // join, and every periodic push-pull, replays the peer's buffer: that is how a node gets
+    // the events it missed (a UDP outage, a restart), each delivered once by the de-dup ring.
+    if (join && this.joining && this.joinIgnoresOld && pp.eventLTime > this.eventMinTime) this.eventMinTime = pp.eventLTime;
     for (const slot of pp.events) {
       if (slot === null) continue;
-      for (const e of slot.events) this.handleUserEvent({ type: 'user-event', ltime: slot.ltime, name: e.name, payload: e.payload, cc: false });
+      for (const e of slot.events) this.handleUserEvent({ type: 'user-event', ltime: slot.ltime, name: e.name, payload: e.payload, cc: false }, true);
     }
     if (pp.trailer !== null && this.dataState !== null) this.dataState.mergeRemoteState(now, pp.trailer, join);
   }
@@ -708,6 +766,7 @@ export class SerfNode {
         case 'join-completed':
           if (this.joining) {
             this.joining = false;
+            this.joinIgnoresOld = false;
             this.reconnects = 0;
             if (e.contacted > 0 && this.state === 'alive') {
               this.broadcastJoin(this.clock.time());
@@ -844,18 +903,14 @@ export class SerfNode {
 
   // ------------------------------------------------------------------ user events (reference §8.9)
 
-  private handleUserEvent(msg: SerfUserEventMsg): boolean {
+  /** `replayed`: it came in a peer's push-pull buffer, not gossiped. */
+  private handleUserEvent(msg: SerfUserEventMsg, replayed = false): boolean {
     this.eventClock.witness(msg.ltime);
-    if (msg.ltime < this.eventMinTime) {
-      this.stats.oldMessages++;
-      return false;
-    }
+    const kind = replayed ? 'replayed-event' : 'event';
+    if (msg.ltime < this.eventMinTime) return this.droppedOld(kind, 'below-floor');
     const cur = this.eventClock.time();
     const window = this.serfConfig.eventBufferSize;
-    if (cur > window && msg.ltime < cur - window) {
-      this.stats.oldMessages++;
-      return false;
-    }
+    if (cur > window && msg.ltime < cur - window) return this.droppedOld(kind, 'outside-window');
     const e: SerfBufferedEvent = { name: msg.name, payload: msg.payload };
     if (!this.eventRing.add(msg.ltime, e, sameEvent)) {
       this.stats.duplicateMessages++;
@@ -870,16 +925,10 @@ export class SerfNode {
 
   private handleQuery(now: Millis, q: SerfQueryMsg): boolean {
     this.queryClock.witness(q.ltime);
-    if (q.ltime < this.queryMinTime) {
-      this.stats.oldMessages++;
-      return false;
-    }
+    if (q.ltime < this.queryMinTime) return this.droppedOld('query', 'below-floor');
     const cur = this.queryClock.time();
     const window = this.serfConfig.queryBufferSize;
-    if (cur > window && q.ltime < cur - window) {
-      this.stats.oldMessages++;
-      return false;
-    }
+    if (cur > window && q.ltime < cur - window) return this.droppedOld('query', 'outside-window');
     if (!this.queryRing.add(q.ltime, q.id, (a, b) => a === b)) {
       this.stats.duplicateMessages++;
       return false;
@@ -1132,6 +1181,13 @@ export class SerfNode {
 
   private gossipRandomInt(bound: number): number {
     return this.rng.int(bound);
+  }
+
+  /** Counts an event or query dropped as old; false (nothing to re-broadcast). */
+  private droppedOld(kind: OldDropKind, reason: OldDropReason): false {
+    this.stats.oldMessages++;
+    this.stats.oldDropped[kind][reason]++;
+    return false;
   }
 
   private emit(e: SerfEvent): void {

@@ -195,13 +195,13 @@ describe('SerfNode: user events', () => {
     expect(b.stats.oldMessages).toBe(1);
   });
 
-  it('a joiner ignores the events the cluster had before (push-pull sets the minimum event time)', () => {
+  it('an ignore-old joiner ignores the events the cluster had before (push-pull sets the minimum event time)', () => {
     const { c, a } = trio();
     a.userEvent(c.at(), 'before', bytes('x'));
     c.runFor(5000);
     const late = c.add('late');
     c.runFor(5);
-    late.join(c.at(), [a.addr]);
+    late.join(c.at(), [a.addr], { ignoreOldEvents: true });
     c.runFor(3000);
     expect(ofType(c.eventsOf(late), 'user-event')).toHaveLength(0);
     a.userEvent(c.at(), 'after', bytes('y'));

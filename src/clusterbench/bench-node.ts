@@ -1,0 +1,57 @@
+import type { ChildProcess } from 'node:child_process';
+
+/** Which implementation a node runs. */
+export type Side = 'ours' | 'serf';
+
+export interface MemberStatus {
+  readonly name: string;
+  readonly status: string;
+}
+
+/** A delivery of a bench message (user event or key write) at a node, stamped when the bench saw it. */
+export interface Arrival {
+  readonly id: string;
+  readonly atMs: number;
+}
+
+/**
+ * One agent process of either side, as the bench drives it. Both sides answer the same
+ * questions so that the scenario is written once.
+ */
+export interface BenchNode {
+  readonly side: Side;
+  readonly name: string;
+  readonly gossipPort: number;
+  /** The current process (a restart replaces it). */
+  readonly proc: ChildProcess | null;
+  readonly pid: number | null;
+  /** Starts the process and resolves once its API answers; `join`: the gossip address to join through. */
+  start(join: string | null): Promise<void>;
+  /** kill -9; the data dir stays. */
+  kill(): Promise<void>;
+  /** Starts the process again with its first arguments (and its data dir). */
+  restart(): Promise<void>;
+  members(): Promise<MemberStatus[]>;
+  /** Sends a user event named `bench` with `payload` from this node. */
+  sendEvent(payload: string): Promise<void>;
+  /** User events named `bench` this node delivered so far, every delivery (duplicates too). */
+  eventArrivals(): Arrival[];
+  /** Names of members this node saw suspected (ours: its stream; serf: its log). */
+  suspected(): Set<string>;
+  /** Starts watching deliveries (ours opens its stream); a no-op when already watching. */
+  watch(): Promise<void>;
+  /** Stops watching (ours closes its stream, which costs the agent a little every second). */
+  unwatch(): void;
+  /** Releases the client side (sockets); the process is stopped by the launcher. */
+  close(): void;
+}
+
+/** The gossip address on loopback. */
+export const loopback = (port: number): string => `127.0.0.1:${port}`;
+
+/** True when `err` (or a log text) says a port was taken between our probe and the bind. */
+export function addressInUse(text: string): boolean {
+  return /address already in use|EADDRINUSE/i.test(text);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
