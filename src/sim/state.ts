@@ -9,6 +9,8 @@ import type { StateEvent, StateNodeOptions } from '../core/state/state-node.js';
 import { StateNode } from '../core/state/state-node.js';
 import { stateSizes } from '../wire/state.js';
 import { percentiles } from './membership.js';
+import type { IdleWindowResult } from './state-idle.js';
+import { idleWindow } from './state-idle.js';
 import type { NetworkOptions } from './network.js';
 import { oracleSampler } from './oracle-sampler.js';
 import { Simulator } from './simulator.js';
@@ -49,6 +51,8 @@ export interface StateScenarioOptions {
   readonly rumors?: boolean;
   /** Each node's writes whose dot counter is a multiple of this are timed until everyone has them (default 100; 0: none). */
   readonly sampleEvery?: number;
+  /** After the scenario converged, run on this long with no write and report what it cost (`idle`; default 0: none). */
+  readonly idleMs?: number;
   /** Anything else of the nodes' options. */
   readonly state?: Partial<Omit<StateNodeOptions, 'name' | 'rng' | 'now' | 'peers' | 'durable' | 'incarnation' | 'addressOf' | 'sampleEvery' | 'sizes'>>;
   readonly network?: Partial<NetworkOptions>;
@@ -102,6 +106,12 @@ export interface StateScenarioResult {
    * reflected it (checked every 100 ms).
    */
   simTimeToEveryone: { samples: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /**
+   * The idle window (`idleMs`), after the scenario: bytes per node per second, data layer and
+   * membership, and sessions started (null without one). The byte totals above exclude it; the
+   * oracle checks every live replica again at its end.
+   */
+  idle: IdleWindowResult | null;
   simulatedMs: number;
   wallMs: number;
 }
@@ -382,6 +392,7 @@ export function stateCommand(o: StateScenarioOptions): string {
   if (o.drainMaxMs !== undefined) parts.push(`--drain ${o.drainMaxMs / 1000}s`);
   if (o.rumors === false) parts.push('--no-rumors');
   if (o.sampleEvery !== undefined && o.sampleEvery !== 100) parts.push(`--sample-every ${o.sampleEvery}`);
+  if (o.idleMs !== undefined && o.idleMs > 0) parts.push(`--idle ${o.idleMs / 1000}s`);
   parts.push(`--seed ${o.seed}`, '--json');
   return parts.join(' ');
 }
@@ -541,7 +552,6 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
   }
   const converged = convergedAt !== null;
   verdict();
-  o.inspect?.(cluster);
 
   const r = cluster.retired;
   const sessions = { started: r.started, complete: r.complete, failed: r.failed, timedOut: r.timedOut, refused: r.refused };
@@ -564,6 +574,12 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
     collected += s.stats.tombstonesCollected;
     tooLarge += s.stats.rumorsTooLarge;
   }
+  let idle: IdleWindowResult | null = null;
+  if (o.idleMs !== undefined && o.idleMs > 0) {
+    idle = idleWindow(cluster, o.idleMs, healAt);
+    verdict();
+  }
+  o.inspect?.(cluster);
   return {
     nodes: n, keys: o.keys, writes: o.writes, types: [...o.types], seed: o.seed,
     acknowledged: { ...oracle.acknowledged },
@@ -583,6 +599,7 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
     rumorsTooLarge: tooLarge,
     timeToEveryone: quantiles(everyone),
     simTimeToEveryone: quantiles(trueEveryone),
+    idle,
     simulatedMs: Math.round(sim.now),
     wallMs: Math.round(clock() - t0),
   };

@@ -16,6 +16,7 @@ interface StateOpts {
   duration?: string;
   drain: string;
   sampleEvery: string;
+  idle: string;
   seed?: string;
   rumors: boolean;
   json?: boolean;
@@ -46,6 +47,7 @@ export function registerSimulateState(simulate: Command, io: Io): void {
     .option('--drain <d>', 'longest run after the heal, waiting for convergence', '120s')
     .option('--no-rumors', 'no rumor mongering: anti-entropy alone spreads every write')
     .option('--sample-every <n>', "each node times its writes whose dot counter is a multiple of n until everyone has them (0: none)", '100')
+    .option('--idle <d>', 'after convergence, run on with no write for this long and report bytes per node per second (data layer and membership) and sessions started (0s: none)', '0s')
     .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o: StateOpts) => {
@@ -65,6 +67,7 @@ export function registerSimulateState(simulate: Command, io: Io): void {
         drainMaxMs: parseDuration(o.drain, '--drain'),
         ...(o.rumors ? {} : { rumors: false }),
         sampleEvery: parseIntIn(o.sampleEvery, '--sample-every', 0, 1_000_000_000),
+        idleMs: parseDuration(o.idle, '--idle'),
       };
       if (opts.writeWindowMs !== undefined && opts.writeWindowMs < opts.partitionMs) {
         throw new UsageError(`--duration (${opts.writeWindowMs} ms) must be at least --partition (${opts.partitionMs} ms)`);
@@ -81,6 +84,13 @@ export function registerSimulateState(simulate: Command, io: Io): void {
         io.out(`  bytes: rumors ${mb(r.rumorBytes)}, anti-entropy ${mb(r.antiEntropyBytes)}, digests ${mb(r.digestBytes)}; sessions ${r.sessions.started} (${r.sessions.timedOut} timed out); ${r.repaired} entries repaired; ${r.tombstonesCollected} tombstones collected`);
         io.out(`  sampled writes to everyone, as the writers report it: p50 ${r.timeToEveryone.p50Ms} ms, p99 ${r.timeToEveryone.p99Ms} ms (${r.timeToEveryone.samples} samples)`);
         io.out(`  the same, as the simulator sees every replica: p50 ${r.simTimeToEveryone.p50Ms} ms, p99 ${r.simTimeToEveryone.p99Ms} ms (${r.simTimeToEveryone.samples} writes); ${r.simulatedMs} ms simulated in ${r.wallMs} ms`);
+        const w = r.idle;
+        if (w !== null) {
+          const d = w.bytesPerNodePerSecond.data;
+          const m = w.bytesPerNodePerSecond.membership;
+          io.out(`  settled (every node idle) ${w.settle.settled ? '' : 'NOT '}after ${w.settle.ms} ms, ${w.settle.dataBytesPerNode} data bytes per node meanwhile`);
+          io.out(`  idle ${w.windowMs / 1000} s (from ${w.startedAfterHealMs} ms after the heal), bytes per node per second: data ${d.total} (rumors ${d.rumor}, anti-entropy ${d.antiEntropy}, digests ${d.digest}); membership ${m.total} (packets ${m.packets}, push-pull ${m.streams}); ${w.sessionsStarted} sessions started; tombstones ${w.tombstones.atStart} → ${w.tombstones.atEnd}`);
+        }
       }
       if (!ok) {
         io.err(`FAILED (seed ${r.seed}): converged=${r.converged} lostWrites=${r.lostWrites} resurrected=${r.resurrected}; reproduce with: ${command}`);
