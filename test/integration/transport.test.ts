@@ -7,6 +7,7 @@ import { AddressError } from '../../src/index.js';
 import { advertiseAddress, normalizeJoinAddress } from '../../src/runtime/cluster-node.js';
 import { NetTransport } from '../../src/transport/net-transport.js';
 import type { Stream, StreamHandlers, TransportHandlers } from '../../src/transport/transport.js';
+import { wireCodec } from '../../src/runtime/wire-codec.js';
 import { createTestNode } from './harness.js';
 import { waitFor } from './wait.js';
 
@@ -154,7 +155,10 @@ describe('runtime receive path', () => {
     sock.on('data', (d: Buffer) => answer.push(d));
     sock.write(Uint8Array.from([0xff, 1, 2, 3]));
     await new Promise<void>((r) => sock.on('close', () => r()));
-    expect(Buffer.concat(answer)[0]).toBe(13); // memberlist's errMsg: Go peers see "remote error"
+    // memberlist's errMsg (Go peers see "remote error"), compressed as every stream we send.
+    const reply = wireCodec({ keyring: null }).streamDecoder();
+    const got = reply.push(new Uint8Array(Buffer.concat(answer))) ?? reply.end?.();
+    expect(got?.ok === true ? got.value.type : got).toBe('error');
 
     // A stream cut in the middle of a message: counted as truncated when the peer closes.
     const cut = net.connect({ host: '127.0.0.1', port }).on('error', () => undefined);
