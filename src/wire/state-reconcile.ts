@@ -15,6 +15,7 @@ import { BinError, BinWriter } from './bin.js';
  *   rc-abort    reason (string)
  * where words are a count and 4 bytes each, little-endian.
  */
+/** Opens a session: the initiator's tree shape, root and the B hashes of level 1 (`[hi, lo]` per node). */
 export interface WireRcOpen {
   readonly type: 'rc-open';
   readonly fanout: number;
@@ -23,12 +24,21 @@ export interface WireRcOpen {
   readonly rootLo: number;
   readonly hashes: Uint32Array;
 }
+/**
+ * One level of the walk. `differ` flags which of the nodes whose hashes the receiver sent last
+ * differ here; `hashes` are the sender's hashes of the children of the flagged nodes, in order,
+ * on `level`.
+ */
 export interface WireRcHashes {
   readonly type: 'rc-hashes';
   readonly level: number;
   readonly differ: Uint8Array;
   readonly hashes: Uint32Array;
 }
+/**
+ * The end of the walk: `differ` flags the differing leaves among those the receiver sent; for each
+ * flagged leaf, `counts[i]` of the sender's keys follow in `keys`, with their `[hi, lo]` entry hashes.
+ */
 export interface WireRcKeys {
   readonly type: 'rc-keys';
   readonly differ: Uint8Array;
@@ -36,16 +46,23 @@ export interface WireRcKeys {
   readonly keys: readonly string[];
   readonly hashes: Uint32Array;
 }
+/**
+ * Entries for the keys that differ. From the side that decided the difference it also carries
+ * `want`: a bitmap over the keys the receiver listed, naming the entries to send back (null: none);
+ * `missing`: differing keys whose entry the sender could no longer produce (0 when complete).
+ */
 export interface WireRcEntries<E> {
   readonly type: 'rc-entries';
   readonly entries: readonly E[];
   readonly want: Uint8Array | null;
   readonly missing: number;
 }
+/** The trees agree: `equal` roots, or no differing node found below a differing one. */
 export interface WireRcDone {
   readonly type: 'rc-done';
   readonly reason: 'equal' | 'no-difference';
 }
+/** The sender gives up: shapes differ or a message did not fit the session (a clear reason). */
 export interface WireRcAbort {
   readonly type: 'rc-abort';
   readonly reason: string;
