@@ -50,8 +50,23 @@ export interface BenchNode {
 export const loopback = (port: number): string => `127.0.0.1:${port}`;
 
 /** True when `err` (or a log text) says a port was taken between our probe and the bind. */
-export function addressInUse(text: string): boolean {
+function addressInUse(text: string): boolean {
   return /address already in use|EADDRINUSE/i.test(text);
+}
+
+/**
+ * Starts a node up to three times: a port probed free can be taken before the node binds it, so
+ * `attempt` (which draws fresh ports each time) is repeated when the failure says so.
+ */
+export async function startWithFreshPorts(attempt: () => Promise<void>): Promise<void> {
+  for (let n = 1; ; n++) {
+    try {
+      await attempt();
+      return;
+    } catch (e) {
+      if (n >= 3 || !addressInUse(String(e))) throw e;
+    }
+  }
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

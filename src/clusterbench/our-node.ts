@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { AgentStream } from './agent-stream.js';
 import type { StreamEvent } from './agent-stream.js';
 import type { Arrival, BenchNode, MemberStatus } from './bench-node.js';
-import { addressInUse, loopback, sleep } from './bench-node.js';
+import { loopback, sleep, startWithFreshPorts } from './bench-node.js';
 import type { Launcher } from './launcher.js';
 import { isRunning } from './launcher.js';
 import { freePort } from './ports.js';
@@ -70,7 +70,7 @@ export class OurNode implements BenchNode {
   }
 
   async start(joinAddr: string | null): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    await startWithFreshPorts(async () => {
       this.gossipPort = await freePort();
       this.httpPort = await freePort();
       const dataDir = join(this.o.dir, 'data');
@@ -81,13 +81,8 @@ export class OurNode implements BenchNode {
       if (this.o.config !== null) this.args.push('--config', this.o.config);
       if (joinAddr !== null) this.args.push('--join', joinAddr);
       this.args.push(...this.o.extraArgs);
-      try {
-        await this.launch();
-        return;
-      } catch (e) {
-        if (attempt >= 3 || !addressInUse(String(e))) throw e;
-      }
-    }
+      await this.launch();
+    });
   }
 
   private async launch(): Promise<void> {

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arrival, BenchNode, MemberStatus } from './bench-node.js';
-import { addressInUse, loopback, sleep } from './bench-node.js';
+import { loopback, sleep, startWithFreshPorts } from './bench-node.js';
 import type { Launcher } from './launcher.js';
 import { isRunning } from './launcher.js';
 import { tail } from './our-node.js';
@@ -86,7 +86,7 @@ export class SerfNode implements BenchNode {
   }
 
   async start(joinAddr: string | null): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    await startWithFreshPorts(async () => {
       this.gossipPort = await freePort();
       this.rpcPort = await freePort();
       this.args = ['agent', `-node=${this.o.name}`, `-bind=${loopback(this.gossipPort)}`, `-rpc-addr=${loopback(this.rpcPort)}`,
@@ -94,13 +94,8 @@ export class SerfNode implements BenchNode {
       if (this.o.encrypt !== null) this.args.push(`-encrypt=${this.o.encrypt}`);
       if (this.o.snapshot) this.args.push(`-snapshot=${join(this.o.dir, 'snapshot')}`, '-rejoin');
       if (joinAddr !== null) this.args.push(`-join=${joinAddr}`);
-      try {
-        await this.launch();
-        return;
-      } catch (e) {
-        if (attempt >= 3 || !addressInUse(String(e))) throw e;
-      }
-    }
+      await this.launch();
+    });
   }
 
   private async launch(): Promise<void> {

@@ -11,71 +11,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MemberJson } from '../../src/agent/http-api.js';
+import type { AgentProcess } from './agent-process.js';
+import { kill, killAll, startAgent } from './agent-process.js';
 import { waitFor } from './wait.js';
-
-interface Running {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  readonly http: string;
-  readonly gossip: string;
-  readonly incarnation: number;
-  readonly log: string[];
-}
 
 const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 afterAll(() => {
+  killAll();
   for (const c of children) c.kill('SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 
-async function startAgent(name: string, args: readonly string[]): Promise<Running> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'agent', '--name', name, '--http', '127.0.0.1:0', '--profile', 'local', ...args], {
-    cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(proc);
-  proc.on('exit', () => children.delete(proc));
-  const log: string[] = [];
-  let buf = '';
-  proc.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const lines = buf.split('\n');
-    buf = lines.pop() ?? '';
-    log.push(...lines);
-  });
-  let err = '';
-  proc.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  let started: { http: string; gossip: string; incarnation: number } | undefined;
-  await waitFor(`${name} to start`, 20_000, () => {
-    if (proc.exitCode !== null) throw new Error(`${name} exited ${proc.exitCode}: ${err}`);
-    const line = log.find((l) => l.includes('"agent started"'));
-    if (line !== undefined) started = JSON.parse(line) as typeof started;
-    return started !== undefined;
-  }, () => err);
-  return { name, proc, log, ...started! };
-}
-
-async function kill(a: Running): Promise<void> {
-  const exited = new Promise((r) => a.proc.once('exit', r));
-  a.proc.kill('SIGKILL');
-  await exited;
-}
-
-async function members(a: Running): Promise<MemberJson[]> {
+async function members(a: AgentProcess): Promise<MemberJson[]> {
   return (await (await fetch(`http://${a.http}/v1/members`)).json()) as MemberJson[];
 }
-const statusOf = async (a: Running, name: string): Promise<MemberJson | undefined> => (await members(a)).find((m) => m.name === name);
+const statusOf = async (a: AgentProcess, name: string): Promise<MemberJson | undefined> => (await members(a)).find((m) => m.name === name);
 
 describe('gossip agent processes', () => {
   it('keeps every acknowledged write through a SIGKILL mid-stream, and the cluster converges again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gossip-crash-'));
     dirs.push(dir);
-    const seed = await startAgent('seed', ['--bind', '127.0.0.1:0']);
+    const seed = await startAgent('seed', ['--profile', 'local']);
     const bPort = await freePort();
-    let b = await startAgent('b', ['--bind', `127.0.0.1:${bPort}`, '--data-dir', join(dir, 'b'), '--join', seed.gossip]);
+    let b = await startAgent('b', ['--profile', 'local', '--data-dir', join(dir, 'b'), '--join', seed.gossip], { bindPort: bPort });
     await waitFor('seed and b to see each other', 20_000, async () => (await statusOf(seed, 'b'))?.status === 'alive' && (await statusOf(b, 'seed'))?.status === 'alive');
 
     // 10,000 PUTs, 32 in flight; the agent is SIGKILLed once 5,000 are acknowledged.
@@ -101,7 +61,7 @@ describe('gossip agent processes', () => {
     expect(acked.size).toBeGreaterThanOrEqual(TOTAL / 2);
     expect(acked.size).toBeLessThan(TOTAL);
 
-    b = await startAgent('b', ['--bind', `127.0.0.1:${bPort}`, '--data-dir', join(dir, 'b'), '--join', seed.gossip]);
+    b = await startAgent('b', ['--profile', 'local', '--data-dir', join(dir, 'b'), '--join', seed.gossip], { bindPort: bPort });
     const keys = (await (await fetch(`http://${b.http}/v1/kv?prefix=crash/`)).json()) as { keys: string[] };
     const present = new Set(keys.keys);
     const lost = [...acked.keys()].filter((k) => !present.has(k));
@@ -116,7 +76,7 @@ describe('gossip agent processes', () => {
     await waitFor('the cluster to converge again', 20_000, async () => (await statusOf(seed, 'b'))?.status === 'alive' && (await statusOf(b, 'seed'))?.status === 'alive',
       async () => JSON.stringify(await members(seed)));
     // And the data: the seed ends up with every acknowledged key, and both agree.
-    const convergence = async (a: Running): Promise<{ agreement: number; keys: number }> => (await (await fetch(`http://${a.http}/v1/convergence`)).json()) as { agreement: number; keys: number };
+    const convergence = async (a: AgentProcess): Promise<{ agreement: number; keys: number }> => (await (await fetch(`http://${a.http}/v1/convergence`)).json()) as { agreement: number; keys: number };
     await waitFor('the seed to hold every acknowledged key, both agreeing', 30_000, async () => {
       const [s, bb] = [await convergence(seed), await convergence(b)];
       return s.keys === bb.keys && s.keys >= acked.size && s.agreement === 1 && bb.agreement === 1;
@@ -137,14 +97,14 @@ describe('gossip agent processes', () => {
   it('a node restarted on a new port under the same name rejoins, and its old incarnation is refuted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gossip-restart-'));
     dirs.push(dir);
-    const seed = await startAgent('seed2', ['--bind', '127.0.0.1:0']);
-    const c1 = await startAgent('c', ['--bind', '127.0.0.1:0', '--data-dir', join(dir, 'c'), '--join', seed.gossip]);
+    const seed = await startAgent('seed2', ['--profile', 'local']);
+    const c1 = await startAgent('c', ['--profile', 'local', '--data-dir', join(dir, 'c'), '--join', seed.gossip]);
     await waitFor('seed2 to see c alive', 10_000, async () => (await statusOf(seed, 'c'))?.status === 'alive');
     const before = await statusOf(seed, 'c');
     await kill(c1);
     await waitFor('seed2 to declare c failed', 20_000, async () => (await statusOf(seed, 'c'))?.status === 'failed', async () => JSON.stringify(await statusOf(seed, 'c')));
 
-    const c2 = await startAgent('c', ['--bind', '127.0.0.1:0', '--data-dir', join(dir, 'c'), '--join', seed.gossip]);
+    const c2 = await startAgent('c', ['--profile', 'local', '--data-dir', join(dir, 'c'), '--join', seed.gossip]);
     expect(c2.gossip).not.toBe(c1.gossip);
     expect(c2.incarnation).toBeGreaterThan(c1.incarnation);
     await waitFor('seed2 to see c alive at its new port', 20_000, async () => {
@@ -160,8 +120,8 @@ describe('gossip agent processes', () => {
   }, 90_000);
 
   it('serves the dashboard, and leaves gracefully on SIGTERM: exit 0, and the others see it left', async () => {
-    const seed = await startAgent('seed3', ['--bind', '127.0.0.1:0']);
-    const d = await startAgent('d', ['--bind', '127.0.0.1:0', '--join', seed.gossip]);
+    const seed = await startAgent('seed3', ['--profile', 'local']);
+    const d = await startAgent('d', ['--profile', 'local', '--join', seed.gossip]);
     await waitFor('seed3 to see d alive', 10_000, async () => (await statusOf(seed, 'd'))?.status === 'alive');
     // The dashboard (src/dashboard) is served at GET /.
     const page = await fetch(`http://${d.http}/`);
@@ -186,7 +146,7 @@ describe('gossip agent processes', () => {
       const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
       return { code, err };
     };
-    const bad = await run(['--bind', '127.0.0.1:0', '--profile', 'fast'], { GOSSIP_HTTP: '0.0.0.0:1' });
+    const bad = await run(['--profile', 'local', '--profile', 'fast'], { GOSSIP_HTTP: '0.0.0.0:1' });
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/name: required/);
     expect(bad.err).toMatch(/profile: expected 'lan', 'wan' or 'local'/);
