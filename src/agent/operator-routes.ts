@@ -5,6 +5,7 @@ import { packageVersion } from '../version.js';
 import { HttpError, readJson } from './http-body.js';
 import type { Route } from './kv-routes.js';
 import type { HandlerStats } from './event-handlers.js';
+import { parseJoinAddress } from './join-address.js';
 
 /** A body of these routes is small: names, addresses, a query's payload. */
 const BODY_BYTES_MAX = 64 * 1024;
@@ -67,7 +68,11 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
  * `POST /v1/join`, `POST /v1/tags`, `GET /v1/info`, `GET /v1/reachability`.
  */
 export class OperatorRoutes {
-  constructor(private readonly node: ClusterNode, private readonly handlerStats: (() => HandlerStats) | null = null) {}
+  constructor(
+    private readonly node: ClusterNode,
+    private readonly handlerStats: (() => HandlerStats) | null = null,
+    private readonly resolveJoin: ((addrs: readonly string[]) => Promise<string[]>) | null = null,
+  ) {}
 
   register(route: Route): void {
     route('POST', /^\/v1\/query$/, (req) => this.query(req));
@@ -116,8 +121,21 @@ export class OperatorRoutes {
     const b = await objectBody(req, '{"addrs": [string]}');
     const addrs = stringList(b.addrs, 'addrs');
     if (addrs === undefined || addrs.length === 0) throw new HttpError(400, 'addrs: expected a non-empty array of addresses');
+    for (const a of addrs) {
+      try {
+        parseJoinAddress(a);
+      } catch (e) {
+        throw new HttpError(400, `addrs: ${message(e)}`);
+      }
+    }
+    let resolved: readonly string[];
     try {
-      return { contacted: await this.node.join(addrs) };
+      resolved = this.resolveJoin === null ? addrs : await this.resolveJoin(addrs);
+    } catch (e) {
+      throw new HttpError(502, message(e)); // nothing resolved: the request was well formed
+    }
+    try {
+      return { contacted: await this.node.join(resolved) };
     } catch (e) {
       if (e instanceof JoinError) throw new HttpError(502, e.message);
       throw new HttpError(400, message(e));

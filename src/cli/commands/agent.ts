@@ -3,12 +3,13 @@ import { CommanderError } from 'commander';
 import type { Agent } from '../../agent/agent.js';
 import type { AgentConfig, PartialConfig } from '../../agent/config.js';
 import { parseTags } from '../../agent/config-values.js';
+import { parseDuration, parseIntIn } from '../parse.js';
 import type { Io } from '../io.js';
 
 export interface AgentFlags {
   name?: string; bind?: string; advertise?: string; join?: string[]; encrypt?: string; keyringFile?: string; dataDir?: string;
   http?: string; token?: string; tokenFile?: string; httpHost?: string[]; valueBytesMax?: string; bandwidth?: string; profile?: string; tag?: string[]; config?: string; configDir?: string; logLevel?: string;
-  recover?: boolean; eventHandler?: string[];
+  recover?: boolean; eventHandler?: string[]; retryJoin?: string[]; retryInterval?: string; retryMax?: string;
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -24,7 +25,9 @@ export function configFromFlags(f: AgentFlags): PartialConfig {
   set('httpHosts', f.httpHost); set('profile', f.profile);
   if (f.valueBytesMax !== undefined) out.valueBytesMax = Number(f.valueBytesMax);
   if (f.bandwidth !== undefined) out.bandwidth = Number(f.bandwidth);
-  set('logLevel', f.logLevel); set('recover', f.recover); set('eventHandlers', f.eventHandler);
+  set('logLevel', f.logLevel); set('recover', f.recover); set('eventHandlers', f.eventHandler); set('retryJoin', f.retryJoin);
+  if (f.retryInterval !== undefined) out.retryIntervalMs = parseDuration(f.retryInterval, '--retry-interval');
+  if (f.retryMax !== undefined) out.retryMax = parseIntIn(f.retryMax, '--retry-max', 0, 1_000_000);
   if (f.tag !== undefined) out.tags = parseTags(f.tag, '--tag');
   return out;
 }
@@ -54,7 +57,10 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--name <name>', 'this node\'s unique name (GOSSIP_NAME)')
     .option('--bind <host:port>', 'UDP+TCP gossip address (GOSSIP_BIND, default 0.0.0.0:7946)')
     .option('--advertise <host:port>', 'the address peers reach us at (GOSSIP_ADVERTISE)')
-    .option('--join <host:port>', 'a member to join through; repeatable (GOSSIP_JOIN, comma-separated)', collect)
+    .option('--join <addr>', 'a member to join through: host:port, a DNS name (port optional, 7946) or dns+srv://NAME; repeatable (GOSSIP_JOIN, comma-separated)', collect)
+    .option('--retry-join <addr>', 'like --join, and while no join address answers, retried every --retry-interval, names resolved anew (GOSSIP_RETRY_JOIN, comma-separated)', collect)
+    .option('--retry-interval <duration>', 'time between join attempts while nobody answered, e.g. 30s (default 5s)')
+    .option('--retry-max <n>', 'join attempts after the first before giving up; 0: until one works (default 0)')
     .option('--encrypt <base64>', 'encrypt gossip with this key (GOSSIP_ENCRYPT; gossip keygen)')
     .option('--keyring-file <file>', 'Serf keyring file, a JSON array of base64 keys (GOSSIP_KEYRING_FILE)')
     .option('--data-dir <dir>', 'durable state (SQLite) and keyring (GOSSIP_DATA_DIR); none: in memory')
