@@ -179,7 +179,7 @@ export class Agent {
       if (c.keyringFile === undefined && storedKeys === null && c.encrypt !== undefined) saveKeyring(store, [c.encrypt]);
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
-      log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null }, 'agent started');
+      log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null, ...(o.dashboard != null ? { dashboard: `http://${httpAddress}/` } : {}) }, 'agent started');
       try {
         await agent.joinCluster();
       } finally {

@@ -73,6 +73,14 @@ export const agentConfigSchema = z.object({
   profile: z.enum(['lan', 'wan', 'local'], { message: "profile: expected 'lan', 'wan' or 'local'" }).default('lan'),
   tags: z.record(z.string().min(1, 'tags: empty tag name'), z.string()).default({}),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: 'logLevel: expected trace, debug, info, warn, error, fatal or silent' }).default('info'),
+  /** `text` (Serf's lines: `2026/12/06 04:20:00 [INFO] agent: …`) or `json` (pino's); default: text on a terminal, else json. */
+  logFormat: z.enum(['text', 'json'], { message: "logFormat: expected 'text' or 'json'" }).optional(),
+  /** Log lines are also appended to this file (Consul's -log-file), rotated by `logRotateBytes`. */
+  logFile: z.string().min(1, 'logFile: empty path').optional(),
+  /** The log file is rotated before a line would take it past this many bytes (renamed `<name>-<epoch ms>.<ext>`); 0: never. */
+  logRotateBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  /** Rotated log files kept (the oldest are deleted); 0: all. */
+  logRotateMaxFiles: z.number().int().min(0).max(1_000_000).default(0),
   /**
    * A name whose old address was declared dead may come back at a new address after this long
    * (memberlist's DeadNodeReclaimTime; 0 = never, memberlist's default, which locks out a node
@@ -151,7 +159,7 @@ const ENV: Readonly<Record<string, keyof AgentConfig>> = {
   GOSSIP_NAME: 'name', GOSSIP_BIND: 'bind', GOSSIP_ADVERTISE: 'advertise', GOSSIP_JOIN: 'join', GOSSIP_ENCRYPT: 'encrypt',
   GOSSIP_KEYRING_FILE: 'keyringFile', GOSSIP_DATA_DIR: 'dataDir', GOSSIP_HTTP: 'http', GOSSIP_HTTP_TOKEN: 'token', GOSSIP_HTTP_TOKEN_FILE: 'tokenFile', GOSSIP_HTTP_HOSTS: 'httpHosts',
   GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_SQLITE_SYNCHRONOUS: 'sqliteSynchronous', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax', GOSSIP_BANDWIDTH: 'bandwidth',
-  GOSSIP_RECOVER: 'recover', GOSSIP_RETRY_JOIN: 'retryJoin',
+  GOSSIP_RECOVER: 'recover', GOSSIP_RETRY_JOIN: 'retryJoin', GOSSIP_LOG_FORMAT: 'logFormat', GOSSIP_LOG_FILE: 'logFile',
 };
 
 /** The configuration the `GOSSIP_*` variables give (`GOSSIP_JOIN`, `GOSSIP_RETRY_JOIN` and `GOSSIP_TAGS` comma-separated). */
