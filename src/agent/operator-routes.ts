@@ -6,6 +6,8 @@ import { HttpError, readJson } from './http-body.js';
 import type { Route } from './kv-routes.js';
 import type { HandlerStats } from './event-handlers.js';
 import { parseJoinAddress } from './join-address.js';
+import type { TimelineEntry } from './member-timeline.js';
+import { MemberTimeline } from './member-timeline.js';
 
 /** A body of these routes is small: names, addresses, a query's payload. */
 const BODY_BYTES_MAX = 64 * 1024;
@@ -65,14 +67,19 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 
 /**
  * The operator routes (what `serf query|join|tags|info|reachability` do): `POST /v1/query`,
- * `POST /v1/join`, `POST /v1/tags`, `GET /v1/info`, `GET /v1/reachability`.
+ * `POST /v1/join`, `POST /v1/tags`, `GET /v1/info`, `GET /v1/reachability`; and the membership
+ * changes seen since start, `GET /v1/timeline` (the dashboard's backlog).
  */
 export class OperatorRoutes {
+  private readonly timeline: MemberTimeline;
+
   constructor(
     private readonly node: ClusterNode,
     private readonly handlerStats: (() => HandlerStats) | null = null,
     private readonly resolveJoin: ((addrs: readonly string[]) => Promise<string[]>) | null = null,
-  ) {}
+  ) {
+    this.timeline = new MemberTimeline(node);
+  }
 
   register(route: Route): void {
     route('POST', /^\/v1\/query$/, (req) => this.query(req));
@@ -80,6 +87,7 @@ export class OperatorRoutes {
     route('POST', /^\/v1\/tags$/, (req) => this.tags(req));
     route('GET', /^\/v1\/info$/, () => this.info());
     route('GET', /^\/v1\/reachability$/, (_r, q) => this.reachability(q));
+    route('GET', /^\/v1\/timeline$/, (): { events: readonly TimelineEntry[] } => ({ events: this.timeline.list() }));
   }
 
   private async query(req: IncomingMessage): Promise<QueryJson> {
