@@ -136,6 +136,7 @@ p { margin: 0 0 0.5rem; color: var(--muted); }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid var(--line); }
 th.num, td.num { text-align: right; }
+td.num { white-space: nowrap; }
 .chart { min-height: 220px; }
 .state { font-weight: 600; }
 .state::before { content: "●"; margin-right: 0.35em; }
