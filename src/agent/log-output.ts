@@ -18,7 +18,9 @@ function fieldValue(v: unknown): string {
 /**
  * One pino JSON line as a person reads it, Serf's way:
  * `2026/12/06 04:20:00 [INFO] agent: member joined member=b addr=10.0.0.2:7946`
- * (local time; the line's other fields as `key=value`). A line that is not JSON passes as it is.
+ * (local time; the line's other fields as `key=value`). A field of several lines (an event
+ * handler's output or stderr) follows the line as an indented block, one `key: …` line per line
+ * of it. A line that is not JSON passes as it is.
  */
 export function formatTextLine(json: string): string {
   let o: Record<string, unknown>;
@@ -30,8 +32,11 @@ export function formatTextLine(json: string): string {
   const t = new Date(typeof o.time === 'number' ? o.time : Date.now());
   const when = `${t.getFullYear()}/${pad(t.getMonth() + 1)}/${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
   const level = LEVELS[typeof o.level === 'number' ? o.level : 30] ?? 'INFO';
-  const fields = Object.entries(o).filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => ` ${k}=${fieldValue(v)}`).join('');
-  return `${when} [${level}] agent: ${typeof o.msg === 'string' ? o.msg : ''}${fields}\n`;
+  const shown = Object.entries(o).filter(([k]) => !HIDDEN.has(k));
+  const multiline = (v: unknown): v is string => typeof v === 'string' && v.includes('\n');
+  const fields = shown.filter(([, v]) => !multiline(v)).map(([k, v]) => ` ${k}=${fieldValue(v)}`).join('');
+  const blocks = shown.filter((e): e is [string, string] => multiline(e[1])).flatMap(([k, v]) => v.split('\n').map((l) => `    ${k}: ${l}\n`)).join('');
+  return `${when} [${level}] agent: ${typeof o.msg === 'string' ? o.msg : ''}${fields}\n${blocks}`;
 }
 
 export interface LogOutputOptions {

@@ -110,3 +110,11 @@ describe('log file rotation', () => {
     expect(await main(['agent', '--name', 'x', '--log-rotate-bytes', '-5'], capture())).toBe(2);
   });
 });
+
+describe('text log lines of several lines', () => {
+  it('a field of several lines (a handler\'s output, its stderr) follows the line as an indented block', () => {
+    const time = new Date(2026, 11, 6, 4, 20, 0).getTime();
+    expect(formatTextLine(JSON.stringify({ level: 20, time, msg: 'event handler output', event: 'user', output: 'line one\nline two', ms: 3 })))
+      .toBe('2026/12/06 04:20:00 [DEBUG] agent: event handler output event=user ms=3\n    output: line one\n    output: line two\n');
+  });
+});
