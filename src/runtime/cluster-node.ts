@@ -6,7 +6,7 @@ import { address, millis, nodeName } from '../core/ids.js';
 import type { NodeStats } from '../core/membership/node.js';
 import { seededRng } from '../core/rng.js';
 import type { SerfConfig } from '../core/serf/config.js';
-import type { JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/serf-node.js';
+import type { JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/index.js';
 import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';

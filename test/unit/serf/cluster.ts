@@ -13,7 +13,7 @@ import { messageBytes } from '../../../src/core/messages.js';
 import type { Transmit } from '../../../src/core/membership/node.js';
 import { seededRng } from '../../../src/core/rng.js';
 import { SerfNode } from '../../../src/core/serf/serf-node.js';
-import type { SerfEvent, SerfNodeOptions } from '../../../src/core/serf/serf-node.js';
+import type { SerfEvent, SerfNodeOptions } from '../../../src/core/serf/index.js';
 import type { SerfCodec } from '../../../src/core/serf/messages.js';
 import { serfCodec } from '../../../src/wire/serf.js';
 

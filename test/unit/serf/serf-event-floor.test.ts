@@ -5,7 +5,7 @@
  * join ran, is delivered exactly once. Every event and query dropped as old is counted by why.
  */
 import { describe, expect, it } from 'vitest';
-import type { SerfEvent, SerfNode } from '../../../src/core/serf/serf-node.js';
+import type { SerfEvent, SerfNode } from '../../../src/core/serf/index.js';
 import { encodeSerfMessage } from '../../../src/wire/serf.js';
 import { SerfCluster, bytes } from './cluster.js';
 

@@ -5,7 +5,7 @@ import { seededRng } from '../../../src/core/rng.js';
 import { address } from '../../../src/core/ids.js';
 import type { SerfKeyring } from '../../../src/core/serf/keyring.js';
 import { encodeBase64 } from '../../../src/core/serf/keyring.js';
-import type { SerfEvent, SerfNode } from '../../../src/core/serf/serf-node.js';
+import type { SerfEvent, SerfNode } from '../../../src/core/serf/index.js';
 import { encodeSerfMessage } from '../../../src/wire/serf.js';
 import { SerfCluster, bytes, codec, text, userPayloads } from './cluster.js';
 
