@@ -34,6 +34,8 @@ export interface MemberState {
   vsn: readonly number[];
   /** When it failed or left (for reaping); 0 while alive. */
   leaveMs: number;
+  /** A prune asked while it was still leaving: forget it at the first reap after this time. */
+  pruneAtMs?: number;
 }
 
 /** An intent about a node not known yet (Serf's recentIntents). */
@@ -64,7 +66,8 @@ export function encodeTags(codec: SerfCodec, tags: Readonly<Record<string, strin
  * it `left`); join and leave intents are ordered by the member clock, the newest wins, and an
  * intent about a node not known yet waits for it; a leave intent about ourselves while we are
  * alive is refuted with a newer join intent; a leave intent about a failed member is a forced
- * leave (failed → left).
+ * leave (failed → left), and with prune (Serf 0.9's `force-leave -prune`) the member is
+ * forgotten at once.
  */
 export class SerfMembers {
   readonly clock = new LamportClock();
@@ -136,6 +139,7 @@ export class SerfMembers {
       if (m.addr !== v.addr && this.byAddr.get(m.addr) === m.name) this.byAddr.delete(m.addr);
       m.status = 'alive';
       m.leaveMs = 0;
+      delete m.pruneAtMs;
       m.addr = v.addr;
       m.tags = tags;
       m.vsn = v.vsn;
@@ -193,17 +197,34 @@ export class SerfMembers {
       case 'alive':
         m.status = 'leaving';
         m.statusLTime = msg.ltime;
+        if (msg.prune) this.prune(m);
         return true;
       case 'failed':
         // A forced leave (serf force-leave): failed → left.
         m.status = 'left';
         m.statusLTime = msg.ltime;
         this.ctx.events.push({ type: 'member-left', member: view(m) });
+        if (msg.prune) this.prune(m);
         return true;
       case 'leaving':
       case 'left':
-        return false;
+        // Serf 0.9 prunes a leaving or left member too (`force-leave -prune` of a left node).
+        if (!msg.prune) return false;
+        this.prune(m);
+        return true;
     }
+  }
+
+  /**
+   * A leave intent about `node` stamped with our member clock (Serf's leave, and its
+   * forceLeave of a failed member), applied here first. Returns it encoded for the intent
+   * queue, or null when no other member is alive to hear it.
+   */
+  stampLeave(node: string, prune: boolean): Uint8Array | null {
+    const msg: SerfLeaveMsg = { type: 'leave', ltime: this.clock.time(), node, prune };
+    this.clock.increment();
+    this.handleLeaveIntent(msg);
+    return this.hasAliveMembers() ? this.ctx.codec.encode(msg) : null;
   }
 
   /** Broadcasts a join intent at `ltime` (after a join, or to refute a leave intent about us). */
@@ -221,9 +242,23 @@ export class SerfMembers {
     this.ctx.events.push({ type: 'member-reaped', member: view(m) });
   }
 
+  /** Forgets the members whose prune (asked while they were leaving) is due at `t`. */
+  reapPruned(t: number): void {
+    for (const m of [...this.map.values()]) if (m.pruneAtMs !== undefined && t >= m.pruneAtMs) this.erase(m);
+  }
+
   /** Drops intents about unknown nodes older than `recentIntentTimeoutMs`. */
   reapIntents(t: number): void {
     for (const [name, i] of this.intents) if (t - i.atMs > this.ctx.config.recentIntentTimeoutMs) this.intents.delete(name);
+  }
+
+  /**
+   * Serf's handlePrune: a left or failed member goes at once; a leaving one after the leave
+   * had its broadcast timeout (Serf sleeps that long), i.e. at the first reap past it.
+   */
+  private prune(m: MemberState): void {
+    if (m.status === 'leaving') m.pruneAtMs = this.ctx.now + this.ctx.config.broadcastTimeoutMs;
+    else this.erase(m);
   }
 
   /** Serf keeps one intent per unknown node; re-broadcast only if it is newer. */

@@ -8,8 +8,8 @@ const NO_DEADLINE = Infinity;
 /**
  * Serf's reaper and reconnector (serf.go: handleReap, handleReconnect). Every `reapIntervalMs`
  * failed members older than `reconnectTimeoutMs` and left ones older than
- * `tombstoneTimeoutMs` are forgotten (`member-reaped`), with stale intents and expired
- * queries. Every `reconnectIntervalMs`, while we are alive, with probability
+ * `tombstoneTimeoutMs` are forgotten (`member-reaped`), with members whose prune is due, stale
+ * intents and expired queries. Every `reconnectIntervalMs`, while we are alive, with probability
  * `failed / max(1, alive)`, a memberlist join to one random failed member: that is how a
  * healed partition merges again.
  */
@@ -53,6 +53,7 @@ export class Reaper {
       if (timeout < 0 || t - m.leaveMs <= timeout) continue;
       this.members.erase(m);
     }
+    this.members.reapPruned(t);
     this.members.reapIntents(t);
     this.queries.expireInbound(t);
   }

@@ -16,7 +16,7 @@ import type { SerfEvent } from './events.js';
 import type { SerfKeyring } from './keyring.js';
 import type { SerfMember } from './members.js';
 import { encodeTags, SerfMembers, view } from './members.js';
-import type { SerfCodec, SerfEventSlot, SerfLeaveMsg } from './messages.js';
+import type { SerfCodec, SerfEventSlot } from './messages.js';
 import { SerfPushPull } from './push-pull.js';
 import type { QueryOptions } from './queries.js';
 import { SerfQueries } from './queries.js';
@@ -34,6 +34,15 @@ export interface JoinOptions {
    * send is replayed, each event delivered once).
    */
   readonly ignoreOldEvents?: boolean;
+}
+
+/** Options of `SerfNode.forceLeave`. */
+export interface ForceLeaveOptions {
+  /**
+   * Serf 0.9's `force-leave -prune`: every member forgets the node at once (`member-reaped`)
+   * instead of keeping it `left` until `tombstoneTimeoutMs`.
+   */
+  readonly prune?: boolean;
 }
 
 export interface SerfNodeOptions extends Omit<GossipNodeOptions, 'meta' | 'vsn' | 'delegate' | 'events'> {
@@ -269,17 +278,33 @@ export class SerfNode {
     const t = now as number;
     this.ctx.now = t;
     this.state = 'leaving';
-    const msg: SerfLeaveMsg = { type: 'leave', ltime: this.table.clock.time(), node: this.name, prune: false };
-    this.table.clock.increment();
-    this.table.handleLeaveIntent(msg);
-    if (this.table.hasAliveMembers()) {
+    const raw = this.table.stampLeave(this.name, false);
+    if (raw !== null) {
       this.leaveIntentDeadlineMs = t + this.serfConfig.broadcastTimeoutMs;
-      this.broadcasts.enqueue(this.broadcasts.intents, this.ctx.codec.encode(msg), () => {
+      this.broadcasts.enqueue(this.broadcasts.intents, raw, () => {
         this.leaveIntentDeadlineMs = this.ctx.now;
       });
     } else {
       this.gossip.leave(now);
     }
+    this.drainGossip();
+  }
+
+  /**
+   * Serf's force-leave (serf.go `RemoveFailedNode`): broadcasts a leave intent about a failed
+   * member, so every member moves it failed → left (`member-left`) and no longer tries to
+   * reconnect to it; with `prune`, every member forgets it at once. Throws for an unknown
+   * member, for this node, and for an alive one (a live node would refute the intent).
+   */
+  forceLeave(now: Millis, name: string, opts: ForceLeaveOptions = {}): void {
+    if (this.gossip.isStopped) throw new Error(`force-leave: node ${this.name} has stopped`);
+    if (name === this.name) throw new Error(`force-leave: '${name}' is this node (use leave)`);
+    const m = this.table.get(name);
+    if (m === undefined) throw new Error(`force-leave: no member named '${name}'`);
+    if (m.status === 'alive') throw new Error(`force-leave: '${name}' is alive; only a failed or left member can be forced to leave`);
+    this.ctx.now = now;
+    const raw = this.table.stampLeave(name, opts.prune === true);
+    if (raw !== null) this.broadcasts.enqueue(this.broadcasts.intents, raw, null);
     this.drainGossip();
   }
 

@@ -92,3 +92,61 @@ describe('SerfNode: tags', () => {
     expect(() => b.setTags(c.at(), { big: 'x'.repeat(600) })).toThrow(/over memberlist's limit of 512/);
   });
 });
+
+describe('SerfNode: force-leave (serf force-leave [-prune])', () => {
+  /** trio with c crashed, and a and b seeing it failed. */
+  function withFailed(): ReturnType<typeof trio> {
+    const t = trio();
+    t.d.shutdown();
+    t.c.runFor(30_000);
+    for (const n of [t.a, t.b]) expect(n.member('c')?.status).toBe('failed');
+    return t;
+  }
+
+  it('moves a failed member to left on every member, as a forced leave (member-left), and it is no longer reconnected', () => {
+    const { c, a, b } = withFailed();
+    const before = a.member('c')?.statusLTime ?? 0;
+    a.forceLeave(c.at(), 'c');
+    expect(a.member('c')?.status).toBe('left');
+    c.runFor(3000);
+    for (const n of [a, b]) {
+      expect(n.member('c')?.status).toBe('left');
+      expect(n.member('c')?.statusLTime).toBeGreaterThan(before);
+      expect(ofType(c.eventsOf(n), 'member-left').map((e) => e.member.name)).toEqual(['c']);
+    }
+    // Left, not failed: reconnect no longer tries it, and it stays left.
+    c.runFor(120_000);
+    for (const n of [a, b]) expect(n.member('c')?.status).toBe('left');
+  });
+
+  it('with prune, every member forgets it at once (member-reaped), failed or already left', () => {
+    const { c, a, b } = withFailed();
+    a.forceLeave(c.at(), 'c', { prune: true });
+    expect(a.member('c')).toBeUndefined();
+    c.runFor(3000);
+    for (const n of [a, b]) {
+      expect(n.members().map((m) => m.name).sort()).toEqual(['a', 'b']);
+      expect(ofType(c.eventsOf(n), 'member-reaped').map((e) => e.member.name)).toEqual(['c']);
+    }
+    // A member that left gracefully: prune forgets it too.
+    const t = trio();
+    t.d.leave(t.c.at());
+    t.c.runFor(5000);
+    expect(t.a.member('c')?.status).toBe('left');
+    t.b.forceLeave(t.c.at(), 'c', { prune: true });
+    t.c.runFor(3000);
+    for (const n of [t.a, t.b]) expect(n.member('c')).toBeUndefined();
+  });
+
+  it('refuses an unknown member, an alive one and this node itself, and changes nothing', () => {
+    const { c, a, b } = trio();
+    const clock = a.clocks.member;
+    expect(() => a.forceLeave(c.at(), 'nobody')).toThrow(/no member named 'nobody'/);
+    expect(() => a.forceLeave(c.at(), 'b')).toThrow(/'b' is alive; only a failed or left member/);
+    expect(() => a.forceLeave(c.at(), 'a', { prune: true })).toThrow(/'a' is this node/);
+    expect(a.clocks.member).toBe(clock);
+    expect(a.queueDepth).toBe(0);
+    c.runFor(3000);
+    for (const n of [a, b]) expect(n.members().map((m) => `${m.name}:${m.status}`).sort()).toEqual(['a:alive', 'b:alive', 'c:alive']);
+  });
+});
