@@ -1,5 +1,5 @@
 export { SerfNode } from './serf-node.js';
-export type { SerfNodeOptions, JoinOptions, ForceLeaveOptions } from './serf-node.js';
+export type { SerfNodeOptions, JoinOptions, ForceLeaveOptions } from './options.js';
 export type { SerfEvent, SerfEventType } from './events.js';
 export type { SerfMember, SerfMemberStatus } from './members.js';
 export type { SerfNodeStats, OldDropKind, OldDropReason, OldDropCounts } from './stats.js';
