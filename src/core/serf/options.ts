@@ -3,8 +3,8 @@ import type { SerfConfig } from './config.js';
 import type { DataStateDelegate } from './data-channel.js';
 import type { SerfKeyring } from './keyring.js';
 import type { SerfCodec, SerfEventSlot } from './messages.js';
-/** What a `SerfNode` is made with, and the options of its `join` and `forceLeave`. */
 
+// What a `SerfNode` is made with, and the options of its `join` and `forceLeave`.
 
 /** Options of `SerfNode.join`. */
 export interface JoinOptions {
