@@ -38,6 +38,11 @@ const NO_DEADLINE = Infinity;
  * for Serf's `_serf_ping` and key queries, by the node itself; Serf's push-pull user state;
  * and our data-layer messages, exchanged only with members advertising our data tag.
  *
+ * This class is the surface and the lifecycle (join, leave, shutdown); the protocol lives
+ * beside it in Serf's own seams: `members.ts` (member table, intents, force-leave and prune),
+ * `user-events.ts`, `queries.ts`, `internal-queries.ts`, `reaper.ts`, `push-pull.ts`,
+ * `broadcasts.ts`, `delegate.ts` (memberlist's delegate), and `data-channel.ts` (ours, not Serf's).
+ *
  * Bad input from peers never throws: it is counted in `stats` and reported as a
  * `protocol-error` event. Misuse by the caller throws.
  *
@@ -50,6 +55,11 @@ const NO_DEADLINE = Infinity;
  * - Our data layer's push-pull state rides after Serf's msgpack map, only between members
  *   advertising our data tag; a joiner does not know its seed's tags yet, so right after its
  *   join it runs one more push-pull with a member advertising our tag.
+ * - `forceLeave` returns once the intent is queued (Serf's waits for the broadcast, up to
+ *   BroadcastTimeout); a prune of a member still `leaving` happens at the first reap after
+ *   `broadcastTimeoutMs` (Serf sleeps BroadcastTimeout + LeavePropagateDelay); a leave intent
+ *   without prune about a member already leaving or left is not re-gossiped (Serf 0.9.4
+ *   re-gossips it).
  */
 export class SerfNode {
   readonly name: NodeName;
