@@ -8,7 +8,7 @@
  * event buffer — under seeded packet loss, and prints a hash of every packet sent and of every
  * event, counter and member table. A refactor that keeps behaviour keeps both hashes.
  *
- *   npx tsx scripts/serf-trace.ts     → {"packets":6433,"packetHash":"0ecfc2287653","stateHash":"ad2e2b76782a",…} (issue 18 split)
+ *   npx tsx scripts/serf-trace.ts     → {"packets":6433,"packetHash":"0ecfc2287653","stateHash":"0ca359475673",…} (issue 18 split)
  */
 import { createHash } from 'node:crypto';
 import type { Millis } from '../src/core/ids.js';
