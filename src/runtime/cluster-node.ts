@@ -284,11 +284,11 @@ export class ClusterNode {
       const k = o.kv ?? {};
       const startMs = clock();
       const common = {
-        name: o.name,
+        name: nodeName(o.name),
         rng: rng.fork(),
         now: millis(startMs),
         wallOffsetMs: Date.now() - startMs,
-        peers: () => engine.dataPeers().map((m) => m.name),
+        peers: () => engine.dataPeers().map((m) => nodeName(m.name)),
         replica: {
           ...(k.resolvers !== undefined ? { resolvers: k.resolvers } : {}),
           ...(k.defaultResolver !== undefined ? { defaultResolver: k.defaultResolver } : {}),

@@ -1,5 +1,5 @@
-import type { Address, Millis } from '../core/ids.js';
-import { millis } from '../core/ids.js';
+import type { Address, Millis, NodeName } from '../core/ids.js';
+import { address, millis, nodeName } from '../core/ids.js';
 import type { Rng } from '../core/rng.js';
 import type { DisseminationConfig } from '../core/dissemination/config.js';
 import type { PeerSampler } from '../core/dissemination/disseminator.js';
@@ -33,12 +33,12 @@ import { PollQueue } from '../core/poll-queue.js';
  *   monotonic time is shifted by `wallOffsetMs` on the way in and back on `pollTimeout`.
  */
 export interface StateMachineOptions {
-  readonly name: string;
+  readonly name: NodeName;
   readonly rng: Rng;
   readonly now: Millis;
   readonly wallOffsetMs: number;
   /** Live data peers, self excluded (names). */
-  readonly peers: () => readonly string[];
+  readonly peers: () => readonly NodeName[];
   readonly replica?: Omit<ReplicaOptions, 'node' | 'counterStart'>;
   readonly store?: StateStore | null;
   /** Restart count: each life's rumor origins differ. */
@@ -77,15 +77,20 @@ export function rumorPacketBytesMax(d: Partial<DisseminationConfig> | undefined)
   return Math.min(d?.packetBytesMax ?? STATE_DISSEMINATION.packetBytesMax, 1 + PACKET_PAYLOAD_BYTES_MAX);
 }
 const RECENT_CONVERGED_MAX = 64;
+
+/** The data plane routes the StateNode's messages by member name: a peer's name is its address here. */
+function routeTo(name: NodeName): Address {
+  return address(name);
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export class StateMachine implements DataMachine {
-  readonly name: string;
+  readonly name: NodeName;
   readonly node: StateNode;
   readonly replica: Replica;
   private readonly store: StateStore | null;
-  private readonly peers: () => readonly string[];
+  private readonly peers: () => readonly NodeName[];
   private readonly wallOffsetMs: number;
   private readonly dataStats: DataStats;
   private readonly events = new PollQueue<DataEvent>();
@@ -143,7 +148,7 @@ export class StateMachine implements DataMachine {
       sample: (k, rng) => {
         const all = [...this.peers()];
         const out: Address[] = [];
-        while (out.length < k && all.length > 0) out.push(all.splice(rng.int(all.length), 1)[0] as Address);
+        while (out.length < k && all.length > 0) out.push(routeTo(all.splice(rng.int(all.length), 1)[0] as NodeName));
         return out;
       },
     };
@@ -158,7 +163,7 @@ export class StateMachine implements DataMachine {
       // acknowledge straight to the writer, by name (the data plane routes names).
       sampleEvery: 1,
       ...(o.budget !== undefined ? { budget: o.budget } : {}),
-      addressOf: (name: string) => (this.peers().includes(name) ? (name as Address) : undefined),
+      addressOf: (name: NodeName) => (this.peers().includes(name) ? routeTo(name) : undefined),
       // A node relearning its counter needs a peer's summary, which only a complete session brings.
       syncFirst: this.learning,
     });
@@ -272,7 +277,7 @@ export class StateMachine implements DataMachine {
     let sender = from;
     if (sender === null) {
       const src = r.value.src;
-      if (!this.peers().includes(src)) {
+      if (!this.peers().includes(nodeName(src))) {
         this.reject(fromAddr, 'unknown-sender', `${r.value.message.type} from ${fromAddr}, which names no live data peer`);
         return;
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { millis } from '../../src/core/ids.js';
+import { millis, nodeName } from '../../src/core/ids.js';
 import type { Millis } from '../../src/core/ids.js';
 import { seededRng } from '../../src/core/rng.js';
 import type { DataTransmit } from '../../src/runtime/data-machine.js';
@@ -50,8 +50,8 @@ class Net {
     const stats = new DataStats();
     const n = new StateMachine({
       ...(relearn !== 'auto' ? { relearn } : {}),
-      name, incarnation: seed, rng: seededRng(seed), now: millis(this.now), wallOffsetMs: 1_700_000_000_000,
-      peers: () => [...this.nodes.keys()].filter((p) => p !== name), store, stats,
+      name: nodeName(name), incarnation: seed, rng: seededRng(seed), now: millis(this.now), wallOffsetMs: 1_700_000_000_000,
+      peers: () => [...this.nodes.keys()].filter((p) => p !== name).map(nodeName), store, stats,
       replica: { resolvers: { 'cnt/': { type: 'pncounter' } } }, digestIntervalMs: 100, antiEntropyIntervalMs: 400, tombstoneGraceMs: 0,
     });
     this.nodes.set(name, n);

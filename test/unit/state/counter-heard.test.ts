@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nodeName } from '../../../src/core/ids.js';
 import { Cluster } from './harness.js';
 
 /**
@@ -12,13 +13,13 @@ describe('StateNode.counterHeard: how far a previous life under this name counte
     c.run(10);
     for (let i = 0; i < 7; i++) c.on('a', (s, now) => s.put(now, `k${i}`, i));
     c.run(2000);
-    expect(c.node('b').counterHeard('a')).toBe(7);
-    expect(c.node('c').counterHeard('a')).toBe(7);
-    expect(c.node('b').counterHeard('nobody')).toBe(0);
+    expect(c.node('b').counterHeard(nodeName('a'))).toBe(7);
+    expect(c.node('c').counterHeard(nodeName('a'))).toBe(7);
+    expect(c.node('b').counterHeard(nodeName('nobody'))).toBe(0);
 
     c.crash('a');
     const a = c.boot('a', undefined, 1); // same name, no history
-    a.setMembers(c.now, ['a', 'b', 'c']);
+    a.setMembers(c.now, ['a', 'b', 'c'].map(nodeName));
     expect(a.replica.lastCounter).toBe(0);
     expect(a.counterHeard()).toBe(0); // nothing heard yet: not a reason to write
     c.run(c.now + 3000);
@@ -38,7 +39,7 @@ describe('StateNode.counterHeard: how far a previous life under this name counte
     c.run(1000);
     c.crash('a');
     const a = c.boot('a', undefined, 1);
-    a.setMembers(c.now, ['a', 'b']);
+    a.setMembers(c.now, ['a', 'b'].map(nodeName));
     c.on('a', (s, now) => s.put(now, 'reused', 2)); // dot (a, 1) again
     c.run(c.now + 3000);
     const r = c.node('b').get('reused');

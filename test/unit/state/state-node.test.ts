@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Address, Millis } from '../../../src/core/ids.js';
+import { nodeName } from '../../../src/core/ids.js';
+import type { Entry } from '../../../src/core/replica/entry.js';
+import { Replica } from '../../../src/core/replica/replica.js';
 import type { StateMessage } from '../../../src/core/state/messages.js';
+import type { StateEvent } from '../../../src/core/state/outbox.js';
 import { encodeStateFrame, stateMessageBytes } from '../../../src/wire/state.js';
 import { Cluster } from './harness.js';
 
@@ -68,10 +72,10 @@ describe('StateNode', () => {
     expect(c.converged()).toBe(true);
     // c is cut off, then declared gone; a and b delete while it is away.
     c.partition({ a: 0, b: 0, c: 1 });
-    for (const n of ['a', 'b']) c.on(n, (s, now) => s.handleMemberGone(now, 'c'));
+    for (const n of ['a', 'b']) c.on(n, (s, now) => s.handleMemberGone(now, nodeName('c')));
     c.on('c', (s, now) => {
-      s.handleMemberGone(now, 'a');
-      s.handleMemberGone(now, 'b');
+      s.handleMemberGone(now, nodeName('a'));
+      s.handleMemberGone(now, nodeName('b'));
     });
     c.on('b', (s, now) => s.delete(now, 'k'));
     c.on('b', (s, now) => s.remove(now, 's/x', 'e'));
@@ -86,10 +90,10 @@ describe('StateNode', () => {
     expect(value(c, 'c', 's/x')).toEqual(['e']);
     // c returns: heal and membership.
     c.heal();
-    for (const n of ['a', 'b']) c.on(n, (s, now) => s.handleMemberAlive(now, 'c'));
+    for (const n of ['a', 'b']) c.on(n, (s, now) => s.handleMemberAlive(now, nodeName('c')));
     c.on('c', (s, now) => {
-      s.handleMemberAlive(now, 'a');
-      s.handleMemberAlive(now, 'b');
+      s.handleMemberAlive(now, nodeName('a'));
+      s.handleMemberAlive(now, nodeName('b'));
     });
     c.run(20_000);
     for (const n of ['a', 'b', 'c']) {
@@ -105,7 +109,7 @@ describe('StateNode', () => {
     // b believes in a member z that a does not know (membership views differ) and that never
     // contributes: b never completes a stability generation, so it never collects by itself.
     const c = new Cluster(['a', 'b'], { antiEntropyIntervalMs: 300, collectIntervalMs: 500, stabilityGenerationMs: 1000, digestIntervalMs: 200, rumors: false });
-    c.on('b', (s, now) => s.handleMemberAlive(now, 'z'));
+    c.on('b', (s, now) => s.handleMemberAlive(now, nodeName('z')));
     c.run(5);
     c.on('a', (s, now) => s.put(now, 'k', 'v'));
     c.on('a', (s, now) => s.put(now, 'keep', 'x'));
@@ -155,7 +159,7 @@ describe('StateNode', () => {
     const opts = { antiEntropyIntervalMs: 400, stabilityGenerationMs: 1000, collectIntervalMs: 500, digestIntervalMs: 100 };
     const c = new Cluster(['a', 'b', 'c', 'd'], opts);
     c.boot('e', undefined, 0, { stabilityGenerationMs: 3000 });
-    for (const n of names) c.node(n).setMembers(0, names);
+    for (const n of names) c.node(n).setMembers(0, names.map(nodeName));
     c.run(5);
     for (let i = 0; i < 10; i++) c.on('a', (s, now) => s.put(now, `k${i}`, i));
     c.run(1500);
@@ -210,7 +214,7 @@ describe('StateNode', () => {
 
   it('without acknowledgements (lost, or no addressOf) a sample still ends, later, by summaries', () => {
     const c = new Cluster(['a', 'b', 'c'], { sampleEvery: 1, antiEntropyIntervalMs: 300, digestIntervalMs: 100, summaryIntervalMs: 100 });
-    for (const n of ['a', 'b', 'c']) c.boot(n, undefined, 0, { addressOf: () => undefined }).setMembers(0, ['a', 'b', 'c']);
+    for (const n of ['a', 'b', 'c']) c.boot(n, undefined, 0, { addressOf: () => undefined }).setMembers(0, ['a', 'b', 'c'].map(nodeName));
     c.run(5);
     c.on('a', (s, now) => s.put(now, 'k', 1));
     c.run(5000);
@@ -265,6 +269,39 @@ describe('StateNode', () => {
     expect(s.root()).toBe(root);
   });
 
+  it('a bug of ours is not blamed on the peer: it surfaces, and nothing is counted as malformed', () => {
+    // The durability hook is our code (the agent's store): its failure on a merged entry must
+    // reach the caller, not become "a malformed message from a" that hides it.
+    const c = new Cluster(['a', 'b']);
+    const bug = (): never => {
+      throw new TypeError('invariant broken');
+    };
+    const b = c.boot('b', undefined, 0, { onEntryChange: bug });
+    b.setMembers(0, ['a', 'b'].map(nodeName));
+    const w = new Replica({ node: nodeName('a') });
+    w.put(0, 'k', 1);
+    const entry = w.entry('k') as Entry;
+    const rumor: StateMessage = {
+      type: 'state-rumor',
+      gossip: { type: 'gossip', id: 1, updates: [{ origin: 'a~0.0', version: 1, key: 'k', payload: entry, critical: false, bornMs: 0 }], digest: null, feedback: false, hops: null },
+    };
+    expect(() => b.handleMessage(1 as Millis, 'a' as Address, rumor)).toThrow(/invariant broken/);
+    expect(b.stats.malformed).toBe(0);
+    const errors: StateEvent[] = [];
+    for (let e = b.pollEvent(); e !== undefined; e = b.pollEvent()) if (e.type === 'protocol-error') errors.push(e);
+    expect(errors).toEqual([]);
+  });
+
+  it('a message of an unknown kind is a peer error: counted and reported with its kind', () => {
+    const c = new Cluster(['a', 'b']);
+    const s = c.node('a');
+    s.handleMessage(1 as Millis, 'b' as Address, { type: 'state-gossip' } as unknown as StateMessage);
+    expect(s.stats.malformed).toBe(1);
+    const errors: string[] = [];
+    for (let e = s.pollEvent(); e !== undefined; e = s.pollEvent()) if (e.type === 'protocol-error') errors.push(`${e.from}: ${e.detail}`);
+    expect(errors).toEqual(['b: unknown state message type state-gossip']);
+  });
+
   it('counts the bytes of every message it sends by class, each transmit carrying its encoded length', () => {
     // syncFirst: peers' roots are never known here (nothing is delivered), so sessions start
     // instead of root probes and every class of message is sent.
@@ -301,7 +338,7 @@ describe('StateNode', () => {
     for (const n of ['a', 'b']) {
       // Restart on the same durable replica with the hook (what the agent does at start).
       const r = c.crash(n);
-      c.boot(n, r, 1, { onEntryChange: (key, entry) => seen.push({ node: n, key, present: entry !== undefined }) }).setMembers(0, ['a', 'b']);
+      c.boot(n, r, 1, { onEntryChange: (key, entry) => seen.push({ node: n, key, present: entry !== undefined }) }).setMembers(0, ['a', 'b'].map(nodeName));
     }
     c.run(5);
     let before = seen.length;
