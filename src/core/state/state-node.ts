@@ -3,7 +3,7 @@ import { ConvergenceTracker } from '../convergence/tracker.js';
 import type { PeerSampler } from '../dissemination/disseminator.js';
 import type { Address, Millis, NodeName } from '../ids.js';
 import type { CausalContext } from '../replica/dvv.js';
-import type { Read } from '../replica/replica.js';
+import type { Read } from '../replica/read.js';
 import { Replica } from '../replica/replica.js';
 import type { Value } from '../replica/value.js';
 import { Acknowledgements } from './acks.js';
