@@ -138,3 +138,9 @@ export class Cluster {
     };
   }
 }
+
+/** A key's value(s) at a node: a register's values, a counter's value, a set's elements. */
+export const value = (c: Cluster, n: string, key: string): unknown => {
+  const r = c.node(n).get(key);
+  return r?.type === 'register' ? r.values : r?.type === 'counter' ? r.value : r?.type === 'set' ? r.elements : undefined;
+};

@@ -2,6 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { nodeName } from '../../../src/core/ids.js';
 import { Cluster } from './harness.js';
 
+describe('Digests', () => {
+  it('the agreement fraction drops below 1 during a partition with writes and reaches 1 after the heal', () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const c = new Cluster(names, { antiEntropyIntervalMs: 400, digestIntervalMs: 200 });
+    c.run(3000);
+    for (const n of names) expect(c.node(n).agreement(c.now).fraction).toBe(1);
+    c.partition({ a: 0, b: 0, c: 0, d: 1, e: 1, f: 1 });
+    c.on('a', (s, now) => s.put(now, 'x', 1));
+    c.on('d', (s, now) => s.put(now, 'y', 2));
+    c.run(6000);
+    const during = names.map((n) => c.node(n).agreement(c.now));
+    for (const a of during) expect(a.fraction).toBeLessThanOrEqual(0.5);
+    c.heal();
+    c.run(12_000);
+    expect(c.converged()).toBe(true);
+    for (const n of names) expect(c.node(n).agreement(c.now)).toMatchObject({ live: 6, agreeing: 6, fraction: 1 });
+  });
+});
+
 /**
  * Issue 13, item 11, in the sans-IO core: a node that restarts without its history learns how
  * far its previous life counted from the live members' summaries (`counterHeard`), and a
