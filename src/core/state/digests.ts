@@ -73,21 +73,13 @@ export class Digests {
   /** A member's root note, kept when newer than the one known. */
   learnRoot(now: number, r: RootNote): void {
     if (typeof r !== 'object' || r === null || typeof r.member !== 'string' || !Number.isFinite(r.atMs) || !Number.isFinite(r.seq)) throw new MalformedMessage('malformed root note');
-    if (r.member === this.name) return;
-    const k = this.roots.get(r.member);
-    if (k !== undefined && (k.atMs > r.atMs || (k.atMs === r.atMs && k.seq >= r.seq))) return;
-    this.roots.set(r.member, r);
-    this.feedTracker(now, r.member);
+    if (r.member !== this.name && keepNewer(this.roots, r)) this.feedTracker(now, r.member);
   }
 
   /** A member's summary note, kept when newer than the one known. */
   learnSummary(now: number, n: SummaryNote): void {
     if (typeof n !== 'object' || n === null || typeof n.member !== 'string' || !(n.summary instanceof Map) || !Number.isFinite(n.atMs)) throw new MalformedMessage('malformed summary note');
-    if (n.member === this.name) return;
-    const k = this.summaries.get(n.member);
-    if (k !== undefined && (k.atMs > n.atMs || (k.atMs === n.atMs && k.seq >= n.seq))) return;
-    this.summaries.set(n.member, n);
-    this.feedTracker(now, n.member);
+    if (n.member !== this.name && keepNewer(this.summaries, n)) this.feedTracker(now, n.member);
   }
 
   /** The tracker sees a live member's latest root with its latest summary. */
@@ -168,6 +160,14 @@ export class Digests {
     this.keys.summaryDirty = false;
     return { member: this.name, atMs: now, seq: ++this.ownSeq, summary: this.keys.replica.versionSummary() };
   }
+}
+
+/** Keeps a member's note when it is newer than the one known (higher `atMs`, then `seq`); false when it is not. */
+function keepNewer<N extends { readonly member: string; readonly atMs: number; readonly seq: number }>(notes: Map<string, N>, n: N): boolean {
+  const k = notes.get(n.member);
+  if (k !== undefined && (k.atMs > n.atMs || (k.atMs === n.atMs && k.seq >= n.seq))) return false;
+  notes.set(n.member, n);
+  return true;
 }
 
 /** `k` distinct elements of `xs` drawn with `rng` (partial Fisher–Yates on a copy). */
