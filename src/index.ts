@@ -21,8 +21,8 @@ export type {
 } from './runtime/cluster-node.js';
 export { KeyValue } from './runtime/data-kv.js';
 export type { KvChange, KvConvergence } from './runtime/data-kv.js';
-export type { DataEvent, DataMachineStats, DataNodeStats, KvOp } from './runtime/data-machine.js';
-export { NotWritableError } from './runtime/data-machine.js';
+export type { DataEvent, DataLayerStats, DataMachineStats, DataNodeStats, KvOp } from './runtime/data-layer.js';
+export { NotWritableError } from './runtime/data-layer.js';
 export type { StateStore, StoredEntry, EntryChange } from './store/state-store.js';
 export { encodeDataValue, decodeDataValue, DataStats } from './wire/data.js';
 export type {
