@@ -155,6 +155,8 @@ export interface SerfNodeOptions extends Omit<GossipNodeOptions, 'meta' | 'vsn' 
    * and nothing in the buffer twice.
    */
   readonly recentEvents?: readonly SerfEventSlot[];
+  /** Network coordinates (Serf's ping delegate): our ack payload, and every direct probe's answer. */
+  readonly ping?: Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete'>;
 }
 
 interface MemberState {
@@ -215,8 +217,8 @@ const EMPTY = new Uint8Array(0);
  * - Acks and responses to a query this node sent itself are handled in place, not sent to
  *   our own UDP address.
  * - `_serf_conflict` is not answered (the asker counts one response fewer); there is no
- *   snapshot file, no name-conflict resolution, no network coordinates (acks carry no payload,
- *   which Serf accepts) and no event coalescing (an agent feature; `coalesce` is carried).
+ *   snapshot file, no name-conflict resolution (network coordinates come from the `ping`
+ *   option, core/topology) and no event coalescing (an agent feature; `coalesce` is carried).
  * - Our data layer's push-pull state rides after Serf's msgpack map, only between members
  *   advertising our data tag; a joiner does not know its seed's tags yet, so right after its
  *   join it runs one more push-pull with a member advertising our tag.
@@ -311,6 +313,7 @@ export class SerfNode {
       notifyMsg: (now, from, payload) => this.notifyMsg(now, from, payload),
       localState: (join, peer) => this.localState(join, peer),
       mergeRemoteState: (now, buf, join, peer) => this.mergeRemoteState(now, buf, join, peer),
+      ...o.ping,
     };
     const gossipOptions: GossipNodeOptions = {
       name: o.name, addr: o.addr, config: o.config, rng: o.rng, now: o.now, meta, vsn: DEFAULT_VSN, delegate,
