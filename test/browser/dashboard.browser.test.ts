@@ -18,6 +18,8 @@ const WAIT_MS = 15_000;
 /** The page's clock: faked and driven by the test, so rates and chart times are exact. */
 const T0 = Date.UTC(2026, 10, 25, 6, 0, 0);
 const RTT_MS = [0.4, 0.7, 1.2, 0.5, 2.6];
+/** Round trips estimated from network coordinates (node1 is the agent itself: none). */
+const ESTIMATED_MS = [undefined, 0.9, 1.4, 0.6, 3.1];
 
 function fiveMembers(): MemberJson[] {
   return [1, 2, 3, 4, 5].map((i) => ({
@@ -28,6 +30,7 @@ function fiveMembers(): MemberJson[] {
     tags: { gc: '1' },
     incarnation: i === 3 ? 2 : 1,
     rttMs: RTT_MS[i - 1] ?? 0,
+    ...(ESTIMATED_MS[i - 1] !== undefined ? { estimatedRttMs: ESTIMATED_MS[i - 1] } : {}),
   }));
 }
 
@@ -108,7 +111,8 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     await page.clock.pauseAt(T0 + 10_000);
     expect(await page.locator('#members tbody tr').count()).toBe(5);
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 5 alive');
-    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'alive', '2', '1.2 ms']);
+    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'alive', '2', '1.2 ms', '1.4 ms']);
+    expect(await page.locator('#members tbody tr[data-name="node1"] td').allTextContents()).toEqual(['127.0.0.1:7946', 'alive', '1', '0.4 ms', '–']);
     // One self-contained page: everything else it asked for is the agent's API.
     expect(new Set(agent.requests)).toEqual(new Set(['/', '/v1/members', '/v1/convergence', '/v1/stream', '/metrics']));
   });
@@ -149,7 +153,7 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     agent.emit('member', { type: 'member-left', member: node3 });
     await page.locator('#members tbody tr[data-name="node3"][data-status="left"]').waitFor({ timeout: WAIT_MS });
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 4 alive, 1 left');
-    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'left', '2', '1.2 ms']);
+    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'left', '2', '1.2 ms', '–']);
     // Left members sort last.
     expect(await page.locator('#members tbody tr').last().getAttribute('data-name')).toBe('node3');
 
@@ -159,7 +163,7 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     agent.emit('member', { type: 'member-failed', member: { name: 'node5', addr: '127.0.0.1', port: 7950, status: 'failed', tags: {}, incarnation: null } });
     await page.locator('#members tbody tr[data-name="node5"][data-status="failed"]').waitFor({ timeout: WAIT_MS });
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 3 alive, 1 failed, 1 left');
-    expect(await page.locator('#members tbody tr[data-name="node5"] td').allTextContents()).toEqual(['127.0.0.1:7950', 'failed', '–', '2.6 ms']);
+    expect(await page.locator('#members tbody tr[data-name="node5"] td').allTextContents()).toEqual(['127.0.0.1:7950', 'failed', '–', '2.6 ms', '–']);
 
     agent.emit('member', { type: 'member-reaped', member: node3 });
     await page.locator('#members tbody tr[data-name="node3"]').waitFor({ state: 'detached', timeout: WAIT_MS });
