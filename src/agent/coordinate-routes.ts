@@ -8,6 +8,13 @@ export interface CoordinateJson {
   readonly coordinate: { readonly vec: readonly number[]; readonly error: number; readonly adjustment: number; readonly height: number };
 }
 
+/** `GET /v1/rtt`: the round trip between two nodes estimated from their coordinates (what `serf rtt` prints). */
+export interface RttJson {
+  readonly a: string;
+  readonly b: string;
+  readonly rttMs: number;
+}
+
 const json = (node: string, c: Coordinate): CoordinateJson => ({
   node, coordinate: { vec: [...c.vec], error: c.error, adjustment: c.adjustment, height: c.height },
 });
@@ -15,7 +22,8 @@ const json = (node: string, c: Coordinate): CoordinateJson => ({
 /**
  * Network coordinates (Serf's, what `serf rtt` reads over RPC): `GET /v1/coordinate` (ours, or
  * `?node=NAME`'s as last heard from it; 404 if none is known) and `GET /v1/coordinates`
- * (ours and every member's known one). With coordinates disabled both answer 404.
+ * (ours and every member's known one), and `GET /v1/rtt?a=NAME[&b=NAME]` (their estimated round
+ * trip; `b` defaults to us). With coordinates disabled all answer 404.
  */
 export class CoordinateRoutes {
   constructor(private readonly node: ClusterNode) {}
@@ -23,6 +31,7 @@ export class CoordinateRoutes {
   register(route: Route): void {
     route('GET', /^\/v1\/coordinate$/, (_r, q) => this.one(q));
     route('GET', /^\/v1\/coordinates$/, () => this.all());
+    route('GET', /^\/v1\/rtt$/, (_r, q) => this.rtt(q));
   }
 
   private one(q: URLSearchParams): CoordinateJson {
@@ -31,6 +40,14 @@ export class CoordinateRoutes {
     const c = this.node.coordinate(name);
     if (c === undefined) throw new HttpError(404, `no coordinate known for node ${JSON.stringify(name)}`);
     return json(name, c);
+  }
+
+  private rtt(q: URLSearchParams): RttJson {
+    const a = q.get('a');
+    const b = q.get('b') ?? this.node.name;
+    if (a === null || a.length === 0 || b.length === 0) throw new HttpError(400, 'a: expected a node name (and b, default this node)');
+    for (const n of [a, b]) if (this.node.coordinate(n) === undefined) throw new HttpError(404, `Could not find a coordinate for node ${JSON.stringify(n)}`);
+    return { a, b, rttMs: this.node.estimateRtt(a, b) as number };
   }
 
   private all(): CoordinateJson[] {

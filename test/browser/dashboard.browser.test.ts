@@ -22,7 +22,9 @@ const RTT_MS = [0.4, 0.7, 1.2, 0.5, 2.6];
 const ESTIMATED_MS = [undefined, 0.9, 1.4, 0.6, 3.1];
 
 function fiveMembers(): MemberJson[] {
-  return [1, 2, 3, 4, 5].map((i) => ({
+  return [1, 2, 3, 4, 5].map((i): MemberJson => {
+    const est = ESTIMATED_MS[i - 1];
+    return {
     name: `node${i}`,
     addr: '127.0.0.1',
     port: 7945 + i,
@@ -30,8 +32,9 @@ function fiveMembers(): MemberJson[] {
     tags: { gc: '1' },
     incarnation: i === 3 ? 2 : 1,
     rttMs: RTT_MS[i - 1] ?? 0,
-    ...(ESTIMATED_MS[i - 1] !== undefined ? { estimatedRttMs: ESTIMATED_MS[i - 1] } : {}),
-  }));
+    ...(est !== undefined ? { estimatedRttMs: est } : {}),
+    };
+  });
 }
 
 /** /metrics as the agent writes it, with a per-type counter family beside the UDP totals. */
