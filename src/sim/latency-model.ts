@@ -125,13 +125,16 @@ export class LatencyModel {
   }
 
   /** The true round trip between two hosts (ms), without jitter. Symmetric; 0 to itself. */
-  rttMs(a: number, b: number): number {
-    if (a === b) return 0;
+  rttMs(x: number, y: number): number {
+    if (x === y) return 0;
+    // In one order whichever way it is asked: exactly symmetric.
+    const a = Math.min(x, y);
+    const b = Math.max(x, y);
     const dx = (this.x[a] as number) - (this.x[b] as number);
     const dy = (this.y[a] as number) - (this.y[b] as number);
     let rtt = 2 * Math.sqrt(dx * dx + dy * dy) + (this.access[a] as number) + (this.access[b] as number);
     if (this.violator[a] === 1 || this.violator[b] === 1) {
-      const h = a < b ? pairHash(a, b) : pairHash(b, a);
+      const h = pairHash(a, b);
       if (h < 0.5) {
         const s = this.spec;
         rtt *= s.violationMin + (h * 2) * (s.violationMax - s.violationMin);

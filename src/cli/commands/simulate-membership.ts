@@ -125,7 +125,7 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 function coordinateLines(c: NonNullable<MembershipResult['coordinates']>): string[] {
   return [
     `  coordinates vs true RTT (${c.final.pairs} pairs, ${c.violators} triangle-violating hosts): median error ${pct(c.final.medianRelErr)}, p90 ${pct(c.final.p90RelErr)}; moved ${pct(c.driftRelFromHalfway)} (median) since half-way; centroid ${c.final.centroidMs.toFixed(2)} ms from the origin`,
-    `  by minute (median / p90): ${c.samples.filter((s) => s.atMs % 60_000 === 0).map((s) => `${Math.round(s.atMs / 60_000)}m ${pct(s.medianRelErr)}/${pct(s.p90RelErr)}`).join(', ')}`,
+    `  by minute (median / p90): ${c.samples.filter((s, k) => s.atMs % 60_000 === 0 && s.atMs !== c.samples[k - 1]?.atMs).map((s) => `${Math.round(s.atMs / 60_000)}m ${pct(s.medianRelErr)}/${pct(s.p90RelErr)}`).join(', ')}`,
     `  nearest(5): ${c.nearest5.toFixed(2)} of the true 5 nearest on average (${c.nearestChecked} nodes checked)`,
   ];
 }
