@@ -39,7 +39,7 @@ export { MemoryNetwork } from './transport/memory-network.js';
 export { AddressError } from './transport/address.js';
 export type { Coordinate, RttEstimate } from './core/topology/index.js';
 export type { CoordinateStats } from './runtime/node-coordinates.js';
-export type { JoinOptions, OldDropCounts, OldDropKind, OldDropReason, QueryOptions, SerfConfig } from './core/serf/index.js';
+export type { ForceLeaveOptions, JoinOptions, OldDropCounts, OldDropKind, OldDropReason, QueryOptions, SerfConfig } from './core/serf/index.js';
 
 export { GossipNode, PRESETS, defaultConfig, validateConfig, ConfigError, seededRng, address, nodeName, millis } from './core/index.js';
 export type {
