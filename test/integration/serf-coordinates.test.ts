@@ -67,7 +67,13 @@ describe.skipIf(!hasSerf)(SUITE, () => {
     // Loopback: well under 50 ms (Vivaldi starts far off, but it is an estimate, not garbage).
     expect(ms).toBeGreaterThan(0);
     expect(ms).toBeLessThan(50);
-    expect(await serfRtt(s1, 'ts-c', 's2')).toMatch(/^Estimated ts-c <-> s2 rtt: \d+\.\d{3} ms$/);
+    // s1 estimates ts-c <-> s2 once it has probed s2 as well.
+    let third = '';
+    await waitFor('s1 to know s2\'s coordinate', 30_000, async () => {
+      third = await serfRtt(s1, 'ts-c', 's2').catch(() => '');
+      return RTT_LINE.test(third);
+    }, () => third);
+    expect(third).toMatch(/^Estimated ts-c <-> s2 rtt: \d+\.\d{3} ms$/);
   });
 
   it('gossip rtt serfnode [serfnode2] prints an estimate as serf rtt does', async () => {
