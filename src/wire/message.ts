@@ -1,8 +1,9 @@
 import { formatAddress, parseAddress } from './address.js';
 import { decompress } from './lzw.js';
 import { COMPOUND_PARTS_MAX, DECOMPRESSED_BYTES_MAX, NESTING_MAX } from './limits.js';
-import { MsgpackError, Reader, structFields, Writer } from './msgpack.js';
-import { fail, ok, WireError, type DecodeResult } from './result.js';
+import { Reader, structFields } from './msgpack-reader.js';
+import { Writer } from './msgpack-writer.js';
+import { ok, toFailure, WireError, type DecodeResult } from './result.js';
 import type { WireStats } from './stats.js';
 
 /**
@@ -272,14 +273,6 @@ export function decodeMessage(buf: Uint8Array, stats?: WireStats): DecodeResult<
   } catch (e) {
     return toFailure(e);
   }
-}
-
-/** Converts anything thrown inside the wire layer into a `DecodeResult` failure. */
-export function toFailure<T>(e: unknown): DecodeResult<T> {
-  if (e instanceof WireError) return fail(e.reason, e.message);
-  if (e instanceof MsgpackError) return fail(e.reason, e.message);
-  // A RangeError (e.g. an allocation a crafted length asked for) is still a peer's bad input.
-  return fail('malformed', e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 }
 
 /** Reads one message filling `buf` (trailing bytes after a msgpack body are ignored, as in Go). */
