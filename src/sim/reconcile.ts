@@ -58,6 +58,9 @@ class HashReplica implements ReconcileHost<SimEntry> {
 const u32 = (rng: Rng): number => Math.floor(rng.next() * 4294967296) >>> 0;
 const keyName = (i: number): string => `key:${i}`;
 
+/** Most leaves a simulated tree may have (fanout^depth): the trees are built in memory. */
+export const RECONCILE_LEAVES_MAX = 1 << 24;
+
 /** Tree depth that gives about one key per leaf. */
 export function reconcileDepthFor(keys: number, fanout: number): number {
   return MerkleTree.depthFor(keys, fanout);
