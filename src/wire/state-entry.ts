@@ -1,5 +1,6 @@
 import type { BinReader } from './bin.js';
-import { BinError, BinWriter } from './bin.js';
+import { BinWriter } from './bin.js';
+import { WireError } from './result.js';
 
 /**
  * A replica entry on the wire: structurally the core's `Entry` (src/core/replica/entry.ts), so a
@@ -189,7 +190,7 @@ function readSiblings(r: BinReader): WireSibling[] {
       const bytes = r.blob('sibling value');
       out.push({ dot, l, c, deleted: false, value: parseJson(bytes), valueBytes: bytes.length });
     } else {
-      throw new BinError('malformed', `sibling flags ${flags}`);
+      throw new WireError('malformed', `sibling flags ${flags}`);
     }
   }
   return out;
@@ -203,9 +204,9 @@ function parseJson(bytes: Uint8Array): WireJson {
     text = textDecoder.decode(bytes);
     v = JSON.parse(text) as WireJson;
   } catch {
-    throw new BinError('malformed', 'sibling value is not JSON text');
+    throw new WireError('malformed', 'sibling value is not JSON text');
   }
-  if (JSON.stringify(v) !== text) throw new BinError('malformed', 'sibling value is not canonical JSON text');
+  if (JSON.stringify(v) !== text) throw new WireError('malformed', 'sibling value is not canonical JSON text');
   return v;
 }
 
@@ -241,15 +242,15 @@ function readField(r: BinReader): WireMapField {
     case FIELD_TAG.register:
       return { name, type: 'register', siblings: readSiblings(r) };
     default:
-      throw new BinError('malformed', `field type ${t}`);
+      throw new WireError('malformed', `field type ${t}`);
   }
 }
 
-/** Reads one entry (its own name scope). Throws `BinError` on bad input. */
+/** Reads one entry (its own name scope). Throws `WireError` on bad input. */
 export function readEntry(r: BinReader): WireEntry {
   return r.scoped(() => {
     const type = ENTRY_OF_TAG[r.byte('entry type')];
-    if (type === undefined) throw new BinError('malformed', 'unknown entry type');
+    if (type === undefined) throw new WireError('malformed', 'unknown entry type');
     const key = r.str('entry key');
     const context = readDots(r, 'entry context');
     switch (type) {
