@@ -258,6 +258,14 @@ export class BinReader {
     return n;
   }
 
+  /** A counted list (see `count`), each item read by `read`. */
+  list<T>(what: string, minBytes: number, read: () => T): T[] {
+    const n = this.count(what, minBytes);
+    const out: T[] = [];
+    for (let i = 0; i < n; i++) out.push(read());
+    return out;
+  }
+
   u32(what = 'u32'): number {
     this.need(4, what);
     const b = this.buf;

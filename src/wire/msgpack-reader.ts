@@ -247,34 +247,42 @@ export class Reader {
 
   /** Map length if the next value is a map (consumed), else -1. */
   mapLength(): number {
-    const b = this.peek();
-    if (b >= 0x80 && b <= 0x8f) {
-      this.pos++;
-      return b & 0x0f;
-    }
-    if (b === 0xde) {
-      this.pos++;
-      return this.u16();
-    }
-    if (b === 0xdf) {
-      this.pos++;
-      return this.u32();
-    }
-    return -1;
+    return this.containerLength(0x80, 0xde, 0xdf);
   }
 
   /** Array length if the next value is an array (consumed), else -1. */
   arrayLength(): number {
+    return this.containerLength(0x90, 0xdc, 0xdd);
+  }
+
+  /** Entries of a Go slice field: its array length, 0 for nil; anything else is malformed. */
+  arrayField(field: string): number {
+    if (this.nil()) return 0;
+    const n = this.arrayLength();
+    if (n < 0) throw new WireError('malformed', `${field}: expected an array`);
+    return n;
+  }
+
+  /** Entries of a Go map field: its map length, 0 for nil; anything else is malformed. */
+  mapField(field: string): number {
+    if (this.nil()) return 0;
+    const n = this.mapLength();
+    if (n < 0) throw new WireError('malformed', `${field}: expected a map`);
+    return n;
+  }
+
+  /** Length of a container whose fix form is `fix | n` (n < 16), else `tag16` + uint16 or `tag32` + uint32; -1 if the next value is none of them. */
+  private containerLength(fix: number, tag16: number, tag32: number): number {
     const b = this.peek();
-    if (b >= 0x90 && b <= 0x9f) {
+    if ((b & 0xf0) === fix) {
       this.pos++;
       return b & 0x0f;
     }
-    if (b === 0xdc) {
+    if (b === tag16) {
       this.pos++;
       return this.u16();
     }
-    if (b === 0xdd) {
+    if (b === tag32) {
       this.pos++;
       return this.u32();
     }

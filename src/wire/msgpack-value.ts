@@ -13,15 +13,9 @@ export type DecodedValue = null | boolean | number | bigint | Uint8Array | Decod
 /** Any value at the reader's position, generically (raw strings as bytes, maps with str keys). */
 export function readValue(r: Reader, depth = 0): DecodedValue {
   if (depth > DEPTH_MAX) throw new WireError('malformed', `nesting deeper than ${DEPTH_MAX}`);
+  if (r.nil()) return null;
   const b = r.peek();
-  if (b === 0xc0) {
-    r.pos++;
-    return null;
-  }
-  if (b === 0xc2 || b === 0xc3) {
-    r.pos++;
-    return b === 0xc3;
-  }
+  if (b === 0xc2 || b === 0xc3) return r.bool();
   if (b === 0xca || b === 0xcb) return r.float();
   const raw = r.rawLength();
   if (raw >= 0) return r.take(raw).slice();

@@ -137,18 +137,14 @@ function copyOrNull(b: Uint8Array | null): Uint8Array | null {
 }
 
 function stringArray(r: Reader, what: string): string[] {
-  if (r.nil()) return [];
-  const n = r.arrayLength();
-  if (n < 0) throw new WireError('malformed', `${what}: expected an array`);
+  const n = r.arrayField(what);
   const out: string[] = [];
   for (let i = 0; i < n; i++) out.push(r.string(what));
   return out;
 }
 
 function bytesArray(r: Reader, what: string): Uint8Array[] {
-  if (r.nil()) return [];
-  const n = r.arrayLength();
-  if (n < 0) throw new WireError('malformed', `${what}: expected an array`);
+  const n = r.arrayField(what);
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) out.push((r.bytes(what) ?? new Uint8Array(0)).slice());
   return out;
@@ -193,9 +189,7 @@ function decodeBody(type: number, r: Reader, buf: Uint8Array): SerfMessage {
             lt = ltime(r, 'LTime');
             return;
           case 1: {
-            if (r.nil()) return;
-            const n = r.mapLength();
-            if (n < 0) throw new WireError('malformed', 'StatusLTimes: expected a map');
+            const n = r.mapField('StatusLTimes');
             for (let k = 0; k < n; k++) {
               const name = r.string('StatusLTimes key');
               statusLTimes.set(name, ltime(r, 'StatusLTimes value'));
@@ -209,9 +203,7 @@ function decodeBody(type: number, r: Reader, buf: Uint8Array): SerfMessage {
             eventLTime = ltime(r, 'EventLTime');
             return;
           case 4: {
-            if (r.nil()) return;
-            const n = r.arrayLength();
-            if (n < 0) throw new WireError('malformed', 'Events: expected an array');
+            const n = r.arrayField('Events');
             for (let k = 0; k < n; k++) events.push(decodeEventSlot(r));
             return;
           }
@@ -343,9 +335,7 @@ function decodeEventSlot(r: Reader): SerfEventSlot | null {
       lt = ltime(r, 'userEvents.LTime');
       return;
     }
-    if (r.nil()) return;
-    const n = r.arrayLength();
-    if (n < 0) throw new WireError('malformed', 'userEvents.Events: expected an array');
+    const n = r.arrayField('userEvents.Events');
     for (let k = 0; k < n; k++) {
       let name = '';
       let payload: Uint8Array | null = null;
@@ -378,9 +368,7 @@ export function decodeSerfTags(meta: Uint8Array | null): DecodeResult<Record<str
   try {
     const r = new Reader(meta, 1);
     const tags: Record<string, string> = {};
-    if (r.nil()) return { ok: true, value: tags };
-    const n = r.mapLength();
-    if (n < 0) throw new WireError('malformed', 'tags: expected a map');
+    const n = r.mapField('tags');
     for (let i = 0; i < n; i++) {
       const k = r.string('tag name');
       tags[k] = r.string('tag value');

@@ -167,33 +167,26 @@ function readDot(r: BinReader): WireDot {
 }
 
 function readDots(r: BinReader, what: string): WireDot[] {
-  const n = r.count(what, 2);
-  const out: WireDot[] = [];
-  for (let i = 0; i < n; i++) out.push(readDot(r));
-  return out;
+  return r.list(what, 2, () => readDot(r));
 }
 
 function readSiblings(r: BinReader): WireSibling[] {
-  const n = r.count('siblings', 5);
-  const out: WireSibling[] = [];
-  for (let i = 0; i < n; i++) {
+  return r.list('siblings', 5, (): WireSibling => {
     const dot = readDot(r);
     const l = nat(r, 'sibling l');
     const c = nat(r, 'sibling c');
     const flags = r.byte('sibling flags');
-    if (flags === SIB_DELETED) {
-      out.push({ dot, l, c, deleted: true, value: null, valueBytes: 0 });
-    } else if (flags === SIB_BYTES) {
+    if (flags === SIB_DELETED) return { dot, l, c, deleted: true, value: null, valueBytes: 0 };
+    if (flags === SIB_BYTES) {
       const value = r.blob('sibling value');
-      out.push({ dot, l, c, deleted: false, value, valueBytes: value.length });
-    } else if (flags === 0) {
-      const bytes = r.blob('sibling value');
-      out.push({ dot, l, c, deleted: false, value: parseJson(bytes), valueBytes: bytes.length });
-    } else {
-      throw new WireError('malformed', `sibling flags ${flags}`);
+      return { dot, l, c, deleted: false, value, valueBytes: value.length };
     }
-  }
-  return out;
+    if (flags === 0) {
+      const bytes = r.blob('sibling value');
+      return { dot, l, c, deleted: false, value: parseJson(bytes), valueBytes: bytes.length };
+    }
+    throw new WireError('malformed', `sibling flags ${flags}`);
+  });
 }
 
 /** JSON text as `JSON.stringify` writes it (anything else would not encode back to the same bytes). */
@@ -211,24 +204,18 @@ function parseJson(bytes: Uint8Array): WireJson {
 }
 
 function readCounts(r: BinReader): WireCounterDot[] {
-  const n = r.count('counts', 4);
-  const out: WireCounterDot[] = [];
-  for (let i = 0; i < n; i++) {
+  return r.list('counts', 4, () => {
     const dot = readDot(r);
     const p = nat(r, 'count p');
-    out.push({ dot, p, n: nat(r, 'count n') });
-  }
-  return out;
+    return { dot, p, n: nat(r, 'count n') };
+  });
 }
 
 function readElements(r: BinReader): WireSetElement[] {
-  const n = r.count('elements', 2);
-  const out: WireSetElement[] = [];
-  for (let i = 0; i < n; i++) {
+  return r.list('elements', 2, () => {
     const element = r.str('element');
-    out.push({ element, dots: readDots(r, 'element dots') });
-  }
-  return out;
+    return { element, dots: readDots(r, 'element dots') };
+  });
 }
 
 function readField(r: BinReader): WireMapField {
