@@ -32,6 +32,8 @@ export interface VirtualNetOptions<T, E, N extends Endpoint<T, E>> {
   readonly loss?: number;
   readonly seed?: number;
   readonly stepMs?: number;
+  /** Leave events on the nodes (the test polls them itself) instead of recording them in `events`. */
+  readonly leaveEvents?: boolean;
 }
 
 interface Delivery {
@@ -47,6 +49,7 @@ export class VirtualNet<T, E, N extends Endpoint<T, E> = Endpoint<T, E>> {
   loss: number;
   readonly stepMs: number;
   readonly rng: Rng;
+  readonly leaveEvents: boolean;
   readonly nodes = new Map<string, N>();
   /** Every event, with the node and the time. */
   readonly events: { readonly node: string; readonly at: number; readonly e: E }[] = [];
@@ -67,6 +70,7 @@ export class VirtualNet<T, E, N extends Endpoint<T, E> = Endpoint<T, E>> {
     this.loss = o.loss ?? 0;
     this.stepMs = o.stepMs ?? 0;
     this.rng = seededRng(o.seed ?? 1);
+    this.leaveEvents = o.leaveEvents ?? false;
   }
 
   add(name: string, node: N): N {
@@ -194,6 +198,7 @@ export class VirtualNet<T, E, N extends Endpoint<T, E> = Endpoint<T, E>> {
       this.onSend?.(name, t, this.now);
       this.route(this, name, t);
     }
+    if (this.leaveEvents) return moved;
     for (let e = n.pollEvent(); e !== undefined; e = n.pollEvent()) this.events.push({ node: name, at: this.now, e });
     return moved;
   }
