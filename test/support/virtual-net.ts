@@ -34,6 +34,8 @@ export interface VirtualNetOptions<T, E, N extends Endpoint<T, E>> {
   readonly stepMs?: number;
   /** Leave events on the nodes (the test polls them itself) instead of recording them in `events`. */
   readonly leaveEvents?: boolean;
+  /** Where each event goes instead of `events`. */
+  readonly onEvent?: (node: string, e: E, now: number) => void;
 }
 
 interface Delivery {
@@ -51,7 +53,7 @@ export class VirtualNet<T, E, N extends Endpoint<T, E> = Endpoint<T, E>> {
   readonly rng: Rng;
   readonly leaveEvents: boolean;
   readonly nodes = new Map<string, N>();
-  /** Every event, with the node and the time. */
+  /** Every event, with the node and the time (unless `leaveEvents` or `onEvent`). */
   readonly events: { readonly node: string; readonly at: number; readonly e: E }[] = [];
   /** Extra cut: a transmit from → to is dropped when it returns true. */
   drop: (from: string, to: string, t: T) => boolean = () => false;
@@ -60,6 +62,7 @@ export class VirtualNet<T, E, N extends Endpoint<T, E> = Endpoint<T, E>> {
   /** Transmits that got through (not cut, not lost). */
   delivered = 0;
   private readonly route: (net: VirtualNet<T, E, N>, from: string, t: T) => void;
+  private readonly onEvent: ((node: string, e: E, now: number) => void) | undefined;
   private readonly group = new Map<string, number>();
   private queue: Delivery[] = [];
   private seq = 0;
@@ -71,6 +74,7 @@ export class VirtualNet<T, E, N extends Endpoint<T, E> = Endpoint<T, E>> {
     this.stepMs = o.stepMs ?? 0;
     this.rng = seededRng(o.seed ?? 1);
     this.leaveEvents = o.leaveEvents ?? false;
+    this.onEvent = o.onEvent;
   }
 
   add(name: string, node: N): N {
@@ -199,7 +203,10 @@ export class VirtualNet<T, E, N extends Endpoint<T, E> = Endpoint<T, E>> {
       this.route(this, name, t);
     }
     if (this.leaveEvents) return moved;
-    for (let e = n.pollEvent(); e !== undefined; e = n.pollEvent()) this.events.push({ node: name, at: this.now, e });
+    for (let e = n.pollEvent(); e !== undefined; e = n.pollEvent()) {
+      if (this.onEvent !== undefined) this.onEvent(name, e, this.now);
+      else this.events.push({ node: name, at: this.now, e });
+    }
     return moved;
   }
 }
