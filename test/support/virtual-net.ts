@@ -10,7 +10,7 @@
  * - > 0: at `now + latencyMs`, in (time, send order); the recipient is drained after each.
  *
  * `runUntil` alternates: deliver what is due, then fire every node whose `pollTimeout()` is due
- * (in the order the nodes were added), then jump to the next deadline. With `stepMs`, time
+ * (in the order the nodes were added) and drain them, then jump to the next deadline. With `stepMs`, time
  * moves in steps of that size (a deadline at 5.5 fires at 6 with `stepMs` 1).
  */
 import type { Rng } from '../../src/core/rng.js';
@@ -169,12 +169,11 @@ export class VirtualNet<T, E, N extends Endpoint<T, E> = Endpoint<T, E>> {
       if (next > untilMs) break;
       this.now = Math.max(this.now, next);
       this.deliverDue();
-      for (const [name, n] of this.nodes) {
+      // Every due node fires, then they are drained together (the flush above): with latency 0
+      // no node hears another's answer before its own timer at the same instant.
+      for (const n of this.nodes.values()) {
         const t = n.pollTimeout();
-        if (t !== undefined && t <= this.now) {
-          n.handleTimeout(this.now);
-          this.drainNode(name, n);
-        }
+        if (t !== undefined && t <= this.now) n.handleTimeout(this.now);
       }
     }
     this.now = Math.max(this.now, untilMs);
