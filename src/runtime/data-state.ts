@@ -13,6 +13,8 @@ import type { StateStore } from '../store/state-store.js';
 import type { DataStats } from '../wire/data.js';
 import { decodeDataValue, encodeDataValue } from '../wire/data.js';
 import type { WireStateMessage } from '../wire/state.js';
+import type { DecodeResult } from '../wire/result.js';
+import { fail, ok } from '../wire/result.js';
 import { decodeStateMessage, encodeStateMessage, stateSizes } from '../wire/state.js';
 import type { DataEvent, DataMachine, DataMachineStats, DataTransmit, KvOp, KvOpResult } from './data-machine.js';
 import { DOT_COUNTER_META, DOT_RESERVE, NotWritableError } from './data-machine.js';
@@ -255,7 +257,7 @@ export class StateMachine implements DataMachine {
     }
     const c = toStateMessage(r.value.message);
     if (!c.ok) {
-      this.reject(sender, 'malformed', c.detail);
+      this.reject(sender, c.reason, c.detail);
       return;
     }
     this.node.handleMessage(millis(this.wall(now)), sender as Address, c.value);
@@ -434,14 +436,14 @@ export class StateMachine implements DataMachine {
  * A decoded message as one of the StateNode's messages: the codec checked every field's shape
  * and range; what it cannot know is an entry's invariants (canonical order, covered dots).
  */
-export function toStateMessage(m: WireStateMessage): { ok: true; value: StateMessage } | { ok: false; detail: string } {
+function toStateMessage(m: WireStateMessage): DecodeResult<StateMessage> {
   const valid: (e: unknown) => boolean = isValidEntry;
   if (m.type === 'state-rumor') {
-    for (const u of m.gossip.updates) if (!valid(u.payload)) return { ok: false, detail: `state-rumor: entry of ${u.key} is not a valid state` };
+    for (const u of m.gossip.updates) if (!valid(u.payload)) return fail('malformed', `state-rumor: entry of ${u.key} is not a valid state`);
   } else if (m.type === 'state-reconcile' && m.rc.type === 'rc-entries') {
-    for (const e of m.rc.entries) if (!valid(e)) return { ok: false, detail: `state-reconcile: entry of ${e.key} is not a valid state` };
+    for (const e of m.rc.entries) if (!valid(e)) return fail('malformed', `state-reconcile: entry of ${e.key} is not a valid state`);
   }
-  return { ok: true, value: m };
+  return ok(m);
 }
 
 export type { Entry };
