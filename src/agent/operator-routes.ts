@@ -5,6 +5,9 @@ import { packageVersion } from '../version.js';
 import { HttpError, readJson } from './http-body.js';
 import type { Route } from './kv-routes.js';
 import type { HandlerStats } from './event-handlers.js';
+import { parseJoinAddress } from './join-address.js';
+import type { TimelineEntry } from './member-timeline.js';
+import { MemberTimeline } from './member-timeline.js';
 
 /** A body of these routes is small: names, addresses, a query's payload. */
 const BODY_BYTES_MAX = 64 * 1024;
@@ -63,18 +66,30 @@ function intIn(v: unknown, what: string, min: number, max: number): number | und
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * The operator routes (what `serf query|join|tags|info|reachability` do): `POST /v1/query`,
- * `POST /v1/join`, `POST /v1/tags`, `GET /v1/info`, `GET /v1/reachability`.
+ * The operator routes (what `serf query|join|force-leave|tags|info|reachability` do):
+ * `POST /v1/query`, `POST /v1/join`, `POST /v1/force-leave`, `POST /v1/tags`, `GET /v1/info`,
+ * `GET /v1/reachability`; and the membership changes seen since start, `GET /v1/timeline` (the
+ * dashboard's backlog).
  */
 export class OperatorRoutes {
-  constructor(private readonly node: ClusterNode, private readonly handlerStats: (() => HandlerStats) | null = null) {}
+  private readonly timeline: MemberTimeline;
+
+  constructor(
+    private readonly node: ClusterNode,
+    private readonly handlerStats: (() => HandlerStats) | null = null,
+    private readonly resolveJoin: ((addrs: readonly string[]) => Promise<string[]>) | null = null,
+  ) {
+    this.timeline = new MemberTimeline(node);
+  }
 
   register(route: Route): void {
     route('POST', /^\/v1\/query$/, (req) => this.query(req));
     route('POST', /^\/v1\/join$/, (req) => this.join(req));
+    route('POST', /^\/v1\/force-leave$/, (req) => this.forceLeave(req));
     route('POST', /^\/v1\/tags$/, (req) => this.tags(req));
     route('GET', /^\/v1\/info$/, () => this.info());
     route('GET', /^\/v1\/reachability$/, (_r, q) => this.reachability(q));
+    route('GET', /^\/v1\/timeline$/, (): { events: readonly TimelineEntry[] } => ({ events: this.timeline.list() }));
   }
 
   private async query(req: IncomingMessage): Promise<QueryJson> {
@@ -116,12 +131,43 @@ export class OperatorRoutes {
     const b = await objectBody(req, '{"addrs": [string]}');
     const addrs = stringList(b.addrs, 'addrs');
     if (addrs === undefined || addrs.length === 0) throw new HttpError(400, 'addrs: expected a non-empty array of addresses');
+    for (const a of addrs) {
+      try {
+        parseJoinAddress(a);
+      } catch (e) {
+        throw new HttpError(400, `addrs: ${message(e)}`);
+      }
+    }
+    let resolved: readonly string[];
     try {
-      return { contacted: await this.node.join(addrs) };
+      resolved = this.resolveJoin === null ? addrs : await this.resolveJoin(addrs);
+    } catch (e) {
+      throw new HttpError(502, message(e)); // nothing resolved: the request was well formed
+    }
+    try {
+      return { contacted: await this.node.join(resolved) };
     } catch (e) {
       if (e instanceof JoinError) throw new HttpError(502, e.message);
       throw new HttpError(400, message(e));
     }
+  }
+
+  /**
+   * Serf's force-leave: a failed member moves to `left` everywhere (`status: "left"`), or with
+   * prune is forgotten (`status: null`). 404 for an unknown member, 409 for an alive one or this node.
+   */
+  private async forceLeave(req: IncomingMessage): Promise<{ node: string; status: string | null }> {
+    const b = await objectBody(req, '{"node": string, "prune"?: boolean}');
+    if (typeof b.node !== 'string' || b.node.length === 0) throw new HttpError(400, 'node: expected a non-empty string');
+    if (b.prune !== undefined && typeof b.prune !== 'boolean') throw new HttpError(400, 'prune: expected a boolean');
+    const node = b.node;
+    const known = this.node.members().some((m) => m.name === node);
+    try {
+      this.node.forceLeave(node, { prune: b.prune === true });
+    } catch (e) {
+      throw new HttpError(known ? 409 : 404, message(e));
+    }
+    return { node, status: this.node.members().find((m) => m.name === node)?.status ?? null };
   }
 
   private async tags(req: IncomingMessage): Promise<{ tags: Readonly<Record<string, string>> }> {

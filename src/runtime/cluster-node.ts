@@ -6,7 +6,7 @@ import { address, millis, nodeName } from '../core/ids.js';
 import type { NodeStats } from '../core/membership/node.js';
 import { seededRng } from '../core/rng.js';
 import type { SerfConfig } from '../core/serf/config.js';
-import type { JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/serf-node.js';
+import type { ForceLeaveOptions, JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/index.js';
 import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';
@@ -21,9 +21,9 @@ import { DataStats } from '../wire/data.js';
 import type { Codec } from './codec.js';
 import type { KvChange } from './data-kv.js';
 import { KeyValue } from './data-kv.js';
-import { DataPlane } from './data-plane.js';
-import type { DataEvent, DataMachineStats } from './data-machine.js';
-import { StateMachine, rumorPacketBytesMax } from './data-state.js';
+import { SerfWithState } from './serf-with-state.js';
+import type { DataEvent, DataLayerStats } from './data-layer.js';
+import { DurableStateNode, rumorPacketBytesMax } from './durable-state-node.js';
 import { wireCodec } from './wire-codec.js';
 import { wireHeaders } from './wire-headers.js';
 import { budgetForCap } from '../core/state/index.js';
@@ -167,7 +167,7 @@ export interface ClusterNodeStats {
   readonly data: {
     readonly decoded: number;
     readonly rejected: Readonly<Record<WireErrorReason, number>>;
-    readonly node: DataMachineStats;
+    readonly node: DataLayerStats;
     readonly unsent: number;
     /** The byte budget's counters (`bandwidth`): bytes by class, messages held back; null without a cap. */
     readonly budget: Readonly<StateBudgetStats> | null;
@@ -197,7 +197,7 @@ export class ClusterNode {
 
   private constructor(
     private readonly engine: SerfNode,
-    private readonly plane: DataPlane<StateMachine>,
+    private readonly plane: SerfWithState,
     private readonly dataStats: DataStats,
     private readonly driver: Driver<ClusterEvent>,
     private readonly transport: Transport,
@@ -263,7 +263,7 @@ export class ClusterNode {
       const addr = advertiseAddress(bind, o.advertise, parseHostPort(transport.localAddress).port);
       const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
       const clock = (): number => performance.now();
-      let data: StateMachine | null = null;
+      let data: DurableStateNode | null = null;
       const rng = seededRng(seed);
       const engine = new SerfNode({
         name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
@@ -271,7 +271,7 @@ export class ClusterNode {
         ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
         ...(o.clocks !== undefined ? { clocks: o.clocks } : {}),
         ...(o.recentEvents !== undefined ? { recentEvents: o.recentEvents } : {}),
-        dataState: DataPlane.delegate(() => data),
+        dataState: SerfWithState.delegate(() => data),
       });
       const dataStats = new DataStats();
       const headers = wireHeaders(parseHostPort(addr).family === 6 ? 6 : 4);
@@ -284,11 +284,11 @@ export class ClusterNode {
       const k = o.kv ?? {};
       const startMs = clock();
       const common = {
-        name: o.name,
+        name: nodeName(o.name),
         rng: rng.fork(),
         now: millis(startMs),
         wallOffsetMs: Date.now() - startMs,
-        peers: () => engine.dataPeers().map((m) => m.name),
+        peers: () => engine.dataPeers().map((m) => nodeName(m.name)),
         replica: {
           ...(k.resolvers !== undefined ? { resolvers: k.resolvers } : {}),
           ...(k.defaultResolver !== undefined ? { defaultResolver: k.defaultResolver } : {}),
@@ -304,8 +304,8 @@ export class ClusterNode {
         ...(budget !== undefined ? { budget, streamExtraBytes: (n: number) => headers.streamBytes(n) - headers.packetBytes } : {}),
       };
       // Each life's rumor origins must differ from the previous one's: a random life number.
-      data = new StateMachine({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
-      const plane = new DataPlane(engine, data, millis(startMs), headers);
+      data = new DurableStateNode({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
+      const plane = new SerfWithState(engine, data, millis(startMs), headers);
       if (budget !== undefined) inboundStream = () => plane.data.chargeMembership(millis(clock()), headers.streamBytes(0));
       let node: ClusterNode | null = null;
       driver = new Driver<ClusterEvent>({
@@ -408,6 +408,15 @@ export class ClusterNode {
   setTags(tags: Readonly<Record<string, string>>): void {
     this.assertRunning('setTags');
     this.driver.input((now) => this.engine.setTags(now, tags));
+  }
+
+  /**
+   * Forces a failed member out (what `serf force-leave [-prune]` does): every member moves it
+   * to `left`, or with `prune` forgets it at once. Throws for an unknown or alive member.
+   */
+  forceLeave(name: string, opts: ForceLeaveOptions = {}): void {
+    this.assertRunning('forceLeave');
+    this.driver.input((now) => this.engine.forceLeave(now, name, opts));
   }
 
   /**

@@ -8,7 +8,7 @@ interface ReconcileOpts { keys: string; diff: string; fanout: string; depth?: st
 export function registerSimulateReconcile(simulate: Command, io: Io): void {
   simulate
     .command('reconcile')
-    .description('Merkle anti-entropy between two replicas that differ in --diff keys: bytes and round trips against theory.md §7')
+    .description('Merkle anti-entropy between two replicas that differ in --diff keys: bytes and round trips against the cost model B·d·log_B(N/d)')
     .option('--keys <n>', 'keys on each replica (the union when keys exist on one side only)', '1000000')
     .option('--diff <d>', 'keys that differ: a changed value, or present on one side only', '100')
     .option('--fanout <b>', 'Merkle fan-out B', '16')
@@ -36,7 +36,7 @@ export function registerSimulateReconcile(simulate: Command, io: Io): void {
           `  found ${r.foundDiff} differing keys (${r.exact ? 'exactly the differing ones' : 'NOT exactly the differing ones'}), replicas ${r.converged ? 'equal' : 'still different'} after the exchange`,
           `  ${r.bytes} bytes (${kb(r.bytes)}) in ${r.roundTrips} round trips (${r.messages} messages): hashes ${b.hashBytes} (${r.hashes}), key lists ${b.keyListBytes}, entries ${b.entryBytes} (${r.entries}), headers ${b.headerBytes}`,
           ...(r.ratio !== null
-            ? [`  theory.md §7: B·d·log_B(N/d) = ${r.formulaHashes} hashes = ${r.formulaBytes} bytes; measured without entries ${r.reconcileBytes} (${r.ratio.toFixed(3)}×), with entries ${r.ratioWithEntries?.toFixed(3)}×; expected walk ${r.expectedHashes} hashes`]
+            ? [`  cost model B·d·log_B(N/d) = ${r.formulaHashes} hashes = ${r.formulaBytes} bytes; measured without entries ${r.reconcileBytes} (${r.ratio.toFixed(3)}×), with entries ${r.ratioWithEntries?.toFixed(3)}×; expected walk ${r.expectedHashes} hashes`]
             : []),
           `  full state: ${r.fullStateBytes} bytes (${kb(r.fullStateBytes)}), ${r.fullStateRatio.toFixed(0)}× the reconciliation; build ${r.buildMs} ms, reconcile ${r.wallMs} ms`,
         ];

@@ -1,9 +1,11 @@
 import type { PeerSampler } from '../../../src/core/dissemination/disseminator.js';
 import type { Address, Millis } from '../../../src/core/ids.js';
+import { nodeName } from '../../../src/core/ids.js';
 import type { Rng } from '../../../src/core/rng.js';
 import { seededRng } from '../../../src/core/rng.js';
 import type { Replica } from '../../../src/core/replica/replica.js';
-import type { StateEvent, StateNodeOptions } from '../../../src/core/state/state-node.js';
+import type { StateNodeOptions } from '../../../src/core/state/options.js';
+import type { StateEvent } from '../../../src/core/state/outbox.js';
 import { StateNode } from '../../../src/core/state/state-node.js';
 import { stateSizes } from '../../../src/wire/state.js';
 import { VirtualNet } from '../../support/virtual-net.js';
@@ -35,7 +37,7 @@ export class Cluster {
     this.events = this.net.events;
     this.rng = seededRng(seed);
     for (const n of names) this.boot(n);
-    for (const s of this.nodes.values()) s.setMembers(0, names);
+    for (const s of this.nodes.values()) s.setMembers(0, names.map(nodeName));
   }
 
   get now(): number {
@@ -48,7 +50,7 @@ export class Cluster {
       addressOf: (member: string) => (this.nodes.has(member) ? (member as Address) : undefined),
       ...this.opts,
       ...extra,
-      name, sizes: stateSizes(name), rng: this.rng.fork(), now: this.now, peers: this.sampler(name), incarnation,
+      name: nodeName(name), sizes: stateSizes(name), rng: this.rng.fork(), now: this.now, peers: this.sampler(name), incarnation,
       ...(durable !== undefined ? { durable } : {}),
     });
     return this.net.add(name, s);
@@ -108,3 +110,9 @@ export class Cluster {
     };
   }
 }
+
+/** A key's value(s) at a node: a register's values, a counter's value, a set's elements. */
+export const value = (c: Cluster, n: string, key: string): unknown => {
+  const r = c.node(n).get(key);
+  return r?.type === 'register' ? r.values : r?.type === 'counter' ? r.value : r?.type === 'set' ? r.elements : undefined;
+};
