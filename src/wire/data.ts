@@ -228,8 +228,8 @@ export function encodeDataValue(v: unknown): Uint8Array {
 
 /** Decodes one data value; never throws. */
 export function decodeDataValue(bytes: Uint8Array, stats?: DataStats): DecodeResult<DataValue> {
-  if (bytes.length > DATA_MESSAGE_BYTES_MAX) return reject(stats, 'too-large', `value of ${bytes.length} bytes, over ${DATA_MESSAGE_BYTES_MAX}`);
-  if (bytes.length === 0) return reject(stats, 'truncated', 'empty value');
+  if (bytes.length > DATA_MESSAGE_BYTES_MAX) return dataFailure(stats, 'too-large', `value of ${bytes.length} bytes, over ${DATA_MESSAGE_BYTES_MAX}`);
+  if (bytes.length === 0) return dataFailure(stats, 'truncated', 'empty value');
   try {
     const v = decodeNested(bytes) as DataValue;
     checkDecoded(v, 0);
@@ -306,7 +306,8 @@ function checkDecoded(v: unknown, depth: number): void {
   }
 }
 
-function reject<T>(stats: DataStats | undefined, reason: WireErrorReason, detail: string): DecodeResult<T> {
+/** A data-layer decode failure, counted in `stats` by reason. */
+export function dataFailure<T>(stats: DataStats | undefined, reason: WireErrorReason, detail: string): DecodeResult<T> {
   stats?.reject(reason);
   return { ok: false, reason, detail };
 }
@@ -315,5 +316,5 @@ function rejectThrown<T>(stats: DataStats | undefined, e: unknown): DecodeResult
   const msg = e instanceof Error ? e.message : String(e);
   // @msgpack/msgpack reports input that ends early as "Insufficient data" (a RangeError).
   const reason: WireErrorReason = /insufficient data/i.test(msg) ? 'truncated' : /max length exceeded/i.test(msg) ? 'too-large' : 'malformed';
-  return reject(stats, reason, msg);
+  return dataFailure(stats, reason, msg);
 }

@@ -15,7 +15,7 @@ export {
   SerfMessageType, DATA_TYPE_MIN, DATA_TYPE_MAX, QUERY_FLAG_ACK, QUERY_FLAG_NO_BROADCAST, INTERNAL_QUERY_PREFIX,
 } from './messages.js';
 export type {
-  SerfMessage, SerfCodec, SerfDecodeResult, QueryFilter, SerfLeaveMsg, SerfJoinMsg, SerfPushPullMsg, SerfUserEventMsg,
+  SerfMessage, SerfCodec, QueryFilter, SerfLeaveMsg, SerfJoinMsg, SerfPushPullMsg, SerfUserEventMsg,
   SerfQueryMsg, SerfQueryResponseMsg, SerfConflictResponseMsg, SerfKeyRequestMsg, SerfKeyResponseMsg, SerfRelayMsg,
   SerfBufferedEvent, SerfEventSlot,
 } from './messages.js';
