@@ -67,6 +67,9 @@ export interface MemberJson {
   readonly rttMs?: number;
 }
 
+/** The events `/v1/stream` sends (`?events=` picks among them). */
+const STREAM_EVENTS: ReadonlySet<string> = new Set(['member', 'kv', 'user-event', 'convergence']);
+
 type Handler = (req: IncomingMessage, query: URLSearchParams, params: readonly string[], res: ServerResponse) => Promise<void> | void;
 
 export function memberJson(node: ClusterNode, m: Member): MemberJson {
@@ -104,7 +107,7 @@ export class HttpApi {
     new OperatorRoutes(o.node, o.handlerStats ?? null).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     this.route('POST', /^\/v1\/event$/, (req) => this.event(req));
     this.route('GET', /^\/v1\/convergence$/, () => this.o.kv.convergence());
-    this.route('GET', /^\/v1\/stream$/, (req, _q, _p, res) => this.stream(req, res));
+    this.route('GET', /^\/v1\/stream$/, (req, q, _p, res) => this.stream(req, q, res));
     this.route('POST', /^\/v1\/leave$/, () => {
       setImmediate(this.o.onLeave);
       return { leaving: true };
@@ -242,14 +245,21 @@ export class HttpApi {
     kv.onChange((c) => hub.publish('kv', () => c));
   }
 
-  private stream(req: IncomingMessage, res: ServerResponse): void {
+  /** `?events=member,kv` (names of events, comma-separated): only those; the first `members` is always sent. */
+  private stream(req: IncomingMessage, query: URLSearchParams, res: ServerResponse): void {
+    const events = query.get('events');
+    const only = events === null ? null : new Set(events.split(',').map((e) => e.trim()));
+    if (only !== null) {
+      const unknown = [...only].filter((e) => !STREAM_EVENTS.has(e));
+      if (unknown.length > 0) throw new HttpError(400, `events: unknown ${unknown.join(', ')} (expected some of ${[...STREAM_EVENTS].join(', ')})`);
+    }
     this.streams.admit();
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-security-policy': API_CSP, 'content-type': 'text/event-stream', connection: 'keep-alive' });
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
-    const remove = this.streams.add(res, [': gossip agent stream\n\n', sseEvent('members', this.members())]);
+    const remove = this.streams.add(res, [': gossip agent stream\n\n', sseEvent('members', this.members())], only);
     req.on('close', remove);
   }
 
