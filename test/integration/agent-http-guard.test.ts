@@ -6,6 +6,7 @@ import { resolveConfig } from '../../src/agent/config.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { raw } from './http-raw.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 /**
  * The HTTP API against browsers and proxies (issue 13 items 5, 10, 12): the token in the query
@@ -20,8 +21,8 @@ let guarded: Agent;
 beforeAll(async () => {
   const log = pino({ level: 'trace' }, new Writable({ write: (c: Buffer, _e, done) => { logged.push(c.toString()); done(); } }));
   const page = (): { contentType: string; body: string; csp: string } => ({ contentType: 'text/html', body: '<h1>dash</h1>', csp: "default-src 'none'" });
-  open = await Agent.start({ config: resolveConfig({ flags: { name: 'g-open', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local' }, file: { httpHosts: ['agent.example'], httpStreamsMax: 3 } }), log: pino({ level: 'silent' }), store: new MemoryStore(), dashboard: page });
-  guarded = await Agent.start({ config: resolveConfig({ flags: { name: 'g-token', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', token: TOKEN } }), log, store: new MemoryStore(), dashboard: page });
+  open = await Agent.start({ config: resolveConfig({ flags: { name: 'g-open', bind: await freeAddr(), http: await freeAddr(), profile: 'local' }, file: { httpHosts: ['agent.example'], httpStreamsMax: 3 } }), log: pino({ level: 'silent' }), store: new MemoryStore(), dashboard: page });
+  guarded = await Agent.start({ config: resolveConfig({ flags: { name: 'g-token', bind: await freeAddr(), http: await freeAddr(), profile: 'local', token: TOKEN } }), log, store: new MemoryStore(), dashboard: page });
 });
 afterAll(async () => {
   await open.stop('test done', false);

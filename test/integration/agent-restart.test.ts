@@ -154,10 +154,10 @@ describe('gossip agent processes', () => {
     expect(open.code).toBe(2);
     expect(open.err).toMatch(/http 0\.0\.0\.0:1 is not a loopback address: a token is required/);
     const holder = createServer();
-    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
-    const port = (holder.address() as { port: number }).port;
+    const port = await freePort();
+    await new Promise<void>((r) => holder.listen(port, '127.0.0.1', r));
     try {
-      const taken = await run(['--name', 'e', '--bind', '127.0.0.1:0', '--http', `127.0.0.1:${port}`]);
+      const taken = await run(['--name', 'e', '--bind', `127.0.0.1:${await freePort()}`, '--http', `127.0.0.1:${port}`]);
       expect(taken.code).toBe(1);
       expect(taken.err).toMatch(new RegExp(`cannot start the agent: http 127\\.0\\.0\\.1:${port}: listen EADDRINUSE`));
     } finally {
