@@ -59,6 +59,8 @@ export interface AgentOptions {
   readonly snapshotIntervalMs?: number;
   /** The node's transport instead of UDP + TCP on `bind` (tests: a filter that drops packets for a while). */
   readonly transport?: NodeOptions['transport'];
+  /** The HTTP API's deadline for a request's headers. Default 10 s (tests: shorter). */
+  readonly httpHeadersTimeoutMs?: number;
 }
 
 
@@ -159,6 +161,7 @@ export class Agent {
       const http = new HttpApi({
         handlerStats: () => handlers.stats,
         node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
+        ...(o.httpHeadersTimeoutMs !== undefined ? { headersTimeoutMs: o.httpHeadersTimeoutMs } : {}),
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },

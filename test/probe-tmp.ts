@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { pino } from 'pino';
+import { Agent } from '../src/agent/agent.js';
+import { resolveConfig } from '../src/agent/config.js';
+import { MemoryStore } from '../src/store/index.js';
+import { freeAddr } from './integration/free-addr.js';
+const own = await Agent.start({ config: resolveConfig({ flags: { name: 'crowded', bind: await freeAddr(), http: await freeAddr(), profile: 'local' } }), log: pino({ level: 'silent' }), store: new MemoryStore() });
+const src = readFileSync('test/integration/agent-http-hostile.test.ts', 'utf8');
+const CLIENT = eval('`' + /const CLIENT = `([\s\S]*?)`;/.exec(src)![1] + '`');
+const at = own.httpAddress.lastIndexOf(':');
+const t0 = performance.now();
+const proc = spawn(process.execPath, ['-e', CLIENT, own.httpAddress.slice(0, at), own.httpAddress.slice(at + 1), process.argv[2] ?? '10000', '45000', 'x'], { stdio: ['ignore', 'pipe', 'inherit'] });
+let out = ''; proc.stdout.on('data', (d) => (out += d));
+await new Promise((r) => proc.once('exit', r));
+console.log(out, Math.round(performance.now() - t0), 'ms');
+await own.stop('x', false);
