@@ -120,9 +120,9 @@ describe('cross-site requests and DNS rebinding (item 10)', () => {
 });
 
 describe('streams (item 12)', () => {
-  const openStream = async (): Promise<{ status: number; text: () => string; close: () => void }> => {
+  const openStream = async (query = ''): Promise<{ status: number; text: () => string; close: () => void }> => {
     const ctl = new AbortController();
-    const res = await fetch(`http://${open.httpAddress}/v1/stream`, { signal: ctl.signal });
+    const res = await fetch(`http://${open.httpAddress}/v1/stream${query}`, { signal: ctl.signal });
     let seen = '';
     if (res.ok) {
       const reader = res.body!.getReader();
@@ -166,5 +166,25 @@ describe('streams (item 12)', () => {
       spy.mockRestore();
       for (const s of streams) s.close();
     }
+  });
+
+  it('?events= picks the events a stream gets (the first members list always); an unknown name is a 400', async () => {
+    await waitFor('the streams of the tests before closed', 5000, () => open.http.streams.size === 0);
+    const members = await openStream('?events=member');
+    const all = await openStream();
+    try {
+      await open.node.kv.put('picked/a', 1);
+      await waitFor('the key update on the unfiltered stream', 5000, () => all.text().includes('picked/a'));
+      await waitFor('a convergence event on the unfiltered stream', 5000, () => all.text().includes('event: convergence'));
+      expect(members.text()).toMatch(/^: gossip agent stream\n\nevent: members\n/);
+      expect(members.text()).not.toContain('event: kv');
+      expect(members.text()).not.toContain('event: convergence');
+    } finally {
+      members.close();
+      all.close();
+    }
+    const bad = await raw(open.httpAddress, 'GET', '/v1/stream?events=member,nope');
+    expect(bad.status).toBe(400);
+    expect(error(bad)).toMatch(/events: unknown nope/);
   });
 });
