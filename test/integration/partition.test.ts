@@ -100,6 +100,10 @@ describe('a partition', () => {
     // Each side saw the other fail (a real split), while writes went on on both.
     expect(sawFailed.has('p0 saw p2') || sawFailed.has('p0 saw p3'), [...sawFailed].join(', ')).toBe(true);
     expect(sawFailed.has('p2 saw p0') || sawFailed.has('p2 saw p1'), [...sawFailed].join(', ')).toBe(true);
+    // The data was cut too: what p0 wrote during the partition had not reached p2.
+    const duringOnP0 = [...acked.keys()].filter((k) => k.startsWith('part/p0/') && Number(k.slice(-5)) >= 20);
+    const crossedEarly = duringOnP0.filter((k) => agents[2]!.node.kv.get(k) !== undefined);
+    expect(crossedEarly.length, `${crossedEarly.length} of p0's ${duringOnP0.length} partition-time writes already on p2`).toBeLessThan(duringOnP0.length);
     net.cut = false;
     for (let r = 0; r < 5; r++) await writeRound();
     expect(refused).toEqual([]);
