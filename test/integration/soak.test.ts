@@ -19,7 +19,7 @@ const SAMPLE_MS = 5000;
 const KEYS = 200;
 afterAll(() => killAll());
 
-interface Sample { readonly atMs: number; readonly rss: number; readonly heap: number }
+interface Sample { readonly atMs: number; readonly rss: number; readonly heap: number; readonly heapTotal: number; readonly external: number }
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -88,7 +88,10 @@ describe.skipIf(SOAK_MS <= 0)(`soak (${SOAK_MS / 60_000} min)`, () => {
       await new Promise((r) => setTimeout(r, SAMPLE_MS));
       for (const x of all) {
         const m = await metrics(x);
-        samples.get(x.name)!.push({ atMs: performance.now() - t0, rss: rssBytes(x.proc.pid!), heap: m.get('nodejs_heap_size_used_bytes') ?? 0 });
+        samples.get(x.name)!.push({
+          atMs: performance.now() - t0, rss: rssBytes(x.proc.pid!), heap: m.get('nodejs_heap_size_used_bytes') ?? 0,
+          heapTotal: m.get('nodejs_heap_size_total_bytes') ?? 0, external: m.get('nodejs_external_memory_bytes') ?? 0,
+        });
       }
     }
     stop = true;
@@ -100,6 +103,9 @@ describe.skipIf(SOAK_MS <= 0)(`soak (${SOAK_MS / 60_000} min)`, () => {
     for (const x of all) {
       const series = samples.get(x.name)!;
       for (const p of [notFlat(`${x.name} RSS`, series, (s) => s.rss), notFlat(`${x.name} heap`, series, (s) => s.heap)]) if (p !== null) problems.push(p);
+      // Where RSS goes besides the heap in use (printed, not asserted).
+      notFlat(`${x.name} heap reserved`, series, (s) => s.heapTotal);
+      notFlat(`${x.name} external`, series, (s) => s.external);
     }
     await waitFor('every acknowledged write on every agent', 60_000, async () => {
       for (const x of all) if ((await missing(x, acked)).length > 0) return false;
