@@ -163,7 +163,7 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
     const wLogBefore = { lines: w.log.length, bytes: w.logBytes.n };
 
     const t0 = performance.now();
-    const step = (what: string): void => void process.stderr.write(`[fault-injection] ${what} after ${Math.round(performance.now() - t0)} ms\n`);
+    const step = (what: string): void => void process.stderr.write(`[fault-injection] ${what} after ${Math.round(performance.now() - t0)} ms (${new Date().toISOString().slice(11, 23)})\n`);
 
     // ---- W: flood, idle connections, slow readers, a PUT stream, cross-origin POSTs; J joins through it.
     const atW = async (): Promise<{ sent: number; wPuts: PutOutcome }> => {
@@ -297,6 +297,8 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
 
     // W was never suspected, failed or lost by any peer: every agent's stream (P, D, K in each
     // of its lives, E in both, J) from its start to its kill, plus P's view polled.
+    const refutedLines = w.log.filter((l) => l.includes('refuted a suspicion'));
+    process.stderr.write(`[fault-injection] w: event loop delay max ${wm.get('nodejs_eventloop_lag_max_seconds')} s, p99 ${wm.get('nodejs_eventloop_lag_p99_seconds')} s; refuted: ${refutedLines.join(' ')}\n`);
     expect(seenAsNotAlive, 'peers that saw w other than alive during the faults').toEqual([]);
     expect(wm.get('gossip_false_positive_refutations_total') ?? 0, 'suspicions of w it had to refute').toBe(0);
 

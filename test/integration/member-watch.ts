@@ -34,7 +34,7 @@ export async function watchMember(viewer: string, http: string, member: string):
       const e = JSON.parse(data) as MemberEvent;
       const name = e.name ?? e.member?.name;
       if (name !== member) return;
-      if (e.type === 'member-suspected' || e.type === 'member-failed' || e.type === 'member-left' || e.type === 'member-reaped') seen.push(`${viewer}: ${e.type}`);
+      if (e.type === 'member-suspected' || e.type === 'member-failed' || e.type === 'member-left' || e.type === 'member-reaped') seen.push(`${viewer}: ${e.type} at ${new Date().toISOString().slice(11, 23)}`);
       else if (e.member !== undefined && e.member.status !== 'alive') seen.push(`${viewer}: ${e.type} as ${e.member.status}`);
     }
   };
