@@ -38,10 +38,6 @@ export const DataMessageType = {
 export type DataMessageKind = keyof typeof DataMessageType;
 export const DATA_MESSAGE_KINDS = Object.keys(DataMessageType) as DataMessageKind[];
 
-/** The lowest and highest type byte the data layer may use (Serf's user types are 0–9). */
-export const DATA_TYPE_BYTE_MIN = 0x80;
-export const DATA_TYPE_BYTE_MAX = 0xbf;
-
 /**
  * Largest body accepted or produced: memberlist's reliable user message limit (20 MiB), so any
  * body we encode can travel over a stream. Packets are bounded far lower by the transport.

@@ -150,6 +150,21 @@ describe('Disseminator (sans-IO)', () => {
     expect(c.engines[1]?.stats.malformed).toBe(2);
   });
 
+  it('a bug of ours on the receive path surfaces: it is not counted or reported as the peer\'s malformed message', () => {
+    const peers: PeerSampler = { size: () => 1, sample: () => [address('127.0.0.1:7001')] };
+    const d = new Disseminator<string>({
+      origin: 'n0', config: DEFAULT_DISSEMINATION, rng: seededRng(1), now: millis(0), peers,
+      payloadBytes: (p) => {
+        if (p === 'boom') throw new RangeError('an invariant of ours broke');
+        return p.length;
+      },
+    });
+    const msg = { type: 'gossip', id: 1, updates: [{ origin: 'n1', version: 1, key: 'k', payload: 'boom', critical: false, bornMs: 0 }], digest: null, feedback: false, hops: null } as DisseminationMessage<string>;
+    expect(() => d.handleMessage(millis(5), address('127.0.0.1:7001'), msg)).toThrow(/an invariant of ours broke/);
+    expect(d.stats.malformed).toBe(0);
+    expect(d.pollEvent()).toBeUndefined();
+  });
+
   it('misuse by the caller throws a clear error', () => {
     const c = cluster(2, { packetBytesMax: 200 });
     expect(() => c.engines[0]?.publish(millis(0), 'big', new Uint8Array(500))).toThrow(/does not fit in a 200-byte packet/);
