@@ -1,7 +1,7 @@
 export { SerfNode } from './serf-node.js';
 export type { SerfNodeOptions, JoinOptions, ForceLeaveOptions } from './options.js';
 export type { SerfEvent, SerfEventType } from './events.js';
-export type { SerfMember, SerfMemberStatus } from './members.js';
+export type { SerfMember, SerfMemberStatus } from './member.js';
 export type { SerfNodeStats, OldDropKind, OldDropReason, OldDropCounts } from './stats.js';
 export type { QueryOptions } from './queries.js';
 export type { DataStateDelegate } from './data-channel.js';
