@@ -1,4 +1,13 @@
 import type { GossipMode } from './mean-field.js';
+import type { PlumtreeConfig } from './plumtree.js';
+import { DEFAULT_PLUMTREE } from './plumtree.js';
+
+/**
+ * The mean-field modes, or 'plumtree': an epidemic broadcast tree (eager pushes along the
+ * tree, "I have" to lazy peers, graft and prune; src/core/dissemination/plumtree.ts) with
+ * push mode's digest repair (`repairEveryRounds`) as the fallback.
+ */
+export type DisseminationMode = GossipMode | 'plumtree';
 
 /** Demers et al.'s loss of interest (theory.md §2.2); 'none' keeps an update hot for `maxHotRounds`. */
 export type RumorVariant = 'feedback-counter' | 'feedback-coin' | 'blind-counter' | 'blind-coin' | 'none';
@@ -26,7 +35,7 @@ export interface AdaptiveFanout {
 }
 
 export interface DisseminationConfig {
-  readonly mode: GossipMode;
+  readonly mode: DisseminationMode;
   /**
    * Peers contacted per round. Push: each hot update goes to `fanout` peers. Pull and
    * push-pull: `fanout` exchanges a round, each carrying the digest (and, push-pull, the hot
@@ -63,6 +72,8 @@ export interface DisseminationConfig {
   readonly budget: { readonly rateBytesPerSec: number; readonly burstBytes: number } | null;
   /** Adapt push fanout per update from what the node observes; null = fixed `fanout`. */
   readonly adaptive: AdaptiveFanout | null;
+  /** Mode 'plumtree' only. */
+  readonly plumtree: PlumtreeConfig;
 }
 
 /**
@@ -87,6 +98,7 @@ export const DEFAULT_DISSEMINATION: DisseminationConfig = {
   packetBytesMax: 1400,
   budget: null,
   adaptive: null,
+  plumtree: DEFAULT_PLUMTREE,
 };
 
 export class DisseminationConfigError extends Error {
@@ -98,7 +110,7 @@ export function validateDisseminationConfig(c: DisseminationConfig): Disseminati
   const int = (name: string, v: number, min: number, max: number): void => {
     if (!Number.isInteger(v) || v < min || v > max) throw new DisseminationConfigError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
   };
-  if (c.mode !== 'push' && c.mode !== 'pull' && c.mode !== 'push-pull') throw new DisseminationConfigError(`mode must be push, pull or push-pull, got ${String(c.mode)}`);
+  if (c.mode !== 'push' && c.mode !== 'pull' && c.mode !== 'push-pull' && c.mode !== 'plumtree') throw new DisseminationConfigError(`mode must be push, pull, push-pull or plumtree, got ${String(c.mode)}`);
   int('fanout', c.fanout, 1, 64);
   int('criticalFanout', c.criticalFanout, 1, 64);
   int('intervalMs', c.intervalMs, 1, 3_600_000);
@@ -117,6 +129,15 @@ export function validateDisseminationConfig(c: DisseminationConfig): Disseminati
     int('adaptive.pullContacts', c.adaptive.pullContacts, 1, 64);
     const s = c.adaptive.stopAtDuplicateShare;
     if (!(s > 0 && s <= 1)) throw new DisseminationConfigError(`adaptive.stopAtDuplicateShare must be in (0, 1], got ${s}`);
+  }
+  if (c.mode === 'plumtree') {
+    const t = c.plumtree;
+    int('plumtree.eagerPeers', t.eagerPeers, 1, 64);
+    int('plumtree.randomEager', t.randomEager, 0, t.eagerPeers);
+    int('plumtree.candidates', t.candidates, t.eagerPeers, 1024);
+    int('plumtree.graftTimeoutMs', t.graftTimeoutMs, 1, 3_600_000);
+    int('plumtree.retryGraftMs', t.retryGraftMs, 1, 3_600_000);
+    int('plumtree.ihaveDelayMs', t.ihaveDelayMs, 0, 3_600_000);
   }
   return c;
 }

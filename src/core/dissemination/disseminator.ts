@@ -6,12 +6,13 @@ import type { Rng } from '../rng.js';
 import type { DisseminationConfig } from './config.js';
 import { validateDisseminationConfig } from './config.js';
 import { halfwayRound } from './mean-field.js';
-import type { DisseminationMessage, DisseminationSizes, GossipReply, GossipRequest, UpdateRef } from './messages.js';
+import type { DisseminationMessage, DisseminationSizes, GossipReply, GossipRequest, TreeMessage, UpdateRef } from './messages.js';
 import { layoutSizes, messageBytes } from './messages.js';
 import type { Digest, Update } from './update-log.js';
 import { checkUpdate, UpdateLog } from './update-log.js';
 import { PollQueue } from '../poll-queue.js';
 import { MalformedMessage } from '../malformed-message.js';
+import { Plumtree } from './plumtree.js';
 
 /** Where the engine draws its gossip partners from (the membership layer's live members). */
 export interface PeerSampler {
@@ -43,6 +44,8 @@ export interface DisseminatorOptions<P = Uint8Array> {
   readonly wireOverheadBytes?: number;
   /** How messages are counted (the data layer's real encoding); default `layoutSizes(payloadBytes)`. */
   readonly sizes?: DisseminationSizes<P>;
+  /** Estimated round trip to a peer (ms; undefined: unknown), from coordinates: plumtree's eager peers prefer near ones. */
+  readonly rtt?: (peer: Address) => number | undefined;
 }
 
 export interface DisseminationTransmit<P = Uint8Array> {
@@ -98,6 +101,8 @@ interface Held<P> {
   /** Pushes from the origin to here (fewest seen). */
   hops: number;
 }
+
+const PRUNE: TreeMessage = { type: 'prune', updates: [] };
 
 const CLASS_RANK: Record<TrafficClass, number> = { membership: 0, critical: 1, normal: 2, repair: 3 };
 
@@ -155,6 +160,8 @@ export class Disseminator<P = Uint8Array> {
   private readonly extraPullsAtMs: number[] = [];
   private lastCriticalMs = -Infinity;
   private stopped = false;
+  /** Mode 'plumtree': the tree's peer sets and rules. */
+  private readonly tree: Plumtree | null;
 
   constructor(o: DisseminatorOptions<P>) {
     this.config = validateDisseminationConfig({ ...o.config });
@@ -171,6 +178,7 @@ export class Disseminator<P = Uint8Array> {
     this.bucket = o.bucket ?? (c.budget === null ? null : new TokenBucket(c.budget.rateBytesPerSec, c.budget.burstBytes, o.now));
     this.overheadBytes = o.wireOverheadBytes ?? 0;
     if (!(this.overheadBytes >= 0)) throw new RangeError(`Disseminator: wireOverheadBytes must be ≥ 0, got ${this.overheadBytes}`);
+    this.tree = c.mode === 'plumtree' ? new Plumtree(c.plumtree, this.rng.fork(), o.rtt ?? null) : null;
     const now = o.now as number;
     this.nextTickMs = c.alignedRounds ? (Math.floor(now / c.intervalMs) + 1) * c.intervalMs : now + this.rng.next() * c.intervalMs;
   }
@@ -230,7 +238,8 @@ export class Disseminator<P = Uint8Array> {
     if (this.stopped) return undefined;
     const pull = this.extraPullsAtMs[0];
     if (pull === undefined && this.asleep()) return undefined;
-    return (pull !== undefined && pull < this.nextTickMs ? pull : this.nextTickMs) as Millis;
+    const next = pull !== undefined && pull < this.nextTickMs ? pull : this.nextTickMs;
+    return Math.min(next, this.tree?.nextDeadline() ?? Infinity) as Millis;
   }
 
   /**
@@ -257,6 +266,7 @@ export class Disseminator<P = Uint8Array> {
   handleTimeout(now: Millis): void {
     if (this.stopped) return;
     const t = now as number;
+    if (this.tree !== null) this.treeDue(t);
     while (this.extraPullsAtMs.length > 0 && (this.extraPullsAtMs[0] as number) <= t) {
       this.extraPullsAtMs.shift();
       this.pullOnce(t);
@@ -274,6 +284,7 @@ export class Disseminator<P = Uint8Array> {
     try {
       if (m.type === 'gossip') this.handleRequest(now, from, m);
       else if (m.type === 'gossip-reply') this.handleReply(now, from, m);
+      else if (this.tree !== null && (m.type === 'ihave' || m.type === 'graft' || m.type === 'prune')) this.handleTree(now, from, m);
       else throw new MalformedMessage(`unknown message type ${String((m as { type: unknown }).type)}`);
     } catch (e) {
       if (!(e instanceof MalformedMessage)) throw e;
@@ -303,7 +314,8 @@ export class Disseminator<P = Uint8Array> {
     this.hot = hot;
     const fan: number[] = hot.map((h) => this.fanoutFor(h, n));
     const repairRound = c.repairEveryRounds > 0 && this.round % c.repairEveryRounds === 0;
-    const digestContacts = c.mode === 'push' ? (repairRound ? 1 : 0) : c.adaptive !== null ? 1 : c.fanout;
+    if (this.tree !== null && !this.tree.isStarted) this.treeSend(this.tree.start(this.peers.sample(c.plumtree.candidates, this.rng)), 'graft');
+    const digestContacts = c.mode === 'push' || c.mode === 'plumtree' ? (repairRound ? 1 : 0) : c.adaptive !== null ? 1 : c.fanout;
     if (c.adaptive !== null && c.mode !== 'push') {
       // The other exchanges go later in the round, each with the digest as it is then.
       this.extraPullsAtMs.length = 0;
@@ -478,7 +490,7 @@ export class Disseminator<P = Uint8Array> {
   private fanoutFor(h: Held<P>, n: number): number {
     const c = this.config;
     if (h.update.critical) return c.criticalFanout;
-    if (c.mode === 'pull') return 0;
+    if (c.mode === 'pull' || c.mode === 'plumtree') return 0;
     const a = c.adaptive;
     if (a === null) return c.fanout;
     return fanoutForShare(this.share(h, n, a.maxFanout), a);
@@ -488,6 +500,17 @@ export class Disseminator<P = Uint8Array> {
 
   private handleRequest(now: number, from: Address, m: GossipRequest<P>): void {
     const known: UpdateRef[] = [];
+    const tree = this.tree;
+    if (tree !== null && m.digest === null && m.updates.length > 0) {
+      // An eager push: the tree's rules.
+      let fresh = false;
+      for (const u of m.updates) {
+        checkUpdate(u);
+        if (this.accept(now, u, from, 1)) fresh = true;
+      }
+      if (!fresh && tree.duplicate(from)) this.send(from, PRUNE, this.sizes.frame(PRUNE), 'normal');
+      return;
+    }
     for (let k = 0; k < m.updates.length; k++) {
       const u = m.updates[k] as Update<P>;
       checkUpdate(u);
@@ -537,7 +560,7 @@ export class Disseminator<P = Uint8Array> {
       checkUpdate(u);
       // A pulled update came to a node that asked for it: it is past the push phase here
       // (adaptive fanout does not push it; fixed fanout ignores hops).
-      this.accept(now, u, from, 255);
+      if (this.accept(now, u, from, 255)) this.tree?.received(u);
     }
     for (const r of m.floors) this.stats.skipped += this.log.advanceFloor(r.origin, r.version);
     const c = this.config;
@@ -570,7 +593,7 @@ export class Disseminator<P = Uint8Array> {
     }
     if (!this.log.apply(u)) throw new Error(`update ${u.origin}/${u.version} rejected`);
     if (versions === undefined) this.held.set(u.origin, (versions = new Map<number, Held<P>>()));
-    const h: Held<P> = { update: u, bytes: this.updateBytes(u), receivedMs: now, hot: this.config.mode !== 'pull' || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0, hops };
+    const h: Held<P> = { update: u, bytes: this.updateBytes(u), receivedMs: now, hot: (this.config.mode !== 'pull' && this.config.mode !== 'plumtree') || u.critical, counter: 0, pushes: 0, dups: 0, received: 1, rounds: 0, hops };
     versions.set(u.version, h);
     if (u.critical) this.lastCriticalMs = now;
     if (h.hot) {
@@ -578,8 +601,61 @@ export class Disseminator<P = Uint8Array> {
       this.hot.push(h);
     }
     if (from !== null) this.stats.payloadsIn++;
+    // Plumtree: a pushed (or own) update goes on along the tree at once; pulled ones (hops 255) do not.
+    if (this.tree !== null && hops < 255) this.treeForward(now, h, from);
     this.events.push({ type: 'update', update: u, from, receivedMs: now });
     return true;
+  }
+
+  // ------------------------------------------------------------------ plumtree
+
+  /** A first arrival (or our own update): eager peers get it now, lazy ones an "I have" soon. */
+  private treeForward(now: number, h: Held<P>, from: Address | null): void {
+    const tree = this.tree as Plumtree;
+    if (!tree.isStarted) this.treeSend(tree.start(this.peers.sample(this.config.plumtree.candidates, this.rng)), 'graft');
+    const ref = { origin: h.update.origin, version: h.update.version };
+    tree.firstArrival(from, ref);
+    for (const to of tree.pushTargets(from)) this.treePush(to, [h]);
+    tree.announce(now, ref, from);
+  }
+
+  private treePush(to: Address, held: readonly Held<P>[]): void {
+    const msg: GossipRequest<P> = { type: 'gossip', id: ++this.nextId, updates: held.map((h) => h.update), digest: null, feedback: false, hops: null };
+    let bytes = this.sizes.frame(msg);
+    for (const h of held) bytes += h.bytes;
+    this.send(to, msg, bytes, held.some((h) => h.update.critical) ? 'critical' : 'normal');
+    this.stats.pushPayloads += held.length;
+    this.stats.payloadsOut += held.length;
+  }
+
+  private treeSend(out: readonly { to: Address; refs: UpdateRef[] }[], type: 'graft' | 'ihave'): void {
+    for (const o of out) {
+      const msg: TreeMessage = { type, updates: [], refs: o.refs };
+      this.send(o.to, msg, this.sizes.frame(msg), 'normal');
+    }
+  }
+
+  private treeDue(now: number): void {
+    const { ihaves, grafts } = (this.tree as Plumtree).due(now);
+    this.treeSend(ihaves, 'ihave');
+    this.treeSend(grafts, 'graft');
+  }
+
+  private handleTree(now: number, from: Address, m: TreeMessage): void {
+    const tree = this.tree as Plumtree;
+    if (m.type === 'prune') return tree.pruned(from);
+    if (!Array.isArray(m.refs) || m.refs.length > 4096) throw new MalformedMessage(`${m.type}: refs is not a list of at most 4096`);
+    for (const r of m.refs) {
+      if (typeof r !== 'object' || r === null || typeof r.origin !== 'string' || !Number.isSafeInteger(r.version) || r.version < 1) throw new MalformedMessage(`${m.type}: bad update ref`);
+    }
+    if (m.type === 'ihave') return tree.announced(now, from, m.refs, (r) => this.log.covers(r.origin, r.version));
+    tree.grafted(from);
+    const held: Held<P>[] = [];
+    for (const r of m.refs) {
+      const h = this.held.get(r.origin)?.get(r.version);
+      if (h !== undefined) held.push(h);
+    }
+    if (held.length > 0) this.treePush(from, held);
   }
 
   private heldOf(u: Update<P>): Held<P> {

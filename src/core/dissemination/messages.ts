@@ -49,7 +49,38 @@ export interface GossipReply<P = Uint8Array> {
   readonly floors: readonly UpdateRef[];
 }
 
-export type DisseminationMessage<P = Uint8Array> = GossipRequest<P> | GossipReply<P>;
+/**
+ * Plumtree's control messages (mode 'plumtree'; its eager pushes are `gossip` requests with
+ * updates and no digest): "I have" announcements to lazy peers, GRAFT (send me these and push
+ * to me from now on; no refs: just the link) and PRUNE (stop pushing to me). They carry no
+ * updates (`updates` is always empty, so that every message has the field).
+ */
+export interface TreeIHave {
+  readonly type: 'ihave';
+  readonly updates: readonly never[];
+  readonly refs: readonly UpdateRef[];
+}
+export interface TreeGraft {
+  readonly type: 'graft';
+  readonly updates: readonly never[];
+  readonly refs: readonly UpdateRef[];
+}
+export interface TreePrune {
+  readonly type: 'prune';
+  readonly updates: readonly never[];
+}
+export type TreeMessage = TreeIHave | TreeGraft | TreePrune;
+
+/** The random-gossip exchanges (what the replicated state's rumors carry). */
+export type GossipMessage<P = Uint8Array> = GossipRequest<P> | GossipReply<P>;
+export type DisseminationMessage<P = Uint8Array> = GossipMessage<P> | TreeMessage;
+
+/** A tree message's bytes: type byte and list count, plus its refs. */
+export function treeMessageBytes(m: TreeMessage): number {
+  let b = 1 + 2;
+  if (m.type !== 'prune') for (const r of m.refs) b += refBytes(r);
+  return b;
+}
 
 export function varintBytes(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
@@ -104,6 +135,8 @@ export function layoutSizes<P>(payloadBytes: (p: P) => number): DisseminationSiz
       if (m.type === 'gossip') {
         if (m.digest !== null) b += UpdateLog.digestBytes(m.digest);
         if (m.hops !== null) b += m.hops.length;
+      } else if (m.type === 'ihave' || m.type === 'graft' || m.type === 'prune') {
+        return treeMessageBytes(m);
       } else {
         for (const r of m.known) b += refBytes(r);
         for (const r of m.floors) b += refBytes(r);

@@ -1,5 +1,5 @@
 import type { ReconcileBytes, ReconcileMessage } from '../antientropy/messages.js';
-import type { DisseminationMessage } from '../dissemination/messages.js';
+import type { GossipMessage } from '../dissemination/messages.js';
 import type { Update } from '../dissemination/update-log.js';
 import type { Entry } from '../replica/entry.js';
 import type { VersionSummary } from '../replica/summary.js';
@@ -76,7 +76,7 @@ export interface MemberDigest {
 
 export interface StateRumorMsg {
   readonly type: 'state-rumor';
-  readonly gossip: DisseminationMessage<Entry>;
+  readonly gossip: GossipMessage<Entry>;
 }
 
 export interface StateReconcileMsg {
@@ -135,7 +135,7 @@ export interface StateSizes {
   /** Bytes one update adds to a `state-rumor` (a rumor is its frame plus its updates). */
   readonly rumorUpdate: (u: Update<Entry>) => number;
   /** A `state-rumor`'s bytes besides its updates. */
-  readonly rumorFrame: (g: DisseminationMessage<Entry>) => number;
+  readonly rumorFrame: (g: GossipMessage<Entry>) => number;
   /** A reconciliation message inside a `state-reconcile` (anti-entropy session statistics). */
   readonly reconcile: (m: ReconcileMessage<Entry>) => ReconcileBytes;
 }

@@ -247,6 +247,7 @@ export interface StateSettings {
 export function resolveStateOptions(o: StateNodeOptions): StateSettings {
   const D = STATE_NODE_DEFAULTS;
   const dissemination = { ...STATE_DISSEMINATION, ...o.dissemination };
+  if (dissemination.mode === 'plumtree') throw new RangeError('StateNode: dissemination mode plumtree is for the stand-alone engine; rumors run push, pull or push-pull');
   const budget = o.budget ?? dissemination.budget;
   const s: StateSettings = {
     incarnation: o.incarnation ?? D.incarnation,

@@ -1,6 +1,7 @@
 import type { PeerSampler } from '../dissemination/disseminator.js';
 import { Disseminator } from '../dissemination/disseminator.js';
-import type { DisseminationMessage, GossipReply, UpdateRef } from '../dissemination/messages.js';
+import type { GossipMessage, GossipReply, UpdateRef } from '../dissemination/messages.js';
+import { treeMessageBytes } from '../dissemination/messages.js';
 import type { Address, Millis, NodeName } from '../ids.js';
 import type { Rng } from '../rng.js';
 import type { Entry } from '../replica/entry.js';
@@ -57,7 +58,7 @@ export class Rumors {
   }
 
   /** A peer's rumor or feedback. */
-  handle(now: number, from: Address, g: DisseminationMessage<Entry>): void {
+  handle(now: number, from: Address, g: GossipMessage<Entry>): void {
     if (typeof g !== 'object' || g === null) throw new MalformedMessage('state-rumor without a gossip message');
     if (this.current === null) return;
     if (g.type === 'gossip-reply') {
@@ -127,12 +128,15 @@ export class Rumors {
     const budget = this.out.budget;
     // One bucket for the node's life: every epoch's engine draws from it (the sizes count the frame with its type byte; the rest is framing).
     const b = budget === null ? {} : { bucket: budget.bucket, wireOverheadBytes: budget.overheadBytes };
-    return new Disseminator<Entry>({ origin, config: this.s.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, sizes: { update: this.sizes.rumorUpdate, frame: this.sizes.rumorFrame }, ...b });
+    return new Disseminator<Entry>({ origin, config: this.s.dissemination, rng: this.rng.fork(), now: now as Millis, peers: this.peers, sizes: { update: this.sizes.rumorUpdate, frame: (g) => (g.type === 'gossip' || g.type === 'gossip-reply' ? this.sizes.rumorFrame(g) : treeMessageBytes(g)) }, ...b });
   }
 
   private drain(now: number, d: Disseminator<Entry>): void {
     // The engine counted each message's bytes as it packed it.
-    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) this.out.sendRumor(t.to, { type: 'state-rumor', gossip: t.message }, t.bytes);
+    for (let t = d.pollTransmit(); t !== undefined; t = d.pollTransmit()) {
+      // Rumors run random gossip only (resolveStateOptions refuses plumtree): no tree messages come out.
+      if (t.message.type === 'gossip' || t.message.type === 'gossip-reply') this.out.sendRumor(t.to, { type: 'state-rumor', gossip: t.message }, t.bytes);
+    }
     for (let e = d.pollEvent(); e !== undefined; e = d.pollEvent()) {
       if (e.type === 'protocol-error') {
         this.out.protocolError(e.from, e.detail);

@@ -1,0 +1,212 @@
+import type { Address } from '../ids.js';
+import type { Rng } from '../rng.js';
+import type { UpdateRef } from './messages.js';
+
+/**
+ * Plumtree's tunables (Leitão, Pereira, Rodrigues 2007, "Epidemic Broadcast Trees").
+ * Eager peers get every new update at once (the tree); lazy peers get "I have" announcements.
+ */
+export interface PlumtreeConfig {
+  /** Eager links a node opens when it starts (symmetric: each asks its peer to push to it too). */
+  readonly eagerPeers: number;
+  /**
+   * Of those, how many are chosen at random whatever the distance (the rest are the nearest
+   * of `candidates` sampled peers when an RTT estimate is available): the random links keep
+   * regions connected, the near ones make the tree's paths short.
+   */
+  readonly randomEager: number;
+  /** Peers sampled to choose the near eager peers from. */
+  readonly candidates: number;
+  /** A missing update announced by a lazy peer is grafted this long after the first announcement. */
+  readonly graftTimeoutMs: number;
+  /** Then, while it is still missing, the next announcer is grafted after this. */
+  readonly retryGraftMs: number;
+  /** Announcements are batched for this long (one "I have" per lazy peer per batch). */
+  readonly ihaveDelayMs: number;
+}
+
+export const DEFAULT_PLUMTREE: PlumtreeConfig = { eagerPeers: 4, randomEager: 1, candidates: 16, graftTimeoutMs: 300, retryGraftMs: 200, ihaveDelayMs: 50 };
+
+/** A GRAFT to send: ask `to` for `refs` and push to us from now on (empty refs: just the link). */
+export interface GraftOut {
+  readonly to: Address;
+  readonly refs: UpdateRef[];
+}
+
+interface Missing {
+  readonly ref: UpdateRef;
+  /** Peers that announced it, in order; the next to graft is `announcers[next]`. */
+  readonly announcers: Address[];
+  next: number;
+  dueMs: number;
+}
+
+const refKey = (r: UpdateRef): string => `${r.origin}\u0000${r.version}`;
+
+/**
+ * Plumtree's peer sets and rules, sans-IO (the Disseminator sends what they decide):
+ *
+ * - first arrival of an update from a peer → the peer is eager (the link is on the tree);
+ * - a duplicate from a peer → the peer is lazy, and a PRUNE tells it to make us lazy too;
+ * - an "I have" for an update we lack starts a timer; if the update has not come when it
+ *   fires, a GRAFT goes to the announcer (which makes the link eager and sends the update),
+ *   and the next announcer is tried `retryGraftMs` later;
+ * - a GRAFT received makes its sender eager.
+ *
+ * Links start symmetric: a node's initial eager peers (nearest by `rtt` where known, plus
+ * random ones) get an empty GRAFT, so they push to it as it pushes to them.
+ */
+export class Plumtree {
+  readonly eager = new Set<Address>();
+  readonly lazy = new Set<Address>();
+  private readonly missing = new Map<string, Missing>();
+  private readonly pendingIHave = new Map<Address, UpdateRef[]>();
+  private ihaveAtMs = Infinity;
+  private started = false;
+
+  constructor(
+    readonly config: PlumtreeConfig,
+    private readonly rng: Rng,
+    private readonly rtt: ((peer: Address) => number | undefined) | null,
+  ) {}
+
+  /**
+   * The initial eager links from `candidates` (distinct peers, sampled by the caller): the
+   * nearest `eagerPeers − randomEager` by estimated RTT, the rest at random; without
+   * estimates, `eagerPeers` at random. Returns the empty GRAFTs that make the links symmetric.
+   */
+  start(candidates: readonly Address[]): GraftOut[] {
+    this.started = true;
+    const c = this.config;
+    const pool = candidates.slice();
+    const chosen: Address[] = [];
+    const rtt = this.rtt;
+    const withRtt = rtt === null ? [] : pool.map((p) => ({ p, r: rtt(p) })).filter((x): x is { p: Address; r: number } => x.r !== undefined && Number.isFinite(x.r));
+    if (withRtt.length > 0) {
+      withRtt.sort((a, b) => a.r - b.r);
+      for (const x of withRtt.slice(0, Math.max(0, c.eagerPeers - c.randomEager))) {
+        chosen.push(x.p);
+        pool.splice(pool.indexOf(x.p), 1);
+      }
+    }
+    while (chosen.length < c.eagerPeers && pool.length > 0) chosen.push(pool.splice(this.rng.int(pool.length), 1)[0] as Address);
+    const out: GraftOut[] = [];
+    for (const p of chosen) {
+      if (this.eager.has(p)) continue;
+      this.makeEager(p);
+      out.push({ to: p, refs: [] });
+    }
+    return out;
+  }
+
+  /** Whether `start` has run (or no longer needs to: the node has links). */
+  get isStarted(): boolean {
+    return this.started || this.eager.size + this.lazy.size > 0;
+  }
+
+  /** The first copy of an update came from `from` (null: our own): the link is on the tree. */
+  firstArrival(from: Address | null, ref: UpdateRef): void {
+    this.missing.delete(refKey(ref));
+    if (from !== null) this.makeEager(from);
+  }
+
+  /** A copy we already had came from `from`: true when a PRUNE should tell it (it was eager). */
+  duplicate(from: Address): boolean {
+    const wasEager = this.eager.has(from);
+    this.makeLazy(from);
+    return wasEager;
+  }
+
+  /** `from` pruned its link to us. */
+  pruned(from: Address): void {
+    this.makeLazy(from);
+  }
+
+  /** `from` grafted: it wants our pushes. */
+  grafted(from: Address): void {
+    this.makeEager(from);
+  }
+
+  /** The update arrived some other way (a pull): nothing to graft for it. */
+  received(ref: UpdateRef): void {
+    this.missing.delete(refKey(ref));
+  }
+
+  /** `from` announced updates; `have` says which are here already. */
+  announced(now: number, from: Address, refs: readonly UpdateRef[], have: (r: UpdateRef) => boolean): void {
+    if (!this.eager.has(from)) this.lazy.add(from);
+    for (const r of refs) {
+      if (have(r)) continue;
+      const k = refKey(r);
+      const m = this.missing.get(k);
+      if (m === undefined) this.missing.set(k, { ref: { origin: r.origin, version: r.version }, announcers: [from], next: 0, dueMs: now + this.config.graftTimeoutMs });
+      else if (!m.announcers.includes(from) && m.announcers.length < 16) m.announcers.push(from);
+    }
+  }
+
+  /** Announces an update to every lazy peer except `except` (batched until `ihaveDelayMs`). */
+  announce(now: number, ref: UpdateRef, except: Address | null): void {
+    for (const p of this.lazy) {
+      if (p === except) continue;
+      let refs = this.pendingIHave.get(p);
+      if (refs === undefined) this.pendingIHave.set(p, (refs = []));
+      refs.push(ref);
+    }
+    if (this.pendingIHave.size > 0 && this.ihaveAtMs === Infinity) this.ihaveAtMs = now + this.config.ihaveDelayMs;
+  }
+
+  /** Eager peers to push a new update to (all but the one it came from). */
+  pushTargets(except: Address | null): Address[] {
+    const out: Address[] = [];
+    for (const p of this.eager) if (p !== except) out.push(p);
+    return out;
+  }
+
+  /** The next time `due` has something to do. */
+  nextDeadline(): number {
+    let t = this.ihaveAtMs;
+    for (const m of this.missing.values()) if (m.dueMs < t) t = m.dueMs;
+    return t;
+  }
+
+  /** What is due at `now`: the batched announcements and the grafts for updates still missing. */
+  due(now: number): { ihaves: GraftOut[]; grafts: GraftOut[] } {
+    const ihaves: GraftOut[] = [];
+    if (now >= this.ihaveAtMs) {
+      for (const [to, refs] of this.pendingIHave) ihaves.push({ to, refs });
+      this.pendingIHave.clear();
+      this.ihaveAtMs = Infinity;
+    }
+    const byPeer = new Map<Address, UpdateRef[]>();
+    for (const [k, m] of this.missing) {
+      if (m.dueMs > now) continue;
+      const to = m.announcers[m.next];
+      if (to === undefined) {
+        // Every announcer was tried: the engine's pull repair finishes it.
+        this.missing.delete(k);
+        continue;
+      }
+      m.next++;
+      m.dueMs = now + this.config.retryGraftMs;
+      let refs = byPeer.get(to);
+      if (refs === undefined) byPeer.set(to, (refs = []));
+      refs.push(m.ref);
+    }
+    const grafts: GraftOut[] = [];
+    for (const [to, refs] of byPeer) {
+      this.makeEager(to);
+      grafts.push({ to, refs });
+    }
+    return { ihaves, grafts };
+  }
+
+  private makeEager(p: Address): void {
+    this.lazy.delete(p);
+    this.eager.add(p);
+  }
+
+  private makeLazy(p: Address): void {
+    this.eager.delete(p);
+    this.lazy.add(p);
+  }
+}
