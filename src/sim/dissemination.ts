@@ -33,6 +33,11 @@ export interface FullEngineOptions {
   readonly config?: Config;
   /** Places the nodes in regions and zones (true round trips per pair); none: every pair alike. */
   readonly latency?: LatencySpec;
+  /**
+   * With a latency model: each engine gets `rtt(peer)` from the model's true round trips
+   * ('model', the default; plumtree's eager peers prefer near ones), or none ('none': random).
+   */
+  readonly rtt?: 'model' | 'none';
 }
 
 /** A simulator with a Disseminator on every node, started converged. */
@@ -42,6 +47,8 @@ export class DisseminationCluster {
   readonly config: DisseminationConfig;
   private readonly up: Uint8Array;
   private liveCount: number;
+  private readonly lives: Uint32Array;
+  private readonly indexOf = new Map<Address, number>();
 
   constructor(readonly options: FullEngineOptions) {
     const n = options.nodes;
@@ -49,14 +56,39 @@ export class DisseminationCluster {
     this.sim = new Simulator({ seed: options.seed, nodes: n, config: options.config ?? defaultConfig('lan'), network: options.network ?? {}, events: [], ...(options.latency !== undefined ? { latency: options.latency } : {}) });
     this.up = new Uint8Array(n).fill(1);
     this.liveCount = n;
+    this.lives = new Uint32Array(n);
+    this.sim.addrs.forEach((a, i) => this.indexOf.set(a, i));
     const swim = (options.membership ?? 'oracle') === 'swim';
     for (let i = 0; i < n; i++) {
       if (swim) this.sim.startConverged(i);
-      const peers = swim ? this.swimSampler(i) : oracleSampler(i, this.sim.addrs, this.up, () => this.liveCount);
-      const d = new Disseminator({ origin: this.sim.names[i] as string, config: this.config, rng: this.sim.rng.fork(), now: millis(this.sim.now), peers });
+      const d = this.engine(i, this.sim.names[i] as string);
       this.engines.push(d);
       this.sim.attach(i, d);
     }
+  }
+
+  private engine(i: number, origin: string): Disseminator {
+    const swim = (this.options.membership ?? 'oracle') === 'swim';
+    const peers = swim ? this.swimSampler(i) : oracleSampler(i, this.sim.addrs, this.up, () => this.liveCount);
+    const model = this.sim.network.model;
+    const rtt = model !== null && this.options.rtt !== 'none'
+      ? (peer: Address): number | undefined => {
+        const j = this.indexOf.get(peer);
+        return j === undefined ? undefined : model.rttMs(i, j);
+      }
+      : undefined;
+    return new Disseminator({ origin, config: this.config, rng: this.sim.rng.fork(), now: millis(this.sim.now), peers, ...(rtt !== undefined ? { rtt } : {}) });
+  }
+
+  /** Restarts a crashed node (oracle membership): a fresh engine, empty, under a new origin id for its versions. */
+  restart(i: number): void {
+    if (this.up[i] === 1) return;
+    this.up[i] = 1;
+    this.liveCount++;
+    this.lives[i] = (this.lives[i] as number) + 1;
+    const d = this.engine(i, `${this.sim.names[i] as string}~${this.lives[i]}`);
+    this.engines[i] = d;
+    this.sim.attach(i, d);
   }
 
   /** Publishes an update at node i now. */
@@ -146,6 +178,8 @@ export interface StreamOptions extends FullEngineOptions {
   /** Fraction of updates flagged critical. */
   readonly criticalShare?: number;
   readonly payloadBytes?: number;
+  /** Nodes (a share of n, at random) that crash at a random time while updates are published and restart `downMs` later. */
+  readonly churn?: { readonly share: number; readonly downMs: number };
 }
 
 export interface Spread {
@@ -156,8 +190,12 @@ export interface Spread {
 
 export interface StreamResult {
   updates: number;
-  /** Updates every live node had by the end. */
+  /** Updates every node up at the end had by the end. */
   reachedEveryone: number;
+  /** (node up at the end, update) pairs missing at the end. */
+  missingAtEnd: number;
+  /** Nodes that crashed and restarted (`churn`). */
+  restarted: number;
   /** Publish → the last live node has it. */
   timeToEveryone: Spread;
   criticalTimeToEveryone: Spread | null;
@@ -228,15 +266,36 @@ export function streamScenario(o: StreamOptions, clock: () => number = () => 0):
     published++;
     sim.at(t, () => cluster.publish(w, `key-${published}`, payload, critical));
   }
+  let restarted = 0;
+  if (o.churn !== undefined && o.churn.share > 0) {
+    const down = Math.round(o.churn.share * n);
+    const picked = new Set<number>();
+    while (picked.size < Math.min(down, n)) picked.add(rng.int(n));
+    for (const i of picked) {
+      const at = rng.next() * o.durationMs;
+      sim.at(at, () => cluster.crash(i));
+      sim.at(at + o.churn.downMs, () => {
+        cluster.restart(i);
+        restarted++;
+      });
+    }
+  }
   sim.run(o.durationMs + o.drainMs);
+  let missingAtEnd = 0;
+  const reachedIds = new Set<string>();
+  for (const id of tracks.keys()) {
+    const [origin, v] = id.split('\u0000') as [string, string];
+    let missing = 0;
+    for (let i = 0; i < n; i++) if (cluster.isUp(i) && !(cluster.engines[i] as Disseminator).has(origin, Number(v))) missing++;
+    missingAtEnd += missing;
+    if (missing === 0) reachedIds.add(id);
+  }
   const all: number[] = [];
   const crit: number[] = [];
-  let reached = 0;
   for (const t of tracks.values()) {
     const d = t.doneMs - t.bornMs;
     all.push(d);
     if (t.critical) crit.push(d);
-    if (t.doneMs !== Infinity) reached++;
   }
   let payloads = 0;
   let deferred = 0;
@@ -248,7 +307,9 @@ export function streamScenario(o: StreamOptions, clock: () => number = () => 0):
   for (const e of excess) if (e > maxExcess) maxExcess = e;
   return {
     updates: tracks.size,
-    reachedEveryone: reached,
+    reachedEveryone: reachedIds.size,
+    missingAtEnd,
+    restarted,
     timeToEveryone: spread(all),
     criticalTimeToEveryone: crit.length > 0 ? spread(crit) : null,
     payloadsPerNodePerUpdate: tracks.size === 0 ? 0 : payloads / n / tracks.size,

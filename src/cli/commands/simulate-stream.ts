@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import type { RumorVariant } from '../../core/dissemination/config.js';
+import type { DisseminationMode, RumorVariant, Termination } from '../../core/dissemination/config.js';
 import { DEFAULT_ADAPTIVE } from '../../core/dissemination/config.js';
-import type { GossipMode } from '../../core/dissemination/mean-field.js';
 import type { MembershipSource } from '../../sim/dissemination.js';
 import type { Io } from '../io.js';
 import { parseTopologyOption } from '../topology-option.js';
@@ -11,10 +10,11 @@ import { jsonOption, nodesOption, parseChoice, printResult, runSeeded, seedOptio
 interface StreamOpts {
   nodes: string; writers: string; rate: string; duration: string; drain: string; mode: string; fanout: string; adaptive?: boolean;
   rumor: string; k: string; budget?: string; burst?: string; criticalShare: string; payloadBytes: string; membership: string;
-  loss: string; seed?: string; json?: boolean; topology?: string;
+  loss: string; seed?: string; json?: boolean; topology?: string; termination: string; churn: string; down: string; rtt: boolean;
 }
 
-const MODES: readonly GossipMode[] = ['push', 'pull', 'push-pull'];
+const MODES: readonly DisseminationMode[] = ['push', 'pull', 'push-pull', 'plumtree'];
+const TERMINATIONS: readonly Termination[] = ['none', 'push-then-pull'];
 const MEMBERSHIPS: readonly MembershipSource[] = ['oracle', 'swim'];
 const RUMORS: readonly RumorVariant[] = ['feedback-counter', 'feedback-coin', 'blind-counter', 'blind-coin', 'none'];
 
@@ -28,7 +28,8 @@ export function registerSimulateStream(simulate: Command, io: Io): void {
     .option('--rate <r>', 'updates per second, cluster-wide', '5')
     .option('--duration <d>', 'how long updates are published', '20s')
     .option('--drain <d>', 'simulated time after the last publish', '10s')
-    .option('--mode <m>', 'push, pull or push-pull', 'push-pull')
+    .option('--mode <m>', 'push, pull, push-pull or plumtree (an epidemic broadcast tree with digest repair)', 'push-pull')
+    .option('--termination <t>', 'push-pull: none or push-then-pull', 'none')
     .option('--fanout <f>', 'fixed fanout (ignored with --adaptive)', '3')
     .option('--adaptive', `adaptive fanout (${DEFAULT_ADAPTIVE.minFanout}..${DEFAULT_ADAPTIVE.maxFanout}, stop pushing at a duplicate share of ${DEFAULT_ADAPTIVE.stopAtDuplicateShare}, ${DEFAULT_ADAPTIVE.pullContacts} digest exchanges a round)`)
     .option('--rumor <v>', 'loss of interest: feedback-counter, feedback-coin, blind-counter, blind-coin or none', 'feedback-counter')
@@ -40,6 +41,9 @@ export function registerSimulateStream(simulate: Command, io: Io): void {
     .option('--membership <m>', 'partners from an oracle of live nodes, or from SWIM', 'oracle')
     .option('--loss <p>', 'packet loss probability', '0')
     .option('--topology <file|preset>', 'place nodes in regions and zones with true round trips per pair: lan, geo, or a JSON file')
+    .option('--no-rtt', 'with --topology: engines get no RTT estimates (plumtree picks eager peers at random)')
+    .option('--churn <p>', 'share of nodes that crash at a random time while updates are published and restart later', '0')
+    .option('--down <d>', 'how long a churned node stays down', '5s')
     .addOption(seedOption())
     .addOption(jsonOption())
     .action(async (o: StreamOpts) => {
@@ -62,25 +66,32 @@ export function registerSimulateStream(simulate: Command, io: Io): void {
       const criticalShare = parseFraction(o.criticalShare, '--critical-share');
       const membership = parseChoice(o.membership, '--membership', MEMBERSHIPS);
       const loss = parseFraction(o.loss, '--loss');
+      const termination = parseChoice(o.termination, '--termination', TERMINATIONS);
+      if (termination !== 'none' && mode !== 'push-pull') throw new UsageError('--termination applies to --mode push-pull only');
+      const churn = parseFraction(o.churn, '--churn');
+      const downMs = parseDuration(o.down, '--down');
+      if (churn > 0 && membership !== 'oracle') throw new UsageError('--churn runs with --membership oracle only');
       const seed = resolveSeed(o.seed);
       const latency = o.topology !== undefined ? await parseTopologyOption(o.topology) : undefined;
       const r = runSeeded(io, seed, () => streamScenario({
         nodes, seed, writers, updatesPerSec: rate, durationMs, drainMs, criticalShare, payloadBytes, membership, network: { loss }, ...(latency !== undefined ? { latency } : {}),
+        ...(churn > 0 ? { churn: { share: churn, downMs } } : {}), rtt: o.rtt ? 'model' : 'none',
         dissemination: {
-          mode, fanout, rumor, rumorK: k,
+          mode, fanout, rumor, rumorK: k, termination,
           adaptive: o.adaptive === true ? DEFAULT_ADAPTIVE : null,
           budget: budgetRate === null ? null : { rateBytesPerSec: budgetRate, burstBytes: burst },
         },
       }, wallClock));
       const result = {
         nodes, seed, writers, updatesPerSec: rate, durationMs, drainMs, mode, fanout: o.adaptive === true ? 'adaptive' : fanout, rumor, k,
-        budget: budgetRate === null ? null : { rateBytesPerSec: budgetRate, burstBytes: burst }, membership, loss, ...r,
+        budget: budgetRate === null ? null : { rateBytesPerSec: budgetRate, burstBytes: burst }, membership, loss, termination,
+        ...(latency !== undefined ? { topology: o.topology, rtt: o.rtt } : {}), churn, ...r,
       };
       printResult(io, o.json, result, () => {
         const ms = (x: number): string => (x === Infinity ? 'never' : `${Math.round(x)} ms`);
         return [
           `${mode}, ${o.adaptive === true ? 'adaptive fanout' : `fanout ${fanout}`}, ${nodes} nodes, ${r.updates} updates, seed ${seed} (${r.wallMs} ms)`,
-          `  reached everyone: ${r.reachedEveryone} of ${r.updates}; time to everyone p50 ${ms(r.timeToEveryone.p50Ms)}, p99 ${ms(r.timeToEveryone.p99Ms)}, max ${ms(r.timeToEveryone.maxMs)}`,
+          `  reached everyone: ${r.reachedEveryone} of ${r.updates} (${r.missingAtEnd} node-updates missing at the end${r.restarted > 0 ? `, ${r.restarted} nodes restarted` : ''}); time to everyone p50 ${ms(r.timeToEveryone.p50Ms)}, p99 ${ms(r.timeToEveryone.p99Ms)}, max ${ms(r.timeToEveryone.maxMs)}`,
           ...(r.criticalTimeToEveryone !== null ? [`  critical updates: p50 ${ms(r.criticalTimeToEveryone.p50Ms)}, p99 ${ms(r.criticalTimeToEveryone.p99Ms)}, max ${ms(r.criticalTimeToEveryone.maxMs)}`] : []),
           `  payloads per node per update ${r.payloadsPerNodePerUpdate.toFixed(2)}; ${Math.round(r.bytesPerNodePerSec)} bytes per node per second; ${r.deferred} sends deferred by the budget`,
           ...(r.budgetExcessBytes !== null ? [`  budget: ${r.budgetExcessBytes <= 0 ? 'never exceeded' : `EXCEEDED by ${Math.round(r.budgetExcessBytes)} bytes`}`] : []),

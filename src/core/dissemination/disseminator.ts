@@ -102,8 +102,6 @@ interface Held<P> {
   hops: number;
 }
 
-const PRUNE: TreeMessage = { type: 'prune', updates: [] };
-
 const CLASS_RANK: Record<TrafficClass, number> = { membership: 0, critical: 1, normal: 2, repair: 3 };
 
 interface Outgoing<P> {
@@ -503,12 +501,12 @@ export class Disseminator<P = Uint8Array> {
     const tree = this.tree;
     if (tree !== null && m.digest === null && m.updates.length > 0) {
       // An eager push: the tree's rules.
-      let fresh = false;
+      const prune: UpdateRef[] = [];
       for (const u of m.updates) {
         checkUpdate(u);
-        if (this.accept(now, u, from, 1)) fresh = true;
+        if (!this.accept(now, u, from, 1) && tree.duplicate(from, u.origin)) prune.push({ origin: u.origin, version: u.version });
       }
-      if (!fresh && tree.duplicate(from)) this.send(from, PRUNE, this.sizes.frame(PRUNE), 'normal');
+      if (prune.length > 0) this.treeSend([{ to: from, refs: prune }], 'prune');
       return;
     }
     for (let k = 0; k < m.updates.length; k++) {
@@ -615,7 +613,7 @@ export class Disseminator<P = Uint8Array> {
     if (!tree.isStarted) this.treeSend(tree.start(this.peers.sample(this.config.plumtree.candidates, this.rng)), 'graft');
     const ref = { origin: h.update.origin, version: h.update.version };
     tree.firstArrival(from, ref);
-    for (const to of tree.pushTargets(from)) this.treePush(to, [h]);
+    for (const to of tree.pushTargets(ref.origin, from)) this.treePush(to, [h]);
     tree.announce(now, ref, from);
   }
 
@@ -628,7 +626,7 @@ export class Disseminator<P = Uint8Array> {
     this.stats.payloadsOut += held.length;
   }
 
-  private treeSend(out: readonly { to: Address; refs: UpdateRef[] }[], type: 'graft' | 'ihave'): void {
+  private treeSend(out: readonly { to: Address; refs: UpdateRef[] }[], type: TreeMessage['type']): void {
     for (const o of out) {
       const msg: TreeMessage = { type, updates: [], refs: o.refs };
       this.send(o.to, msg, this.sizes.frame(msg), 'normal');
@@ -643,13 +641,13 @@ export class Disseminator<P = Uint8Array> {
 
   private handleTree(now: number, from: Address, m: TreeMessage): void {
     const tree = this.tree as Plumtree;
-    if (m.type === 'prune') return tree.pruned(from);
     if (!Array.isArray(m.refs) || m.refs.length > 4096) throw new MalformedMessage(`${m.type}: refs is not a list of at most 4096`);
     for (const r of m.refs) {
       if (typeof r !== 'object' || r === null || typeof r.origin !== 'string' || !Number.isSafeInteger(r.version) || r.version < 1) throw new MalformedMessage(`${m.type}: bad update ref`);
     }
+    if (m.type === 'prune') return tree.pruned(from, m.refs);
     if (m.type === 'ihave') return tree.announced(now, from, m.refs, (r) => this.log.covers(r.origin, r.version));
-    tree.grafted(from);
+    tree.grafted(from, m.refs);
     const held: Held<P>[] = [];
     for (const r of m.refs) {
       const h = this.held.get(r.origin)?.get(r.version);

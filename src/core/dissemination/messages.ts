@@ -52,7 +52,7 @@ export interface GossipReply<P = Uint8Array> {
 /**
  * Plumtree's control messages (mode 'plumtree'; its eager pushes are `gossip` requests with
  * updates and no digest): "I have" announcements to lazy peers, GRAFT (send me these and push
- * to me from now on; no refs: just the link) and PRUNE (stop pushing to me). They carry no
+ * to me from now on; no refs: just the link) and PRUNE (stop pushing these origins' updates to me). They carry no
  * updates (`updates` is always empty, so that every message has the field).
  */
 export interface TreeIHave {
@@ -68,6 +68,8 @@ export interface TreeGraft {
 export interface TreePrune {
   readonly type: 'prune';
   readonly updates: readonly never[];
+  /** The duplicates: the link is pruned from their origins' trees. */
+  readonly refs: readonly UpdateRef[];
 }
 export type TreeMessage = TreeIHave | TreeGraft | TreePrune;
 
@@ -78,7 +80,7 @@ export type DisseminationMessage<P = Uint8Array> = GossipMessage<P> | TreeMessag
 /** A tree message's bytes: type byte and list count, plus its refs. */
 export function treeMessageBytes(m: TreeMessage): number {
   let b = 1 + 2;
-  if (m.type !== 'prune') for (const r of m.refs) b += refBytes(r);
+  for (const r of m.refs) b += refBytes(r);
   return b;
 }
 

@@ -43,8 +43,19 @@ interface Missing {
 
 const refKey = (r: UpdateRef): string => `${r.origin}\u0000${r.version}`;
 
+/** Eager and lazy peers. */
+interface Links {
+  readonly eager: Set<Address>;
+  readonly lazy: Set<Address>;
+}
+
 /**
- * Plumtree's peer sets and rules, sans-IO (the Disseminator sends what they decide):
+ * Plumtree's peer sets and rules, sans-IO (the Disseminator sends what they decide), with one
+ * tree per origin (the paper's per-sender trees): with several writers, a shared tree is cut
+ * whenever concurrent updates from two sources prune each other's links, and every cut costs
+ * a graft timeout. A new origin's tree starts as a copy of the shared links (the initial links,
+ * pruned and grafted by every origin's traffic, so already close to a tree).
+ *
  *
  * - first arrival of an update from a peer → the peer is eager (the link is on the tree);
  * - a duplicate from a peer → the peer is lazy, and a PRUNE tells it to make us lazy too;
@@ -57,8 +68,9 @@ const refKey = (r: UpdateRef): string => `${r.origin}\u0000${r.version}`;
  * random ones) get an empty GRAFT, so they push to it as it pushes to them.
  */
 export class Plumtree {
-  readonly eager = new Set<Address>();
-  readonly lazy = new Set<Address>();
+  /** The shared links, from which each origin's tree starts. */
+  readonly shared: Links = { eager: new Set(), lazy: new Set() };
+  private readonly trees = new Map<string, Links>();
   private readonly missing = new Map<string, Missing>();
   private readonly pendingIHave = new Map<Address, UpdateRef[]>();
   private ihaveAtMs = Infinity;
@@ -92,39 +104,62 @@ export class Plumtree {
     while (chosen.length < c.eagerPeers && pool.length > 0) chosen.push(pool.splice(this.rng.int(pool.length), 1)[0] as Address);
     const out: GraftOut[] = [];
     for (const p of chosen) {
-      if (this.eager.has(p)) continue;
-      this.makeEager(p);
+      if (this.shared.eager.has(p)) continue;
+      this.grafted(p, []);
       out.push({ to: p, refs: [] });
     }
     return out;
   }
 
-  /** Whether `start` has run (or no longer needs to: the node has links). */
+  /** Whether `start` has run. */
   get isStarted(): boolean {
-    return this.started || this.eager.size + this.lazy.size > 0;
+    return this.started;
+  }
+
+  /** Eager peers of an origin's tree (the shared links until it has one). */
+  eagerOf(origin: string): ReadonlySet<Address> {
+    return (this.trees.get(origin) ?? this.shared).eager;
+  }
+
+  lazyOf(origin: string): ReadonlySet<Address> {
+    return (this.trees.get(origin) ?? this.shared).lazy;
+  }
+
+  private tree(origin: string): Links {
+    let t = this.trees.get(origin);
+    if (t === undefined) this.trees.set(origin, (t = { eager: new Set(this.shared.eager), lazy: new Set(this.shared.lazy) }));
+    return t;
   }
 
   /** The first copy of an update came from `from` (null: our own): the link is on the tree. */
   firstArrival(from: Address | null, ref: UpdateRef): void {
     this.missing.delete(refKey(ref));
-    if (from !== null) this.makeEager(from);
+    const t = this.tree(ref.origin);
+    if (from === null) return;
+    eager(t, from);
+    eager(this.shared, from);
   }
 
-  /** A copy we already had came from `from`: true when a PRUNE should tell it (it was eager). */
-  duplicate(from: Address): boolean {
-    const wasEager = this.eager.has(from);
-    this.makeLazy(from);
+  /** A copy of an update of `origin` we already had came from `from`: true when a PRUNE should tell it (it was eager). */
+  duplicate(from: Address, origin: string): boolean {
+    const t = this.tree(origin);
+    const wasEager = t.eager.has(from);
+    lazy(t, from);
+    lazy(this.shared, from);
     return wasEager;
   }
 
-  /** `from` pruned its link to us. */
-  pruned(from: Address): void {
-    this.makeLazy(from);
+  /** `from` pruned its links to us for these updates' origins. */
+  pruned(from: Address, refs: readonly UpdateRef[]): void {
+    for (const r of refs) lazy(this.tree(r.origin), from);
+    lazy(this.shared, from);
   }
 
-  /** `from` grafted: it wants our pushes. */
-  grafted(from: Address): void {
-    this.makeEager(from);
+  /** `from` grafted: it wants our pushes of these updates' origins (none: of every origin, a new link). */
+  grafted(from: Address, refs: readonly UpdateRef[]): void {
+    eager(this.shared, from);
+    if (refs.length === 0) for (const t of this.trees.values()) eager(t, from);
+    for (const r of refs) eager(this.tree(r.origin), from);
   }
 
   /** The update arrived some other way (a pull): nothing to graft for it. */
@@ -134,8 +169,10 @@ export class Plumtree {
 
   /** `from` announced updates; `have` says which are here already. */
   announced(now: number, from: Address, refs: readonly UpdateRef[], have: (r: UpdateRef) => boolean): void {
-    if (!this.eager.has(from)) this.lazy.add(from);
+    if (!this.shared.eager.has(from)) this.shared.lazy.add(from);
     for (const r of refs) {
+      const t = this.tree(r.origin);
+      if (!t.eager.has(from)) t.lazy.add(from);
       if (have(r)) continue;
       const k = refKey(r);
       const m = this.missing.get(k);
@@ -146,7 +183,7 @@ export class Plumtree {
 
   /** Announces an update to every lazy peer except `except` (batched until `ihaveDelayMs`). */
   announce(now: number, ref: UpdateRef, except: Address | null): void {
-    for (const p of this.lazy) {
+    for (const p of this.tree(ref.origin).lazy) {
       if (p === except) continue;
       let refs = this.pendingIHave.get(p);
       if (refs === undefined) this.pendingIHave.set(p, (refs = []));
@@ -155,10 +192,10 @@ export class Plumtree {
     if (this.pendingIHave.size > 0 && this.ihaveAtMs === Infinity) this.ihaveAtMs = now + this.config.ihaveDelayMs;
   }
 
-  /** Eager peers to push a new update to (all but the one it came from). */
-  pushTargets(except: Address | null): Address[] {
+  /** Eager peers of `origin`'s tree to push a new update to (all but the one it came from). */
+  pushTargets(origin: string, except: Address | null): Address[] {
     const out: Address[] = [];
-    for (const p of this.eager) if (p !== except) out.push(p);
+    for (const p of this.tree(origin).eager) if (p !== except) out.push(p);
     return out;
   }
 
@@ -194,19 +231,19 @@ export class Plumtree {
     }
     const grafts: GraftOut[] = [];
     for (const [to, refs] of byPeer) {
-      this.makeEager(to);
+      this.grafted(to, refs);
       grafts.push({ to, refs });
     }
     return { ihaves, grafts };
   }
+}
 
-  private makeEager(p: Address): void {
-    this.lazy.delete(p);
-    this.eager.add(p);
-  }
+function eager(l: Links, p: Address): void {
+  l.lazy.delete(p);
+  l.eager.add(p);
+}
 
-  private makeLazy(p: Address): void {
-    this.eager.delete(p);
-    this.lazy.add(p);
-  }
+function lazy(l: Links, p: Address): void {
+  l.eager.delete(p);
+  l.lazy.add(p);
 }
