@@ -560,6 +560,8 @@ export class Disseminator<P = Uint8Array> {
       // (adaptive fanout does not push it; fixed fanout ignores hops).
       if (this.accept(now, u, from, 255)) this.tree?.received(u);
     }
+    // Plumtree repairs by rare pulls: one that brought something asks again at once (a restarted node catches up).
+    if (this.tree !== null && m.updates.length > 0) this.pullOnce(now as number);
     for (const r of m.floors) this.stats.skipped += this.log.advanceFloor(r.origin, r.version);
     const c = this.config;
     for (const r of m.known) {
