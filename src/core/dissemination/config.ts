@@ -134,6 +134,7 @@ export function validateDisseminationConfig(c: DisseminationConfig): Disseminati
     const t = c.plumtree;
     int('plumtree.eagerPeers', t.eagerPeers, 1, 64);
     int('plumtree.randomEager', t.randomEager, 0, t.eagerPeers);
+    int('plumtree.lazyPeers', t.lazyPeers, 0, 64);
     int('plumtree.candidates', t.candidates, t.eagerPeers, 1024);
     int('plumtree.graftTimeoutMs', t.graftTimeoutMs, 1, 3_600_000);
     int('plumtree.retryGraftMs', t.retryGraftMs, 1, 3_600_000);

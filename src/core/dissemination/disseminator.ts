@@ -312,7 +312,7 @@ export class Disseminator<P = Uint8Array> {
     this.hot = hot;
     const fan: number[] = hot.map((h) => this.fanoutFor(h, n));
     const repairRound = c.repairEveryRounds > 0 && this.round % c.repairEveryRounds === 0;
-    if (this.tree !== null && !this.tree.isStarted) this.treeSend(this.tree.start(this.peers.sample(c.plumtree.candidates, this.rng)), 'graft');
+    if (this.tree !== null && !this.tree.isStarted) this.treeStart();
     const digestContacts = c.mode === 'push' || c.mode === 'plumtree' ? (repairRound ? 1 : 0) : c.adaptive !== null ? 1 : c.fanout;
     if (c.adaptive !== null && c.mode !== 'push') {
       // The other exchanges go later in the round, each with the digest as it is then.
@@ -528,7 +528,9 @@ export class Disseminator<P = Uint8Array> {
     if (m.digest !== null && room > 0) {
       // Synchronous rounds: serve only what was held when this round began.
       const roundStart = Math.floor(now / c.intervalMs) * c.intervalMs;
-      const servable = (u: Update<P>): boolean => !c.alignedRounds || this.heldOf(u).receivedMs < roundStart;
+      // Plumtree: what arrived here lately is still travelling down the tree; the repair serves only older updates.
+      const fresh = this.tree === null ? Infinity : now - 2 * c.plumtree.graftTimeoutMs;
+      const servable = (u: Update<P>): boolean => (!c.alignedRounds || this.heldOf(u).receivedMs < roundStart) && this.heldOf(u).receivedMs <= fresh;
       // Critical updates first, then the rest in the room left.
       const critical = this.log.missingFor(m.digest, room, this.updateBytes, (u) => u.critical && servable(u)).updates;
       for (const u of critical) room -= this.updateBytes(u);
@@ -612,11 +614,18 @@ export class Disseminator<P = Uint8Array> {
   /** A first arrival (or our own update): eager peers get it now, lazy ones an "I have" soon. */
   private treeForward(now: number, h: Held<P>, from: Address | null): void {
     const tree = this.tree as Plumtree;
-    if (!tree.isStarted) this.treeSend(tree.start(this.peers.sample(this.config.plumtree.candidates, this.rng)), 'graft');
+    if (!tree.isStarted) this.treeStart();
     const ref = { origin: h.update.origin, version: h.update.version };
     tree.firstArrival(from, ref);
     for (const to of tree.pushTargets(ref.origin, from)) this.treePush(to, [h]);
     tree.announce(now, ref, from);
+  }
+
+  /** Opens the initial links: an empty GRAFT to each eager peer, an empty "I have" to each lazy one. */
+  private treeStart(): void {
+    const { grafts, lazies } = (this.tree as Plumtree).start(this.peers.sample(this.config.plumtree.candidates, this.rng));
+    this.treeSend(grafts, 'graft');
+    this.treeSend(lazies, 'ihave');
   }
 
   private treePush(to: Address, held: readonly Held<P>[]): void {

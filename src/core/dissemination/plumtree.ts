@@ -15,6 +15,11 @@ export interface PlumtreeConfig {
    * regions connected, the near ones make the tree's paths short.
    */
   readonly randomEager: number;
+  /**
+   * Lazy links a node opens when it starts besides (the next nearest, or random): more peers
+   * to hear "I have" from when the tree is cut, without the first update's flood over them.
+   */
+  readonly lazyPeers: number;
   /** Peers sampled to choose the near eager peers from. */
   readonly candidates: number;
   /** A missing update announced by a lazy peer is grafted this long after the first announcement. */
@@ -25,7 +30,7 @@ export interface PlumtreeConfig {
   readonly ihaveDelayMs: number;
 }
 
-export const DEFAULT_PLUMTREE: PlumtreeConfig = { eagerPeers: 4, randomEager: 1, candidates: 16, graftTimeoutMs: 300, retryGraftMs: 200, ihaveDelayMs: 50 };
+export const DEFAULT_PLUMTREE: PlumtreeConfig = { eagerPeers: 2, randomEager: 1, lazyPeers: 2, candidates: 16, graftTimeoutMs: 300, retryGraftMs: 200, ihaveDelayMs: 50 };
 
 /** A GRAFT to send: ask `to` for `refs` and push to us from now on (empty refs: just the link). */
 export interface GraftOut {
@@ -85,30 +90,46 @@ export class Plumtree {
   /**
    * The initial eager links from `candidates` (distinct peers, sampled by the caller): the
    * nearest `eagerPeers − randomEager` by estimated RTT, the rest at random; without
-   * estimates, `eagerPeers` at random. Returns the empty GRAFTs that make the links symmetric.
+   * estimates, `eagerPeers` at random; then `lazyPeers` lazy links the same way. Returns the
+   * empty GRAFTs ("I have" for the lazy ones) that make the links symmetric.
    */
-  start(candidates: readonly Address[]): GraftOut[] {
+  start(candidates: readonly Address[]): { grafts: GraftOut[]; lazies: GraftOut[] } {
     this.started = true;
     const c = this.config;
     const pool = candidates.slice();
     const chosen: Address[] = [];
     const rtt = this.rtt;
     const withRtt = rtt === null ? [] : pool.map((p) => ({ p, r: rtt(p) })).filter((x): x is { p: Address; r: number } => x.r !== undefined && Number.isFinite(x.r));
-    if (withRtt.length > 0) {
-      withRtt.sort((a, b) => a.r - b.r);
-      for (const x of withRtt.slice(0, Math.max(0, c.eagerPeers - c.randomEager))) {
+    withRtt.sort((a, b) => a.r - b.r);
+    const near = (k: number): void => {
+      for (const x of withRtt) {
+        if (k <= 0) break;
+        const at = pool.indexOf(x.p);
+        if (at < 0) continue;
         chosen.push(x.p);
-        pool.splice(pool.indexOf(x.p), 1);
+        pool.splice(at, 1);
+        k--;
       }
-    }
+    };
+    near(c.eagerPeers - c.randomEager);
     while (chosen.length < c.eagerPeers && pool.length > 0) chosen.push(pool.splice(this.rng.int(pool.length), 1)[0] as Address);
-    const out: GraftOut[] = [];
-    for (const p of chosen) {
-      if (this.shared.eager.has(p)) continue;
-      this.grafted(p, []);
-      out.push({ to: p, refs: [] });
-    }
-    return out;
+    const eagerCount = chosen.length;
+    near(c.lazyPeers);
+    while (chosen.length < eagerCount + c.lazyPeers && pool.length > 0) chosen.push(pool.splice(this.rng.int(pool.length), 1)[0] as Address);
+    const grafts: GraftOut[] = [];
+    const lazies: GraftOut[] = [];
+    chosen.forEach((p, k) => {
+      if (this.shared.eager.has(p) || this.shared.lazy.has(p)) return;
+      if (k < eagerCount) {
+        this.grafted(p, []);
+        grafts.push({ to: p, refs: [] });
+      } else {
+        this.shared.lazy.add(p);
+        for (const t of this.trees.values()) if (!t.eager.has(p)) t.lazy.add(p);
+        lazies.push({ to: p, refs: [] });
+      }
+    });
+    return { grafts, lazies };
   }
 
   /** Whether `start` has run. */

@@ -24,7 +24,7 @@ const NEAR = new Map<Address, number>([[A, 1], [B, 2], [C, 50], [D, 60]]);
 function engine(eagerPeers = 2, rtt: (p: Address) => number | undefined = (p) => NEAR.get(p)) {
   const d = new Disseminator({
     origin: 'me', rng: seededRng(7), now: millis(0), peers: fixedPeers([A, B, C, D]),
-    config: { ...DEFAULT_DISSEMINATION, mode: 'plumtree', alignedRounds: true, repairEveryRounds: 0, plumtree: { ...DEFAULT_PLUMTREE, eagerPeers, randomEager: 0, candidates: 4 } },
+    config: { ...DEFAULT_DISSEMINATION, mode: 'plumtree', alignedRounds: true, repairEveryRounds: 0, plumtree: { ...DEFAULT_PLUMTREE, eagerPeers, randomEager: 0, lazyPeers: 0, candidates: 4 } },
     rtt,
   });
   const out = (): DisseminationTransmit[] => {
