@@ -3,6 +3,7 @@
  * many independent runs of one spreading scheme (the lean round engine or the full engine),
  * aggregated and set beside their mean-field theory.
  */
+import type { DisseminationMode } from '../core/dissemination/config.js';
 import { seededRng } from '../core/rng.js';
 import type { MembershipSource } from './dissemination.js';
 import { fullTrial } from './dissemination.js';
@@ -17,7 +18,8 @@ export type TrialEngine = 'rounds' | 'full';
 export type Termination = 'none' | 'median-counter' | 'push-then-pull';
 
 export interface DisseminationTrialsOptions {
-  readonly mode: RoundMode;
+  /** 'plumtree' runs on the full engine only (no mean-field theory: `theoryRounds` is null). */
+  readonly mode: DisseminationMode;
   readonly fanout: number;
   readonly nodes: number;
   readonly trials: number;
@@ -47,6 +49,8 @@ export interface CurvePoint {
  */
 export function disseminationTrials(o: DisseminationTrialsOptions, wallClock: () => number) {
   const { mode, fanout, nodes, trials, seed, termination } = o;
+  if (mode === 'plumtree' && o.engine !== 'full') throw new RangeError('disseminationTrials: plumtree runs on the full engine only');
+  const roundMode: RoundMode = mode === 'plumtree' ? 'push-pull' : mode;
   const t0 = wallClock();
   const engine = new RoundEngine(seededRng(seed));
   const median = new MedianCounterEngine(seededRng(seed));
@@ -61,11 +65,12 @@ export function disseminationTrials(o: DisseminationTrialsOptions, wallClock: ()
       ? fullTrial({
         nodes, seed: trialSeeds.int(0x7fffffff), membership: o.membership, ...(o.latency !== undefined ? { latency: o.latency } : {}),
         // Naive spreading, as the round engine models it: informed nodes push every round.
-        dissemination: { mode, fanout, rumor: 'none', maxHotRounds: 100_000, repairEveryRounds: 0, termination: termination === 'push-then-pull' ? 'push-then-pull' : 'none' },
+        // Plumtree keeps its digest repair: it is the mode's fallback.
+        dissemination: { mode, fanout, rumor: 'none', maxHotRounds: 100_000, ...(mode === 'plumtree' ? {} : { repairEveryRounds: 0 }), termination: termination === 'push-then-pull' ? 'push-then-pull' : 'none' },
       })
       : termination === 'median-counter'
         ? median.trial({ nodes, ctrMax: o.ctrMax, cRounds: o.cRounds })
-        : engine.trial({ mode, nodes, fanout, termination });
+        : engine.trial({ mode: roundMode, nodes, fanout, termination });
     rounds.push(r.rounds);
     tx += r.transmissions;
     stateFirst += r.stateFirstTransmissions ?? 0;
@@ -78,7 +83,7 @@ export function disseminationTrials(o: DisseminationTrialsOptions, wallClock: ()
     mode, fanout, nodes, trials, seed, engine: o.engine, ...(o.engine === 'full' ? { membership: o.membership } : {}), termination,
     ...(termination === 'median-counter' ? { ctrMax: o.ctrMax, cRounds: o.cRounds } : {}),
     rounds: { mean: rounds.reduce((a, b) => a + b, 0) / trials, p50: p.p50Ms, p99: p.p99Ms, max: p.maxMs },
-    theoryRounds: theoryRounds(mode, nodes, fanout),
+    theoryRounds: mode === 'plumtree' ? null : theoryRounds(roundMode, nodes, fanout),
     transmissionsPerNode: tx / trials / nodes,
     ...(termination === 'median-counter' ? { stateFirstTransmissionsPerNode: stateFirst / trials / nodes } : {}),
     allInformedTrials: all,
@@ -97,7 +102,7 @@ export function disseminationTrials(o: DisseminationTrialsOptions, wallClock: ()
       }
       return sim;
     },
-    theory: (): CurvePoint[] => theoryCurve(mode, nodes, fanout).map((y, x) => ({ x, y })),
+    theory: (): CurvePoint[] => (mode === 'plumtree' ? [] : theoryCurve(roundMode, nodes, fanout).map((y, x) => ({ x, y }))),
   };
 }
 

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { RoundMode, RumorVariant } from '../../sim/rounds.js';
+import type { DisseminationMode } from '../../core/dissemination/config.js';
+import type { RumorVariant } from '../../sim/rounds.js';
 import type { MembershipSource } from '../../sim/dissemination.js';
 import type { Termination, TrialEngine } from '../../sim/trials.js';
 import type { Io } from '../io.js';
@@ -9,7 +10,7 @@ import { lineChart, loadVega, renderSvg } from '../plot.js';
 import { parseTopologyOption } from '../topology-option.js';
 import { jsonOption, nodesOption, parseChoice, printResult, runSeeded, seedOption, wallClock } from './sim-options.js';
 
-const MODES: readonly RoundMode[] = ['push', 'pull', 'push-pull'];
+const MODES: readonly DisseminationMode[] = ['push', 'pull', 'push-pull', 'plumtree'];
 const VARIANTS: readonly RumorVariant[] = ['feedback-counter', 'feedback-coin', 'blind-counter', 'blind-coin'];
 const ENGINES: readonly TrialEngine[] = ['rounds', 'full'];
 const MEMBERSHIPS: readonly MembershipSource[] = ['oracle', 'swim'];
@@ -24,7 +25,7 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
     .description('rounds until everyone is informed, push / pull / push-pull with fanout, against theory (round engine or the full engine)')
     .option('--engine <e>', 'rounds (lean synchronous model) or full (the production Disseminator on the simulator)', 'rounds')
     .option('--membership <m>', 'full engine: partners from an oracle of live nodes, or from each node\'s SWIM member list', 'oracle')
-    .option('--mode <m>', 'push, pull or push-pull', 'push-pull')
+    .option('--mode <m>', 'push, pull, push-pull, or plumtree (full engine: an epidemic broadcast tree)', 'push-pull')
     .option('--fanout <f>', 'peers contacted per informed node per round (push)', '1')
     .option('--termination <t>', 'push-pull only: none, median-counter (Karp et al.) or push-then-pull', 'none')
     .option('--ctr-max <k>', 'median-counter: counter value at which a node stops growing it', '2')
@@ -39,6 +40,7 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
       const fanout = parseIntIn(o.fanout, '--fanout', 1, 64);
       const engine = parseChoice(o.engine, '--engine', ENGINES);
       const membership = parseChoice(o.membership, '--membership', MEMBERSHIPS);
+      if (engine === 'rounds' && mode === 'plumtree') throw new UsageError('--mode plumtree runs on --engine full only');
       if (engine === 'rounds' && mode !== 'push' && fanout !== 1) throw new UsageError('--fanout applies to --mode push only on the round engine (pull and push-pull make one call a round)');
       const nodes = parseIntIn(o.nodes, '--nodes', 2, 10_000_000);
       const trials = parseIntIn(o.trials, '--trials', 1, 100_000);
@@ -64,7 +66,7 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
       }
       printResult(io, o.json, result, (r) => [
         `${mode}${fanout > 1 ? ` fanout ${fanout}` : ''}${termination === 'none' ? '' : `, ${termination} termination`}, ${nodes} nodes, ${trials} trials, seed ${seed} (${engine === 'full' ? `full engine, ${membership} membership` : 'round engine'}, ${r.wallMs} ms)`,
-        `  rounds until everyone is informed: mean ${r.rounds.mean.toFixed(2)}, p50 ${r.rounds.p50}, p99 ${r.rounds.p99}, max ${r.rounds.max}; theory ${r.theoryRounds.toFixed(2)} + O(1)`,
+        `  rounds until everyone is informed: mean ${r.rounds.mean.toFixed(2)}, p50 ${r.rounds.p50}, p99 ${r.rounds.p99}, max ${r.rounds.max}; ${r.theoryRounds === null ? 'no mean-field theory' : `theory ${r.theoryRounds.toFixed(2)} + O(1)`}`,
         `  payload transmissions per node: ${r.transmissionsPerNode.toFixed(2)}${r.stateFirstTransmissionsPerNode !== undefined ? ` (${r.stateFirstTransmissionsPerNode.toFixed(2)} when counters are swapped before the payload)` : ''}; every node informed in ${r.allInformedTrials} of ${trials} trials`,
       ]);
     });

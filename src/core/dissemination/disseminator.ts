@@ -179,6 +179,8 @@ export class Disseminator<P = Uint8Array> {
     this.tree = c.mode === 'plumtree' ? new Plumtree(c.plumtree, this.rng.fork(), o.rtt ?? null) : null;
     const now = o.now as number;
     this.nextTickMs = c.alignedRounds ? (Math.floor(now / c.intervalMs) + 1) * c.intervalMs : now + this.rng.next() * c.intervalMs;
+    // Plumtree opens its links at once (the GRAFTs wait in the outbox), so the first update finds a connected graph.
+    if (this.tree !== null) this.treeStart();
   }
 
   /** Updates held, own included. */
