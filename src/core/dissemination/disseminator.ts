@@ -102,6 +102,9 @@ interface Held<P> {
   hops: number;
 }
 
+/** An array (not a type guard: a peer's message keeps its declared type after the check). */
+const isList = (v: unknown): boolean => Array.isArray(v);
+
 const CLASS_RANK: Record<TrafficClass, number> = { membership: 0, critical: 1, normal: 2, repair: 3 };
 
 interface Outgoing<P> {
@@ -565,7 +568,7 @@ export class Disseminator<P = Uint8Array> {
       if (this.accept(now, u, from, 255)) this.tree?.received(u);
     }
     // Plumtree repairs by rare pulls: one that brought something asks again at once (a restarted node catches up).
-    if (this.tree !== null && m.updates.length > 0) this.pullOnce(now as number);
+    if (this.tree !== null && m.updates.length > 0) this.pullOnce(now);
     for (const r of m.floors) this.stats.skipped += this.log.advanceFloor(r.origin, r.version);
     const c = this.config;
     for (const r of m.known) {
@@ -654,7 +657,7 @@ export class Disseminator<P = Uint8Array> {
 
   private handleTree(now: number, from: Address, m: TreeMessage): void {
     const tree = this.tree as Plumtree;
-    if (!Array.isArray(m.refs) || m.refs.length > 4096) throw new MalformedMessage(`${m.type}: refs is not a list of at most 4096`);
+    if (!isList(m.refs) || m.refs.length > 4096) throw new MalformedMessage(`${m.type}: refs is not a list of at most 4096`);
     for (const r of m.refs) {
       if (typeof r !== 'object' || r === null || typeof r.origin !== 'string' || !Number.isSafeInteger(r.version) || r.version < 1) throw new MalformedMessage(`${m.type}: bad update ref`);
     }
