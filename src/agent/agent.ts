@@ -153,6 +153,25 @@ export class Agent {
         ...(o.transport !== undefined ? { transport: o.transport } : {}),
       };
       node = await createNode(opts);
+      // A delivered user event is recorded (clocks and the recent-event buffer) before the next
+      // turn of the event loop, not at the next 5 s snapshot: an agent killed -9 and restarted
+      // must not deliver again what it delivered in its last seconds (issue 12: exactly once).
+      // Registered first, before the stream, the handlers and the log see the event.
+      const delivered = node;
+      let recording = false;
+      delivered.on('user-event', () => {
+        if (recording) return;
+        recording = true;
+        setImmediate(() => {
+          recording = false;
+          try {
+            store.saveClocks(delivered.clocks);
+            saveRecentEvents(store, delivered.recentEvents());
+          } catch {
+            // A failing store was logged once when it started (WatchedStore); the snapshot retries.
+          }
+        });
+      });
       // HTTP listens before the join: writes wait until the first join attempt has ended (see ClusterKv).
       let joinEnded: () => void = () => undefined;
       const joined = new Promise<void>((resolve) => {
