@@ -38,6 +38,15 @@ export const DataMessageType = {
 export type DataMessageKind = keyof typeof DataMessageType;
 export const DATA_MESSAGE_KINDS = Object.keys(DataMessageType) as DataMessageKind[];
 
+/**
+ * Type bytes of the application range [0x80, 0x9f] that our own adapters use, registered here so
+ * no two of them collide (they travel as `data-message` events, untouched by the data layer).
+ */
+export const AppDataType = {
+  /** Yjs document replication (src/yjs): updates, state-vector digests, diffs, awareness. */
+  yjs: 0x90,
+} as const satisfies Record<string, number>;
+
 /** The lowest and highest type byte the data layer may use (Serf's user types are 0–9). */
 export const DATA_TYPE_BYTE_MIN = 0x80;
 export const DATA_TYPE_BYTE_MAX = 0xbf;
