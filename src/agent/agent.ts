@@ -17,6 +17,7 @@ import { runKeyOp } from './keys.js';
 import { loadRecentEvents, saveRecentEvents } from './event-snapshot.js';
 import type { AgentMetrics } from './metrics.js';
 import { EventHandlers, parseHandlerSpec } from './event-handlers.js';
+import { YjsGate } from './yjs-gate.js';
 
 const KEYRING_META = 'agent.keyring';
 /** Snapshot members joined through at once, and how many such batches are tried before giving up. */
@@ -98,6 +99,8 @@ export class Agent {
     private readonly log: Logger,
     /** The `--event-handler` scripts (none configured: subscribed to nothing). */
     readonly handlers: EventHandlers,
+    /** Yjs documents and `/v1/yjs` (the Yjs code loads on first use). */
+    readonly yjs: YjsGate,
   ) {}
 
   static async start(o: AgentOptions): Promise<Agent> {
@@ -156,7 +159,9 @@ export class Agent {
         http: () => (agentRef.a === null ? null : { answered: agentRef.a.http.answered, streams: agentRef.a.http.streams.stats() }),
       })));
       const handlers = new EventHandlers(node, c.eventHandlers.map(parseHandlerSpec), log, { timeoutMs: c.eventHandlerTimeoutMs });
+      const yjs = new YjsGate({ node, store, config: c.yjs, log });
       const http = new HttpApi({
+        yjs,
         handlerStats: () => handlers.stats,
         node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {
@@ -164,7 +169,7 @@ export class Agent {
         },
       });
       const httpAddress = await http.listen(c.http);
-      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers);
+      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers, yjs);
       if (c.keyringFile === undefined && storedKeys === null && c.encrypt !== undefined) saveKeyring(store, [c.encrypt]);
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
@@ -284,6 +289,7 @@ export class Agent {
       for (const t of this.rejoinPending.values()) clearTimeout(t);
       this.saveSnapshot();
       this.handlers.close();
+      this.yjs.close();
       if (leave) await this.node.leave();
       else await this.node.shutdown();
       await this.http.close();

@@ -144,7 +144,8 @@ export class YjsWsEndpoint {
     const { doc, awareness } = conn.handle;
     let reply: Uint8Array | null = null;
     try {
-      const d = decoding.createDecoder(buf);
+      // A copy: lib0 reads views of the underlying buffer, and ws hands out slices of a larger one.
+      const d = decoding.createDecoder(buf.slice());
       const type = decoding.readVarUint(d);
       switch (type) {
         case MESSAGE_SYNC: {
