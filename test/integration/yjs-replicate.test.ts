@@ -51,6 +51,24 @@ describe('replicateDoc', () => {
     const r = YjsReplicator.for(cs[0]!);
     expect(r.stats.localUpdates).toBe(5);
     expect(r.stats.sent.update.messages).toBe(10); // 5 updates × 2 peers, no forwarding in a cluster this small
+    // Larger than any datagram (64 KiB): over a stream (anti-entropy is a minute away, so only the push can bring it).
+    docs[1]!.getText('t').insert(0, 'z'.repeat(70_000));
+    await waitFor('the large update everywhere', 10_000, () => same(docs));
+  });
+
+  it('a document nobody holds is unloaded once idle, and loads again from the store', async () => {
+    const [a] = await cluster(1);
+    const store = new MemoryStore();
+    const r = new YjsReplicator(a!, { store, idleMs: 200 });
+    const h = r.open('idle');
+    h.doc.getText('t').insert(0, 'kept in the store');
+    expect(r.loaded()).toEqual(['idle']);
+    await new Promise((res) => setTimeout(res, 400));
+    expect(r.loaded()).toEqual(['idle']); // still held
+    h.release();
+    await waitFor('unloaded', 5000, () => r.loaded().length === 0);
+    expect(r.open('idle').doc.getText('t').toJSON()).toBe('kept in the store');
+    r.close();
   });
 
   it('a document opened late catches up by state vector with only what it lacks; a lost deletion is repaired', async () => {
