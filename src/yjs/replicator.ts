@@ -113,6 +113,13 @@ export class YjsReplicator {
   private readonly unsubscribe: (() => void)[] = [];
   private flushScheduled = false;
   private closed = false;
+  /**
+   * Diffs sent, by peer and document: the state vector they answered and when. The same request
+   * again within `diffRepeatMs` means the diff is still on its way (a stream takes a while), so it
+   * is not sent twice.
+   */
+  private readonly diffsSent = new Map<string, { sv: string; atMs: number }>();
+  private readonly diffRepeatMs: number;
 
   /** The node's replicator (one per node; the options count only at the first call). */
   static for(node: ClusterNode, o: ReplicatorOptions = {}): YjsReplicator {
@@ -127,6 +134,7 @@ export class YjsReplicator {
       antiEntropyIntervalMs: o.antiEntropyIntervalMs ?? 2000, idleMs: o.idleMs ?? 30_000, pushFanout: o.pushFanout ?? 16,
       packetBytesMax: o.packetBytesMax ?? 1200, compactBytesMin: o.compactBytesMin ?? 64 * 1024, onProblem: o.onProblem ?? (() => undefined),
     };
+    this.diffRepeatMs = Math.max(2000, 2 * this.o.antiEntropyIntervalMs);
     this.unsubscribe.push(node.on('data-message', (e) => this.receive(e)));
     this.unsubscribe.push(node.on('member-joined', (e) => {
       if (e.member.name !== node.name) this.sendDigest(e.member.name, [...this.docs.keys()]);
@@ -409,9 +417,24 @@ export class YjsReplicator {
     const iLack = dsDiffers || ahead(theirs, ours);
     const theyLack = dsDiffers || ahead(ours, theirs);
     if (!iLack && !theyLack) return;
-    const update = theyLack ? Y.encodeStateAsUpdate(e.doc, d.sv) : EMPTY;
+    const update = theyLack && this.firstAsk(from, d.doc, d.sv) ? Y.encodeStateAsUpdate(e.doc, d.sv) : EMPTY;
+    if (update.length === 0 && !iLack) return;
     this.stats.diffUpdateBytes += update.length;
     this.send(from, 'diff', encodeYjsMessage({ kind: 'diff', src: this.node.name, doc: d.doc, update, sv: mine.sv, dsHash: mine.dsHash, want: iLack }));
+  }
+
+  /** Whether `peer` asks for `doc` past state vector `sv` for the first time lately (else that diff is on its way). */
+  private firstAsk(peer: string, doc: string, sv: Uint8Array): boolean {
+    const now = Date.now();
+    const key = `${peer}\u0000${doc}`;
+    const svKey = Buffer.from(sv).toString('base64');
+    const last = this.diffsSent.get(key);
+    if (last !== undefined && last.sv === svKey && now - last.atMs < this.diffRepeatMs) return false;
+    if (this.diffsSent.size > 10_000) {
+      for (const [k, v] of this.diffsSent) if (now - v.atMs >= this.diffRepeatMs) this.diffsSent.delete(k);
+    }
+    this.diffsSent.set(key, { sv: svKey, atMs: now });
+    return true;
   }
 
   // ------------------------------------------------------------------ receiving
@@ -465,7 +488,7 @@ export class YjsReplicator {
             return;
           }
         }
-        if (m.want) {
+        if (m.want && this.firstAsk(m.src, m.doc, m.sv)) {
           const update = Y.encodeStateAsUpdate(e.doc, m.sv);
           this.stats.diffUpdateBytes += update.length;
           const mine = this.summary(e);
