@@ -21,8 +21,8 @@ export type {
 } from './runtime/cluster-node.js';
 export { KeyValue } from './runtime/data-kv.js';
 export type { KvChange, KvConvergence } from './runtime/data-kv.js';
-export type { DataEvent, DataMachineStats, DataNodeStats, KvOp } from './runtime/data-machine.js';
-export { NotWritableError } from './runtime/data-machine.js';
+export type { DataEvent, DataLayerStats, DataMachineStats, DataNodeStats, KvOp } from './runtime/data-layer.js';
+export { NotWritableError } from './runtime/data-layer.js';
 export type { StateStore, StoredEntry, EntryChange } from './store/state-store.js';
 export { encodeDataValue, decodeDataValue, DataStats } from './wire/data.js';
 export type {
@@ -37,6 +37,8 @@ export { NetTransport } from './transport/net-transport.js';
 export type { NetTransportOptions } from './transport/net-transport.js';
 export { MemoryNetwork } from './transport/memory-network.js';
 export { AddressError } from './transport/address.js';
+export type { Coordinate, RttEstimate } from './core/topology/index.js';
+export type { CoordinateStats } from './runtime/node-coordinates.js';
 export type { ForceLeaveOptions, JoinOptions, OldDropCounts, OldDropKind, OldDropReason, QueryOptions, SerfConfig } from './core/serf/index.js';
 
 export { GossipNode, PRESETS, defaultConfig, validateConfig, ConfigError, seededRng, address, nodeName, millis } from './core/index.js';

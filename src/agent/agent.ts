@@ -15,8 +15,11 @@ import type { KvService } from './kv-service.js';
 import { ClusterKv } from './kv-service.js';
 import { runKeyOp } from './keys.js';
 import { loadRecentEvents, saveRecentEvents } from './event-snapshot.js';
+import { loadCoordinate, saveCoordinate } from './coordinate-snapshot.js';
 import type { AgentMetrics } from './metrics.js';
 import { EventHandlers, parseHandlerSpec } from './event-handlers.js';
+import type { JoinResolver } from './join-address.js';
+import { resolveJoinAddresses, systemResolver } from './join-address.js';
 import { YjsGate } from './yjs-gate.js';
 
 const KEYRING_META = 'agent.keyring';
@@ -27,6 +30,8 @@ const JOIN_SNAPSHOT_BATCHES_MAX = 3;
 const STALE_REJOIN_MS = 1000;
 /** After `deadNodeReclaimMs`, this much more before re-joining an accuser (its dead record must be older than that). */
 const ACCUSER_REJOIN_SLACK_MS = 1000;
+/** Our network coordinate is saved at most this often (and when stopping). */
+const COORDINATE_SAVE_MS = 30_000;
 
 /** Fisher–Yates with `randomInt` (the agent's join order; not a simulation). */
 function shuffle<T>(xs: T[]): T[] {
@@ -60,6 +65,8 @@ export interface AgentOptions {
   readonly snapshotIntervalMs?: number;
   /** The node's transport instead of UDP + TCP on `bind` (tests: a filter that drops packets for a while). */
   readonly transport?: NodeOptions['transport'];
+  /** The DNS queries join addresses make (default: the system's; tests: `dnsResolver` on their own server). */
+  readonly resolver?: JoinResolver;
 }
 
 
@@ -85,6 +92,8 @@ export class Agent {
   private readonly rejoinPending = new Map<string, NodeJS.Timeout>();
   /** The membership snapshot saved last (members, addresses), so an unchanged one is not written again. */
   private savedMembers = '';
+  /** When our coordinate was last saved (0: not yet, so the first snapshot saves it). */
+  private coordinateSavedMs = 0;
   private suspicionsSeen = 0;
 
   private constructor(
@@ -99,6 +108,7 @@ export class Agent {
     private readonly log: Logger,
     /** The `--event-handler` scripts (none configured: subscribed to nothing). */
     readonly handlers: EventHandlers,
+    private readonly resolver: JoinResolver,
     /** Yjs documents and `/v1/yjs` (the Yjs code loads on first use). */
     readonly yjs: YjsGate,
   ) {}
@@ -129,9 +139,11 @@ export class Agent {
       }
       const clocks = store.loadClocks();
       const recentEvents = loadRecentEvents(store);
+      const coordinate = loadCoordinate(store);
       const opts: NodeOptions = {
         name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store, clocks,
         ...(recentEvents !== null ? { recentEvents } : {}),
+        ...(coordinate !== undefined ? { coordinate } : {}),
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
         kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])), ...(recovered ? { relearn: true } : {}) },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
@@ -158,22 +170,28 @@ export class Agent {
         storeHealth: () => store.health,
         http: () => (agentRef.a === null ? null : { answered: agentRef.a.http.answered, streams: agentRef.a.http.streams.stats() }),
       })));
+      const resolver = o.resolver ?? systemResolver();
       const handlers = new EventHandlers(node, c.eventHandlers.map(parseHandlerSpec), log, { timeoutMs: c.eventHandlerTimeoutMs });
       const yjs = new YjsGate({ node, store, config: c.yjs, log });
       const http = new HttpApi({
         yjs,
         handlerStats: () => handlers.stats,
+        resolveJoin: async (addrs) => {
+          const r = await resolveJoinAddresses(addrs, resolver);
+          if (r.addrs.length === 0) throw new Error(r.problems.join('; '));
+          return r.addrs;
+        },
         node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },
       });
       const httpAddress = await http.listen(c.http);
-      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers, yjs);
+      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers, resolver, yjs);
       if (c.keyringFile === undefined && storedKeys === null && c.encrypt !== undefined) saveKeyring(store, [c.encrypt]);
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
-      log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null }, 'agent started');
+      log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null, ...(o.dashboard != null ? { dashboard: `http://${httpAddress}/` } : {}) }, 'agent started');
       try {
         await agent.joinCluster();
       } finally {
@@ -188,8 +206,8 @@ export class Agent {
   }
 
   /**
-   * Joins the cluster at start, as Serf does: every configured `--join` address (each is
-   * contacted), else the members of the last snapshot one small batch at a time, in random
+   * Joins the cluster at start, as Serf does: every configured `--join` and `--retry-join`
+   * address (each is contacted; names resolved now), else the members of the last snapshot one small batch at a time, in random
    * order, until one answers (Serf re-joins through one previously known node). A restarted
    * agent thus push-pulls with a few members, never with all of them. When nothing answered,
    * the join is retried every `retryIntervalMs` (up to `retryMax` attempts, 0: until it
@@ -203,7 +221,7 @@ export class Agent {
 
   /** Addresses to join through: the configured ones, and the snapshot's members (shuffled) after them. */
   private joinCandidates(): { configured: string[]; snapshot: string[] } & { length: number } {
-    const configured = [...new Set(this.config.join)];
+    const configured = [...new Set([...this.config.join, ...this.config.retryJoin])];
     const snapshot = shuffle(this.store.loadMembers().filter((m) => m.name !== this.config.name).map((m) => m.addr).filter((a) => !configured.includes(a)));
     return { configured, snapshot, length: configured.length + snapshot.length };
   }
@@ -226,7 +244,10 @@ export class Agent {
 
   private async joinOnce(quiet: boolean): Promise<number> {
     const { configured, snapshot } = this.joinCandidates();
-    const batches = configured.length > 0 ? [configured] : [];
+    // Names are resolved on every attempt: a record that appears late is joined through on a retry.
+    const resolved = configured.length > 0 ? await resolveJoinAddresses(configured, this.resolver) : { addrs: [], problems: [] };
+    if (resolved.problems.length > 0) this.log.warn({ tried: configured }, `join: ${resolved.problems.join('; ')}`);
+    const batches = resolved.addrs.length > 0 ? [resolved.addrs] : [];
     for (let i = 0; i < snapshot.length && batches.length < 1 + JOIN_SNAPSHOT_BATCHES_MAX; i += JOIN_SNAPSHOT_BATCH) batches.push(snapshot.slice(i, i + JOIN_SNAPSHOT_BATCH));
     let contacted = 0;
     for (const addrs of batches) {
@@ -287,7 +308,7 @@ export class Agent {
       if (this.retryTimer !== null) clearTimeout(this.retryTimer);
       if (this.staleTimer !== null) clearTimeout(this.staleTimer);
       for (const t of this.rejoinPending.values()) clearTimeout(t);
-      this.saveSnapshot();
+      this.saveSnapshot(true);
       this.handlers.close();
       this.yjs.close();
       if (leave) await this.node.leave();
@@ -345,8 +366,12 @@ export class Agent {
     this.store.saveIncarnation(this.node.incarnation);
   }
 
-  /** Saves the alive members (to rejoin through), our incarnation and the Lamport clocks when the node reports them. */
-  private saveSnapshot(): void {
+  /**
+   * Saves the alive members (to rejoin through), our incarnation and the Lamport clocks when the
+   * node reports them; our network coordinate (which moves all the time) at most once every
+   * `COORDINATE_SAVE_MS`, and when stopping (`final`).
+   */
+  private saveSnapshot(final = false): void {
     // While the store refuses writes, one small write per round tells when it takes them again.
     if (this.store.health.failing) {
       try {
@@ -356,6 +381,12 @@ export class Agent {
       }
     }
     try {
+      const coordinate = this.node.coordinate();
+      const now = Date.now();
+      if (coordinate !== undefined && (final || now - this.coordinateSavedMs >= COORDINATE_SAVE_MS)) {
+        saveCoordinate(this.store, coordinate);
+        this.coordinateSavedMs = now;
+      }
       const members = this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr }));
       const key = JSON.stringify([members, this.node.incarnation, this.node.clocks, this.node.stats.serf.userEventsIn]);
       if (key === this.savedMembers) return; // nothing changed: no write

@@ -11,6 +11,7 @@ import { HttpError, readJson } from './http-body.js';
 import { API_CSP, HttpGuard, PAGE_CSP_FALLBACK, SECURITY_HEADERS } from './http-guard.js';
 import { ENVELOPE_BYTES, KvRoutes } from './kv-routes.js';
 import { OperatorRoutes } from './operator-routes.js';
+import { CoordinateRoutes } from './coordinate-routes.js';
 import type { HandlerStats } from './event-handlers.js';
 import type { KvService } from './kv-service.js';
 import type { StoreHealth } from '../store/watched-store.js';
@@ -29,6 +30,8 @@ export interface DashboardPage {
 export interface HttpApiOptions {
   readonly node: ClusterNode;
   readonly kv: KvService;
+  /** Join addresses (names, `dns+srv://`) → `host:port`s for `POST /v1/join`; none: taken as they are. */
+  readonly resolveJoin?: (addrs: readonly string[]) => Promise<string[]>;
   /** The metrics registry, made on the first scrape (prom-client is loaded only by an agent that is scraped). */
   readonly metrics: () => Promise<AgentMetrics>;
   /** Required on every request when set: `Authorization: Bearer …`, the dashboard's session cookie, or `?token=` on `/` and `/v1/stream` only. */
@@ -69,6 +72,8 @@ export interface MemberJson {
   readonly incarnation: number | null;
   /** Round trip of this node's last answered probe of the member (absent until one). */
   readonly rttMs?: number;
+  /** Round trip from this node estimated from network coordinates (absent without one, and for members not alive). */
+  readonly estimatedRttMs?: number;
 }
 
 type Handler = (req: IncomingMessage, query: URLSearchParams, params: readonly string[], res: ServerResponse) => Promise<void> | void;
@@ -76,8 +81,9 @@ type Handler = (req: IncomingMessage, query: URLSearchParams, params: readonly s
 export function memberJson(node: ClusterNode, m: Member): MemberJson {
   const hp = parseHostPort(m.addr);
   const rttMs = node.probeRttMs(m.name);
+  const estimatedRttMs = m.status === 'alive' && m.name !== node.name ? node.estimateRtt(m.name) : undefined;
   const base = { name: m.name, addr: hp.host, port: hp.port, status: m.status, tags: m.tags, incarnation: node.memberIncarnation(m.name) ?? null };
-  return rttMs === undefined ? base : { ...base, rttMs };
+  return { ...base, ...(rttMs === undefined ? {} : { rttMs }), ...(estimatedRttMs === undefined ? {} : { estimatedRttMs }) };
 }
 
 /**
@@ -105,7 +111,8 @@ export class HttpApi {
     this.publishEvents();
     this.route('GET', /^\/v1\/members$/, () => this.members());
     new KvRoutes(o.kv, o.valueBytesMax).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
-    new OperatorRoutes(o.node, o.handlerStats ?? null).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
+    new OperatorRoutes(o.node, o.handlerStats ?? null, o.resolveJoin ?? null).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
+    new CoordinateRoutes(o.node).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     this.route('POST', /^\/v1\/event$/, (req) => this.event(req));
     this.route('GET', /^\/v1\/convergence$/, () => this.o.kv.convergence());
     this.route('GET', /^\/v1\/stream$/, (req, _q, _p, res) => this.stream(req, res));

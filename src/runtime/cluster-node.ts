@@ -1,14 +1,17 @@
 import { randomInt } from 'node:crypto';
-import { networkInterfaces } from 'node:os';
 import type { Config, ProfileName } from '../core/config.js';
 import { defaultConfig } from '../core/config.js';
 import { address, millis, nodeName } from '../core/ids.js';
 import type { NodeStats } from '../core/membership/node.js';
 import { seededRng } from '../core/rng.js';
+import type { Coordinate, RttEstimate } from '../core/topology/index.js';
+import type { CoordinateStats } from './node-coordinates.js';
+import { NodeCoordinates } from './node-coordinates.js';
 import type { SerfConfig } from '../core/serf/config.js';
 import type { ForceLeaveOptions, JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/index.js';
 import { SerfNode } from '../core/serf/serf-node.js';
-import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
+import { parseHostPort } from '../transport/address.js';
+import { DEFAULT_PORT, advertiseAddress, normalizeJoinAddress } from './node-address.js';
 import { NetTransport } from '../transport/net-transport.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
 import type { WireErrorReason, WireStatsSnapshot } from '../wire/index.js';
@@ -21,9 +24,9 @@ import { DataStats } from '../wire/data.js';
 import type { Codec } from './codec.js';
 import type { KvChange } from './data-kv.js';
 import { KeyValue } from './data-kv.js';
-import { DataPlane } from './data-plane.js';
-import type { DataEvent, DataMachineStats } from './data-machine.js';
-import { StateMachine, rumorPacketBytesMax } from './data-state.js';
+import { SerfWithState } from './serf-with-state.js';
+import type { DataEvent, DataLayerStats } from './data-layer.js';
+import { DurableStateNode, rumorPacketBytesMax } from './durable-state-node.js';
 import { wireCodec } from './wire-codec.js';
 import { wireHeaders } from './wire-headers.js';
 import { budgetForCap } from '../core/state/index.js';
@@ -35,8 +38,7 @@ import { KeyringFileError, loadKeyringFile, writeKeyringFile } from './keyring-f
 import type { EventMap, Listener } from './emitter.js';
 import { TypedEmitter } from './emitter.js';
 
-/** memberlist's default port; join addresses without a port use it. */
-export const DEFAULT_PORT = 7946;
+export { DEFAULT_PORT, advertiseAddress, normalizeJoinAddress };
 
 export type LogLevel = 'info' | 'warn';
 export type Logger = (level: LogLevel, line: string) => void;
@@ -100,6 +102,13 @@ export interface NodeOptions {
   readonly clocks?: { readonly member: number; readonly event: number; readonly query: number };
   /** The user events a previous life saved with its clocks (`recentEvents()`): nothing in them is delivered again, and nothing missed below the saved clock is lost. */
   readonly recentEvents?: readonly RecentEvents[number][];
+  /**
+   * Network coordinates (Serf's Vivaldi): our acks carry ours, every direct probe's answer moves
+   * it. Default true, as Serf; false: acks carry no payload (Serf's `DisableCoordinates`).
+   */
+  readonly coordinates?: boolean;
+  /** Our coordinate as a previous life saved it (`coordinate()`): start there instead of the origin. */
+  readonly coordinate?: Coordinate;
 }
 
 /** User events by Lamport time, as `recentEvents()` returns them. */
@@ -167,11 +176,13 @@ export interface ClusterNodeStats {
   readonly data: {
     readonly decoded: number;
     readonly rejected: Readonly<Record<WireErrorReason, number>>;
-    readonly node: DataMachineStats;
+    readonly node: DataLayerStats;
     readonly unsent: number;
     /** The byte budget's counters (`bandwidth`): bytes by class, messages held back; null without a cap. */
     readonly budget: Readonly<StateBudgetStats> | null;
   };
+  /** Network coordinates: observations used, refused (by reason), clamped; resets. Null when disabled. */
+  readonly topology: CoordinateStats | null;
 }
 
 const encoder = new TextEncoder();
@@ -197,7 +208,7 @@ export class ClusterNode {
 
   private constructor(
     private readonly engine: SerfNode,
-    private readonly plane: DataPlane<StateMachine>,
+    private readonly plane: SerfWithState,
     private readonly dataStats: DataStats,
     private readonly driver: Driver<ClusterEvent>,
     private readonly transport: Transport,
@@ -207,6 +218,7 @@ export class ClusterNode {
     /** The core's protocol errors (a peer misbehaving, a stream timing out), logged rate-limited like rejected bytes. */
     private readonly protocolLog: RejectionLog,
     private readonly wire: WireStats,
+    private readonly coords: NodeCoordinates | null,
   ) {
     this.emitter = emitter;
     this.name = name;
@@ -263,15 +275,17 @@ export class ClusterNode {
       const addr = advertiseAddress(bind, o.advertise, parseHostPort(transport.localAddress).port);
       const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
       const clock = (): number => performance.now();
-      let data: StateMachine | null = null;
+      let data: DurableStateNode | null = null;
       const rng = seededRng(seed);
+      const coords = o.coordinates === false ? null : new NodeCoordinates(o.name, seed, o.coordinate);
       const engine = new SerfNode({
         name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
         codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
         ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
         ...(o.clocks !== undefined ? { clocks: o.clocks } : {}),
         ...(o.recentEvents !== undefined ? { recentEvents: o.recentEvents } : {}),
-        dataState: DataPlane.delegate(() => data),
+        dataState: SerfWithState.delegate(() => data),
+        ...(coords !== null ? { ping: coords.ping } : {}),
       });
       const dataStats = new DataStats();
       const headers = wireHeaders(parseHostPort(addr).family === 6 ? 6 : 4);
@@ -284,11 +298,11 @@ export class ClusterNode {
       const k = o.kv ?? {};
       const startMs = clock();
       const common = {
-        name: o.name,
+        name: nodeName(o.name),
         rng: rng.fork(),
         now: millis(startMs),
         wallOffsetMs: Date.now() - startMs,
-        peers: () => engine.dataPeers().map((m) => m.name),
+        peers: () => engine.dataPeers().map((m) => nodeName(m.name)),
         replica: {
           ...(k.resolvers !== undefined ? { resolvers: k.resolvers } : {}),
           ...(k.defaultResolver !== undefined ? { defaultResolver: k.defaultResolver } : {}),
@@ -304,8 +318,8 @@ export class ClusterNode {
         ...(budget !== undefined ? { budget, streamExtraBytes: (n: number) => headers.streamBytes(n) - headers.packetBytes } : {}),
       };
       // Each life's rumor origins must differ from the previous one's: a random life number.
-      data = new StateMachine({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
-      const plane = new DataPlane(engine, data, millis(startMs), headers);
+      data = new DurableStateNode({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
+      const plane = new SerfWithState(engine, data, millis(startMs), headers);
       if (budget !== undefined) inboundStream = () => plane.data.chargeMembership(millis(clock()), headers.streamBytes(0));
       let node: ClusterNode | null = null;
       driver = new Driver<ClusterEvent>({
@@ -323,7 +337,7 @@ export class ClusterNode {
       }
       const d = driver;
       plane.wake = () => d.input(() => undefined);
-      node = new ClusterNode(engine, plane, dataStats, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire);
+      node = new ClusterNode(engine, plane, dataStats, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire, coords);
       driver.start(transport);
       return node;
     } catch (e) {
@@ -392,6 +406,21 @@ export class ClusterNode {
   /** The round trip (ms) of our last answered probe of a member, or undefined. */
   probeRttMs(name: string): number | undefined {
     return this.engine.gossip.probeRttMs(name);
+  }
+
+  /** A member's network coordinate (ours by default; Serf's, in seconds), undefined if unknown or coordinates are off. */
+  coordinate(name: string = this.name): Coordinate | undefined {
+    return this.coords?.coordinate(name);
+  }
+
+  /** The estimated round trip (ms) between two members from their coordinates (`b`: us), as `serf rtt`; undefined if either is unknown. */
+  estimateRtt(a: string, b: string = this.name): number | undefined {
+    return this.coords?.estimateRtt(a, b);
+  }
+
+  /** The `k` alive members nearest to us by estimated round trip, nearest first; `tag`: only members with `key=value` (or `key`). */
+  nearest(k: number, opts: { readonly tag?: string } = {}): RttEstimate[] {
+    return this.coords?.nearest(k, this.engine.members(), opts.tag) ?? [];
   }
 
   /** Broadcasts waiting to go out: memberlist's membership gossip, and Serf's (intents, events, queries, data). */
@@ -480,6 +509,7 @@ export class ClusterNode {
       driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
       log: { lines: this.driver.rejections.lines + this.protocolLog.lines, suppressed: this.driver.rejections.suppressed + this.protocolLog.suppressed },
       data: { decoded: this.dataStats.decoded, rejected: { ...this.dataStats.rejected }, node: this.plane.data.stats, unsent: this.plane.unsent, budget: this.plane.data.node.budgetStats },
+      topology: this.coords?.stats ?? null,
     };
   }
 
@@ -548,6 +578,8 @@ export class ClusterNode {
       case 'member-left':
       case 'member-failed':
       case 'member-reaped':
+        this.coords?.forget(e.member.name);
+        break;
       case 'member-suspected':
       case 'member-recovered':
       case 'self-refuted':
@@ -569,26 +601,4 @@ export class ClusterNode {
   private assertRunning(op: string): void {
     if (this.state !== 'running') throw new Error(`${op}: node ${this.name} is ${this.state === 'leaving' ? 'leaving' : 'stopped'}`);
   }
-}
-
-/** `name/host:port` (memberlist's syntax) or `host[:port]` → `host:port`. */
-export function normalizeJoinAddress(a: string): string {
-  const slash = a.indexOf('/');
-  const hp = parseHostPort(slash >= 0 ? a.slice(slash + 1) : a, DEFAULT_PORT);
-  return formatHostPort(hp.host, hp.port);
-}
-
-/** The address to advertise: explicit, else the bind address, else the first non-internal IPv4 address. */
-export function advertiseAddress(bind: string, advertise: string | undefined, boundPort: number): string {
-  if (advertise !== undefined) {
-    const a = parseHostPort(advertise, 0);
-    if (isUnspecified(a.host)) throw new TypeError(`advertise ${advertise}: must be an address peers can reach`);
-    return formatHostPort(a.host, a.port === 0 ? boundPort : a.port);
-  }
-  const b = parseHostPort(bind);
-  if (!isUnspecified(b.host)) return formatHostPort(b.host, boundPort);
-  for (const list of Object.values(networkInterfaces())) {
-    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return formatHostPort(i.address, boundPort);
-  }
-  throw new TypeError(`bind ${bind}: no address to advertise; pass advertise`);
 }
