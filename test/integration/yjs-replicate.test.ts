@@ -4,6 +4,7 @@
  * bounded snapshot + tail and gives documents back after a restart, and bad messages are counted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { applyAwarenessUpdate, Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { address } from '../../src/core/ids.js';
 import type { ClusterNode } from '../../src/runtime/cluster-node.js';
@@ -98,6 +99,26 @@ describe('replicateDoc', () => {
     expect(da.getText('t').toJSON().startsWith('ng part')).toBe(true);
     await waitFor('b repaired the deletion', 10_000, () => db.getText('t').toJSON() === da.getText('t').toJSON());
     expect(rb.stats.received.diff.messages).toBeGreaterThan(before);
+  });
+
+  it('awareness reaches the other node and leaves with its client; it is never stored', async () => {
+    const [a, b] = await cluster(2);
+    const store = new MemoryStore();
+    const ra = new YjsReplicator(a!, { store });
+    const rb = new YjsReplicator(b!, { store: new MemoryStore() });
+    const [ha, hb] = [ra.open('aw'), rb.open('aw')];
+    // A client of a's (as the websocket endpoint applies it): its presence, with the connection as origin.
+    const clientDoc = new Y.Doc();
+    const clientAwareness = new Awareness(clientDoc);
+    clientAwareness.setLocalState({ user: 'ada', cursor: 3 });
+    applyAwarenessUpdate(ha.awareness, encodeAwarenessUpdate(clientAwareness, [clientDoc.clientID]), 'connection');
+    await waitFor('b sees ada', 5000, () => (hb.awareness.getStates().get(clientDoc.clientID) as { user?: string } | undefined)?.user === 'ada');
+    removeAwarenessStates(ha.awareness, [clientDoc.clientID], 'connection');
+    await waitFor('ada gone from b', 5000, () => !hb.awareness.getStates().has(clientDoc.clientID));
+    expect(store.docNames()).toEqual([]);
+    clientAwareness.destroy();
+    ra.close();
+    rb.close();
   });
 
   it('bad messages are counted and change nothing', async () => {
