@@ -177,6 +177,8 @@ export class YjsWsEndpoint {
           return this.malformed(conn, `unknown message type ${type}`);
       }
     } catch (err) {
+      // Already closing: the replicator evicted the document (the store refused the update).
+      if (conn.ws.readyState !== conn.ws.OPEN) return;
       return this.malformed(conn, err instanceof Error ? err.message : String(err));
     }
     if (reply !== null && reply.length > 1) this.send(conn, reply);

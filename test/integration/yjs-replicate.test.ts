@@ -121,6 +121,39 @@ describe('replicateDoc', () => {
     rb.close();
   });
 
+  it('a local update the store refuses leaves no trace: not kept, not sent, its holders told', async () => {
+    const [a, b] = await cluster(2);
+    const store = new MemoryStore();
+    const ra = new YjsReplicator(a!, { store });
+    const rb = new YjsReplicator(b!);
+    const hb = rb.open('refused');
+    let evicted = '';
+    const ha = ra.open('refused', { onEvict: (why) => (evicted = why) });
+    ha.doc.getText('t').insert(0, 'durable ');
+    await waitFor('b has the first edit', 5000, () => hb.doc.getText('t').toJSON() === 'durable ');
+    const append = store.appendDocUpdates.bind(store);
+    store.appendDocUpdates = () => {
+      throw new Error('disk full');
+    };
+    const update = (() => {
+      const d = new Y.Doc();
+      Y.applyUpdate(d, Y.encodeStateAsUpdate(ha.doc));
+      const sv = Y.encodeStateVector(d);
+      d.getText('t').insert(0, 'refused ');
+      return Y.encodeStateAsUpdate(d, sv);
+    })();
+    expect(() => Y.applyUpdate(ha.doc, update, 'a client')).toThrow('disk full');
+    expect(evicted).toContain('disk full');
+    expect(ra.loaded()).toEqual([]);
+    store.appendDocUpdates = append;
+    expect(ra.open('refused').doc.getText('t').toJSON()).toBe('durable ');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hb.doc.getText('t').toJSON()).toBe('durable ');
+    expect(ra.stats.storeErrors).toBe(1);
+    ra.close();
+    rb.close();
+  });
+
   it('bad messages are counted and change nothing', async () => {
     const [a] = await cluster(1);
     const d = new Y.Doc();
