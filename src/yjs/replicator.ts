@@ -79,6 +79,8 @@ interface Entry {
   readonly awareness: Awareness;
   /** Created by us (destroyed on unload), or the application's (left alone). */
   readonly own: boolean;
+  /** The awareness was created by us (its timer stops on unload), or given. */
+  readonly ownAwareness: boolean;
   holders: number;
   lastActiveMs: number;
   /** Remote updates not yet in the store (appended in one transaction per tick). */
@@ -205,7 +207,7 @@ export class YjsReplicator {
     // A server holds no presence of its own.
     if (givenAwareness === undefined) awareness.setLocalState(null);
     const e: Entry = {
-      name, doc, awareness, own: given === undefined, holders: 0, lastActiveMs: Date.now(), pending: [], tailBytes: 0, snapshotBytes: 0,
+      name, doc, awareness, own: given === undefined, ownAwareness: givenAwareness === undefined, holders: 0, lastActiveMs: Date.now(), pending: [], tailBytes: 0, snapshotBytes: 0,
       onUpdate: (update, origin) => this.onUpdate(e, update, origin),
       onAwareness: (c, origin) => this.onAwareness(e, c, origin),
       onEvict: new Set(),
@@ -249,10 +251,8 @@ export class YjsReplicator {
     if (this.store !== null && e.tailBytes > 0) this.compact(e);
     e.doc.off('update', e.onUpdate);
     e.awareness.off('update', e.onAwareness);
-    if (e.own) {
-      e.awareness.destroy();
-      e.doc.destroy();
-    }
+    if (e.ownAwareness) e.awareness.destroy();
+    if (e.own) e.doc.destroy();
     this.docs.delete(e.name);
     this.stats.unloads++;
     this.stats.docsLoaded = this.docs.size;
@@ -270,10 +270,8 @@ export class YjsReplicator {
     for (const fn of [...e.onEvict]) fn(reason);
     e.doc.off('update', e.onUpdate);
     e.awareness.off('update', e.onAwareness);
-    if (e.own) {
-      e.awareness.destroy();
-      e.doc.destroy();
-    }
+    if (e.ownAwareness) e.awareness.destroy();
+    if (e.own) e.doc.destroy();
     this.docs.delete(e.name);
     this.stats.docsLoaded = this.docs.size;
   }

@@ -3,6 +3,8 @@
  * joins late catches up with only what it lacks, a lost deletion is repaired, the store keeps a
  * bounded snapshot + tail and gives documents back after a restart, and bad messages are counted.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyAwarenessUpdate, Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import * as Y from 'yjs';
@@ -14,6 +16,7 @@ import { replicateDoc, YjsReplicator } from '../../src/yjs/index.js';
 import { createTestNode } from './harness.js';
 import { waitFor } from './wait.js';
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const nodes: ClusterNode[] = [];
 afterEach(async () => {
   for (const n of nodes.splice(0)) {
@@ -152,6 +155,29 @@ describe('replicateDoc', () => {
     expect(ra.stats.storeErrors).toBe(1);
     ra.close();
     rb.close();
+  });
+
+  it('a process that stops replicating and shuts its node down exits (no timer left behind)', async () => {
+    const script = `
+      import * as Y from 'yjs';
+      import { createNode } from './src/index.ts';
+      import { replicateDoc } from './src/yjs/index.ts';
+      const node = await createNode({ name: 'exits', bind: '127.0.0.1:0', profile: 'local' });
+      const r = replicateDoc(node, 'doc', new Y.Doc());
+      r.stop();
+      r.replicator.close();
+      await node.shutdown();
+      console.log('done');`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = await Promise.race([
+      new Promise<boolean>((r) => child.once('exit', () => r(true))),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 30_000)),
+    ]);
+    child.kill('SIGKILL');
+    expect(out).toContain('done');
+    expect(exited).toBe(true);
   });
 
   it('bad messages are counted and change nothing', async () => {
