@@ -31,7 +31,8 @@ export type {
 export { ReplicaError } from './core/replica/index.js';
 export type { Agreement, ConvergedUpdate } from './core/convergence/index.js';
 export type { DriverStats, TypeTraffic } from './runtime/driver.js';
-export type { Codec } from './runtime/codec.js';
+export type { Codec, StreamDecoding } from './runtime/codec.js';
+export type { DecodeResult, WireErrorReason } from './wire/index.js';
 export type { Transport, TransportHandlers, TransportStats, Stream, StreamHandlers } from './transport/transport.js';
 export { NetTransport } from './transport/net-transport.js';
 export type { NetTransportOptions } from './transport/net-transport.js';

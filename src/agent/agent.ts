@@ -67,6 +67,8 @@ export interface AgentOptions {
   readonly transport?: NodeOptions['transport'];
   /** The DNS queries join addresses make (default: the system's; tests: `dnsResolver` on their own server). */
   readonly resolver?: JoinResolver;
+  /** The HTTP API's deadline for a request's headers. Default 10 s (tests: shorter). */
+  readonly httpHeadersTimeoutMs?: number;
 }
 
 
@@ -182,6 +184,7 @@ export class Agent {
           return r.addrs;
         },
         node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
+        ...(o.httpHeadersTimeoutMs !== undefined ? { headersTimeoutMs: o.httpHeadersTimeoutMs } : {}),
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },

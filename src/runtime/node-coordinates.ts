@@ -1,6 +1,6 @@
 import type { NodeDelegate } from '../core/membership/delegate.js';
 import { seededRng } from '../core/rng.js';
-import type { SerfMember } from '../core/serf/members.js';
+import type { SerfMember } from '../core/serf/member.js';
 import type { Coordinate, RttEstimate, TopologyStats } from '../core/topology/index.js';
 import { Topology } from '../core/topology/index.js';
 import { coordinateCodec } from '../wire/coordinate.js';

@@ -409,16 +409,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       for (const o of this.dataObservers) o(this.nowMs, i, e);
     }
     if (this.data[i] !== m) return;
-    const next = m.pollTimeout();
-    if (next === undefined) {
-      this.dataWakeAt[i] = Infinity;
-      return;
-    }
-    const at = Math.max(next, this.nowMs);
-    if (at !== this.dataWakeAt[i]) {
-      this.dataWakeAt[i] = at;
-      this.heap.push(this.newEvent(Kind.DataTimer, at, i));
-    }
+    this.arm(this.dataWakeAt, Kind.DataTimer, i, m.pollTimeout(), 0);
   }
 
   private unstall(i: number): void {
@@ -469,18 +460,21 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       for (const o of this.observers) o(this.nowMs, i, e);
     }
     if (this.nodes[i] !== node) return;
-    const next = node.pollTimeout();
+    this.arm(this.wakeAt, Kind.Timer, i, node.pollTimeout(), this.gen[i] as number);
+  }
+
+  /** Node i's next wake-up of `kind` at `next` (never before now), armed once per deadline; none when undefined. */
+  private arm(wakeAt: Float64Array, kind: Kind, i: number, next: number | undefined, gen: number): void {
     if (next === undefined) {
-      this.wakeAt[i] = Infinity;
+      wakeAt[i] = Infinity;
       return;
     }
     const at = Math.max(next, this.nowMs);
-    if (at !== this.wakeAt[i]) {
-      this.wakeAt[i] = at;
-      const e = this.newEvent(Kind.Timer, at, i);
-      e.gen = this.gen[i] as number;
-      this.heap.push(e);
-    }
+    if (at === wakeAt[i]) return;
+    wakeAt[i] = at;
+    const e = this.newEvent(kind, at, i);
+    e.gen = gen;
+    this.heap.push(e);
   }
 
   private send(i: number, t: Transmit): void {

@@ -8,9 +8,10 @@
  * float32 and integers read as numbers, bytes after the map ignored) and never throws; whether
  * the values make sense (finite, bounded, the right dimensions) is the core's call.
  */
-import { Float64, MsgpackError, Reader, Writer, structFields } from './msgpack.js';
+import { Reader, structFields } from './msgpack-reader.js';
+import { Float64, Writer } from './msgpack-writer.js';
 import type { DecodeResult } from './result.js';
-import { fail, ok } from './result.js';
+import { fail, ok, WireError } from './result.js';
 
 /** A network coordinate (Serf's `Coordinate`, seconds; `error` is dimensionless). */
 export interface Coordinate {
@@ -66,8 +67,8 @@ export function decodeCoordinatePayload(payload: Uint8Array): DecodeResult<Coord
           vec = [];
           if (r.nil()) return;
           const n = r.arrayLength();
-          if (n < 0) throw new MsgpackError('malformed', 'Vec: expected an array');
-          if (n > COORDINATE_DIMENSIONS_MAX) throw new MsgpackError('malformed', `Vec: ${n} dimensions (at most ${COORDINATE_DIMENSIONS_MAX})`);
+          if (n < 0) throw new WireError('malformed', 'Vec: expected an array');
+          if (n > COORDINATE_DIMENSIONS_MAX) throw new WireError('malformed', `Vec: ${n} dimensions (at most ${COORDINATE_DIMENSIONS_MAX})`);
           for (let k = 0; k < n; k++) vec.push(r.float('Vec'));
           return;
         }
@@ -83,7 +84,7 @@ export function decodeCoordinatePayload(payload: Uint8Array): DecodeResult<Coord
     }, 'Coordinate');
     return ok({ vec, error, adjustment, height });
   } catch (e) {
-    if (e instanceof MsgpackError) return fail(e.reason, e.message);
+    if (e instanceof WireError) return fail(e.reason, e.message);
     return fail('malformed', e instanceof Error ? e.message : String(e));
   }
 }

@@ -12,7 +12,7 @@ import type { SerfContext } from './context.js';
 import { DataChannel, withDataTag } from './data-channel.js';
 import { SerfDelegate } from './delegate.js';
 import type { SerfEvent } from './events.js';
-import type { SerfMember } from './members.js';
+import type { SerfMember } from './member.js';
 import { encodeTags, SerfMembers, view } from './members.js';
 import type { SerfEventSlot } from './messages.js';
 import { SerfPushPull } from './push-pull.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { address, millis, nodeName } from '../../../src/core/ids.js';
-import type { SerfMember } from '../../../src/core/serf/members.js';
+import type { SerfMember } from '../../../src/core/serf/member.js';
 import { NodeCoordinates } from '../../../src/runtime/node-coordinates.js';
 import { encodeCoordinatePayload } from '../../../src/wire/coordinate.js';
 
