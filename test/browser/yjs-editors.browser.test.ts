@@ -24,7 +24,7 @@ const hasChromium = chromiumOrWarn(SUITE);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCREENSHOT = fileURLToPath(new URL('../../test-results/yjs-editors.png', import.meta.url));
 const TOKEN = 'b'.repeat(24);
-const WAIT_MS = 20_000;
+const WAIT_MS = 60_000;
 
 /** The page's script: a textarea bound to Y.Text 't' (edits as the diff of the value), and the names of the others present. */
 const PAGE_SCRIPT = `

@@ -52,6 +52,6 @@ export function converged(docs: readonly Y.Doc[], field = 't'): boolean {
   return docs.every((d) => Buffer.from(Y.encodeStateVector(d)).equals(sv) && d.getText(field).toJSON() === text);
 }
 
-export async function waitConverged(what: string, docs: readonly Y.Doc[], deadlineMs = 20_000, field = 't'): Promise<void> {
+export async function waitConverged(what: string, docs: readonly Y.Doc[], deadlineMs = 60_000, field = 't'): Promise<void> {
   await waitFor(what, deadlineMs, () => converged(docs, field));
 }

@@ -42,7 +42,7 @@ function client(wsPort: number, name: string): HocuspocusProvider {
   providers.push(p);
   return p;
 }
-const synced = (p: HocuspocusProvider): Promise<void> => waitFor('provider synced', 20_000, () => p.isSynced).then(() => undefined);
+const synced = (p: HocuspocusProvider): Promise<void> => waitFor('provider synced', 60_000, () => p.isSynced).then(() => undefined);
 
 describe('the Hocuspocus extension', () => {
   it('clients of two servers converge, and again after one server is SIGKILLed and restarted', async () => {
