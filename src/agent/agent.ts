@@ -20,6 +20,7 @@ import type { AgentMetrics } from './metrics.js';
 import { EventHandlers, parseHandlerSpec } from './event-handlers.js';
 import type { JoinResolver } from './join-address.js';
 import { resolveJoinAddresses, systemResolver } from './join-address.js';
+import { YjsGate } from './yjs-gate.js';
 
 const KEYRING_META = 'agent.keyring';
 /** Snapshot members joined through at once, and how many such batches are tried before giving up. */
@@ -110,6 +111,8 @@ export class Agent {
     /** The `--event-handler` scripts (none configured: subscribed to nothing). */
     readonly handlers: EventHandlers,
     private readonly resolver: JoinResolver,
+    /** Yjs documents and `/v1/yjs` (the Yjs code loads on first use). */
+    readonly yjs: YjsGate,
   ) {}
 
   static async start(o: AgentOptions): Promise<Agent> {
@@ -190,7 +193,9 @@ export class Agent {
       })));
       const resolver = o.resolver ?? systemResolver();
       const handlers = new EventHandlers(node, c.eventHandlers.map(parseHandlerSpec), log, { timeoutMs: c.eventHandlerTimeoutMs });
+      const yjs = new YjsGate({ node, store, config: c.yjs, log });
       const http = new HttpApi({
+        yjs,
         handlerStats: () => handlers.stats,
         resolveJoin: async (addrs) => {
           const r = await resolveJoinAddresses(addrs, resolver);
@@ -204,7 +209,7 @@ export class Agent {
         },
       });
       const httpAddress = await http.listen(c.http);
-      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers, resolver);
+      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers, resolver, yjs);
       if (c.keyringFile === undefined && storedKeys === null && c.encrypt !== undefined) saveKeyring(store, [c.encrypt]);
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
@@ -327,6 +332,7 @@ export class Agent {
       for (const t of this.rejoinPending.values()) clearTimeout(t);
       this.saveSnapshot(true);
       this.handlers.close();
+      this.yjs.close();
       if (leave) await this.node.leave();
       else await this.node.shutdown();
       await this.http.close();
