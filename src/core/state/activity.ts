@@ -22,7 +22,7 @@ export class Activity {
     /** Whether something in progress keeps the node active (see above). */
     private readonly busy: (now: number) => boolean,
   ) {
-    this.lastActiveMs = now;
+    this.lastActiveMs = now - s.activeWindowMs; // idle from the start: a change, a joiner's differing root or a busy part wakes it
     this.nextAeMs = now + rng.next() * s.antiEntropyIntervalMs;
     this.nextDigestMs = now + rng.next() * s.digestIntervalMs;
   }
