@@ -29,9 +29,9 @@ export class Activity {
 
   /** Something changed or differs: digest rounds and anti-entropy resume now, not at the idle period. */
   markActive(now: number): void {
-    const wasIdle = !this.isActive(now);
     this.lastActiveMs = now;
-    if (!wasIdle) return;
+    // Rounds scheduled at the idle pace come forward (also when something busy kept the node
+    // "active" while its timers still ran at the idle pace, e.g. acknowledgements waiting).
     if (this.nextDigestMs > now + this.s.digestIntervalMs) this.nextDigestMs = now + this.rng.next() * this.s.digestIntervalMs;
     if (this.nextAeMs > now + this.s.antiEntropyIntervalMs) this.nextAeMs = now + this.s.antiEntropyIntervalMs * (0.5 + this.rng.next());
   }

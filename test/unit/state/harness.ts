@@ -31,7 +31,10 @@ export class Cluster {
   constructor(names: readonly string[], private readonly opts: Partial<StateNodeOptions> = {}, seed = 1) {
     this.rng = seededRng(seed);
     for (const n of names) this.boot(n);
-    for (const s of this.nodes.values()) s.setMembers(0, names.map(nodeName));
+    for (const [name, s] of this.nodes) {
+      s.setMembers(0, names.map(nodeName));
+      this.drain(name, s); // what joining sends (root probes) leaves now
+    }
   }
 
   boot(name: string, durable?: Replica, incarnation = 0, extra: Partial<StateNodeOptions> = {}): StateNode {
