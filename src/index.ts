@@ -31,12 +31,15 @@ export type {
 export { ReplicaError } from './core/replica/index.js';
 export type { Agreement, ConvergedUpdate } from './core/convergence/index.js';
 export type { DriverStats, TypeTraffic } from './runtime/driver.js';
-export type { Codec } from './runtime/codec.js';
+export type { Codec, StreamDecoding } from './runtime/codec.js';
+export type { DecodeResult, WireErrorReason } from './wire/index.js';
 export type { Transport, TransportHandlers, TransportStats, Stream, StreamHandlers } from './transport/transport.js';
 export { NetTransport } from './transport/net-transport.js';
 export type { NetTransportOptions } from './transport/net-transport.js';
 export { MemoryNetwork } from './transport/memory-network.js';
 export { AddressError } from './transport/address.js';
+export type { Coordinate, RttEstimate } from './core/topology/index.js';
+export type { CoordinateStats } from './runtime/node-coordinates.js';
 export type { ForceLeaveOptions, JoinOptions, OldDropCounts, OldDropKind, OldDropReason, QueryOptions, SerfConfig } from './core/serf/index.js';
 
 export { GossipNode, PRESETS, defaultConfig, validateConfig, ConfigError, seededRng, address, nodeName, millis } from './core/index.js';

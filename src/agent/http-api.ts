@@ -10,6 +10,7 @@ import { HttpError, readJson } from './http-body.js';
 import { API_CSP, HttpGuard, PAGE_CSP_FALLBACK, SECURITY_HEADERS } from './http-guard.js';
 import { ENVELOPE_BYTES, KvRoutes } from './kv-routes.js';
 import { OperatorRoutes } from './operator-routes.js';
+import { CoordinateRoutes } from './coordinate-routes.js';
 import type { HandlerStats } from './event-handlers.js';
 import type { KvService } from './kv-service.js';
 import type { StoreHealth } from '../store/watched-store.js';
@@ -54,6 +55,8 @@ export interface HttpApiOptions {
   readonly streamQueueBytesMax?: number;
   /** A stream stuck over its queue limit this long is closed. Default 30 s. */
   readonly streamStallMs?: number;
+  /** A connection that has not sent its request headers this long is closed (slowloris). Default 10 s (checked every 30 s); given, checked every quarter of it (tests). */
+  readonly headersTimeoutMs?: number;
 }
 
 /** A member as `GET /v1/members` reports it (`gossip members --json` prints all but `rttMs`). */
@@ -67,15 +70,36 @@ export interface MemberJson {
   readonly incarnation: number | null;
   /** Round trip of this node's last answered probe of the member (absent until one). */
   readonly rttMs?: number;
+  /** Round trip from this node estimated from network coordinates (absent without one, and for members not alive). */
+  readonly estimatedRttMs?: number;
 }
+
+/**
+ * A request refused before its body was read (too large, bad headers): once the answer is
+ * written, the connection is closed instead of reading the rest of the body (which could be
+ * gigabytes). FIN first, so the client can read the answer, then a hard close a moment later.
+ */
+function cutAfterAnswer(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket === null) return;
+  res.once('finish', () => {
+    socket.pause();
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+}
+
+/** The events `/v1/stream` sends (`?events=` picks among them). */
+const STREAM_EVENTS: ReadonlySet<string> = new Set(['member', 'kv', 'user-event', 'convergence']);
 
 type Handler = (req: IncomingMessage, query: URLSearchParams, params: readonly string[], res: ServerResponse) => Promise<void> | void;
 
 export function memberJson(node: ClusterNode, m: Member): MemberJson {
   const hp = parseHostPort(m.addr);
   const rttMs = node.probeRttMs(m.name);
+  const estimatedRttMs = m.status === 'alive' && m.name !== node.name ? node.estimateRtt(m.name) : undefined;
   const base = { name: m.name, addr: hp.host, port: hp.port, status: m.status, tags: m.tags, incarnation: node.memberIncarnation(m.name) ?? null };
-  return rttMs === undefined ? base : { ...base, rttMs };
+  return { ...base, ...(rttMs === undefined ? {} : { rttMs }), ...(estimatedRttMs === undefined ? {} : { estimatedRttMs }) };
 }
 
 /**
@@ -104,9 +128,10 @@ export class HttpApi {
     this.route('GET', /^\/v1\/members$/, () => this.members());
     new KvRoutes(o.kv, o.valueBytesMax).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     new OperatorRoutes(o.node, o.handlerStats ?? null, o.resolveJoin ?? null).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
+    new CoordinateRoutes(o.node).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     this.route('POST', /^\/v1\/event$/, (req) => this.event(req));
     this.route('GET', /^\/v1\/convergence$/, () => this.o.kv.convergence());
-    this.route('GET', /^\/v1\/stream$/, (req, _q, _p, res) => this.stream(req, res));
+    this.route('GET', /^\/v1\/stream$/, (req, q, _p, res) => this.stream(req, q, res));
     this.route('POST', /^\/v1\/leave$/, () => {
       setImmediate(this.o.onLeave);
       return { leaving: true };
@@ -119,12 +144,18 @@ export class HttpApi {
       this.send(res, 200, text, metrics.contentType);
     });
     this.route('GET', /^\/$/, (_q, query, _p, res) => this.page(query, res));
-    this.server = createServer((req, res) => {
+    // Slow or stuck clients must not pin the agent: a connection still sending its headers after
+    // the deadline is cut (408) at Node's next check, every 30 s: at most 40 s by default. Not
+    // checked more often: under a burst (10,000 connections at once on a loaded machine) requests
+    // wait their turn longer than the deadline and a frequent check would cut them. A test that
+    // shortens the deadline gets checks at a quarter of it.
+    const headersTimeout = o.headersTimeoutMs ?? 10_000;
+    const checks = o.headersTimeoutMs === undefined ? {} : { connectionsCheckingInterval: Math.max(100, headersTimeout / 4) };
+    this.server = createServer(checks, (req, res) => {
       this.handle(req, res).catch((e: unknown) => this.fail(res, e));
     });
-    // Slow or stuck clients must not pin the agent.
-    this.server.requestTimeout = 30_000;
-    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = Math.max(30_000, headersTimeout);
+    this.server.headersTimeout = headersTimeout;
   }
 
   /** Listens on `host:port` (port 0: any); resolves with the bound `host:port`. */
@@ -244,14 +275,21 @@ export class HttpApi {
     kv.onChange((c) => hub.publish('kv', () => c));
   }
 
-  private stream(req: IncomingMessage, res: ServerResponse): void {
+  /** `?events=member,kv` (names of events, comma-separated): only those; the first `members` is always sent. */
+  private stream(req: IncomingMessage, query: URLSearchParams, res: ServerResponse): void {
+    const events = query.get('events');
+    const only = events === null ? null : new Set(events.split(',').map((e) => e.trim()));
+    if (only !== null) {
+      const unknown = [...only].filter((e) => !STREAM_EVENTS.has(e));
+      if (unknown.length > 0) throw new HttpError(400, `events: unknown ${unknown.join(', ')} (expected some of ${[...STREAM_EVENTS].join(', ')})`);
+    }
     this.streams.admit();
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-security-policy': API_CSP, 'content-type': 'text/event-stream', connection: 'keep-alive' });
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
-    const remove = this.streams.add(res, [': gossip agent stream\n\n', sseEvent('members', this.members())]);
+    const remove = this.streams.add(res, [': gossip agent stream\n\n', sseEvent('members', this.members())], only);
     req.on('close', remove);
   }
 
@@ -296,6 +334,8 @@ export class HttpApi {
       res.end();
       return;
     }
+    if (!res.req.complete) headers = { ...headers, connection: 'close' };
     this.json(res, status, { error: message }, headers);
+    if (!res.req.complete) cutAfterAnswer(res);
   }
 }

@@ -37,6 +37,8 @@ export interface StreamHubStats {
 
 interface Client {
   readonly sink: StreamSink;
+  /** The events it asked for; null: every event. */
+  readonly only: ReadonlySet<string> | null;
   /** Events dropped since it went over the limit; 0 when it keeps up. */
   dropped: number;
   lagSinceMs: number;
@@ -84,9 +86,12 @@ export class StreamHub {
     }
   }
 
-  /** Adds a stream (after `admit`); `first` is written to it alone. Returns the function that removes it. */
-  add(sink: StreamSink, first: readonly string[]): () => void {
-    const c: Client = { sink, dropped: 0, lagSinceMs: 0 };
+  /**
+   * Adds a stream (after `admit`); `first` is written to it alone; `only`, when given, names the
+   * events it gets (`lagged` always). Returns the function that removes it.
+   */
+  add(sink: StreamSink, first: readonly string[], only: ReadonlySet<string> | null = null): () => void {
+    const c: Client = { sink, only, dropped: 0, lagSinceMs: 0 };
     this.clients.add(c);
     for (const text of first) this.send(c, text);
     if (this.timer === null) {
@@ -96,11 +101,14 @@ export class StreamHub {
     return () => this.remove(c);
   }
 
-  /** Sends an event to every stream; `data` is computed only when one is open. */
+  /** Sends an event to every stream that wants it; `data` is computed only when one does. */
   publish(event: string, data: () => unknown): void {
-    if (this.clients.size === 0) return;
-    const text = sseEvent(event, data());
-    for (const c of this.clients) this.send(c, text);
+    let text: string | null = null;
+    for (const c of this.clients) {
+      if (c.only !== null && !c.only.has(event)) continue;
+      text ??= sseEvent(event, data());
+      this.send(c, text);
+    }
   }
 
   close(): void {
@@ -111,6 +119,7 @@ export class StreamHub {
 
   private tick(): void {
     if (this.clients.size === 0) return this.stopTimer();
+    if (![...this.clients].some((c) => c.only === null || c.only.has('convergence'))) return;
     this.convergenceRuns++;
     this.publish('convergence', this.o.convergence);
   }

@@ -29,6 +29,7 @@ const COMMANDS: readonly (readonly [string, Load])[] = [
   ['tags', async () => (await import('./commands/tags.js')).registerTags],
   ['info', async () => (await import('./commands/info.js')).registerInfo],
   ['reachability', async () => (await import('./commands/reachability.js')).registerReachability],
+  ['rtt', async () => (await import('./commands/rtt.js')).registerRtt],
   ['version', async () => (await import('./commands/version.js')).registerVersion],
   ['monitor', async () => (await import('./commands/monitor.js')).registerMonitor],
   ['leave', async () => (await import('./commands/leave.js')).registerLeave],

@@ -1,177 +1,40 @@
 import { randomInt } from 'node:crypto';
-import { networkInterfaces } from 'node:os';
-import type { Config, ProfileName } from '../core/config.js';
 import { defaultConfig } from '../core/config.js';
 import { address, millis, nodeName } from '../core/ids.js';
-import type { NodeStats } from '../core/membership/node.js';
 import { seededRng } from '../core/rng.js';
-import type { SerfConfig } from '../core/serf/config.js';
-import type { ForceLeaveOptions, JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/index.js';
+import type { Coordinate, RttEstimate } from '../core/topology/index.js';
+import { NodeCoordinates } from './node-coordinates.js';
+import type { ForceLeaveOptions, JoinOptions, QueryOptions } from '../core/serf/index.js';
 import { SerfNode } from '../core/serf/serf-node.js';
-import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
+import { parseHostPort } from '../transport/address.js';
+import { DEFAULT_PORT, advertiseAddress, normalizeJoinAddress } from './node-address.js';
 import { NetTransport } from '../transport/net-transport.js';
-import type { Transport, TransportStats } from '../transport/transport.js';
-import type { WireErrorReason, WireStatsSnapshot } from '../wire/index.js';
+import type { Transport } from '../transport/transport.js';
 import { CRC_WRAPPER_BYTES, ENCRYPT_OVERHEAD_BYTES, Keyring, WireStats } from '../wire/index.js';
 import { serfCodec } from '../wire/serf.js';
-import type { DisseminationConfig } from '../core/dissemination/config.js';
-import type { ReplicaOptions } from '../core/replica/index.js';
-import type { StateStore } from '../store/state-store.js';
 import { DataStats } from '../wire/data.js';
-import type { Codec } from './codec.js';
 import type { KvChange } from './data-kv.js';
 import { KeyValue } from './data-kv.js';
 import { SerfWithState } from './serf-with-state.js';
-import type { DataEvent, DataLayerStats } from './data-layer.js';
 import { DurableStateNode, rumorPacketBytesMax } from './durable-state-node.js';
 import { wireCodec } from './wire-codec.js';
 import { wireHeaders } from './wire-headers.js';
 import { budgetForCap } from '../core/state/index.js';
-import type { StateBudgetStats } from '../core/state/index.js';
-import type { DriverStats } from './driver.js';
 import { Driver } from './driver.js';
 import { RejectionLog } from './rejection-log.js';
 import { KeyringFileError, loadKeyringFile, writeKeyringFile } from './keyring-file.js';
-import type { EventMap, Listener } from './emitter.js';
+import type { Listener } from './emitter.js';
 import { TypedEmitter } from './emitter.js';
 
-/** memberlist's default port; join addresses without a port use it. */
-export const DEFAULT_PORT = 7946;
+export { DEFAULT_PORT, advertiseAddress, normalizeJoinAddress };
 
-export type LogLevel = 'info' | 'warn';
-export type Logger = (level: LogLevel, line: string) => void;
-
-export interface NodeOptions {
-  /** This node's unique name in the cluster. */
-  readonly name: string;
-  /** `host:port` for the UDP socket and the TCP listener (one port for both). Port 0: any free port. Default `0.0.0.0:7946`. */
-  readonly bind?: string;
-  /** The address peers reach us at, sent in our `alive` (it may differ from `bind`, behind NAT). Default: the bind address, or the first non-internal IPv4 address when binding 0.0.0.0/::. Port 0 or none: the bound port. */
-  readonly advertise?: string;
-  /** memberlist's timing presets. Default `lan`. */
-  readonly profile?: ProfileName;
-  /** Overrides on top of the profile. */
-  readonly config?: Partial<Config>;
-  /** Serf-layer overrides (event buffer, size limits, broadcast timeout, our data tag). */
-  readonly serf?: Partial<SerfConfig>;
-  /** Seed of the core's RNG (probe order, gossip targets, staggers). Default: from `node:crypto`. */
-  readonly seed?: number;
-  /** Warnings (rejected input, rate-limited per reason and peer; listener errors) and notices (the core's protocol errors). Default: warnings to `console.warn`, notices dropped. */
-  readonly logger?: Logger;
-  /** Serf tags, sent in our node meta (≤ 512 bytes encoded). */
-  readonly tags?: Readonly<Record<string, string>>;
-  /** Encrypt all traffic with this base64 key (16, 24 or 32 bytes: `serf keygen`), as serf's `-encrypt`. */
-  readonly encryptKey?: string;
-  /** Several base64 keys, the first primary: all decrypt, the primary encrypts. Wins over `encryptKey`. */
-  readonly keyring?: readonly string[];
-  /**
-   * Keeps the keyring in this file (serf's `-keyring-file` format: a JSON array of base64 keys,
-   * primary first). If it exists it wins over `keyring`/`encryptKey`; if it does not, it is
-   * started from them, and without them `createNode` rejects with a `KeyringFileError` (as an
-   * unreadable or malformed file does): naming a keyring file never leaves a node in plaintext.
-   * It is rewritten after every `serf keys` rotation, so a restarted node comes back with the
-   * current keys.
-   */
-  readonly keyringFile?: string;
-  /** How messages become bytes. Default: memberlist's wire format with the keyring above. */
-  readonly codec?: Codec;
-  /** A transport already bound (tests, an in-memory network). Default: UDP + TCP on `bind`. */
-  readonly transport?: (handlers: Parameters<typeof NetTransport.listen>[1]) => Promise<Transport>;
-  /**
-   * Where the replicated key-value state is kept across restarts. Every entry change (local
-   * write, merge, tombstone collection) is written through it, a local write before `kv.put`
-   * resolves; `start` loads it back, and the dot counter is reserved in its meta so a restarted
-   * node never reuses a dot. Default: none (memory only).
-   */
-  readonly store?: StateStore;
-  /** The replicated state's settings: resolvers per key prefix, rumor spreading, digest and anti-entropy periods. */
-  readonly kv?: KvOptions;
-  /**
-   * Caps the bytes this node sends per second, on the wire (IP headers included): membership's
-   * are charged first and always go; the data layer's rumors (critical > normal), digests,
-   * acknowledgements and anti-entropy (repair) take what is left and wait for it. A token bucket
-   * of depth `bandwidth / 4` and rate `3 × bandwidth / 4`, so no 1 s window carries more than
-   * `bandwidth` while membership stays below it. At least about 3 kB/s. Default: no cap.
-   */
-  readonly bandwidth?: number;
-  /** Start above a previous life's incarnation (a restarted node refutes its old death at once). */
-  readonly incarnation?: number;
-  /** Serf's Lamport clocks as a previous life saved them (`clocks`): start above them, and do not replay older events. */
-  readonly clocks?: { readonly member: number; readonly event: number; readonly query: number };
-  /** The user events a previous life saved with its clocks (`recentEvents()`): nothing in them is delivered again, and nothing missed below the saved clock is lost. */
-  readonly recentEvents?: readonly RecentEvents[number][];
-}
-
-/** User events by Lamport time, as `recentEvents()` returns them. */
-export type RecentEvents = readonly { readonly ltime: number; readonly events: readonly { readonly name: string; readonly payload: Uint8Array | null }[] }[];
-
-export interface KvOptions {
-  /** How concurrent writes resolve, per key prefix (longest prefix wins); default `lww`. */
-  readonly resolvers?: ReplicaOptions['resolvers'];
-  readonly defaultResolver?: ReplicaOptions['defaultResolver'];
-  /** HLC drift guard (ms). */
-  readonly maxDriftMs?: number;
-  /** Rumor spreading (the dissemination engine's config). */
-  readonly dissemination?: Partial<DisseminationConfig>;
-  /** Digest round (recent Merkle roots and a few version summaries, to two data peers) this often. Default 1,000 ms. */
-  readonly digestIntervalMs?: number;
-  /** A Merkle reconciliation with one random data peer this often (± half). Default 1,000 ms. */
-  readonly antiEntropyIntervalMs?: number;
-  /** A tombstone is collected once every live data member has seen the delete and it has been dead this long (ms). Default 0 (gone members' summaries are held for a minute instead: StateNode). */
-  readonly tombstoneGraceMs?: number;
-  /**
-   * Before taking writes, relearn this node's dot counter from its peers (a write waits, usually
-   * one anti-entropy round): true when the store lost part of the node's history (a damaged
-   * store opened with `recover`); false when the name has certainly never written before;
-   * default: when the store restored nothing (none, or empty), since a previous life under the
-   * same name may have used dots that peers still hold, and a reused dot loses the write.
-   */
-  readonly relearn?: boolean;
-}
-
-/** A member as the public API reports it (what `serf members` shows). */
-export type Member = SerfMember;
-
-/** Everything a node reports through `on(type, fn)`: membership changes, user events, queries, keyring changes. */
-export type ClusterEvent = SerfEvent | DataEvent;
-export type ClusterEventMap = EventMap<ClusterEvent>;
-/** A query to answer with `respond(query, payload)`. */
-export type QueryEvent = ClusterEventMap['query'];
-
-/** What `query()` collected by its deadline. */
-export interface QueryResult {
-  readonly acks: readonly string[];
-  /** Node name → its answer. */
-  readonly responses: ReadonlyMap<string, Uint8Array>;
-}
+export type { ClusterEvent, ClusterEventMap, ClusterNodeStats, KvOptions, Logger, LogLevel, Member, NodeOptions, QueryEvent, QueryResult, RecentEvents } from './node-options.js';
+import type { ClusterEvent, ClusterEventMap, ClusterNodeStats, LogLevel, Member, NodeOptions, QueryEvent, QueryResult, RecentEvents } from './node-options.js';
 
 export { KeyringFileError };
 
 export class JoinError extends Error {
   override name = 'JoinError';
-}
-
-export interface ClusterNodeStats {
-  /** Rejected input by reason (undecodable, wrong key, …) and encode failures. */
-  readonly driver: DriverStats;
-  readonly transport: TransportStats;
-  /** memberlist-level counters of the core. */
-  readonly gossip: Readonly<NodeStats>;
-  /** Serf-level counters (events, queries, duplicates, malformed Serf messages). */
-  readonly serf: Readonly<SerfNodeStats>;
-  /** The wire layer's counters for this node: packets and streams decoded and rejected, by reason. */
-  readonly wire: WireStatsSnapshot;
-  /** Warning lines about rejected input and protocol errors: written, and held back by the rate limits (by reason and source IP, and a global cap per second). */
-  readonly log: { readonly lines: number; readonly suppressed: number };
-  /** The data layer: its codec's decoded and rejected messages, merges, store errors, messages to non-peers. */
-  readonly data: {
-    readonly decoded: number;
-    readonly rejected: Readonly<Record<WireErrorReason, number>>;
-    readonly node: DataLayerStats;
-    readonly unsent: number;
-    /** The byte budget's counters (`bandwidth`): bytes by class, messages held back; null without a cap. */
-    readonly budget: Readonly<StateBudgetStats> | null;
-  };
 }
 
 const encoder = new TextEncoder();
@@ -207,6 +70,7 @@ export class ClusterNode {
     /** The core's protocol errors (a peer misbehaving, a stream timing out), logged rate-limited like rejected bytes. */
     private readonly protocolLog: RejectionLog,
     private readonly wire: WireStats,
+    private readonly coords: NodeCoordinates | null,
   ) {
     this.emitter = emitter;
     this.name = name;
@@ -265,6 +129,7 @@ export class ClusterNode {
       const clock = (): number => performance.now();
       let data: DurableStateNode | null = null;
       const rng = seededRng(seed);
+      const coords = o.coordinates === false ? null : new NodeCoordinates(o.name, seed, o.coordinate);
       const engine = new SerfNode({
         name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
         codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
@@ -272,6 +137,7 @@ export class ClusterNode {
         ...(o.clocks !== undefined ? { clocks: o.clocks } : {}),
         ...(o.recentEvents !== undefined ? { recentEvents: o.recentEvents } : {}),
         dataState: SerfWithState.delegate(() => data),
+        ...(coords !== null ? { ping: coords.ping } : {}),
       });
       const dataStats = new DataStats();
       const headers = wireHeaders(parseHostPort(addr).family === 6 ? 6 : 4);
@@ -323,7 +189,7 @@ export class ClusterNode {
       }
       const d = driver;
       plane.wake = () => d.input(() => undefined);
-      node = new ClusterNode(engine, plane, dataStats, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire);
+      node = new ClusterNode(engine, plane, dataStats, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire, coords);
       driver.start(transport);
       return node;
     } catch (e) {
@@ -392,6 +258,21 @@ export class ClusterNode {
   /** The round trip (ms) of our last answered probe of a member, or undefined. */
   probeRttMs(name: string): number | undefined {
     return this.engine.gossip.probeRttMs(name);
+  }
+
+  /** A member's network coordinate (ours by default; Serf's, in seconds), undefined if unknown or coordinates are off. */
+  coordinate(name: string = this.name): Coordinate | undefined {
+    return this.coords?.coordinate(name);
+  }
+
+  /** The estimated round trip (ms) between two members from their coordinates (`b`: us), as `serf rtt`; undefined if either is unknown. */
+  estimateRtt(a: string, b: string = this.name): number | undefined {
+    return this.coords?.estimateRtt(a, b);
+  }
+
+  /** The `k` alive members nearest to us by estimated round trip, nearest first; `tag`: only members with `key=value` (or `key`). */
+  nearest(k: number, opts: { readonly tag?: string } = {}): RttEstimate[] {
+    return this.coords?.nearest(k, this.engine.members(), opts.tag) ?? [];
   }
 
   /** Broadcasts waiting to go out: memberlist's membership gossip, and Serf's (intents, events, queries, data). */
@@ -480,6 +361,7 @@ export class ClusterNode {
       driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
       log: { lines: this.driver.rejections.lines + this.protocolLog.lines, suppressed: this.driver.rejections.suppressed + this.protocolLog.suppressed },
       data: { decoded: this.dataStats.decoded, rejected: { ...this.dataStats.rejected }, node: this.plane.data.stats, unsent: this.plane.unsent, budget: this.plane.data.node.budgetStats },
+      topology: this.coords?.stats ?? null,
     };
   }
 
@@ -548,6 +430,8 @@ export class ClusterNode {
       case 'member-left':
       case 'member-failed':
       case 'member-reaped':
+        this.coords?.forget(e.member.name);
+        break;
       case 'member-suspected':
       case 'member-recovered':
       case 'self-refuted':
@@ -569,26 +453,4 @@ export class ClusterNode {
   private assertRunning(op: string): void {
     if (this.state !== 'running') throw new Error(`${op}: node ${this.name} is ${this.state === 'leaving' ? 'leaving' : 'stopped'}`);
   }
-}
-
-/** `name/host:port` (memberlist's syntax) or `host[:port]` → `host:port`. */
-export function normalizeJoinAddress(a: string): string {
-  const slash = a.indexOf('/');
-  const hp = parseHostPort(slash >= 0 ? a.slice(slash + 1) : a, DEFAULT_PORT);
-  return formatHostPort(hp.host, hp.port);
-}
-
-/** The address to advertise: explicit, else the bind address, else the first non-internal IPv4 address. */
-export function advertiseAddress(bind: string, advertise: string | undefined, boundPort: number): string {
-  if (advertise !== undefined) {
-    const a = parseHostPort(advertise, 0);
-    if (isUnspecified(a.host)) throw new TypeError(`advertise ${advertise}: must be an address peers can reach`);
-    return formatHostPort(a.host, a.port === 0 ? boundPort : a.port);
-  }
-  const b = parseHostPort(bind);
-  if (!isUnspecified(b.host)) return formatHostPort(b.host, boundPort);
-  for (const list of Object.values(networkInterfaces())) {
-    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return formatHostPort(i.address, boundPort);
-  }
-  throw new TypeError(`bind ${bind}: no address to advertise; pass advertise`);
 }

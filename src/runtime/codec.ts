@@ -1,13 +1,11 @@
 import type { Message, StreamMessage } from '../core/messages.js';
-
-/** A decode outcome: never thrown. `reason` is a short machine word (the wire layer's WireErrorReason). */
-export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string; readonly detail: string };
+import type { DecodeResult } from '../wire/index.js';
 
 /** Incremental decoder of one stream: feed chunks; undefined = need more bytes. */
 export interface StreamDecoding {
-  push(chunk: Uint8Array): Decoded<StreamMessage> | undefined;
+  push(chunk: Uint8Array): DecodeResult<StreamMessage> | undefined;
   /** The peer closed the stream: undefined if nothing was pending, else a `truncated` failure. */
-  end?(): Decoded<StreamMessage> | undefined;
+  end?(): DecodeResult<StreamMessage> | undefined;
 }
 
 /**
@@ -18,7 +16,7 @@ export interface StreamDecoding {
 export interface Codec {
   /** A whole datagram; `crc` for peers that speak memberlist protocol ≥ 5. May throw on a message it cannot encode. */
   encodePacket(m: Message, crc: boolean): Uint8Array;
-  decodePacket(bytes: Uint8Array): Decoded<Message>;
+  decodePacket(bytes: Uint8Array): DecodeResult<Message>;
   /** One stream message, framed (and encrypted when configured). May throw on a message it cannot encode. */
   encodeStream(m: StreamMessage): Uint8Array;
   streamDecoder(): StreamDecoding;

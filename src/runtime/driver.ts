@@ -4,7 +4,8 @@ import type { Message, StreamMessage } from '../core/messages.js';
 import { messageBytes } from '../core/messages.js';
 import type { Transmit } from '../core/membership/node.js';
 import type { Stream, StreamHandlers, Transport, TransportHandlers } from '../transport/transport.js';
-import type { Codec, Decoded, StreamDecoding } from './codec.js';
+import type { Codec, StreamDecoding } from './codec.js';
+import type { DecodeResult } from '../wire/index.js';
 import { RejectionLog } from './rejection-log.js';
 
 /** The driver interface every sans-IO node shares (`GossipNode`, `SerfNode`). */
@@ -143,7 +144,7 @@ export class Driver<E> {
   private onPacket(from: string, bytes: Uint8Array): void {
     if (this.stopped || this.transport === null) return;
     const now = this.now();
-    let r: Decoded<Message>;
+    let r: DecodeResult<Message>;
     try {
       r = this.codec.decodePacket(bytes);
     } catch (e) {
@@ -350,7 +351,7 @@ export class Driver<E> {
   /** The wire decoder promises never to throw; this guard keeps a bug there from reaching the socket callbacks. */
   private safeStreamDecoder(peer: string): StreamDecoding {
     const d = this.codec.streamDecoder();
-    const guard = (f: () => Decoded<StreamMessage> | undefined): Decoded<StreamMessage> | undefined => {
+    const guard = (f: () => DecodeResult<StreamMessage> | undefined): DecodeResult<StreamMessage> | undefined => {
       try {
         return f();
       } catch (e) {

@@ -13,6 +13,8 @@ import type { StateStore } from '../store/state-store.js';
 import type { DataStats } from '../wire/data.js';
 import { decodeDataValue, encodeDataValue } from '../wire/data.js';
 import type { WireStateMessage } from '../wire/state.js';
+import type { DecodeResult } from '../wire/result.js';
+import { fail, ok } from '../wire/result.js';
 import { decodeStateMessage, encodeStateMessage, stateSizes } from '../wire/state.js';
 import type { DataEvent, DataLayerStats, DataTransmit, KvOp, KvOpResult } from './data-layer.js';
 import { NotWritableError } from './data-layer.js';
@@ -181,56 +183,31 @@ export class DurableStateNode {
   apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']] {
     if (!this.writable) throw new NotWritableError(`${this.name} is learning its write counter from its peers (restarted without its history): retry shortly`);
     this.reserve();
-    const w = this.wall(now);
-    const n = this.node;
-    let out: KvOpResult[KvOp['op']];
-    switch (op.op) {
-      case 'put':
-        out = n.put(w, op.key, op.value, op.context);
-        break;
-      case 'delete':
-        n.delete(w, op.key, op.context);
-        out = this.replica.get(op.key)?.context ?? [];
-        break;
-      case 'increment':
-        out = n.increment(w, op.key, op.by);
-        break;
-      case 'decrement':
-        out = n.decrement(w, op.key, op.by);
-        break;
-      case 'add':
-        n.add(w, op.key, op.element);
-        out = undefined;
-        break;
-      case 'remove':
-        n.remove(w, op.key, op.element);
-        out = undefined;
-        break;
-      case 'mapIncrement':
-        n.mapIncrement(w, op.key, op.field, op.by);
-        out = undefined;
-        break;
-      case 'mapAdd':
-        n.mapAdd(w, op.key, op.field, op.element);
-        out = undefined;
-        break;
-      case 'mapRemove':
-        n.mapRemove(w, op.key, op.field, op.element);
-        out = undefined;
-        break;
-      case 'mapSet':
-        n.mapSet(w, op.key, op.field, op.value);
-        out = undefined;
-        break;
-      case 'mapRemoveField':
-        n.mapRemoveField(w, op.key, op.field);
-        out = undefined;
-        break;
-    }
+    const out = this.dispatch(this.wall(now), op);
     // Durable before it took effect (the commit hook); what it queued leaves only after (the
     // driver drains later). Other changes pending here (none normally) are retried if refused.
     this.drainChanges();
     return out as KvOpResult[O['op']];
+  }
+
+  /** One operation on the node, and what it resolves with. */
+  private dispatch(w: number, op: KvOp): KvOpResult[KvOp['op']] {
+    const n = this.node;
+    switch (op.op) {
+      case 'put': return n.put(w, op.key, op.value, op.context);
+      case 'delete':
+        n.delete(w, op.key, op.context);
+        return this.replica.get(op.key)?.context ?? [];
+      case 'increment': return n.increment(w, op.key, op.by);
+      case 'decrement': return n.decrement(w, op.key, op.by);
+      case 'add': return void n.add(w, op.key, op.element);
+      case 'remove': return void n.remove(w, op.key, op.element);
+      case 'mapIncrement': return void n.mapIncrement(w, op.key, op.field, op.by);
+      case 'mapAdd': return void n.mapAdd(w, op.key, op.field, op.element);
+      case 'mapRemove': return void n.mapRemove(w, op.key, op.field, op.element);
+      case 'mapSet': return void n.mapSet(w, op.key, op.field, op.value);
+      case 'mapRemoveField': return void n.mapRemoveField(w, op.key, op.field);
+    }
   }
 
   /**
@@ -291,7 +268,7 @@ export class DurableStateNode {
     }
     const c = toStateMessage(r.value.message);
     if (!c.ok) {
-      this.reject(sender, 'malformed', c.detail);
+      this.reject(sender, c.reason, c.detail);
       return;
     }
     this.node.handleMessage(millis(this.wall(now)), sender as Address, c.value);
@@ -470,13 +447,13 @@ export class DurableStateNode {
  * A decoded message as one of the StateNode's messages: the codec checked every field's shape
  * and range; what it cannot know is an entry's invariants (canonical order, covered dots).
  */
-function toStateMessage(m: WireStateMessage): { ok: true; value: StateMessage } | { ok: false; detail: string } {
+function toStateMessage(m: WireStateMessage): DecodeResult<StateMessage> {
   const valid: (e: unknown) => boolean = isValidEntry;
   if (m.type === 'state-rumor') {
-    for (const u of m.gossip.updates) if (!valid(u.payload)) return { ok: false, detail: `state-rumor: entry of ${u.key} is not a valid state` };
+    for (const u of m.gossip.updates) if (!valid(u.payload)) return fail('malformed', `state-rumor: entry of ${u.key} is not a valid state`);
   } else if (m.type === 'state-reconcile' && m.rc.type === 'rc-entries') {
-    for (const e of m.rc.entries) if (!valid(e)) return { ok: false, detail: `state-reconcile: entry of ${e.key} is not a valid state` };
+    for (const e of m.rc.entries) if (!valid(e)) return fail('malformed', `state-reconcile: entry of ${e.key} is not a valid state`);
   }
-  return { ok: true, value: m };
+  return ok(m);
 }
 

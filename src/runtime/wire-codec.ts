@@ -1,7 +1,7 @@
 import type { Message, StreamMessage } from '../core/messages.js';
-import type { Keyring, PacketOptions, WireStats } from '../wire/index.js';
+import type { DecodeResult, Keyring, PacketOptions, WireStats } from '../wire/index.js';
 import { StreamDecoder, decodePacket, encodePacket, encodeStreamMessage } from '../wire/index.js';
-import type { Codec, Decoded, StreamDecoding } from './codec.js';
+import type { Codec, StreamDecoding } from './codec.js';
 
 export interface WireCodecOptions {
   /** Encrypt with the primary key, decrypt with any; null: plaintext. Mutations (install/use/remove) apply at once. */
@@ -37,13 +37,13 @@ export function wireCodec(o: WireCodecOptions): Codec {
   const stream: PacketOptions = { ...plain, compress: o.compressStreams ?? true };
   return {
     encodePacket: (m: Message, crc: boolean) => encodePacket(m, crc ? withCrc : plain),
-    decodePacket: (bytes: Uint8Array) => decodePacket(bytes, plain) as Decoded<Message>,
+    decodePacket: (bytes: Uint8Array) => decodePacket(bytes, plain) as DecodeResult<Message>,
     encodeStream: (m: StreamMessage) => encodeStreamMessage(m, stream),
     streamDecoder: (): StreamDecoding => {
       const d = new StreamDecoder(plain);
       return {
-        push: (chunk: Uint8Array) => d.push(chunk) as Decoded<StreamMessage> | undefined,
-        end: () => d.end() as Decoded<StreamMessage> | undefined,
+        push: (chunk: Uint8Array) => d.push(chunk) as DecodeResult<StreamMessage> | undefined,
+        end: () => d.end() as DecodeResult<StreamMessage> | undefined,
       };
     },
   };

@@ -1,6 +1,6 @@
 import { expectedWalkHashes, merkleCostHashes } from '../core/antientropy/cost.js';
 import { reconcileLocally } from '../core/antientropy/exchange.js';
-import { MerkleTree } from '../core/antientropy/merkle.js';
+import { MERKLE_LEAVES_MAX, MerkleTree } from '../core/antientropy/merkle.js';
 import type { ReconcileBytes, ReconcileMessage } from '../core/antientropy/messages.js';
 import type { ReconcileHost } from '../core/antientropy/session.js';
 import type { Rng } from '../core/rng.js';
@@ -57,6 +57,9 @@ class HashReplica implements ReconcileHost<SimEntry> {
 
 const u32 = (rng: Rng): number => Math.floor(rng.next() * 4294967296) >>> 0;
 const keyName = (i: number): string => `key:${i}`;
+
+/** Most leaves a simulated tree may have (fanout^depth): a MerkleTree's limit. */
+export const RECONCILE_LEAVES_MAX = MERKLE_LEAVES_MAX;
 
 /** Tree depth that gives about one key per leaf. */
 export function reconcileDepthFor(keys: number, fanout: number): number {

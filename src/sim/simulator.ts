@@ -15,6 +15,10 @@ import { seededRng } from '../core/rng.js';
 import { EventHeap } from './heap.js';
 import type { NetworkOptions } from './network.js';
 import { DEFAULT_NETWORK, Network } from './network.js';
+import type { LatencySpec } from './latency-model.js';
+import { LatencyModel } from './latency-model.js';
+import { Topology } from '../core/topology/index.js';
+import { coordinateCodec } from '../wire/coordinate.js';
 import { Trace } from './trace.js';
 
 /**
@@ -28,6 +32,10 @@ export interface SimulatorOptions {
   readonly network?: Partial<NetworkOptions>;
   /** Which node events the observers want (others are never allocated). */
   readonly events?: readonly NodeEventType[];
+  /** Places the nodes (regions, zones, true round trips per pair); without it every pair has the same delay distribution. */
+  readonly latency?: LatencySpec;
+  /** Network coordinates on every node (Serf's Vivaldi in the acks); off by default (acks then carry no payload). */
+  readonly coordinates?: boolean;
 }
 
 /** Receive-path stall: packets wait, timers fire. Full pause: nothing runs (a GC pause). */
@@ -101,6 +109,8 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
   readonly names: NodeName[] = [];
   readonly addrs: Address[] = [];
   readonly nodes: (GossipNode | null)[] = [];
+  /** Each node's network coordinates (`coordinates` option; a restart starts a fresh one), else null. */
+  readonly topologies: (Topology | null)[] = [];
   /** Packets and bytes that went onto the network (lost ones included). */
   packets = 0;
   bytes = 0;
@@ -129,7 +139,9 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
 
   constructor(readonly options: SimulatorOptions) {
     this.rng = seededRng(options.seed);
-    this.network = new Network({ ...DEFAULT_NETWORK, ...options.network }, this.rng.fork(), options.nodes);
+    // The latency model draws from its own generator: the run's other draws stay as they were.
+    const model = options.latency === undefined ? null : new LatencyModel(options.latency, seededRng(options.seed ^ 0x1a7e0c1), options.nodes);
+    this.network = new Network({ ...DEFAULT_NETWORK, ...options.network }, this.rng.fork(), options.nodes, model);
     this.wakeAt = new Float64Array(options.nodes).fill(Infinity);
     this.dataWakeAt = new Float64Array(options.nodes).fill(Infinity);
     this.gen = new Int32Array(options.nodes);
@@ -142,6 +154,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       this.addrs.push(addr);
       this.byAddr.set(addr, i);
       this.nodes.push(null);
+      this.topologies.push(null);
       this.data.push(null);
       this.stallMode.push('receive');
       this.stalledInbox.push([]);
@@ -189,6 +202,11 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
 
   /** Starts node i (a fresh process: new incarnation base, empty member list). */
   start(i: number, incarnation = 1): GossipNode {
+    // Coordinates draw from their own generator (rarely: Serf's random direction), so the run's other draws stay as they were.
+    const topology = this.options.coordinates === true
+      ? new Topology(this.names[i] as string, { codec: coordinateCodec, rng: seededRng((this.options.seed ^ 0x7c00d1) + Math.imul(i + 1, 0x9e3779b1) + this.gen[i]!) })
+      : null;
+    this.topologies[i] = topology;
     const node = new GossipNode({
       name: this.names[i] as NodeName,
       addr: this.addrs[i] as Address,
@@ -198,6 +216,12 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       directory: this.directory,
       incarnation,
       ...(this.options.events ? { events: this.options.events } : {}),
+      ...(topology !== null ? {
+        delegate: {
+          ackPayload: () => topology.ackPayload(),
+          notifyPingComplete: (_now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void topology.handlePingComplete(node, rttMs, payload),
+        },
+      } : {}),
     });
     this.nodes[i] = node;
     this.gen[i] = (this.gen[i] as number) + 1;
@@ -376,7 +400,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       for (const o of this.dataSendObservers) o(this.nowMs, i, t);
       const to = this.byAddr.get(t.to);
       if (to === undefined || !this.network.reachable(i, to) || this.network.lost()) continue;
-      const e = this.newEvent(Kind.DataPacket, this.nowMs + this.network.delayMs(), to);
+      const e = this.newEvent(Kind.DataPacket, this.nowMs + this.network.delayMs(i, to), to);
       e.from = i;
       e.message = t.message;
       this.heap.push(e);
@@ -385,16 +409,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       for (const o of this.dataObservers) o(this.nowMs, i, e);
     }
     if (this.data[i] !== m) return;
-    const next = m.pollTimeout();
-    if (next === undefined) {
-      this.dataWakeAt[i] = Infinity;
-      return;
-    }
-    const at = Math.max(next, this.nowMs);
-    if (at !== this.dataWakeAt[i]) {
-      this.dataWakeAt[i] = at;
-      this.heap.push(this.newEvent(Kind.DataTimer, at, i));
-    }
+    this.arm(this.dataWakeAt, Kind.DataTimer, i, m.pollTimeout(), 0);
   }
 
   private unstall(i: number): void {
@@ -428,7 +443,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
     const route = this.routes.get(ev.streamId);
     if (route === undefined) return;
     this.routes.delete(ev.streamId);
-    const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.delayMs(), route.initiator);
+    const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.delayMs(ev.node, route.initiator), route.initiator);
     e.from = ev.node;
     e.streamId = route.streamId;
     e.message = null;
@@ -445,18 +460,21 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       for (const o of this.observers) o(this.nowMs, i, e);
     }
     if (this.nodes[i] !== node) return;
-    const next = node.pollTimeout();
+    this.arm(this.wakeAt, Kind.Timer, i, node.pollTimeout(), this.gen[i] as number);
+  }
+
+  /** Node i's next wake-up of `kind` at `next` (never before now), armed once per deadline; none when undefined. */
+  private arm(wakeAt: Float64Array, kind: Kind, i: number, next: number | undefined, gen: number): void {
     if (next === undefined) {
-      this.wakeAt[i] = Infinity;
+      wakeAt[i] = Infinity;
       return;
     }
     const at = Math.max(next, this.nowMs);
-    if (at !== this.wakeAt[i]) {
-      this.wakeAt[i] = at;
-      const e = this.newEvent(Kind.Timer, at, i);
-      e.gen = this.gen[i] as number;
-      this.heap.push(e);
-    }
+    if (at === wakeAt[i]) return;
+    wakeAt[i] = at;
+    const e = this.newEvent(kind, at, i);
+    e.gen = gen;
+    this.heap.push(e);
   }
 
   private send(i: number, t: Transmit): void {
@@ -484,7 +502,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
         const route = this.nextRoute++;
         this.routes.set(route, { initiator: i, initiatorGen: this.gen[i] as number, streamId: t.streamId });
         // SYN, SYN-ACK (initial retransmission timeout 1 s), then the request (RTO 200 ms).
-        const setup = this.network.reliableDelayMs(1000) + this.network.reliableDelayMs(1000) + this.network.reliableDelayMs(200);
+        const setup = this.network.reliableDelayMs(i, to, 1000) + this.network.reliableDelayMs(to, i, 1000) + this.network.reliableDelayMs(i, to, 200);
         const e = this.newEvent(Kind.StreamRequest, this.nowMs + setup, to);
         e.from = i;
         e.message = t.message;
@@ -498,7 +516,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
         this.routes.delete(t.streamId);
         this.streamBytes += t.bytes;
         if (!this.network.reachable(i, route.initiator) || this.gen[route.initiator] !== route.initiatorGen) return;
-        const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.reliableDelayMs(200), route.initiator);
+        const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.reliableDelayMs(i, route.initiator, 200), route.initiator);
         e.from = i;
         e.message = t.message;
         e.streamId = route.streamId;
@@ -519,7 +537,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
   }
 
   private enqueueDelivery(kind: Kind, from: number, to: number, message: Message | StreamMessage, streamId: number): void {
-    const e = this.newEvent(kind, this.nowMs + this.network.delayMs(), to);
+    const e = this.newEvent(kind, this.nowMs + this.network.delayMs(from, to), to);
     e.from = from;
     e.message = message;
     e.streamId = streamId;

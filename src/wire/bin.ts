@@ -5,19 +5,10 @@
  *
  * The writer either writes or only counts (`BinWriter.counting()`): every encoder is written once
  * and its size is the same code run in counting mode, so a counted size is the encoding's length.
- * The reader throws `BinError` (truncated or malformed) on bad input; the message decoders catch
+ * The reader throws `WireError` (truncated or malformed) on bad input; the message decoders catch
  * it and return a result (nothing throws out of a receive path).
  */
-
-export class BinError extends Error {
-  constructor(
-    readonly reason: 'truncated' | 'malformed',
-    detail: string,
-  ) {
-    super(detail);
-    this.name = 'BinError';
-  }
-}
+import { WireError } from './result.js';
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
@@ -234,7 +225,7 @@ export class BinReader {
   }
 
   private need(n: number, what: string): void {
-    if (this.pos + n > this.buf.length) throw new BinError('truncated', `${what}: needs ${n} bytes, ${this.buf.length - this.pos} left`);
+    if (this.pos + n > this.buf.length) throw new WireError('truncated', `${what}: needs ${n} bytes, ${this.buf.length - this.pos} left`);
   }
 
   byte(what = 'byte'): number {
@@ -247,24 +238,32 @@ export class BinReader {
     let v = 0;
     let scale = 1;
     for (let i = 0; ; i++) {
-      if (i === 8) throw new BinError('malformed', `${what}: varint longer than 8 bytes`);
+      if (i === 8) throw new WireError('malformed', `${what}: varint longer than 8 bytes`);
       const b = this.byte(what);
       v += (b & 0x7f) * scale;
       if ((b & 0x80) === 0) {
-        if (i > 0 && b === 0) throw new BinError('malformed', `${what}: varint with a trailing zero byte`);
+        if (i > 0 && b === 0) throw new WireError('malformed', `${what}: varint with a trailing zero byte`);
         break;
       }
       scale *= 128;
     }
-    if (v > max) throw new BinError('malformed', `${what}: ${v} is over ${max}`);
+    if (v > max) throw new WireError('malformed', `${what}: ${v} is over ${max}`);
     return v;
   }
 
   /** A count of items that take at least `minBytes` each: never more than the bytes left allow. */
   count(what: string, minBytes = 1): number {
     const n = this.varint(what);
-    if (n * minBytes > this.remaining) throw new BinError('truncated', `${what}: ${n} items cannot fit in the ${this.remaining} bytes left`);
+    if (n * minBytes > this.remaining) throw new WireError('truncated', `${what}: ${n} items cannot fit in the ${this.remaining} bytes left`);
     return n;
+  }
+
+  /** A counted list (see `count`), each item read by `read`. */
+  list<T>(what: string, minBytes: number, read: () => T): T[] {
+    const n = this.count(what, minBytes);
+    const out: T[] = [];
+    for (let i = 0; i < n; i++) out.push(read());
+    return out;
   }
 
   u32(what = 'u32'): number {
@@ -278,13 +277,13 @@ export class BinReader {
   num(what = 'number'): number {
     const v = this.varint(what);
     if (v % 2 === 0) return v / 2;
-    if (v !== 1) throw new BinError('malformed', `${what}: bad number marker ${v}`);
+    if (v !== 1) throw new WireError('malformed', `${what}: bad number marker ${v}`);
     this.need(8, what);
     if (LITTLE_ENDIAN) f64Bytes.set(this.buf.subarray(this.pos, this.pos + 8));
     else for (let i = 0; i < 8; i++) f64Bytes[7 - i] = this.buf[this.pos + i] as number;
     this.pos += 8;
     const x = f64[0] as number;
-    if (!Number.isFinite(x)) throw new BinError('malformed', `${what}: not a finite number`);
+    if (!Number.isFinite(x)) throw new WireError('malformed', `${what}: not a finite number`);
     return x;
   }
 
@@ -306,7 +305,7 @@ export class BinReader {
     try {
       s = textDecoder.decode(this.buf.subarray(this.pos, this.pos + n));
     } catch {
-      throw new BinError('malformed', `${what}: not UTF-8`);
+      throw new WireError('malformed', `${what}: not UTF-8`);
     }
     this.pos += n;
     return s;
@@ -320,7 +319,7 @@ export class BinReader {
       return s;
     }
     const s = this.names[i - 1];
-    if (s === undefined) throw new BinError('malformed', `${what}: name #${i} not defined yet`);
+    if (s === undefined) throw new WireError('malformed', `${what}: name #${i} not defined yet`);
     return s;
   }
 
@@ -333,7 +332,7 @@ export class BinReader {
 
   bool(what = 'flag'): boolean {
     const b = this.byte(what);
-    if (b > 1) throw new BinError('malformed', `${what}: ${b} is not 0 or 1`);
+    if (b > 1) throw new WireError('malformed', `${what}: ${b} is not 0 or 1`);
     return b === 1;
   }
 
@@ -349,6 +348,6 @@ export class BinReader {
 
   /** Every byte read. */
   end(what: string): void {
-    if (this.pos !== this.buf.length) throw new BinError('malformed', `${what}: ${this.buf.length - this.pos} bytes after the end`);
+    if (this.pos !== this.buf.length) throw new WireError('malformed', `${what}: ${this.buf.length - this.pos} bytes after the end`);
   }
 }

@@ -38,10 +38,6 @@ export const DataMessageType = {
 export type DataMessageKind = keyof typeof DataMessageType;
 export const DATA_MESSAGE_KINDS = Object.keys(DataMessageType) as DataMessageKind[];
 
-/** The lowest and highest type byte the data layer may use (Serf's user types are 0–9). */
-export const DATA_TYPE_BYTE_MIN = 0x80;
-export const DATA_TYPE_BYTE_MAX = 0xbf;
-
 /**
  * Largest body accepted or produced: memberlist's reliable user message limit (20 MiB), so any
  * body we encode can travel over a stream. Packets are bounded far lower by the transport.
@@ -228,8 +224,8 @@ export function encodeDataValue(v: unknown): Uint8Array {
 
 /** Decodes one data value; never throws. */
 export function decodeDataValue(bytes: Uint8Array, stats?: DataStats): DecodeResult<DataValue> {
-  if (bytes.length > DATA_MESSAGE_BYTES_MAX) return reject(stats, 'too-large', `value of ${bytes.length} bytes, over ${DATA_MESSAGE_BYTES_MAX}`);
-  if (bytes.length === 0) return reject(stats, 'truncated', 'empty value');
+  if (bytes.length > DATA_MESSAGE_BYTES_MAX) return dataFailure(stats, 'too-large', `value of ${bytes.length} bytes, over ${DATA_MESSAGE_BYTES_MAX}`);
+  if (bytes.length === 0) return dataFailure(stats, 'truncated', 'empty value');
   try {
     const v = decodeNested(bytes) as DataValue;
     checkDecoded(v, 0);
@@ -306,7 +302,8 @@ function checkDecoded(v: unknown, depth: number): void {
   }
 }
 
-function reject<T>(stats: DataStats | undefined, reason: WireErrorReason, detail: string): DecodeResult<T> {
+/** A data-layer decode failure, counted in `stats` by reason. */
+export function dataFailure<T>(stats: DataStats | undefined, reason: WireErrorReason, detail: string): DecodeResult<T> {
   stats?.reject(reason);
   return { ok: false, reason, detail };
 }
@@ -315,5 +312,5 @@ function rejectThrown<T>(stats: DataStats | undefined, e: unknown): DecodeResult
   const msg = e instanceof Error ? e.message : String(e);
   // @msgpack/msgpack reports input that ends early as "Insufficient data" (a RangeError).
   const reason: WireErrorReason = /insufficient data/i.test(msg) ? 'truncated' : /max length exceeded/i.test(msg) ? 'too-large' : 'malformed';
-  return reject(stats, reason, msg);
+  return dataFailure(stats, reason, msg);
 }

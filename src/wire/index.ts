@@ -30,4 +30,3 @@ export * from './limits.js';
 export { crc32 } from './crc32.js';
 export { compress as lzwCompress, decompress as lzwDecompress } from './lzw.js';
 export { parseAddress, formatAddress } from './address.js';
-export * as msgpack from './msgpack.js';

@@ -1,8 +1,9 @@
 import { formatAddress, parseAddress } from './address.js';
 import { decompress } from './lzw.js';
 import { COMPOUND_PARTS_MAX, DECOMPRESSED_BYTES_MAX, NESTING_MAX } from './limits.js';
-import { MsgpackError, Reader, structFields, Writer } from './msgpack.js';
-import { fail, ok, WireError, type DecodeResult } from './result.js';
+import { Reader, structFields } from './msgpack-reader.js';
+import { Writer } from './msgpack-writer.js';
+import { ok, toFailure, WireError, type DecodeResult } from './result.js';
 import type { WireStats } from './stats.js';
 
 /**
@@ -49,12 +50,15 @@ export interface WireNack {
   readonly type: 'nack';
   readonly seqNo: number;
 }
-export interface WireSuspect<I extends MessageIds = MessageIds> {
-  readonly type: 'suspect';
+/** memberlist's `suspect` and `dead` are one struct (Incarnation, Node, From) under two type bytes. */
+interface WireAccusation<T extends 'suspect' | 'dead', I extends MessageIds> {
+  readonly type: T;
   readonly incarnation: I['incarnation'];
   readonly node: I['name'];
+  /** The accuser. On a `dead`, `node === from` means a graceful leave. */
   readonly from: I['name'];
 }
+export type WireSuspect<I extends MessageIds = MessageIds> = WireAccusation<'suspect', I>;
 export interface WireAlive<I extends MessageIds = MessageIds> {
   readonly type: 'alive';
   readonly incarnation: I['incarnation'];
@@ -63,13 +67,7 @@ export interface WireAlive<I extends MessageIds = MessageIds> {
   readonly meta: Uint8Array | null;
   readonly vsn: WireVsn;
 }
-export interface WireDead<I extends MessageIds = MessageIds> {
-  readonly type: 'dead';
-  readonly incarnation: I['incarnation'];
-  readonly node: I['name'];
-  /** The accuser. `node === from` means a graceful leave. */
-  readonly from: I['name'];
-}
+export type WireDead<I extends MessageIds = MessageIds> = WireAccusation<'dead', I>;
 export interface WireUser {
   readonly type: 'user';
   readonly payload: Uint8Array;
@@ -130,9 +128,9 @@ const INDIRECT_PING = structFields('SeqNo', 'Target', 'Port', 'Node', 'Nack', 'S
 const ACK = structFields('SeqNo', 'Payload');
 const NACK = structFields('SeqNo');
 const ERR = structFields('Error');
-const SUSPECT = structFields('Incarnation', 'Node', 'From');
+/** suspect and dead (`WireAccusation`). */
+const ACCUSATION = structFields('Incarnation', 'Node', 'From');
 const ALIVE = structFields('Incarnation', 'Node', 'Addr', 'Port', 'Meta', 'Vsn');
-const DEAD = structFields('Incarnation', 'Node', 'From');
 export const PUSH_PULL_HEADER = structFields('Nodes', 'UserStateLen', 'Join');
 const PUSH_NODE_STATE = structFields('Name', 'Addr', 'Port', 'Meta', 'Incarnation', 'State', 'Vsn');
 export const USER_MSG_HEADER = structFields('UserMsgLen');
@@ -274,14 +272,6 @@ export function decodeMessage(buf: Uint8Array, stats?: WireStats): DecodeResult<
   }
 }
 
-/** Converts anything thrown inside the wire layer into a `DecodeResult` failure. */
-export function toFailure<T>(e: unknown): DecodeResult<T> {
-  if (e instanceof WireError) return fail(e.reason, e.message);
-  if (e instanceof MsgpackError) return fail(e.reason, e.message);
-  // A RangeError (e.g. an allocation a crafted length asked for) is still a peer's bad input.
-  return fail('malformed', e instanceof Error ? `${e.name}: ${e.message}` : String(e));
-}
-
 /** Reads one message filling `buf` (trailing bytes after a msgpack body are ignored, as in Go). */
 export function readMessage(buf: Uint8Array, depth: number, stats: WireStats | undefined): WireMessage {
   if (depth > NESTING_MAX) throw new WireError('limit-exceeded', `compound/compress nesting deeper than ${NESTING_MAX}`);
@@ -302,15 +292,16 @@ export function readMessage(buf: Uint8Array, depth: number, stats: WireStats | u
     }
     case MessageType.suspect:
     case MessageType.dead: {
+      const type = t === MessageType.suspect ? 'suspect' : 'dead';
       let incarnation = 0;
       let node = '';
       let from = '';
-      r.struct(t === MessageType.suspect ? SUSPECT : DEAD, (i) => {
+      r.struct(ACCUSATION, (i) => {
         if (i === 0) incarnation = r.uint(U32, 'Incarnation');
         else if (i === 1) node = r.string('Node');
         else from = r.string('From');
-      }, t === MessageType.suspect ? 'suspect' : 'dead');
-      return t === MessageType.suspect ? { type: 'suspect', incarnation, node, from } : { type: 'dead', incarnation, node, from };
+      }, type);
+      return { type, incarnation, node, from };
     }
     case MessageType.alive:
       return readAliveBody(r);

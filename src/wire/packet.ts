@@ -2,9 +2,9 @@ import { crc32 } from './crc32.js';
 import { decrypt, encrypt, type Keyring } from './keyring.js';
 import { PACKET_BYTES_MAX } from './limits.js';
 import { compress } from './lzw.js';
-import { encodeMessage, MessageType, readMessage, toFailure, type WireMessage } from './message.js';
-import { Writer } from './msgpack.js';
-import { fail, ok, type DecodeResult } from './result.js';
+import { encodeMessage, MessageType, readMessage, type WireMessage } from './message.js';
+import { Writer } from './msgpack-writer.js';
+import { fail, ok, toFailure, type DecodeResult } from './result.js';
 import { wireStats, type WireStats } from './stats.js';
 
 /** How packets and streams are wrapped and unwrapped (memberlist's Config, the parts the wire needs). */

@@ -40,7 +40,13 @@ export const WIRE_ERROR_REASONS: readonly WireErrorReason[] = [
   'limit-exceeded',
 ];
 
-export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: WireErrorReason; detail: string };
+/**
+ * A decoder's outcome, never thrown: the one result type of every decoder (memberlist packets
+ * and streams, Serf messages, data-layer messages) and of the runtime's `Codec`.
+ */
+export type DecodeResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: WireErrorReason; readonly detail: string };
 
 /** Thrown inside the wire layer only; converted to a `DecodeResult` at each public decoder. No stack trace (cheap rejection). */
 export class WireError extends Error {
@@ -62,4 +68,14 @@ export function ok<T>(value: T): DecodeResult<T> {
 
 export function fail<T>(reason: WireErrorReason, detail: string): DecodeResult<T> {
   return { ok: false, reason, detail };
+}
+
+/**
+ * Converts what a decoder threw into a failure: a `WireError` keeps its reason; anything else
+ * (e.g. a RangeError from an allocation a crafted length asked for) is still a peer's bad
+ * input, `malformed`.
+ */
+export function toFailure<T>(e: unknown): DecodeResult<T> {
+  if (e instanceof WireError) return fail(e.reason, e.message);
+  return fail('malformed', e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 }

@@ -6,6 +6,7 @@
  * wire and plain numbers here (a decoder rejects anything past 2^53 as malformed). Addresses
  * are plain `host:port` strings.
  */
+import type { DecodeResult } from './result.js';
 
 export interface SerfLeaveMsg {
   readonly type: 'leave';
@@ -111,11 +112,6 @@ export type QueryFilter =
   | { readonly type: 'node'; readonly names: readonly string[] }
   | { readonly type: 'tag'; readonly tag: string; readonly expr: string };
 
-/** A Serf decoder's outcome: decoders never throw. */
-export type SerfDecodeResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly reason: string; readonly detail: string };
-
 /**
  * The bytes of Serf's messages, injected into the core's SerfNode so that core imports no
  * wire code (`serfCodec` in `serf.ts` implements it with Go-exact msgpack).
@@ -124,11 +120,11 @@ export type SerfDecodeResult<T> =
 export interface SerfCodec {
   encode(m: SerfMessage): Uint8Array;
   /** A whole Serf message, type byte first; an unknown type byte fails with reason `unknown-type`. */
-  decode(buf: Uint8Array): SerfDecodeResult<SerfMessage>;
+  decode(buf: Uint8Array): DecodeResult<SerfMessage>;
   /** Node meta for serf protocol ≥ 3: `ff` + msgpack map[string]string (≤ 512 bytes is the caller's check). */
   encodeTags(tags: Readonly<Record<string, string>>): Uint8Array;
   /** Meta → tags; empty meta or meta without the `ff` magic is `{role: <meta as text>}`, as Serf decodes it. */
-  decodeTags(meta: Uint8Array | null): SerfDecodeResult<Record<string, string>>;
+  decodeTags(meta: Uint8Array | null): DecodeResult<Record<string, string>>;
   encodeFilter(f: QueryFilter): Uint8Array;
-  decodeFilter(buf: Uint8Array): SerfDecodeResult<QueryFilter>;
+  decodeFilter(buf: Uint8Array): DecodeResult<QueryFilter>;
 }

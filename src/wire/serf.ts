@@ -8,8 +8,10 @@
  * failure is a `{ ok: false }` result.
  */
 import { formatAddress, parseAddress } from './address.js';
-import { MsgpackError, Reader, Writer, structFields } from './msgpack.js';
-import type { QueryFilter, SerfBufferedEvent, SerfCodec, SerfDecodeResult, SerfEventSlot, SerfMessage } from './serf-message.js';
+import { Reader, structFields } from './msgpack-reader.js';
+import { Writer } from './msgpack-writer.js';
+import { toFailure, WireError, type DecodeResult } from './result.js';
+import type { QueryFilter, SerfBufferedEvent, SerfCodec, SerfEventSlot, SerfMessage } from './serf-message.js';
 
 /** Serf's message type bytes (reference §8.2). */
 export const SERF_TYPE = {
@@ -135,18 +137,14 @@ function copyOrNull(b: Uint8Array | null): Uint8Array | null {
 }
 
 function stringArray(r: Reader, what: string): string[] {
-  if (r.nil()) return [];
-  const n = r.arrayLength();
-  if (n < 0) throw new MsgpackError('malformed', `${what}: expected an array`);
+  const n = r.arrayField(what);
   const out: string[] = [];
   for (let i = 0; i < n; i++) out.push(r.string(what));
   return out;
 }
 
 function bytesArray(r: Reader, what: string): Uint8Array[] {
-  if (r.nil()) return [];
-  const n = r.arrayLength();
-  if (n < 0) throw new MsgpackError('malformed', `${what}: expected an array`);
+  const n = r.arrayField(what);
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) out.push((r.bytes(what) ?? new Uint8Array(0)).slice());
   return out;
@@ -191,9 +189,7 @@ function decodeBody(type: number, r: Reader, buf: Uint8Array): SerfMessage {
             lt = ltime(r, 'LTime');
             return;
           case 1: {
-            if (r.nil()) return;
-            const n = r.mapLength();
-            if (n < 0) throw new MsgpackError('malformed', 'StatusLTimes: expected a map');
+            const n = r.mapField('StatusLTimes');
             for (let k = 0; k < n; k++) {
               const name = r.string('StatusLTimes key');
               statusLTimes.set(name, ltime(r, 'StatusLTimes value'));
@@ -207,9 +203,7 @@ function decodeBody(type: number, r: Reader, buf: Uint8Array): SerfMessage {
             eventLTime = ltime(r, 'EventLTime');
             return;
           case 4: {
-            if (r.nil()) return;
-            const n = r.arrayLength();
-            if (n < 0) throw new MsgpackError('malformed', 'Events: expected an array');
+            const n = r.arrayField('Events');
             for (let k = 0; k < n; k++) events.push(decodeEventSlot(r));
             return;
           }
@@ -322,13 +316,13 @@ function decodeBody(type: number, r: Reader, buf: Uint8Array): SerfMessage {
           destName = r.string('DestName');
         }
       }, 'relayHeader');
-      if (r.remaining === 0) throw new MsgpackError('truncated', 'relay without a message');
+      if (r.remaining === 0) throw new WireError('truncated', 'relay without a message');
       const message = buf.slice(r.pos);
       r.pos = r.end;
       return { type: 'relay', destAddr: formatAddress(ip, port), destName, message };
     }
     default:
-      throw new UnknownType(type);
+      throw new WireError('unknown-type', `unknown serf message type ${type}`);
   }
 }
 
@@ -341,9 +335,7 @@ function decodeEventSlot(r: Reader): SerfEventSlot | null {
       lt = ltime(r, 'userEvents.LTime');
       return;
     }
-    if (r.nil()) return;
-    const n = r.arrayLength();
-    if (n < 0) throw new MsgpackError('malformed', 'userEvents.Events: expected an array');
+    const n = r.arrayField('userEvents.Events');
     for (let k = 0; k < n; k++) {
       let name = '';
       let payload: Uint8Array | null = null;
@@ -357,51 +349,37 @@ function decodeEventSlot(r: Reader): SerfEventSlot | null {
   return { ltime: lt, events };
 }
 
-class UnknownType extends Error {
-  constructor(readonly type: number) {
-    super(`unknown serf message type ${type}`);
-  }
-}
-
-function failure<T>(e: unknown): SerfDecodeResult<T> {
-  if (e instanceof UnknownType) return { ok: false, reason: 'unknown-type', detail: e.message };
-  if (e instanceof MsgpackError) return { ok: false, reason: e.reason, detail: e.message };
-  return { ok: false, reason: 'malformed', detail: e instanceof Error ? e.message : String(e) };
-}
-
 /** A whole Serf message (type byte first). Trailing bytes after a struct are ignored, as Go's decoder ignores them. */
-export function decodeSerfMessage(buf: Uint8Array): SerfDecodeResult<SerfMessage> {
+export function decodeSerfMessage(buf: Uint8Array): DecodeResult<SerfMessage> {
   if (buf.length === 0) return { ok: false, reason: 'truncated', detail: 'empty serf message' };
   try {
     const r = new Reader(buf, 1);
     return { ok: true, value: decodeBody(buf[0] as number, r, buf) };
   } catch (e) {
-    return failure(e);
+    return toFailure(e);
   }
 }
 
 /** Node meta → tags, as Serf's decodeTags: no `ff` magic means the whole meta is the `role` tag. */
-export function decodeSerfTags(meta: Uint8Array | null): SerfDecodeResult<Record<string, string>> {
+export function decodeSerfTags(meta: Uint8Array | null): DecodeResult<Record<string, string>> {
   if (meta === null || meta.length === 0 || meta[0] !== TAG_MAGIC) {
     return { ok: true, value: { role: meta === null ? '' : textDecoder.decode(meta) } };
   }
   try {
     const r = new Reader(meta, 1);
     const tags: Record<string, string> = {};
-    if (r.nil()) return { ok: true, value: tags };
-    const n = r.mapLength();
-    if (n < 0) throw new MsgpackError('malformed', 'tags: expected a map');
+    const n = r.mapField('tags');
     for (let i = 0; i < n; i++) {
       const k = r.string('tag name');
       tags[k] = r.string('tag value');
     }
     return { ok: true, value: tags };
   } catch (e) {
-    return failure(e);
+    return toFailure(e);
   }
 }
 
-export function decodeSerfFilter(buf: Uint8Array): SerfDecodeResult<QueryFilter> {
+export function decodeSerfFilter(buf: Uint8Array): DecodeResult<QueryFilter> {
   if (buf.length === 0) return { ok: false, reason: 'truncated', detail: 'empty query filter' };
   try {
     const r = new Reader(buf, 1);
@@ -417,7 +395,7 @@ export function decodeSerfFilter(buf: Uint8Array): SerfDecodeResult<QueryFilter>
     }
     return { ok: false, reason: 'unknown-type', detail: `unknown query filter type ${String(buf[0])}` };
   } catch (e) {
-    return failure(e);
+    return toFailure(e);
   }
 }
 

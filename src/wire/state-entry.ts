@@ -1,5 +1,6 @@
 import type { BinReader } from './bin.js';
-import { BinError, BinWriter } from './bin.js';
+import { BinWriter } from './bin.js';
+import { WireError } from './result.js';
 
 /**
  * A replica entry on the wire: structurally the core's `Entry` (src/core/replica/entry.ts), so a
@@ -166,33 +167,26 @@ function readDot(r: BinReader): WireDot {
 }
 
 function readDots(r: BinReader, what: string): WireDot[] {
-  const n = r.count(what, 2);
-  const out: WireDot[] = [];
-  for (let i = 0; i < n; i++) out.push(readDot(r));
-  return out;
+  return r.list(what, 2, () => readDot(r));
 }
 
 function readSiblings(r: BinReader): WireSibling[] {
-  const n = r.count('siblings', 5);
-  const out: WireSibling[] = [];
-  for (let i = 0; i < n; i++) {
+  return r.list('siblings', 5, (): WireSibling => {
     const dot = readDot(r);
     const l = nat(r, 'sibling l');
     const c = nat(r, 'sibling c');
     const flags = r.byte('sibling flags');
-    if (flags === SIB_DELETED) {
-      out.push({ dot, l, c, deleted: true, value: null, valueBytes: 0 });
-    } else if (flags === SIB_BYTES) {
+    if (flags === SIB_DELETED) return { dot, l, c, deleted: true, value: null, valueBytes: 0 };
+    if (flags === SIB_BYTES) {
       const value = r.blob('sibling value');
-      out.push({ dot, l, c, deleted: false, value, valueBytes: value.length });
-    } else if (flags === 0) {
-      const bytes = r.blob('sibling value');
-      out.push({ dot, l, c, deleted: false, value: parseJson(bytes), valueBytes: bytes.length });
-    } else {
-      throw new BinError('malformed', `sibling flags ${flags}`);
+      return { dot, l, c, deleted: false, value, valueBytes: value.length };
     }
-  }
-  return out;
+    if (flags === 0) {
+      const bytes = r.blob('sibling value');
+      return { dot, l, c, deleted: false, value: parseJson(bytes), valueBytes: bytes.length };
+    }
+    throw new WireError('malformed', `sibling flags ${flags}`);
+  });
 }
 
 /** JSON text as `JSON.stringify` writes it (anything else would not encode back to the same bytes). */
@@ -203,31 +197,25 @@ function parseJson(bytes: Uint8Array): WireJson {
     text = textDecoder.decode(bytes);
     v = JSON.parse(text) as WireJson;
   } catch {
-    throw new BinError('malformed', 'sibling value is not JSON text');
+    throw new WireError('malformed', 'sibling value is not JSON text');
   }
-  if (JSON.stringify(v) !== text) throw new BinError('malformed', 'sibling value is not canonical JSON text');
+  if (JSON.stringify(v) !== text) throw new WireError('malformed', 'sibling value is not canonical JSON text');
   return v;
 }
 
 function readCounts(r: BinReader): WireCounterDot[] {
-  const n = r.count('counts', 4);
-  const out: WireCounterDot[] = [];
-  for (let i = 0; i < n; i++) {
+  return r.list('counts', 4, () => {
     const dot = readDot(r);
     const p = nat(r, 'count p');
-    out.push({ dot, p, n: nat(r, 'count n') });
-  }
-  return out;
+    return { dot, p, n: nat(r, 'count n') };
+  });
 }
 
 function readElements(r: BinReader): WireSetElement[] {
-  const n = r.count('elements', 2);
-  const out: WireSetElement[] = [];
-  for (let i = 0; i < n; i++) {
+  return r.list('elements', 2, () => {
     const element = r.str('element');
-    out.push({ element, dots: readDots(r, 'element dots') });
-  }
-  return out;
+    return { element, dots: readDots(r, 'element dots') };
+  });
 }
 
 function readField(r: BinReader): WireMapField {
@@ -241,15 +229,15 @@ function readField(r: BinReader): WireMapField {
     case FIELD_TAG.register:
       return { name, type: 'register', siblings: readSiblings(r) };
     default:
-      throw new BinError('malformed', `field type ${t}`);
+      throw new WireError('malformed', `field type ${t}`);
   }
 }
 
-/** Reads one entry (its own name scope). Throws `BinError` on bad input. */
+/** Reads one entry (its own name scope). Throws `WireError` on bad input. */
 export function readEntry(r: BinReader): WireEntry {
   return r.scoped(() => {
     const type = ENTRY_OF_TAG[r.byte('entry type')];
-    if (type === undefined) throw new BinError('malformed', 'unknown entry type');
+    if (type === undefined) throw new WireError('malformed', 'unknown entry type');
     const key = r.str('entry key');
     const context = readDots(r, 'entry context');
     switch (type) {

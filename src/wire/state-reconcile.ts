@@ -1,5 +1,6 @@
 import type { BinReader } from './bin.js';
-import { BinError, BinWriter } from './bin.js';
+import { BinWriter } from './bin.js';
+import { WireError } from './result.js';
 
 /**
  * A Merkle reconciliation message on the wire (the core's `ReconcileMessage<E>`,
@@ -69,7 +70,7 @@ export interface WireRcAbort {
 }
 export type WireReconcileMessage<E> = WireRcOpen | WireRcHashes | WireRcKeys | WireRcEntries<E> | WireRcDone | WireRcAbort;
 
-/** How entries of type E are written and read (`read` throws `BinError` on bad input). */
+/** How entries of type E are written and read (`read` throws `WireError` on bad input). */
 export interface EntryCodec<E> {
   write(w: BinWriter, e: E): void;
   read(r: BinReader): E;
@@ -173,14 +174,14 @@ export function readReconcile<E>(r: BinReader, entries: EntryCodec<E>): WireReco
     }
     case 'rc-done': {
       const b = r.byte('done reason');
-      if (b > 1) throw new BinError('malformed', `done reason ${b}`);
+      if (b > 1) throw new WireError('malformed', `done reason ${b}`);
       return { type, reason: b === 0 ? 'equal' : 'no-difference' };
     }
     case 'rc-abort':
       return { type, reason: r.str('abort reason') };
     case undefined:
     default:
-      throw new BinError('malformed', 'unknown reconciliation message kind');
+      throw new WireError('malformed', 'unknown reconciliation message kind');
   }
 }
 

@@ -1,7 +1,7 @@
-import { BinError, BinReader, BinWriter } from './bin.js';
+import { BinReader, BinWriter } from './bin.js';
 import type { DataStats } from './data.js';
-import { DATA_MESSAGE_BYTES_MAX, DataMessageType } from './data.js';
-import type { DecodeResult, WireErrorReason } from './result.js';
+import { DATA_MESSAGE_BYTES_MAX, DataMessageType, dataFailure } from './data.js';
+import { WireError, type DecodeResult, type WireErrorReason } from './result.js';
 import type { WireEntry } from './state-entry.js';
 import { entryLength, readEntry, writeEntry } from './state-entry.js';
 import type { EntryCodec, WireReconcileMessage } from './state-reconcile.js';
@@ -323,11 +323,11 @@ function readUpdate(r: BinReader): WireUpdate {
   const origin = r.str('update origin');
   const version = r.varint('update version');
   const flags = r.byte('update flags');
-  if (flags > (U_CRITICAL | U_KEY)) throw new BinError('malformed', `update flags ${flags}`);
+  if (flags > (U_CRITICAL | U_KEY)) throw new WireError('malformed', `update flags ${flags}`);
   const bornMs = r.num('update born');
   const key = (flags & U_KEY) !== 0 ? r.str('update key') : null;
   const payload = readEntry(r);
-  if (key !== null && key === payload.key) throw new BinError('malformed', 'update key flagged as different but equal');
+  if (key !== null && key === payload.key) throw new WireError('malformed', 'update key flagged as different but equal');
   return { origin, version, key: key ?? payload.key, payload, critical: (flags & U_CRITICAL) !== 0, bornMs };
 }
 
@@ -356,9 +356,9 @@ function readGossip(r: BinReader): WireGossip {
     const known = readRefs(r, 'known');
     return { type: 'gossip-reply', id, updates, known, floors: readRefs(r, 'floors') };
   }
-  if (kind !== RUMOR_REQUEST) throw new BinError('malformed', `rumor kind ${kind}`);
+  if (kind !== RUMOR_REQUEST) throw new WireError('malformed', `rumor kind ${kind}`);
   const flags = r.byte('rumor flags');
-  if (flags > (G_FEEDBACK | G_DIGEST | G_HOPS)) throw new BinError('malformed', `rumor flags ${flags}`);
+  if (flags > (G_FEEDBACK | G_DIGEST | G_HOPS)) throw new WireError('malformed', `rumor flags ${flags}`);
   const updates = readUpdates(r);
   let digest: Map<string, WireOriginDigest> | null = null;
   if ((flags & G_DIGEST) !== 0) {
@@ -370,7 +370,7 @@ function readGossip(r: BinReader): WireGossip {
       const k = r.count('digest above');
       const above: number[] = [];
       for (let j = 0; j < k; j++) above.push(r.varint('digest above'));
-      if (digest.has(origin)) throw new BinError('malformed', `digest names ${origin} twice`);
+      if (digest.has(origin)) throw new WireError('malformed', `digest names ${origin} twice`);
       digest.set(origin, { upTo, above });
     }
   }
@@ -387,7 +387,7 @@ function readSummary(r: BinReader, what: string): Map<string, number> {
   const out = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const origin = r.name(what);
-    if (out.has(origin)) throw new BinError('malformed', `${what} names ${origin} twice`);
+    if (out.has(origin)) throw new WireError('malformed', `${what} names ${origin} twice`);
     out.set(origin, r.varint(what));
   }
   return out;
@@ -432,7 +432,7 @@ function readBody(r: BinReader, type: keyof typeof DataMessageType): WireStateMe
     case 'state-reconcile': {
       const session = r.varint('session', 0xffffffff);
       const flags = r.byte('reconcile flags');
-      if (flags > 3) throw new BinError('malformed', `reconcile flags ${flags}`);
+      if (flags > 3) throw new WireError('malformed', `reconcile flags ${flags}`);
       const rc = readReconcile(r, ENTRIES);
       return { type, session, fromInitiator: (flags & 1) !== 0, rc, digest: (flags & 2) !== 0 ? readDigest(r) : null };
     }
@@ -451,7 +451,7 @@ function readBody(r: BinReader, type: keyof typeof DataMessageType): WireStateMe
       const acks: WireSampleAck[] = [];
       for (let i = 0; i < n; i++) {
         const c = r.varint('ack counter');
-        if (c < 1) throw new BinError('malformed', 'ack counter 0');
+        if (c < 1) throw new WireError('malformed', 'ack counter 0');
         acks.push({ counter: c, atMs: r.num('ack time') });
       }
       return { type, member, acks };
@@ -469,10 +469,7 @@ const KIND_OF_BYTE = new Map<number, keyof typeof DataMessageType>(Object.entrie
  */
 export function decodeStateMessage(dataType: number, payload: Uint8Array, stats?: DataStats): DecodeResult<{ src: string; message: WireStateMessage }> {
   const type = KIND_OF_BYTE.get(dataType);
-  const fail = (reason: WireErrorReason, detail: string): DecodeResult<{ src: string; message: WireStateMessage }> => {
-    stats?.reject(reason);
-    return { ok: false, reason, detail };
-  };
+  const fail = (reason: WireErrorReason, detail: string): DecodeResult<{ src: string; message: WireStateMessage }> => dataFailure(stats, reason, detail);
   if (type === undefined) return fail('unknown-type', `data message type 0x${dataType.toString(16)}`);
   if (payload.length > DATA_MESSAGE_BYTES_MAX) return fail('too-large', `${type} body of ${payload.length} bytes, over ${DATA_MESSAGE_BYTES_MAX}`);
   if (payload.length === 0) return fail('truncated', `${type} without a body`);
@@ -484,16 +481,13 @@ export function decodeStateMessage(dataType: number, payload: Uint8Array, stats?
     if (stats !== undefined) stats.decoded++;
     return { ok: true, value: { src, message } };
   } catch (e) {
-    if (e instanceof BinError) return fail(e.reason, `${type}: ${e.message}`);
+    if (e instanceof WireError) return fail(e.reason, `${type}: ${e.message}`);
     return fail('malformed', `${type}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
 /** Decodes a whole frame (type byte first). Never throws. */
 export function decodeStateFrame(frame: Uint8Array, stats?: DataStats): DecodeResult<{ src: string; message: WireStateMessage }> {
-  if (frame.length === 0) {
-    stats?.reject('truncated');
-    return { ok: false, reason: 'truncated', detail: 'empty data frame' };
-  }
+  if (frame.length === 0) return dataFailure(stats, 'truncated', 'empty data frame');
   return decodeStateMessage(frame[0] as number, frame.subarray(1), stats);
 }

@@ -8,7 +8,6 @@ import {
   readErrorBody,
   readPingBody,
   readPushNodeState,
-  toFailure,
   USER_MSG_HEADER,
   writeAckBody,
   writeErrorBody,
@@ -17,9 +16,10 @@ import {
   type WireAlive,
   type WireStreamMessage,
 } from './message.js';
-import { MsgpackError, Reader, Writer } from './msgpack.js';
+import { Reader } from './msgpack-reader.js';
+import { Writer } from './msgpack-writer.js';
 import { compressedMessage, type PacketOptions } from './packet.js';
-import { fail, ok, WireError, type DecodeResult } from './result.js';
+import { fail, ok, toFailure, WireError, type DecodeResult } from './result.js';
 import { wireStats, type WireStats } from './stats.js';
 
 /**
@@ -213,7 +213,7 @@ export class StreamDecoder {
       try {
         inner = readCompressed(r);
       } catch (e) {
-        if (e instanceof MsgpackError && e.reason === 'truncated') return undefined;
+        if (e instanceof WireError && e.reason === 'truncated') return undefined;
         throw e;
       }
       this.consume(r.pos - s);
@@ -226,7 +226,7 @@ export class StreamDecoder {
       this.consume(r.pos - s);
       return ok(m);
     } catch (e) {
-      if (e instanceof MsgpackError && e.reason === 'truncated') return undefined;
+      if (e instanceof WireError && e.reason === 'truncated') return undefined;
       throw e;
     }
   }
@@ -250,7 +250,7 @@ function decodeCompleteUncompressed(buf: Uint8Array): WireStreamMessage {
 
 /**
  * Reads one plaintext stream message of `type` whose body starts at `r.pos`. A truncated input
- * throws `MsgpackError('truncated')`; for push-pull the node states read so far are kept in
+ * throws `WireError('truncated')`; for push-pull the node states read so far are kept in
  * the progress handed to `save`, so the next attempt resumes (offsets relative to `base`).
  */
 function readPlain(r: Reader, type: number, resume: PushPullProgress | undefined, save: (p: PushPullProgress) => void, base: number): WireStreamMessage {

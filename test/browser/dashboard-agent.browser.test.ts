@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, defaultCli } from '../../src/cli/demo-cluster.js';
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrWarn } from './chromium.js';
+import { freeAddr } from '../integration/free-addr.js';
 
 const SUITE = 'dashboard of a real 3-agent cluster in headless chromium';
 const hasChromium = chromiumOrWarn(SUITE);
@@ -24,10 +25,10 @@ describe.skipIf(!hasChromium)(SUITE, () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gossip-dashboard-agents-'));
-    const start = (i: number, seeds: readonly string[]): Promise<AgentProcess> => {
+    const start = async (i: number, seeds: readonly string[]): Promise<AgentProcess> => {
       const dataDir = join(dir, `node${i}`);
       mkdirSync(dataDir);
-      return AgentProcess.start(defaultCli(), `node${i}`, dataDir, ['--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', ...seeds.flatMap((s) => ['--join', s])], live);
+      return AgentProcess.start(defaultCli(), `node${i}`, dataDir, ['--bind', await freeAddr(), '--http', await freeAddr(), ...seeds.flatMap((s) => ['--join', s])], live);
     };
     const first = await start(1, []);
     agents.push(first, ...(await Promise.all([start(2, [first.gossip]), start(3, [first.gossip])])));

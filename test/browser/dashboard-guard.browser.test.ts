@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,8 @@ import { resolveConfig } from '../../src/agent/config.js';
 import { loadDashboard } from '../../src/agent/dashboard.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrWarn } from './chromium.js';
+import { freeAddr } from '../integration/free-addr.js';
+import { freePort } from '../../src/clusterbench/ports.js';
 
 const SUITE = 'the agent against a browser: session cookie, CSP, cross-site writes, DNS rebinding';
 const hasChromium = chromiumOrWarn(SUITE);
@@ -33,15 +34,16 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     dir = mkdtempSync(join(tmpdir(), 'gossip-dashboard-guard-'));
     const dashboard = await loadDashboard();
     const log = pino({ level: 'silent' });
-    guarded = await Agent.start({ config: resolveConfig({ flags: { name: 'b-token', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', token: TOKEN } }), log, store: new MemoryStore(), dashboard });
-    open = await Agent.start({ config: resolveConfig({ flags: { name: 'b-open', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local' } }), log, store: new MemoryStore(), dashboard });
+    guarded = await Agent.start({ config: resolveConfig({ flags: { name: 'b-token', bind: await freeAddr(), http: await freeAddr(), profile: 'local', token: TOKEN } }), log, store: new MemoryStore(), dashboard });
+    open = await Agent.start({ config: resolveConfig({ flags: { name: 'b-open', bind: await freeAddr(), http: await freeAddr(), profile: 'local' } }), log, store: new MemoryStore(), dashboard });
     // Another origin (another port): a page the operator happens to open.
     attacker = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><title>cats</title><p>cats</p>');
     });
-    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
-    attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
+    const attackerPort = await freePort();
+    await new Promise<void>((resolve) => attacker.listen(attackerPort, '127.0.0.1', resolve));
+    attackerUrl = `http://127.0.0.1:${attackerPort}/`;
     context = await chromium.launchPersistentContext(join(dir, 'chromium'), {
       executablePath: CHROMIUM,
       headless: true,

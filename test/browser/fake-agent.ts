@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConvergenceJson, InfoJson, KvReadJson, MemberJson, StreamEventName, StreamEvents, TimelineEntry } from '../../src/dashboard/index.js';
 import { dashboardPage, formatStreamEvent } from '../../src/dashboard/index.js';
+import { freePort } from '../../src/clusterbench/ports.js';
 
 const SESSION = 'gossip_session=fake-session';
 
@@ -42,7 +43,8 @@ export class FakeAgent {
 
   static async start(members: MemberJson[]): Promise<FakeAgent> {
     const agent = new FakeAgent(members);
-    await new Promise<void>((resolve) => agent.server.listen(0, '127.0.0.1', resolve));
+    const port = await freePort();
+    await new Promise<void>((resolve) => agent.server.listen(port, '127.0.0.1', resolve));
     return agent;
   }
 

@@ -10,6 +10,7 @@ import { main } from '../../src/cli/main.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { capture } from '../unit/cli/capture.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 const TOKEN = 'k'.repeat(20);
 let agent: Agent;
@@ -22,7 +23,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string[]; er
 }
 
 beforeAll(async () => {
-  const config = resolveConfig({ flags: { name: 'cli1', bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', tags: { dc: 'x' } }, file: { resolvers: { 'c/': 'pncounter', 's/': 'orset', 'm/': 'ormap' } } });
+  const config = resolveConfig({ flags: { name: 'cli1', bind: await freeAddr(), http: await freeAddr(), token: TOKEN, profile: 'local', tags: { dc: 'x' } }, file: { resolvers: { 'c/': 'pncounter', 's/': 'orset', 'm/': 'ormap' } } });
   agent = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() });
   http = agent.httpAddress;
 });
@@ -165,8 +166,8 @@ describe('gossip keys on an encrypted cluster', () => {
     const k1 = Buffer.alloc(32, 1).toString('base64');
     const k2 = Buffer.alloc(32, 2).toString('base64');
     const log = pino({ level: 'silent' });
-    const a = await Agent.start({ config: resolveConfig({ flags: { name: 'ka', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', encrypt: k1 } }), log, store: new MemoryStore() });
-    const b = await Agent.start({ config: resolveConfig({ flags: { name: 'kb', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', encrypt: k1, join: [a.node.addr] } }), log, store: new MemoryStore() });
+    const a = await Agent.start({ config: resolveConfig({ flags: { name: 'ka', bind: await freeAddr(), http: await freeAddr(), profile: 'local', encrypt: k1 } }), log, store: new MemoryStore() });
+    const b = await Agent.start({ config: resolveConfig({ flags: { name: 'kb', bind: await freeAddr(), http: await freeAddr(), profile: 'local', encrypt: k1, join: [a.node.addr] } }), log, store: new MemoryStore() });
     try {
       await waitFor('both members alive', 5000, () => a.node.members().filter((m) => m.status === 'alive').length === 2);
       const keys = async (...argv: string[]): Promise<{ code: number; json: { numNodes: number; numResp: number; numErr: number; keys: Record<string, number>; primaryKeys: Record<string, number> } }> => {

@@ -16,6 +16,7 @@ import { MemoryStore } from '../../src/store/index.js';
 import { NetTransport } from '../../src/transport/net-transport.js';
 import type { StreamHandlers, Transport } from '../../src/transport/transport.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gossip-events-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,7 +60,7 @@ async function start(name: string, o: { join?: string[]; port?: number; dataDir?
   const log = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
   const port = o.port ?? await freePort();
   const config = resolveConfig({
-    flags: { name, bind: `127.0.0.1:${port}`, http: '127.0.0.1:0', profile: 'local', join: o.join ?? [], ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}) },
+    flags: { name, bind: `127.0.0.1:${port}`, http: await freeAddr(), profile: 'local', join: o.join ?? [], ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}) },
   });
   const agent = await Agent.start({
     config, log, ...(o.dataDir === undefined ? { store: new MemoryStore() } : {}), ...(o.transport !== undefined ? { transport: o.transport } : {}),

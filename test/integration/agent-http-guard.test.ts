@@ -6,6 +6,7 @@ import { resolveConfig } from '../../src/agent/config.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { raw } from './http-raw.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 /**
  * The HTTP API against browsers and proxies (issue 13 items 5, 10, 12): the token in the query
@@ -20,8 +21,8 @@ let guarded: Agent;
 beforeAll(async () => {
   const log = pino({ level: 'trace' }, new Writable({ write: (c: Buffer, _e, done) => { logged.push(c.toString()); done(); } }));
   const page = (): { contentType: string; body: string; csp: string } => ({ contentType: 'text/html', body: '<h1>dash</h1>', csp: "default-src 'none'" });
-  open = await Agent.start({ config: resolveConfig({ flags: { name: 'g-open', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local' }, file: { httpHosts: ['agent.example'], httpStreamsMax: 3 } }), log: pino({ level: 'silent' }), store: new MemoryStore(), dashboard: page });
-  guarded = await Agent.start({ config: resolveConfig({ flags: { name: 'g-token', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', token: TOKEN } }), log, store: new MemoryStore(), dashboard: page });
+  open = await Agent.start({ config: resolveConfig({ flags: { name: 'g-open', bind: await freeAddr(), http: await freeAddr(), profile: 'local' }, file: { httpHosts: ['agent.example'], httpStreamsMax: 3 } }), log: pino({ level: 'silent' }), store: new MemoryStore(), dashboard: page });
+  guarded = await Agent.start({ config: resolveConfig({ flags: { name: 'g-token', bind: await freeAddr(), http: await freeAddr(), profile: 'local', token: TOKEN } }), log, store: new MemoryStore(), dashboard: page });
 });
 afterAll(async () => {
   await open.stop('test done', false);
@@ -119,9 +120,9 @@ describe('cross-site requests and DNS rebinding (item 10)', () => {
 });
 
 describe('streams (item 12)', () => {
-  const openStream = async (): Promise<{ status: number; text: () => string; close: () => void }> => {
+  const openStream = async (query = ''): Promise<{ status: number; text: () => string; close: () => void }> => {
     const ctl = new AbortController();
-    const res = await fetch(`http://${open.httpAddress}/v1/stream`, { signal: ctl.signal });
+    const res = await fetch(`http://${open.httpAddress}/v1/stream${query}`, { signal: ctl.signal });
     let seen = '';
     if (res.ok) {
       const reader = res.body!.getReader();
@@ -165,5 +166,25 @@ describe('streams (item 12)', () => {
       spy.mockRestore();
       for (const s of streams) s.close();
     }
+  });
+
+  it('?events= picks the events a stream gets (the first members list always); an unknown name is a 400', async () => {
+    await waitFor('the streams of the tests before closed', 5000, () => open.http.streams.size === 0);
+    const members = await openStream('?events=member');
+    const all = await openStream();
+    try {
+      await open.node.kv.put('picked/a', 1);
+      await waitFor('the key update on the unfiltered stream', 5000, () => all.text().includes('picked/a'));
+      await waitFor('a convergence event on the unfiltered stream', 5000, () => all.text().includes('event: convergence'));
+      expect(members.text()).toMatch(/^: gossip agent stream\n\nevent: members\n/);
+      expect(members.text()).not.toContain('event: kv');
+      expect(members.text()).not.toContain('event: convergence');
+    } finally {
+      members.close();
+      all.close();
+    }
+    const bad = await raw(open.httpAddress, 'GET', '/v1/stream?events=member,nope');
+    expect(bad.status).toBe(400);
+    expect(error(bad)).toMatch(/events: unknown nope/);
   });
 });

@@ -9,6 +9,7 @@ import { freePort } from '../../src/clusterbench/ports.js';
 import { MemoryStore } from '../../src/store/index.js';
 import type { Answer } from './http-raw.js';
 import { raw } from './http-raw.js';
+import { freeAddr } from './free-addr.js';
 
 /**
  * The key-value routes beyond put/get: operations on counter, set and map keys (issue 13 item
@@ -23,7 +24,7 @@ const call = (method: string, path: string, body?: unknown): Promise<Answer> => 
 const error = (a: Answer): string => (a.json as { error?: string } | null)?.error ?? '';
 
 beforeAll(async () => {
-  const config = resolveConfig({ flags: { name: 'ops1', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local' }, file: { resolvers: RESOLVERS, valueBytesMax: 16_384 } });
+  const config = resolveConfig({ flags: { name: 'ops1', bind: await freeAddr(), http: await freeAddr(), profile: 'local' }, file: { resolvers: RESOLVERS, valueBytesMax: 16_384 } });
   agent = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() });
 });
 afterAll(async () => {

@@ -4,6 +4,7 @@ import { Agent } from '../../src/agent/agent.js';
 import { resolveConfig } from '../../src/agent/config.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 const TOKEN = 't'.repeat(24);
 let agent: Agent;
@@ -23,7 +24,7 @@ async function call(method: string, path: string, body?: string, headers: Record
 }
 
 beforeAll(async () => {
-  const config = resolveConfig({ flags: { name: 'h1', bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', tags: { role: 'test' } }, file: { resolvers: { 'mv/': 'siblings', 'n/': 'pncounter' } } });
+  const config = resolveConfig({ flags: { name: 'h1', bind: await freeAddr(), http: await freeAddr(), token: TOKEN, profile: 'local', tags: { role: 'test' } }, file: { resolvers: { 'mv/': 'siblings', 'n/': 'pncounter' } } });
   agent = await Agent.start({ config: { ...config, valueBytesMax: 1024 }, log: pino({ level: 'silent' }), store: new MemoryStore(), dashboard: () => ({ contentType: 'text/html', body: '<h1>dash</h1>' }) });
   base = `http://${agent.httpAddress}`;
 });
@@ -131,7 +132,7 @@ describe('agent HTTP API', () => {
   });
 
   it('with a peer: members carry the probe round trip; metrics split bytes by message type, with RTT and queue depths', async () => {
-    const config = resolveConfig({ flags: { name: 'h2', bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', join: [agent.node.addr] } });
+    const config = resolveConfig({ flags: { name: 'h2', bind: await freeAddr(), http: await freeAddr(), token: TOKEN, profile: 'local', join: [agent.node.addr] } });
     const peer = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore(), dashboard: () => ({ contentType: 'text/html', body: '' }) });
     try {
       let rtt: number | undefined;

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { KeyringFileError, createNode } from '../../src/index.js';
 import { capture } from '../unit/cli/capture.js';
+import { freeAddr } from './free-addr.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gossip-keyring-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +29,7 @@ describe('--keyring-file that cannot be used', () => {
     it(`${c.what}: gossip agent exits 2 naming the file and the reason`, async () => {
       const path = c.path();
       const io = capture();
-      const code = await main(['agent', '--name', 'kf', '--bind', '127.0.0.1:0', '--http', '127.0.0.1:0', '--log-level', 'silent', '--keyring-file', path], io);
+      const code = await main(['agent', '--name', 'kf', '--bind', await freeAddr(), '--http', await freeAddr(), '--log-level', 'silent', '--keyring-file', path], io);
       expect(code).toBe(2);
       expect(io.stderr.join('\n')).toContain(`keyring file ${path}: `);
       expect(io.stderr.join('\n')).toMatch(c.reason);
@@ -37,8 +38,8 @@ describe('--keyring-file that cannot be used', () => {
 
   it('createNode rejects with a KeyringFileError; a missing file with a key to start from is created with it', async () => {
     const missing = join(dir, 'lib-missing.json');
-    await expect(createNode({ name: 'lib', bind: '127.0.0.1:0', keyringFile: missing })).rejects.toBeInstanceOf(KeyringFileError);
-    const node = await createNode({ name: 'lib', bind: '127.0.0.1:0', keyringFile: missing, encryptKey: KEY });
+    await expect(createNode({ name: 'lib', bind: await freeAddr(), keyringFile: missing })).rejects.toBeInstanceOf(KeyringFileError);
+    const node = await createNode({ name: 'lib', bind: await freeAddr(), keyringFile: missing, encryptKey: KEY });
     try {
       expect(JSON.parse(readFileSync(missing, 'utf8'))).toEqual([KEY]);
     } finally {

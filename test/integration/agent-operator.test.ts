@@ -7,6 +7,7 @@ import { MemoryStore } from '../../src/store/index.js';
 import { packageVersion } from '../../src/version.js';
 import { capture } from '../unit/cli/capture.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 const TOKEN = 'k'.repeat(20);
 let a: Agent;
@@ -15,7 +16,7 @@ let b: Agent;
 const bLog: string[] = [];
 
 async function start(name: string, tags: Record<string, string>, log = pino({ level: 'silent' })): Promise<Agent> {
-  const config = resolveConfig({ flags: { name, bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local', tags } });
+  const config = resolveConfig({ flags: { name, bind: await freeAddr(), http: await freeAddr(), token: TOKEN, profile: 'local', tags } });
   return Agent.start({ config, log, store: new MemoryStore() });
 }
 

@@ -42,7 +42,8 @@ describe('gossip agent processes', () => {
     const TOTAL = 10_000;
     const acked = new Map<string, number>();
     let next = 0;
-    const killed: { done: Promise<void> | null } = { done: null };
+    const killed: { done: Promise<void> | null; atMs: number } = { done: null, atMs: 0 };
+    const t0 = performance.now();
     const worker = async (): Promise<void> => {
       while (next < TOTAL) {
         const i = next++;
@@ -53,11 +54,16 @@ describe('gossip agent processes', () => {
         } catch {
           // the agent died with this request in flight: not acknowledged
         }
-        if (acked.size >= TOTAL / 2 && killed.done === null) killed.done = kill(b);
+        if (acked.size >= TOTAL / 2 && killed.done === null) {
+          killed.atMs = performance.now() - t0;
+          killed.done = kill(b);
+        }
       }
     };
     await Promise.all(Array.from({ length: 32 }, worker));
     await killed.done;
+    // The rate it was killed at (not asserted: a shared machine sets it), for the README's "SIGKILL at N PUT/s".
+    process.stderr.write(`[agent-restart] SIGKILLed after ${TOTAL / 2} acknowledgements in ${Math.round(killed.atMs)} ms: ${Math.round(TOTAL / 2 / (killed.atMs / 1000))} PUT/s\n`);
     expect(acked.size).toBeGreaterThanOrEqual(TOTAL / 2);
     expect(acked.size).toBeLessThan(TOTAL);
 
@@ -154,10 +160,10 @@ describe('gossip agent processes', () => {
     expect(open.code).toBe(2);
     expect(open.err).toMatch(/http 0\.0\.0\.0:1 is not a loopback address: a token is required/);
     const holder = createServer();
-    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
-    const port = (holder.address() as { port: number }).port;
+    const port = await freePort();
+    await new Promise<void>((r) => holder.listen(port, '127.0.0.1', r));
     try {
-      const taken = await run(['--name', 'e', '--bind', '127.0.0.1:0', '--http', `127.0.0.1:${port}`]);
+      const taken = await run(['--name', 'e', '--bind', `127.0.0.1:${await freePort()}`, '--http', `127.0.0.1:${port}`]);
       expect(taken.code).toBe(1);
       expect(taken.err).toMatch(new RegExp(`cannot start the agent: http 127\\.0\\.0\\.1:${port}: listen EADDRINUSE`));
     } finally {

@@ -9,6 +9,7 @@ import { resolveConfig } from '../../src/agent/config.js';
 import { MemoryStore, SqliteStore } from '../../src/store/index.js';
 import { freePort } from '../../src/clusterbench/ports.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gossip-snapshot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,8 +17,8 @@ const log = pino({ level: 'silent' });
 
 describe('agent restart from its data directory', () => {
   it('rejoins through the membership snapshot without --join, above its old incarnation, with its writes', async () => {
-    const a = await Agent.start({ config: resolveConfig({ flags: { name: 'sa', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local' } }), log, store: new MemoryStore() });
-    const flags = { name: 'sb', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', dataDir: join(dir, 'sb') };
+    const a = await Agent.start({ config: resolveConfig({ flags: { name: 'sa', bind: await freeAddr(), http: await freeAddr(), profile: 'local' } }), log, store: new MemoryStore() });
+    const flags = { name: 'sb', bind: await freeAddr(), http: await freeAddr(), profile: 'local', dataDir: join(dir, 'sb') };
     const b1 = await Agent.start({ config: resolveConfig({ flags: { ...flags, join: [a.node.addr] } }), log, snapshotIntervalMs: 100 });
     try {
       await b1.kv.put('durable', 'yes');
@@ -53,9 +54,9 @@ describe('agent keyring across a restart', () => {
   it('comes back with the rotated keyring from its store, not its --encrypt', async () => {
     const k1 = Buffer.alloc(16, 7).toString('base64');
     const k2 = Buffer.alloc(16, 9).toString('base64');
-    const flags = { name: 'ka', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local' as const, encrypt: k1, dataDir: join(dir, 'ka') };
+    const flags = { name: 'ka', bind: await freeAddr(), http: await freeAddr(), profile: 'local' as const, encrypt: k1, dataDir: join(dir, 'ka') };
     const a1 = await Agent.start({ config: resolveConfig({ flags }), log });
-    const b = await Agent.start({ config: resolveConfig({ flags: { name: 'kb', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', encrypt: k1, join: [a1.node.addr] } }), log, store: new MemoryStore() });
+    const b = await Agent.start({ config: resolveConfig({ flags: { name: 'kb', bind: await freeAddr(), http: await freeAddr(), profile: 'local', encrypt: k1, join: [a1.node.addr] } }), log, store: new MemoryStore() });
     try {
       expect(loadKeyring(a1.store)).toEqual([k1]);
       await waitFor('both alive', 5000, () => b.node.members().filter((m) => m.status === 'alive').length === 2);
@@ -81,11 +82,11 @@ describe('agent keyring across a restart', () => {
 describe('agent rejoin cost', () => {
   it('a restarted agent rejoins through a few snapshot members, once, not through all of them again and again', async () => {
     const others: Agent[] = [];
-    const first = await Agent.start({ config: resolveConfig({ flags: { name: 'r0', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local' } }), log, store: new MemoryStore() });
+    const first = await Agent.start({ config: resolveConfig({ flags: { name: 'r0', bind: await freeAddr(), http: await freeAddr(), profile: 'local' } }), log, store: new MemoryStore() });
     others.push(first);
-    for (let i = 1; i < 8; i++) others.push(await Agent.start({ config: resolveConfig({ flags: { name: `r${i}`, bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', join: [first.node.addr] } }), log, store: new MemoryStore() }));
+    for (let i = 1; i < 8; i++) others.push(await Agent.start({ config: resolveConfig({ flags: { name: `r${i}`, bind: await freeAddr(), http: await freeAddr(), profile: 'local', join: [first.node.addr] } }), log, store: new MemoryStore() }));
     // The same port across the restart, as a real restart (a new port is the stale-address case).
-    const flags = { name: 'rx', bind: `127.0.0.1:${await freePort()}`, http: '127.0.0.1:0', profile: 'local' as const, dataDir: join(dir, 'rx') };
+    const flags = { name: 'rx', bind: `127.0.0.1:${await freePort()}`, http: await freeAddr(), profile: 'local' as const, dataDir: join(dir, 'rx') };
     const x1 = await Agent.start({ config: resolveConfig({ flags: { ...flags, join: [first.node.addr] } }), log, snapshotIntervalMs: 100 });
     try {
       await waitFor('the snapshot to hold all 8 others', 10_000, () => {

@@ -13,12 +13,14 @@ interface ChildConfig {
   readonly tags?: Record<string, string>;
   readonly encryptKey?: string;
   readonly seed?: number;
+  /** `host:port` to bind (the test picks a free port below 32768). */
+  readonly bind: string;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
 const node = await createNode({
   name: cfg.name,
-  bind: '127.0.0.1:0',
+  bind: cfg.bind,
   ...(cfg.tags ? { tags: cfg.tags } : {}),
   ...(cfg.encryptKey !== undefined ? { encryptKey: cfg.encryptKey } : {}),
   ...(cfg.seed !== undefined ? { seed: cfg.seed } : {}),

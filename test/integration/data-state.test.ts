@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { millis, nodeName } from '../../src/core/ids.js';
-import type { Millis } from '../../src/core/ids.js';
 import { seededRng } from '../../src/core/rng.js';
 import type { DataTransmit } from '../../src/runtime/data-layer.js';
 import { NotWritableError } from '../../src/runtime/data-layer.js';
@@ -8,6 +7,7 @@ import { DurableStateNode } from '../../src/runtime/durable-state-node.js';
 import type { EntryChange, StateStore, StoredEntry } from '../../src/store/state-store.js';
 import { DATA_MESSAGE_KINDS, DataMessageType, DataStats, encodeDataValue } from '../../src/wire/data.js';
 import { encodeStateMessage } from '../../src/wire/state.js';
+import { VirtualNet } from '../support/virtual-net.js';
 
 /**
  * The data node without sockets: several DurableStateNodes wired by hand, time explicit, messages
@@ -37,13 +37,22 @@ class Store implements StateStore {
   }
 }
 
+/** Several DurableStateNodes on the test network (test/support/virtual-net.ts): delivered at once, in order. */
 class Net {
-  readonly nodes = new Map<string, DurableStateNode>();
+  readonly net = new VirtualNet<DataTransmit, unknown, DurableStateNode>({
+    route: (net, from, t) => {
+      if (this.drop(t, from)) return;
+      net.send(from, t.to, t, () => net.node(t.to).handleMessage(millis(net.now), from, t.dataType, t.payload));
+    },
+  });
+  readonly nodes = this.net.nodes;
   readonly stats = new Map<string, DataStats>();
-  now = 0;
   /** Drops a transmit when it returns true. */
   drop: (t: DataTransmit, from: string) => boolean = () => false;
-  delivered = 0;
+
+  get now(): number {
+    return this.net.now;
+  }
 
   /** `relearn`: false (default here) for a fresh cluster's first lives, 'auto' for the runtime's default. */
   add(name: string, store: StateStore | null = null, seed = 1, relearn: boolean | 'auto' = false): DurableStateNode {
@@ -54,38 +63,14 @@ class Net {
       peers: () => [...this.nodes.keys()].filter((p) => p !== name).map(nodeName), store, stats,
       replica: { resolvers: { 'cnt/': { type: 'pncounter' } } }, digestIntervalMs: 100, antiEntropyIntervalMs: 400, tombstoneGraceMs: 0,
     });
-    this.nodes.set(name, n);
+    this.net.add(name, n);
     this.stats.set(name, stats);
     return n;
   }
 
   /** Delivers everything queued (and what it causes), then advances time to `untilMs`, firing timers. */
   run(untilMs: number): void {
-    for (;;) {
-      this.flush();
-      let next = Infinity;
-      for (const n of this.nodes.values()) next = Math.min(next, n.pollTimeout());
-      if (next > untilMs) break;
-      this.now = Math.max(this.now, next);
-      for (const n of this.nodes.values()) if ((n.pollTimeout() as number) <= this.now) n.handleTimeout(this.now as Millis);
-    }
-    this.now = untilMs;
-  }
-
-  private flush(): void {
-    let more = true;
-    while (more) {
-      more = false;
-      for (const [name, n] of this.nodes) {
-        for (let t = n.pollTransmit(); t !== undefined; t = n.pollTransmit()) {
-          more = true;
-          if (this.drop(t, name)) continue;
-          this.nodes.get(t.to)?.handleMessage(millis(this.now), name, t.dataType, t.payload);
-          this.delivered++;
-        }
-        while (n.pollEvent() !== undefined) { /* drained */ }
-      }
-    }
+    this.net.runUntil(untilMs);
   }
 }
 

@@ -11,6 +11,7 @@ import { main } from '../../src/cli/main.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { capture } from '../unit/cli/capture.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 let dir: string;
 let a: Agent;
@@ -30,7 +31,7 @@ beforeAll(async () => {
   const joins = script('joins.sh', `cat >> "${dir}/joins.out"`);
   const config = resolveConfig({
     flags: {
-      name: 'h1', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', tags: { role: 'web', 'dc-name': 'east' },
+      name: 'h1', bind: await freeAddr(), http: await freeAddr(), profile: 'local', tags: { role: 'web', 'dc-name': 'east' },
       eventHandlers: [
         `user:deploy=${envDump}`, `query:whoami=${answer}`, `member-join=${joins}`,
         'query:slow=sleep 5', 'user:fail=echo oops >&2; exit 3', 'query:big=head -c 5000 /dev/zero | tr "\\0" x',
@@ -109,7 +110,7 @@ describe('--event-handler scripts', () => {
   });
 
   it('a member-join runs with the member as a line on stdin: name, address, role, tags', async () => {
-    const config = resolveConfig({ flags: { name: 'h2', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', tags: { role: 'db' }, join: [a.node.addr] } });
+    const config = resolveConfig({ flags: { name: 'h2', bind: await freeAddr(), http: await freeAddr(), profile: 'local', tags: { role: 'db' }, join: [a.node.addr] } });
     b = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() });
     await waitFor('the join handler', 5000, () => {
       try {

@@ -13,6 +13,7 @@ import { MemoryStore } from '../../src/store/index.js';
 import { NetTransport } from '../../src/transport/net-transport.js';
 import type { StreamHandlers, TransportHandlers } from '../../src/transport/transport.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 const open: NetTransport[] = [];
 const socks: net.Socket[] = [];
@@ -37,7 +38,7 @@ function inbox(): { handlers: TransportHandlers; streams: Rec[] } {
   };
 }
 async function listen(h: TransportHandlers, o: Partial<Parameters<typeof NetTransport.listen>[0]>): Promise<NetTransport> {
-  const t = await NetTransport.listen({ bind: '127.0.0.1:0', streamTimeoutMs: 10_000, ...o }, h);
+  const t = await NetTransport.listen({ bind: await freeAddr(), streamTimeoutMs: 10_000, ...o }, h);
   open.push(t);
   return t;
 }
@@ -89,7 +90,7 @@ describe('NetTransport against idle connections', () => {
 describe('agents under an idle-connection flood', () => {
   it('300 idle connections held at a node\'s gossip port: a new agent still joins through it, its watcher never suspects it, /metrics shows the flood', async () => {
     const log = pino({ level: 'silent' });
-    const flags = async (name: string, join: string[] = []) => resolveConfig({ flags: { name, bind: `127.0.0.1:${await freePort()}`, http: '127.0.0.1:0', join } });
+    const flags = async (name: string, join: string[] = []) => resolveConfig({ flags: { name, bind: `127.0.0.1:${await freePort()}`, http: await freeAddr(), join } });
     const agents: Agent[] = [];
     let flooding = true;
     try {

@@ -8,6 +8,7 @@ import { MemoryStore } from '../../src/store/index.js';
 import type { Trace } from './module-trace.js';
 import { loaded, MAIN, traceCli, traced, traceEval } from './module-trace.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 /**
  * What each entry point loads (issue 12: a client command loads only its own code; issue 14:
@@ -28,7 +29,7 @@ let agent: Agent;
 let http: string;
 
 beforeAll(async () => {
-  const config = resolveConfig({ flags: { name: 'trace1', bind: '127.0.0.1:0', http: '127.0.0.1:0', token: TOKEN, profile: 'local' } });
+  const config = resolveConfig({ flags: { name: 'trace1', bind: await freeAddr(), http: await freeAddr(), token: TOKEN, profile: 'local' } });
   agent = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() });
   http = agent.httpAddress;
   await agent.kv.put('traced-key', 'traced value');

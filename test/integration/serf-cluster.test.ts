@@ -4,6 +4,7 @@ import type { ClusterNode } from '../../src/index.js';
 import { createNode } from '../../src/index.js';
 import { SerfAgent, serfOrWarn, wireComplaints } from './serf-agent.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 /**
  * Issue 5, items 1–4 and 7 against Debian's serf (0.9.4, reports 0.8.2-dev): our node in a
@@ -20,8 +21,8 @@ describe.skipIf(!hasSerf)(SUITE, () => {
   const agents: SerfAgent[] = [];
   const ours: ClusterNode[] = [];
   const logs: string[] = [];
-  const ourNode = (name: string, tags: Record<string, string> = TAGS, seed = 1): Promise<ClusterNode> =>
-    createNode({ name, bind: '127.0.0.1:0', tags, seed, logger: (level, line) => logs.push(`${name} [${level}] ${line}`) }).then((n) => {
+  const ourNode = async (name: string, tags: Record<string, string> = TAGS, seed = 1): Promise<ClusterNode> =>
+    createNode({ name, bind: await freeAddr(), tags, seed, logger: (level, line) => logs.push(`${name} [${level}] ${line}`) }).then((n) => {
       ours.push(n);
       return n;
     });
@@ -138,7 +139,7 @@ describe.skipIf(!hasSerf)(SUITE, () => {
   it('IPv6: our node on [::1] joins a serf agent on [::1], both list each other alive', async () => {
     const s6 = await SerfAgent.start({ name: 's6', host: '::1' });
     agents.push(s6);
-    const t6 = await createNode({ name: 'ts-6', bind: '[::1]:0', seed: 6, logger: (level, line) => logs.push(`ts-6 [${level}] ${line}`) });
+    const t6 = await createNode({ name: 'ts-6', bind: await freeAddr('::1'), seed: 6, logger: (level, line) => logs.push(`ts-6 [${level}] ${line}`) });
     ours.push(t6);
     expect(t6.addr).toMatch(/^\[::1\]:\d+$/);
     await t6.join([s6.addr]);

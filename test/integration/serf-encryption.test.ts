@@ -6,6 +6,7 @@ import type { ClusterNode } from '../../src/index.js';
 import { createNode, JoinError } from '../../src/index.js';
 import { SerfAgent, serfOrWarn, wireComplaints } from './serf-agent.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 /**
  * Issue 5, item 6 (and the `serf keys -list` half of item 4): with the same key everything
@@ -29,7 +30,7 @@ describe.skipIf(!hasSerf)(SUITE, () => {
   const keyringFile = join(dir, 'ts-enc.keyring');
   const ourNode = async (name: string, key: string, seed: number, file?: string): Promise<ClusterNode> => {
     const n = await createNode({
-      name, bind: '127.0.0.1:0', encryptKey: key, seed, tags: { enc: 'yes' }, logger: (level, line) => logs.push(`${name} [${level}] ${line}`),
+      name, bind: await freeAddr(), encryptKey: key, seed, tags: { enc: 'yes' }, logger: (level, line) => logs.push(`${name} [${level}] ${line}`),
       ...(file !== undefined ? { keyringFile: file } : {}),
     });
     ours.push(n);

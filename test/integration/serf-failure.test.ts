@@ -6,6 +6,7 @@ import { defaultConfig } from '../../src/core/config.js';
 import { suspicionTimeoutMs } from '../../src/core/membership/suspicion.js';
 import { SerfAgent, serfOrWarn, wireComplaints } from './serf-agent.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 /**
  * Issue 5, item 5: our node (in a child process) killed with SIGKILL is marked failed by every
@@ -25,7 +26,7 @@ interface Child {
 
 /** Starts our node in a child process and resolves once it has joined `join`. */
 async function startChild(name: string, join: readonly string[], children: Child[]): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ name, join, tags: { proc: 'child' }, seed: 7 })], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ name, join, tags: { proc: 'child' }, seed: 7, bind: await freeAddr() })], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const child: Child = { proc, addr: '', stderr: '', lines: [] };

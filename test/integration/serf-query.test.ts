@@ -10,6 +10,7 @@ import { MemoryStore } from '../../src/store/index.js';
 import { capture } from '../unit/cli/capture.js';
 import { freePort, SerfAgent, serfOrWarn } from './serf-agent.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
 
 const hasSerf = serfOrWarn('serf-query');
 let ours: Agent;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   const ours1 = join(dir, 'ours.sh');
   writeFileSync(ours1, '#!/bin/sh\nprintf "script on %s got %s" "$SERF_SELF_NAME" "$(cat)"\n');
   chmodSync(ours1, 0o755);
-  const config = resolveConfig({ flags: { name: 'ours', bind: `127.0.0.1:${port}`, http: '127.0.0.1:0', profile: 'local', eventHandlers: [`query:script=${ours1}`] } });
+  const config = resolveConfig({ flags: { name: 'ours', bind: `127.0.0.1:${port}`, http: await freeAddr(), profile: 'local', eventHandlers: [`query:script=${ours1}`] } });
   ours = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() });
   ours.node.on('query', (q) => {
     if (q.name === 'hello') ours.node.respond(q, `ours says ${Buffer.from(q.payload).toString('utf8')}`);

@@ -10,6 +10,8 @@ import type { Stream, StreamHandlers, TransportHandlers } from '../../src/transp
 import { wireCodec } from '../../src/runtime/wire-codec.js';
 import { createTestNode } from './harness.js';
 import { waitFor } from './wait.js';
+import { freeAddr } from './free-addr.js';
+import { freePort } from '../../src/clusterbench/ports.js';
 
 /** The socket transport and the runtime's receive path on real loopback sockets (IPv4 and IPv6). */
 
@@ -80,14 +82,14 @@ describe('NetTransport', () => {
 
   it('rejects bad bind addresses with a clear error', async () => {
     await expect(NetTransport.listen({ bind: 'localhost:0', streamTimeoutMs: 1000 }, inbox().handlers)).rejects.toBeInstanceOf(AddressError);
-    const t = await listen('127.0.0.1:0', inbox().handlers);
+    const t = await listen(await freeAddr(), inbox().handlers);
     await expect(NetTransport.listen({ bind: t.localAddress, streamTimeoutMs: 1000 }, inbox().handlers)).rejects.toThrow(/cannot listen/);
   });
 
   it('a stream that never finishes is cut at its deadline and counted', async () => {
     const a = inbox();
-    const ta = await listen('127.0.0.1:0', a.handlers, { streamTimeoutMs: 300 });
-    const tb = await listen('127.0.0.1:0', inbox().handlers, { streamTimeoutMs: 300 });
+    const ta = await listen(await freeAddr(), a.handlers, { streamTimeoutMs: 300 });
+    const tb = await listen(await freeAddr(), inbox().handlers, { streamTimeoutMs: 300 });
     let closed: Error | null | undefined;
     const t0 = performance.now();
     tb.openStream(ta.localAddress, { data: () => undefined, close: (e) => (closed = e) }).write(bytes('hello'));
@@ -100,7 +102,7 @@ describe('NetTransport', () => {
 
   it('a stream over its byte limit is cut and counted; streams beyond the accept limit are refused', async () => {
     const a = inbox();
-    const ta = await listen('127.0.0.1:0', a.handlers, { streamBytesMax: 1000, inboundStreamsMax: 2, inboundStreamsPerIpMax: 2 });
+    const ta = await listen(await freeAddr(), a.handlers, { streamBytesMax: 1000, inboundStreamsMax: 2, inboundStreamsPerIpMax: 2 });
     const sock = net.connect({ host: '127.0.0.1', port: ta.bound.port });
     sock.on('error', () => undefined);
     sock.write(new Uint8Array(5000));
@@ -119,7 +121,7 @@ describe('NetTransport', () => {
   });
 
   it('counts a packet to an address of the other IP family as a send error instead of throwing', async () => {
-    const t = await listen('127.0.0.1:0', inbox().handlers);
+    const t = await listen(await freeAddr(), inbox().handlers);
     t.sendPacket('[::1]:9', bytes('x'));
     t.sendPacket('not an address', bytes('x'));
     expect(t.stats.packetSendErrors).toBe(2);
@@ -213,8 +215,8 @@ async function forwarder(): Promise<{ port: number; target: number; packets: num
     c.on('error', () => up.destroy());
     up.on('error', () => c.destroy());
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as net.AddressInfo).port;
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
   const udp = dgram.createSocket('udp4');
   await new Promise<void>((r) => udp.bind(port, '127.0.0.1', () => r()));
   const out = dgram.createSocket('udp4');

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { CommanderError } from 'commander';
 import type { BenchOptions } from '../../clusterbench/scenario.js';
 import type { Io } from '../io.js';
 import { parseDuration, parseIntIn, resolveSeed, UsageError } from '../parse.js';
+import { fail, jsonOption, parseChoice, printResult, seedOption, withSignals } from './sim-options.js';
+
+const PROFILES = ['lan', 'local', 'wan'] as const;
 
 interface BenchClusterFlags {
   nodes: string; runs?: string; events?: string; eventInterval?: string; deliveryTimeout?: string; steady?: string; late?: boolean;
@@ -47,12 +49,11 @@ export function registerBenchCluster(bench: Command, io: Io): void {
     .option('--join-timeout <d>', 'give up waiting for the join after this long', '180s')
     .option('--fail-timeout <d>', 'give up waiting for every survivor to report the killed node after this long', '60s')
     .option('--no-failure', 'skip the kill -9 at the end')
-    .option('--seed <n>', 'seed of the random choices (senders, victims); printed')
-    .option('--json', 'print the report as one JSON object')
+    .addOption(seedOption('seed of the random choices (senders, victims); printed', '--seed <n>'))
+    .addOption(jsonOption('print the report as one JSON object'))
     .option('--out <dir>', 'keep raw samples, agent logs and captures in this directory')
     .action(async (f: BenchClusterFlags) => {
-      const profile = f.profile ?? 'lan';
-      if (profile !== 'lan' && profile !== 'local' && profile !== 'wan') throw new UsageError(`--profile: expected lan, local or wan, got '${profile}'`);
+      const profile = parseChoice(f.profile ?? 'lan', '--profile', PROFILES);
       if (f.against !== undefined && f.against !== 'serf') throw new UsageError(`--against: only serf is supported, got '${f.against}'`);
       let encryptKey: string | null = null;
       if (f.encrypt === true) encryptKey = randomBytes(32).toString('base64');
@@ -92,22 +93,15 @@ export function registerBenchCluster(bench: Command, io: Io): void {
         io.err('interrupted: stopping every agent the bench started');
         void (stop?.() ?? Promise.resolve()).finally(() => process.exit(130));
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const report = await runClusterBench(options, { progress: (l) => io.err(l), onLauncher: (s) => (stop = s) });
-        if (f.json === true) io.out(JSON.stringify(report));
-        else for (const line of renderReport(report, options.events)) io.out(line);
-        if (report.sizes.some((s) => s.runs.some((r) => r.error !== null))) {
-          io.err('error: some runs stopped early (see the notes)');
-          throw new CommanderError(1, 'gossip.bench', 'some runs stopped early');
+      await withSignals(onSignal, async () => {
+        try {
+          const report = await runClusterBench(options, { progress: (l) => io.err(l), onLauncher: (s) => (stop = s) });
+          printResult(io, f.json, report, (r) => renderReport(r, options.events));
+          if (report.sizes.some((s) => s.runs.some((r) => r.error !== null))) fail(io, 'error: some runs stopped early (see the notes)', 'gossip.bench', 'some runs stopped early');
+        } catch (e) {
+          if (e instanceof BenchSetupError) throw new UsageError(e.message);
+          throw e;
         }
-      } catch (e) {
-        if (e instanceof BenchSetupError) throw new UsageError(e.message);
-        throw e;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      }, true);
     });
 }

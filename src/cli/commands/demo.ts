@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { CommanderError } from 'commander';
 import type { Io } from '../io.js';
 import { parseDuration, parseIntIn, UsageError } from '../parse.js';
+import { fail, withSignals } from './sim-options.js';
 
 export function registerDemo(program: Command, io: Io): void {
   program
@@ -24,20 +24,16 @@ export function registerDemo(program: Command, io: Io): void {
         io.err('killing the agents (SIGKILL)');
         hurry.abort();
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        // The demo's code is loaded when it runs, not when the CLI starts (issue 12).
-        const { runDemo } = await import('../demo-cluster.js');
-        await runDemo({ nodes, durationMs, http: f.http, stepDeadlineMs, writeIntervalMs: 3000 }, io, abort.signal, hurry.signal);
-      } catch (e) {
-        // Every agent is stopped and the temp dir removed by now; say what went wrong, briefly.
-        const msg = e instanceof Error ? e.message : String(e);
-        io.err(`error: the demo stopped early: ${msg}`);
-        throw new CommanderError(1, 'gossip.demo', msg);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      await withSignals(onSignal, async () => {
+        try {
+          // The demo's code is loaded when it runs, not when the CLI starts (issue 12).
+          const { runDemo } = await import('../demo-cluster.js');
+          await runDemo({ nodes, durationMs, http: f.http, stepDeadlineMs, writeIntervalMs: 3000 }, io, abort.signal, hurry.signal);
+        } catch (e) {
+          // Every agent is stopped and the temp dir removed by now; say what went wrong, briefly.
+          const msg = e instanceof Error ? e.message : String(e);
+          fail(io, `error: the demo stopped early: ${msg}`, 'gossip.demo', msg);
+        }
+      });
     });
 }

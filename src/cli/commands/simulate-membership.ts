@@ -1,9 +1,12 @@
-import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import type cliProgress from 'cli-progress';
 import type { MembershipResult } from '../../sim/membership.js';
 import { parseDuration, parseFraction, parseIntIn, resolveSeed, UsageError } from '../parse.js';
 import type { Io } from '../io.js';
+import { parseTopologyOption } from '../topology-option.js';
+import { jsonOption, lazyBar, nodesOption, parseChoice, printResult, runSeeded, seedOption, wallClock } from './sim-options.js';
+
+const PROFILES = ['lan', 'wan', 'local'] as const;
+const STALL_MODES = ['receive', 'full'] as const;
 
 interface Opts {
   nodes: string;
@@ -20,14 +23,16 @@ interface Opts {
   lifeguard: boolean;
   json?: boolean;
   progress: boolean;
+  topology?: string;
+  coordinates?: boolean;
 }
 
 export function registerSimulateMembership(simulate: Command, io: Io): void {
   simulate
     .command('membership')
     .description('SWIM + Lifeguard membership on virtual time: join, crashes, loss, stalls')
-    .option('--nodes <n>', 'number of nodes', '1000')
-    .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
+    .addOption(nodesOption('1000'))
+    .addOption(seedOption())
     .option('--duration <d>', 'simulated time, e.g. 600s or 10m', '600s')
     .option('--loss <p>', 'packet loss probability', '0')
     .option('--crash <k>', 'nodes that crash (between 25% and 50% of the run)', '0')
@@ -38,15 +43,15 @@ export function registerSimulateMembership(simulate: Command, io: Io): void {
     .option('--join-window <d>', 'nodes start and join at random times within this window', '5s')
     .option('--profile <p>', 'lan, wan or local (memberlist presets)', 'lan')
     .option('--no-lifeguard', 'plain SWIM: no health awareness, fixed suspicion timeout, no buddy system')
-    .option('--json', 'print one JSON object on stdout')
+    .option('--topology <file|preset>', 'place nodes in regions and zones with true round trips per pair: lan, geo, or a JSON file')
+    .option('--coordinates', 'network coordinates in every ack (Serf\'s Vivaldi); with --topology, report their accuracy')
+    .addOption(jsonOption())
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: Opts) => {
       // The simulator is loaded when the command runs, not when the CLI starts (issue 12).
       const { membershipScenario, runMembership } = await import('../../sim/membership.js');
-      const profile = o.profile;
-      if (profile !== 'lan' && profile !== 'wan' && profile !== 'local') throw new UsageError(`--profile: expected lan, wan or local, got '${profile}'`);
-      const stallMode = o.stallMode;
-      if (stallMode !== 'receive' && stallMode !== 'full') throw new UsageError(`--stall-mode: expected receive or full, got '${stallMode}'`);
+      const profile = parseChoice(o.profile, '--profile', PROFILES);
+      const stallMode = parseChoice(o.stallMode, '--stall-mode', STALL_MODES);
       const nodes = parseIntIn(o.nodes, '--nodes', 1, 1_000_000);
       const seed = resolveSeed(o.seed);
       const durationMs = parseDuration(o.duration, '--duration');
@@ -58,44 +63,20 @@ export function registerSimulateMembership(simulate: Command, io: Io): void {
       if (stallMaxMs < stallMinMs) throw new UsageError('--stall-max must be at least --stall-min');
       const sc = membershipScenario({
         nodes, seed, durationMs, crash, stall, stallMinMs, stallMaxMs,
-        stallMode: stallMode,
+        stallMode,
         loss: parseFraction(o.loss, '--loss'),
         joinWindowMs: parseDuration(o.joinWindow, '--join-window'),
-        profile: profile,
+        profile,
         lifeguard: o.lifeguard,
+        topology: o.topology !== undefined ? await parseTopologyOption(o.topology) : null,
+        coordinates: o.coordinates === true,
       });
       if (!o.json) io.out(`simulating ${nodes} nodes for ${durationMs / 1000}s, profile ${profile}${o.lifeguard ? '' : ' (no lifeguard)'}, seed ${seed}`);
       const bar = o.progress && io.progress ? lazyBar((await import('cli-progress')).default) : null;
-      const result = runMembership(sc, {
-        wallClock: () => performance.now(),
-        ...(bar ? { onProgress: bar.update } : {}),
-      });
+      const result = runSeeded(io, seed, () => runMembership(sc, { wallClock, ...(bar ? { onProgress: bar.update } : {}) }));
       bar?.stop();
-      if (o.json) io.out(JSON.stringify(result));
-      else io.out(summary(result));
+      printResult(io, o.json, result, (r) => [summary(r)]);
     });
-}
-
-/** A progress bar on stderr that appears only once a run has taken more than a second. */
-function lazyBar(progress: typeof cliProgress): { update: (done: number, total: number) => void; stop: () => void } {
-  const started = performance.now();
-  let bar: cliProgress.SingleBar | null = null;
-  return {
-    update(done, total) {
-      if (bar === null) {
-        if (performance.now() - started < 1000) return;
-        bar = new progress.SingleBar(
-          { format: 'simulating [{bar}] {percentage}% | {value}/{total} simulated s | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
-          progress.Presets.shades_classic,
-        );
-        bar.start(Math.round(total / 1000), 0);
-      }
-      bar.update(Math.round(done / 1000));
-    },
-    stop() {
-      bar?.stop();
-    },
-  };
 }
 
 const sec = (ms: number | null): string => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(1)}s`);
@@ -109,5 +90,16 @@ export function summary(r: MembershipResult): string {
     `  false suspicions: ${r.falseSuspicions} (refutations ${r.refutations}); false positives: ${r.falsePositives} live nodes declared dead (${r.falsePositivesHealthy} without injected faults, ${r.falsePositiveDeclarations} declarations)`,
     `  traffic: ${r.messages.packets} packets, ${(r.messages.bytes / 1e6).toFixed(1)} MB, ${r.messages.bytesPerNodePerSecond} B/node/s`,
     `  final agreement: ${(r.finalAgreement * 100).toFixed(1)}% of live nodes see exactly the live members; trace ${r.traceHash}`,
+    ...(r.coordinates !== undefined ? coordinateLines(r.coordinates) : []),
   ].join('\n');
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+function coordinateLines(c: NonNullable<MembershipResult['coordinates']>): string[] {
+  return [
+    `  coordinates vs true RTT (${c.final.pairs} pairs, ${c.violators} triangle-violating hosts): median error ${pct(c.final.medianRelErr)}, p90 ${pct(c.final.p90RelErr)}; moved ${pct(c.driftRelFromHalfway)} (median) since half-way; centroid ${c.final.centroidMs.toFixed(2)} ms from the origin`,
+    `  by minute (median / p90): ${c.samples.filter((s, k) => s.atMs % 60_000 === 0 && s.atMs !== c.samples[k - 1]?.atMs).map((s) => `${Math.round(s.atMs / 60_000)}m ${pct(s.medianRelErr)}/${pct(s.p90RelErr)}`).join(', ')}`,
+    `  nearest(5): ${c.nearest5.toFixed(2)} of the true 5 nearest on average (${c.nearestChecked} nodes checked)`,
+  ];
 }

@@ -1,7 +1,7 @@
-import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { parseIntIn, resolveSeed, UsageError } from '../parse.js';
+import { jsonOption, printResult, runSeeded, seedOption, wallClock } from './sim-options.js';
 
 interface ReconcileOpts { keys: string; diff: string; fanout: string; depth?: string; valueBytes: string; seed?: string; json?: boolean }
 
@@ -14,33 +14,32 @@ export function registerSimulateReconcile(simulate: Command, io: Io): void {
     .option('--fanout <b>', 'Merkle fan-out B', '16')
     .option('--depth <l>', 'tree depth (default round(log_B keys): about one key per leaf)')
     .option('--value-bytes <n>', 'value bytes per entry on top of its key and 8-byte hash', '0')
-    .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
-    .option('--json', 'print one JSON object on stdout')
+    .addOption(seedOption())
+    .addOption(jsonOption())
     .action(async (o: ReconcileOpts) => {
       // The simulation is loaded when the command runs, not when the CLI starts (issue 12).
-      const { reconcileDepthFor, reconcileScenario } = await import('../../sim/reconcile.js');
+      const { RECONCILE_LEAVES_MAX, reconcileDepthFor, reconcileScenario } = await import('../../sim/reconcile.js');
       const keys = parseIntIn(o.keys, '--keys', 1, 10_000_000);
       const diff = parseIntIn(o.diff, '--diff', 0, keys);
       const fanout = parseIntIn(o.fanout, '--fanout', 2, 256);
       const depth = o.depth === undefined ? reconcileDepthFor(keys, fanout) : parseIntIn(o.depth, '--depth', 1, 24);
-      if (fanout ** depth > 1 << 24) throw new UsageError(`--fanout ${fanout} with --depth ${depth} gives ${fanout ** depth} leaves; at most ${1 << 24}`);
+      if (fanout ** depth > RECONCILE_LEAVES_MAX) throw new UsageError(`--fanout ${fanout} with --depth ${depth} gives ${fanout ** depth} leaves; at most ${RECONCILE_LEAVES_MAX}`);
       const valueBytes = parseIntIn(o.valueBytes, '--value-bytes', 0, 1 << 20);
       const seed = resolveSeed(o.seed);
-
-      const result = reconcileScenario({ keys, diff, fanout, depth, valueBytes, seed }, () => performance.now());
-      if (o.json) {
-        io.out(JSON.stringify(result));
-        return;
-      }
-      const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
-      io.out(`reconcile ${keys} keys differing in ${diff}, fan-out ${fanout}, depth ${depth} (${result.leaves} leaves), seed ${seed}`);
-      const b = result.breakdown;
-      if (result.error !== null) io.out(`  session failed: ${result.error}`);
-      io.out(`  found ${result.foundDiff} differing keys (${result.exact ? 'exactly the differing ones' : 'NOT exactly the differing ones'}), replicas ${result.converged ? 'equal' : 'still different'} after the exchange`);
-      io.out(`  ${result.bytes} bytes (${kb(result.bytes)}) in ${result.roundTrips} round trips (${result.messages} messages): hashes ${b.hashBytes} (${result.hashes}), key lists ${b.keyListBytes}, entries ${b.entryBytes} (${result.entries}), headers ${b.headerBytes}`);
-      if (result.ratio !== null) {
-        io.out(`  cost model B·d·log_B(N/d) = ${result.formulaHashes} hashes = ${result.formulaBytes} bytes; measured without entries ${result.reconcileBytes} (${result.ratio.toFixed(3)}×), with entries ${result.ratioWithEntries?.toFixed(3)}×; expected walk ${result.expectedHashes} hashes`);
-      }
-      io.out(`  full state: ${result.fullStateBytes} bytes (${kb(result.fullStateBytes)}), ${result.fullStateRatio.toFixed(0)}× the reconciliation; build ${result.buildMs} ms, reconcile ${result.wallMs} ms`);
+      const result = runSeeded(io, seed, () => reconcileScenario({ keys, diff, fanout, depth, valueBytes, seed }, wallClock));
+      printResult(io, o.json, result, (r) => {
+        const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+        const b = r.breakdown;
+        return [
+          `reconcile ${keys} keys differing in ${diff}, fan-out ${fanout}, depth ${depth} (${r.leaves} leaves), seed ${seed}`,
+          ...(r.error !== null ? [`  session failed: ${r.error}`] : []),
+          `  found ${r.foundDiff} differing keys (${r.exact ? 'exactly the differing ones' : 'NOT exactly the differing ones'}), replicas ${r.converged ? 'equal' : 'still different'} after the exchange`,
+          `  ${r.bytes} bytes (${kb(r.bytes)}) in ${r.roundTrips} round trips (${r.messages} messages): hashes ${b.hashBytes} (${r.hashes}), key lists ${b.keyListBytes}, entries ${b.entryBytes} (${r.entries}), headers ${b.headerBytes}`,
+          ...(r.ratio !== null
+            ? [`  cost model B·d·log_B(N/d) = ${r.formulaHashes} hashes = ${r.formulaBytes} bytes; measured without entries ${r.reconcileBytes} (${r.ratio.toFixed(3)}×), with entries ${r.ratioWithEntries?.toFixed(3)}×; expected walk ${r.expectedHashes} hashes`]
+            : []),
+          `  full state: ${r.fullStateBytes} bytes (${kb(r.fullStateBytes)}), ${r.fullStateRatio.toFixed(0)}× the reconciliation; build ${r.buildMs} ms, reconcile ${r.wallMs} ms`,
+        ];
+      });
     });
 }

@@ -1,9 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import { CommanderError } from 'commander';
-import type { StateScenarioOptions, WriteType } from '../../sim/state.js';
+import type { StateScenarioOptions, StateScenarioResult, WriteType } from '../../sim/state.js';
 import type { Io } from '../io.js';
 import { parseDuration, parseFraction, parseIntIn, resolveSeed, UsageError } from '../parse.js';
+import { fail, jsonOption, nodesOption, printResult, runSeeded, seedOption, wallClock } from './sim-options.js';
 
 interface StateOpts {
   nodes: string;
@@ -36,7 +35,7 @@ export function registerSimulateState(simulate: Command, io: Io): void {
   simulate
     .command('state')
     .description('replicated state on every node: random writes of mixed types, a partition that heals, crashes and restarts, loss; checked against an oracle of the acknowledged writes (the full default scenario wants NODE_OPTIONS=--max-old-space-size=8000)')
-    .option('--nodes <n>', 'nodes', '200')
+    .addOption(nodesOption('200', 'nodes'))
     .option('--keys <k>', 'keys (spread over the types)', '10000')
     .option('--writes <w>', 'writes, each on a random live node and key', '50000')
     .option('--types <list>', 'write types, comma-separated: lww, counter, orset', 'lww,counter,orset')
@@ -48,8 +47,8 @@ export function registerSimulateState(simulate: Command, io: Io): void {
     .option('--no-rumors', 'no rumor mongering: anti-entropy alone spreads every write')
     .option('--sample-every <n>', "each node times its writes whose dot counter is a multiple of n until everyone has them (0: none)", '100')
     .option('--idle <d>', 'after convergence, run on with no write for this long and report bytes per node per second (data layer and membership) and sessions started (0s: none)', '0s')
-    .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
-    .option('--json', 'print one JSON object on stdout')
+    .addOption(seedOption())
+    .addOption(jsonOption())
     .action(async (o: StateOpts) => {
       // The simulator is loaded when the command runs, not when the CLI starts (issue 12).
       const { stateCommand, stateScenario, WRITE_TYPES } = await import('../../sim/state.js');
@@ -72,29 +71,35 @@ export function registerSimulateState(simulate: Command, io: Io): void {
       if (opts.writeWindowMs !== undefined && opts.writeWindowMs < opts.partitionMs) {
         throw new UsageError(`--duration (${opts.writeWindowMs} ms) must be at least --partition (${opts.partitionMs} ms)`);
       }
-      const r = stateScenario(opts, () => performance.now());
+      const r = runSeeded(io, opts.seed, () => stateScenario(opts, wallClock));
       const command = stateCommand(opts);
       const ok = r.converged && r.lostWrites === 0 && r.resurrected === 0;
-      if (o.json) io.out(JSON.stringify({ ...r, ok, command }));
-      else {
-        const mb = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
-        io.out(`state: ${r.nodes} nodes, ${r.keys} keys, ${r.writes} writes (${r.types.join(', ')}), seed ${r.seed}`);
-        io.out(`  converged: ${r.converged ? 'yes' : 'NO'}, ${r.convergedAfterHealMs ?? '-'} ms after the heal; every node sees agreement 1 after ${r.agreementOneAfterHealMs ?? '-'} ms`);
-        io.out(`  lost writes: ${r.lostWrites} (lww ${r.lostByType.lww}, counter ${r.lostByType.counter}, orset ${r.lostByType.orset}); resurrected: ${r.resurrected}; siblings max ${r.siblingsMax}`);
-        io.out(`  bytes: rumors ${mb(r.rumorBytes)}, anti-entropy ${mb(r.antiEntropyBytes)}, digests ${mb(r.digestBytes)}; sessions ${r.sessions.started} (${r.sessions.timedOut} timed out); ${r.repaired} entries repaired; ${r.tombstonesCollected} tombstones collected`);
-        io.out(`  sampled writes to everyone, as the writers report it: p50 ${r.timeToEveryone.p50Ms} ms, p99 ${r.timeToEveryone.p99Ms} ms (${r.timeToEveryone.samples} samples)`);
-        io.out(`  the same, as the simulator sees every replica: p50 ${r.simTimeToEveryone.p50Ms} ms, p99 ${r.simTimeToEveryone.p99Ms} ms (${r.simTimeToEveryone.samples} writes); ${r.simulatedMs} ms simulated in ${r.wallMs} ms`);
-        const w = r.idle;
-        if (w !== null) {
-          const d = w.bytesPerNodePerSecond.data;
-          const m = w.bytesPerNodePerSecond.membership;
-          io.out(`  settled (every node idle) ${w.settle.settled ? '' : 'NOT '}after ${w.settle.ms} ms, ${w.settle.dataBytesPerNode} data bytes per node meanwhile`);
-          io.out(`  idle ${w.windowMs / 1000} s (from ${w.startedAfterHealMs} ms after the heal), bytes per node per second: data ${d.total} (rumors ${d.rumor}, anti-entropy ${d.antiEntropy}, digests ${d.digest}); membership ${m.total} (packets ${m.packets}, push-pull ${m.streams}); ${w.sessionsStarted} sessions started; tombstones ${w.tombstones.atStart} → ${w.tombstones.atEnd}`);
-        }
-      }
+      printResult(io, o.json, { ...r, ok, command }, summary);
       if (!ok) {
-        io.err(`FAILED (seed ${r.seed}): converged=${r.converged} lostWrites=${r.lostWrites} resurrected=${r.resurrected}; reproduce with: ${command}`);
-        throw new CommanderError(1, 'gossip.state.failed', 'simulation failed');
+        fail(io, `FAILED (seed ${r.seed}): converged=${r.converged} lostWrites=${r.lostWrites} resurrected=${r.resurrected}; reproduce with: ${command}`, 'gossip.state.failed', 'simulation failed');
       }
     });
+}
+
+/** The text report of a state run. */
+function summary(r: StateScenarioResult): string[] {
+  const mb = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
+  const lines = [
+    `state: ${r.nodes} nodes, ${r.keys} keys, ${r.writes} writes (${r.types.join(', ')}), seed ${r.seed}`,
+    `  converged: ${r.converged ? 'yes' : 'NO'}, ${r.convergedAfterHealMs ?? '-'} ms after the heal; every node sees agreement 1 after ${r.agreementOneAfterHealMs ?? '-'} ms`,
+    `  lost writes: ${r.lostWrites} (lww ${r.lostByType.lww}, counter ${r.lostByType.counter}, orset ${r.lostByType.orset}); resurrected: ${r.resurrected}; siblings max ${r.siblingsMax}`,
+    `  bytes: rumors ${mb(r.rumorBytes)}, anti-entropy ${mb(r.antiEntropyBytes)}, digests ${mb(r.digestBytes)}; sessions ${r.sessions.started} (${r.sessions.timedOut} timed out); ${r.repaired} entries repaired; ${r.tombstonesCollected} tombstones collected`,
+    `  sampled writes to everyone, as the writers report it: p50 ${r.timeToEveryone.p50Ms} ms, p99 ${r.timeToEveryone.p99Ms} ms (${r.timeToEveryone.samples} samples)`,
+    `  the same, as the simulator sees every replica: p50 ${r.simTimeToEveryone.p50Ms} ms, p99 ${r.simTimeToEveryone.p99Ms} ms (${r.simTimeToEveryone.samples} writes); ${r.simulatedMs} ms simulated in ${r.wallMs} ms`,
+  ];
+  const w = r.idle;
+  if (w !== null) {
+    const d = w.bytesPerNodePerSecond.data;
+    const m = w.bytesPerNodePerSecond.membership;
+    lines.push(
+      `  settled (every node idle) ${w.settle.settled ? '' : 'NOT '}after ${w.settle.ms} ms, ${w.settle.dataBytesPerNode} data bytes per node meanwhile`,
+      `  idle ${w.windowMs / 1000} s (from ${w.startedAfterHealMs} ms after the heal), bytes per node per second: data ${d.total} (rumors ${d.rumor}, anti-entropy ${d.antiEntropy}, digests ${d.digest}); membership ${m.total} (packets ${m.packets}, push-pull ${m.streams}); ${w.sessionsStarted} sessions started; tombstones ${w.tombstones.atStart} → ${w.tombstones.atEnd}`,
+    );
+  }
+  return lines;
 }

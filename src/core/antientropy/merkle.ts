@@ -29,7 +29,7 @@ export interface MerkleOptions {
 
 export const DEFAULT_FANOUT = 16;
 export const DEFAULT_DEPTH = 5;
-const LEAVES_MAX = 1 << 24;
+export const MERKLE_LEAVES_MAX = 1 << 24;
 const NONE = -1;
 const TWO_32 = 4294967296;
 
@@ -81,7 +81,7 @@ export class MerkleTree {
     if (!Number.isInteger(fanout) || fanout < 2 || fanout > 256) throw new RangeError(`MerkleTree: fanout must be an integer in [2, 256], got ${fanout}`);
     if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`MerkleTree: depth must be an integer ≥ 1, got ${depth}`);
     const leafCount = fanout ** depth;
-    if (leafCount > LEAVES_MAX) throw new RangeError(`MerkleTree: fanout^depth = ${leafCount} leaves exceeds ${LEAVES_MAX}`);
+    if (leafCount > MERKLE_LEAVES_MAX) throw new RangeError(`MerkleTree: fanout^depth = ${leafCount} leaves exceeds ${MERKLE_LEAVES_MAX}`);
     this.fanout = fanout;
     this.depth = depth;
     this.leafCount = leafCount;
@@ -108,7 +108,7 @@ export class MerkleTree {
   /** The depth that gives about one key per leaf: round(log_B keys), at least 1. */
   static depthFor(keys: number, fanout: number = DEFAULT_FANOUT): number {
     let depth = Math.max(1, Math.round(Math.log(Math.max(keys, 1)) / Math.log(fanout)));
-    while (fanout ** depth > LEAVES_MAX) depth--;
+    while (fanout ** depth > MERKLE_LEAVES_MAX) depth--;
     return depth;
   }
 

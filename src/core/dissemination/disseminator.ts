@@ -9,8 +9,9 @@ import { halfwayRound } from './mean-field.js';
 import type { DisseminationMessage, DisseminationSizes, GossipReply, GossipRequest, UpdateRef } from './messages.js';
 import { layoutSizes, messageBytes } from './messages.js';
 import type { Digest, Update } from './update-log.js';
-import { UpdateLog } from './update-log.js';
+import { checkUpdate, UpdateLog } from './update-log.js';
 import { PollQueue } from '../poll-queue.js';
+import { MalformedMessage } from '../malformed-message.js';
 
 /** Where the engine draws its gossip partners from (the membership layer's live members). */
 export interface PeerSampler {
@@ -269,13 +270,15 @@ export class Disseminator<P = Uint8Array> {
   /** A message from a peer. Never throws for bad input: it is counted and reported. */
   handleMessage(now: Millis, from: Address, m: DisseminationMessage<P>): void {
     if (this.stopped) return;
+    // Only a peer's malformed input is counted as its error; anything else thrown is our bug and surfaces.
     try {
       if (m.type === 'gossip') this.handleRequest(now, from, m);
       else if (m.type === 'gossip-reply') this.handleReply(now, from, m);
-      else throw new Error(`unknown message type ${String((m as { type: unknown }).type)}`);
+      else throw new MalformedMessage(`unknown message type ${String((m as { type: unknown }).type)}`);
     } catch (e) {
+      if (!(e instanceof MalformedMessage)) throw e;
       this.stats.malformed++;
-      this.events.push({ type: 'protocol-error', from, detail: e instanceof Error ? e.message : String(e) });
+      this.events.push({ type: 'protocol-error', from, detail: e.message });
     }
   }
 
@@ -589,12 +592,4 @@ export class Disseminator<P = Uint8Array> {
     this.stats.bytesByClass[cls] += bytes;
     this.outbox.push({ to, message, bytes, cls });
   }
-}
-
-/** Rejects an update a peer could not have meant (thrown inside the receive path, caught and counted there). */
-function checkUpdate<P>(u: Update<P>): void {
-  if (typeof u.origin !== 'string' || u.origin.length === 0) throw new Error('update without an origin');
-  if (!Number.isSafeInteger(u.version) || u.version < 1) throw new Error(`update ${u.origin} with version ${String(u.version)}`);
-  if (typeof u.key !== 'string' || u.payload === undefined || u.payload === null) throw new Error(`update ${u.origin}/${u.version} without key or payload`);
-  if (!Number.isFinite(u.bornMs)) throw new Error(`update ${u.origin}/${u.version} without a birth time`);
 }

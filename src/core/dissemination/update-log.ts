@@ -4,6 +4,8 @@
  * digest, origin → highest *contiguous* version plus any versions held beyond it, so a pull
  * asks with a few bytes per origin and only what is missing travels back.
  */
+import { MalformedMessage } from '../malformed-message.js';
+
 export interface Update<P = Uint8Array> {
   readonly origin: string;
   readonly version: number;
@@ -194,4 +196,12 @@ export class UpdateLog<P = Uint8Array> {
     }
     return { updates, complete };
   }
+}
+
+/** Rejects an update a peer could not have meant (thrown inside the receive path, caught and counted there). */
+export function checkUpdate<P>(u: Update<P>): void {
+  if (typeof u.origin !== 'string' || u.origin.length === 0) throw new MalformedMessage('update without an origin');
+  if (!Number.isSafeInteger(u.version) || u.version < 1) throw new MalformedMessage(`update ${u.origin} with version ${String(u.version)}`);
+  if (typeof u.key !== 'string' || u.payload === undefined || u.payload === null) throw new MalformedMessage(`update ${u.origin}/${u.version} without key or payload`);
+  if (!Number.isFinite(u.bornMs)) throw new MalformedMessage(`update ${u.origin}/${u.version} without a birth time`);
 }

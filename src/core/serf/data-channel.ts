@@ -4,7 +4,8 @@ import { millis } from '../ids.js';
 import type { SerfBroadcasts } from './broadcasts.js';
 import type { SerfConfig } from './config.js';
 import type { SerfContext } from './context.js';
-import type { MemberState, SerfMember, SerfMembers } from './members.js';
+import type { SerfMember } from './member.js';
+import type { MemberState, SerfMembers } from './members.js';
 import { view } from './members.js';
 import { DATA_TYPE_MAX, DATA_TYPE_MIN } from './messages.js';
 

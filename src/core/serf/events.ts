@@ -1,6 +1,6 @@
 import type { NodeEvent } from '../events.js';
 import type { Address, Millis } from '../ids.js';
-import type { SerfMember } from './members.js';
+import type { SerfMember } from './member.js';
 
 type PassThrough = Extract<NodeEvent, { type: 'member-suspected' | 'member-recovered' | 'self-refuted' | 'self-address-stale' | 'join-completed' | 'left' | 'protocol-error' }>;
 

@@ -1,7 +1,7 @@
 export { SerfNode } from './serf-node.js';
 export type { SerfNodeOptions, JoinOptions, ForceLeaveOptions } from './options.js';
 export type { SerfEvent, SerfEventType } from './events.js';
-export type { SerfMember, SerfMemberStatus } from './members.js';
+export type { SerfMember, SerfMemberStatus } from './member.js';
 export type { SerfNodeStats, OldDropKind, OldDropReason, OldDropCounts } from './stats.js';
 export type { QueryOptions } from './queries.js';
 export type { DataStateDelegate } from './data-channel.js';
@@ -15,7 +15,7 @@ export {
   SerfMessageType, DATA_TYPE_MIN, DATA_TYPE_MAX, QUERY_FLAG_ACK, QUERY_FLAG_NO_BROADCAST, INTERNAL_QUERY_PREFIX,
 } from './messages.js';
 export type {
-  SerfMessage, SerfCodec, SerfDecodeResult, QueryFilter, SerfLeaveMsg, SerfJoinMsg, SerfPushPullMsg, SerfUserEventMsg,
+  SerfMessage, SerfCodec, QueryFilter, SerfLeaveMsg, SerfJoinMsg, SerfPushPullMsg, SerfUserEventMsg,
   SerfQueryMsg, SerfQueryResponseMsg, SerfConflictResponseMsg, SerfKeyRequestMsg, SerfKeyResponseMsg, SerfRelayMsg,
   SerfBufferedEvent, SerfEventSlot,
 } from './messages.js';

@@ -47,5 +47,5 @@ export const INTERNAL_QUERY_PREFIX = '_serf_';
 
 export type {
   SerfLeaveMsg, SerfJoinMsg, SerfBufferedEvent, SerfEventSlot, SerfPushPullMsg, SerfUserEventMsg, SerfQueryMsg, SerfQueryResponseMsg,
-  SerfConflictResponseMsg, SerfKeyRequestMsg, SerfKeyResponseMsg, SerfRelayMsg, SerfMessage, QueryFilter, SerfDecodeResult, SerfCodec,
+  SerfConflictResponseMsg, SerfKeyRequestMsg, SerfKeyResponseMsg, SerfRelayMsg, SerfMessage, QueryFilter, SerfCodec,
 } from '../../wire/serf-message.js';

@@ -108,4 +108,20 @@ describe('StreamHub', () => {
     expect(sinks.map((s) => s.written.length)).toEqual([1, 1, 1]);
     h.close();
   });
+
+  it('sends a stream that named its events only those, and computes an event no stream wants not at all', () => {
+    const h = hub({ t: 0 });
+    const members = new StuckSink();
+    const all = new StuckSink();
+    h.add(members, [], new Set(['member']));
+    let computed = 0;
+    h.publish('kv', () => ++computed);
+    expect(computed).toBe(0);
+    h.add(all, []);
+    h.publish('kv', () => ({ key: 'k' }));
+    h.publish('member', () => ({ type: 'member-suspected', name: 'w' }));
+    expect(members.written).toEqual(['event: member\ndata: {"type":"member-suspected","name":"w"}\n\n']);
+    expect(all.written).toHaveLength(2);
+    h.close();
+  });
 });

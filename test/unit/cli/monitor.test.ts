@@ -1,9 +1,9 @@
 /** `gossip monitor` when its agent dies mid-stream: one clear line, exit 1, no stack. */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { capture } from './capture.js';
+import { freePort } from '../../../src/clusterbench/ports.js';
 
 describe('gossip monitor', () => {
   it('says the agent went away and exits 1 when the stream is cut off', async () => {
@@ -13,8 +13,8 @@ describe('gossip monitor', () => {
       res.write('event: members\ndata: []\n\n');
       setTimeout(() => req.socket.destroy(), 50);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     try {
       const io = capture();
       const code = await main(['monitor', '--http', `127.0.0.1:${port}`], io);

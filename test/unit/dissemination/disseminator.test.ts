@@ -8,12 +8,22 @@ import { layoutSizes, messageBytes, rawPayloadBytes } from '../../../src/core/di
 import type { Address } from '../../../src/core/ids.js';
 import { address, millis } from '../../../src/core/ids.js';
 import { seededRng } from '../../../src/core/rng.js';
+import { VirtualNet } from '../../support/virtual-net.js';
 
-/** A few engines wired by hand: every transmit is delivered at once, in order. */
+/** A few engines on the test network (test/support/virtual-net.ts): every transmit is delivered at once, in order. */
 function cluster(n: number, config: Partial<DisseminationConfig>, seed = 1) {
   const addrs: Address[] = Array.from({ length: n }, (_, i) => address(`127.0.0.1:${7000 + i}`));
+  const index = (a: string): number => addrs.indexOf(a as Address);
   const sent: { from: number; at: number; t: DisseminationTransmit }[] = [];
   const down = new Set<number>();
+  const net = new VirtualNet<DisseminationTransmit, unknown, Disseminator>({
+    leaveEvents: true,
+    route: (v, from, t) => {
+      sent.push({ from: index(from), at: v.now, t });
+      v.send(from, t.to, t, () => v.node(t.to).handleMessage(millis(v.now), from as Address, t.message));
+    },
+  });
+  net.drop = (from, to) => down.has(index(from)) || down.has(index(to));
   const engines = addrs.map((_, i) => {
     const peers: PeerSampler = {
       size: () => n - 1,
@@ -27,21 +37,11 @@ function cluster(n: number, config: Partial<DisseminationConfig>, seed = 1) {
         return out;
       },
     };
-    return new Disseminator({ origin: `n${i}`, config: { ...DEFAULT_DISSEMINATION, alignedRounds: true, ...config }, rng: seededRng(seed * 100 + i), now: millis(0), peers });
+    return net.add(addrs[i] as Address, new Disseminator({ origin: `n${i}`, config: { ...DEFAULT_DISSEMINATION, alignedRounds: true, ...config }, rng: seededRng(seed * 100 + i), now: millis(0), peers }));
   });
   const flush = (now: number): void => {
-    for (let moved = true; moved;) {
-      moved = false;
-      engines.forEach((e, i) => {
-        for (let t = e.pollTransmit(); t !== undefined; t = e.pollTransmit()) {
-          moved = true;
-          sent.push({ from: i, at: now, t });
-          const to = addrs.indexOf(t.to);
-          if (down.has(to) || down.has(i)) continue;
-          engines[to]?.handleMessage(millis(now), addrs[i] as Address, t.message);
-        }
-      });
-    }
+    net.now = now;
+    net.flush();
   };
   const tick = (now: number): void => {
     for (const e of engines) e.handleTimeout(millis(now));
@@ -148,6 +148,21 @@ describe('Disseminator (sans-IO)', () => {
     const weird = { type: 'nonsense' } as unknown as DisseminationMessage;
     expect(() => c.engines[1]?.handleMessage(millis(5), c.addrs[0] as Address, weird)).not.toThrow();
     expect(c.engines[1]?.stats.malformed).toBe(2);
+  });
+
+  it('a bug of ours on the receive path surfaces: it is not counted or reported as the peer\'s malformed message', () => {
+    const peers: PeerSampler = { size: () => 1, sample: () => [address('127.0.0.1:7001')] };
+    const d = new Disseminator<string>({
+      origin: 'n0', config: DEFAULT_DISSEMINATION, rng: seededRng(1), now: millis(0), peers,
+      payloadBytes: (p) => {
+        if (p === 'boom') throw new RangeError('an invariant of ours broke');
+        return p.length;
+      },
+    });
+    const msg = { type: 'gossip', id: 1, updates: [{ origin: 'n1', version: 1, key: 'k', payload: 'boom', critical: false, bornMs: 0 }], digest: null, feedback: false, hops: null } as DisseminationMessage<string>;
+    expect(() => d.handleMessage(millis(5), address('127.0.0.1:7001'), msg)).toThrow(/an invariant of ours broke/);
+    expect(d.stats.malformed).toBe(0);
+    expect(d.pollEvent()).toBeUndefined();
   });
 
   it('misuse by the caller throws a clear error', () => {

@@ -1,8 +1,9 @@
 /**
- * An in-memory network of SerfNodes on explicit time: packets and stream exchanges are
- * delivered after `latencyMs`, in order; `drop(from, to)` cuts links; every packet a node
- * sends is recorded so tests can check its size and contents. Streams are one exchange each,
- * as in memberlist: request → `handleStreamRequest`, reply → `handleStreamReply`.
+ * SerfNodes on the test network (test/support/virtual-net.ts), keyed by address: packets and
+ * stream exchanges are delivered after `latencyMs`, in order; `drop(from, to)` cuts links;
+ * every packet a node sends is recorded so tests can check its size and contents. Streams are
+ * one exchange each, as in memberlist: request → `handleStreamRequest`, reply →
+ * `handleStreamReply` (null when the peer is unreachable).
  */
 import { defaultConfig } from '../../../src/core/config.js';
 import type { Config } from '../../../src/core/config.js';
@@ -16,6 +17,7 @@ import { SerfNode } from '../../../src/core/serf/serf-node.js';
 import type { SerfEvent, SerfNodeOptions } from '../../../src/core/serf/index.js';
 import type { SerfCodec } from '../../../src/core/serf/messages.js';
 import { serfCodec } from '../../../src/wire/serf.js';
+import { VirtualNet } from '../../support/virtual-net.js';
 
 /** The wire codec is the core's SerfCodec (a compile-time check as much as a value). */
 export const codec: SerfCodec = serfCodec;
@@ -28,34 +30,46 @@ export interface SentPacket {
   readonly bytes: number;
 }
 
-interface Delivery {
-  readonly at: number;
-  readonly seq: number;
-  readonly run: () => void;
-}
-
 export class SerfCluster {
-  now = 0;
-  readonly nodes = new Map<Address, SerfNode>();
   readonly events = new Map<Address, SerfEvent[]>();
   readonly packets: SentPacket[] = [];
-  latencyMs = 1;
   drop: (from: Address, to: Address) => boolean = () => false;
-  private queue: Delivery[] = [];
-  private seq = 0;
+  private readonly net: VirtualNet<Transmit, SerfEvent, SerfNode>;
   private streamSeq = 0;
   private readonly streamOrigin = new Map<number, { node: SerfNode; streamId: number }>();
 
-  constructor(readonly config: Config = defaultConfig('lan')) {}
+  constructor(readonly config: Config = defaultConfig('lan')) {
+    this.net = new VirtualNet<Transmit, SerfEvent, SerfNode>({
+      latencyMs: 1,
+      route: (_, from, t) => this.route(this.node(from), t),
+      onEvent: (node, e) => this.events.get(node as Address)?.push(e),
+    });
+    this.net.drop = (from, to) => this.drop(from as Address, to as Address);
+  }
+
+  get now(): number {
+    return this.net.now;
+  }
+
+  get latencyMs(): number {
+    return this.net.latencyMs;
+  }
+
+  set latencyMs(ms: number) {
+    this.net.latencyMs = ms;
+  }
+
+  get nodes(): ReadonlyMap<string, SerfNode> {
+    return this.net.nodes;
+  }
 
   add(name: string, opts: Partial<Omit<SerfNodeOptions, 'name' | 'addr' | 'now'>> = {}): SerfNode {
-    const addr = address(`127.0.0.${this.nodes.size + 1}:7946`);
+    const addr = address(`127.0.0.${this.net.nodes.size + 1}:7946`);
     const n = new SerfNode({
-      name: name as SerfNodeOptions['name'], addr, config: this.config, rng: seededRng(this.nodes.size + 11), now: millis(this.now), codec, ...opts,
+      name: name as SerfNodeOptions['name'], addr, config: this.config, rng: seededRng(this.net.nodes.size + 11), now: millis(this.now), codec, ...opts,
     });
-    this.nodes.set(addr, n);
     this.events.set(addr, []);
-    return n;
+    return this.net.add(addr, n);
   }
 
   eventsOf(n: SerfNode): SerfEvent[] {
@@ -64,57 +78,42 @@ export class SerfCluster {
 
   /** Drains a node's outputs into the network and its events into `events`. */
   flush(n: SerfNode): void {
-    for (let t = n.pollTransmit(); t !== undefined; t = n.pollTransmit()) this.route(n, t);
-    const evs = this.events.get(n.addr);
-    for (let e = n.pollEvent(); e !== undefined; e = n.pollEvent()) evs?.push(e);
+    this.net.drain(n.addr);
   }
 
   flushAll(): void {
-    for (const n of this.nodes.values()) this.flush(n);
+    this.net.flush();
   }
 
-  private schedule(at: number, run: () => void): void {
-    this.queue.push({ at, seq: this.seq++, run });
+  private node(addr: string): SerfNode {
+    return this.net.node(addr);
   }
 
   private route(n: SerfNode, t: Transmit): void {
-    const at = this.now + this.latencyMs;
+    const net = this.net;
     switch (t.kind) {
-      case 'packet': {
+      case 'packet':
         this.packets.push({ at: this.now, from: n.addr, to: t.to, message: t.message, bytes: t.bytes });
-        const dst = this.nodes.get(t.to);
-        if (dst === undefined || this.drop(n.addr, t.to)) return;
-        this.schedule(at, () => {
-          dst.handlePacket(millis(this.now), n.addr, t.message);
-          this.flush(dst);
+        if (!net.nodes.has(t.to)) return;
+        net.send(n.addr, t.to, t, () => {
+          this.node(t.to).handlePacket(this.at(), n.addr, t.message);
         });
         return;
-      }
       case 'stream': {
-        const dst = this.nodes.get(t.to);
-        if (dst === undefined || this.drop(n.addr, t.to)) {
-          this.schedule(at, () => {
-            n.handleStreamReply(millis(this.now), t.streamId, null);
-            this.flush(n);
-          });
+        if (!net.nodes.has(t.to) || !net.passes(n.addr, t.to, t)) {
+          net.after(n.addr, () => n.handleStreamReply(this.at(), t.streamId, null));
           return;
         }
         const sid = ++this.streamSeq;
         this.streamOrigin.set(sid, { node: n, streamId: t.streamId });
-        this.schedule(at, () => {
-          dst.handleStreamRequest(millis(this.now), n.addr, sid, t.message);
-          this.flush(dst);
-        });
+        net.after(t.to, () => this.node(t.to).handleStreamRequest(this.at(), n.addr, sid, t.message));
         return;
       }
       case 'stream-reply': {
         const origin = this.streamOrigin.get(t.streamId);
         if (origin === undefined) return;
         this.streamOrigin.delete(t.streamId);
-        this.schedule(at, () => {
-          origin.node.handleStreamReply(millis(this.now), origin.streamId, t.message);
-          this.flush(origin.node);
-        });
+        net.after(origin.node.addr, () => origin.node.handleStreamReply(this.at(), origin.streamId, t.message));
         return;
       }
     }
@@ -122,31 +121,7 @@ export class SerfCluster {
 
   /** Runs deliveries and timers in time order until `untilMs` (inclusive). */
   runUntil(untilMs: number): void {
-    this.flushAll();
-    for (;;) {
-      let next = Infinity;
-      for (const d of this.queue) if (d.at < next) next = d.at;
-      let timerNode: SerfNode | undefined;
-      for (const n of this.nodes.values()) {
-        const t = n.pollTimeout();
-        if (t !== undefined && (t as number) < next) {
-          next = t;
-          timerNode = n;
-        }
-      }
-      if (next > untilMs) break;
-      this.now = Math.max(this.now, next);
-      if (timerNode !== undefined) {
-        timerNode.handleTimeout(millis(this.now));
-        this.flush(timerNode);
-        continue;
-      }
-      this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const due = this.queue.filter((d) => d.at <= this.now);
-      this.queue = this.queue.filter((d) => d.at > this.now);
-      for (const d of due) d.run();
-    }
-    this.now = untilMs;
+    this.net.runUntil(untilMs);
   }
 
   runFor(ms: number): void {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadCaptures, type LoadedCapture } from '../../fixtures/serf-captures.js';
-import { decodePacket, encodePacket, encodeStreamMessage, lzwCompress, lzwDecompress, msgpack, StreamDecoder, WireStats } from '../../../src/wire/index.js';
+import { decodePacket, encodePacket, encodeStreamMessage, lzwCompress, lzwDecompress, StreamDecoder, WireStats } from '../../../src/wire/index.js';
 import { decrypt, encrypt } from '../../../src/wire/keyring.js';
+import { Reader, structFields } from '../../../src/wire/msgpack-reader.js';
+import { decodeValue, text } from '../../../src/wire/msgpack-value.js';
 
 /**
  * Every byte here was sent by Debian's serf (it reports 0.8.2-dev; upstream tag v0.9.4,
@@ -79,9 +81,9 @@ describe('real serf captures', () => {
       let b = plaintext(c);
       if (b[0] === 12) b = b.subarray(5);
       if (b[0] !== 9) continue;
-      const r = new msgpack.Reader(b, 1);
+      const r = new Reader(b, 1);
       let buf: Uint8Array | null = null;
-      r.struct(msgpack.structFields('Algo', 'Buf'), (i) => (i === 0 ? r.uint(255) : (buf = r.bytes())));
+      r.struct(structFields('Algo', 'Buf'), (i) => (i === 0 ? r.uint(255) : (buf = r.bytes())));
       const lz = buf as unknown as Uint8Array;
       expect(lz[0]).toBe(0); // first 9-bit code, LSB first: 256 = clear → 0x00, then bit 8 set in the next byte
       expect((lz[1] as number) & 1).toBe(1);
@@ -100,11 +102,11 @@ describe('real serf captures', () => {
     expect(rec?.vsn).toEqual([1, 5, 2, 2, 5, 5]);
     expect(rec?.addr).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(rec?.meta?.[0]).toBe(0xff);
-    const tags = msgpack.decodeValue((rec?.meta as Uint8Array).subarray(1)) as Map<string, Uint8Array>;
-    expect(msgpack.text(tags.get('role') as Uint8Array)).toBe('cap');
+    const tags = decodeValue((rec?.meta as Uint8Array).subarray(1)) as Map<string, Uint8Array>;
+    expect(text(tags.get('role') as Uint8Array)).toBe('cap');
     expect(r.value.states[0]).toBe(0);
     expect(r.value.userState?.[0]).toBe(2); // serf messagePushPull
-    const pp = msgpack.decodeValue((r.value.userState as Uint8Array).subarray(1)) as Map<string, unknown>;
+    const pp = decodeValue((r.value.userState as Uint8Array).subarray(1)) as Map<string, unknown>;
     expect((pp.get('Events') as unknown[]).length).toBe(512);
   });
 });

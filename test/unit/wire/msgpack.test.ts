@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { encodeMessage, decodeMessage, msgpack } from '../../../src/wire/index.js';
+import { encodeMessage, decodeMessage } from '../../../src/wire/index.js';
+import { encode, Float64 } from '../../../src/wire/msgpack-writer.js';
+import { decodeValue } from '../../../src/wire/msgpack-value.js';
+import { WireError } from '../../../src/wire/result.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -26,25 +29,25 @@ describe('msgpack encoder writes what go-msgpack MsgpackHandle{} writes', () => 
     [false, 'c2'],
     [null, 'c0'],
   ] as const)('%s → %s', (v, want) => {
-    expect(hex(msgpack.encode(v))).toBe(want);
+    expect(hex(encode(v))).toBe(want);
   });
 
   it('strings and bytes as raw: fixstr < 32, then str16 (never str8 0xd9), then str32; never bin', () => {
-    expect(hex(msgpack.encode('a'.repeat(31)))).toBe('bf' + '61'.repeat(31));
-    expect(hex(msgpack.encode('a'.repeat(32))).slice(0, 6)).toBe('da0020');
-    expect(hex(msgpack.encode('a'.repeat(255))).slice(0, 6)).toBe('da00ff');
-    expect(hex(msgpack.encode('a'.repeat(65535))).slice(0, 6)).toBe('daffff');
-    expect(hex(msgpack.encode('a'.repeat(65536))).slice(0, 10)).toBe('db00010000');
-    expect(hex(msgpack.encode(new Uint8Array([1, 2])))).toBe('a20102');
-    expect(hex(msgpack.encode(new Uint8Array(300))).slice(0, 6)).toBe('da012c');
-    expect(hex(msgpack.encode('é'))).toBe('a2c3a9');
+    expect(hex(encode('a'.repeat(31)))).toBe('bf' + '61'.repeat(31));
+    expect(hex(encode('a'.repeat(32))).slice(0, 6)).toBe('da0020');
+    expect(hex(encode('a'.repeat(255))).slice(0, 6)).toBe('da00ff');
+    expect(hex(encode('a'.repeat(65535))).slice(0, 6)).toBe('daffff');
+    expect(hex(encode('a'.repeat(65536))).slice(0, 10)).toBe('db00010000');
+    expect(hex(encode(new Uint8Array([1, 2])))).toBe('a20102');
+    expect(hex(encode(new Uint8Array(300))).slice(0, 6)).toBe('da012c');
+    expect(hex(encode('é'))).toBe('a2c3a9');
   });
 
   it('structs as maps with field names sorted by bytes; undefined fields omitted; Go maps keep the given order', () => {
-    expect(hex(msgpack.encode({ SeqNo: 7, Payload: null }))).toBe('82' + 'a7' + str('Payload') + 'c0' + 'a5' + str('SeqNo') + '07');
-    expect(hex(msgpack.encode({ b: 1, B: 2, a: undefined }))).toBe('82a14202a16201');
-    expect(hex(msgpack.encode(new Map([['z', 1], ['a', 2]])))).toBe('82a17a01a16102');
-    expect(hex(msgpack.encode([1, 'x', new msgpack.Float64(2)]))).toBe('9301a178cb4000000000000000');
+    expect(hex(encode({ SeqNo: 7, Payload: null }))).toBe('82' + 'a7' + str('Payload') + 'c0' + 'a5' + str('SeqNo') + '07');
+    expect(hex(encode({ b: 1, B: 2, a: undefined }))).toBe('82a14202a16201');
+    expect(hex(encode(new Map([['z', 1], ['a', 2]])))).toBe('82a17a01a16102');
+    expect(hex(encode([1, 'x', new Float64(2)]))).toBe('9301a178cb4000000000000000');
   });
 
   it('the reference §2 example bytes', () => {
@@ -106,11 +109,11 @@ describe('msgpack decoder accepts what Go accepts', () => {
   });
 
   it('generic decode keeps raw strings as bytes and maps with string keys', () => {
-    const m = msgpack.decodeValue(unhex('83a16192c0c3a162cb3ff8000000000000a163a27879')) as Map<string, unknown>;
+    const m = decodeValue(unhex('83a16192c0c3a162cb3ff8000000000000a163a27879')) as Map<string, unknown>;
     expect([...m.keys()]).toEqual(['a', 'b', 'c']);
     expect(m.get('a')).toEqual([null, true]);
     expect(m.get('b')).toBe(1.5);
     expect(m.get('c')).toEqual(unhex('7879'));
-    expect(() => msgpack.decodeValue(unhex('82a161'))).toThrow(msgpack.MsgpackError);
+    expect(() => decodeValue(unhex('82a161'))).toThrow(WireError);
   });
 });

@@ -12,7 +12,6 @@ import {
   Keyring,
   lzwCompress,
   lzwDecompress,
-  msgpack,
   PUSH_PULL_NODES_MAX,
   PUSH_STATE_BYTES_MAX,
   StreamDecoder,
@@ -20,6 +19,7 @@ import {
   WireStats,
   type WireMessage,
 } from '../../../src/wire/index.js';
+import { Writer } from '../../../src/wire/msgpack-writer.js';
 import { compressedMessage } from '../../../src/wire/packet.js';
 
 const key16 = new Uint8Array(16).fill(1);
@@ -157,7 +157,7 @@ describe('AES-GCM keyring', () => {
 });
 
 describe('memberlist 0.6 limits on streams', () => {
-  const w = (): msgpack.Writer => new msgpack.Writer();
+  const w = (): Writer => new Writer();
   it('push-pull with more than 2^20 nodes is rejected from its header alone', () => {
     const stats = new WireStats();
     const b = w().byte(6).mapHeader(3).str('Join').bool(false).str('Nodes').uint(PUSH_PULL_NODES_MAX + 1).str('UserStateLen').uint(0).finish();

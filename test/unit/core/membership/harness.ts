@@ -8,6 +8,7 @@ import { DEFAULT_VSN } from '../../../../src/core/messages.js';
 import type { Transmit } from '../../../../src/core/membership/node.js';
 import { GossipNode } from '../../../../src/core/membership/node.js';
 import { seededRng } from '../../../../src/core/rng.js';
+import { VirtualNet } from '../../../support/virtual-net.js';
 
 /**
  * The in-memory network every GossipNode scenario test runs on, and the helpers to feed one
@@ -36,14 +37,14 @@ export const parts = (m: Message): Message[] => (m.type === 'compound' ? [...m.p
 export const addrOf = (i: number): Address => address(`10.0.0.${i}:7946`);
 
 /**
- * A tiny network of GossipNodes keyed by address. Every input is followed by draining every
- * node's transmits (delivered at once, in order, zero latency) and events (logged with the
- * virtual time). Packets to an address that is a "sink" are recorded instead of delivered.
- * Isolated addresses neither send nor receive anything (packets and streams are dropped).
+ * A tiny network of GossipNodes keyed by address, on the test network
+ * (test/support/virtual-net.ts) with zero latency: every input is followed by draining every
+ * node's transmits (delivered at once, in order) and events (logged with the virtual time).
+ * Packets to an address that is a "sink" are recorded instead of delivered. Isolated addresses
+ * neither send nor receive anything (packets and streams are dropped; a stream's initiator
+ * times out).
  */
 export class Net {
-  now = 0;
-  readonly nodes = new Map<Address, GossipNode>();
   readonly logs = new Map<Address, Logged[]>();
   readonly sinks = new Map<Address, SinkPacket[]>();
   readonly isolated = new Set<Address>();
@@ -52,12 +53,28 @@ export class Net {
   packetsDelivered = 0;
   private streamSeq = 0;
   private readonly streamRoutes = new Map<number, { readonly initiator: Address; readonly id: number }>();
+  private readonly net = new VirtualNet<Transmit, NodeEvent, GossipNode>({
+    route: (_, from, t) => this.route(from as Address, t),
+    onEvent: (node, ev, t) => this.logs.get(node as Address)?.push({ t, ev }),
+  });
+
+  constructor() {
+    this.net.drop = (from, to, t) => this.isolated.has(from as Address) || this.isolated.has(to as Address) || (t.kind === 'packet' && this.dropPacket(from as Address, to as Address, t.message));
+  }
+
+  get now(): number {
+    return this.net.now;
+  }
+
+  get nodes(): ReadonlyMap<string, GossipNode> {
+    return this.net.nodes;
+  }
 
   add(name: string, addr: Address, seed: number, config: Config = LAN): GossipNode {
     const n = new GossipNode({ name: nodeName(name), addr, config, rng: seededRng(seed), now: millis(this.now) });
-    this.nodes.set(addr, n);
     this.logs.set(addr, []);
-    this.flush();
+    this.net.add(addr, n);
+    this.net.flush();
     return n;
   }
 
@@ -68,7 +85,7 @@ export class Net {
   }
 
   node(addr: Address): GossipNode {
-    const n = this.nodes.get(addr);
+    const n = this.net.nodes.get(addr);
     if (n === undefined) throw new Error(`no node at ${addr}`);
     return n;
   }
@@ -85,29 +102,12 @@ export class Net {
   /** Runs one input on one node, then delivers everything that follows from it. */
   input(addr: Address, fn: (n: GossipNode, now: number) => void): void {
     fn(this.node(addr), this.now);
-    this.flush();
+    this.net.flush();
   }
 
   /** Advances virtual time to `end`, jumping from one pollTimeout to the next. */
   runUntil(end: number): void {
-    for (let guard = 0; ; guard++) {
-      if (guard > 1_000_000) throw new Error('runUntil: no progress');
-      let next = Infinity;
-      for (const n of this.nodes.values()) {
-        const t = n.pollTimeout();
-        if (t !== undefined && t < next) next = t;
-      }
-      if (next > end) {
-        this.now = Math.max(this.now, end);
-        return;
-      }
-      this.now = Math.max(this.now, next);
-      for (const n of this.nodes.values()) {
-        const t = n.pollTimeout();
-        if (t !== undefined && t <= this.now) n.handleTimeout(millis(this.now));
-      }
-      this.flush();
-    }
+    this.net.runUntil(end);
   }
 
   runFor(ms: number): void {
@@ -123,40 +123,25 @@ export class Net {
     return done();
   }
 
-  private flush(): void {
-    for (let guard = 0, progressed = true; progressed; guard++) {
-      if (guard > 100_000) throw new Error('flush: message storm');
-      progressed = false;
-      for (const [addr, n] of this.nodes) {
-        for (let t = n.pollTransmit(); t !== undefined; t = n.pollTransmit()) {
-          progressed = true;
-          this.route(addr, t);
-        }
-        const log = this.logs.get(addr);
-        for (let e = n.pollEvent(); e !== undefined; e = n.pollEvent()) log?.push({ t: this.now, ev: e });
-      }
-    }
-  }
-
   private route(from: Address, t: Transmit): void {
     const now = millis(this.now);
     switch (t.kind) {
       case 'packet': {
-        if (this.isolated.has(from) || this.isolated.has(t.to) || this.dropPacket(from, t.to, t.message)) return;
+        if (!this.net.passes(from, t.to, t)) return;
         const s = this.sinks.get(t.to);
         if (s !== undefined) {
           s.push({ t: this.now, from, message: t.message });
           return;
         }
-        const target = this.nodes.get(t.to);
+        const target = this.net.nodes.get(t.to);
         if (target === undefined) return;
         this.packetsDelivered++;
         target.handlePacket(now, from, t.message);
         return;
       }
       case 'stream': {
-        if (this.isolated.has(from) || this.isolated.has(t.to)) return; // silent: the initiator times out
-        const target = this.nodes.get(t.to);
+        if (!this.net.passes(from, t.to, t)) return; // silent: the initiator times out
+        const target = this.net.nodes.get(t.to);
         if (target === undefined || target.isStopped) {
           // connection refused
           this.node(from).handleStreamReply(now, t.streamId, null);
@@ -171,7 +156,7 @@ export class Net {
         const r = this.streamRoutes.get(t.streamId);
         if (r === undefined) throw new Error(`stream-reply for unknown stream ${t.streamId}`);
         this.streamRoutes.delete(t.streamId);
-        if (this.isolated.has(from) || this.isolated.has(r.initiator)) return;
+        if (!this.net.passes(from, r.initiator, t)) return;
         this.node(r.initiator).handleStreamReply(now, r.id, t.message);
         return;
       }

@@ -1,0 +1,73 @@
+/**
+ * One agent's view of one member, followed on its `/v1/stream`: every state the agent showed
+ * for the member other than alive (suspected, failed, left …) is recorded, as is a stream that
+ * lost events (`lagged`) or ended early, since then nothing can be said about what it missed.
+ */
+import type { MemberJson } from '../../src/agent/http-api.js';
+
+export interface MemberWatch {
+  /** `viewer: what` for each time the viewer showed the member as not alive, or lost sight of it. */
+  readonly seen: string[];
+  /** Closes the stream; resolves once its reader has stopped. */
+  stop(): Promise<void>;
+}
+
+interface MemberEvent {
+  readonly type: string;
+  readonly name?: string;
+  readonly member?: MemberJson;
+}
+
+/** Follows `http`'s (an agent named `viewer`) stream and records how it sees `member`. */
+export async function watchMember(viewer: string, http: string, member: string): Promise<MemberWatch> {
+  const seen: string[] = [];
+  const ctl = new AbortController();
+  const res = await fetch(`http://${http}/v1/stream?events=member`, { signal: ctl.signal });
+  if (res.status !== 200 || res.body === null) throw new Error(`${viewer}'s /v1/stream answered ${res.status}`);
+  const onEvent = (event: string, data: string): void => {
+    if (event === 'lagged') seen.push(`${viewer}: stream lagged ${data}`);
+    if (event === 'members') {
+      const m = (JSON.parse(data) as MemberJson[]).find((x) => x.name === member);
+      if (m !== undefined && m.status !== 'alive') seen.push(`${viewer}: ${m.status} at connect`);
+    }
+    if (event === 'member') {
+      const e = JSON.parse(data) as MemberEvent;
+      const name = e.name ?? e.member?.name;
+      if (name !== member) return;
+      if (e.type === 'member-suspected' || e.type === 'member-failed' || e.type === 'member-left' || e.type === 'member-reaped') seen.push(`${viewer}: ${e.type} at ${new Date().toISOString().slice(11, 23)}`);
+      else if (e.member !== undefined && e.member.status !== 'alive') seen.push(`${viewer}: ${e.type} as ${e.member.status}`);
+    }
+  };
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let stopping = false;
+  const done = (async (): Promise<void> => {
+    let buf = '';
+    try {
+      for (;;) {
+        const { value, done: end } = await reader.read();
+        if (end) break;
+        buf += value;
+        let cut: number;
+        while ((cut = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, cut);
+          buf = buf.slice(cut + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event !== undefined && data !== undefined) onEvent(event, data);
+        }
+      }
+    } catch (e) {
+      if (!stopping) seen.push(`${viewer}: stream failed: ${String(e)}`);
+      return;
+    }
+    if (!stopping) seen.push(`${viewer}: stream ended`);
+  })();
+  return {
+    seen,
+    stop: async () => {
+      stopping = true;
+      ctl.abort();
+      await done;
+    },
+  };
+}
