@@ -39,7 +39,7 @@ export class Cluster {
     for (const n of names) this.boot(n);
     for (const [name, s] of this.nodes) {
       s.setMembers(0, names.map(nodeName));
-      this.drain(name, s); // what joining sends (root probes) leaves now
+      this.net.drain(name); // what joining sends (root probes) leaves now
     }
   }
 
