@@ -8,8 +8,8 @@ export class Cluster {
   /** name → side; nodes on different sides cannot talk. */
   side = new Map<string, number>();
 
-  constructor(names: readonly string[], opts: { settleMs?: number; weightTag?: string } = {}) {
-    for (const n of names) this.trackers.set(n, new ViewTracker({ name: n, now: 0, settleMs: opts.settleMs ?? 1000, ...(opts.weightTag !== undefined ? { weightTag: opts.weightTag } : {}) }));
+  constructor(names: readonly string[], opts: { settleMs?: number; weightTag?: string; forgetAfterMs?: number } = {}) {
+    for (const n of names) this.trackers.set(n, new ViewTracker({ name: n, now: 0, settleMs: opts.settleMs ?? 1000, ...(opts.weightTag !== undefined ? { weightTag: opts.weightTag } : {}), ...(opts.forgetAfterMs !== undefined ? { forgetAfterMs: opts.forgetAfterMs } : {}) }));
   }
 
   /** Every tracker learns `name` in `state` (or only those listed in `at`). */

@@ -97,6 +97,24 @@ describe('membership views', () => {
     for (const n of names) expect(c.get(n).hasQuorum()).toBe(true);
   });
 
+  it('quorum: once the minority forgets the failed majority its stable view is just itself, and still no quorum; the majority shrinks its basis', () => {
+    const c = new Cluster(names, { forgetAfterMs: 5000 });
+    for (const n of names) c.set(n, 'alive');
+    c.advance(1500);
+    const major = ['a', 'b', 'c'];
+    const minor = ['d', 'e'];
+    for (const n of minor) c.side.set(n, 1);
+    for (const n of minor) c.set(n, 'failed', 1, {}, major);
+    for (const n of major) c.set(n, 'failed', 1, {}, minor);
+    c.advance(8000);
+    for (const n of minor) {
+      expect(c.get(n).view().members.map((x) => x.name)).toEqual(minor);
+      expect(c.get(n).isStable()).toBe(true);
+      expect(c.get(n).hasQuorum()).toBe(false);
+    }
+    for (const n of major) expect(c.get(n).quorumStatus()).toMatchObject({ hasQuorum: true, total: 3 });
+  });
+
   it('quorum: a 2/2 split of 4 leaves nobody with it; a weight tag decides it', () => {
     const c = new Cluster(['a', 'b', 'c', 'd'], { weightTag: 'votes' });
     for (const n of ['a', 'b', 'c', 'd']) c.set(n, 'alive', 1, n === 'a' ? { votes: '2' } : {});
