@@ -46,6 +46,7 @@ async function loadSimulate(named: boolean): Promise<Register> {
       import('./commands/simulate-reconcile.js').then((m) => m.registerSimulateReconcile),
       import('./commands/simulate-state.js').then((m) => m.registerSimulateState),
       import('./commands/simulate-stream.js').then((m) => m.registerSimulateStream),
+      import('./commands/simulate-views.js').then((m) => m.registerSimulateViews),
     ])
     : [];
   return (program, io) => {

@@ -5,7 +5,7 @@ import { address, incarnation, millis, nodeName } from '../core/ids.js';
 import type { AliveMsg, Message, StreamMessage } from '../core/messages.js';
 import { DEFAULT_VSN } from '../core/messages.js';
 import { NameDirectory } from '../core/membership/member-table.js';
-import type { Transmit } from '../core/membership/node.js';
+import type { NodeDelegate, Transmit } from '../core/membership/node.js';
 import { GossipNode } from '../core/membership/node.js';
 import type { DisseminationEvent } from '../core/dissemination/disseminator.js';
 import type { DisseminationMessage } from '../core/dissemination/messages.js';
@@ -28,6 +28,8 @@ export interface SimulatorOptions {
   readonly network?: Partial<NetworkOptions>;
   /** Which node events the observers want (others are never allocated). */
   readonly events?: readonly NodeEventType[];
+  /** A membership delegate per node life (piggybacked user broadcasts and messages: the view notes). */
+  readonly delegate?: (i: number) => NodeDelegate;
 }
 
 /** Receive-path stall: packets wait, timers fire. Full pause: nothing runs (a GC pause). */
@@ -197,6 +199,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       directory: this.directory,
       incarnation,
       ...(this.options.events ? { events: this.options.events } : {}),
+      ...(this.options.delegate ? { delegate: this.options.delegate(i) } : {}),
     });
     this.nodes[i] = node;
     this.gen[i] = (this.gen[i] as number) + 1;

@@ -199,6 +199,11 @@ export class ViewTracker {
     return out;
   }
 
+  /** Records were fed since the view was last computed (`view()` is then behind them until `handleTimeout`). */
+  get pending(): boolean {
+    return this.dirty;
+  }
+
   /** Member records as fed (for checkers and tests). */
   recordsView(): ReadonlyMap<string, { readonly state: ViewState; readonly incarnation: number }> {
     return this.records;
