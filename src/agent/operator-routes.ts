@@ -63,8 +63,9 @@ function intIn(v: unknown, what: string, min: number, max: number): number | und
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * The operator routes (what `serf query|join|tags|info|reachability` do): `POST /v1/query`,
- * `POST /v1/join`, `POST /v1/tags`, `GET /v1/info`, `GET /v1/reachability`.
+ * The operator routes (what `serf query|join|force-leave|tags|info|reachability` do):
+ * `POST /v1/query`, `POST /v1/join`, `POST /v1/force-leave`, `POST /v1/tags`, `GET /v1/info`,
+ * `GET /v1/reachability`.
  */
 export class OperatorRoutes {
   constructor(private readonly node: ClusterNode, private readonly handlerStats: (() => HandlerStats) | null = null) {}
@@ -72,6 +73,7 @@ export class OperatorRoutes {
   register(route: Route): void {
     route('POST', /^\/v1\/query$/, (req) => this.query(req));
     route('POST', /^\/v1\/join$/, (req) => this.join(req));
+    route('POST', /^\/v1\/force-leave$/, (req) => this.forceLeave(req));
     route('POST', /^\/v1\/tags$/, (req) => this.tags(req));
     route('GET', /^\/v1\/info$/, () => this.info());
     route('GET', /^\/v1\/reachability$/, (_r, q) => this.reachability(q));
@@ -122,6 +124,24 @@ export class OperatorRoutes {
       if (e instanceof JoinError) throw new HttpError(502, e.message);
       throw new HttpError(400, message(e));
     }
+  }
+
+  /**
+   * Serf's force-leave: a failed member moves to `left` everywhere (`status: "left"`), or with
+   * prune is forgotten (`status: null`). 404 for an unknown member, 409 for an alive one or this node.
+   */
+  private async forceLeave(req: IncomingMessage): Promise<{ node: string; status: string | null }> {
+    const b = await objectBody(req, '{"node": string, "prune"?: boolean}');
+    if (typeof b.node !== 'string' || b.node.length === 0) throw new HttpError(400, 'node: expected a non-empty string');
+    if (b.prune !== undefined && typeof b.prune !== 'boolean') throw new HttpError(400, 'prune: expected a boolean');
+    const node = b.node;
+    const known = this.node.members().some((m) => m.name === node);
+    try {
+      this.node.forceLeave(node, { prune: b.prune === true });
+    } catch (e) {
+      throw new HttpError(known ? 409 : 404, message(e));
+    }
+    return { node, status: this.node.members().find((m) => m.name === node)?.status ?? null };
   }
 
   private async tags(req: IncomingMessage): Promise<{ tags: Readonly<Record<string, string>> }> {

@@ -25,6 +25,7 @@ const COMMANDS: readonly (readonly [string, Load])[] = [
   ['event', async () => (await import('./commands/event.js')).registerEvent],
   ['query', async () => (await import('./commands/query.js')).registerQuery],
   ['join', async () => (await import('./commands/join.js')).registerJoin],
+  ['force-leave', async () => (await import('./commands/force-leave.js')).registerForceLeave],
   ['tags', async () => (await import('./commands/tags.js')).registerTags],
   ['info', async () => (await import('./commands/info.js')).registerInfo],
   ['reachability', async () => (await import('./commands/reachability.js')).registerReachability],

@@ -6,7 +6,7 @@ import { address, millis, nodeName } from '../core/ids.js';
 import type { NodeStats } from '../core/membership/node.js';
 import { seededRng } from '../core/rng.js';
 import type { SerfConfig } from '../core/serf/config.js';
-import type { JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/serf-node.js';
+import type { ForceLeaveOptions, JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/index.js';
 import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
 import { NetTransport } from '../transport/net-transport.js';
@@ -408,6 +408,15 @@ export class ClusterNode {
   setTags(tags: Readonly<Record<string, string>>): void {
     this.assertRunning('setTags');
     this.driver.input((now) => this.engine.setTags(now, tags));
+  }
+
+  /**
+   * Forces a failed member out (what `serf force-leave [-prune]` does): every member moves it
+   * to `left`, or with `prune` forgets it at once. Throws for an unknown or alive member.
+   */
+  forceLeave(name: string, opts: ForceLeaveOptions = {}): void {
+    this.assertRunning('forceLeave');
+    this.driver.input((now) => this.engine.forceLeave(now, name, opts));
   }
 
   /**

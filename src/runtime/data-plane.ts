@@ -1,7 +1,7 @@
 import type { Address, Millis } from '../core/ids.js';
 import type { Message, StreamMessage } from '../core/messages.js';
 import type { Transmit } from '../core/membership/node.js';
-import type { DataStateDelegate, SerfEvent, SerfNode } from '../core/serf/serf-node.js';
+import type { DataStateDelegate, SerfEvent, SerfNode } from '../core/serf/index.js';
 import { dataMessageKind } from '../wire/data.js';
 import type { WireHeaders } from './wire-headers.js';
 import { NO_HEADERS } from './wire-headers.js';

@@ -139,6 +139,30 @@ describe('operator commands against a running agent', () => {
     expect(io.stdout).toEqual([`gossip-coordinator v${packageVersion()}`]);
   });
 
+  it('force-leave NODE moves a failed member to left everywhere; --prune forgets it; unknown or alive members exit 1', async () => {
+    const c = await start('op-c', {});
+    try {
+      expect((await run('join', c.node.addr)).code).toBe(0);
+      await waitFor('a and b to see op-c alive', 5000, () => [a, b].every((n) => n.node.members().some((m) => m.name === 'op-c' && m.status === 'alive')));
+      const alive = await run('force-leave', 'op-b');
+      expect(alive.code).toBe(1);
+      expect(alive.err[0]).toMatch(/^error: 409: force-leave: 'op-b' is alive/);
+      const unknown = await run('force-leave', 'nobody');
+      expect(unknown.code).toBe(1);
+      expect(unknown.err[0]).toMatch(/^error: 404: force-leave: no member named 'nobody'/);
+      expect((await run('force-leave')).code).toBe(2);
+      await c.stop('crash', false);
+      const statusOn = (n: Agent): string | undefined => n.node.members().find((m) => m.name === 'op-c')?.status;
+      await waitFor('a and b to see op-c failed', 15_000, () => statusOn(a) === 'failed' && statusOn(b) === 'failed');
+      expect(await run('force-leave', 'op-c')).toMatchObject({ code: 0, out: ["Force-left node 'op-c' (now left)"] });
+      await waitFor('b to see op-c left', 5000, () => statusOn(b) === 'left');
+      expect(await run('force-leave', 'op-c', '--prune')).toMatchObject({ code: 0, out: ["Force-left and pruned node 'op-c'"] });
+      await waitFor('a and b to forget op-c', 5000, () => statusOn(a) === undefined && statusOn(b) === undefined);
+    } finally {
+      await c.stop('test done', false);
+    }
+  });
+
   it('the HTTP routes refuse bad bodies with a 400', async () => {
     const post = (path: string, body: unknown): Promise<Response> => fetch(`http://${a.httpAddress}${path}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post('/v1/query', { name: '' })).status).toBe(400);
@@ -146,6 +170,8 @@ describe('operator commands against a running agent', () => {
     expect((await post('/v1/query', { name: 'q', timeoutMs: -1 })).status).toBe(400);
     expect((await post('/v1/query', { name: 'q', nodes: 'op-a' })).status).toBe(400);
     expect((await post('/v1/join', { addrs: [] })).status).toBe(400);
+    expect((await post('/v1/force-leave', { node: '' })).status).toBe(400);
+    expect((await post('/v1/force-leave', { node: 'op-b', prune: 'yes' })).status).toBe(400);
     expect((await post('/v1/tags', { set: { a: 1 } })).status).toBe(400);
     expect(a.node.tags.a).toBeUndefined();
   });

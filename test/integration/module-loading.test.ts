@@ -41,7 +41,7 @@ describe('the CLI loads only the command it runs', () => {
   it('--help lists every command and loads their definitions only: commander, no agent, simulator, store or plotting', async () => {
     const r = await traceCli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['simulate', 'agent', 'members', 'kv', 'event', 'monitor', 'leave', 'keygen', 'keys', 'demo', 'bench']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['simulate', 'agent', 'members', 'kv', 'event', 'monitor', 'leave', 'force-leave', 'keygen', 'keys', 'demo', 'bench']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     const { packages, sources } = loaded(r.trace);
     expect([...packages]).toEqual(['commander']);
     // The agent command's --tag and the clients' --token-file are read with helpers from the agent's config (no zod).

@@ -1,8 +1,10 @@
 export { SerfNode } from './serf-node.js';
-export type {
-  SerfNodeOptions, SerfEvent, SerfEventType, SerfMember, SerfMemberStatus, SerfNodeStats, QueryOptions, DataStateDelegate,
-  JoinOptions, OldDropKind, OldDropReason, OldDropCounts,
-} from './serf-node.js';
+export type { SerfNodeOptions, JoinOptions, ForceLeaveOptions } from './options.js';
+export type { SerfEvent, SerfEventType } from './events.js';
+export type { SerfMember, SerfMemberStatus } from './members.js';
+export type { SerfNodeStats, OldDropKind, OldDropReason, OldDropCounts } from './stats.js';
+export type { QueryOptions } from './queries.js';
+export type { DataStateDelegate } from './data-channel.js';
 export { DEFAULT_SERF_CONFIG, USER_EVENT_SIZE_MAX, META_BYTES_MAX } from './config.js';
 export type { SerfConfig } from './config.js';
 export { LamportClock } from './lamport-clock.js';

@@ -12,6 +12,7 @@ describe('exit codes: 0 success, 1 runtime failure, 2 usage or configuration err
     expect(await code('members', '--no-such-option')).toBe(2);
     expect(await code('query')).toBe(2);
     expect(await code('join')).toBe(2);
+    expect(await code('force-leave')).toBe(2);
     expect(await code('force-it')).toBe(2);
     expect(await code('query', 'q', '--timeout', 'later', '--http', '127.0.0.1:1')).toBe(2);
     expect(await code('members', '--http', 'not a url at all')).toBe(2);
@@ -25,7 +26,7 @@ describe('exit codes: 0 success, 1 runtime failure, 2 usage or configuration err
   });
 
   it('a command that cannot reach its agent exits 1', async () => {
-    for (const argv of [['members'], ['info'], ['query', 'q'], ['join', '127.0.0.1:7946'], ['tags', '--set', 'a=b'], ['reachability']]) {
+    for (const argv of [['members'], ['info'], ['query', 'q'], ['join', '127.0.0.1:7946'], ['tags', '--set', 'a=b'], ['reachability'], ['force-leave', 'x']]) {
       expect(await code(...argv, '--http', '127.0.0.1:1')).toBe(1);
     }
   });

@@ -13,7 +13,7 @@ import { messageBytes } from '../../../src/core/messages.js';
 import type { Transmit } from '../../../src/core/membership/node.js';
 import { seededRng } from '../../../src/core/rng.js';
 import { SerfNode } from '../../../src/core/serf/serf-node.js';
-import type { SerfEvent, SerfNodeOptions } from '../../../src/core/serf/serf-node.js';
+import type { SerfEvent, SerfNodeOptions } from '../../../src/core/serf/index.js';
 import type { SerfCodec } from '../../../src/core/serf/messages.js';
 import { serfCodec } from '../../../src/wire/serf.js';
 
@@ -172,3 +172,25 @@ export function userPayloads(m: Message): Uint8Array[] {
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** a, b, c joined through a, and settled. */
+export function trio(): { c: SerfCluster; a: SerfNode; b: SerfNode; d: SerfNode } {
+  const c = new SerfCluster();
+  const a = c.add('a', { tags: { role: 'web' } });
+  const b = c.add('b', { tags: { role: 'db' } });
+  const d = c.add('c');
+  c.runFor(5);
+  b.join(c.at(), [a.addr]);
+  d.join(c.at(), [a.addr]);
+  c.runFor(3000);
+  return { c, a, b, d };
+}
+
+export const ofType = <T extends SerfEvent['type']>(evs: SerfEvent[], t: T): Extract<SerfEvent, { type: T }>[] =>
+  evs.filter((e): e is Extract<SerfEvent, { type: T }> => e.type === t);
+
+/** Delivers one Serf message to `n` as a memberlist user message from `from`. */
+export function deliver(c: SerfCluster, n: SerfNode, from: SerfNode, raw: Uint8Array): void {
+  n.handlePacket(c.at(), from.addr, { type: 'user', payload: raw });
+  c.flush(n);
+}

@@ -5,24 +5,12 @@
  * join ran, is delivered exactly once. Every event and query dropped as old is counted by why.
  */
 import { describe, expect, it } from 'vitest';
-import type { SerfEvent, SerfNode } from '../../../src/core/serf/serf-node.js';
+import type { SerfEvent, SerfNode } from '../../../src/core/serf/index.js';
 import { encodeSerfMessage } from '../../../src/wire/serf.js';
-import { SerfCluster, bytes } from './cluster.js';
+import { SerfCluster, bytes, trio } from './cluster.js';
 
 const userEvents = (c: SerfCluster, n: SerfNode): string[] =>
   c.eventsOf(n).filter((e): e is Extract<SerfEvent, { type: 'user-event' }> => e.type === 'user-event').map((e) => e.name);
-
-function trio(): { c: SerfCluster; a: SerfNode; b: SerfNode; d: SerfNode } {
-  const c = new SerfCluster();
-  const a = c.add('a');
-  const b = c.add('b');
-  const d = c.add('c');
-  c.runFor(5);
-  b.join(c.at(), [a.addr]);
-  d.join(c.at(), [a.addr]);
-  c.runFor(3000);
-  return { c, a, b, d };
-}
 
 describe('SerfNode event floor: joins never drop events in flight', () => {
   it('a node re-joining every 100 ms while 60 events stream gets every event exactly once', () => {

@@ -1,0 +1,108 @@
+import { TransmitLimitedQueue } from '../broadcast/transmit-queue.js';
+import type { Address, Millis } from '../ids.js';
+import { millis } from '../ids.js';
+import type { SerfBroadcasts } from './broadcasts.js';
+import type { SerfConfig } from './config.js';
+import type { SerfContext } from './context.js';
+import type { MemberState, SerfMember, SerfMembers } from './members.js';
+import { view } from './members.js';
+import { DATA_TYPE_MAX, DATA_TYPE_MIN } from './messages.js';
+
+/** The data layer's push-pull state hook: appended to Serf's user state only between members that advertise our tag. */
+export interface DataStateDelegate {
+  localState(join: boolean): Uint8Array | null;
+  mergeRemoteState(now: Millis, buf: Uint8Array, join: boolean): void;
+}
+
+/** `tags` with our data tag added (valued `dataVersion`), unless the data tag is off. */
+export function withDataTag(config: Readonly<SerfConfig>, tags: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = { ...tags };
+  const tag = config.dataTag;
+  if (tag !== null) out[tag] = String(config.dataVersion);
+  return out;
+}
+
+/**
+ * Our data channel beside Serf (not part of Serf's protocol): memberlist user messages whose
+ * first byte is in [DATA_TYPE_MIN, DATA_TYPE_MAX], sent directly or gossiped from their own
+ * transmit-limited queue, and only to members whose tags advertise our data tag (a serf agent
+ * would log each as a message of unknown type). Right after a join, one push-pull with such a
+ * member brings the data layer's state at once (the seed's tags were unknown at the join).
+ */
+export class DataChannel {
+  /** Data broadcasts, piggybacked only on packets to data peers. */
+  readonly queue = new TransmitLimitedQueue<Uint8Array>();
+
+  constructor(
+    private readonly ctx: SerfContext,
+    private readonly members: SerfMembers,
+    private readonly broadcasts: SerfBroadcasts,
+    /** The data layer's push-pull state, or null for none. */
+    readonly state: DataStateDelegate | null,
+  ) {}
+
+  /** The member advertises our data tag (version ≥ 1). */
+  isDataPeer(m: MemberState): boolean {
+    const tag = this.ctx.config.dataTag;
+    if (tag === null) return false;
+    const v = m.tags[tag];
+    return v !== undefined && Number(v) >= 1;
+  }
+
+  /** Alive members that advertise our data tag (self excluded). */
+  peers(): SerfMember[] {
+    const out: SerfMember[] = [];
+    for (const m of this.members.rows()) if (m.name !== this.ctx.name && m.status === 'alive' && this.isDataPeer(m)) out.push(view(m));
+    return out;
+  }
+
+  /** One message to a data peer, a packet or (`reliable`) a stream; false when `to` is not an alive data peer. */
+  send(now: Millis, to: string, dataType: number, payload: Uint8Array, reliable: boolean): boolean {
+    const m = this.members.get(to);
+    if (m === undefined || m.status !== 'alive' || !this.isDataPeer(m) || to === this.ctx.name) return false;
+    this.ctx.gossip.sendUserMessage(now, m.addr, dataFrame(dataType, payload), reliable);
+    this.ctx.stats.dataMessagesOut++;
+    return true;
+  }
+
+  /** Gossips a data message (only on packets to data peers). */
+  broadcast(dataType: number, payload: Uint8Array): void {
+    this.broadcasts.enqueue(this.queue, dataFrame(dataType, payload), null);
+  }
+
+  /** Data broadcasts for a packet to `to`, if it is an alive data peer: appended to `out`. */
+  take(overheadBytes: number, limitBytes: number, retransmits: number, to: Address, out: Uint8Array[]): void {
+    if (this.queue.length === 0) return;
+    const m = this.members.at(to);
+    if (m !== undefined && m.status === 'alive' && this.isDataPeer(m)) this.queue.take(overheadBytes, limitBytes, retransmits, out);
+  }
+
+  /** A user message whose type byte is in our range: reported as `data-message`. */
+  receive(from: Address, buf: Uint8Array): void {
+    this.ctx.stats.dataMessagesIn++;
+    this.ctx.events.push({ type: 'data-message', from, node: this.members.nameAt(from) ?? null, dataType: buf[0] as number, payload: buf.subarray(1) });
+  }
+
+  /**
+   * Right after our join, one push-pull with a random member advertising our data tag, so the
+   * data layer's state does not wait for the periodic exchange (the seed's tags were unknown).
+   */
+  syncAfterJoin(): void {
+    if (this.state === null) return;
+    const peers = this.peers();
+    if (peers.length === 0) return;
+    const m = peers[this.ctx.rng.int(peers.length)] as SerfMember;
+    this.ctx.quietJoins++;
+    this.ctx.gossip.join(millis(this.ctx.now), [m.addr]);
+  }
+}
+
+function dataFrame(dataType: number, payload: Uint8Array): Uint8Array {
+  if (!Number.isInteger(dataType) || dataType < DATA_TYPE_MIN || dataType > DATA_TYPE_MAX) {
+    throw new Error(`data message type ${dataType} outside [${DATA_TYPE_MIN}, ${DATA_TYPE_MAX}]`);
+  }
+  const out = new Uint8Array(1 + payload.length);
+  out[0] = dataType;
+  out.set(payload, 1);
+  return out;
+}

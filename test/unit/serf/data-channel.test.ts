@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { SerfNode } from '../../../src/core/serf/index.js';
+import { SerfCluster, bytes, ofType, text, userPayloads } from './cluster.js';
+
+describe('SerfNode: data-layer messages', () => {
+  function mixed(): { c: SerfCluster; a: SerfNode; b: SerfNode; s: SerfNode } {
+    const c = new SerfCluster();
+    const a = c.add('a');
+    const b = c.add('b');
+    const s = c.add('serf-like', { serf: { dataTag: null } }); // advertises no data tag
+    c.runFor(5);
+    b.join(c.at(), [a.addr]);
+    s.join(c.at(), [a.addr]);
+    c.runFor(3000);
+    return { c, a, b, s };
+  }
+
+  it('sendData reaches tagged members only; untagged or unknown members get nothing', () => {
+    const { c, a, b, s } = mixed();
+    expect(a.dataPeers().map((m) => m.name)).toEqual(['b']);
+    expect(a.sendData(c.at(), 'b', 0x81, bytes('kv'))).toBe(true);
+    expect(a.sendData(c.at(), 'serf-like', 0x81, bytes('kv'))).toBe(false);
+    expect(a.sendData(c.at(), 'nobody', 0x81, bytes('kv'))).toBe(false);
+    expect(() => a.sendData(c.at(), 'b', 0x09, bytes('kv'))).toThrow(/outside/);
+    c.runFor(10);
+    expect(ofType(c.eventsOf(b), 'data-message')).toEqual([{ type: 'data-message', from: a.addr, node: 'a', dataType: 0x81, payload: bytes('kv') }]);
+    expect(ofType(c.eventsOf(s), 'data-message')).toHaveLength(0);
+  });
+
+  it('reliable data messages go over a stream', () => {
+    const { c, a, b } = mixed();
+    a.sendData(c.at(), 'b', 0x90, bytes('big'), true);
+    c.runFor(10);
+    expect(ofType(c.eventsOf(b), 'data-message').map((e) => e.dataType)).toEqual([0x90]);
+  });
+
+  it('data broadcasts ride only on packets to tagged members, never to a serf-like one', () => {
+    const { c, a, b, s } = mixed();
+    const from = c.packets.length;
+    for (let i = 0; i < 20; i++) a.broadcastData(0x82, bytes(`update ${i}`));
+    c.runFor(5000);
+    const sent = c.packets.slice(from);
+    const toS = sent.filter((p) => p.to === s.addr).flatMap((p) => userPayloads(p.message));
+    expect(toS.some((u) => (u[0] ?? 0) >= 0x80)).toBe(false);
+    expect(ofType(c.eventsOf(b), 'data-message').length).toBeGreaterThanOrEqual(20);
+    expect(s.stats.unknownMessages).toBe(0);
+  });
+
+  it('push-pull carries the data state between tagged members only (after a join, and periodically)', () => {
+    const c = new SerfCluster();
+    const got: string[] = [];
+    const state = (name: string) => ({
+      localState: () => bytes(`state of ${name}`),
+      mergeRemoteState: (_now: unknown, buf: Uint8Array) => got.push(`${name} <- ${text(buf)}`),
+    });
+    const a = c.add('a', { dataState: state('a') });
+    const b = c.add('b', { dataState: state('b') });
+    const s = c.add('s', { serf: { dataTag: null }, dataState: state('s') });
+    c.runFor(5);
+    b.join(c.at(), [a.addr]);
+    c.runFor(3000);
+    // Right after the join (whose push-pull could not know a's tags), one more exchange carries it.
+    expect(got.sort()).toEqual(['a <- state of b', 'b <- state of a']);
+    expect(ofType(c.eventsOf(b), 'join-completed')).toHaveLength(1);
+    got.length = 0;
+    c.runFor(65_000);
+    expect(got).toContain('a <- state of b');
+    expect(got).toContain('b <- state of a');
+    got.length = 0;
+    s.join(c.at(), [a.addr]);
+    c.runFor(130_000);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.filter((g) => g.startsWith('s <-') || g.endsWith('of s'))).toEqual([]);
+  });
+});
