@@ -6,6 +6,7 @@ import { address, millis, nodeName } from '../core/ids.js';
 import type { NodeStats } from '../core/membership/node.js';
 import { seededRng } from '../core/rng.js';
 import type { SerfConfig } from '../core/serf/config.js';
+import { DEFAULT_SERF_CONFIG } from '../core/serf/config.js';
 import type { ForceLeaveOptions, JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/index.js';
 import { SerfNode } from '../core/serf/serf-node.js';
 import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
@@ -34,6 +35,10 @@ import { RejectionLog } from './rejection-log.js';
 import { KeyringFileError, loadKeyringFile, writeKeyringFile } from './keyring-file.js';
 import type { EventMap, Listener } from './emitter.js';
 import { TypedEmitter } from './emitter.js';
+import type { HashRing, RingOptions } from '../core/ring/index.js';
+import type { MembershipView, QuorumStatus, ViewEvent } from '../core/views/index.js';
+import type { ViewOptions } from './view-plane.js';
+import { ViewPlane } from './view-plane.js';
 
 /** memberlist's default port; join addresses without a port use it. */
 export const DEFAULT_PORT = 7946;
@@ -94,6 +99,8 @@ export interface NodeOptions {
    * `bandwidth` while membership stays below it. At least about 3 kB/s. Default: no cap.
    */
   readonly bandwidth?: number;
+  /** Agreed membership views, the partition side and the hash ring (issue 16): settle time, quorum weight tag. */
+  readonly views?: ViewOptions;
   /** Start above a previous life's incarnation (a restarted node refutes its old death at once). */
   readonly incarnation?: number;
   /** Serf's Lamport clocks as a previous life saved them (`clocks`): start above them, and do not replay older events. */
@@ -133,7 +140,7 @@ export interface KvOptions {
 export type Member = SerfMember;
 
 /** Everything a node reports through `on(type, fn)`: membership changes, user events, queries, keyring changes. */
-export type ClusterEvent = SerfEvent | DataEvent;
+export type ClusterEvent = SerfEvent | DataEvent | ViewEvent;
 export type ClusterEventMap = EventMap<ClusterEvent>;
 /** A query to answer with `respond(query, payload)`. */
 export type QueryEvent = ClusterEventMap['query'];
@@ -306,6 +313,7 @@ export class ClusterNode {
       // Each life's rumor origins must differ from the previous one's: a random life number.
       data = new StateMachine({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
       const plane = new DataPlane(engine, data, millis(startMs), headers);
+      plane.views = new ViewPlane(engine, () => (driver === null ? millis(clock()) : driver.now()), o.views ?? {}, o.serf?.dataTag === undefined ? DEFAULT_SERF_CONFIG.dataTag : o.serf.dataTag);
       if (budget !== undefined) inboundStream = () => plane.data.chargeMembership(millis(clock()), headers.streamBytes(0));
       let node: ClusterNode | null = null;
       driver = new Driver<ClusterEvent>({
@@ -387,6 +395,37 @@ export class ClusterNode {
   /** Every member known, in any status (alive, leaving, left, failed until reaped), self included: Serf's Members(). */
   members(): Member[] {
     return this.engine.members();
+  }
+
+  /**
+   * The membership view (issue 16): the current one (its epoch grows on every change, its
+   * checksum is equal on nodes that agree), the last stable one (every live member reported its
+   * checksum and it settled), and the live members not (yet) seen holding the current one.
+   */
+  view(): { readonly current: MembershipView; readonly stable: MembershipView | null; readonly isStable: boolean; readonly disagreeing: readonly { readonly name: string; readonly checksum: number | null }[] } {
+    return this.views().view();
+  }
+
+  /** Whether the members this node reaches are a strict majority of its last stable view (see `quorum()`). Stop taking writes without it. */
+  hasQuorum(): boolean {
+    return this.views().tracker.hasQuorum();
+  }
+
+  /** The partition side in detail: reachable and total weight of the quorum basis (the last stable view adopted with quorum). */
+  quorum(): QuorumStatus {
+    return this.views().quorum();
+  }
+
+  /** The consistent-hash ring of the last stable view's alive members (filter with `tags`), equal on nodes with the same stable view. */
+  ring(opts: RingOptions = {}): HashRing {
+    return this.views().ring(opts);
+  }
+
+  private views(): ViewPlane {
+    const v = this.plane.views;
+    if (v === null) throw new Error('views are not running');
+    if (this.state !== 'stopped') this.driver.input((now) => v.handleTimeout(now));
+    return v;
   }
 
   /** The round trip (ms) of our last answered probe of a member, or undefined. */
@@ -558,6 +597,10 @@ export class ClusterNode {
       case 'data-message':
       case 'kv-change':
       case 'kv-converged':
+      case 'view-changed':
+      case 'view-stable':
+      case 'quorum-lost':
+      case 'quorum-regained':
         break;
       case 'data-rejected':
         this.protocolLog.reject(this.driver.now(), `data ${e.reason}`, e.from, e.detail);

@@ -4,6 +4,9 @@ import type { Transmit } from '../core/membership/node.js';
 import type { DataStateDelegate, SerfEvent, SerfNode } from '../core/serf/index.js';
 import { dataMessageKind } from '../wire/data.js';
 import type { WireHeaders } from './wire-headers.js';
+import type { ViewEvent } from '../core/views/index.js';
+import { VIEW_NOTE_TYPE } from '../wire/view-note.js';
+import type { ViewPlane } from './view-plane.js';
 import { NO_HEADERS } from './wire-headers.js';
 
 /** One of our data layer's messages (a memberlist user message whose first byte is a data type). */
@@ -19,7 +22,9 @@ import type { DrivenNode } from './driver.js';
  * rest pass through); the data node's transmits leave through `SerfNode.sendData` (only to
  * members tagged with our data tag); the timer is the earlier of the two.
  */
-export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNode<SerfEvent | DataEvent> {
+export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNode<SerfEvent | DataEvent | ViewEvent> {
+  /** The membership views (issue 16), when the node runs them: their notes come in as data messages of type 0xbc. */
+  views: ViewPlane | null = null;
   /** Set by the runtime: asks the driver to drain again (the data node has output after an event). */
   wake: () => void = () => undefined;
   /** Data messages addressed to members that are not (or no longer) data peers. */
@@ -76,6 +81,8 @@ export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNod
     const s = this.engine.pollTimeout();
     if (s !== undefined && s <= now) this.engine.handleTimeout(now);
     if (this.data.pollTimeout() <= now) this.data.handleTimeout(now);
+    const v = this.views?.pollTimeout();
+    if (v !== undefined && v <= now) this.views?.handleTimeout(now);
   }
 
   /** Runs `fn` on the data node at `now` (a local operation through the driver's `input`). */
@@ -93,12 +100,19 @@ export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNod
     return this.engine.pollTransmit();
   }
 
-  pollEvent(): SerfEvent | DataEvent | undefined {
+  pollEvent(): SerfEvent | DataEvent | ViewEvent | undefined {
     for (;;) {
-      const d = this.data.pollEvent();
+      const d = this.data.pollEvent() ?? this.views?.pollEvent();
       if (d !== undefined) return d;
       const e = this.engine.pollEvent();
       if (e === undefined) return undefined;
+      if (this.views !== null) {
+        if (e.type === 'member-joined' || e.type === 'member-updated') this.views.handleTags(this.now, e.member.name, e.member.tags);
+        if (e.type === 'data-message' && e.dataType === VIEW_NOTE_TYPE) {
+          this.views.handleNote(this.now, e.payload);
+          continue;
+        }
+      }
       if (e.type !== 'data-message' || dataMessageKind(e.dataType) === undefined) return e;
       // Ours. Over a stream the sender's address is an ephemeral port (no member): its `src` says who.
       this.data.handleMessage(this.now, e.node, e.dataType, e.payload, e.from);
@@ -109,6 +123,8 @@ export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNod
   pollTimeout(): Millis | undefined {
     const s = this.engine.pollTimeout();
     const d = this.data.pollTimeout();
-    return s === undefined || d < s ? d : s;
+    const first = s === undefined || d < s ? d : s;
+    const v = this.views?.pollTimeout();
+    return v === undefined || v >= first ? first : (v as Millis);
   }
 }

@@ -70,11 +70,21 @@ export class DataChannel {
     this.broadcasts.enqueue(this.queue, dataFrame(dataType, payload), null);
   }
 
-  /** Data broadcasts for a packet to `to`, if it is an alive data peer: appended to `out`. */
+  /** One data message (type byte first) to add to every packet to a data peer while it returns one (the view notes); null: none. */
+  piggyback: (() => Uint8Array | null) | null = null;
+
+  /** Data broadcasts for a packet to `to`, if it is an alive data peer: appended to `out`, then the piggyback if it fits. */
   take(overheadBytes: number, limitBytes: number, retransmits: number, to: Address, out: Uint8Array[]): void {
-    if (this.queue.length === 0) return;
+    if (this.queue.length === 0 && this.piggyback === null) return;
     const m = this.members.at(to);
-    if (m !== undefined && m.status === 'alive' && this.isDataPeer(m)) this.queue.take(overheadBytes, limitBytes, retransmits, out);
+    if (m === undefined || m.status !== 'alive' || !this.isDataPeer(m)) return;
+    let used = 0;
+    if (this.queue.length > 0) {
+      this.queue.take(overheadBytes, limitBytes, retransmits, out);
+      used = this.queue.takenBytes;
+    }
+    const extra = this.piggyback?.() ?? null;
+    if (extra !== null && extra.length + overheadBytes <= limitBytes - used) out.push(extra);
   }
 
   /** A user message whose type byte is in our range: reported as `data-message`. */

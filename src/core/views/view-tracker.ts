@@ -105,15 +105,22 @@ export class ViewTracker {
     this.changedAt = o.now;
   }
 
-  /** A member's record as membership now has it (this node's own too). Unchanged records cost nothing. */
-  handleMember(now: number, name: string, state: ViewState, incarnation: number, tags: Readonly<Record<string, string>> = {}): void {
+  /** A member's record as membership now has it (this node's own too); without `newTags` its tags stay. Unchanged records cost nothing. */
+  handleMember(now: number, name: string, state: ViewState, incarnation: number, newTags?: Readonly<Record<string, string>>): void {
     const r = this.records.get(name);
+    const tags = newTags ?? r?.tags ?? {};
     if (r !== undefined && r.state === state && r.incarnation === incarnation && sameTags(r.tags, tags)) return;
     const goneAt = isLive(state) ? NaN : r !== undefined && !isLive(r.state) ? r.goneAt : now;
     this.records.set(name, { state, incarnation, tags, goneAt });
     if (!Number.isNaN(goneAt)) this.nextForgetAt = Math.min(this.nextForgetAt, goneAt + this.forgetAfterMs);
     this.dirty = true;
     this.changedAt = now;
+  }
+
+  /** A member's tags (Serf's, which arrive apart from memberlist's records); unknown members are ignored. */
+  handleTags(now: number, name: string, tags: Readonly<Record<string, string>>): void {
+    const r = this.records.get(name);
+    if (r !== undefined) this.handleMember(now, name, r.state, r.incarnation, tags);
   }
 
   /** A member membership forgot (memberlist reaps dead members after a while): kept as failed or left until `forgetAfterMs`. */

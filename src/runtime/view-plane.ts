@@ -1,0 +1,125 @@
+import type { Millis } from '../core/ids.js';
+import { MemberState } from '../core/messages.js';
+import type { RingOptions } from '../core/ring/index.js';
+import { HashRing } from '../core/ring/index.js';
+import type { SerfNode } from '../core/serf/index.js';
+import type { MembershipView, QuorumStatus, ViewEvent, ViewMember, ViewState, ViewTrackerOptions } from '../core/views/index.js';
+import { ViewTracker } from '../core/views/index.js';
+import { decodeViewNote, encodeViewNoteMessage } from '../wire/view-note.js';
+
+/** Settings of the membership views (issue 16). */
+export interface ViewOptions {
+  /** A complete view must stay unchanged this long to be stable. Default 2,000 ms. */
+  readonly settleMs?: number;
+  /** View notes keep being piggybacked this long after the last progress. Default 5,000 ms. */
+  readonly activeWindowMs?: number;
+  /** Failed and left members leave the view (and so the quorum basis) this long after. Default 24 h. */
+  readonly forgetAfterMs?: number;
+  /** A tag whose numeric value weighs a member in the quorum. Default: every member weighs 1. */
+  readonly weightTag?: string;
+}
+
+const STATE_OF: Record<MemberState, ViewState> = {
+  [MemberState.Alive]: 'alive',
+  [MemberState.Suspect]: 'suspect',
+  [MemberState.Dead]: 'failed',
+  [MemberState.Left]: 'left',
+};
+
+/**
+ * The membership views beside a running Serf node: a `ViewTracker` fed every memberlist record
+ * change (`GossipNode.watchMembers`) and Serf's tags, its notes piggybacked on packets to data
+ * peers (`SerfNode.setDataPiggyback`) and received as data messages of type 0xbc. Only members
+ * advertising our data tag must report for a view to be stable (a serf agent cannot).
+ */
+export class ViewPlane {
+  readonly tracker: ViewTracker;
+  /** Notes that did not decode or were refused. */
+  malformed = 0;
+  private cached: { note: object; bytes: Uint8Array } | null = null;
+  private rings = new Map<string, HashRing>();
+  private ringsFor = -1;
+
+  constructor(engine: SerfNode, now: () => Millis, o: ViewOptions, dataTag: string | null) {
+    const self = engine.name;
+    const t: ViewTrackerOptions = {
+      name: self, now: now(),
+      ...(o.settleMs !== undefined ? { settleMs: o.settleMs } : {}),
+      ...(o.activeWindowMs !== undefined ? { activeWindowMs: o.activeWindowMs } : {}),
+      ...(o.forgetAfterMs !== undefined ? { forgetAfterMs: o.forgetAfterMs } : {}),
+      ...(o.weightTag !== undefined ? { weightTag: o.weightTag } : {}),
+      reports: (m: ViewMember) => m.name === self || (dataTag !== null && Number(m.tags[dataTag] ?? 0) >= 1),
+    };
+    const tracker = new ViewTracker(t);
+    this.tracker = tracker;
+    engine.gossip.watchMembers((name, state, inc) => {
+      if (state === null) tracker.handleMemberGone(now(), name);
+      else tracker.handleMember(now(), name, STATE_OF[state], inc, engine.member(name)?.tags);
+    });
+    engine.setDataPiggyback(() => {
+      const note = tracker.noteToSend(now());
+      if (note === null) return null;
+      if (this.cached?.note !== note) this.cached = { note, bytes: encodeViewNoteMessage(note) };
+      return this.cached.bytes;
+    });
+  }
+
+  /** A Serf member event: its tags (memberlist's records carry none). */
+  handleTags(now: Millis, name: string, tags: Readonly<Record<string, string>>): void {
+    this.tracker.handleTags(now, name, tags);
+  }
+
+  /** A data message of type 0xbc. Never throws: a bad note is counted and dropped. */
+  handleNote(now: Millis, payload: Uint8Array): void {
+    const r = decodeViewNote(payload);
+    if (!r.ok) {
+      this.malformed++;
+      return;
+    }
+    try {
+      this.tracker.handleNote(now, r.value);
+    } catch {
+      this.malformed++;
+    }
+  }
+
+  handleTimeout(now: Millis): void {
+    this.tracker.handleTimeout(now);
+  }
+
+  pollTimeout(): number | undefined {
+    return this.tracker.pollTimeout();
+  }
+
+  pollEvent(): ViewEvent | undefined {
+    return this.tracker.pollEvent();
+  }
+
+  view(): { readonly current: MembershipView; readonly stable: MembershipView | null; readonly isStable: boolean; readonly disagreeing: readonly { readonly name: string; readonly checksum: number | null }[] } {
+    return { current: this.tracker.view(), stable: this.tracker.stableView(), isStable: this.tracker.isStable(), disagreeing: this.tracker.disagreeing() };
+  }
+
+  quorum(): QuorumStatus {
+    return this.tracker.quorumStatus();
+  }
+
+  /**
+   * The consistent-hash ring of the last stable view's alive members (the current view's before
+   * the first stable one), filtered by `opts.tags`: equal on every node with the same stable
+   * view. Cached per stable view and options.
+   */
+  ring(opts: RingOptions = {}): HashRing {
+    const v = this.tracker.stableView() ?? this.tracker.view();
+    if (this.ringsFor !== v.epoch) {
+      this.rings = new Map();
+      this.ringsFor = v.epoch;
+    }
+    const key = JSON.stringify([opts.pointsPerMember ?? null, Object.entries(opts.tags ?? {}).sort()]);
+    let r = this.rings.get(key);
+    if (r === undefined) {
+      r = HashRing.build(v.members.filter((m) => m.state === 'alive'), opts);
+      this.rings.set(key, r);
+    }
+    return r;
+  }
+}
