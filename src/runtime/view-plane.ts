@@ -5,7 +5,8 @@ import { HashRing } from '../core/ring/index.js';
 import type { SerfNode } from '../core/serf/index.js';
 import type { MembershipView, QuorumStatus, ViewEvent, ViewMember, ViewState, ViewTrackerOptions } from '../core/views/index.js';
 import { ViewTracker } from '../core/views/index.js';
-import { decodeViewNote, encodeViewNoteMessage } from '../wire/view-note.js';
+import { randomInt } from 'node:crypto';
+import { decodeViewNote, encodeViewNoteMessage, VIEW_NOTE_TYPE } from '../wire/view-note.js';
 
 /** Settings of the membership views (issue 16). */
 export interface ViewOptions {
@@ -56,12 +57,22 @@ export class ViewPlane {
       if (state === null) tracker.handleMemberGone(now(), name);
       else tracker.handleMember(now(), name, STATE_OF[state], inc, engine.member(name)?.tags);
     });
-    engine.setDataPiggyback(() => {
-      const note = tracker.noteToSend(now());
-      if (note === null) return null;
-      if (this.cached?.note !== note) this.cached = { note, bytes: encodeViewNoteMessage(note) };
-      return this.cached.bytes;
+    engine.setDataPiggyback((room) => {
+      const bytes = this.noteBytes(now());
+      if (bytes === null || bytes.length > room) return null;
+      tracker.noteSent(now());
+      return bytes;
     });
+    this.engine = engine;
+  }
+
+  private readonly engine: SerfNode;
+
+  private noteBytes(now: Millis): Uint8Array | null {
+    const note = this.tracker.noteToSend(now);
+    if (note === null) return null;
+    if (this.cached?.note !== note) this.cached = { note, bytes: encodeViewNoteMessage(note) };
+    return this.cached.bytes;
   }
 
   /** A Serf member event: its tags (memberlist's records carry none). */
@@ -83,8 +94,16 @@ export class ViewPlane {
     }
   }
 
+  /** The timer; and when no note fitted in a packet for a while, one goes on its own to a random data peer. */
   handleTimeout(now: Millis): void {
     this.tracker.handleTimeout(now);
+    if (!this.tracker.directDue(now)) return;
+    this.tracker.noteSent(now);
+    const bytes = this.noteBytes(now);
+    const peers = this.engine.dataPeers();
+    if (bytes === null || peers.length === 0) return;
+    const to = peers[randomInt(peers.length)];
+    if (to !== undefined) this.engine.sendData(now, to.name, VIEW_NOTE_TYPE, bytes.subarray(1), false);
   }
 
   pollTimeout(): number | undefined {

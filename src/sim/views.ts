@@ -1,14 +1,14 @@
 import type { Config } from '../core/config.js';
 import { defaultConfig } from '../core/config.js';
 import type { NodeEvent } from '../core/events.js';
-import type { Millis } from '../core/ids.js';
+import type { Address, Millis } from '../core/ids.js';
 import { millis } from '../core/ids.js';
 import type { NodeDelegate } from '../core/membership/node.js';
 import { suspicionTimeoutMs } from '../core/membership/suspicion.js';
 import { seededRng, shuffle } from '../core/rng.js';
 import type { MembershipView, ViewEvent, ViewNote, ViewState } from '../core/views/index.js';
 import { behindView, ViewTracker } from '../core/views/index.js';
-import { decodeViewNote, encodeViewNoteMessage, VIEW_NOTE_TYPE } from '../wire/view-note.js';
+import { decodeViewNote, encodeViewNote, encodeViewNoteMessage, VIEW_NOTE_TYPE } from '../wire/view-note.js';
 import type { Percentiles } from './membership.js';
 import { percentiles } from './membership.js';
 import type { DataMachine, DataTransmit } from './simulator.js';
@@ -76,15 +76,35 @@ export interface ViewChangesResult {
   readonly simulatedMs: number;
 }
 
-/** A tracker as the simulator's data machine: no messages of its own, only its timer and events. */
-class TrackerMachine implements DataMachine<never, ViewEvent> {
-  constructor(readonly tracker: ViewTracker) {}
-  handleMessage(): void {}
+/**
+ * A tracker as the simulator's data machine: its timer, its events, and the notes it must send on
+ * their own (`directDue`: none fitted in a packet for a while) as data packets to a random peer.
+ */
+class TrackerMachine implements DataMachine<Uint8Array, ViewEvent> {
+  private readonly out: DataTransmit<Uint8Array>[] = [];
+  constructor(readonly tracker: ViewTracker, private readonly peer: () => Address | null, private readonly onMalformed: () => void) {}
+  handleMessage(now: Millis, _from: Address, m: Uint8Array): void {
+    const r = decodeViewNote(m);
+    if (!r.ok) return this.onMalformed();
+    try {
+      this.tracker.handleNote(now, r.value);
+    } catch {
+      this.onMalformed();
+    }
+  }
   handleTimeout(now: Millis): void {
     this.tracker.handleTimeout(now);
+    if (!this.tracker.directDue(now)) return;
+    const note = this.tracker.noteToSend(now);
+    const to = this.peer();
+    // Marked sent even when no peer was drawn: the next try waits its turn.
+    this.tracker.noteSent(now);
+    if (note === null || to === null) return;
+    const body = encodeViewNote(note);
+    this.out.push({ to, message: body, bytes: body.length + 1 });
   }
-  pollTransmit(): DataTransmit<never> | undefined {
-    return undefined;
+  pollTransmit(): DataTransmit<Uint8Array> | undefined {
+    return this.out.shift();
   }
   pollEvent(): ViewEvent | undefined {
     return this.tracker.pollEvent();
@@ -101,7 +121,7 @@ const STATE_OF: readonly ViewState[] = ['alive', 'suspect', 'failed', 'left'];
 
 /** N simulated nodes with view trackers, the checker, and hooks for the scenarios. */
 export class ViewCluster {
-  readonly sim: Simulator<never, ViewEvent>;
+  readonly sim: Simulator<Uint8Array, ViewEvent>;
   readonly trackers: (ViewTracker | null)[];
   readonly checker: ViewChecker = { checks: 0, violations: 0, firstViolation: null };
   readonly config: Config;
@@ -117,7 +137,7 @@ export class ViewCluster {
   constructor(readonly sc: ViewsScenario) {
     this.config = defaultConfig('lan', sc.configOverrides ?? {});
     this.trackers = Array.from({ length: sc.nodes }, () => null);
-    this.sim = new Simulator<never, ViewEvent>({
+    this.sim = new Simulator<Uint8Array, ViewEvent>({
       seed: sc.seed, nodes: sc.nodes, config: this.config, network: { loss: sc.loss },
       events: ['member-joined', 'member-failed', 'member-left'],
       delegate: (i) => this.delegateFor(i),
@@ -224,7 +244,12 @@ export class ViewCluster {
         if (this.trackers[i] === t) this.sim.withData(i, () => undefined);
       });
     });
-    this.sim.attach(i, new TrackerMachine(t));
+    const rng = this.sim.rng.fork();
+    this.sim.attach(i, new TrackerMachine(t, () => {
+      const peers = this.sim.nodes[i]?.members() ?? [];
+      const m = peers[rng.int(peers.length)];
+      return m === undefined || m.name === this.sim.names[i] ? null : m.addr;
+    }, () => this.malformed++));
   }
 
   private delegateFor(i: number): NodeDelegate {
@@ -237,6 +262,7 @@ export class ViewCluster {
         if (note === null) return [];
         if (cached?.note !== note) cached = { note, bytes: encodeViewNoteMessage(note) };
         if (cached.bytes.length + overhead > limit) return [];
+        tracker.noteSent(this.sim.now);
         this.notes++;
         this.noteBytes += cached.bytes.length + overhead;
         return [cached.bytes];

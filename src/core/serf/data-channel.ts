@@ -70,8 +70,8 @@ export class DataChannel {
     this.broadcasts.enqueue(this.queue, dataFrame(dataType, payload), null);
   }
 
-  /** One data message (type byte first) to add to every packet to a data peer while it returns one (the view notes); null: none. */
-  piggyback: (() => Uint8Array | null) | null = null;
+  /** One data message (type byte first) to add to a packet to a data peer, given the bytes left (its own overhead taken off); null: none (the view notes). */
+  piggyback: ((roomBytes: number) => Uint8Array | null) | null = null;
 
   /** Data broadcasts for a packet to `to`, if it is an alive data peer: appended to `out`, then the piggyback if it fits. */
   take(overheadBytes: number, limitBytes: number, retransmits: number, to: Address, out: Uint8Array[]): void {
@@ -83,7 +83,7 @@ export class DataChannel {
       this.queue.take(overheadBytes, limitBytes, retransmits, out);
       used = this.queue.takenBytes;
     }
-    const extra = this.piggyback?.() ?? null;
+    const extra = this.piggyback?.(limitBytes - used - overheadBytes) ?? null;
     if (extra !== null && extra.length + overheadBytes <= limitBytes - used) out.push(extra);
   }
 

@@ -141,7 +141,7 @@ export class SerfNode {
   }
 
   /** A data message added to every packet to a data peer while `fn` returns one (the membership views' notes). */
-  setDataPiggyback(fn: (() => Uint8Array | null) | null): void {
+  setDataPiggyback(fn: ((roomBytes: number) => Uint8Array | null) | null): void {
     this.data.piggyback = fn;
   }
 

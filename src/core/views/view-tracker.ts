@@ -31,6 +31,12 @@ export interface ViewTrackerOptions {
   readonly settleMs?: number;
   /** Notes keep going this long after the last progress. Default 5,000 ms. */
   readonly activeWindowMs?: number;
+  /**
+   * While notes are due but none went out piggybacked for this long (a joiner's packets are full
+   * of membership gossip for a while), `directDue` asks the host to send one on its own to a
+   * random member. Default 1,000 ms.
+   */
+  readonly directAfterMs?: number;
   /** Failed and left members are dropped from the view this long after entering that state. Default 24 h (Serf's reconnect timeout). */
   readonly forgetAfterMs?: number;
   /** A tag whose numeric value weighs a member in the quorum (default: every member weighs 1). */
@@ -70,6 +76,8 @@ export class ViewTracker {
   private readonly settleMs: number;
   private readonly activeWindowMs: number;
   private readonly forgetAfterMs: number;
+  private readonly directAfterMs: number;
+  private lastOutAt = -Infinity;
   private readonly weightTag: string | undefined;
   private readonly reports: (m: ViewMember) => boolean;
   private readonly records = new Map<string, MemberRecord>();
@@ -97,9 +105,10 @@ export class ViewTracker {
     this.settleMs = o.settleMs ?? 2_000;
     this.activeWindowMs = o.activeWindowMs ?? 5_000;
     this.forgetAfterMs = o.forgetAfterMs ?? 24 * 3_600_000;
+    this.directAfterMs = o.directAfterMs ?? 1_000;
     this.weightTag = o.weightTag;
     this.reports = o.reports ?? (() => true);
-    for (const [k, v] of [['settleMs', this.settleMs], ['activeWindowMs', this.activeWindowMs], ['forgetAfterMs', this.forgetAfterMs]] as const) {
+    for (const [k, v] of [['settleMs', this.settleMs], ['activeWindowMs', this.activeWindowMs], ['forgetAfterMs', this.forgetAfterMs], ['directAfterMs', this.directAfterMs]] as const) {
       if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`ViewTracker: ${k} must be a finite number ≥ 0, got ${v}`);
     }
     this.changedAt = o.now;
@@ -159,6 +168,7 @@ export class ViewTracker {
     if (this.dirty) return this.changedAt;
     let t = this.nextForgetAt;
     if (!this.isStable() && this.liveHave >= this.liveNeeded) t = Math.min(t, this.changedAt + this.settleMs);
+    if (this.activeUntil > this.lastOutAt + this.directAfterMs) t = Math.min(t, this.lastOutAt + this.directAfterMs);
     return t === Infinity ? undefined : t;
   }
 
@@ -166,13 +176,26 @@ export class ViewTracker {
     return this.events.poll();
   }
 
-  /** The note to piggyback now, or null when nothing is in motion. */
+  /** The note to piggyback now, or null when nothing is in motion. Call `noteSent` if it went out. */
   noteToSend(now: number): ViewNote | null {
     this.refresh(now);
     if (now >= this.activeUntil) return null;
-    this.stats.notesOut++;
     this.noteCache ??= { from: this.name, checksum: this.current.checksum, size: this.current.members.length, bits: this.bits.slice() };
     return this.noteCache;
+  }
+
+  /** The note from `noteToSend` went out (piggybacked or on its own). */
+  noteSent(now: number): void {
+    this.stats.notesOut++;
+    this.lastOutAt = now;
+  }
+
+  /**
+   * Notes are due but none went out for `directAfterMs`: the host should send `noteToSend(now)`
+   * on its own to one random member (and call `noteSent`).
+   */
+  directDue(now: number): boolean {
+    return now < this.activeUntil && now >= this.lastOutAt + this.directAfterMs;
   }
 
   /** The current view (call `handleTimeout` first if records were fed since). */

@@ -148,6 +148,22 @@ describe('membership views', () => {
     expect(c.get('a').quorumStatus()).toMatchObject({ total: 4, reachable: 3, hasQuorum: true });
   });
 
+  it('a note that never fits in a packet is asked for on its own after directAfterMs (a joiner whose packets are full of membership gossip)', () => {
+    const t = new ViewTracker({ name: 'a', now: 0, directAfterMs: 1000 });
+    t.handleMember(0, 'a', 'alive', 1);
+    t.handleMember(0, 'b', 'alive', 1);
+    t.handleTimeout(0);
+    expect(t.directDue(0)).toBe(true);
+    t.noteSent(0);
+    expect(t.directDue(500)).toBe(false);
+    expect(t.pollTimeout()).toBe(1000);
+    expect(t.directDue(1000)).toBe(true);
+    // Piggybacked notes keep it quiet; past the active window nothing is due.
+    t.noteSent(1000);
+    expect(t.directDue(1500)).toBe(false);
+    expect(t.directDue(60_000)).toBe(false);
+  });
+
   it('forgets failed members after forgetAfterMs', () => {
     const t = new ViewTracker({ name: 'a', now: 0, forgetAfterMs: 10_000 });
     t.handleMember(0, 'a', 'alive', 1);
