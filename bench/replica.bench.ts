@@ -8,6 +8,7 @@
 import { MerkleTree } from '../src/core/antientropy/index.js';
 import type { Entry, Resolver } from '../src/core/replica/index.js';
 import { Replica } from '../src/core/replica/index.js';
+import { nodeName } from '../src/core/ids.js';
 
 const KEYS = 100_000;
 const OPS = 500_000;
@@ -32,7 +33,7 @@ function xorshift(seed: number): () => number {
 type Op = (r: Replica, key: string, now: number) => void;
 
 function trial(resolver: Resolver, op: Op, seed: number): number {
-  const r = new Replica({ node: 'bench-node', defaultResolver: resolver });
+  const r = new Replica({ node: nodeName('bench-node'), defaultResolver: resolver });
   const tree = new MerkleTree({ fanout: 16, depth: MerkleTree.depthFor(KEYS, 16) });
   let now = 1;
   for (const k of keys) {
@@ -53,8 +54,8 @@ function trial(resolver: Resolver, op: Op, seed: number): number {
 
 function mergeTrial(seed: number): number {
   // What a rumor delivers: a second replica merges the first one's entries.
-  const a = new Replica({ node: 'a' });
-  const b = new Replica({ node: 'b' });
+  const a = new Replica({ node: nodeName('a') });
+  const b = new Replica({ node: nodeName('b') });
   const tree = new MerkleTree({ fanout: 16, depth: MerkleTree.depthFor(KEYS, 16) });
   let now = 1;
   for (const k of keys) {

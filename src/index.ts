@@ -26,8 +26,8 @@ export type { RingMember, RingOptions, MovedRange } from './core/ring/index.js';
 export { checksumHex } from './core/views/index.js';
 export type { MembershipView, ViewMember, ViewState, ViewEvent, QuorumStatus, QuorumBasis } from './core/views/index.js';
 export type { KvChange, KvConvergence } from './runtime/data-kv.js';
-export type { DataEvent, DataMachineStats, DataNodeStats, KvOp } from './runtime/data-machine.js';
-export { NotWritableError } from './runtime/data-machine.js';
+export type { DataEvent, DataLayerStats, DataMachineStats, DataNodeStats, KvOp } from './runtime/data-layer.js';
+export { NotWritableError } from './runtime/data-layer.js';
 export type { StateStore, StoredEntry, EntryChange } from './store/state-store.js';
 export { encodeDataValue, decodeDataValue, DataStats } from './wire/data.js';
 export type {

@@ -17,6 +17,8 @@ import { runKeyOp } from './keys.js';
 import { loadRecentEvents, saveRecentEvents } from './event-snapshot.js';
 import type { AgentMetrics } from './metrics.js';
 import { EventHandlers, parseHandlerSpec } from './event-handlers.js';
+import type { JoinResolver } from './join-address.js';
+import { resolveJoinAddresses, systemResolver } from './join-address.js';
 
 const KEYRING_META = 'agent.keyring';
 /** Snapshot members joined through at once, and how many such batches are tried before giving up. */
@@ -59,6 +61,8 @@ export interface AgentOptions {
   readonly snapshotIntervalMs?: number;
   /** The node's transport instead of UDP + TCP on `bind` (tests: a filter that drops packets for a while). */
   readonly transport?: NodeOptions['transport'];
+  /** The DNS queries join addresses make (default: the system's; tests: `dnsResolver` on their own server). */
+  readonly resolver?: JoinResolver;
 }
 
 
@@ -98,6 +102,7 @@ export class Agent {
     private readonly log: Logger,
     /** The `--event-handler` scripts (none configured: subscribed to nothing). */
     readonly handlers: EventHandlers,
+    private readonly resolver: JoinResolver,
   ) {}
 
   static async start(o: AgentOptions): Promise<Agent> {
@@ -155,20 +160,26 @@ export class Agent {
         storeHealth: () => store.health,
         http: () => (agentRef.a === null ? null : { answered: agentRef.a.http.answered, streams: agentRef.a.http.streams.stats() }),
       })));
+      const resolver = o.resolver ?? systemResolver();
       const handlers = new EventHandlers(node, c.eventHandlers.map(parseHandlerSpec), log, { timeoutMs: c.eventHandlerTimeoutMs });
       const http = new HttpApi({
         handlerStats: () => handlers.stats,
+        resolveJoin: async (addrs) => {
+          const r = await resolveJoinAddresses(addrs, resolver);
+          if (r.addrs.length === 0) throw new Error(r.problems.join('; '));
+          return r.addrs;
+        },
         node, kv, metrics, storeHealth: () => store.health, token: c.token ?? null, hosts: c.httpHosts, valueBytesMax: c.valueBytesMax, streamsMax: c.httpStreamsMax, log, dashboard: o.dashboard ?? null,
         onLeave: () => {
           void agentRef.a?.stop('leave requested over HTTP');
         },
       });
       const httpAddress = await http.listen(c.http);
-      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers);
+      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers, resolver);
       if (c.keyringFile === undefined && storedKeys === null && c.encrypt !== undefined) saveKeyring(store, [c.encrypt]);
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
-      log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null }, 'agent started');
+      log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null, ...(o.dashboard != null ? { dashboard: `http://${httpAddress}/` } : {}) }, 'agent started');
       try {
         await agent.joinCluster();
       } finally {
@@ -183,8 +194,8 @@ export class Agent {
   }
 
   /**
-   * Joins the cluster at start, as Serf does: every configured `--join` address (each is
-   * contacted), else the members of the last snapshot one small batch at a time, in random
+   * Joins the cluster at start, as Serf does: every configured `--join` and `--retry-join`
+   * address (each is contacted; names resolved now), else the members of the last snapshot one small batch at a time, in random
    * order, until one answers (Serf re-joins through one previously known node). A restarted
    * agent thus push-pulls with a few members, never with all of them. When nothing answered,
    * the join is retried every `retryIntervalMs` (up to `retryMax` attempts, 0: until it
@@ -198,7 +209,7 @@ export class Agent {
 
   /** Addresses to join through: the configured ones, and the snapshot's members (shuffled) after them. */
   private joinCandidates(): { configured: string[]; snapshot: string[] } & { length: number } {
-    const configured = [...new Set(this.config.join)];
+    const configured = [...new Set([...this.config.join, ...this.config.retryJoin])];
     const snapshot = shuffle(this.store.loadMembers().filter((m) => m.name !== this.config.name).map((m) => m.addr).filter((a) => !configured.includes(a)));
     return { configured, snapshot, length: configured.length + snapshot.length };
   }
@@ -221,7 +232,10 @@ export class Agent {
 
   private async joinOnce(quiet: boolean): Promise<number> {
     const { configured, snapshot } = this.joinCandidates();
-    const batches = configured.length > 0 ? [configured] : [];
+    // Names are resolved on every attempt: a record that appears late is joined through on a retry.
+    const resolved = configured.length > 0 ? await resolveJoinAddresses(configured, this.resolver) : { addrs: [], problems: [] };
+    if (resolved.problems.length > 0) this.log.warn({ tried: configured }, `join: ${resolved.problems.join('; ')}`);
+    const batches = resolved.addrs.length > 0 ? [resolved.addrs] : [];
     for (let i = 0; i < snapshot.length && batches.length < 1 + JOIN_SNAPSHOT_BATCHES_MAX; i += JOIN_SNAPSHOT_BATCH) batches.push(snapshot.slice(i, i + JOIN_SNAPSHOT_BATCH));
     let contacted = 0;
     for (const addrs of batches) {

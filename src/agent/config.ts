@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseHostPort } from '../transport/address.js';
 import { parseHandlerSpec } from './event-handlers.js';
+import { parseJoinAddress } from './join-address.js';
 import { ConfigError, parseTags, readTokenFile } from './config-values.js';
 
 export { ConfigError, parseTags, readTokenFile } from './config-values.js';
@@ -30,6 +31,16 @@ const hostPort = (what: string) =>
     }
   });
 
+/** A join address: `host:port`, `[v6]:port`, a DNS name (port optional, 7946) or `dns+srv://NAME`. */
+const joinAddress = (what: string) =>
+  z.string().min(1, `${what}: empty address`).superRefine((s, ctx) => {
+    try {
+      parseJoinAddress(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `${what}: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  });
+
 const base64Key = z.string().superRefine((s, ctx) => {
   const ok = /^[A-Za-z0-9+/]+={0,2}$/.test(s) && s.length % 4 === 0;
   const n = ok ? Buffer.from(s, 'base64').length : -1;
@@ -40,7 +51,13 @@ export const agentConfigSchema = z.object({
   name: z.string({ error: 'name: required (--name, GOSSIP_NAME or "name" in the config file)' }).min(1, 'name: required (--name, GOSSIP_NAME or "name" in the config file)').max(128, 'name: at most 128 characters'),
   bind: hostPort('bind').default(DEFAULT_BIND),
   advertise: hostPort('advertise').optional(),
-  join: z.array(z.string().min(1, 'join: empty address')).default([]),
+  /** Joined through at start (each is contacted); names are resolved (A/AAAA, `dns+srv://` SRV) on every attempt. */
+  join: z.array(joinAddress('join')).default([]),
+  /**
+   * Serf's `-retry-join`: joined through like `join`, and when none answers the join is retried
+   * every `retryIntervalMs` (at most `retryMax` times), names resolved anew each time.
+   */
+  retryJoin: z.array(joinAddress('retryJoin')).default([]),
   encrypt: base64Key.optional(),
   keyringFile: z.string().min(1).optional(),
   dataDir: z.string().min(1).optional(),
@@ -56,13 +73,21 @@ export const agentConfigSchema = z.object({
   profile: z.enum(['lan', 'wan', 'local'], { message: "profile: expected 'lan', 'wan' or 'local'" }).default('lan'),
   tags: z.record(z.string().min(1, 'tags: empty tag name'), z.string()).default({}),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: 'logLevel: expected trace, debug, info, warn, error, fatal or silent' }).default('info'),
+  /** `text` (Serf's lines: `2026/12/06 04:20:00 [INFO] agent: …`) or `json` (pino's); default: text on a terminal, else json. */
+  logFormat: z.enum(['text', 'json'], { message: "logFormat: expected 'text' or 'json'" }).optional(),
+  /** Log lines are also appended to this file (Consul's -log-file), rotated by `logRotateBytes`. */
+  logFile: z.string().min(1, 'logFile: empty path').optional(),
+  /** The log file is rotated before a line would take it past this many bytes (renamed `<name>-<epoch ms>.<ext>`); 0: never. */
+  logRotateBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  /** Rotated log files kept (the oldest are deleted); 0: all. */
+  logRotateMaxFiles: z.number().int().min(0).max(1_000_000).default(0),
   /**
    * A name whose old address was declared dead may come back at a new address after this long
    * (memberlist's DeadNodeReclaimTime; 0 = never, memberlist's default, which locks out a node
    * restarted on a new port). Default 1 s: a dead record is not a live conflict.
    */
   deadNodeReclaimMs: z.number().int().min(0).max(86_400_000).default(1000),
-  /** When the join at start reached nobody, it is retried this often (Serf's -retry-interval). */
+  /** When the join at start reached nobody (`join`, `retryJoin`, else the snapshot's members), it is retried this often (Serf's -retry-interval). */
   retryIntervalMs: z.number().int().min(100).max(3_600_000).default(5000),
   /** Retries of a join that reached nobody; 0: until one works (Serf's -retry-max). */
   retryMax: z.number().int().min(0).max(1_000_000).default(0),
@@ -134,17 +159,17 @@ const ENV: Readonly<Record<string, keyof AgentConfig>> = {
   GOSSIP_NAME: 'name', GOSSIP_BIND: 'bind', GOSSIP_ADVERTISE: 'advertise', GOSSIP_JOIN: 'join', GOSSIP_ENCRYPT: 'encrypt',
   GOSSIP_KEYRING_FILE: 'keyringFile', GOSSIP_DATA_DIR: 'dataDir', GOSSIP_HTTP: 'http', GOSSIP_HTTP_TOKEN: 'token', GOSSIP_HTTP_TOKEN_FILE: 'tokenFile', GOSSIP_HTTP_HOSTS: 'httpHosts',
   GOSSIP_PROFILE: 'profile', GOSSIP_TAGS: 'tags', GOSSIP_SQLITE_SYNCHRONOUS: 'sqliteSynchronous', GOSSIP_LOG_LEVEL: 'logLevel', GOSSIP_VALUE_BYTES_MAX: 'valueBytesMax', GOSSIP_BANDWIDTH: 'bandwidth',
-  GOSSIP_RECOVER: 'recover',
+  GOSSIP_RECOVER: 'recover', GOSSIP_RETRY_JOIN: 'retryJoin', GOSSIP_LOG_FORMAT: 'logFormat', GOSSIP_LOG_FILE: 'logFile',
 };
 
-/** The configuration the `GOSSIP_*` variables give (`GOSSIP_JOIN` and `GOSSIP_TAGS` comma-separated). */
+/** The configuration the `GOSSIP_*` variables give (`GOSSIP_JOIN`, `GOSSIP_RETRY_JOIN` and `GOSSIP_TAGS` comma-separated). */
 export function configFromEnv(env: Readonly<Record<string, string | undefined>>): PartialConfig {
   const out: PartialConfig = {};
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
     if (v === undefined || v === '') continue;
     const list = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    if (key === 'join' || key === 'httpHosts') out[key] = list;
+    if (key === 'join' || key === 'retryJoin' || key === 'httpHosts') out[key] = list;
     else if (key === 'tags') out.tags = parseTags(list, name);
     else if (key === 'valueBytesMax') out.valueBytesMax = Number(v);
     else if (key === 'bandwidth') out.bandwidth = Number(v);

@@ -200,6 +200,9 @@ export class EventHandlers {
         this.log.warn({ ...ctx, stderr: errTail.trim() }, `event handler ${why}`);
       } else if (job.query !== null) {
         this.answer(job.query, Buffer.concat(out), ctx);
+      } else if (outBytes > 0) {
+        // As serf's agent: an event script's output is logged at debug (a query's is its answer).
+        this.log.debug({ ...ctx, output: Buffer.concat(out).toString('utf8').trimEnd() }, 'event handler output');
       }
       this.running = null;
       this.next();

@@ -28,6 +28,8 @@ export interface DashboardPage {
 export interface HttpApiOptions {
   readonly node: ClusterNode;
   readonly kv: KvService;
+  /** Join addresses (names, `dns+srv://`) → `host:port`s for `POST /v1/join`; none: taken as they are. */
+  readonly resolveJoin?: (addrs: readonly string[]) => Promise<string[]>;
   /** The metrics registry, made on the first scrape (prom-client is loaded only by an agent that is scraped). */
   readonly metrics: () => Promise<AgentMetrics>;
   /** Required on every request when set: `Authorization: Bearer …`, the dashboard's session cookie, or `?token=` on `/` and `/v1/stream` only. */
@@ -102,7 +104,7 @@ export class HttpApi {
     this.publishEvents();
     this.route('GET', /^\/v1\/members$/, () => this.members());
     new KvRoutes(o.kv, o.valueBytesMax).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
-    new OperatorRoutes(o.node, o.handlerStats ?? null).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
+    new OperatorRoutes(o.node, o.handlerStats ?? null, o.resolveJoin ?? null).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     new ViewRoutes(o.node).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     this.route('POST', /^\/v1\/event$/, (req) => this.event(req));
     this.route('GET', /^\/v1\/convergence$/, () => this.o.kv.convergence());

@@ -5,6 +5,9 @@ import { packageVersion } from '../version.js';
 import { HttpError, readJson } from './http-body.js';
 import type { Route } from './kv-routes.js';
 import type { HandlerStats } from './event-handlers.js';
+import { parseJoinAddress } from './join-address.js';
+import type { TimelineEntry } from './member-timeline.js';
+import { MemberTimeline } from './member-timeline.js';
 
 /** A body of these routes is small: names, addresses, a query's payload. */
 const BODY_BYTES_MAX = 64 * 1024;
@@ -65,10 +68,19 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 /**
  * The operator routes (what `serf query|join|force-leave|tags|info|reachability` do):
  * `POST /v1/query`, `POST /v1/join`, `POST /v1/force-leave`, `POST /v1/tags`, `GET /v1/info`,
- * `GET /v1/reachability`.
+ * `GET /v1/reachability`; and the membership changes seen since start, `GET /v1/timeline` (the
+ * dashboard's backlog).
  */
 export class OperatorRoutes {
-  constructor(private readonly node: ClusterNode, private readonly handlerStats: (() => HandlerStats) | null = null) {}
+  private readonly timeline: MemberTimeline;
+
+  constructor(
+    private readonly node: ClusterNode,
+    private readonly handlerStats: (() => HandlerStats) | null = null,
+    private readonly resolveJoin: ((addrs: readonly string[]) => Promise<string[]>) | null = null,
+  ) {
+    this.timeline = new MemberTimeline(node);
+  }
 
   register(route: Route): void {
     route('POST', /^\/v1\/query$/, (req) => this.query(req));
@@ -77,6 +89,7 @@ export class OperatorRoutes {
     route('POST', /^\/v1\/tags$/, (req) => this.tags(req));
     route('GET', /^\/v1\/info$/, () => this.info());
     route('GET', /^\/v1\/reachability$/, (_r, q) => this.reachability(q));
+    route('GET', /^\/v1\/timeline$/, (): { events: readonly TimelineEntry[] } => ({ events: this.timeline.list() }));
   }
 
   private async query(req: IncomingMessage): Promise<QueryJson> {
@@ -118,8 +131,21 @@ export class OperatorRoutes {
     const b = await objectBody(req, '{"addrs": [string]}');
     const addrs = stringList(b.addrs, 'addrs');
     if (addrs === undefined || addrs.length === 0) throw new HttpError(400, 'addrs: expected a non-empty array of addresses');
+    for (const a of addrs) {
+      try {
+        parseJoinAddress(a);
+      } catch (e) {
+        throw new HttpError(400, `addrs: ${message(e)}`);
+      }
+    }
+    let resolved: readonly string[];
     try {
-      return { contacted: await this.node.join(addrs) };
+      resolved = this.resolveJoin === null ? addrs : await this.resolveJoin(addrs);
+    } catch (e) {
+      throw new HttpError(502, message(e)); // nothing resolved: the request was well formed
+    }
+    try {
+      return { contacted: await this.node.join(resolved) };
     } catch (e) {
       if (e instanceof JoinError) throw new HttpError(502, e.message);
       throw new HttpError(400, message(e));

@@ -1,12 +1,13 @@
 /// <reference lib="dom" />
 /**
  * The dashboard's browser script, inlined in the page as an ES module after uPlot's script
- * (the global `uPlot`). It reads the members and the convergence once, then follows
+ * (the global `uPlot`). It reads the node serving the page, the membership timeline so far, the
+ * members and the convergence once, then follows
  * `GET /v1/stream` and reads the byte counters of `GET /metrics` once a second. Only type
  * imports here (the page has no other script to load); nothing leaves the agent's origin.
  */
 import type UPlot from 'uplot';
-import type { ConvergenceJson, KvEventJson, MemberEventJson, MemberJson, StreamEvents, UserEventJson } from './stream-events.js';
+import type { ConvergenceJson, InfoJson, KvEventJson, KvReadJson, MemberEventJson, MemberJson, StreamEvents, TimelineEntry, TimelineKind, UserEventJson } from './stream-events.js';
 
 declare const uPlot: typeof UPlot;
 
@@ -64,6 +65,10 @@ function clockTime(ms: number): string {
 
 /** The member list as this page knows it: the last snapshot with the changes since applied. */
 const members = new Map<string, MemberJson>();
+/** The node serving the page (its row is marked), once `GET /v1/info` answered. */
+let selfName: string | null = null;
+/** States in which the last probe's round trip says nothing about the member now. */
+const NO_RTT = new Set(['failed', 'left']);
 
 function setMembers(list: readonly MemberJson[]): void {
   members.clear();
@@ -72,6 +77,7 @@ function setMembers(list: readonly MemberJson[]): void {
 }
 
 function applyMemberEvent(e: MemberEventJson): void {
+  logMemberEvent(e);
   switch (e.type) {
     case 'member-joined':
     case 'member-updated':
@@ -100,6 +106,7 @@ function renderMembers(): void {
     const tr = document.createElement('tr');
     tr.dataset.name = m.name;
     tr.dataset.status = m.status;
+    if (m.name === selfName) tr.dataset.self = 'true';
     const th = document.createElement('th');
     th.scope = 'row';
     th.textContent = m.name;
@@ -107,8 +114,9 @@ function renderMembers(): void {
       th,
       cell(`${m.addr}:${m.port}`),
       cell(m.status, `state state-${m.status}`),
+      cell(Object.entries(m.tags).map(([k, v]) => `${k}=${v}`).join(', '), 'tags'),
       cell(m.incarnation === null ? '–' : String(m.incarnation), 'num'),
-      cell(m.rttMs === undefined ? '–' : formatMs(m.rttMs), 'num'),
+      cell(m.rttMs === undefined || NO_RTT.has(m.status) ? '–' : formatMs(m.rttMs), 'num'),
     );
     return tr;
   });
@@ -278,8 +286,9 @@ function renderTraffic(t: TrafficSample): void {
 
 /* ---------- update log ---------- */
 
-function logLine(atMs: number, text: string): void {
+function logLine(atMs: number, text: string, memberKind?: TimelineKind): void {
   const li = document.createElement('li');
+  if (memberKind !== undefined) li.dataset.memberKind = memberKind;
   const time = document.createElement('time');
   time.dateTime = new Date(atMs).toISOString();
   time.textContent = clockTime(atMs);
@@ -289,12 +298,128 @@ function logLine(atMs: number, text: string): void {
   while (log.children.length > LOG_LINES_MAX) log.lastElementChild?.remove();
 }
 
+const TIMELINE_TEXT: Readonly<Record<TimelineKind, string>> = {
+  joined: 'joined', rejoined: 'rejoined', suspect: 'is suspected', recovered: 'is alive again', failed: 'failed', left: 'left', updated: 'changed its tags', reaped: 'was removed from the list',
+};
+
+function logTimeline(e: TimelineEntry): void {
+  logLine(e.atMs, `${e.name} ${TIMELINE_TEXT[e.kind]}${e.addr === undefined ? '' : ` at ${e.addr}`}`, e.kind);
+}
+
+/** A member event from the stream as a timeline line (a join of a member this page saw failed or left is a rejoin). */
+function logMemberEvent(e: MemberEventJson): void {
+  const now = Date.now();
+  switch (e.type) {
+    case 'member-joined': {
+      const before = members.get(e.member.name)?.status;
+      return logTimeline({ atMs: now, name: e.member.name, kind: before === 'failed' || before === 'left' ? 'rejoined' : 'joined', addr: `${e.member.addr}:${e.member.port}` });
+    }
+    case 'member-suspected':
+      return logTimeline({ atMs: now, name: e.name, kind: 'suspect' });
+    case 'member-recovered':
+      return logTimeline({ atMs: now, name: e.name, kind: 'recovered' });
+    case 'member-failed':
+      return logTimeline({ atMs: now, name: e.member.name, kind: 'failed' });
+    case 'member-left':
+      return logTimeline({ atMs: now, name: e.member.name, kind: 'left' });
+    case 'member-updated':
+      return logTimeline({ atMs: now, name: e.member.name, kind: 'updated' });
+    case 'member-reaped':
+      return logTimeline({ atMs: now, name: e.member.name, kind: 'reaped' });
+  }
+}
+
 function renderKv(u: KvEventJson): void {
   logLine(Date.now(), `${u.deleted ? 'deleted' : 'wrote'} ${u.key}${u.cause === undefined ? '' : ` (${u.cause})`}`);
 }
 
 function renderUserEvent(e: UserEventJson): void {
   logLine(Date.now(), `event ${e.name}, ${new TextEncoder().encode(e.payload).length} B${e.ltime === undefined ? '' : ` (ltime ${e.ltime})`}`);
+}
+
+/* ---------- key browser ---------- */
+
+/** Keys listed at most (the rest counted). */
+const KEYS_SHOWN_MAX = 200;
+
+async function listKeys(prefix: string): Promise<void> {
+  const summary = byId('kv-summary');
+  try {
+    const r = await getJson<{ prefix: string; keys: string[] }>(`/v1/kv?prefix=${encodeURIComponent(prefix)}`);
+    const keys = [...r.keys].sort();
+    const items = keys.slice(0, KEYS_SHOWN_MAX).map((key) => {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = key;
+      b.dataset.key = key;
+      b.addEventListener('click', () => void showKey(key));
+      li.append(b);
+      return li;
+    });
+    byId('kv-keys').replaceChildren(...items);
+    const what = prefix === '' ? '' : ` under '${prefix}'`;
+    summary.textContent = keys.length === 0 ? `no keys${what}` : `${keys.length} key${keys.length === 1 ? '' : 's'}${what}${keys.length > KEYS_SHOWN_MAX ? ` (first ${KEYS_SHOWN_MAX} shown)` : ''}`;
+  } catch (e) {
+    summary.textContent = `cannot list keys: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+function valueItem(v: unknown): HTMLLIElement {
+  const li = document.createElement('li');
+  const pre = document.createElement('pre');
+  pre.textContent = JSON.stringify(v, null, 2);
+  li.append(pre);
+  return li;
+}
+
+async function showKey(key: string): Promise<void> {
+  for (const b of byId('kv-keys').querySelectorAll<HTMLButtonElement>('button')) b.setAttribute('aria-current', String(b.dataset.key === key));
+  const detail = byId('kv-detail');
+  byId('kv-key').textContent = key;
+  let r: KvReadJson;
+  try {
+    r = await getJson<KvReadJson>(`/v1/kv/${encodeURIComponent(key)}`);
+  } catch (e) {
+    byId('kv-type').textContent = `cannot read it: ${e instanceof Error ? e.message : String(e)}`;
+    byId('kv-values').replaceChildren();
+    byId('kv-context').textContent = '';
+    detail.hidden = false;
+    return;
+  }
+  let type: string;
+  let values: unknown[];
+  switch (r.type) {
+    case 'register':
+      type = r.values.length > 1 ? `${r.values.length} siblings (concurrent values; a write with this context replaces them)` : 'value';
+      values = [...r.values];
+      break;
+    case 'counter':
+      type = 'counter';
+      values = [r.value];
+      break;
+    case 'set':
+      type = `set of ${r.elements.length}`;
+      values = [...r.elements];
+      break;
+    case 'map':
+      type = 'map';
+      values = [r.fields];
+      break;
+  }
+  byId('kv-type').textContent = type;
+  byId('kv-values').replaceChildren(...values.map(valueItem));
+  byId('kv-values').dataset.count = String(values.length);
+  byId('kv-context').textContent = JSON.stringify(r.context);
+  detail.hidden = false;
+}
+
+function setUpKeyBrowser(): void {
+  const form = byId<HTMLFormElement>('kv-search');
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void listKeys(byId<HTMLInputElement>('kv-prefix').value);
+  });
 }
 
 /* ---------- wiring ---------- */
@@ -340,7 +465,34 @@ async function readTraffic(): Promise<void> {
   setTimeout(() => void readTraffic(), TRAFFIC_INTERVAL_MS);
 }
 
+/** The node serving the page, in the header (an agent without `/v1/info` leaves it out). */
+async function readSelf(): Promise<void> {
+  const el = byId('served-by');
+  try {
+    const info = await getJson<InfoJson>('/v1/info');
+    selfName = info.agent.name;
+    const strong = document.createElement('strong');
+    strong.textContent = info.agent.name;
+    el.replaceChildren('served by ', strong, ` at ${info.agent.addr}, version ${info.agent.version}`);
+  } catch (e) {
+    el.textContent = '';
+    console.warn('dashboard: cannot read /v1/info', e);
+  }
+}
+
+/** The membership changes the agent saw before this page opened, oldest first (newest ends on top). */
+async function readTimeline(): Promise<void> {
+  try {
+    for (const e of (await getJson<{ events: TimelineEntry[] }>('/v1/timeline')).events) logTimeline(e);
+  } catch (e) {
+    console.warn('dashboard: cannot read /v1/timeline', e);
+  }
+}
+
 async function start(): Promise<void> {
+  setUpKeyBrowser();
+  await Promise.all([readSelf(), readTimeline()]);
+  void listKeys('');
   try {
     const [list, convergence] = await Promise.all([getJson<MemberJson[]>('/v1/members'), getJson<ConvergenceJson>('/v1/convergence')]);
     setMembers(list);

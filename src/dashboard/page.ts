@@ -45,6 +45,7 @@ export function renderPage(p: PageParts): string {
 <body>
   <header>
     <h1>gossip-coordinator</h1>
+    <p id="served-by">served by …</p>
     <p id="connection" role="status" aria-live="polite" data-state="connecting">connecting…</p>
   </header>
   <main>
@@ -52,12 +53,13 @@ export function renderPage(p: PageParts): string {
       <h2 id="members-title">Members</h2>
       <p id="members-summary" aria-live="polite">no members yet</p>
       <table id="members">
-        <caption class="visually-hidden">Cluster members with their state and probe round-trip time</caption>
+        <caption class="visually-hidden">Cluster members with their state, tags and probe round-trip time</caption>
         <thead>
           <tr>
             <th scope="col">Name</th>
             <th scope="col">Address</th>
             <th scope="col">State</th>
+            <th scope="col">Tags</th>
             <th scope="col" class="num">Incarnation</th>
             <th scope="col" class="num">RTT</th>
           </tr>
@@ -87,6 +89,22 @@ export function renderPage(p: PageParts): string {
     <section aria-labelledby="log-title">
       <h2 id="log-title">Recent updates and events</h2>
       <ol id="log" reversed></ol>
+    </section>
+    <section aria-labelledby="kv-title">
+      <h2 id="kv-title">Keys</h2>
+      <form id="kv-search" role="search">
+        <label for="kv-prefix">Prefix</label>
+        <input id="kv-prefix" type="search" placeholder="every key" autocomplete="off">
+        <button type="submit">List</button>
+      </form>
+      <p id="kv-summary" aria-live="polite">no keys listed yet</p>
+      <ul id="kv-keys"></ul>
+      <div id="kv-detail" hidden>
+        <h3 id="kv-key"></h3>
+        <p id="kv-type"></p>
+        <ol id="kv-values"></ol>
+        <p>context <code id="kv-context"></code></p>
+      </div>
     </section>
   </main>
 </body>
@@ -118,6 +136,7 @@ p { margin: 0 0 0.5rem; color: var(--muted); }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid var(--line); }
 th.num, td.num { text-align: right; }
+td.num { white-space: nowrap; }
 .chart { min-height: 220px; }
 .state { font-weight: 600; }
 .state::before { content: "●"; margin-right: 0.35em; }
@@ -130,5 +149,18 @@ tr[data-status="left"] td:not(.state), tr[data-status="failed"] td:not(.state) {
 #connection[data-state="lost"] { color: var(--failed); }
 #log { max-height: 14rem; overflow-y: auto; margin: 0; padding-left: 2.5rem; font-size: 0.9rem; }
 #log time { color: var(--muted); margin-right: 0.5em; }
+#log li[data-member-kind="failed"], #log li[data-member-kind="suspect"] { color: var(--failed); }
+#served-by strong { color: var(--fg); }
+tr[data-self="true"] th::after { content: " (this node)"; color: var(--muted); font-weight: normal; }
+td.tags { font-size: 0.85rem; color: var(--muted); }
+#kv-search { display: flex; gap: 0.5rem; align-items: center; margin-bottom: 0.5rem; }
+#kv-prefix { flex: 1; font: inherit; padding: 0.2rem 0.4rem; }
+#kv-keys { max-height: 10rem; overflow-y: auto; margin: 0 0 0.5rem; padding-left: 1.25rem; }
+#kv-keys button { font: inherit; background: none; border: none; color: #0969da; cursor: pointer; padding: 0; text-align: left; }
+#kv-keys button[aria-current="true"] { font-weight: 600; }
+#kv-detail h3 { font-size: 0.95rem; margin: 0.5rem 0 0.25rem; overflow-wrap: anywhere; }
+#kv-values { margin: 0 0 0.5rem; padding-left: 1.75rem; }
+#kv-values pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+#kv-context { overflow-wrap: anywhere; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

@@ -8,6 +8,10 @@ import type { MemberJson } from '../agent/http-api.js';
 
 /** One member as `GET /v1/members` lists it: the agent's type (types only; erased in the browser). */
 export type { MemberJson };
+/** `GET /v1/info` (the node serving the page), `GET /v1/timeline` (membership changes since it started), `GET /v1/kv/KEY`. */
+export type { InfoJson } from '../agent/operator-routes.js';
+export type { TimelineEntry, TimelineKind } from '../agent/member-timeline.js';
+export type { KvReadJson } from '../agent/kv-service.js';
 
 /** `GET /v1/convergence`, and the `convergence` event about once a second. */
 export interface ConvergenceJson {

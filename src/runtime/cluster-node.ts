@@ -22,9 +22,9 @@ import { DataStats } from '../wire/data.js';
 import type { Codec } from './codec.js';
 import type { KvChange } from './data-kv.js';
 import { KeyValue } from './data-kv.js';
-import { DataPlane } from './data-plane.js';
-import type { DataEvent, DataMachineStats } from './data-machine.js';
-import { StateMachine, rumorPacketBytesMax } from './data-state.js';
+import { SerfWithState } from './serf-with-state.js';
+import type { DataEvent, DataLayerStats } from './data-layer.js';
+import { DurableStateNode, rumorPacketBytesMax } from './durable-state-node.js';
 import { wireCodec } from './wire-codec.js';
 import { wireHeaders } from './wire-headers.js';
 import { budgetForCap } from '../core/state/index.js';
@@ -174,7 +174,7 @@ export interface ClusterNodeStats {
   readonly data: {
     readonly decoded: number;
     readonly rejected: Readonly<Record<WireErrorReason, number>>;
-    readonly node: DataMachineStats;
+    readonly node: DataLayerStats;
     readonly unsent: number;
     /** The byte budget's counters (`bandwidth`): bytes by class, messages held back; null without a cap. */
     readonly budget: Readonly<StateBudgetStats> | null;
@@ -204,7 +204,7 @@ export class ClusterNode {
 
   private constructor(
     private readonly engine: SerfNode,
-    private readonly plane: DataPlane<StateMachine>,
+    private readonly plane: SerfWithState,
     private readonly dataStats: DataStats,
     private readonly driver: Driver<ClusterEvent>,
     private readonly transport: Transport,
@@ -270,7 +270,7 @@ export class ClusterNode {
       const addr = advertiseAddress(bind, o.advertise, parseHostPort(transport.localAddress).port);
       const emitter = new TypedEmitter<ClusterEvent>((type, err) => log('warn', `a ${type} listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
       const clock = (): number => performance.now();
-      let data: StateMachine | null = null;
+      let data: DurableStateNode | null = null;
       const rng = seededRng(seed);
       const engine = new SerfNode({
         name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
@@ -278,7 +278,7 @@ export class ClusterNode {
         ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
         ...(o.clocks !== undefined ? { clocks: o.clocks } : {}),
         ...(o.recentEvents !== undefined ? { recentEvents: o.recentEvents } : {}),
-        dataState: DataPlane.delegate(() => data),
+        dataState: SerfWithState.delegate(() => data),
       });
       const dataStats = new DataStats();
       const headers = wireHeaders(parseHostPort(addr).family === 6 ? 6 : 4);
@@ -291,11 +291,11 @@ export class ClusterNode {
       const k = o.kv ?? {};
       const startMs = clock();
       const common = {
-        name: o.name,
+        name: nodeName(o.name),
         rng: rng.fork(),
         now: millis(startMs),
         wallOffsetMs: Date.now() - startMs,
-        peers: () => engine.dataPeers().map((m) => m.name),
+        peers: () => engine.dataPeers().map((m) => nodeName(m.name)),
         replica: {
           ...(k.resolvers !== undefined ? { resolvers: k.resolvers } : {}),
           ...(k.defaultResolver !== undefined ? { defaultResolver: k.defaultResolver } : {}),
@@ -311,8 +311,8 @@ export class ClusterNode {
         ...(budget !== undefined ? { budget, streamExtraBytes: (n: number) => headers.streamBytes(n) - headers.packetBytes } : {}),
       };
       // Each life's rumor origins must differ from the previous one's: a random life number.
-      data = new StateMachine({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
-      const plane = new DataPlane(engine, data, millis(startMs), headers);
+      data = new DurableStateNode({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
+      const plane = new SerfWithState(engine, data, millis(startMs), headers);
       plane.views = new ViewPlane(engine, () => (driver === null ? millis(clock()) : driver.now()), o.views ?? {}, o.serf?.dataTag === undefined ? DEFAULT_SERF_CONFIG.dataTag : o.serf.dataTag);
       if (budget !== undefined) inboundStream = () => plane.data.chargeMembership(millis(clock()), headers.streamBytes(0));
       let node: ClusterNode | null = null;

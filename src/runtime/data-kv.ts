@@ -1,7 +1,8 @@
 import type { Millis } from '../core/ids.js';
 import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import type { CausalContext, ChangeEvent, FieldValue, Read, Resolver, Value } from '../core/replica/index.js';
-import type { DataMachine, KvOp, KvOpResult } from './data-machine.js';
+import type { KvOp, KvOpResult } from './data-layer.js';
+import type { DurableStateNode } from './durable-state-node.js';
 
 /** A change to a key, as `subscribe` and the `kv-change` event report it. */
 export interface KvChange {
@@ -21,7 +22,7 @@ export interface KvConvergence {
 
 /** What `ClusterNode.kv` needs from the node: run an operation in the driver loop, subscribe to changes. */
 export interface KvHost {
-  run<T>(op: string, fn: (now: Millis, data: DataMachine) => T): T;
+  run<T>(op: string, fn: (now: Millis, data: DurableStateNode) => T): T;
   onChange(fn: (c: KvChange) => void): () => void;
 }
 
@@ -119,7 +120,7 @@ export class KeyValue {
 
   /**
    * Applies `o` once the node takes writes: a node that restarted without its history first
-   * relearns its dot counter from a peer (`DataMachine.writable`, usually within one
+   * relearns its dot counter from a peer (`DurableStateNode.writable`, usually within one
    * anti-entropy round); the write waits up to `writeWaitMs`, then rejects with a
    * `NotWritableError`.
    */

@@ -45,18 +45,19 @@ const enum Kind {
   DataPacket,
 }
 
-/**
- * A second sans-IO machine a node runs beside membership (the dissemination engine): its
- * messages travel over the same simulated network (delay, loss, partitions, stalls) as
- * packets of their own, and its timer is its own.
- */
+/** A message a `SimDataNode` sends, with its encoded size. */
 export interface DataTransmit<M> {
   readonly to: Address;
   readonly message: M;
   readonly bytes: number;
 }
 
-export interface DataMachine<M = DisseminationMessage, E = DisseminationEvent> {
+/**
+ * The data layer a simulated node runs beside membership (a dissemination engine, a
+ * `StateNode`), sans-IO: its messages travel over the same simulated network (delay, loss,
+ * partitions, stalls) as packets of their own, and its timer is its own.
+ */
+export interface SimDataNode<M = DisseminationMessage, E = DisseminationEvent> {
   handleMessage(now: Millis, from: Address, m: M): void;
   handleTimeout(now: Millis): void;
   pollTransmit(): DataTransmit<M> | undefined;
@@ -110,7 +111,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
   /** Data-plane (dissemination) messages and bytes that went onto the network. */
   dataPackets = 0;
   dataBytes = 0;
-  readonly data: (DataMachine<M, E> | null)[] = [];
+  readonly data: (SimDataNode<M, E> | null)[] = [];
   private readonly dataWakeAt: Float64Array;
   private readonly dataObservers: DataObserver<E>[] = [];
   private readonly dataSendObservers: DataSendObserver<M>[] = [];
@@ -169,15 +170,15 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
     this.dataSendObservers.push(fn);
   }
 
-  /** Runs a data machine on node i (with or without a membership node beside it). */
-  attach(i: number, m: DataMachine<M, E>): void {
+  /** Runs a data node on node i (with or without a membership node beside it). */
+  attach(i: number, m: SimDataNode<M, E>): void {
     this.data[i] = m;
     this.dataWakeAt[i] = Infinity;
     this.drainData(i);
   }
 
-  /** Applies `fn` to node i's data machine now and sends what it produced. */
-  withData(i: number, fn: (m: DataMachine<M, E>) => void): void {
+  /** Applies `fn` to node i's data node now and sends what it produced. */
+  withData(i: number, fn: (m: SimDataNode<M, E>) => void): void {
     const m = this.data[i];
     if (m === null || m === undefined) return;
     fn(m);
@@ -363,7 +364,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
     this.drain(i);
   }
 
-  private deliverData(i: number, m: DataMachine<M, E>, ev: SimEvent): void {
+  private deliverData(i: number, m: SimDataNode<M, E>, ev: SimEvent): void {
     this.trace.mix(this.nowMs, i, Kind.DataPacket + 1 + ev.from * 8);
     m.handleMessage(millis(this.nowMs), this.addrs[ev.from] as Address, ev.message as M);
     this.drainData(i);

@@ -1,11 +1,14 @@
 import { defaultConfig } from '../core/config.js';
 import type { DisseminationConfig } from '../core/dissemination/config.js';
 import type { PeerSampler } from '../core/dissemination/disseminator.js';
+import type { NodeName } from '../core/ids.js';
 import type { VersionVector } from '../core/replica/dvv.js';
 import { lwwWinner } from '../core/replica/crdt/register.js';
-import type { Replica, Resolver } from '../core/replica/replica.js';
+import type { Replica } from '../core/replica/replica.js';
+import type { Resolver } from '../core/replica/resolver.js';
 import type { StateMessage } from '../core/state/messages.js';
-import type { StateEvent, StateNodeOptions } from '../core/state/state-node.js';
+import type { StateNodeOptions } from '../core/state/options.js';
+import type { StateEvent } from '../core/state/outbox.js';
 import { StateNode } from '../core/state/state-node.js';
 import { stateSizes } from '../wire/state.js';
 import { percentiles } from './membership.js';
@@ -169,8 +172,8 @@ export class StateCluster {
     return this.liveCount;
   }
 
-  name(i: number): string {
-    return this.sim.names[i] as string;
+  name(i: number): NodeName {
+    return this.sim.names[i] as NodeName;
   }
 
   /** Runs `fn` on node i's state now and sends what it produced. */
@@ -211,8 +214,8 @@ export class StateCluster {
     for (let j = 0; j < this.n; j++) if (j !== i && this.up[j] === 1) this.on(j, (s, now) => s.handleMemberAlive(now, name));
   }
 
-  liveNames(): string[] {
-    const out: string[] = [];
+  liveNames(): NodeName[] {
+    const out: NodeName[] = [];
     for (let i = 0; i < this.n; i++) if (this.up[i] === 1) out.push(this.name(i));
     return out;
   }
@@ -247,7 +250,7 @@ export class StateCluster {
       rng: this.sim.rng.fork(),
       now: this.sim.now,
       peers: this.sampler(i),
-      addressOf: (member: string) => {
+      addressOf: (member: NodeName) => {
         const j = this.index.get(member);
         return j !== undefined && this.up[j] === 1 ? this.sim.addrs[j] : undefined;
       },

@@ -80,7 +80,7 @@ export interface ViewChangesResult {
  * A tracker as the simulator's data machine: its timer, its events, and the notes it must send on
  * their own (`directDue`: none fitted in a packet for a while) as data packets to a random peer.
  */
-class TrackerMachine implements DataMachine<Uint8Array, ViewEvent> {
+class TrackerMachine implements SimDataNode<Uint8Array, ViewEvent> {
   private readonly out: DataTransmit<Uint8Array>[] = [];
   constructor(readonly tracker: ViewTracker, private readonly peer: () => Address | null, private readonly onMalformed: () => void) {}
   handleMessage(now: Millis, _from: Address, m: Uint8Array): void {

@@ -50,7 +50,7 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows the three members alive, then node3 as left after it leaves', async () => {
+  it('shows the node serving it, the three members alive with the joins it saw before the page opened, then node3 as left after it leaves', async () => {
     const [node1, , node3] = agents;
     if (node1 === undefined || node3 === undefined) throw new Error('agents missing');
     await page.goto(`http://${node1.http}/`);
@@ -59,15 +59,30 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     expect(await page.locator('#members-summary').textContent()).toBe('3 members: 3 alive');
     expect((await page.locator('#members tbody th').allTextContents()).sort()).toEqual(['node1', 'node2', 'node3']);
     expect(await page.locator('#members tbody tr[data-name="node3"] td').first().textContent()).toBe(node3.gossip);
+    expect(await page.locator('#served-by').textContent()).toMatch(new RegExp(`^served by node1 at ${node1.gossip.replace(/\./g, '\\.')}, version \\d`));
+    expect(await page.locator('#members tbody tr[data-self="true"]').getAttribute('data-name')).toBe('node1');
+    // The agent's timeline before the page opened: node2 and node3 joining node1 (backlog on load).
+    const joins = await page.locator('#log li[data-member-kind="joined"]').allTextContents();
+    expect(joins.some((t) => t.includes('node2 joined at'))).toBe(true);
+    expect(joins.some((t) => t.includes('node3 joined at'))).toBe(true);
 
     await node1.api.call('PUT', '/v1/kv/dashboard/test', { value: 'seen' });
     await page.locator('#log li', { hasText: 'dashboard/test' }).waitFor({ timeout: WAIT_MS });
+    // The key browser reads the agent's keys.
+    await page.locator('#kv-prefix').fill('dashboard/');
+    await page.locator('#kv-search button[type="submit"]').click();
+    await page.locator('#kv-keys button[data-key="dashboard/test"]').click();
+    await page.locator('#kv-type', { hasText: /^value$/ }).waitFor({ timeout: WAIT_MS });
+    expect(await page.locator('#kv-values li').allTextContents()).toEqual(['"seen"']);
+    expect(await page.locator('#kv-context').textContent()).toMatch(/^\[\{"origin":"[^"]+","counter":\d+\}\]$/);
     // Bytes per second from the agent's /metrics: two readings make the first rates.
     await page.locator('#traffic tbody tr').first().waitFor({ timeout: WAIT_MS });
 
     await node3.api.call('POST', '/v1/leave');
     await page.locator('#members tbody tr[data-name="node3"][data-status="left"]').waitFor({ timeout: WAIT_MS });
     expect(await page.locator('#members-summary').textContent()).toBe('3 members: 2 alive, 1 left');
+    expect(await page.locator('#members tbody tr[data-name="node3"] td.num').last().textContent()).toBe('–');
+    await page.locator('#log li[data-member-kind="left"]', { hasText: 'node3 left' }).waitFor({ timeout: WAIT_MS });
     await node3.exited;
 
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });

@@ -76,6 +76,16 @@ describe.skipIf(!hasChromium)(SUITE, () => {
   beforeAll(async () => {
     agent = await FakeAgent.start(fiveMembers());
     agent.metrics = metricsText(0);
+    // What the agent saw before the page opened: five joins, node4 failing and coming back.
+    agent.timeline = [
+      ...[1, 2, 3, 4, 5].map((i) => ({ atMs: T0 - 60_000 + i * 1000, name: `node${i}`, kind: 'joined' as const, addr: `127.0.0.1:${7945 + i}` })),
+      { atMs: T0 - 30_000, name: 'node4', kind: 'suspect' },
+      { atMs: T0 - 25_000, name: 'node4', kind: 'failed' },
+      { atMs: T0 - 5_000, name: 'node4', kind: 'rejoined', addr: '127.0.0.1:7949' },
+    ];
+    agent.kv.set('config/feature-x', { key: 'config/feature-x', type: 'register', values: [{ enabled: true }], context: [{ origin: 'node1', counter: 3 }] });
+    agent.kv.set('config/flags', { key: 'config/flags', type: 'register', values: ['blue', 'green'], context: [{ origin: 'node1', counter: 4 }, { origin: 'node2', counter: 2 }] });
+    agent.kv.set('counters/hits', { key: 'counters/hits', type: 'counter', value: 42, context: [] });
     userDataDir = mkdtempSync(join(tmpdir(), 'gossip-dashboard-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
@@ -101,16 +111,23 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  it('shows the cluster with each member state, incarnation and RTT, and goes live on the stream', async () => {
+  it('shows the node serving it, the cluster with each member state, tags, incarnation and RTT, the timeline so far, and goes live on the stream', async () => {
     await page.goto(agent.url);
     await page.locator('#connection[data-state="open"]').waitFor({ timeout: WAIT_MS });
     await page.locator('#members tbody tr[data-status="alive"]').nth(4).waitFor({ timeout: WAIT_MS });
     await page.clock.pauseAt(T0 + 10_000);
     expect(await page.locator('#members tbody tr').count()).toBe(5);
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 5 alive');
-    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'alive', '2', '1.2 ms']);
+    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'alive', 'gc=1', '2', '1.2 ms']);
+    expect(await page.locator('#served-by').textContent()).toBe('served by node1 at 127.0.0.1:7946, version 0.0.0-fake');
+    expect(await page.locator('#members tbody tr[data-self="true"]').getAttribute('data-name')).toBe('node1');
+    // The membership timeline the agent kept before the page opened, newest on top.
+    expect(await page.locator('#log li[data-member-kind]').allTextContents()).toEqual([
+      '05:59:55node4 rejoined at 127.0.0.1:7949', '05:59:35node4 failed', '05:59:30node4 is suspected',
+      '05:59:05node5 joined at 127.0.0.1:7950', '05:59:04node4 joined at 127.0.0.1:7949', '05:59:03node3 joined at 127.0.0.1:7948', '05:59:02node2 joined at 127.0.0.1:7947', '05:59:01node1 joined at 127.0.0.1:7946',
+    ]);
     // One self-contained page: everything else it asked for is the agent's API.
-    expect(new Set(agent.requests)).toEqual(new Set(['/', '/v1/members', '/v1/convergence', '/v1/stream', '/metrics']));
+    expect(new Set(agent.requests)).toEqual(new Set(['/', '/v1/info', '/v1/timeline', '/v1/kv', '/v1/members', '/v1/convergence', '/v1/stream', '/metrics']));
   });
 
   it('charts agreement, time to everyone and bytes per second by type', async () => {
@@ -140,7 +157,31 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     expect(await row('push-pull')).toEqual(['2.0 KiB/s', '1.8 KiB/s']); // k = 30: the counter stepped from k = 29
     expect(await row('data')).toEqual(['0 B/s', '0 B/s']); // a counter that does not move
     // The page's clock: paused at T0 + 10 s, then 3 + 30 one-second ticks.
-    expect(await page.locator('#log li').allTextContents()).toEqual(['06:00:43event deploy, 6 B (ltime 7)', '06:00:43wrote config/feature-x (local)']);
+    expect((await page.locator('#log li').allTextContents()).slice(0, 2)).toEqual(['06:00:43event deploy, 6 B (ltime 7)', '06:00:43wrote config/feature-x (local)']);
+  });
+
+  it('browses keys: every key at first, a prefix search, a value, siblings and their context', async () => {
+    await page.locator('#kv-keys button').nth(2).waitFor({ timeout: WAIT_MS });
+    expect(await page.locator('#kv-summary').textContent()).toBe('3 keys');
+    await page.locator('#kv-prefix').fill('config/');
+    await page.locator('#kv-search button[type="submit"]').click();
+    await page.locator('#kv-summary', { hasText: "2 keys under 'config/'" }).waitFor({ timeout: WAIT_MS });
+    expect(await page.locator('#kv-keys button').allTextContents()).toEqual(['config/feature-x', 'config/flags']);
+    await page.locator('#kv-keys button[data-key="config/feature-x"]').click();
+    await page.locator('#kv-key', { hasText: 'config/feature-x' }).waitFor({ timeout: WAIT_MS });
+    await page.locator('#kv-type', { hasText: /^value$/ }).waitFor({ timeout: WAIT_MS });
+    expect(await page.locator('#kv-values li').allTextContents()).toEqual([JSON.stringify({ enabled: true }, null, 2)]);
+    await page.locator('#kv-keys button[data-key="config/flags"]').click();
+    await page.locator('#kv-type', { hasText: /^2 siblings/ }).waitFor({ timeout: WAIT_MS });
+    expect(await page.locator('#kv-values li').allTextContents()).toEqual(['"blue"', '"green"']);
+    expect(await page.locator('#kv-context').textContent()).toBe('[{"origin":"node1","counter":4},{"origin":"node2","counter":2}]');
+    expect(await page.locator('#kv-keys button[aria-current="true"]').textContent()).toBe('config/flags');
+    await page.locator('#kv-prefix').fill('nothing/');
+    await page.locator('#kv-search button[type="submit"]').click();
+    await page.locator('#kv-summary', { hasText: "no keys under 'nothing/'" }).waitFor({ timeout: WAIT_MS });
+    await page.locator('#kv-prefix').fill('config/');
+    await page.locator('#kv-search button[type="submit"]').click();
+    await page.locator('#kv-keys button').nth(1).waitFor({ timeout: WAIT_MS });
   });
 
   it('changes when a member leaves or fails, and saves a screenshot', async () => {
@@ -149,7 +190,8 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     agent.emit('member', { type: 'member-left', member: node3 });
     await page.locator('#members tbody tr[data-name="node3"][data-status="left"]').waitFor({ timeout: WAIT_MS });
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 4 alive, 1 left');
-    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'left', '2', '1.2 ms']);
+    // A member that left has no round trip to show.
+    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'left', 'gc=1', '2', '–']);
     // Left members sort last.
     expect(await page.locator('#members tbody tr').last().getAttribute('data-name')).toBe('node3');
 
@@ -159,11 +201,18 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     agent.emit('member', { type: 'member-failed', member: { name: 'node5', addr: '127.0.0.1', port: 7950, status: 'failed', tags: {}, incarnation: null } });
     await page.locator('#members tbody tr[data-name="node5"][data-status="failed"]').waitFor({ timeout: WAIT_MS });
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 3 alive, 1 failed, 1 left');
-    expect(await page.locator('#members tbody tr[data-name="node5"] td').allTextContents()).toEqual(['127.0.0.1:7950', 'failed', '–', '2.6 ms']);
+    // Nor does a failed one: its last probe's RTT says nothing now.
+    expect(await page.locator('#members tbody tr[data-name="node5"] td').allTextContents()).toEqual(['127.0.0.1:7950', 'failed', '', '–', '–']);
 
     agent.emit('member', { type: 'member-reaped', member: node3 });
     await page.locator('#members tbody tr[data-name="node3"]').waitFor({ state: 'detached', timeout: WAIT_MS });
     expect(await page.locator('#members-summary').textContent()).toBe('4 members: 3 alive, 1 failed');
+    // node5 comes back: a rejoin on the timeline, after its suspicion and failure.
+    agent.emit('member', { type: 'member-joined', member: { name: 'node5', addr: '127.0.0.1', port: 7950, status: 'alive', tags: { gc: '1' }, incarnation: 3 } });
+    await page.locator('#members tbody tr[data-name="node5"][data-status="alive"]').waitFor({ timeout: WAIT_MS });
+    expect((await page.locator('#log li[data-member-kind]').allTextContents()).slice(0, 5).map((t) => t.slice(8))).toEqual([
+      'node5 rejoined at 127.0.0.1:7950', 'node3 was removed from the list', 'node5 failed', 'node5 is suspected', 'node3 left',
+    ]);
 
     await page.clock.runFor(1000); // let uPlot draw whatever it deferred
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });

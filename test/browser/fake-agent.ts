@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConvergenceJson, MemberJson, StreamEventName, StreamEvents } from '../../src/dashboard/index.js';
+import type { ConvergenceJson, InfoJson, KvReadJson, MemberJson, StreamEventName, StreamEvents, TimelineEntry } from '../../src/dashboard/index.js';
 import { dashboardPage, formatStreamEvent } from '../../src/dashboard/index.js';
 
 const SESSION = 'gossip_session=fake-session';
@@ -8,7 +8,8 @@ const SESSION = 'gossip_session=fake-session';
 /**
  * A stand-in for the agent's HTTP API (src/agent/http-api.ts) on 127.0.0.1: the dashboard at
  * `GET /`, `GET /v1/members`, `GET /v1/convergence`, `GET /v1/stream` (the member list first,
- * then whatever the test emits) and `GET /metrics` (the byte counters the test sets). Nothing
+ * then whatever the test emits), `GET /metrics` (the byte counters the test sets), `GET /v1/info`,
+ * `GET /v1/timeline` and the key reads `GET /v1/kv?prefix=`, `GET /v1/kv/KEY`. Nothing
  * happens on a timer: what the page shows follows from what the test does.
  */
 export class FakeAgent {
@@ -16,6 +17,12 @@ export class FakeAgent {
   convergence: ConvergenceJson = { agreement: 1, keys: 0, timeToEveryoneMs: [], source: 'cluster' };
   /** The Prometheus text /metrics answers with. */
   metrics = '';
+  /** What /v1/info says of the node serving the page (the part the dashboard reads). */
+  info: Pick<InfoJson, 'agent'> = { agent: { name: 'node1', version: '0.0.0-fake', addr: '127.0.0.1:7946', incarnation: 1 } };
+  /** The membership changes /v1/timeline answers with, oldest first. */
+  timeline: TimelineEntry[] = [];
+  /** The keys /v1/kv lists and reads. */
+  readonly kv = new Map<string, KvReadJson>();
   /**
    * When set, every route wants it, as the agent does: `Authorization: Bearer …`, the session
    * cookie that `GET /?token=…` sets (then redirects to `/`), or `?token=` on `/v1/stream` only.
@@ -83,6 +90,14 @@ export class FakeAgent {
         return this.send(res, 200, 'application/json', JSON.stringify(this.members));
       case '/v1/convergence':
         return this.send(res, 200, 'application/json', JSON.stringify(this.convergence));
+      case '/v1/info':
+        return this.send(res, 200, 'application/json', JSON.stringify(this.info));
+      case '/v1/timeline':
+        return this.send(res, 200, 'application/json', JSON.stringify({ events: this.timeline }));
+      case '/v1/kv': {
+        const prefix = url.searchParams.get('prefix') ?? '';
+        return this.send(res, 200, 'application/json', JSON.stringify({ prefix, keys: [...this.kv.keys()].filter((k) => k.startsWith(prefix)) }));
+      }
       case '/metrics':
         return this.send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', this.metrics);
       case '/v1/stream':
@@ -92,7 +107,12 @@ export class FakeAgent {
         this.streams.add(res);
         req.on('close', () => this.streams.delete(res));
         return;
-      default:
+      default: {
+        const key = path.startsWith('/v1/kv/') ? decodeURIComponent(path.slice('/v1/kv/'.length)) : null;
+        const read = key === null ? undefined : this.kv.get(key);
+        if (read !== undefined) return this.send(res, 200, 'application/json', JSON.stringify(read));
+        if (key !== null) return this.send(res, 404, 'application/json', JSON.stringify({ error: `no such key: ${key}` }));
+      }
         return this.send(res, 404, 'application/json', JSON.stringify({ error: `no route for GET ${path}` }));
     }
   }

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { millis } from '../../src/core/ids.js';
+import { millis, nodeName } from '../../src/core/ids.js';
 import type { Millis } from '../../src/core/ids.js';
 import { seededRng } from '../../src/core/rng.js';
-import type { DataTransmit } from '../../src/runtime/data-machine.js';
-import { NotWritableError } from '../../src/runtime/data-machine.js';
-import { StateMachine } from '../../src/runtime/data-state.js';
+import type { DataTransmit } from '../../src/runtime/data-layer.js';
+import { NotWritableError } from '../../src/runtime/data-layer.js';
+import { DurableStateNode } from '../../src/runtime/durable-state-node.js';
 import type { EntryChange, StateStore, StoredEntry } from '../../src/store/state-store.js';
 import { DATA_MESSAGE_KINDS, DataMessageType, DataStats, encodeDataValue } from '../../src/wire/data.js';
 import { encodeStateMessage } from '../../src/wire/state.js';
 
 /**
- * The data node without sockets: several StateMachines wired by hand, time explicit, messages
+ * The data node without sockets: several DurableStateNodes wired by hand, time explicit, messages
  * delivered (or dropped) by the test. What the loopback test shows on real sockets, here with
  * control over loss: anti-entropy repairs what rumors lost, both ways.
  */
@@ -38,7 +38,7 @@ class Store implements StateStore {
 }
 
 class Net {
-  readonly nodes = new Map<string, StateMachine>();
+  readonly nodes = new Map<string, DurableStateNode>();
   readonly stats = new Map<string, DataStats>();
   now = 0;
   /** Drops a transmit when it returns true. */
@@ -46,12 +46,12 @@ class Net {
   delivered = 0;
 
   /** `relearn`: false (default here) for a fresh cluster's first lives, 'auto' for the runtime's default. */
-  add(name: string, store: StateStore | null = null, seed = 1, relearn: boolean | 'auto' = false): StateMachine {
+  add(name: string, store: StateStore | null = null, seed = 1, relearn: boolean | 'auto' = false): DurableStateNode {
     const stats = new DataStats();
-    const n = new StateMachine({
+    const n = new DurableStateNode({
       ...(relearn !== 'auto' ? { relearn } : {}),
-      name, incarnation: seed, rng: seededRng(seed), now: millis(this.now), wallOffsetMs: 1_700_000_000_000,
-      peers: () => [...this.nodes.keys()].filter((p) => p !== name), store, stats,
+      name: nodeName(name), incarnation: seed, rng: seededRng(seed), now: millis(this.now), wallOffsetMs: 1_700_000_000_000,
+      peers: () => [...this.nodes.keys()].filter((p) => p !== name).map(nodeName), store, stats,
       replica: { resolvers: { 'cnt/': { type: 'pncounter' } } }, digestIntervalMs: 100, antiEntropyIntervalMs: 400, tombstoneGraceMs: 0,
     });
     this.nodes.set(name, n);
@@ -89,16 +89,16 @@ class Net {
   }
 }
 
-const read = (n: StateMachine, key: string): string => JSON.stringify(n.get(key) ?? null);
+const read = (n: DurableStateNode, key: string): string => JSON.stringify(n.get(key) ?? null);
 
-describe('StateMachine (sans-IO, hand-wired)', () => {
+describe('DurableStateNode (sans-IO, hand-wired)', () => {
   it('a rumor reaches every node within a few rounds, with no loss', () => {
     const net = new Net();
     const nodes = ['a', 'b', 'c', 'd'].map((x, i) => net.add(x, null, i + 1));
     net.run(50);
     nodes[0]?.apply(millis(net.now), { op: 'put', key: 'k', value: 'v1' });
     net.run(net.now + 1000);
-    for (const n of nodes) expect(read(n, 'k')).toBe(read(nodes[0] as StateMachine, 'k'));
+    for (const n of nodes) expect(read(n, 'k')).toBe(read(nodes[0] as DurableStateNode, 'k'));
     expect(nodes[3]?.get('k')).toMatchObject({ values: ['v1'] });
   });
 
@@ -217,7 +217,7 @@ describe('StateMachine (sans-IO, hand-wired)', () => {
   it('a tombstone is collected (store entry forgotten) only once every live member has seen the delete', () => {
     const net = new Net();
     const stores = [new Store(), new Store(), new Store()];
-    const [a, b, c] = ['a', 'b', 'c'].map((x, i) => net.add(x, stores[i] as Store, 20 + i)) as [StateMachine, StateMachine, StateMachine];
+    const [a, b, c] = ['a', 'b', 'c'].map((x, i) => net.add(x, stores[i] as Store, 20 + i)) as [DurableStateNode, DurableStateNode, DurableStateNode];
     net.run(10);
     a.apply(millis(net.now), { op: 'put', key: 'gone', value: 'soon' });
     net.run(net.now + 1000);

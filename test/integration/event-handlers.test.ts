@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { ConfigError, resolveConfig } from '../../src/agent/config.js';
 import { parseHandlerSpec } from '../../src/agent/event-handlers.js';
+import { logDestination } from '../../src/agent/log-output.js';
 import { main } from '../../src/cli/main.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { capture } from '../unit/cli/capture.js';
@@ -90,6 +91,21 @@ describe('--event-handler scripts', () => {
     // still answering
     const again = await a.node.query('whoami', 'again', { timeoutMs: 1500 });
     expect(Buffer.from(again.responses.get('h1') ?? new Uint8Array()).toString()).toContain('asked again');
+  });
+
+  it('an event script\'s output is logged at debug, its lines grouped under the line in the text format', async () => {
+    const lines: string[] = [];
+    const config = resolveConfig({ flags: { name: 'h-out', bind: '127.0.0.1:0', http: '127.0.0.1:0', profile: 'local', eventHandlers: ['user:hello=printf "line one\\nline two\\n"', 'user:bad=printf "e1\\ne2\\n" >&2; exit 1'] } });
+    const c = await Agent.start({ config, log: pino({ level: 'debug' }, logDestination({ format: 'text', out: { write: (l: string) => lines.push(l) } })), store: new MemoryStore() });
+    try {
+      c.node.sendEvent('hello', '');
+      c.node.sendEvent('bad', '');
+      await waitFor('both runs', 5000, () => c.handlers.stats.runs >= 2);
+    } finally {
+      await c.stop('test done', false);
+    }
+    expect(lines.find((l) => l.includes('event handler output'))).toMatch(/\[DEBUG\] agent: event handler output event=user script=.* ms=\d+\n {4}output: line one\n {4}output: line two\n$/);
+    expect(lines.find((l) => l.includes('event handler exited with 1'))).toMatch(/\[WARN\] agent: event handler exited with 1 event=user .*\n {4}stderr: e1\n {4}stderr: e2\n$/);
   });
 
   it('a member-join runs with the member as a line on stdin: name, address, role, tags', async () => {

@@ -83,12 +83,12 @@ function parse(file: string): Trace {
   return { modules: [...modules], reads };
 }
 
-/** Starts `node --import tsx <preload> ...args` in the repository root with the trace on. */
-export function traced(args: readonly string[], o: { deny?: readonly string[]; env?: Record<string, string> } = {}): Traced {
+/** Starts `node --import tsx <preload> ...args` in the repository root (or `cwd`) with the trace on. */
+export function traced(args: readonly string[], o: { deny?: readonly string[]; env?: Record<string, string>; cwd?: string } = {}): Traced {
   const dir = mkdtempSync(join(tmpdir(), 'module-trace-'));
   const out = join(dir, 'trace.txt');
   const opts: SpawnOptions = {
-    cwd: ROOT,
+    cwd: o.cwd ?? ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...o.env, MODULE_TRACE_OUT: out, MODULE_TRACE_DENY: (o.deny ?? []).join(',') },
   };

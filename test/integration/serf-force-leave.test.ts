@@ -10,11 +10,13 @@ import { waitFor } from './wait.js';
 
 /**
  * Issue 14, force-leave in a mixed cluster: our agent's `gossip force-leave` of a crashed serf
- * agent moves it to `left` on the real serf agents too (our leave intent is Serf's).
+ * agent moves it to `left` on the real serf agents too (our leave intent is Serf's), and
+ * `serf force-leave` of a crashed agent of ours moves it to `left` on our agents.
  */
 const SUITE = 'serf-force-leave';
 const hasSerf = serfOrWarn(SUITE);
 let ours: Agent;
+let ours2: Agent;
 const serfs: SerfAgent[] = [];
 
 beforeAll(async () => {
@@ -22,13 +24,18 @@ beforeAll(async () => {
   const port = await freePort('127.0.0.1');
   const config = resolveConfig({ flags: { name: 'ours', bind: `127.0.0.1:${port}`, http: '127.0.0.1:0', profile: 'local' } });
   ours = await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() });
+  const port2 = await freePort('127.0.0.1');
+  const config2 = resolveConfig({ flags: { name: 'ours2', bind: `127.0.0.1:${port2}`, http: '127.0.0.1:0', profile: 'local', join: [ours.node.addr] } });
+  ours2 = await Agent.start({ config: config2, log: pino({ level: 'silent' }), store: new MemoryStore() });
   for (const name of ['s1', 's2', 's3']) serfs.push(await SerfAgent.start({ name, join: [ours.node.addr], profile: 'local' }));
-  await waitFor('every agent to see four alive members', 15_000, async () =>
-    ours.node.members().filter((m) => m.status === 'alive').length === 4 &&
-    (await Promise.all(serfs.map(async (s) => (await s.members()).filter((m) => m.status === 'alive').length))).every((n) => n === 4));
+  await waitFor('every agent to see five alive members', 30_000, async () =>
+    ours.node.members().filter((m) => m.status === 'alive').length === 5 &&
+    (await Promise.all(serfs.map(async (s) => (await s.members()).filter((m) => m.status === 'alive').length))).every((n) => n === 5),
+  async () => `ours ${ours.node.members().map((m) => `${m.name}:${m.status}`).join(',')}; serf ${(await Promise.all(serfs.map(async (s) => (await s.members()).map((m) => `${m.name}:${m.status}`).join(',')))).join(' | ')}`);
 }, 60_000);
 afterAll(async () => {
   await Promise.all(serfs.map((s) => s.stop()));
+  await ours2?.stop('test done', false);
   await ours?.stop('test done', false);
 });
 
@@ -50,5 +57,16 @@ describe.skipIf(!hasSerf)(SUITE, () => {
       expect(s.log).toMatch(/EventMemberLeave \(forced\): s3/);
       expect(wireComplaints(s.log), `${s.name} log`).toEqual([]);
     }
+  }, 60_000);
+
+  it('serf force-leave of a crashed agent of ours shows it left on our agent and on serf', async () => {
+    const [s1, s2] = serfs as [SerfAgent, SerfAgent, SerfAgent];
+    await ours2.stop('crash', false); // no leave intent: failed, not left
+    const statusOnAll = async (): Promise<string> =>
+      [ours.node.members().find((m) => m.name === 'ours2')?.status, await s1.status('ours2'), await s2.status('ours2')].join(' ');
+    await waitFor('every agent to mark ours2 failed', 30_000, async () => (await statusOnAll()) === 'failed failed failed', statusOnAll);
+    await s1.cli('force-leave', 'ours2');
+    await waitFor('every agent to show ours2 left', 20_000, async () => (await statusOnAll()) === 'left left left', statusOnAll);
+    for (const s of [s1, s2]) expect(wireComplaints(s.log), `${s.name} log`).toEqual([]);
   }, 60_000);
 });

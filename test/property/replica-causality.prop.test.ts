@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CausalContext, Read } from '../../src/core/replica/index.js';
 import { Replica } from '../../src/core/replica/index.js';
+import { nodeName } from '../../src/core/ids.js';
 
 /**
  * Causality of `siblings` keys (dotted version vectors), checked against a model that knows
@@ -11,7 +12,7 @@ import { Replica } from '../../src/core/replica/index.js';
  * write that superseded another was kept apart from it) and no lost ones.
  */
 const KEY = 's/k';
-const opts = (node: string) => ({ node, resolvers: { 's/': { type: 'siblings' as const } } });
+const opts = (node: string) => ({ node: nodeName(node), resolvers: { 's/': { type: 'siblings' as const } } });
 
 function values(r: Replica): number[] {
   const g = r.get(KEY);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StateScenarioOptions } from '../../src/sim/state.js';
 import { StateOracle, stateCommand, stateScenario } from '../../src/sim/state.js';
 import { Replica } from '../../src/core/replica/replica.js';
+import { nodeName } from '../../src/core/ids.js';
 
 const base: Omit<StateScenarioOptions, 'seed'> = {
   nodes: 24, keys: 500, writes: 2000, types: ['lww', 'counter', 'orset'], partitionMs: 10_000, loss: 0.05, crashes: 3, writeWindowMs: 40_000, drainMaxMs: 60_000,
@@ -53,7 +54,7 @@ describe('simulate state (small scenario: 24 nodes, 500 keys, 2,000 writes in 40
 describe('StateOracle (independent of any replica state)', () => {
   it('flags a missing LWW winner, a wrong counter, a missing add and a resurrected element', () => {
     const o = new StateOracle();
-    const r = new Replica({ node: 'n', resolvers: { 'c/': { type: 'pncounter' }, 's/': { type: 'orset' } } });
+    const r = new Replica({ node: nodeName('n'), resolvers: { 'c/': { type: 'pncounter' }, 's/': { type: 'orset' } } });
     r.put(1, 'l/1', 'old');
     o.ackLww('l/1', { l: 5, c: 0, dot: { origin: 'x', counter: 1 }, value: 'newer' }); // never reached r
     r.increment(2, 'c/1', 3);

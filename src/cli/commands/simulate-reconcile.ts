@@ -8,7 +8,7 @@ interface ReconcileOpts { keys: string; diff: string; fanout: string; depth?: st
 export function registerSimulateReconcile(simulate: Command, io: Io): void {
   simulate
     .command('reconcile')
-    .description('Merkle anti-entropy between two replicas that differ in --diff keys: bytes and round trips against theory.md §7')
+    .description('Merkle anti-entropy between two replicas that differ in --diff keys: bytes and round trips against the cost model B·d·log_B(N/d)')
     .option('--keys <n>', 'keys on each replica (the union when keys exist on one side only)', '1000000')
     .option('--diff <d>', 'keys that differ: a changed value, or present on one side only', '100')
     .option('--fanout <b>', 'Merkle fan-out B', '16')
@@ -39,7 +39,7 @@ export function registerSimulateReconcile(simulate: Command, io: Io): void {
       io.out(`  found ${result.foundDiff} differing keys (${result.exact ? 'exactly the differing ones' : 'NOT exactly the differing ones'}), replicas ${result.converged ? 'equal' : 'still different'} after the exchange`);
       io.out(`  ${result.bytes} bytes (${kb(result.bytes)}) in ${result.roundTrips} round trips (${result.messages} messages): hashes ${b.hashBytes} (${result.hashes}), key lists ${b.keyListBytes}, entries ${b.entryBytes} (${result.entries}), headers ${b.headerBytes}`);
       if (result.ratio !== null) {
-        io.out(`  theory.md §7: B·d·log_B(N/d) = ${result.formulaHashes} hashes = ${result.formulaBytes} bytes; measured without entries ${result.reconcileBytes} (${result.ratio.toFixed(3)}×), with entries ${result.ratioWithEntries?.toFixed(3)}×; expected walk ${result.expectedHashes} hashes`);
+        io.out(`  cost model B·d·log_B(N/d) = ${result.formulaHashes} hashes = ${result.formulaBytes} bytes; measured without entries ${result.reconcileBytes} (${result.ratio.toFixed(3)}×), with entries ${result.ratioWithEntries?.toFixed(3)}×; expected walk ${result.expectedHashes} hashes`);
       }
       io.out(`  full state: ${result.fullStateBytes} bytes (${kb(result.fullStateBytes)}), ${result.fullStateRatio.toFixed(0)}× the reconciliation; build ${result.buildMs} ms, reconcile ${result.wallMs} ms`);
     });

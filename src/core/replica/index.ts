@@ -22,4 +22,7 @@ export type { VersionSummary } from './summary.js';
 export { ReplicaError } from './errors.js';
 export type { ReplicaErrorCode } from './errors.js';
 export { Replica } from './replica.js';
-export type { Resolver, ResolverType, ReplicaOptions, Read, ChangeEvent, ReplicaStats } from './replica.js';
+export type { ReplicaOptions, ReplicaStats } from './replica.js';
+export type { Resolver, ResolverType } from './resolver.js';
+export type { Read } from './read.js';
+export type { ChangeEvent } from './changes.js';

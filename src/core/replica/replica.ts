@@ -1,42 +1,24 @@
-import type { CausalContext, Dot, VersionVector } from './dvv.js';
-import { EMPTY_VV, isVersionVector, joinStats, resetJoinStats } from './dvv.js';
-import type { Entry, EntryType } from './entry.js';
-import { emptyEntry, hasLiveData, hashEntry, isValidEntry, joinEntries, maxEntryHlc } from './entry.js';
+import type { NodeName } from '../ids.js';
+import type { ChangeEvent } from './changes.js';
+import { collectSeenBy, collectTombstones } from './collection.js';
+import type { CausalContext } from './dvv.js';
+import type { Entry } from './entry.js';
 import { ReplicaError } from './errors.js';
-import { Hasher64 } from './hash.js';
-import { DEFAULT_MAX_DRIFT_MS, Hlc } from './hlc.js';
-import { counterValue, incrementCounter } from './crdt/counter.js';
-import type { FieldValue } from './crdt/ormap.js';
-import { mapAdd, mapIncrement, mapRemove, mapRemoveField, mapSet, mapValues } from './crdt/ormap.js';
-import { addElement, removeElements, setMembers } from './crdt/orset.js';
-import type { Sibling } from './crdt/register.js';
-import { hasLiveSibling, lwwStamp, lwwWinner, makeSibling, makeTombstone, mvValues, writeRegister } from './crdt/register.js';
+import { DEFAULT_MAX_DRIFT_MS } from './hlc.js';
+import type { Hlc } from './hlc.js';
+import { Keyspace } from './keyspace.js';
+import { add, checkAmount, count, del, mapAddOp, mapIncrementOp, mapRemoveFieldOp, mapRemoveOp, mapSetOp, put, remove } from './local-writes.js';
+import type { Read } from './read.js';
+import { isVisible, readEntry } from './read.js';
+import { merge } from './remote-merge.js';
+import type { Resolver } from './resolver.js';
+import { ResolverTable } from './resolver.js';
 import type { VersionSummary } from './summary.js';
-import { SeenDots } from './summary.js';
 import type { Value } from './value.js';
-import { valueBytes } from './value.js';
-
-/**
- * How the keys under a prefix resolve concurrent writes (the same on every node):
- * - `lww`: LWW-Register, highest HLC wins, ties by node name (crdt/register.ts).
- * - `siblings`: MV-Register, concurrent values kept for the application (dotted version vectors).
- * - `custom`: siblings folded by `merge(a, b)` in dot order on read.
- * - `gcounter`, `pncounter`: counters; `orset`: add-wins set of strings; `ormap`: map of
- *   counter, set and LWW-register fields.
- */
-export type Resolver =
-  | { readonly type: 'lww' }
-  | { readonly type: 'siblings' }
-  | { readonly type: 'custom'; readonly merge: (a: Value, b: Value) => Value }
-  | { readonly type: 'gcounter' }
-  | { readonly type: 'pncounter' }
-  | { readonly type: 'orset' }
-  | { readonly type: 'ormap' };
-export type ResolverType = Resolver['type'];
 
 export interface ReplicaOptions {
   /** This node's name: the origin of its dots and the HLC tie-breaker. */
-  readonly node: string;
+  readonly node: NodeName;
   /** Resolver per key prefix; the longest matching prefix wins. */
   readonly resolvers?: Readonly<Record<string, Resolver>>;
   /** For keys no prefix matches (default `lww`). */
@@ -54,27 +36,6 @@ export interface ReplicaOptions {
    * change event) and the error propagates to the operation's caller.
    */
   readonly commit?: (key: string, entry: Entry) => void;
-}
-
-/** What `get` returns; `context` is what a read-modify-write hands back to `put`/`delete`. */
-export type Read =
-  | {
-      readonly type: 'register';
-      /** lww and custom: at most one value; siblings: every concurrent value, in dot order. Empty when deleted. */
-      readonly values: readonly Value[];
-      readonly context: CausalContext;
-    }
-  | { readonly type: 'counter'; readonly value: number; readonly context: CausalContext }
-  | { readonly type: 'set'; readonly elements: readonly string[]; readonly context: CausalContext }
-  | { readonly type: 'map'; readonly fields: ReadonlyMap<string, FieldValue>; readonly context: CausalContext };
-
-export interface ChangeEvent {
-  readonly subscription: number;
-  readonly key: string;
-  /** local: an operation on this replica; merge: a peer's entry; collect: tombstone collected. */
-  readonly cause: 'local' | 'merge' | 'collect';
-  /** The key reads as absent now (deleted or collected). */
-  readonly deleted: boolean;
 }
 
 export interface ReplicaStats {
@@ -96,43 +57,12 @@ export interface ReplicaStats {
   readonly summaryGaps: number;
 }
 
-interface KeyRecord {
-  entry: Entry;
-  /** When (this replica's latest `now`) the key last turned into a tombstone. */
-  deadSinceMs: number;
-  readonly resolver: Resolver;
-  hashOk: boolean;
-  hi: number;
-  lo: number;
-}
-
-interface Subscriber {
-  readonly id: number;
-  readonly prefix: string;
-  readonly callback: ((e: ChangeEvent) => void) | undefined;
-}
-
-const LWW: Resolver = { type: 'lww' };
-
-function storeType(r: Resolver): EntryType {
-  switch (r.type) {
-    case 'lww':
-      return 'lww';
-    case 'siblings':
-    case 'custom':
-      return 'register';
-    case 'gcounter':
-    case 'pncounter':
-      return 'counter';
-    case 'orset':
-      return 'set';
-    case 'ormap':
-      return 'map';
-  }
-}
-
 /**
- * The replicated key-value state of one node (sans-IO: time comes in as `now`, in ms).
+ * The replicated key-value state of one node (sans-IO: time comes in as `now`, in ms). This
+ * class is the surface; the rules live beside it: `local-writes.ts` (every operation a dot),
+ * `remote-merge.ts` (peers' entries, rules 1 and 2 below), `read.ts` (values as the resolver
+ * reads them), `collection.ts` (tombstones), over `keyspace.ts` (records, seen dots, counter,
+ * HLC, the one place a key's state changes); `resolver.ts`, `changes.ts`.
  *
  * Every operation is a write event named by a dot (node, counter) with the node's counter
  * running across all keys; each key keeps a causal context and a dot store (crdt/), so merging
@@ -175,56 +105,22 @@ function storeType(r: Resolver): EntryType {
  * certificate the peer re-issued, whose new dot it had not seen.)
  */
 export class Replica {
-  readonly node: string;
-  readonly hlc: Hlc;
-  private readonly records = new Map<string, KeyRecord>();
-  private readonly tombstones = new Set<string>();
-  private readonly seen = new SeenDots();
-  private readonly prefixes: readonly (readonly [string, Resolver])[];
-  private readonly defaultResolver: Resolver;
-  private counter: number;
-  private readonly commit: ((key: string, entry: Entry) => void) | undefined;
-  /** The latest `now` any operation brought (tombstone ages). */
-  private nowMs = 0;
-  private readonly hasher = new Hasher64();
-  private readonly hashOut = new Uint32Array(2);
-  private readonly hlcScratch = { l: 0, c: 0 };
-  private subscribers: Subscriber[] = [];
-  private nextSubscription = 1;
-  private readonly changes: ChangeEvent[] = [];
-  private changeHead = 0;
-  private nMerged = 0;
-  private nMalformed = 0;
-  private nTypeMismatch = 0;
-  private nStale = 0;
-  private nReactivated = 0;
-  private nCollected = 0;
+  readonly node: NodeName;
+  private readonly ks: Keyspace;
 
   constructor(opts: ReplicaOptions) {
     if (typeof opts.node !== 'string' || opts.node.length === 0) throw new ReplicaError('config', 'node name must be a non-empty string');
     this.node = opts.node;
-    this.hlc = new Hlc(opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS);
-    const start = opts.counterStart ?? 0;
-    if (!Number.isSafeInteger(start) || start < 0) throw new ReplicaError('config', `counterStart must be a non-negative integer, got ${start}`);
-    this.counter = start;
-    this.commit = opts.commit;
-    if (start > 0) this.seen.absorb(new Map([[this.node, start]]));
-    this.defaultResolver = opts.defaultResolver ?? LWW;
-    const prefixes = Object.entries(opts.resolvers ?? {});
-    for (const [p, r] of prefixes) if (!isResolver(r)) throw new ReplicaError('config', `resolver for prefix "${p}" is not a known resolver`);
-    if (!isResolver(this.defaultResolver)) throw new ReplicaError('config', 'defaultResolver is not a known resolver');
-    this.prefixes = prefixes.sort((a, b) => b[0].length - a[0].length);
+    this.ks = new Keyspace(opts.node, new ResolverTable(opts.resolvers, opts.defaultResolver), opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS, opts.counterStart ?? 0, opts.commit);
+  }
+
+  get hlc(): Hlc {
+    return this.ks.hlc;
   }
 
   /** The resolver a key gets (longest matching prefix, else the default). */
   resolverOf(key: string): Resolver {
-    const rec = this.records.get(key);
-    if (rec !== undefined) return rec.resolver;
-    for (let i = 0; i < this.prefixes.length; i++) {
-      const p = this.prefixes[i] as readonly [string, Resolver];
-      if (key.startsWith(p[0])) return p[1];
-    }
-    return this.defaultResolver;
+    return this.ks.resolverOf(key);
   }
 
   // ---- register operations ----------------------------------------------------------------
@@ -240,29 +136,7 @@ export class Replica {
    * client that writes again with it supersedes them (Riak's put with `returnbody`).
    */
   put(now: number, key: string, value: Value, context?: CausalContext): CausalContext {
-    if (now > this.nowMs) this.nowMs = now;
-    const rec = this.records.get(key);
-    const resolver = rec !== undefined ? rec.resolver : this.resolverOf(key);
-    const type = storeType(resolver);
-    if (type !== 'register' && type !== 'lww') throw wrongType(key, resolver, 'put');
-    const vb = valueBytes(value);
-    if (vb < 0) throw new ReplicaError('bad-value', `value for "${key}" is neither bytes nor JSON-compatible`);
-    const local = rec?.entry;
-    const ctx = local !== undefined ? local.context : EMPTY_VV;
-    const read = type === 'lww' ? ctx : context === undefined ? EMPTY_VV : checkContext(context);
-    this.hlc.tick(now);
-    const siblings = local !== undefined && (local.type === 'register' || local.type === 'lww') ? local.siblings : NO_SIBLINGS;
-    const stamp = this.hlcScratch;
-    if (type === 'lww') lwwStamp(siblings, this.hlc.l, this.hlc.c, stamp);
-    else {
-      stamp.l = this.hlc.l;
-      stamp.c = this.hlc.c;
-    }
-    const sib = makeSibling(this.node, this.nextDot(), stamp.l, stamp.c, value, vb);
-    const s = writeRegister({ context: ctx, siblings }, read, sib);
-    const entry: Entry = { type, key, context: s.context, siblings: s.siblings };
-    this.store(key, rec, resolver, entry, 'local');
-    return entry.context;
+    return put(this.ks, now, key, value, context);
   }
 
   /**
@@ -272,162 +146,84 @@ export class Replica {
    * cannot be deleted (`unsupported`). Returns the key's context after the delete.
    */
   delete(now: number, key: string, context?: CausalContext): CausalContext {
-    if (now > this.nowMs) this.nowMs = now;
-    const rec = this.records.get(key);
-    const resolver = rec !== undefined ? rec.resolver : this.resolverOf(key);
-    const type = storeType(resolver);
-    if (type === 'counter') throw new ReplicaError('unsupported', `"${key}" is a ${resolver.type}: counters cannot be deleted`);
-    const read = context === undefined || resolver.type === 'lww' ? undefined : checkContext(context);
-    const local = rec?.entry ?? emptyEntry(key, type);
-    const entry = this.deleteOn(now, local, read);
-    this.store(key, rec, resolver, entry, 'local');
-    return entry.context;
+    return del(this.ks, now, key, context);
   }
 
   // ---- CRDT operations ----------------------------------------------------------------------
 
   /** Adds `by` (a non-negative integer, default 1) to a `gcounter` or `pncounter` key. */
   increment(now: number, key: string, by = 1): number {
-    return this.count(now, key, checkAmount(by), 0, 'increment');
+    return count(this.ks, now, key, checkAmount(by), 0, 'increment');
   }
 
   /** Subtracts `by` from a `pncounter` key (`unsupported` on a `gcounter`). */
   decrement(now: number, key: string, by = 1): number {
-    return this.count(now, key, 0, checkAmount(by), 'decrement');
-  }
-
-  private count(now: number, key: string, dp: number, dn: number, op: string): number {
-    if (now > this.nowMs) this.nowMs = now;
-    const rec = this.records.get(key);
-    const resolver = rec !== undefined ? rec.resolver : this.resolverOf(key);
-    if (resolver.type !== 'gcounter' && resolver.type !== 'pncounter') throw wrongType(key, resolver, op);
-    if (dn > 0 && resolver.type === 'gcounter') throw new ReplicaError('unsupported', `"${key}" is a gcounter: it cannot be decremented`);
-    const local = rec?.entry.type === 'counter' ? rec.entry : { context: EMPTY_VV, counts: [] };
-    const s = incrementCounter(local, this.dot(), dp, dn);
-    this.store(key, rec, resolver, { type: 'counter', key, context: s.context, counts: s.counts }, 'local');
-    return counterValue(s.counts);
+    return count(this.ks, now, key, 0, checkAmount(by), 'decrement');
   }
 
   /** Adds `element` to an `orset` key. */
   add(now: number, key: string, element: string): void {
-    if (now > this.nowMs) this.nowMs = now;
-    const { rec, resolver, local } = this.setOp(key, element, 'add');
-    const s = addElement(local, this.dot(), element);
-    this.store(key, rec, resolver, { type: 'set', key, context: s.context, elements: s.elements }, 'local');
+    add(this.ks, now, key, element);
   }
 
   /** Removes `element` (the adds observed here) from an `orset` key. */
   remove(now: number, key: string, element: string): void {
-    if (now > this.nowMs) this.nowMs = now;
-    const { rec, resolver, local } = this.setOp(key, element, 'remove');
-    const s = removeElements(local, this.dot(), element);
-    this.store(key, rec, resolver, { type: 'set', key, context: s.context, elements: s.elements }, 'local');
-  }
-
-  private setOp(key: string, element: string, op: string) {
-    if (typeof element !== 'string') throw new ReplicaError('bad-argument', 'set elements are strings');
-    const rec = this.records.get(key);
-    const resolver = rec !== undefined ? rec.resolver : this.resolverOf(key);
-    if (resolver.type !== 'orset') throw wrongType(key, resolver, op);
-    const local = rec?.entry.type === 'set' ? rec.entry : { context: EMPTY_VV, elements: [] };
-    return { rec, resolver, local };
+    remove(this.ks, now, key, element);
   }
 
   /** Adds `by` to (or, negative, subtracts from) the counter field `field` of an `ormap` key. */
   mapIncrement(now: number, key: string, field: string, by = 1): void {
-    if (now > this.nowMs) this.nowMs = now;
-    if (!Number.isSafeInteger(by)) throw new ReplicaError('bad-argument', `increment must be an integer, got ${by}`);
-    const { rec, resolver, local } = this.mapOp(key, field, 'mapIncrement');
-    const s = mapIncrement(local, this.dot(), field, by > 0 ? by : 0, by < 0 ? -by : 0);
-    this.store(key, rec, resolver, { type: 'map', key, context: s.context, fields: s.fields }, 'local');
+    mapIncrementOp(this.ks, now, key, field, by);
   }
 
   /** Adds `element` to the set field `field` of an `ormap` key. */
   mapAdd(now: number, key: string, field: string, element: string): void {
-    if (now > this.nowMs) this.nowMs = now;
-    if (typeof element !== 'string') throw new ReplicaError('bad-argument', 'set elements are strings');
-    const { rec, resolver, local } = this.mapOp(key, field, 'mapAdd');
-    const s = mapAdd(local, this.dot(), field, element);
-    this.store(key, rec, resolver, { type: 'map', key, context: s.context, fields: s.fields }, 'local');
+    mapAddOp(this.ks, now, key, field, element);
   }
 
   /** Removes `element` from the set field `field` of an `ormap` key. */
   mapRemove(now: number, key: string, field: string, element: string): void {
-    if (now > this.nowMs) this.nowMs = now;
-    const { rec, resolver, local } = this.mapOp(key, field, 'mapRemove');
-    const s = mapRemove(local, this.dot(), field, element);
-    this.store(key, rec, resolver, { type: 'map', key, context: s.context, fields: s.fields }, 'local');
+    mapRemoveOp(this.ks, now, key, field, element);
   }
 
   /** Sets the LWW-register field `field` of an `ormap` key. */
   mapSet(now: number, key: string, field: string, value: Value): void {
-    if (now > this.nowMs) this.nowMs = now;
-    const vb = valueBytes(value);
-    if (vb < 0) throw new ReplicaError('bad-value', `value for "${key}".${field} is neither bytes nor JSON-compatible`);
-    const { rec, resolver, local } = this.mapOp(key, field, 'mapSet');
-    this.hlc.tick(now);
-    const sib = makeSibling(this.node, this.nextDot(), this.hlc.l, this.hlc.c, value, vb);
-    const s = mapSet(local, field, sib);
-    this.store(key, rec, resolver, { type: 'map', key, context: s.context, fields: s.fields }, 'local');
+    mapSetOp(this.ks, now, key, field, value);
   }
 
   /** Removes field `field` (all its types, as observed here) from an `ormap` key. */
   mapRemoveField(now: number, key: string, field: string): void {
-    if (now > this.nowMs) this.nowMs = now;
-    const { rec, resolver, local } = this.mapOp(key, field, 'mapRemoveField');
-    const s = mapRemoveField(local, this.dot(), field);
-    this.store(key, rec, resolver, { type: 'map', key, context: s.context, fields: s.fields }, 'local');
-  }
-
-  private mapOp(key: string, field: string, op: string) {
-    if (typeof field !== 'string') throw new ReplicaError('bad-argument', 'map field names are strings');
-    const rec = this.records.get(key);
-    const resolver = rec !== undefined ? rec.resolver : this.resolverOf(key);
-    if (resolver.type !== 'ormap') throw wrongType(key, resolver, op);
-    const local = rec?.entry.type === 'map' ? rec.entry : { context: EMPTY_VV, fields: [] };
-    return { rec, resolver, local };
+    mapRemoveFieldOp(this.ks, now, key, field);
   }
 
   // ---- reads --------------------------------------------------------------------------------
 
   /** The key's value(s) and causal context; undefined when this replica has no state for it. */
   get(key: string): Read | undefined {
-    const rec = this.records.get(key);
-    if (rec === undefined) return undefined;
-    const e = rec.entry;
-    switch (e.type) {
-      case 'register':
-      case 'lww':
-        return { type: 'register', values: readRegister(rec.resolver, e.siblings), context: e.context };
-      case 'counter':
-        return { type: 'counter', value: counterValue(e.counts), context: e.context };
-      case 'set':
-        return { type: 'set', elements: setMembers(e), context: e.context };
-      case 'map':
-        return { type: 'map', fields: mapValues(e), context: e.context };
-    }
+    const rec = this.ks.records.get(key);
+    return rec === undefined ? undefined : readEntry(rec.resolver, rec.entry);
   }
 
   /** Keys under `prefix` that read as present (not deleted), sorted. */
   list(prefix = ''): string[] {
     const out: string[] = [];
-    for (const [key, rec] of this.records) if (key.startsWith(prefix) && !this.tombstones.has(key) && isVisible(rec)) out.push(key);
+    for (const [key, rec] of this.ks.records) if (key.startsWith(prefix) && !this.ks.tombstones.has(key) && isVisible(rec.entry)) out.push(key);
     return out.sort();
   }
 
   /** Keys held only as tombstones (waiting for collection). */
   get tombstoneCount(): number {
-    return this.tombstones.size;
+    return this.ks.tombstones.size;
   }
 
   /** Number of keys with state (tombstones included). */
   get size(): number {
-    return this.records.size;
+    return this.ks.records.size;
   }
 
   /** Every key with state, tombstones included (for anti-entropy and tests). */
   keys(): IterableIterator<string> {
-    return this.records.keys();
+    return this.ks.records.keys();
   }
 
   // ---- change notification ------------------------------------------------------------------
@@ -437,66 +233,32 @@ export class Replica {
    * queued for `pollChange()`. Returns the subscription id for `unsubscribe`.
    */
   subscribe(prefix: string, callback?: (e: ChangeEvent) => void): number {
-    const id = this.nextSubscription++;
-    this.subscribers = [...this.subscribers, { id, prefix, callback }];
-    return id;
+    return this.ks.changes.subscribe(prefix, callback);
   }
 
   unsubscribe(id: number): boolean {
-    const n = this.subscribers.length;
-    this.subscribers = this.subscribers.filter((s) => s.id !== id);
-    return this.subscribers.length < n;
+    return this.ks.changes.unsubscribe(id);
   }
 
   /** The next queued change, oldest first. */
   pollChange(): ChangeEvent | undefined {
-    if (this.changeHead >= this.changes.length) return undefined;
-    const e = this.changes[this.changeHead++];
-    if (this.changeHead === this.changes.length) {
-      this.changes.length = 0;
-      this.changeHead = 0;
-    }
-    return e;
-  }
-
-  private emit(key: string, cause: ChangeEvent['cause'], deleted: boolean): void {
-    const subs = this.subscribers;
-    for (let i = 0; i < subs.length; i++) {
-      const s = subs[i] as Subscriber;
-      if (!key.startsWith(s.prefix)) continue;
-      const e: ChangeEvent = { subscription: s.id, key, cause, deleted };
-      if (s.callback !== undefined) s.callback(e);
-      else this.changes.push(e);
-    }
+    return this.ks.changes.poll();
   }
 
   // ---- replication --------------------------------------------------------------------------
 
   /** The key's transmissible state (immutable; share it freely), undefined when none. */
   entry(key: string): Entry | undefined {
-    return this.records.get(key)?.entry;
+    return this.ks.records.get(key)?.entry;
   }
-
 
   /**
    * 64-bit hash of the key's state as `[hi, lo]` uint32 halves, written into `out` (default: a
    * scratch array owned by this replica, overwritten by the next call). Equal states hash
    * equal on every node. Undefined when the key has no state. Cached until the key changes.
    */
-  entryHash(key: string, out: Uint32Array = this.hashOut): Uint32Array | undefined {
-    const rec = this.records.get(key);
-    if (rec === undefined) return undefined;
-    if (!rec.hashOk) {
-      hashEntry(this.hasher.reset(), rec.entry);
-      this.hasher.digest(out);
-      rec.hi = out[0] as number;
-      rec.lo = out[1] as number;
-      rec.hashOk = true;
-      return out;
-    }
-    out[0] = rec.hi;
-    out[1] = rec.lo;
-    return out;
+  entryHash(key: string, out?: Uint32Array): Uint32Array | undefined {
+    return this.ks.entryHash(key, out);
   }
 
   /**
@@ -506,44 +268,7 @@ export class Replica {
    * resolver are counted and ignored.
    */
   merge(now: number, entry: Entry): boolean {
-    if (now > this.nowMs) this.nowMs = now;
-    if (!isValidEntry(entry)) {
-      this.nMalformed++;
-      return false;
-    }
-    const key = entry.key;
-    const rec = this.records.get(key);
-    const resolver = rec !== undefined ? rec.resolver : this.resolverOf(key);
-    if (storeType(resolver) !== entry.type) {
-      this.nTypeMismatch++;
-      return false;
-    }
-    const h = this.hlcScratch;
-    maxEntryHlc(entry, h);
-    if (h.l >= 0) this.hlc.observe(h.l, h.c, now);
-    const local = rec !== undefined ? rec.entry : emptyEntry(key, entry.type);
-    resetJoinStats();
-    let joined = joinEntries(local, entry, this.seen);
-    const stale = joinStats.filteredBySeen;
-    this.nStale += stale;
-    let changed = joined !== local;
-    if (rec === undefined && changed) {
-      if (stale > 0 && hasLiveData(entry) && !hasLiveData(joined)) {
-        // A stale copy of a key collected here: re-issue its death certificate, stamped with
-        // the stale copy's highest HLC (a lower bound of the original delete's), so it
-        // removes the stale values causally and never outranks a concurrent newer write.
-        joined = this.deleteOn(now, joined, undefined, h.l >= 0 ? h : undefined);
-        this.nReactivated++;
-      } else if (!hasLiveData(joined) && this.coversContext(entry.context)) {
-        // A tombstone for a delete this replica has already seen and collected.
-        changed = false;
-      }
-    }
-    this.markSeen(entry.context);
-    if (!changed) return false;
-    this.nMerged++;
-    this.store(key, rec, resolver, joined, 'merge');
-    return true;
+    return merge(this.ks, now, entry);
   }
 
   /**
@@ -553,13 +278,13 @@ export class Replica {
    */
   watchSampled(every: number): void {
     if (!Number.isSafeInteger(every) || every < 0) throw new RangeError(`watchSampled: every must be a whole number ≥ 0, got ${every}`);
-    this.seen.sampleEvery = every;
-    if (every === 0) this.seen.sampled.length = 0;
+    this.ks.seen.sampleEvery = every;
+    if (every === 0) this.ks.seen.sampled.length = 0;
   }
 
   /** Sampled writes of other origins this replica came to reflect since the last call (see `watchSampled`). */
   pollSampledSeen(): { origin: string; counter: number }[] {
-    const list = this.seen.sampled;
+    const list = this.ks.seen.sampled;
     if (list.length === 0) return [];
     const out = list.filter((d) => d.origin !== this.node);
     list.length = 0;
@@ -568,17 +293,17 @@ export class Replica {
 
   /** The dot counter of this replica's latest local write (0 before any). */
   get lastCounter(): number {
-    return this.counter;
+    return this.ks.counter;
   }
 
   /** Whether this replica's state reflects write `counter` of `origin` (held, or seen and superseded). */
   hasSeen(origin: string, counter: number): boolean {
-    return this.seen.covers(origin, counter);
+    return this.ks.seen.covers(origin, counter);
   }
 
   /** Per origin, the highest n such that this replica's state reflects writes 1..n of it. */
   versionSummary(): Map<string, number> {
-    return this.seen.summary();
+    return this.ks.seen.summary();
   }
 
   /**
@@ -589,9 +314,9 @@ export class Replica {
    * no entry carries any more.
    */
   absorbSummary(summary: VersionSummary): void {
-    this.seen.absorb(summary);
+    this.ks.seen.absorb(summary);
     const own = summary.get(this.node) ?? 0;
-    if (own > this.counter) this.counter = own;
+    if (own > this.ks.counter) this.ks.counter = own;
   }
 
   /**
@@ -608,29 +333,7 @@ export class Replica {
    * reaped. Values superseded by the delete never come back either way.
    */
   collectTombstones(seenByAll: VersionSummary, now?: number, graceMs?: number): string[] {
-    const horizon = now !== undefined && graceMs !== undefined ? now - graceMs : Infinity;
-    const out: string[] = [];
-    for (const key of this.tombstones) {
-      const rec = this.records.get(key);
-      if (rec === undefined) {
-        this.tombstones.delete(key);
-        continue;
-      }
-      let all = true;
-      for (const d of rec.entry.context) {
-        if (d.counter > (seenByAll.get(d.origin) ?? 0)) {
-          all = false;
-          break;
-        }
-      }
-      if (!all || rec.deadSinceMs > horizon) continue;
-      this.records.delete(key);
-      this.tombstones.delete(key);
-      out.push(key);
-    }
-    this.nCollected += out.length;
-    for (const key of out) this.emit(key, 'collect', true);
-    return out;
+    return collectTombstones(this.ks, seenByAll, now, graceMs);
   }
 
   /**
@@ -644,176 +347,22 @@ export class Replica {
    * Returns whether the key was collected here.
    */
   collectSeenBy(key: string, peerSummary: VersionSummary): boolean {
-    if (!this.tombstones.has(key)) return false;
-    const rec = this.records.get(key);
-    if (rec === undefined) {
-      this.tombstones.delete(key);
-      return false;
-    }
-    for (const d of rec.entry.context) if (d.counter > (peerSummary.get(d.origin) ?? 0)) return false;
-    this.records.delete(key);
-    this.tombstones.delete(key);
-    this.nCollected++;
-    this.emit(key, 'collect', true);
-    return true;
+    return collectSeenBy(this.ks, key, peerSummary);
   }
 
   stats(): ReplicaStats {
+    const c = this.ks.counts;
     return {
-      keys: this.records.size,
-      tombstones: this.tombstones.size,
-      merged: this.nMerged,
-      malformed: this.nMalformed,
-      typeMismatch: this.nTypeMismatch,
-      staleDotsDropped: this.nStale,
-      reactivated: this.nReactivated,
-      collected: this.nCollected,
-      driftRejected: this.hlc.driftRejected,
-      summaryGaps: this.seen.pending(),
+      keys: this.ks.records.size,
+      tombstones: this.ks.tombstones.size,
+      merged: c.merged,
+      malformed: c.malformed,
+      typeMismatch: c.typeMismatch,
+      staleDotsDropped: c.staleDotsDropped,
+      reactivated: c.reactivated,
+      collected: c.collected,
+      driftRejected: this.ks.hlc.driftRejected,
+      summaryGaps: this.ks.seen.pending(),
     };
   }
-
-  // ---- internals ----------------------------------------------------------------------------
-
-  private nextDot(): number {
-    const c = ++this.counter;
-    this.seen.mark(this.node, c);
-    return c;
-  }
-
-  private dot(): Dot {
-    return { origin: this.node, counter: this.nextDot() };
-  }
-
-  /**
-   * A delete event over `local`, superseding what `read` covers (default: all held); register
-   * tombstones take the HLC `stamp` when given, else a fresh one.
-   */
-  private deleteOn(now: number, local: Entry, read: VersionVector | undefined, stamp?: { readonly l: number; readonly c: number }): Entry {
-    const key = local.key;
-    switch (local.type) {
-      case 'register':
-      case 'lww': {
-        const t = this.hlcScratch;
-        if (stamp !== undefined) {
-          // Just above the stale copy's highest timestamp.
-          const l = stamp.l;
-          const c = stamp.c;
-          t.l = c >= 0xffff ? l + 1 : l;
-          t.c = c >= 0xffff ? 0 : c + 1;
-        }
-        else {
-          this.hlc.tick(now);
-          if (local.type === 'lww') lwwStamp(local.siblings, this.hlc.l, this.hlc.c, t);
-          else lwwStamp(NO_SIBLINGS, this.hlc.l, this.hlc.c, t);
-        }
-        const tomb = makeTombstone(this.node, this.nextDot(), t.l, t.c);
-        const s = writeRegister(local, read ?? local.context, tomb);
-        return { type: local.type, key, context: s.context, siblings: s.siblings };
-      }
-      case 'set': {
-        const s = removeElements(local, this.dot(), undefined, read);
-        return { type: 'set', key, context: s.context, elements: s.elements };
-      }
-      case 'map': {
-        const s = mapRemoveField(local, this.dot(), undefined, read);
-        return { type: 'map', key, context: s.context, fields: s.fields };
-      }
-      case 'counter':
-        return local;
-    }
-  }
-
-  private coversContext(vv: VersionVector): boolean {
-    for (const d of vv) if (!this.seen.covers(d.origin, d.counter)) return false;
-    return true;
-  }
-
-  /** Marks the highest dot per origin of a merged context as seen (see summary.ts). */
-  private markSeen(vv: VersionVector): void {
-    for (let i = 0; i < vv.length; i++) {
-      const d = vv[i] as Dot;
-      this.seen.mark(d.origin, d.counter);
-      // Our own dots coming back ahead of our counter: we restarted without it. Never reuse.
-      if (d.origin === this.node && d.counter > this.counter) this.counter = d.counter;
-    }
-  }
-
-  private store(key: string, rec: KeyRecord | undefined, resolver: Resolver, entry: Entry, cause: ChangeEvent['cause']): void {
-    if (cause === 'local' && this.commit !== undefined) {
-      try {
-        this.commit(key, entry);
-      } catch (e) {
-        // Refused: the one dot this operation took is given back (nothing carries it).
-        this.seen.unmark(this.node, this.counter);
-        this.counter--;
-        throw e;
-      }
-    }
-    if (rec === undefined) {
-      rec = { entry, resolver, deadSinceMs: this.nowMs, hashOk: false, hi: 0, lo: 0 };
-      this.records.set(key, rec);
-    } else {
-      rec.entry = entry;
-      rec.hashOk = false;
-    }
-    const visible = isVisible(rec);
-    if (visible) {
-      if (this.tombstones.size > 0) this.tombstones.delete(key);
-    } else if (entry.type !== 'counter' && !this.tombstones.has(key)) {
-      this.tombstones.add(key);
-      rec.deadSinceMs = this.nowMs;
-    }
-    if (this.subscribers.length > 0) this.emit(key, cause, !visible);
-  }
-}
-
-const NO_SIBLINGS: readonly Sibling[] = [];
-
-function readRegister(resolver: Resolver, siblings: readonly Sibling[]): Value[] {
-  if (resolver.type === 'lww') {
-    const w = lwwWinner(siblings);
-    return w === undefined || w.deleted ? [] : [w.value];
-  }
-  const values = mvValues(siblings);
-  if (resolver.type !== 'custom' || values.length <= 1) return values;
-  let acc = values[0] as Value;
-  for (let i = 1; i < values.length; i++) acc = resolver.merge(acc, values[i] as Value);
-  return [acc];
-}
-
-/** Does the key read as present (a tombstone-only state does not). */
-function isVisible(rec: KeyRecord): boolean {
-  const e = rec.entry;
-  if (e.type === 'register' || e.type === 'lww') {
-    if (e.type === 'lww') {
-      const w = lwwWinner(e.siblings);
-      return w !== undefined && !w.deleted;
-    }
-    return hasLiveSibling(e.siblings);
-  }
-  return e.type === 'counter' || hasLiveData(e);
-}
-
-function wrongType(key: string, resolver: Resolver, op: string): ReplicaError {
-  return new ReplicaError('wrong-type', `"${key}" is a ${resolver.type} key: ${op} does not apply`);
-}
-
-function checkContext(c: CausalContext): CausalContext {
-  if (!isVersionVector(c)) throw new ReplicaError('bad-context', 'context must be the causal context returned by get or put');
-  return c;
-}
-
-function checkAmount(by: number): number {
-  if (!Number.isSafeInteger(by) || by < 0) throw new ReplicaError('bad-argument', `amount must be a non-negative integer, got ${by}`);
-  return by;
-}
-
-const RESOLVER_TYPES: ReadonlySet<string> = new Set<ResolverType>(['lww', 'siblings', 'custom', 'gcounter', 'pncounter', 'orset', 'ormap']);
-
-function isResolver(r: unknown): r is Resolver {
-  if (typeof r !== 'object' || r === null) return false;
-  const t = (r as { type?: unknown }).type;
-  if (typeof t !== 'string' || !RESOLVER_TYPES.has(t)) return false;
-  return t !== 'custom' || typeof (r as { merge?: unknown }).merge === 'function';
 }

@@ -139,3 +139,17 @@ export interface StateSizes {
   /** A reconciliation message inside a `state-reconcile` (anti-entropy session statistics). */
   readonly reconcile: (m: ReconcileMessage<Entry>) => ReconcileBytes;
 }
+
+/**
+ * What a peer sent is not a message of ours (a bad shape, a note out of range): thrown by the
+ * checks on the receive path and caught by `StateNode.handleMessage` only, which counts and
+ * reports it. Anything else thrown there is a bug of ours and surfaces, never blamed on a peer.
+ */
+export class MalformedMessage extends Error {
+  override name = 'MalformedMessage';
+}
+
+/** An array (not a type guard: the message's declared types stay as they are for the code after the check). */
+export function isList(v: unknown): boolean {
+  return Array.isArray(v);
+}

@@ -8,6 +8,7 @@ import { ConvergenceTracker } from '../../../src/core/convergence/tracker.js';
 import type { Entry } from '../../../src/core/replica/index.js';
 import { Replica } from '../../../src/core/replica/index.js';
 import { seededRng } from '../../../src/core/rng.js';
+import { nodeName } from '../../../src/core/ids.js';
 
 /** K's Replica with a Merkle tree kept in step: the way a node wires anti-entropy. */
 class Node implements ReconcileHost<Entry> {
@@ -15,7 +16,7 @@ class Node implements ReconcileHost<Entry> {
   readonly tree = new MerkleTree({ fanout: 16, depth: 2 });
 
   constructor(readonly name: string) {
-    this.replica = new Replica({ node: name, resolvers: { 'c/': { type: 'pncounter' }, 's/': { type: 'orset' }, 'r/': { type: 'lww' } } });
+    this.replica = new Replica({ node: nodeName(name), resolvers: { 'c/': { type: 'pncounter' }, 's/': { type: 'orset' }, 'r/': { type: 'lww' } } });
   }
 
   touched(key: string): void {

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Entry, Replica as ReplicaT } from '../../../src/core/replica/index.js';
 import { Replica } from '../../../src/core/replica/index.js';
 import { RESOLVERS } from './harness.js';
+import { nodeName } from '../../../src/core/ids.js';
 
 /** A replica whose commit hook (its durable store) refuses while `full` is set. */
 function withHook(): { r: ReplicaT; disk: Map<string, Entry>; setFull: (f: boolean) => void } {
   const disk = new Map<string, Entry>();
   let full = false;
   const r = new Replica({
-    node: 'a', resolvers: RESOLVERS,
+    node: nodeName('a'), resolvers: RESOLVERS,
     commit: (key, entry) => {
       if (full) throw new Error('database or disk is full');
       disk.set(key, entry);

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import type { Entry, Resolver, Value } from '../../../src/core/replica/index.js';
 import { Replica } from '../../../src/core/replica/index.js';
+import { nodeName } from '../../../src/core/ids.js';
 
 export const RESOLVERS: Readonly<Record<string, Resolver>> = {
   'l/': { type: 'lww' },
@@ -20,7 +21,7 @@ export const KEYS = ['l/1', 'l/2', 's/1', 's/2', 'c/1', 'g/1', 'p/1', 'o/1', 'o/
 
 export function makeReplicas(n: number, opts: { maxDriftMs?: number } = {}): Replica[] {
   const out: Replica[] = [];
-  for (let i = 0; i < n; i++) out.push(new Replica({ node: `n${i}`, resolvers: RESOLVERS, ...opts }));
+  for (let i = 0; i < n; i++) out.push(new Replica({ node: nodeName(`n${i}`), resolvers: RESOLVERS, ...opts }));
   return out;
 }
 

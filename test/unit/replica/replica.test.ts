@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, Entry, Read, ReplicaErrorCode } from '../../../src/core/replica/index.js';
 import { Hasher64, hashHex, hashString64, minSummary, Replica, ReplicaError } from '../../../src/core/replica/index.js';
 import { RESOLVERS } from './harness.js';
+import { nodeName } from '../../../src/core/ids.js';
+import type { NodeName } from '../../../src/core/ids.js';
 
-const mk = (node: string): Replica => new Replica({ node, resolvers: RESOLVERS });
+const mk = (node: string): Replica => new Replica({ node: nodeName(node), resolvers: RESOLVERS });
 const reg = (r: Replica, k: string): readonly unknown[] => (r.get(k) as Read & { type: 'register' }).values;
 
 function codeOf(f: () => unknown): ReplicaErrorCode | 'no error' {
@@ -34,9 +36,9 @@ describe('Replica: typed errors when an operation does not fit the key', () => {
     ['an unsorted context', () => r.put(1, 's/x', 1, [{ origin: 'b', counter: 1 }, { origin: 'a', counter: 1 }]), 'bad-context'],
     ['a negative increment', () => r.increment(1, 'g/x', -1), 'bad-argument'],
     ['a fractional increment', () => r.increment(1, 'p/x', 1.5), 'bad-argument'],
-    ['an unknown resolver', () => new Replica({ node: 'a', resolvers: { 'x/': { type: 'nope' } as never } }), 'config'],
-    ['custom without a merge function', () => new Replica({ node: 'a', resolvers: { 'x/': { type: 'custom' } as never } }), 'config'],
-    ['an empty node name', () => new Replica({ node: '' }), 'config'],
+    ['an unknown resolver', () => new Replica({ node: nodeName('a'), resolvers: { 'x/': { type: 'nope' } as never } }), 'config'],
+    ['custom without a merge function', () => new Replica({ node: nodeName('a'), resolvers: { 'x/': { type: 'custom' } as never } }), 'config'],
+    ['an empty node name', () => new Replica({ node: '' as NodeName }), 'config'],
     ['a fitting operation', () => r.put(1, 'l/x', { ok: [1, 'two', null] }), 'no error'],
   ])('%s → %s', (_name, f, code) => {
     expect(codeOf(f)).toBe(code);
@@ -211,7 +213,7 @@ describe('Replica: replication surface', () => {
       { key: 'l/x', type: 'register', context: [], siblings: [{ dot: { origin: 'b', counter: 1 }, l: 1, c: 0, deleted: false, value: 1, valueBytes: 1 }] },
     ];
     for (const e of bad) expect(a.merge(1, e as Entry)).toBe(false);
-    const b = new Replica({ node: 'b', defaultResolver: { type: 'orset' } });
+    const b = new Replica({ node: nodeName('b'), defaultResolver: { type: 'orset' } });
     b.add(1, 'l/x-as-set', 'e'); // a set entry…
     const e = b.entry('l/x-as-set') as Entry;
     expect(a.merge(1, e)).toBe(false); // …for a key that is lww here
@@ -219,8 +221,8 @@ describe('Replica: replication surface', () => {
   });
 
   it('a remote HLC beyond the drift guard: the entry is still merged (replicas converge), the clock is not pulled forward, the refusal is counted', () => {
-    const a = new Replica({ node: 'a', maxDriftMs: 500 });
-    const b = new Replica({ node: 'b', maxDriftMs: 500 });
+    const a = new Replica({ node: nodeName('a'), maxDriftMs: 500 });
+    const b = new Replica({ node: nodeName('b'), maxDriftMs: 500 });
     b.put(10_000, 'k', 'future');
     expect(a.merge(1000, b.entry('k') as Entry)).toBe(true);
     expect(reg(a, 'k')).toEqual(['future']);
@@ -236,7 +238,7 @@ describe('Replica: replication surface', () => {
     restarted.merge(3, a.entry('l/k') as Entry);
     const ctx = restarted.put(4, 'l/q', 3);
     expect(ctx).toEqual([{ origin: 'a', counter: 3 }]);
-    expect(new Replica({ node: 'a', counterStart: 41 }).put(1, 'k', 1)).toEqual([{ origin: 'a', counter: 42 }]);
+    expect(new Replica({ node: nodeName('a'), counterStart: 41 }).put(1, 'k', 1)).toEqual([{ origin: 'a', counter: 42 }]);
   });
 });
 
@@ -381,8 +383,8 @@ describe('Replica: LWW deletes and collection', () => {
   });
 
   it('a write stamped after what it supersedes even when the drift guard keeps the clock behind', () => {
-    const a = new Replica({ node: 'a', maxDriftMs: 500 });
-    const b = new Replica({ node: 'b', maxDriftMs: 500 });
+    const a = new Replica({ node: nodeName('a'), maxDriftMs: 500 });
+    const b = new Replica({ node: nodeName('b'), maxDriftMs: 500 });
     b.put(60_000, 'k', 'future'); // b's clock is a minute ahead
     a.merge(1000, b.entry('k') as Entry); // refused by the guard: a's clock stays near 1000
     a.put(1001, 'k', 'after'); // causally after "future": must win
@@ -453,7 +455,7 @@ describe('OR-Map fields', () => {
 describe('custom resolver', () => {
   it('folds siblings in dot order, so even a non-commutative merge reads the same on every node', () => {
     const resolvers = { 'c/': { type: 'custom' as const, merge: (a: unknown, b: unknown) => `${String(a)}+${String(b)}` } };
-    const [a, b, c] = ['a', 'b', 'c'].map((node) => new Replica({ node, resolvers })) as [Replica, Replica, Replica];
+    const [a, b, c] = ['a', 'b', 'c'].map((node) => new Replica({ node: nodeName(node), resolvers })) as [Replica, Replica, Replica];
     c.put(1, 'c/k', 'C');
     a.put(1, 'c/k', 'A');
     b.put(1, 'c/k', 'B');

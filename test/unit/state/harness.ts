@@ -1,10 +1,12 @@
 import type { PeerSampler } from '../../../src/core/dissemination/disseminator.js';
 import type { Address, Millis } from '../../../src/core/ids.js';
+import { nodeName } from '../../../src/core/ids.js';
 import type { Rng } from '../../../src/core/rng.js';
 import { seededRng } from '../../../src/core/rng.js';
 import type { Replica } from '../../../src/core/replica/replica.js';
 import type { StateMessage } from '../../../src/core/state/messages.js';
-import type { StateEvent, StateNodeOptions } from '../../../src/core/state/state-node.js';
+import type { StateNodeOptions } from '../../../src/core/state/options.js';
+import type { StateEvent } from '../../../src/core/state/outbox.js';
 import { StateNode } from '../../../src/core/state/state-node.js';
 import { stateSizes } from '../../../src/wire/state.js';
 
@@ -29,7 +31,7 @@ export class Cluster {
   constructor(names: readonly string[], private readonly opts: Partial<StateNodeOptions> = {}, seed = 1) {
     this.rng = seededRng(seed);
     for (const n of names) this.boot(n);
-    for (const s of this.nodes.values()) s.setMembers(0, names);
+    for (const s of this.nodes.values()) s.setMembers(0, names.map(nodeName));
   }
 
   boot(name: string, durable?: Replica, incarnation = 0, extra: Partial<StateNodeOptions> = {}): StateNode {
@@ -38,7 +40,7 @@ export class Cluster {
       addressOf: (member: string) => (this.nodes.has(member) ? (member as Address) : undefined),
       ...this.opts,
       ...extra,
-      name, sizes: stateSizes(name), rng: this.rng.fork(), now: this.now, peers: this.sampler(name), incarnation,
+      name: nodeName(name), sizes: stateSizes(name), rng: this.rng.fork(), now: this.now, peers: this.sampler(name), incarnation,
       ...(durable !== undefined ? { durable } : {}),
     });
     this.nodes.set(name, s);
@@ -136,3 +138,9 @@ export class Cluster {
     };
   }
 }
+
+/** A key's value(s) at a node: a register's values, a counter's value, a set's elements. */
+export const value = (c: Cluster, n: string, key: string): unknown => {
+  const r = c.node(n).get(key);
+  return r?.type === 'register' ? r.values : r?.type === 'counter' ? r.value : r?.type === 'set' ? r.elements : undefined;
+};

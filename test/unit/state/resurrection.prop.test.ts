@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { nodeName } from '../../../src/core/ids.js';
 import { lwwWinner } from '../../../src/core/replica/crdt/register.js';
 import type { VersionVector } from '../../../src/core/replica/dvv.js';
 import type { StateNode } from '../../../src/core/state/state-node.js';
@@ -70,10 +71,10 @@ describe('partition + deletes + tombstone collection + heal + anti-entropy (fast
         c.run(2000);
         // c is cut off and declared gone (so a and b may collect tombstones without it).
         c.partition({ a: 0, b: 0, c: 1 });
-        for (const x of ['a', 'b']) c.on(x, (s, now) => s.handleMemberGone(now, 'c'));
+        for (const x of ['a', 'b']) c.on(x, (s, now) => s.handleMemberGone(now, nodeName('c')));
         c.on('c', (s, now) => {
-          s.handleMemberGone(now, 'a');
-          s.handleMemberGone(now, 'b');
+          s.handleMemberGone(now, nodeName('a'));
+          s.handleMemberGone(now, nodeName('b'));
         });
         for (const op of during) apply(c, o, op, `v${n++}`);
         c.run(6000);
@@ -81,10 +82,10 @@ describe('partition + deletes + tombstone collection + heal + anti-entropy (fast
         collectedWhileApart += collected;
         if (collected > 0) runsWithCollection++;
         c.heal();
-        for (const x of ['a', 'b']) c.on(x, (s, now) => s.handleMemberAlive(now, 'c'));
+        for (const x of ['a', 'b']) c.on(x, (s, now) => s.handleMemberAlive(now, nodeName('c')));
         c.on('c', (s, now) => {
-          s.handleMemberAlive(now, 'a');
-          s.handleMemberAlive(now, 'b');
+          s.handleMemberAlive(now, nodeName('a'));
+          s.handleMemberAlive(now, nodeName('b'));
         });
         c.run(16_000);
         expect(c.converged()).toBe(true);

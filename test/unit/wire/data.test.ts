@@ -4,6 +4,7 @@ import { DATA_MESSAGE_BYTES_MAX, DATA_MESSAGE_KINDS, DataMessageType, DataStats,
 import type { Entry } from '../../../src/core/replica/index.js';
 import { Replica } from '../../../src/core/replica/index.js';
 import { replicaEntries } from './entries.js';
+import { nodeName } from '../../../src/core/ids.js';
 
 
 describe('data-layer type bytes and values', () => {
@@ -24,7 +25,7 @@ describe('data-layer type bytes and values', () => {
           expect(r).toEqual({ ok: true, value: e });
         }
         // A fresh replica that merges the decoded entries holds the same state (same hashes).
-        const a = new Replica({ node: 'x', resolvers: { 'lww/': { type: 'lww' }, 'mv/': { type: 'siblings' }, 'cnt/': { type: 'pncounter' }, 'set/': { type: 'orset' }, 'map/': { type: 'ormap' } } });
+        const a = new Replica({ node: nodeName('x'), resolvers: { 'lww/': { type: 'lww' }, 'mv/': { type: 'siblings' }, 'cnt/': { type: 'pncounter' }, 'set/': { type: 'orset' }, 'map/': { type: 'ormap' } } });
         for (const e of entries) {
           const r = decodeDataValue(encodeDataValue(e));
           if (r.ok) a.merge(1, r.value as unknown as Entry);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { Entry } from '../../../src/core/replica/index.js';
 import { Replica } from '../../../src/core/replica/index.js';
+import { nodeName } from '../../../src/core/ids.js';
 
 // -0 travels as 0 (JSON text and MessagePack have no negative zero); ±∞ is no JSON value. The arbitraries avoid both.
 const num = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d)), fc.constant(2 ** 53 - 1), fc.constant(-(2 ** 40)));
@@ -14,7 +15,7 @@ export const replicaEntries = fc.array(
   { minLength: 1, maxLength: 30 },
 ).map((ops) => {
   const r = new Replica({
-    node: 'n1',
+    node: nodeName('n1'),
     resolvers: { 'lww/': { type: 'lww' }, 'mv/': { type: 'siblings' }, 'cnt/': { type: 'pncounter' }, 'set/': { type: 'orset' }, 'map/': { type: 'ormap' } },
   });
   let now = 1;

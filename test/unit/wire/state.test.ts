@@ -11,6 +11,7 @@ import {
 } from '../../../src/wire/state.js';
 import { encodeEntry } from '../../../src/wire/state-entry.js';
 import { replicaEntries } from './entries.js';
+import { nodeName } from '../../../src/core/ids.js';
 
 // The core's messages and the wire's are the same shapes, both ways (compile-time).
 const toWire = (m: StateMessage): WireStateMessage => m;
@@ -116,7 +117,7 @@ describe('state messages on the wire', () => {
         const r = decodeStateFrame(encodeStateFrame('n1', m));
         expect(r.ok).toBe(true);
         if (!r.ok || r.value.message.type !== 'state-reconcile' || r.value.message.rc.type !== 'rc-entries') return;
-        const a = new Replica({ node: 'x', resolvers: { 'lww/': { type: 'lww' }, 'mv/': { type: 'siblings' }, 'cnt/': { type: 'pncounter' }, 'set/': { type: 'orset' }, 'map/': { type: 'ormap' } } });
+        const a = new Replica({ node: nodeName('x'), resolvers: { 'lww/': { type: 'lww' }, 'mv/': { type: 'siblings' }, 'cnt/': { type: 'pncounter' }, 'set/': { type: 'orset' }, 'map/': { type: 'ormap' } } });
         for (const e of r.value.message.rc.entries) {
           expect(isValidEntry(e)).toBe(true);
           a.merge(1, e);
@@ -188,7 +189,7 @@ describe('state messages on the wire', () => {
     // A state-digests whose stability flag is 2.
     expect(decodeStateMessage(DataMessageType['state-digests'], new Uint8Array([0, 1, 97, 0, 0, 2]), stats)).toMatchObject({ ok: false, reason: 'malformed' });
     // An entry whose JSON value is written with a space: not what JSON.stringify writes.
-    const r = new Replica({ node: 'a' });
+    const r = new Replica({ node: nodeName('a') });
     r.put(1, 'k', [1, 2]);
     const entry = encodeEntry(r.entry('k') as Entry);
     const text = new TextEncoder().encode('[1,2]');
@@ -202,7 +203,7 @@ describe('state messages on the wire', () => {
   });
 
   it('is compact: a rumor of one small entry, a digest and an ack cost what their fields need', () => {
-    const r = new Replica({ node: 'node-01' });
+    const r = new Replica({ node: nodeName('node-01') });
     r.put(1_750_000_000_000, 'user/42/name', 'Ada Lovelace');
     const entry = r.entry('user/42/name') as Entry;
     // type 1 + key 13 + context (1 + new name 9 + counter 1) + siblings (1 + dot (#1 1 + 1) + l 6 + c 1 + flags 1 + value 15)

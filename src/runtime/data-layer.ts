@@ -1,6 +1,11 @@
-import type { Millis } from '../core/ids.js';
-import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
-import type { CausalContext, ChangeEvent, Read, Resolver, Value } from '../core/replica/index.js';
+import type { ConvergedUpdate } from '../core/convergence/index.js';
+import type { CausalContext, ChangeEvent, Value } from '../core/replica/index.js';
+
+/*
+ * The runtime's data layer (a `DurableStateNode` driven beside the Serf node by `SerfWithState`)
+ * as the rest of the runtime sees it: what it sends, what it reports, its counters, and the
+ * local operations `node.kv` issues.
+ */
 
 /** One message for `SerfNode.sendData`: type byte, body, and whether it needs a stream. */
 export interface DataTransmit {
@@ -18,7 +23,7 @@ export type DataEvent =
   | { readonly type: 'data-rejected'; readonly from: string; readonly reason: string; readonly detail: string };
 
 /** The data layer's counters (`node.stats.data.node`). */
-export interface DataMachineStats {
+export interface DataLayerStats {
   /** Data messages refused after decoding (bad shapes, unknown senders) and stored entries that did not load. */
   readonly rejected: number;
   readonly storeErrors: number;
@@ -34,16 +39,13 @@ export interface DataMachineStats {
   readonly antiEntropyBytes: number;
   readonly digestBytes: number;
 }
-/** @deprecated the name before the StateNode: use `DataMachineStats`. */
-export type DataNodeStats = DataMachineStats;
-
-/** Dot counters reserved in the store ahead of use. */
-export const DOT_RESERVE = 1024;
-/** Store meta holding the highest dot counter this node may have used (decimal ASCII). */
-export const DOT_COUNTER_META = 'dot-counter';
+/** @deprecated an earlier name: use `DataLayerStats`. */
+export type DataMachineStats = DataLayerStats;
+/** @deprecated an earlier name: use `DataLayerStats`. */
+export type DataNodeStats = DataLayerStats;
 
 /**
- * One local operation on the replicated state, as `node.kv` issues it. A data machine applies
+ * One local operation on the replicated state, as `node.kv` issues it. The data layer applies
  * it to its replica, makes it durable, and spreads it.
  */
 export type KvOp =
@@ -71,35 +73,7 @@ export interface KvOpResult {
   mapRemoveField: undefined;
 }
 
-/**
- * The runtime's view of a data-layer state machine (sans-IO, driven beside the Serf node by
- * `DataPlane`): `StateMachine` (src/runtime/data-state.ts), the core's `StateNode` with the
- * runtime's durability around it.
- */
-/** A local write refused because the node cannot take writes yet (`DataMachine.writable`); retry. */
+/** A local write refused because the node cannot take writes yet (`DurableStateNode.writable`); retry. */
 export class NotWritableError extends Error {
   override name = 'NotWritableError';
-}
-
-export interface DataMachine {
-  /** Whether a local write may be applied now (false while a node without its history relearns its dot counter). */
-  readonly writable: boolean;
-  /** A local operation: applied, durable in the store, spread. Throws caller errors, store failures and `NotWritableError`. */
-  apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']];
-  readonly stats: DataMachineStats;
-  get(key: string): Read | undefined;
-  list(prefix: string): string[];
-  resolverOf(key: string): Resolver;
-  convergence(now: Millis): { readonly agreement: Agreement; readonly recent: readonly ConvergedUpdate[] };
-  /** A data message (type byte, body) from member `from`, or from an address that names no member. */
-  handleMessage(now: Millis, from: string | null, dataType: number, payload: Uint8Array, fromAddr?: string): void;
-  /** Full state for Serf's push-pull at a join (null: none), and a peer's. */
-  localState(): Uint8Array | null;
-  handleRemoteState(now: Millis, from: string, frame: Uint8Array): void;
-  handleTimeout(now: Millis): void;
-  /** Bytes membership sent (on the wire): charged first to the byte budget, if there is one. */
-  chargeMembership(now: Millis, bytes: number): void;
-  pollTransmit(): DataTransmit | undefined;
-  pollEvent(): DataEvent | undefined;
-  pollTimeout(): Millis;
 }

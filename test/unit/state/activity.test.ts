@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nodeName } from '../../../src/core/ids.js';
 import { Cluster } from './harness.js';
 
 const names = Array.from({ length: 12 }, (_, i) => `n${i}`);
@@ -52,7 +53,7 @@ describe('StateNode when a cluster forms', () => {
     const digestBytes = sum(c, (s) => s.digestBytes);
     // Four more members join (empty, like everyone): each is active itself and probes its peers.
     for (const n of names.slice(8)) c.boot(n);
-    for (const s of c.nodes.values()) s.setMembers(c.now, names);
+    for (const s of c.nodes.values()) s.setMembers(c.now, names.map(nodeName));
     c.run(60_000);
     expect(sum(c, (s) => s.sessionsStarted)).toBe(0);
     expect(sum(c, (s) => s.rootProbes)).toBeGreaterThan(0);

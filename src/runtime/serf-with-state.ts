@@ -3,6 +3,9 @@ import type { Message, StreamMessage } from '../core/messages.js';
 import type { Transmit } from '../core/membership/node.js';
 import type { DataStateDelegate, SerfEvent, SerfNode } from '../core/serf/index.js';
 import { dataMessageKind } from '../wire/data.js';
+import type { DataEvent } from './data-layer.js';
+import type { DrivenNode } from './driver.js';
+import type { DurableStateNode } from './durable-state-node.js';
 import type { WireHeaders } from './wire-headers.js';
 import type { ViewEvent } from '../core/views/index.js';
 import { VIEW_NOTE_TYPE } from '../wire/view-note.js';
@@ -13,16 +16,15 @@ import { NO_HEADERS } from './wire-headers.js';
 function isDataMessage(m: Message | StreamMessage): boolean {
   return m.type === 'user' && dataMessageKind(m.payload[0] ?? 0) !== undefined;
 }
-import type { DataEvent, DataMachine } from './data-machine.js';
-import type { DrivenNode } from './driver.js';
 
 /**
- * The Serf node and the data node as one driven node, so one driver loop runs both: packets
- * and streams go to Serf; Serf's `data-message` events of our kinds go to the data node (the
- * rest pass through); the data node's transmits leave through `SerfNode.sendData` (only to
- * members tagged with our data tag); the timer is the earlier of the two.
+ * The Serf node and the state node (`DurableStateNode`) as one driven node, so one driver loop
+ * runs both: packets and streams go to Serf; Serf's `data-message` events of our kinds go to the
+ * state node (the rest pass through); the state node's transmits leave through
+ * `SerfNode.sendData` (only to members tagged with our data tag); membership's bytes are charged
+ * to the state node's byte budget; the timer is the earlier of the two.
  */
-export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNode<SerfEvent | DataEvent | ViewEvent> {
+export class SerfWithState implements DrivenNode<SerfEvent | DataEvent | ViewEvent> {
   /** The membership views (issue 16), when the node runs them: their notes come in as data messages of type 0xbc. */
   views: ViewPlane | null = null;
   /** Set by the runtime: asks the driver to drain again (the data node has output after an event). */
@@ -33,7 +35,7 @@ export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNod
 
   constructor(
     readonly engine: SerfNode,
-    readonly data: M,
+    readonly data: DurableStateNode,
     now: Millis,
     /** What the network adds to what the transport is handed (IP and UDP or TCP headers), for the byte budget. */
     private readonly headers: WireHeaders = NO_HEADERS,
@@ -51,10 +53,10 @@ export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNod
   }
 
   /**
-   * What Serf's push-pull carries for the data machine: its `localState()` at a join (the
+   * What Serf's push-pull carries for the state node: its `localState()` at a join (the
    * StateNode has none: a joiner catches up by anti-entropy), nothing on periodic push-pulls.
    */
-  static delegate(data: () => DataMachine | null): DataStateDelegate {
+  static delegate(data: () => DurableStateNode | null): DataStateDelegate {
     return {
       localState: (join) => (join ? data()?.localState() ?? null : null),
       mergeRemoteState: (now, buf) => data()?.handleRemoteState(now, 'push-pull', buf),
@@ -86,7 +88,7 @@ export class DataPlane<M extends DataMachine = DataMachine> implements DrivenNod
   }
 
   /** Runs `fn` on the data node at `now` (a local operation through the driver's `input`). */
-  input<T>(now: Millis, fn: (data: M) => T): T {
+  input<T>(now: Millis, fn: (data: DurableStateNode) => T): T {
     this.now = now;
     return fn(this.data);
   }

@@ -1,5 +1,5 @@
-import type { Address, Millis } from '../core/ids.js';
-import { millis } from '../core/ids.js';
+import type { Address, Millis, NodeName } from '../core/ids.js';
+import { address, millis, nodeName } from '../core/ids.js';
 import type { Rng } from '../core/rng.js';
 import type { DisseminationConfig } from '../core/dissemination/config.js';
 import type { PeerSampler } from '../core/dissemination/disseminator.js';
@@ -14,31 +14,18 @@ import type { DataStats } from '../wire/data.js';
 import { decodeDataValue, encodeDataValue } from '../wire/data.js';
 import type { WireStateMessage } from '../wire/state.js';
 import { decodeStateMessage, encodeStateMessage, stateSizes } from '../wire/state.js';
-import type { DataEvent, DataMachine, DataMachineStats, DataTransmit, KvOp, KvOpResult } from './data-machine.js';
-import { DOT_COUNTER_META, DOT_RESERVE, NotWritableError } from './data-machine.js';
+import type { DataEvent, DataLayerStats, DataTransmit, KvOp, KvOpResult } from './data-layer.js';
+import { NotWritableError } from './data-layer.js';
 import { PollQueue } from '../core/poll-queue.js';
 
-/**
- * The core's `StateNode` (replica, rumors, Merkle anti-entropy, relayed digests, tombstone
- * collection: the same machine the simulator runs) on the real network: its typed messages are
- * carried by src/wire/state.ts (checked field by field on the way in), and the runtime adds what
- * the sans-IO core leaves to the agent:
- * - durability: the `Replica` is restored from the `StateStore` (entries, then the dot
- *   counter above the reserved block) and handed to the StateNode as `durable`; a local write
- *   goes to the store through the replica's commit hook before it takes effect (refused: it
- *   leaves no trace in the replica, the Merkle tree, the rumor queue or the summary, and its
- *   dot is not used); other changes (merged, collected) are written through a replica
- *   subscription, and while one is not durable nothing leaves the node;
- * - time: the StateNode's clock is wall-clock ms (its replica's HLC reads it); the driver's
- *   monotonic time is shifted by `wallOffsetMs` on the way in and back on `pollTimeout`.
- */
-export interface StateMachineOptions {
-  readonly name: string;
+/** A `DurableStateNode`'s settings (the StateNode's knobs the runtime exposes, and its own). */
+export interface DurableStateNodeOptions {
+  readonly name: NodeName;
   readonly rng: Rng;
   readonly now: Millis;
   readonly wallOffsetMs: number;
   /** Live data peers, self excluded (names). */
-  readonly peers: () => readonly string[];
+  readonly peers: () => readonly NodeName[];
   readonly replica?: Omit<ReplicaOptions, 'node' | 'counterStart'>;
   readonly store?: StateStore | null;
   /** Restart count: each life's rumor origins differ. */
@@ -77,15 +64,39 @@ export function rumorPacketBytesMax(d: Partial<DisseminationConfig> | undefined)
   return Math.min(d?.packetBytesMax ?? STATE_DISSEMINATION.packetBytesMax, 1 + PACKET_PAYLOAD_BYTES_MAX);
 }
 const RECENT_CONVERGED_MAX = 64;
+/** Dot counters reserved in the store ahead of use. */
+const DOT_RESERVE = 1024;
+/** Store meta holding the highest dot counter this node may have used (decimal ASCII). */
+const DOT_COUNTER_META = 'dot-counter';
+
+/** `SerfWithState` routes the StateNode's messages by member name: a peer's name is its address here. */
+function routeTo(name: NodeName): Address {
+  return address(name);
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export class StateMachine implements DataMachine {
-  readonly name: string;
+/**
+ * The runtime's data layer: the core's `StateNode` (replica, rumors, Merkle anti-entropy, relayed
+ * digests, tombstone collection: the same machine the simulator runs) on the real network, driven
+ * beside the Serf node by `SerfWithState` and written to by `node.kv`: its typed messages are
+ * carried by src/wire/state.ts (checked field by field on the way in), and the runtime adds what
+ * the sans-IO core leaves to the agent:
+ * - durability: the `Replica` is restored from the `StateStore` (entries, then the dot
+ *   counter above the reserved block) and handed to the StateNode as `durable`; a local write
+ *   goes to the store through the replica's commit hook before it takes effect (refused: it
+ *   leaves no trace in the replica, the Merkle tree, the rumor queue or the summary, and its
+ *   dot is not used); other changes (merged, collected) are written through a replica
+ *   subscription, and while one is not durable nothing leaves the node;
+ * - time: the StateNode's clock is wall-clock ms (its replica's HLC reads it); the driver's
+ *   monotonic time is shifted by `wallOffsetMs` on the way in and back on `pollTimeout`.
+ */
+export class DurableStateNode {
+  readonly name: NodeName;
   readonly node: StateNode;
   readonly replica: Replica;
   private readonly store: StateStore | null;
-  private readonly peers: () => readonly string[];
+  private readonly peers: () => readonly NodeName[];
   private readonly wallOffsetMs: number;
   private readonly dataStats: DataStats;
   private readonly events = new PollQueue<DataEvent>();
@@ -104,7 +115,7 @@ export class StateMachine implements DataMachine {
   private learning: boolean;
   private counters = { rejected: 0, storeErrors: 0 };
 
-  constructor(o: StateMachineOptions) {
+  constructor(o: DurableStateNodeOptions) {
     this.name = o.name;
     this.store = o.store ?? null;
     this.peers = o.peers;
@@ -143,7 +154,7 @@ export class StateMachine implements DataMachine {
       sample: (k, rng) => {
         const all = [...this.peers()];
         const out: Address[] = [];
-        while (out.length < k && all.length > 0) out.push(all.splice(rng.int(all.length), 1)[0] as Address);
+        while (out.length < k && all.length > 0) out.push(routeTo(all.splice(rng.int(all.length), 1)[0] as NodeName));
         return out;
       },
     };
@@ -155,17 +166,17 @@ export class StateMachine implements DataMachine {
       ...(o.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: o.antiEntropyIntervalMs } : {}),
       ...(o.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: o.tombstoneGraceMs } : {}),
       // Every write is timed until everyone has it (the API's recent convergences); members
-      // acknowledge straight to the writer, by name (the data plane routes names).
+      // acknowledge straight to the writer, by name (`SerfWithState` routes names).
       sampleEvery: 1,
       ...(o.budget !== undefined ? { budget: o.budget } : {}),
-      addressOf: (name: string) => (this.peers().includes(name) ? (name as Address) : undefined),
+      addressOf: (name: NodeName) => (this.peers().includes(name) ? routeTo(name) : undefined),
       // A node relearning its counter needs a peer's summary, which only a complete session brings.
       syncFirst: this.learning,
     });
     this.node.setMembers(wall, this.peers());
   }
 
-  // ------------------------------------------------------------------ DataMachine
+  // ------------------------------------------------------------------ what SerfWithState and node.kv drive
 
   apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']] {
     if (!this.writable) throw new NotWritableError(`${this.name} is learning its write counter from its peers (restarted without its history): retry shortly`);
@@ -254,7 +265,7 @@ export class StateMachine implements DataMachine {
     return { agreement: this.node.agreement(this.wall(now)), recent: [...this.recent] };
   }
 
-  get stats(): DataMachineStats {
+  get stats(): DataLayerStats {
     const s = this.node.stats;
     return {
       ...this.counters, entriesMerged: s.rumorsApplied + s.repaired, largeEntriesPushed: s.rumorsTooLarge,
@@ -272,7 +283,7 @@ export class StateMachine implements DataMachine {
     let sender = from;
     if (sender === null) {
       const src = r.value.src;
-      if (!this.peers().includes(src)) {
+      if (!this.peers().includes(nodeName(src))) {
         this.reject(fromAddr, 'unknown-sender', `${r.value.message.type} from ${fromAddr}, which names no live data peer`);
         return;
       }
@@ -459,7 +470,7 @@ export class StateMachine implements DataMachine {
  * A decoded message as one of the StateNode's messages: the codec checked every field's shape
  * and range; what it cannot know is an entry's invariants (canonical order, covered dots).
  */
-export function toStateMessage(m: WireStateMessage): { ok: true; value: StateMessage } | { ok: false; detail: string } {
+function toStateMessage(m: WireStateMessage): { ok: true; value: StateMessage } | { ok: false; detail: string } {
   const valid: (e: unknown) => boolean = isValidEntry;
   if (m.type === 'state-rumor') {
     for (const u of m.gossip.updates) if (!valid(u.payload)) return { ok: false, detail: `state-rumor: entry of ${u.key} is not a valid state` };
@@ -469,4 +480,3 @@ export function toStateMessage(m: WireStateMessage): { ok: true; value: StateMes
   return { ok: true, value: m };
 }
 
-export type { Entry };

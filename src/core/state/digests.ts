@@ -1,0 +1,181 @@
+import type { ConvergenceTracker } from '../convergence/tracker.js';
+import type { PeerSampler } from '../dissemination/disseminator.js';
+import type { NodeName } from '../ids.js';
+import type { Rng } from '../rng.js';
+import type { VersionSummary } from '../replica/summary.js';
+import type { MemberDigest, RootNote, StabilityNote, SummaryNote } from './messages.js';
+import { MalformedMessage } from './messages.js';
+import type { StateSettings } from './options.js';
+import type { StateOutbox } from './outbox.js';
+import type { ReplicaTree } from './replica-tree.js';
+
+const NO_SUMMARY: VersionSummary = new Map<string, number>();
+
+/**
+ * Convergence digests: this node's root and version summary as notes stamped by it (newer =
+ * higher `atMs`, `seq`), re-made lazily when the state changed; the latest notes of every other
+ * member, learned from digests relayed between members and from anti-entropy; and the
+ * `ConvergenceTracker` fed with each live member's latest root and summary (agreement fraction,
+ * time until every live member had a sampled write). A digest round sends to `digestFanout`
+ * random peers this node's root, the recent roots of others (O(1) in the cluster size), its
+ * summary plus a few known ones, and its stability aggregate while it takes part in a generation;
+ * an idle node sends its root alone.
+ */
+export class Digests {
+  ownRoot: RootNote;
+  ownSummary: SummaryNote;
+  /** Other members' latest notes, by name. */
+  readonly roots = new Map<string, RootNote>();
+  readonly summaries = new Map<string, SummaryNote>();
+  private ownSeq = 0;
+
+  constructor(
+    private readonly name: NodeName,
+    private readonly keys: ReplicaTree,
+    private readonly tracker: ConvergenceTracker,
+    private readonly live: ReadonlySet<string>,
+    private readonly rng: Rng,
+    private readonly peers: PeerSampler,
+    private readonly out: StateOutbox,
+    private readonly s: StateSettings,
+    /** This node's stability aggregate when it takes part in a generation, else null (see `Stability`). */
+    private readonly stabilityNote: (now: number) => StabilityNote | null,
+    now: number,
+  ) {
+    this.ownRoot = this.makeRoot(now);
+    this.ownSummary = this.makeSummary(now);
+  }
+
+  /** This node's current digest (what it piggybacks on anti-entropy). */
+  digest(now: number): MemberDigest {
+    this.refreshRoot(now);
+    this.refreshSummary(now, true);
+    return { root: this.ownRoot, summary: this.ownSummary, stability: this.stabilityNote(now) };
+  }
+
+  refreshRoot(now: number): void {
+    if (!this.keys.rootDirty) return;
+    const r = this.makeRoot(now);
+    if (r.rootHi === this.ownRoot.rootHi && r.rootLo === this.ownRoot.rootLo) return; // back where it was: keep the older note
+    this.ownRoot = r;
+    this.tracker.handleLocalDigest(now, { rootHi: r.rootHi, rootLo: r.rootLo, summary: this.ownSummary.summary });
+    this.out.drainConverged();
+  }
+
+  /** Re-makes the own summary when it may have changed, at most every `summaryIntervalMs` unless `force`. */
+  refreshSummary(now: number, force: boolean): void {
+    if (!this.keys.summaryDirty || (!force && now < this.ownSummary.atMs + this.s.summaryIntervalMs)) return;
+    this.ownSummary = this.makeSummary(now);
+    this.tracker.handleLocalDigest(now, { rootHi: this.ownRoot.rootHi, rootLo: this.ownRoot.rootLo, summary: this.ownSummary.summary });
+    this.out.drainConverged();
+  }
+
+  /** A member's root note, kept when newer than the one known. */
+  learnRoot(now: number, r: RootNote): void {
+    if (typeof r !== 'object' || r === null || typeof r.member !== 'string' || !Number.isFinite(r.atMs) || !Number.isFinite(r.seq)) throw new MalformedMessage('malformed root note');
+    if (r.member !== this.name && keepNewer(this.roots, r)) this.feedTracker(now, r.member);
+  }
+
+  /** A member's summary note, kept when newer than the one known. */
+  learnSummary(now: number, n: SummaryNote): void {
+    if (typeof n !== 'object' || n === null || typeof n.member !== 'string' || !(n.summary instanceof Map) || !Number.isFinite(n.atMs)) throw new MalformedMessage('malformed summary note');
+    if (n.member !== this.name && keepNewer(this.summaries, n)) this.feedTracker(now, n.member);
+  }
+
+  /** The tracker sees a live member's latest root with its latest summary. */
+  feedTracker(now: number, member: string): void {
+    if (!this.live.has(member)) return;
+    const r = this.roots.get(member);
+    if (r === undefined) return;
+    const n = this.summaries.get(member);
+    this.tracker.handleDigest(now, member, { rootHi: r.rootHi, rootLo: r.rootLo, summary: n?.summary ?? NO_SUMMARY }, n?.atMs ?? now);
+    this.out.drainConverged();
+  }
+
+  /** An active node's digest round. */
+  relay(now: number): void {
+    this.refreshRoot(now);
+    this.refreshSummary(now, false);
+    const peers = this.peers.sample(this.s.digestFanout, this.rng);
+    if (peers.length === 0) return;
+    const roots: RootNote[] = [this.ownRoot, ...this.recentRoots(now)];
+    const all = [...this.summaries.values()];
+    const stability = this.stabilityNote(now);
+    for (const to of peers) {
+      const summaries: SummaryNote[] = [this.ownSummary];
+      for (let k = 1; k < this.s.summariesPerMessage && all.length > 0; k++) summaries.push(all[this.rng.int(all.length)] as SummaryNote);
+      this.out.sendWithin(now, to, { type: 'state-digests', roots, summaries, stability }, 'repair');
+    }
+  }
+
+  /** An idle node's digest: its root alone, to one random peer. */
+  sendIdle(now: number): void {
+    this.refreshRoot(now);
+    const to = this.peers.sample(1, this.rng)[0];
+    if (to === undefined) return;
+    this.out.sendWithin(now, to, { type: 'state-digests', roots: [this.ownRoot], summaries: [], stability: null }, 'repair');
+  }
+
+  /**
+   * The highest counter of `origin`'s writes that a live member's latest summary says it has
+   * seen (0 if none).
+   */
+  counterHeard(origin: string): number {
+    let n = 0;
+    for (const [member, note] of this.summaries) {
+      if (!this.live.has(member)) continue;
+      const c = note.summary.get(origin) ?? 0;
+      if (c > n) n = c;
+    }
+    return n;
+  }
+
+  /**
+   * Other members' recent roots to relay, at most `rootsPerMessage`: those that differ from ours
+   * first (they matter for repair), then a random choice of the rest (they spread agreement). A
+   * digest stays O(1) in the cluster size.
+   */
+  private recentRoots(now: number): RootNote[] {
+    const max = this.s.rootsPerMessage;
+    const hi = this.keys.tree.rootHi();
+    const lo = this.keys.tree.rootLo();
+    const differing: RootNote[] = [];
+    const equal: RootNote[] = [];
+    for (const r of this.roots.values()) {
+      if (r.atMs < now - this.s.rootRecentMs) continue;
+      (r.rootHi === hi && r.rootLo === lo ? equal : differing).push(r);
+    }
+    const out = differing.length <= max ? differing : pick(differing, max, this.rng);
+    const room = max - out.length;
+    if (room > 0) out.push(...(equal.length <= room ? equal : pick(equal, room, this.rng)));
+    return out;
+  }
+
+  private makeRoot(now: number): RootNote {
+    this.keys.rootDirty = false;
+    return { member: this.name, atMs: now, seq: ++this.ownSeq, rootHi: this.keys.tree.rootHi(), rootLo: this.keys.tree.rootLo() };
+  }
+
+  private makeSummary(now: number): SummaryNote {
+    this.keys.summaryDirty = false;
+    return { member: this.name, atMs: now, seq: ++this.ownSeq, summary: this.keys.replica.versionSummary() };
+  }
+}
+
+/** Keeps a member's note when it is newer than the one known (higher `atMs`, then `seq`); false when it is not. */
+function keepNewer<N extends { readonly member: string; readonly atMs: number; readonly seq: number }>(notes: Map<string, N>, n: N): boolean {
+  const k = notes.get(n.member);
+  if (k !== undefined && (k.atMs > n.atMs || (k.atMs === n.atMs && k.seq >= n.seq))) return false;
+  notes.set(n.member, n);
+  return true;
+}
+
+/** `k` distinct elements of `xs` drawn with `rng` (partial Fisher–Yates on a copy). */
+function pick<T>(xs: readonly T[], k: number, rng: Rng): T[] {
+  const a = [...xs];
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(a.length - i);
+    [a[i], a[j]] = [a[j] as T, a[i] as T];
+  }
+  return a.slice(0, k);
+}
