@@ -42,6 +42,8 @@ export { NetTransport } from './transport/net-transport.js';
 export type { NetTransportOptions } from './transport/net-transport.js';
 export { MemoryNetwork } from './transport/memory-network.js';
 export { AddressError } from './transport/address.js';
+export type { Coordinate, RttEstimate } from './core/topology/index.js';
+export type { CoordinateStats } from './runtime/node-coordinates.js';
 export type { ForceLeaveOptions, JoinOptions, OldDropCounts, OldDropKind, OldDropReason, QueryOptions, SerfConfig } from './core/serf/index.js';
 
 export { GossipNode, PRESETS, defaultConfig, validateConfig, ConfigError, seededRng, address, nodeName, millis } from './core/index.js';

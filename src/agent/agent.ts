@@ -15,6 +15,7 @@ import type { KvService } from './kv-service.js';
 import { ClusterKv } from './kv-service.js';
 import { runKeyOp } from './keys.js';
 import { loadRecentEvents, saveRecentEvents } from './event-snapshot.js';
+import { loadCoordinate, saveCoordinate } from './coordinate-snapshot.js';
 import type { AgentMetrics } from './metrics.js';
 import { EventHandlers, parseHandlerSpec } from './event-handlers.js';
 import type { JoinResolver } from './join-address.js';
@@ -28,6 +29,8 @@ const JOIN_SNAPSHOT_BATCHES_MAX = 3;
 const STALE_REJOIN_MS = 1000;
 /** After `deadNodeReclaimMs`, this much more before re-joining an accuser (its dead record must be older than that). */
 const ACCUSER_REJOIN_SLACK_MS = 1000;
+/** Our network coordinate is saved at most this often (and when stopping). */
+const COORDINATE_SAVE_MS = 30_000;
 
 /** Fisher–Yates with `randomInt` (the agent's join order; not a simulation). */
 function shuffle<T>(xs: T[]): T[] {
@@ -88,6 +91,8 @@ export class Agent {
   private readonly rejoinPending = new Map<string, NodeJS.Timeout>();
   /** The membership snapshot saved last (members, addresses), so an unchanged one is not written again. */
   private savedMembers = '';
+  /** When our coordinate was last saved (0: not yet, so the first snapshot saves it). */
+  private coordinateSavedMs = 0;
   private suspicionsSeen = 0;
 
   private constructor(
@@ -131,9 +136,11 @@ export class Agent {
       }
       const clocks = store.loadClocks();
       const recentEvents = loadRecentEvents(store);
+      const coordinate = loadCoordinate(store);
       const opts: NodeOptions = {
         name: c.name, bind: c.bind, profile: c.profile, tags: c.tags, incarnation, store, clocks,
         ...(recentEvents !== null ? { recentEvents } : {}),
+        ...(coordinate !== undefined ? { coordinate } : {}),
         config: { deadNodeReclaimTimeMs: c.deadNodeReclaimMs },
         kv: { resolvers: Object.fromEntries(Object.entries(c.resolvers).map(([prefix, type]) => [prefix, { type }])), ...(recovered ? { relearn: true } : {}) },
         logger: (level, line) => (level === 'warn' ? log.warn(line) : log.debug(line)),
@@ -296,7 +303,7 @@ export class Agent {
       if (this.retryTimer !== null) clearTimeout(this.retryTimer);
       if (this.staleTimer !== null) clearTimeout(this.staleTimer);
       for (const t of this.rejoinPending.values()) clearTimeout(t);
-      this.saveSnapshot();
+      this.saveSnapshot(true);
       this.handlers.close();
       if (leave) await this.node.leave();
       else await this.node.shutdown();
@@ -353,8 +360,12 @@ export class Agent {
     this.store.saveIncarnation(this.node.incarnation);
   }
 
-  /** Saves the alive members (to rejoin through), our incarnation and the Lamport clocks when the node reports them. */
-  private saveSnapshot(): void {
+  /**
+   * Saves the alive members (to rejoin through), our incarnation and the Lamport clocks when the
+   * node reports them; our network coordinate (which moves all the time) at most once every
+   * `COORDINATE_SAVE_MS`, and when stopping (`final`).
+   */
+  private saveSnapshot(final = false): void {
     // While the store refuses writes, one small write per round tells when it takes them again.
     if (this.store.health.failing) {
       try {
@@ -364,6 +375,12 @@ export class Agent {
       }
     }
     try {
+      const coordinate = this.node.coordinate();
+      const now = Date.now();
+      if (coordinate !== undefined && (final || now - this.coordinateSavedMs >= COORDINATE_SAVE_MS)) {
+        saveCoordinate(this.store, coordinate);
+        this.coordinateSavedMs = now;
+      }
       const members = this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr }));
       const key = JSON.stringify([members, this.node.incarnation, this.node.clocks, this.node.stats.serf.userEventsIn]);
       if (key === this.savedMembers) return; // nothing changed: no write

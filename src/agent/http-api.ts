@@ -11,6 +11,7 @@ import { API_CSP, HttpGuard, PAGE_CSP_FALLBACK, SECURITY_HEADERS } from './http-
 import { ENVELOPE_BYTES, KvRoutes } from './kv-routes.js';
 import { ViewRoutes } from './view-routes.js';
 import { OperatorRoutes } from './operator-routes.js';
+import { CoordinateRoutes } from './coordinate-routes.js';
 import type { HandlerStats } from './event-handlers.js';
 import type { KvService } from './kv-service.js';
 import type { StoreHealth } from '../store/watched-store.js';
@@ -68,6 +69,8 @@ export interface MemberJson {
   readonly incarnation: number | null;
   /** Round trip of this node's last answered probe of the member (absent until one). */
   readonly rttMs?: number;
+  /** Round trip from this node estimated from network coordinates (absent without one, and for members not alive). */
+  readonly estimatedRttMs?: number;
 }
 
 type Handler = (req: IncomingMessage, query: URLSearchParams, params: readonly string[], res: ServerResponse) => Promise<void> | void;
@@ -75,8 +78,9 @@ type Handler = (req: IncomingMessage, query: URLSearchParams, params: readonly s
 export function memberJson(node: ClusterNode, m: Member): MemberJson {
   const hp = parseHostPort(m.addr);
   const rttMs = node.probeRttMs(m.name);
+  const estimatedRttMs = m.status === 'alive' && m.name !== node.name ? node.estimateRtt(m.name) : undefined;
   const base = { name: m.name, addr: hp.host, port: hp.port, status: m.status, tags: m.tags, incarnation: node.memberIncarnation(m.name) ?? null };
-  return rttMs === undefined ? base : { ...base, rttMs };
+  return { ...base, ...(rttMs === undefined ? {} : { rttMs }), ...(estimatedRttMs === undefined ? {} : { estimatedRttMs }) };
 }
 
 /**
@@ -106,6 +110,7 @@ export class HttpApi {
     new KvRoutes(o.kv, o.valueBytesMax).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     new OperatorRoutes(o.node, o.handlerStats ?? null, o.resolveJoin ?? null).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     new ViewRoutes(o.node).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
+    new CoordinateRoutes(o.node).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     this.route('POST', /^\/v1\/event$/, (req) => this.event(req));
     this.route('GET', /^\/v1\/convergence$/, () => this.o.kv.convergence());
     this.route('GET', /^\/v1\/stream$/, (req, _q, _p, res) => this.stream(req, res));

@@ -29,6 +29,7 @@ const COMMANDS: readonly (readonly [string, Load])[] = [
   ['tags', async () => (await import('./commands/tags.js')).registerTags],
   ['info', async () => (await import('./commands/info.js')).registerInfo],
   ['reachability', async () => (await import('./commands/reachability.js')).registerReachability],
+  ['rtt', async () => (await import('./commands/rtt.js')).registerRtt],
   ['view', async () => (await import('./commands/view.js')).registerView],
   ['ring', async () => (await import('./commands/ring.js')).registerRing],
   ['version', async () => (await import('./commands/version.js')).registerVersion],

@@ -37,3 +37,5 @@ export { Replica, ReplicaError, Hlc, hashString64, hashBytes64, Hasher64, minSum
 export type { Entry, Resolver, ReplicaOptions, Read, ChangeEvent, ReplicaStats, VersionSummary, CausalContext, VersionVector, Dot, HlcTimestamp, Value, JsonValue } from './replica/index.js';
 export { StateNode, STATE_DISSEMINATION } from './state/index.js';
 export type { StateNodeOptions, StateEvent, StateTransmit, StateNodeStats, StateMessage, MemberDigest, RootNote, SummaryNote, StabilityNote, StateBytes, StateSizes } from './state/index.js';
+export { Topology, VivaldiClient, DEFAULT_VIVALDI_CONFIG, newCoordinate, estimateRttMs } from './topology/index.js';
+export type { Coordinate, VivaldiConfig, TopologyOptions, TopologyStats, RttEstimate, CoordinateRejection } from './topology/index.js';

@@ -17,6 +17,8 @@ const HISTORY_POINTS_MAX = 300;
 const LOG_LINES_MAX = 50;
 /** How often the byte counters are read from /metrics. */
 const TRAFFIC_INTERVAL_MS = 1000;
+/** How often the round trips (probed and estimated from coordinates) are read again from /v1/members. */
+const RTT_INTERVAL_MS = 10_000;
 const STATE_ORDER: Readonly<Record<string, number>> = { alive: 0, suspect: 1, leaving: 2, failed: 3, left: 4 };
 const PALETTE = ['#0969da', '#cf222e', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#1b7c83', '#953800'] as const;
 
@@ -83,8 +85,10 @@ function applyMemberEvent(e: MemberEventJson): void {
     case 'member-updated':
     case 'member-left':
     case 'member-failed': {
-      const rttMs = e.member.rttMs ?? members.get(e.member.name)?.rttMs;
-      members.set(e.member.name, rttMs === undefined ? e.member : { ...e.member, rttMs });
+      const prev = members.get(e.member.name);
+      const rttMs = e.member.rttMs ?? prev?.rttMs;
+      const estimatedRttMs = e.member.estimatedRttMs ?? prev?.estimatedRttMs;
+      members.set(e.member.name, { ...e.member, ...(rttMs === undefined ? {} : { rttMs }), ...(estimatedRttMs === undefined ? {} : { estimatedRttMs }) });
       break;
     }
     case 'member-reaped':
@@ -117,6 +121,8 @@ function renderMembers(): void {
       cell(Object.entries(m.tags).map(([k, v]) => `${k}=${v}`).join(', '), 'tags'),
       cell(m.incarnation === null ? '–' : String(m.incarnation), 'num'),
       cell(m.rttMs === undefined || NO_RTT.has(m.status) ? '–' : formatMs(m.rttMs), 'num'),
+      // Estimated from network coordinates; none for a member that is not alive.
+      cell(m.status !== 'alive' || m.estimatedRttMs === undefined ? '–' : formatMs(m.estimatedRttMs), 'num'),
     );
     return tr;
   });
@@ -465,6 +471,22 @@ async function readTraffic(): Promise<void> {
   setTimeout(() => void readTraffic(), TRAFFIC_INTERVAL_MS);
 }
 
+/** Refreshes only the round trips of the members shown (their states come from the stream). */
+async function readRtts(): Promise<void> {
+  try {
+    for (const m of await getJson<MemberJson[]>('/v1/members')) {
+      const known = members.get(m.name);
+      if (known === undefined) continue;
+      const rest: MemberJson = { name: known.name, addr: known.addr, port: known.port, status: known.status, tags: known.tags, incarnation: known.incarnation };
+      members.set(m.name, { ...rest, ...(m.rttMs === undefined ? {} : { rttMs: m.rttMs }), ...(m.estimatedRttMs === undefined ? {} : { estimatedRttMs: m.estimatedRttMs }) });
+    }
+    renderMembers();
+  } catch (e) {
+    console.warn('dashboard: cannot re-read the round trips', e);
+  }
+  setTimeout(() => void readRtts(), RTT_INTERVAL_MS);
+}
+
 /** The node serving the page, in the header (an agent without `/v1/info` leaves it out). */
 async function readSelf(): Promise<void> {
   const el = byId('served-by');
@@ -502,6 +524,7 @@ async function start(): Promise<void> {
   }
   connect();
   void readTraffic();
+  setTimeout(() => void readRtts(), RTT_INTERVAL_MS);
 }
 
 void start();

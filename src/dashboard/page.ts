@@ -53,7 +53,7 @@ export function renderPage(p: PageParts): string {
       <h2 id="members-title">Members</h2>
       <p id="members-summary" aria-live="polite">no members yet</p>
       <table id="members">
-        <caption class="visually-hidden">Cluster members with their state, tags and probe round-trip time</caption>
+        <caption class="visually-hidden">Cluster members with their state, tags, probe round-trip time and the round trip estimated from network coordinates</caption>
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -62,6 +62,7 @@ export function renderPage(p: PageParts): string {
             <th scope="col">Tags</th>
             <th scope="col" class="num">Incarnation</th>
             <th scope="col" class="num">RTT</th>
+            <th scope="col" class="num" title="Estimated from network coordinates">Est. RTT</th>
           </tr>
         </thead>
         <tbody></tbody>

@@ -1,15 +1,18 @@
 import { randomInt } from 'node:crypto';
-import { networkInterfaces } from 'node:os';
 import type { Config, ProfileName } from '../core/config.js';
 import { defaultConfig } from '../core/config.js';
 import { address, millis, nodeName } from '../core/ids.js';
 import type { NodeStats } from '../core/membership/node.js';
 import { seededRng } from '../core/rng.js';
+import type { Coordinate, RttEstimate } from '../core/topology/index.js';
+import type { CoordinateStats } from './node-coordinates.js';
+import { NodeCoordinates } from './node-coordinates.js';
 import type { SerfConfig } from '../core/serf/config.js';
 import { DEFAULT_SERF_CONFIG } from '../core/serf/config.js';
 import type { ForceLeaveOptions, JoinOptions, QueryOptions, SerfEvent, SerfMember, SerfNodeStats } from '../core/serf/index.js';
 import { SerfNode } from '../core/serf/serf-node.js';
-import { formatHostPort, isUnspecified, parseHostPort } from '../transport/address.js';
+import { parseHostPort } from '../transport/address.js';
+import { DEFAULT_PORT, advertiseAddress, normalizeJoinAddress } from './node-address.js';
 import { NetTransport } from '../transport/net-transport.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
 import type { WireErrorReason, WireStatsSnapshot } from '../wire/index.js';
@@ -40,8 +43,7 @@ import type { MembershipView, QuorumStatus, ViewEvent } from '../core/views/inde
 import type { ViewOptions } from './view-plane.js';
 import { ViewPlane } from './view-plane.js';
 
-/** memberlist's default port; join addresses without a port use it. */
-export const DEFAULT_PORT = 7946;
+export { DEFAULT_PORT, advertiseAddress, normalizeJoinAddress };
 
 export type LogLevel = 'info' | 'warn';
 export type Logger = (level: LogLevel, line: string) => void;
@@ -107,6 +109,13 @@ export interface NodeOptions {
   readonly clocks?: { readonly member: number; readonly event: number; readonly query: number };
   /** The user events a previous life saved with its clocks (`recentEvents()`): nothing in them is delivered again, and nothing missed below the saved clock is lost. */
   readonly recentEvents?: readonly RecentEvents[number][];
+  /**
+   * Network coordinates (Serf's Vivaldi): our acks carry ours, every direct probe's answer moves
+   * it. Default true, as Serf; false: acks carry no payload (Serf's `DisableCoordinates`).
+   */
+  readonly coordinates?: boolean;
+  /** Our coordinate as a previous life saved it (`coordinate()`): start there instead of the origin. */
+  readonly coordinate?: Coordinate;
 }
 
 /** User events by Lamport time, as `recentEvents()` returns them. */
@@ -179,6 +188,8 @@ export interface ClusterNodeStats {
     /** The byte budget's counters (`bandwidth`): bytes by class, messages held back; null without a cap. */
     readonly budget: Readonly<StateBudgetStats> | null;
   };
+  /** Network coordinates: observations used, refused (by reason), clamped; resets. Null when disabled. */
+  readonly topology: CoordinateStats | null;
 }
 
 const encoder = new TextEncoder();
@@ -214,6 +225,7 @@ export class ClusterNode {
     /** The core's protocol errors (a peer misbehaving, a stream timing out), logged rate-limited like rejected bytes. */
     private readonly protocolLog: RejectionLog,
     private readonly wire: WireStats,
+    private readonly coords: NodeCoordinates | null,
   ) {
     this.emitter = emitter;
     this.name = name;
@@ -272,6 +284,7 @@ export class ClusterNode {
       const clock = (): number => performance.now();
       let data: DurableStateNode | null = null;
       const rng = seededRng(seed);
+      const coords = o.coordinates === false ? null : new NodeCoordinates(o.name, seed, o.coordinate);
       const engine = new SerfNode({
         name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
         codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
@@ -279,6 +292,7 @@ export class ClusterNode {
         ...(o.clocks !== undefined ? { clocks: o.clocks } : {}),
         ...(o.recentEvents !== undefined ? { recentEvents: o.recentEvents } : {}),
         dataState: SerfWithState.delegate(() => data),
+        ...(coords !== null ? { ping: coords.ping } : {}),
       });
       const dataStats = new DataStats();
       const headers = wireHeaders(parseHostPort(addr).family === 6 ? 6 : 4);
@@ -331,7 +345,7 @@ export class ClusterNode {
       }
       const d = driver;
       plane.wake = () => d.input(() => undefined);
-      node = new ClusterNode(engine, plane, dataStats, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire);
+      node = new ClusterNode(engine, plane, dataStats, driver, transport, emitter, o.name, addr, new RejectionLog((line) => log('info', line), 10_000, 1024, 'protocol error'), wire, coords);
       driver.start(transport);
       return node;
     } catch (e) {
@@ -433,6 +447,21 @@ export class ClusterNode {
     return this.engine.gossip.probeRttMs(name);
   }
 
+  /** A member's network coordinate (ours by default; Serf's, in seconds), undefined if unknown or coordinates are off. */
+  coordinate(name: string = this.name): Coordinate | undefined {
+    return this.coords?.coordinate(name);
+  }
+
+  /** The estimated round trip (ms) between two members from their coordinates (`b`: us), as `serf rtt`; undefined if either is unknown. */
+  estimateRtt(a: string, b: string = this.name): number | undefined {
+    return this.coords?.estimateRtt(a, b);
+  }
+
+  /** The `k` alive members nearest to us by estimated round trip, nearest first; `tag`: only members with `key=value` (or `key`). */
+  nearest(k: number, opts: { readonly tag?: string } = {}): RttEstimate[] {
+    return this.coords?.nearest(k, this.engine.members(), opts.tag) ?? [];
+  }
+
   /** Broadcasts waiting to go out: memberlist's membership gossip, and Serf's (intents, events, queries, data). */
   queueDepths(): { readonly membership: number; readonly serf: number } {
     return { membership: this.engine.gossip.broadcastQueueLength, serf: this.engine.queueDepth };
@@ -519,6 +548,7 @@ export class ClusterNode {
       driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
       log: { lines: this.driver.rejections.lines + this.protocolLog.lines, suppressed: this.driver.rejections.suppressed + this.protocolLog.suppressed },
       data: { decoded: this.dataStats.decoded, rejected: { ...this.dataStats.rejected }, node: this.plane.data.stats, unsent: this.plane.unsent, budget: this.plane.data.node.budgetStats },
+      topology: this.coords?.stats ?? null,
     };
   }
 
@@ -587,6 +617,8 @@ export class ClusterNode {
       case 'member-left':
       case 'member-failed':
       case 'member-reaped':
+        this.coords?.forget(e.member.name);
+        break;
       case 'member-suspected':
       case 'member-recovered':
       case 'self-refuted':
@@ -612,26 +644,4 @@ export class ClusterNode {
   private assertRunning(op: string): void {
     if (this.state !== 'running') throw new Error(`${op}: node ${this.name} is ${this.state === 'leaving' ? 'leaving' : 'stopped'}`);
   }
-}
-
-/** `name/host:port` (memberlist's syntax) or `host[:port]` → `host:port`. */
-export function normalizeJoinAddress(a: string): string {
-  const slash = a.indexOf('/');
-  const hp = parseHostPort(slash >= 0 ? a.slice(slash + 1) : a, DEFAULT_PORT);
-  return formatHostPort(hp.host, hp.port);
-}
-
-/** The address to advertise: explicit, else the bind address, else the first non-internal IPv4 address. */
-export function advertiseAddress(bind: string, advertise: string | undefined, boundPort: number): string {
-  if (advertise !== undefined) {
-    const a = parseHostPort(advertise, 0);
-    if (isUnspecified(a.host)) throw new TypeError(`advertise ${advertise}: must be an address peers can reach`);
-    return formatHostPort(a.host, a.port === 0 ? boundPort : a.port);
-  }
-  const b = parseHostPort(bind);
-  if (!isUnspecified(b.host)) return formatHostPort(b.host, boundPort);
-  for (const list of Object.values(networkInterfaces())) {
-    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return formatHostPort(i.address, boundPort);
-  }
-  throw new TypeError(`bind ${bind}: no address to advertise; pass advertise`);
 }

@@ -10,6 +10,7 @@ import type { GossipNode } from '../core/membership/node.js';
 import type { Rng } from '../core/rng.js';
 import { percentiles } from './membership.js';
 import type { NetworkOptions } from './network.js';
+import type { LatencySpec } from './latency-model.js';
 import { oracleSampler } from './oracle-sampler.js';
 import type { RoundTrial } from './rounds.js';
 import { Simulator } from './simulator.js';
@@ -30,6 +31,8 @@ export interface FullEngineOptions {
   readonly membership?: MembershipSource;
   readonly network?: Partial<NetworkOptions>;
   readonly config?: Config;
+  /** Places the nodes in regions and zones (true round trips per pair); none: every pair alike. */
+  readonly latency?: LatencySpec;
 }
 
 /** A simulator with a Disseminator on every node, started converged. */
@@ -43,7 +46,7 @@ export class DisseminationCluster {
   constructor(readonly options: FullEngineOptions) {
     const n = options.nodes;
     this.config = { ...DEFAULT_DISSEMINATION, ...options.dissemination };
-    this.sim = new Simulator({ seed: options.seed, nodes: n, config: options.config ?? defaultConfig('lan'), network: options.network ?? {}, events: [] });
+    this.sim = new Simulator({ seed: options.seed, nodes: n, config: options.config ?? defaultConfig('lan'), network: options.network ?? {}, events: [], ...(options.latency !== undefined ? { latency: options.latency } : {}) });
     this.up = new Uint8Array(n).fill(1);
     this.liveCount = n;
     const swim = (options.membership ?? 'oracle') === 'swim';

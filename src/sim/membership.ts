@@ -5,6 +5,9 @@ import { seededRng } from '../core/rng.js';
 import type { NetworkOptions } from './network.js';
 import type { StallMode } from './simulator.js';
 import { Simulator } from './simulator.js';
+import type { LatencySpec } from './latency-model.js';
+import type { CoordinateAccuracy } from './coordinate-accuracy.js';
+import { CoordinateAccuracyMeter } from './coordinate-accuracy.js';
 
 /**
  * The membership scenario behind `gossip simulate membership`: N nodes join through seeds in a
@@ -37,6 +40,10 @@ export interface MembershipScenario {
   stallGapMaxMs: number;
   stallMode: StallMode;
   configOverrides: Partial<Config>;
+  /** Places the nodes in regions and zones (true round trips per pair); null: every pair alike. */
+  topology: LatencySpec | null;
+  /** Network coordinates in every ack (Serf's Vivaldi); with `topology`, their accuracy is measured. Off by default. */
+  coordinates: boolean;
 }
 
 export function membershipScenario(p: Partial<MembershipScenario> & { nodes: number; seed: number }): MembershipScenario {
@@ -60,6 +67,8 @@ export function membershipScenario(p: Partial<MembershipScenario> & { nodes: num
     stallGapMaxMs: 90_000,
     stallMode: 'receive',
     configOverrides: {},
+    topology: null,
+    coordinates: false,
     ...p,
   };
 }
@@ -95,6 +104,8 @@ export interface MembershipResult {
   /** At the end: live nodes whose view of live members is complete and correct. */
   finalAgreement: number;
   traceHash: string;
+  /** With coordinates over a topology: estimated vs true round trips, each minute and at the end. */
+  coordinates?: CoordinateAccuracy;
 }
 
 export function percentiles(xs: number[]): Percentiles {
@@ -121,6 +132,8 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
     config,
     network: { loss: sc.loss, ...sc.network },
     events: ['member-failed', 'member-suspected', 'self-refuted'],
+    ...(sc.topology !== null ? { latency: sc.topology } : {}),
+    ...(sc.coordinates ? { coordinates: true } : {}),
   });
   const plan = seededRng(sc.seed ^ 0x2545f491);
   const n = sc.nodes;
@@ -267,7 +280,20 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
     };
     sim.at(0, tick);
   }
+  // Coordinates against the true round trips: a sample each minute, one half-way (for drift) and one at the end.
+  const model = sim.network.model;
+  const meter = sc.coordinates && model !== null
+    ? new CoordinateAccuracyMeter(model, (i) => (sim.isUp(i) ? sim.topologies[i]?.coordinate() : undefined), seededRng(sc.seed ^ 0x0ac1c), Math.min(20_000, n * 20))
+    : null;
+  if (meter !== null) {
+    for (let t = 60_000; t < sc.durationMs; t += 60_000) {
+      const at = t;
+      sim.at(at, () => meter.sample(at));
+    }
+    sim.at(sc.durationMs / 2, () => meter.sample(sc.durationMs / 2, 'halfway'));
+  }
   sim.run(sc.durationMs);
+  if (meter !== null) meter.sample(sc.durationMs, 'end');
   if (hooks.onProgress && lastProgress < sc.durationMs) hooks.onProgress(sc.durationMs, sc.durationMs);
 
   // Final agreement: every live node lists exactly the live nodes as alive.
@@ -307,5 +333,6 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
     },
     finalAgreement: live.length === 0 ? 1 : agree / live.length,
     traceHash: sim.trace.hash,
+    ...(meter !== null ? { coordinates: meter.result(Math.min(200, n)) } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { Rng } from '../core/rng.js';
+import type { LatencyModel } from './latency-model.js';
 
 /** The simulated network between nodes: delay, loss, duplication, reordering, partitions. */
 export interface NetworkOptions {
@@ -28,14 +29,25 @@ export class Network {
   private readonly group: Int32Array;
   private partitioned = false;
 
-  constructor(readonly options: NetworkOptions, private readonly rng: Rng, nodes: number) {
+  constructor(
+    readonly options: NetworkOptions,
+    private readonly rng: Rng,
+    nodes: number,
+    /** Where nodes sit (true round trips per pair); null: every pair alike (`latencyMinMs`, `latencyMeanMs`). */
+    readonly model: LatencyModel | null = null,
+  ) {
     this.group = new Int32Array(nodes);
   }
 
-  delayMs(): number {
+  /** One packet's delay from node `from` to node `to` (the pair matters only with a latency model). */
+  delayMs(from: number, to: number): number {
     const o = this.options;
-    const jitter = o.latencyMeanMs - o.latencyMinMs;
-    let d = o.latencyMinMs + (jitter > 0 ? -Math.log(1 - this.rng.next()) * jitter : 0);
+    let d: number;
+    if (this.model !== null) d = this.model.oneWayMs(from, to, this.rng);
+    else {
+      const jitter = o.latencyMeanMs - o.latencyMinMs;
+      d = o.latencyMinMs + (jitter > 0 ? -Math.log(1 - this.rng.next()) * jitter : 0);
+    }
     if (o.reorder > 0 && this.rng.next() < o.reorder) d += o.reorderDelayMs;
     return d;
   }
@@ -44,8 +56,8 @@ export class Network {
    * One leg of a TCP exchange: the packet is retransmitted after `rtoMs` (doubling each time)
    * while it is lost, so loss turns into delay rather than failure.
    */
-  reliableDelayMs(rtoMs: number): number {
-    let d = this.delayMs();
+  reliableDelayMs(from: number, to: number, rtoMs: number): number {
+    let d = this.delayMs(from, to);
     let rto = rtoMs;
     for (let tries = 0; tries < 6 && this.lost(); tries++) {
       d += rto;

@@ -15,6 +15,10 @@ import { seededRng } from '../core/rng.js';
 import { EventHeap } from './heap.js';
 import type { NetworkOptions } from './network.js';
 import { DEFAULT_NETWORK, Network } from './network.js';
+import type { LatencySpec } from './latency-model.js';
+import { LatencyModel } from './latency-model.js';
+import { Topology } from '../core/topology/index.js';
+import { coordinateCodec } from '../wire/coordinate.js';
 import { Trace } from './trace.js';
 
 /**
@@ -28,7 +32,11 @@ export interface SimulatorOptions {
   readonly network?: Partial<NetworkOptions>;
   /** Which node events the observers want (others are never allocated). */
   readonly events?: readonly NodeEventType[];
-  /** A membership delegate per node life (piggybacked user broadcasts and messages: the view notes). */
+  /** Places the nodes (regions, zones, true round trips per pair); without it every pair has the same delay distribution. */
+  readonly latency?: LatencySpec;
+  /** Network coordinates on every node (Serf's Vivaldi in the acks); off by default (acks then carry no payload). */
+  readonly coordinates?: boolean;
+  /** A membership delegate per node life (piggybacked user broadcasts and messages: the view notes), beside the coordinates' hooks. */
   readonly delegate?: (i: number) => NodeDelegate;
 }
 
@@ -103,6 +111,8 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
   readonly names: NodeName[] = [];
   readonly addrs: Address[] = [];
   readonly nodes: (GossipNode | null)[] = [];
+  /** Each node's network coordinates (`coordinates` option; a restart starts a fresh one), else null. */
+  readonly topologies: (Topology | null)[] = [];
   /** Packets and bytes that went onto the network (lost ones included). */
   packets = 0;
   bytes = 0;
@@ -131,7 +141,9 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
 
   constructor(readonly options: SimulatorOptions) {
     this.rng = seededRng(options.seed);
-    this.network = new Network({ ...DEFAULT_NETWORK, ...options.network }, this.rng.fork(), options.nodes);
+    // The latency model draws from its own generator: the run's other draws stay as they were.
+    const model = options.latency === undefined ? null : new LatencyModel(options.latency, seededRng(options.seed ^ 0x1a7e0c1), options.nodes);
+    this.network = new Network({ ...DEFAULT_NETWORK, ...options.network }, this.rng.fork(), options.nodes, model);
     this.wakeAt = new Float64Array(options.nodes).fill(Infinity);
     this.dataWakeAt = new Float64Array(options.nodes).fill(Infinity);
     this.gen = new Int32Array(options.nodes);
@@ -144,6 +156,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       this.addrs.push(addr);
       this.byAddr.set(addr, i);
       this.nodes.push(null);
+      this.topologies.push(null);
       this.data.push(null);
       this.stallMode.push('receive');
       this.stalledInbox.push([]);
@@ -191,6 +204,11 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
 
   /** Starts node i (a fresh process: new incarnation base, empty member list). */
   start(i: number, incarnation = 1): GossipNode {
+    // Coordinates draw from their own generator (rarely: Serf's random direction), so the run's other draws stay as they were.
+    const topology = this.options.coordinates === true
+      ? new Topology(this.names[i] as string, { codec: coordinateCodec, rng: seededRng((this.options.seed ^ 0x7c00d1) + Math.imul(i + 1, 0x9e3779b1) + this.gen[i]!) })
+      : null;
+    this.topologies[i] = topology;
     const node = new GossipNode({
       name: this.names[i] as NodeName,
       addr: this.addrs[i] as Address,
@@ -200,7 +218,15 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       directory: this.directory,
       incarnation,
       ...(this.options.events ? { events: this.options.events } : {}),
-      ...(this.options.delegate ? { delegate: this.options.delegate(i) } : {}),
+      ...(topology !== null || this.options.delegate ? {
+        delegate: {
+          ...(this.options.delegate ? this.options.delegate(i) : {}),
+          ...(topology !== null ? {
+            ackPayload: () => topology.ackPayload(),
+            notifyPingComplete: (_now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void topology.handlePingComplete(node, rttMs, payload),
+          } : {}),
+        },
+      } : {}),
     });
     this.nodes[i] = node;
     this.gen[i] = (this.gen[i] as number) + 1;
@@ -379,7 +405,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       for (const o of this.dataSendObservers) o(this.nowMs, i, t);
       const to = this.byAddr.get(t.to);
       if (to === undefined || !this.network.reachable(i, to) || this.network.lost()) continue;
-      const e = this.newEvent(Kind.DataPacket, this.nowMs + this.network.delayMs(), to);
+      const e = this.newEvent(Kind.DataPacket, this.nowMs + this.network.delayMs(i, to), to);
       e.from = i;
       e.message = t.message;
       this.heap.push(e);
@@ -431,7 +457,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
     const route = this.routes.get(ev.streamId);
     if (route === undefined) return;
     this.routes.delete(ev.streamId);
-    const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.delayMs(), route.initiator);
+    const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.delayMs(ev.node, route.initiator), route.initiator);
     e.from = ev.node;
     e.streamId = route.streamId;
     e.message = null;
@@ -487,7 +513,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
         const route = this.nextRoute++;
         this.routes.set(route, { initiator: i, initiatorGen: this.gen[i] as number, streamId: t.streamId });
         // SYN, SYN-ACK (initial retransmission timeout 1 s), then the request (RTO 200 ms).
-        const setup = this.network.reliableDelayMs(1000) + this.network.reliableDelayMs(1000) + this.network.reliableDelayMs(200);
+        const setup = this.network.reliableDelayMs(i, to, 1000) + this.network.reliableDelayMs(to, i, 1000) + this.network.reliableDelayMs(i, to, 200);
         const e = this.newEvent(Kind.StreamRequest, this.nowMs + setup, to);
         e.from = i;
         e.message = t.message;
@@ -501,7 +527,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
         this.routes.delete(t.streamId);
         this.streamBytes += t.bytes;
         if (!this.network.reachable(i, route.initiator) || this.gen[route.initiator] !== route.initiatorGen) return;
-        const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.reliableDelayMs(200), route.initiator);
+        const e = this.newEvent(Kind.StreamReply, this.nowMs + this.network.reliableDelayMs(i, route.initiator, 200), route.initiator);
         e.from = i;
         e.message = t.message;
         e.streamId = route.streamId;
@@ -522,7 +548,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
   }
 
   private enqueueDelivery(kind: Kind, from: number, to: number, message: Message | StreamMessage, streamId: number): void {
-    const e = this.newEvent(kind, this.nowMs + this.network.delayMs(), to);
+    const e = this.newEvent(kind, this.nowMs + this.network.delayMs(from, to), to);
     e.from = from;
     e.message = message;
     e.streamId = streamId;

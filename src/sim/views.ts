@@ -11,7 +11,7 @@ import { behindView, ViewTracker } from '../core/views/index.js';
 import { decodeViewNote, encodeViewNote, encodeViewNoteMessage, VIEW_NOTE_TYPE } from '../wire/view-note.js';
 import type { Percentiles } from './membership.js';
 import { percentiles } from './membership.js';
-import type { DataMachine, DataTransmit } from './simulator.js';
+import type { DataTransmit, SimDataNode } from './simulator.js';
 import { Simulator } from './simulator.js';
 
 /**

@@ -18,9 +18,13 @@ const WAIT_MS = 15_000;
 /** The page's clock: faked and driven by the test, so rates and chart times are exact. */
 const T0 = Date.UTC(2026, 10, 25, 6, 0, 0);
 const RTT_MS = [0.4, 0.7, 1.2, 0.5, 2.6];
+/** Round trips estimated from network coordinates (node1 is the agent itself: none). */
+const ESTIMATED_MS = [undefined, 0.9, 1.4, 0.6, 3.1];
 
 function fiveMembers(): MemberJson[] {
-  return [1, 2, 3, 4, 5].map((i) => ({
+  return [1, 2, 3, 4, 5].map((i): MemberJson => {
+    const est = ESTIMATED_MS[i - 1];
+    return {
     name: `node${i}`,
     addr: '127.0.0.1',
     port: 7945 + i,
@@ -28,7 +32,9 @@ function fiveMembers(): MemberJson[] {
     tags: { gc: '1' },
     incarnation: i === 3 ? 2 : 1,
     rttMs: RTT_MS[i - 1] ?? 0,
-  }));
+    ...(est !== undefined ? { estimatedRttMs: est } : {}),
+    };
+  });
 }
 
 /** /metrics as the agent writes it, with a per-type counter family beside the UDP totals. */
@@ -118,7 +124,7 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     await page.clock.pauseAt(T0 + 10_000);
     expect(await page.locator('#members tbody tr').count()).toBe(5);
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 5 alive');
-    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'alive', 'gc=1', '2', '1.2 ms']);
+    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'alive', 'gc=1', '2', '1.2 ms', '1.4 ms']);
     expect(await page.locator('#served-by').textContent()).toBe('served by node1 at 127.0.0.1:7946, version 0.0.0-fake');
     expect(await page.locator('#members tbody tr[data-self="true"]').getAttribute('data-name')).toBe('node1');
     // The membership timeline the agent kept before the page opened, newest on top.
@@ -126,6 +132,8 @@ describe.skipIf(!hasChromium)(SUITE, () => {
       '05:59:55node4 rejoined at 127.0.0.1:7949', '05:59:35node4 failed', '05:59:30node4 is suspected',
       '05:59:05node5 joined at 127.0.0.1:7950', '05:59:04node4 joined at 127.0.0.1:7949', '05:59:03node3 joined at 127.0.0.1:7948', '05:59:02node2 joined at 127.0.0.1:7947', '05:59:01node1 joined at 127.0.0.1:7946',
     ]);
+    // The node serving the page has no estimate to itself.
+    expect(await page.locator('#members tbody tr[data-name="node1"] td').allTextContents()).toEqual(['127.0.0.1:7946', 'alive', 'gc=1', '1', '0.4 ms', '–']);
     // One self-contained page: everything else it asked for is the agent's API.
     expect(new Set(agent.requests)).toEqual(new Set(['/', '/v1/info', '/v1/timeline', '/v1/kv', '/v1/members', '/v1/convergence', '/v1/stream', '/metrics']));
   });
@@ -190,8 +198,8 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     agent.emit('member', { type: 'member-left', member: node3 });
     await page.locator('#members tbody tr[data-name="node3"][data-status="left"]').waitFor({ timeout: WAIT_MS });
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 4 alive, 1 left');
-    // A member that left has no round trip to show.
-    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'left', 'gc=1', '2', '–']);
+    // A member that left has no round trip to show, probed or estimated.
+    expect(await page.locator('#members tbody tr[data-name="node3"] td').allTextContents()).toEqual(['127.0.0.1:7948', 'left', 'gc=1', '2', '–', '–']);
     // Left members sort last.
     expect(await page.locator('#members tbody tr').last().getAttribute('data-name')).toBe('node3');
 
@@ -202,7 +210,7 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     await page.locator('#members tbody tr[data-name="node5"][data-status="failed"]').waitFor({ timeout: WAIT_MS });
     expect(await page.locator('#members-summary').textContent()).toBe('5 members: 3 alive, 1 failed, 1 left');
     // Nor does a failed one: its last probe's RTT says nothing now.
-    expect(await page.locator('#members tbody tr[data-name="node5"] td').allTextContents()).toEqual(['127.0.0.1:7950', 'failed', '', '–', '–']);
+    expect(await page.locator('#members tbody tr[data-name="node5"] td').allTextContents()).toEqual(['127.0.0.1:7950', 'failed', '', '–', '–', '–']);
 
     agent.emit('member', { type: 'member-reaped', member: node3 });
     await page.locator('#members tbody tr[data-name="node3"]').waitFor({ state: 'detached', timeout: WAIT_MS });

@@ -4,13 +4,14 @@ import type { Command } from 'commander';
 import type { RoundMode, RumorVariant } from '../../sim/rounds.js';
 import type { MembershipSource } from '../../sim/dissemination.js';
 import type { Io } from '../io.js';
+import { parseTopologyOption } from '../topology-option.js';
 import { parseIntIn, resolveSeed, UsageError } from '../parse.js';
 import { lineChart, loadVega, renderSvg } from '../plot.js';
 
 const MODES: readonly RoundMode[] = ['push', 'pull', 'push-pull'];
 const VARIANTS: readonly RumorVariant[] = ['feedback-counter', 'feedback-coin', 'blind-counter', 'blind-coin'];
 
-interface DissOpts { mode: string; fanout: string; nodes: string; trials: string; seed?: string; json?: boolean; plot?: string; termination: string; ctrMax: string; cRounds: string; engine: string; membership: string }
+interface DissOpts { mode: string; fanout: string; nodes: string; trials: string; seed?: string; json?: boolean; plot?: string; termination: string; ctrMax: string; cRounds: string; engine: string; membership: string; topology?: string }
 const ENGINES = ['rounds', 'full'] as const;
 const MEMBERSHIPS: readonly MembershipSource[] = ['oracle', 'swim'];
 
@@ -29,7 +30,8 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
     .option('--termination <t>', 'push-pull only: none, median-counter (Karp et al.) or push-then-pull', 'none')
     .option('--ctr-max <k>', 'median-counter: counter value at which a node stops growing it', '2')
     .option('--c-rounds <k>', 'median-counter: rounds a node keeps spreading after that', '1')
-    .option('--plot <file.svg>', 'draw the informed fraction per round against theory (Vega-Lite, SVG)'))
+    .option('--plot <file.svg>', 'draw the informed fraction per round against theory (Vega-Lite, SVG)')
+    .option('--topology <file|preset>', 'full engine: place nodes in regions and zones with true round trips per pair: lan, geo, or a JSON file'))
     .action(async (o: DissOpts) => {
       // The simulator is loaded when the command runs, not when the CLI starts (issue 12).
       const [{ seededRng }, { MedianCounterEngine, RoundEngine, theoryCurve, theoryRounds }, { fullTrial }, { percentiles }] = await Promise.all([
@@ -51,6 +53,8 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
       if (termination !== 'none' && mode !== 'push-pull') throw new UsageError('--termination applies to --mode push-pull only');
       if (engineName === 'full' && termination === 'median-counter') throw new UsageError('--termination median-counter runs on --engine rounds only; the full engine has none and push-then-pull');
       if (engineName === 'full' && nodes > 100_000) throw new UsageError('--nodes: the full engine runs up to 100000 nodes; use --engine rounds beyond');
+      if (o.topology !== undefined && engineName !== 'full') throw new UsageError('--topology applies to --engine full only (the round engine has no network)');
+      const latency = o.topology !== undefined ? await parseTopologyOption(o.topology) : undefined;
       const ctrMax = parseIntIn(o.ctrMax, '--ctr-max', 1, 255);
       const cRounds = parseIntIn(o.cRounds, '--c-rounds', 1, 255);
       const seed = resolveSeed(o.seed);
@@ -66,7 +70,7 @@ export function registerSimulateDissemination(simulate: Command, io: Io): void {
       for (let t = 0; t < trials; t++) {
         const r = engineName === 'full'
           ? fullTrial({
-            nodes, seed: trialSeeds.int(0x7fffffff), membership,
+            nodes, seed: trialSeeds.int(0x7fffffff), membership, ...(latency !== undefined ? { latency } : {}),
             // Naive spreading, as the round engine models it: informed nodes push every round.
             dissemination: { mode, fanout, rumor: 'none', maxHotRounds: 100_000, repairEveryRounds: 0, termination: termination === 'push-then-pull' ? 'push-then-pull' : 'none' },
           })

@@ -4,6 +4,7 @@ import type cliProgress from 'cli-progress';
 import type { MembershipResult } from '../../sim/membership.js';
 import { parseDuration, parseFraction, parseIntIn, resolveSeed, UsageError } from '../parse.js';
 import type { Io } from '../io.js';
+import { parseTopologyOption } from '../topology-option.js';
 
 interface Opts {
   nodes: string;
@@ -20,6 +21,8 @@ interface Opts {
   lifeguard: boolean;
   json?: boolean;
   progress: boolean;
+  topology?: string;
+  coordinates?: boolean;
 }
 
 export function registerSimulateMembership(simulate: Command, io: Io): void {
@@ -38,6 +41,8 @@ export function registerSimulateMembership(simulate: Command, io: Io): void {
     .option('--join-window <d>', 'nodes start and join at random times within this window', '5s')
     .option('--profile <p>', 'lan, wan or local (memberlist presets)', 'lan')
     .option('--no-lifeguard', 'plain SWIM: no health awareness, fixed suspicion timeout, no buddy system')
+    .option('--topology <file|preset>', 'place nodes in regions and zones with true round trips per pair: lan, geo, or a JSON file')
+    .option('--coordinates', 'network coordinates in every ack (Serf\'s Vivaldi); with --topology, report their accuracy')
     .option('--json', 'print one JSON object on stdout')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: Opts) => {
@@ -63,6 +68,8 @@ export function registerSimulateMembership(simulate: Command, io: Io): void {
         joinWindowMs: parseDuration(o.joinWindow, '--join-window'),
         profile: profile,
         lifeguard: o.lifeguard,
+        topology: o.topology !== undefined ? await parseTopologyOption(o.topology) : null,
+        coordinates: o.coordinates === true,
       });
       if (!o.json) io.out(`simulating ${nodes} nodes for ${durationMs / 1000}s, profile ${profile}${o.lifeguard ? '' : ' (no lifeguard)'}, seed ${seed}`);
       const bar = o.progress && io.progress ? lazyBar((await import('cli-progress')).default) : null;
@@ -109,5 +116,16 @@ export function summary(r: MembershipResult): string {
     `  false suspicions: ${r.falseSuspicions} (refutations ${r.refutations}); false positives: ${r.falsePositives} live nodes declared dead (${r.falsePositivesHealthy} without injected faults, ${r.falsePositiveDeclarations} declarations)`,
     `  traffic: ${r.messages.packets} packets, ${(r.messages.bytes / 1e6).toFixed(1)} MB, ${r.messages.bytesPerNodePerSecond} B/node/s`,
     `  final agreement: ${(r.finalAgreement * 100).toFixed(1)}% of live nodes see exactly the live members; trace ${r.traceHash}`,
+    ...(r.coordinates !== undefined ? coordinateLines(r.coordinates) : []),
   ].join('\n');
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+function coordinateLines(c: NonNullable<MembershipResult['coordinates']>): string[] {
+  return [
+    `  coordinates vs true RTT (${c.final.pairs} pairs, ${c.violators} triangle-violating hosts): median error ${pct(c.final.medianRelErr)}, p90 ${pct(c.final.p90RelErr)}; moved ${pct(c.driftRelFromHalfway)} (median) since half-way; centroid ${c.final.centroidMs.toFixed(2)} ms from the origin`,
+    `  by minute (median / p90): ${c.samples.filter((s, k) => s.atMs % 60_000 === 0 && s.atMs !== c.samples[k - 1]?.atMs).map((s) => `${Math.round(s.atMs / 60_000)}m ${pct(s.medianRelErr)}/${pct(s.p90RelErr)}`).join(', ')}`,
+    `  nearest(5): ${c.nearest5.toFixed(2)} of the true 5 nearest on average (${c.nearestChecked} nodes checked)`,
+  ];
 }

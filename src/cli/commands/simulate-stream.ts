@@ -5,12 +5,13 @@ import { DEFAULT_ADAPTIVE } from '../../core/dissemination/config.js';
 import type { GossipMode } from '../../core/dissemination/mean-field.js';
 import type { MembershipSource } from '../../sim/dissemination.js';
 import type { Io } from '../io.js';
+import { parseTopologyOption } from '../topology-option.js';
 import { parseDuration, parseFraction, parseIntIn, resolveSeed, UsageError } from '../parse.js';
 
 interface StreamOpts {
   nodes: string; writers: string; rate: string; duration: string; drain: string; mode: string; fanout: string; adaptive?: boolean;
   rumor: string; k: string; budget?: string; burst?: string; criticalShare: string; payloadBytes: string; membership: string;
-  loss: string; seed?: string; json?: boolean;
+  loss: string; seed?: string; json?: boolean; topology?: string;
 }
 
 const MODES: readonly GossipMode[] = ['push', 'pull', 'push-pull'];
@@ -37,6 +38,7 @@ export function registerSimulateStream(simulate: Command, io: Io): void {
     .option('--payload-bytes <b>', 'payload size of each update', '64')
     .option('--membership <m>', 'partners from an oracle of live nodes, or from SWIM', 'oracle')
     .option('--loss <p>', 'packet loss probability', '0')
+    .option('--topology <file|preset>', 'place nodes in regions and zones with true round trips per pair: lan, geo, or a JSON file')
     .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o: StreamOpts) => {
@@ -64,7 +66,7 @@ export function registerSimulateStream(simulate: Command, io: Io): void {
       const loss = parseFraction(o.loss, '--loss');
       const seed = resolveSeed(o.seed);
       const r = streamScenario({
-        nodes, seed, writers, updatesPerSec: rate, durationMs, drainMs, criticalShare, payloadBytes, membership, network: { loss },
+        nodes, seed, writers, updatesPerSec: rate, durationMs, drainMs, criticalShare, payloadBytes, membership, network: { loss }, ...(o.topology !== undefined ? { latency: await parseTopologyOption(o.topology) } : {}),
         dissemination: {
           mode, fanout, rumor, rumorK: k,
           adaptive: o.adaptive === true ? DEFAULT_ADAPTIVE : null,

@@ -1,4 +1,4 @@
-import type { Address, Millis } from '../ids.js';
+import type { Address, Millis, NodeName } from '../ids.js';
 
 /**
  * Which push-pull a delegate's user state belongs to. The initiator knows whom it contacts;
@@ -32,4 +32,10 @@ export interface NodeDelegate {
   mergeRemoteState?(now: Millis, buf: Uint8Array, join: boolean, peer: PushPullPeer): void;
   /** Payload of the acks this node sends for direct UDP pings (memberlist's `PingDelegate.AckPayload`). */
   ackPayload?(): Uint8Array | null;
+  /**
+   * A direct UDP probe of `node` was answered `rttMs` after the ping left, with the ack's
+   * payload (memberlist's `PingDelegate.NotifyPingComplete`: not for acks that came through
+   * an indirect probe or the stream fallback, as memberlist).
+   */
+  notifyPingComplete?(now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null): void;
 }

@@ -95,7 +95,11 @@ export class GossipNode {
     // Tickers start with a random stagger, as memberlist's do.
     const now = o.now as number;
     const firstProbeMs = now + this.rng.next() * this.config.probeIntervalMs;
-    this.prober = new Prober(this.config, this.list, this.awareness, this.packets, this.out, () => this.delegate?.ackPayload?.() ?? null, firstProbeMs);
+    const d = this.delegate;
+    this.prober = new Prober(
+      this.config, this.list, this.awareness, this.packets, this.out, () => d?.ackPayload?.() ?? null, firstProbeMs,
+      d?.notifyPingComplete !== undefined ? (now, node, rtt, payload) => d.notifyPingComplete?.(now, node, rtt, payload) : null,
+    );
     this.pushPull = new PushPull(this.list, this.delegate, this.out);
     this.nextGossipMs = now + this.rng.next() * this.config.gossipIntervalMs;
     this.nextPushPullMs = this.config.pushPullIntervalMs > 0 ? now + this.rng.next() * this.config.pushPullIntervalMs : NO_DEADLINE;

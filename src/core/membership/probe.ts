@@ -56,6 +56,8 @@ export class Prober {
     /** The payload of our acks to direct pings (memberlist's PingDelegate.AckPayload). */
     private readonly ackPayload: () => Uint8Array | null,
     firstProbeMs: number,
+    /** A direct probe was answered (memberlist's PingDelegate.NotifyPingComplete). */
+    private readonly pingComplete: ((now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void) | null = null,
   ) {
     this.nextProbeMs = firstProbeMs;
   }
@@ -130,6 +132,8 @@ export class Prober {
     this.out.stats.probeRtts++;
     this.out.stats.probeRttSumMs += rtt;
     this.members.rtts.set(p.targetSlot, rtt);
+    // memberlist tells its ping delegate only of an ack that came before the probe timeout.
+    if (this.pingComplete !== null && !viaStream && !p.indirectSent) this.pingComplete(now, p.target, rtt, m.payload);
     if (viaStream) this.out.protocolError(null, 'stream-failed', `was able to reach ${p.target} over a stream but other probes failed, network may be misconfigured`);
     if (this.config.lifeguard) this.awareness.apply(-1);
   }

@@ -1,4 +1,4 @@
-import type { GossipNodeOptions } from '../membership/node.js';
+import type { GossipNodeOptions, NodeDelegate } from '../membership/node.js';
 import type { SerfConfig } from './config.js';
 import type { DataStateDelegate } from './data-channel.js';
 import type { SerfKeyring } from './keyring.js';
@@ -49,4 +49,6 @@ export interface SerfNodeOptions extends Omit<GossipNodeOptions, 'meta' | 'vsn' 
    * and nothing in the buffer twice.
    */
   readonly recentEvents?: readonly SerfEventSlot[];
+  /** Network coordinates (Serf's ping delegate): our ack payload, and every direct probe's answer. */
+  readonly ping?: Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete'>;
 }

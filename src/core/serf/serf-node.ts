@@ -50,8 +50,8 @@ const NO_DEADLINE = Infinity;
  * - Acks and responses to a query this node sent itself are handled in place, not sent to
  *   our own UDP address.
  * - `_serf_conflict` is not answered (the asker counts one response fewer); there is no
- *   snapshot file, no name-conflict resolution, no network coordinates (acks carry no payload,
- *   which Serf accepts) and no event coalescing (an agent feature; `coalesce` is carried).
+ *   snapshot file, no name-conflict resolution (network coordinates come from the `ping`
+ *   option, core/topology) and no event coalescing (an agent feature; `coalesce` is carried).
  * - Our data layer's push-pull state rides after Serf's msgpack map, only between members
  *   advertising our data tag; a joiner does not know its seed's tags yet, so right after its
  *   join it runs one more push-pull with a member advertising our tag.
@@ -98,6 +98,7 @@ export class SerfNode {
         notifyMsg: (now, from, payload) => this.delegate.notifyMsg(now, from, payload),
         localState: (join, peer) => this.pushPull.localState(join, peer),
         mergeRemoteState: (now, buf, join, peer) => this.pushPull.mergeRemoteState(now, buf, join, peer),
+        ...o.ping,
       },
       ...(o.directory === undefined ? {} : { directory: o.directory }),
       ...(o.incarnation === undefined ? {} : { incarnation: o.incarnation }),

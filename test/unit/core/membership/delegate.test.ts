@@ -154,6 +154,30 @@ describe('GossipNode delegate: messages, state, acks', () => {
     expect(drain(n).tx[0]).toMatchObject({ kind: 'stream-reply', message: { type: 'ack', seqNo: 5, payload: null } });
   });
 
+  it('notifyPingComplete: a direct probe answered before the probe timeout, with its round trip and the ack payload; not a late ack', () => {
+    const calls: string[] = [];
+    const n = node({ notifyPingComplete: (_now, who, rttMs, payload) => calls.push(`${who} ${rttMs} ${payload?.join(',') ?? 'null'}`) });
+    n.restoreMembers(millis(0), [rec('b', B)]);
+    const probe = (): { at: number; seqNo: number } => {
+      for (;;) {
+        const at = n.pollTimeout() as number;
+        n.handleTimeout(millis(at));
+        const p = packets(drain(n).tx).find((t) => t.message.type === 'ping');
+        if (p !== undefined && p.message.type === 'ping') return { at, seqNo: p.message.seqNo };
+      }
+    };
+    const first = probe();
+    n.handlePacket(millis(first.at + 3), B, { type: 'ack', seqNo: first.seqNo, payload: new Uint8Array([1, 9]) });
+    expect(calls).toEqual(['b 3 1,9']);
+    // The next probe's ack comes after the probe timeout (the indirect phase has begun): memberlist tells its delegate nothing.
+    const second = probe();
+    n.handleTimeout(millis(second.at + cfg.probeTimeoutMs));
+    drain(n);
+    n.handlePacket(millis(second.at + cfg.probeTimeoutMs + 1), B, { type: 'ack', seqNo: second.seqNo, payload: new Uint8Array([1]) });
+    expect(calls).toEqual(['b 3 1,9']);
+    expect(n.stats.probeRtts).toBe(2);
+  });
+
   it('sendUserMessage: a bare packet, or one stream whose close is quiet', () => {
     const n = node();
     n.sendUserMessage(millis(1), B, new Uint8Array([5, 5]));

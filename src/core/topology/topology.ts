@@ -1,0 +1,194 @@
+import type { CoordinateCodec } from '../../wire/coordinate.js';
+import type { Rng } from '../rng.js';
+import type { Coordinate, VivaldiConfig } from './coordinate.js';
+import { DEFAULT_VIVALDI_CONFIG, estimateRttMs } from './coordinate.js';
+import { VivaldiClient } from './vivaldi.js';
+
+/**
+ * Why a peer's coordinate or round trip was not used (each is counted, none throws):
+ * `undecodable` (bad msgpack), `version` (a ping-version byte other than 1, as Serf logs
+ * "Unsupported ping version"), `dimensions` (not our dimensionality), `invalid` (NaN or
+ * infinity), `rtt-range` (a round trip below 0 or above 10 s, or not a number).
+ */
+export type CoordinateRejection = 'undecodable' | 'version' | 'dimensions' | 'invalid' | 'rtt-range';
+export const COORDINATE_REJECTIONS: readonly CoordinateRejection[] = ['undecodable', 'version', 'dimensions', 'invalid', 'rtt-range'];
+
+export interface TopologyStats {
+  /** Observations that moved our coordinate. */
+  updates: number;
+  /** Observations refused, by reason. */
+  readonly rejected: Record<CoordinateRejection, number>;
+  /** Peer coordinates with a value out of bounds (|x| > 10 s, error outside [0, max], height below the minimum), brought into bounds before use. */
+  clamped: number;
+  /** Acks that carried no payload (a node without coordinates; Serf ignores them too). */
+  empty: number;
+}
+
+export interface TopologyOptions {
+  readonly codec: CoordinateCodec;
+  /** For the random direction Serf draws when two coordinates coincide. */
+  readonly rng: Rng;
+  /** Serf's defaults unless overridden (a cluster must agree on `dimensionality`). */
+  readonly vivaldi?: Partial<VivaldiConfig>;
+  /** Our coordinate as a previous life saved it (invalid or mis-sized: ignored, and `restored` says so). */
+  readonly coordinate?: Coordinate;
+}
+
+/** One member and its estimated round trip from us. */
+export interface RttEstimate {
+  readonly name: string;
+  readonly rttMs: number;
+}
+
+/**
+ * No component of a sane coordinate is anywhere near this (seconds: Serf refuses round trips
+ * above 10 s). A peer's value beyond it is clamped, so one hostile ack cannot fling our
+ * coordinate to infinity (which Serf would only notice afterwards, resetting it).
+ */
+export const COORDINATE_BOUND_S = 10;
+
+const clampTo = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
+
+/**
+ * This node's place in the network (sans-IO): our Vivaldi coordinate, updated by every direct
+ * probe's ack that carries a coordinate (from Serf or from us), and the last coordinate each
+ * peer sent us (Serf's coordinate cache). It makes our ack payload, estimates the round trip
+ * between any two known nodes, and ranks members by distance.
+ *
+ * Input from peers never throws: undecodable payloads, wrong versions and dimensions, NaN or
+ * infinite values and impossible round trips are refused and counted; finite values out of
+ * bounds are clamped and counted.
+ */
+export class Topology {
+  readonly stats: TopologyStats = {
+    updates: 0, rejected: { undecodable: 0, version: 0, dimensions: 0, invalid: 0, 'rtt-range': 0 }, clamped: 0, empty: 0,
+  };
+  /** True when `coordinate` was given and taken. */
+  readonly restored: boolean;
+  private readonly client: VivaldiClient;
+  private readonly codec: CoordinateCodec;
+  private readonly cache = new Map<string, Coordinate>();
+
+  constructor(
+    /** Our node's name (its entry in the cache is our live coordinate). */
+    readonly self: string,
+    o: TopologyOptions,
+  ) {
+    this.codec = o.codec;
+    this.client = new VivaldiClient({ ...DEFAULT_VIVALDI_CONFIG, ...o.vivaldi }, o.rng);
+    this.restored = o.coordinate !== undefined && this.client.setCoordinate(o.coordinate) === null;
+  }
+
+  get config(): VivaldiConfig {
+    return this.client.config;
+  }
+
+  /** Updates that produced an invalid coordinate and reset ours to the origin (Serf's `coordinate_resets`). */
+  get resets(): number {
+    return this.client.resets;
+  }
+
+  /** Our coordinate. */
+  coordinate(): Coordinate {
+    return this.client.coordinate;
+  }
+
+  /** Our ack payload: `01` + our coordinate (Serf's `AckPayload`). */
+  ackPayload(): Uint8Array {
+    return this.codec.encode(this.client.coordinate);
+  }
+
+  /**
+   * A direct probe of `node` was answered after `rttMs` with `payload` (memberlist's
+   * `NotifyPingComplete`): decode the peer's coordinate, update ours, cache theirs. Returns
+   * whether it was used.
+   */
+  handlePingComplete(node: string, rttMs: number, payload: Uint8Array | null): boolean {
+    if (payload === null || payload.length === 0) {
+      this.stats.empty++;
+      return false;
+    }
+    const d = this.codec.decode(payload);
+    if (!d.ok) {
+      this.stats.rejected[d.reason === 'unknown-type' ? 'version' : 'undecodable']++;
+      return false;
+    }
+    return this.observe(node, d.value, rttMs);
+  }
+
+  /** One observation (what `handlePingComplete` does after decoding): `rttMs` to `node` at `other`. */
+  observe(node: string, other: Coordinate, rttMs: number): boolean {
+    const peer = this.sanitize(other);
+    if (typeof peer === 'string') {
+      this.stats.rejected[peer]++;
+      return false;
+    }
+    // Go's time.Duration: whole nanoseconds.
+    const rttNs = Math.round(rttMs * 1e6);
+    const r = Number.isFinite(rttMs) ? this.client.update(node, peer, rttNs) : 'rtt-range';
+    if (typeof r === 'string') {
+      this.stats.rejected[r]++;
+      return false;
+    }
+    this.stats.updates++;
+    if (node !== this.self) this.cache.set(node, peer);
+    return true;
+  }
+
+  /** A peer's last coordinate (ours for our own name), or undefined. */
+  coordinateOf(name: string): Coordinate | undefined {
+    return name === this.self ? this.client.coordinate : this.cache.get(name);
+  }
+
+  /** Every coordinate known, ours first. */
+  coordinates(): Map<string, Coordinate> {
+    const out = new Map<string, Coordinate>([[this.self, this.client.coordinate]]);
+    for (const [n, c] of this.cache) out.set(n, c);
+    return out;
+  }
+
+  /** The estimated round trip (ms) between two known nodes (Serf's `DistanceTo`), undefined if either is unknown. */
+  estimateRttMs(a: string, b: string): number | undefined {
+    const ca = this.coordinateOf(a);
+    const cb = this.coordinateOf(b);
+    return ca === undefined || cb === undefined ? undefined : estimateRttMs(ca, cb);
+  }
+
+  /** The `k` candidates nearest to `from` (default: us) by estimated round trip, nearest first; unknown ones are skipped. */
+  nearest(k: number, candidates: Iterable<string>, from: string = this.self): RttEstimate[] {
+    const origin = this.coordinateOf(from);
+    if (origin === undefined || k <= 0) return [];
+    const out: RttEstimate[] = [];
+    for (const name of candidates) {
+      if (name === from) continue;
+      const c = this.coordinateOf(name);
+      if (c !== undefined) out.push({ name, rttMs: estimateRttMs(origin, c) });
+    }
+    out.sort((x, y) => x.rttMs - y.rttMs || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    return out.slice(0, k);
+  }
+
+  /** A member was reaped: forget its coordinate and latency samples (Serf's `eraseNode`). */
+  forget(name: string): void {
+    this.cache.delete(name);
+    this.client.forgetNode(name);
+  }
+
+  /** Refuses NaN, infinities and the wrong dimensions; clamps finite values out of bounds (counted once per coordinate). */
+  private sanitize(c: Coordinate): Coordinate | CoordinateRejection {
+    if (c.vec.length !== this.client.config.dimensionality) return 'dimensions';
+    if (!c.vec.every(Number.isFinite) || !Number.isFinite(c.error) || !Number.isFinite(c.adjustment) || !Number.isFinite(c.height)) return 'invalid';
+    const b = COORDINATE_BOUND_S;
+    const cfg = this.client.config;
+    const vec = c.vec.map((v) => clampTo(v, -b, b));
+    const out: Coordinate = {
+      vec,
+      error: clampTo(c.error, 0, cfg.vivaldiErrorMax),
+      adjustment: clampTo(c.adjustment, -b, b),
+      height: clampTo(c.height, cfg.heightMin, b),
+    };
+    const changed = out.error !== c.error || out.adjustment !== c.adjustment || out.height !== c.height || vec.some((v, i) => v !== c.vec[i]);
+    if (changed) this.stats.clamped++;
+    return changed ? out : c;
+  }
+}

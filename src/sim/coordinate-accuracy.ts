@@ -1,0 +1,127 @@
+import type { Rng } from '../core/rng.js';
+import { estimateRttMs } from '../core/topology/index.js';
+import type { Coordinate } from '../core/topology/index.js';
+import type { LatencyModel } from './latency-model.js';
+
+/** How well the nodes' network coordinates predict the latency model's true round trips at one moment. */
+export interface AccuracySample {
+  readonly atMs: number;
+  /** Pairs of live nodes measured. */
+  readonly pairs: number;
+  /** |estimate − true| / true over those pairs: median and 90th percentile. */
+  readonly medianRelErr: number;
+  readonly p90RelErr: number;
+  /** Distance of the coordinates' centroid from the origin (ms): a drifting system walks away. */
+  readonly centroidMs: number;
+}
+
+export interface CoordinateAccuracy {
+  /** One sample a minute, the last at the end of the run. */
+  readonly samples: readonly AccuracySample[];
+  /** The end of the run. */
+  readonly final: AccuracySample;
+  /** Median over the pairs of |estimate(end) − estimate(half-way)| / true: how much the estimates still move. */
+  readonly driftRelFromHalfway: number;
+  /** Of the true 5 nearest live nodes, how many are among the 5 nearest by estimate (average over the nodes checked). */
+  readonly nearest5: number;
+  readonly nearestChecked: number;
+  /** Hosts the model placed badly (triangle-violating). */
+  readonly violators: number;
+}
+
+const quantile = (sorted: readonly number[], q: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
+
+/**
+ * Measures coordinates against a latency model (the simulator's accuracy check): a fixed set
+ * of random node pairs (drawn once from `rng`), sampled whenever asked; the nearest-node check
+ * compares each node's 5 nearest by coordinates (using every live node's current coordinate:
+ * the whole cluster's view) with the true 5 nearest.
+ */
+export class CoordinateAccuracyMeter {
+  private readonly pairs: [number, number][] = [];
+  private readonly halfway = new Map<number, number>();
+  readonly samples: AccuracySample[] = [];
+  private driftRel = NaN;
+
+  constructor(
+    private readonly model: LatencyModel,
+    private readonly coordinateOf: (i: number) => Coordinate | undefined,
+    private readonly rng: Rng,
+    pairs: number,
+  ) {
+    const n = model.nodes;
+    for (let k = 0; k < pairs && n > 1; k++) {
+      const a = rng.int(n);
+      let b = rng.int(n - 1);
+      if (b >= a) b++;
+      this.pairs.push([a, b]);
+    }
+  }
+
+  /** Takes one sample at `atMs`; `halfway` also remembers the estimates, `end` measures the drift since. */
+  sample(atMs: number, mark: 'halfway' | 'end' | null = null): AccuracySample {
+    const errs: number[] = [];
+    const moved: number[] = [];
+    this.pairs.forEach(([a, b], k) => {
+      const ca = this.coordinateOf(a);
+      const cb = this.coordinateOf(b);
+      if (ca === undefined || cb === undefined) return;
+      const truth = this.model.rttMs(a, b);
+      const est = estimateRttMs(ca, cb);
+      errs.push(Math.abs(est - truth) / truth);
+      if (mark === 'halfway') this.halfway.set(k, est);
+      const before = this.halfway.get(k);
+      if (mark === 'end' && before !== undefined) moved.push(Math.abs(est - before) / truth);
+    });
+    errs.sort((x, y) => x - y);
+    moved.sort((x, y) => x - y);
+    if (mark === 'end') this.driftRel = quantile(moved, 0.5);
+    const s: AccuracySample = { atMs, pairs: errs.length, medianRelErr: quantile(errs, 0.5), p90RelErr: quantile(errs, 0.9), centroidMs: this.centroid() };
+    this.samples.push(s);
+    return s;
+  }
+
+  /** The 5-nearest overlap over `count` random live nodes. */
+  nearest(count: number): { overlap: number; checked: number } {
+    const n = this.model.nodes;
+    const live: number[] = [];
+    for (let i = 0; i < n; i++) if (this.coordinateOf(i) !== undefined) live.push(i);
+    if (live.length < 7) return { overlap: NaN, checked: 0 };
+    let total = 0;
+    let checked = 0;
+    for (let k = 0; k < count; k++) {
+      const i = live[this.rng.int(live.length)] as number;
+      const ci = this.coordinateOf(i) as Coordinate;
+      const others = live.filter((j) => j !== i);
+      const byTruth = others.map((j) => [j, this.model.rttMs(i, j)] as const).sort((x, y) => x[1] - y[1]).slice(0, 5).map((x) => x[0]);
+      const byEstimate = new Set(others.map((j) => [j, estimateRttMs(ci, this.coordinateOf(j) as Coordinate)] as const).sort((x, y) => x[1] - y[1]).slice(0, 5).map((x) => x[0]));
+      total += byTruth.filter((j) => byEstimate.has(j)).length;
+      checked++;
+    }
+    return { overlap: total / checked, checked };
+  }
+
+  /** The summary once the run is over (after `sample(end, 'end')`). */
+  result(nearestChecked: number): CoordinateAccuracy {
+    const final = this.samples[this.samples.length - 1];
+    if (final === undefined) throw new Error('coordinate accuracy: no sample taken');
+    let violators = 0;
+    for (let i = 0; i < this.model.nodes; i++) if (this.model.isViolator(i)) violators++;
+    const near = this.nearest(nearestChecked);
+    return { samples: this.samples, final, driftRelFromHalfway: this.driftRel, nearest5: near.overlap, nearestChecked: near.checked, violators };
+  }
+
+  private centroid(): number {
+    let sum: number[] | null = null;
+    let k = 0;
+    for (let i = 0; i < this.model.nodes; i++) {
+      const c = this.coordinateOf(i);
+      if (c === undefined) continue;
+      sum ??= new Array<number>(c.vec.length).fill(0);
+      c.vec.forEach((v, d) => ((sum as number[])[d] = ((sum as number[])[d] as number) + v));
+      k++;
+    }
+    if (sum === null || k === 0) return 0;
+    return 1000 * Math.sqrt(sum.reduce((s, v) => s + (v / k) ** 2, 0));
+  }
+}
