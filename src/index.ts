@@ -20,7 +20,7 @@ export type {
   NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel, KvOptions, RecentEvents,
 } from './runtime/cluster-node.js';
 export { KeyValue } from './runtime/data-kv.js';
-export type { ViewOptions } from './runtime/view-plane.js';
+export type { ViewOptions, RingChangedEvent } from './runtime/view-plane.js';
 export { HashRing, diffRings, ringHash, DEFAULT_POINTS_PER_MEMBER } from './core/ring/index.js';
 export type { RingMember, RingOptions, MovedRange } from './core/ring/index.js';
 export { checksumHex } from './core/views/index.js';

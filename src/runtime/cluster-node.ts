@@ -40,7 +40,7 @@ import type { EventMap, Listener } from './emitter.js';
 import { TypedEmitter } from './emitter.js';
 import type { HashRing, RingOptions } from '../core/ring/index.js';
 import type { MembershipView, QuorumStatus, ViewEvent } from '../core/views/index.js';
-import type { ViewOptions } from './view-plane.js';
+import type { RingChangedEvent, ViewOptions } from './view-plane.js';
 import { ViewPlane } from './view-plane.js';
 
 export { DEFAULT_PORT, advertiseAddress, normalizeJoinAddress };
@@ -149,7 +149,7 @@ export interface KvOptions {
 export type Member = SerfMember;
 
 /** Everything a node reports through `on(type, fn)`: membership changes, user events, queries, keyring changes. */
-export type ClusterEvent = SerfEvent | DataEvent | ViewEvent;
+export type ClusterEvent = SerfEvent | DataEvent | ViewEvent | RingChangedEvent;
 export type ClusterEventMap = EventMap<ClusterEvent>;
 /** A query to answer with `respond(query, payload)`. */
 export type QueryEvent = ClusterEventMap['query'];
@@ -633,6 +633,7 @@ export class ClusterNode {
       case 'view-stable':
       case 'quorum-lost':
       case 'quorum-regained':
+      case 'ring-changed':
         break;
       case 'data-rejected':
         this.protocolLog.reject(this.driver.now(), `data ${e.reason}`, e.from, e.detail);

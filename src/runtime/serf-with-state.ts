@@ -9,7 +9,7 @@ import type { DurableStateNode } from './durable-state-node.js';
 import type { WireHeaders } from './wire-headers.js';
 import type { ViewEvent } from '../core/views/index.js';
 import { VIEW_NOTE_TYPE } from '../wire/view-note.js';
-import type { ViewPlane } from './view-plane.js';
+import type { RingChangedEvent, ViewPlane } from './view-plane.js';
 import { NO_HEADERS } from './wire-headers.js';
 
 /** One of our data layer's messages (a memberlist user message whose first byte is a data type). */
@@ -24,7 +24,7 @@ function isDataMessage(m: Message | StreamMessage): boolean {
  * `SerfNode.sendData` (only to members tagged with our data tag); membership's bytes are charged
  * to the state node's byte budget; the timer is the earlier of the two.
  */
-export class SerfWithState implements DrivenNode<SerfEvent | DataEvent | ViewEvent> {
+export class SerfWithState implements DrivenNode<SerfEvent | DataEvent | ViewEvent | RingChangedEvent> {
   /** The membership views (issue 16), when the node runs them: their notes come in as data messages of type 0xbc. */
   views: ViewPlane | null = null;
   /** Set by the runtime: asks the driver to drain again (the data node has output after an event). */
@@ -102,7 +102,7 @@ export class SerfWithState implements DrivenNode<SerfEvent | DataEvent | ViewEve
     return this.engine.pollTransmit();
   }
 
-  pollEvent(): SerfEvent | DataEvent | ViewEvent | undefined {
+  pollEvent(): SerfEvent | DataEvent | ViewEvent | RingChangedEvent | undefined {
     for (;;) {
       const d = this.data.pollEvent() ?? this.views?.pollEvent();
       if (d !== undefined) return d;

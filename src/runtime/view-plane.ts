@@ -1,12 +1,25 @@
 import type { Millis } from '../core/ids.js';
 import { MemberState } from '../core/messages.js';
 import type { RingOptions } from '../core/ring/index.js';
-import { HashRing } from '../core/ring/index.js';
+import type { MovedRange } from '../core/ring/index.js';
+import { diffRings, HashRing } from '../core/ring/index.js';
 import type { SerfNode } from '../core/serf/index.js';
 import type { MembershipView, QuorumStatus, ViewEvent, ViewMember, ViewState, ViewTrackerOptions } from '../core/views/index.js';
 import { ViewTracker } from '../core/views/index.js';
 import { randomInt } from 'node:crypto';
 import { decodeViewNote, encodeViewNoteMessage, VIEW_NOTE_TYPE } from '../wire/view-note.js';
+
+/**
+ * The default ring (every alive member of the stable view, default points) changed with a new
+ * stable view: the ranges of the hash space that moved, and to whom. Reported only once the
+ * application asked for a ring (`node.ring()`): building one costs 2,048 points per member.
+ */
+export interface RingChangedEvent {
+  readonly type: 'ring-changed';
+  readonly checksum: string;
+  readonly previousChecksum: string;
+  readonly moved: readonly MovedRange[];
+}
 
 /** Settings of the membership views (issue 16). */
 export interface ViewOptions {
@@ -110,9 +123,28 @@ export class ViewPlane {
     return this.tracker.pollTimeout();
   }
 
-  pollEvent(): ViewEvent | undefined {
-    return this.tracker.pollEvent();
+  pollEvent(): ViewEvent | RingChangedEvent | undefined {
+    const e = this.tracker.pollEvent();
+    if (e?.type === 'view-stable' && this.defaultRing !== null) {
+      const before = this.defaultRing;
+      const after = this.ring();
+      if (after.checksum !== before.checksum) {
+        this.defaultRing = after;
+        this.pendingRing = { type: 'ring-changed', checksum: after.checksum, previousChecksum: before.checksum, moved: diffRings(before, after) };
+      }
+      return e;
+    }
+    if (e === undefined && this.pendingRing !== null) {
+      const r = this.pendingRing;
+      this.pendingRing = null;
+      return r;
+    }
+    return e;
   }
+
+  /** The default ring last reported (null until the application asked for a ring). */
+  private defaultRing: HashRing | null = null;
+  private pendingRing: RingChangedEvent | null = null;
 
   view(): { readonly current: MembershipView; readonly stable: MembershipView | null; readonly isStable: boolean; readonly disagreeing: readonly { readonly name: string; readonly checksum: number | null }[] } {
     return { current: this.tracker.view(), stable: this.tracker.stableView(), isStable: this.tracker.isStable(), disagreeing: this.tracker.disagreeing() };
@@ -139,6 +171,7 @@ export class ViewPlane {
       r = HashRing.build(v.members.filter((m) => m.state === 'alive'), opts);
       this.rings.set(key, r);
     }
+    if (this.defaultRing === null && opts.pointsPerMember === undefined && opts.tags === undefined) this.defaultRing = r;
     return r;
   }
 }

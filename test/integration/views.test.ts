@@ -33,6 +33,8 @@ describe('node.view(), node.hasQuorum(), node.ring() (issue 16)', () => {
     const rings = all.map((n) => n.ring());
     expect(new Set(rings.map((r) => r.checksum)).size).toBe(1);
     for (const k of ['a', 'b', 'user/7']) expect(new Set(rings.map((r) => r.lookupN(k, 3).join())).size).toBe(1);
+    const moved: { before: string | null; after: string | null }[][] = [];
+    (all[0] as ClusterNode).on('ring-changed', (e) => moved.push(e.moved.map((r) => ({ before: r.before, after: r.after }))));
     const lost: string[] = [];
     for (const n of all.slice(3)) n.on('quorum-lost', () => lost.push(n.name));
     for (const a of all.slice(0, 3)) for (const b of all.slice(3)) net.partition(a.addr, b.addr);
@@ -40,5 +42,13 @@ describe('node.view(), node.hasQuorum(), node.ring() (issue 16)', () => {
     expect(lost.sort()).toEqual(['v4', 'v5']);
     for (const n of all.slice(0, 3)) expect(n.hasQuorum()).toBe(true);
     expect(all[3]?.quorum()).toMatchObject({ total: 5, hasQuorum: false });
+    // Once v1's view with the pair failed is stable, its ring moves their ranges to the three.
+    await waitFor('ring-changed on v1', 30_000, () => moved.length > 0);
+    const last = moved[moved.length - 1] ?? [];
+    expect(last.length).toBeGreaterThan(0);
+    for (const r of last) {
+      expect(['v4', 'v5']).toContain(r.before);
+      expect(['v1', 'v2', 'v3']).toContain(r.after);
+    }
   });
 });
