@@ -10,6 +10,7 @@ import { decodeKey, runKeyOp } from './keys.js';
 import { HttpError, readJson } from './http-body.js';
 import { API_CSP, HttpGuard, PAGE_CSP_FALLBACK, SECURITY_HEADERS } from './http-guard.js';
 import { ENVELOPE_BYTES, KvRoutes } from './kv-routes.js';
+import { ViewRoutes } from './view-routes.js';
 import { OperatorRoutes } from './operator-routes.js';
 import { CoordinateRoutes } from './coordinate-routes.js';
 import type { HandlerStats } from './event-handlers.js';
@@ -132,6 +133,7 @@ export class HttpApi {
     this.route('GET', /^\/v1\/members$/, () => this.members());
     new KvRoutes(o.kv, o.valueBytesMax).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     new OperatorRoutes(o.node, o.handlerStats ?? null, o.resolveJoin ?? null).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
+    new ViewRoutes(o.node).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     new CoordinateRoutes(o.node).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     this.route('POST', /^\/v1\/event$/, (req) => this.event(req));
     this.route('GET', /^\/v1\/convergence$/, () => this.o.kv.convergence());
