@@ -34,7 +34,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', 'fs', 'net', 'dgram', 'crypto', 'os', 'path', 'timers', 'perf_hooks'], message: 'core/ is sans-IO: no node modules.' },
-          { group: ['**/sim/**', '**/runtime/**', '**/transport/**', '**/store/**', '**/agent/**', '**/cli/**', '**/dashboard/**'], message: 'core/ imports only wire types (DESIGN.md layering).' },
+          { group: ['**/sim/**', '**/runtime/**', '**/transport/**', '**/store/**', '**/agent/**', '**/cli/**', '**/dashboard/**', '**/yjs/**', '**/hocuspocus/**', 'yjs', 'y-protocols/*', 'lib0/*', 'ws'], message: 'core/ imports only wire types (DESIGN.md layering).' },
         ],
       }],
     },
@@ -51,6 +51,12 @@ export default tseslint.config(
       'no-restricted-globals': ['error', ...bannedInCore.filter((b) => b.name !== 'Buffer')],
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'sim/ draws from the seeded Rng: same seed, same run.' }],
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/runtime/**', '**/agent/**', '**/cli/**', '**/dashboard/**'], message: 'sim/ uses core, wire, transport and store only (DESIGN.md layering).' }] }],
+    },
+  },
+  {
+    files: ['src/yjs/**/*.ts', 'src/hocuspocus/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/agent/**', '**/cli/**', '**/dashboard/**', '**/sim/**', '**/clusterbench/**', '**/core/**'], message: 'yjs/ and hocuspocus/ build on the runtime\'s public API (DESIGN.md layering: adapters).' }] }],
     },
   },
   {

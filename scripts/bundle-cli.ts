@@ -22,7 +22,7 @@ const dist = join(root, 'dist');
 const out = join(dist, 'cli');
 
 /** Packages left to Node's loader: native code, workers, optional or loaded only by one command. */
-const PACKAGES = ['better-sqlite3', 'pino', 'prom-client', 'vega', 'vega-lite', 'playwright-core', 'cli-progress', 'typescript', 'tsx', 'uplot'];
+const PACKAGES = ['better-sqlite3', 'pino', 'prom-client', 'vega', 'vega-lite', 'playwright-core', 'cli-progress', 'typescript', 'tsx', 'uplot', 'yjs', 'y-protocols', 'lib0', 'ws'];
 /** Our modules that read files next to themselves: they stay where tsc put them. */
 const SELF_LOCATING = ['version.js', 'dashboard/index.js', 'clusterbench/our-node.js'].map((p) => join(dist, p));
 

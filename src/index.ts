@@ -20,6 +20,11 @@ export type {
   NodeOptions, Member, ClusterEvent, ClusterEventMap, ClusterNodeStats, QueryEvent, QueryResult, Logger, LogLevel, KvOptions, RecentEvents,
 } from './runtime/cluster-node.js';
 export { KeyValue } from './runtime/data-kv.js';
+export type { ViewOptions, RingChangedEvent } from './runtime/view-plane.js';
+export { HashRing, diffRings, ringHash, DEFAULT_POINTS_PER_MEMBER } from './core/ring/index.js';
+export type { RingMember, RingOptions, MovedRange } from './core/ring/index.js';
+export { checksumHex } from './core/views/index.js';
+export type { MembershipView, ViewMember, ViewState, ViewEvent, QuorumStatus, QuorumBasis } from './core/views/index.js';
 export type { KvChange, KvConvergence } from './runtime/data-kv.js';
 export type { DataEvent, DataLayerStats, DataMachineStats, DataNodeStats, KvOp } from './runtime/data-layer.js';
 export { NotWritableError } from './runtime/data-layer.js';

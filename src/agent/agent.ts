@@ -20,6 +20,7 @@ import type { AgentMetrics } from './metrics.js';
 import { EventHandlers, parseHandlerSpec } from './event-handlers.js';
 import type { JoinResolver } from './join-address.js';
 import { resolveJoinAddresses, systemResolver } from './join-address.js';
+import { YjsGate } from './yjs-gate.js';
 
 const KEYRING_META = 'agent.keyring';
 /** Snapshot members joined through at once, and how many such batches are tried before giving up. */
@@ -110,6 +111,8 @@ export class Agent {
     /** The `--event-handler` scripts (none configured: subscribed to nothing). */
     readonly handlers: EventHandlers,
     private readonly resolver: JoinResolver,
+    /** Yjs documents and `/v1/yjs` (the Yjs code loads on first use). */
+    readonly yjs: YjsGate,
   ) {}
 
   static async start(o: AgentOptions): Promise<Agent> {
@@ -153,6 +156,25 @@ export class Agent {
         ...(o.transport !== undefined ? { transport: o.transport } : {}),
       };
       node = await createNode(opts);
+      // A delivered user event is recorded (clocks and the recent-event buffer) before the next
+      // turn of the event loop, not at the next 5 s snapshot: an agent killed -9 and restarted
+      // must not deliver again what it delivered in its last seconds (issue 12: exactly once).
+      // Registered first, before the stream, the handlers and the log see the event.
+      const delivered = node;
+      let recording = false;
+      delivered.on('user-event', () => {
+        if (recording) return;
+        recording = true;
+        setImmediate(() => {
+          recording = false;
+          try {
+            store.saveClocks(delivered.clocks);
+            saveRecentEvents(store, delivered.recentEvents());
+          } catch {
+            // A failing store was logged once when it started (WatchedStore); the snapshot retries.
+          }
+        });
+      });
       // HTTP listens before the join: writes wait until the first join attempt has ended (see ClusterKv).
       let joinEnded: () => void = () => undefined;
       const joined = new Promise<void>((resolve) => {
@@ -171,7 +193,9 @@ export class Agent {
       })));
       const resolver = o.resolver ?? systemResolver();
       const handlers = new EventHandlers(node, c.eventHandlers.map(parseHandlerSpec), log, { timeoutMs: c.eventHandlerTimeoutMs });
+      const yjs = new YjsGate({ node, store, config: c.yjs, log });
       const http = new HttpApi({
+        yjs,
         handlerStats: () => handlers.stats,
         resolveJoin: async (addrs) => {
           const r = await resolveJoinAddresses(addrs, resolver);
@@ -185,7 +209,7 @@ export class Agent {
         },
       });
       const httpAddress = await http.listen(c.http);
-      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers, resolver);
+      const agent = new Agent(c, node, store, kv, http, httpAddress, incarnation, log, handlers, resolver, yjs);
       if (c.keyringFile === undefined && storedKeys === null && c.encrypt !== undefined) saveKeyring(store, [c.encrypt]);
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
@@ -308,6 +332,7 @@ export class Agent {
       for (const t of this.rejoinPending.values()) clearTimeout(t);
       this.saveSnapshot(true);
       this.handlers.close();
+      this.yjs.close();
       if (leave) await this.node.leave();
       else await this.node.shutdown();
       await this.http.close();

@@ -129,6 +129,22 @@ export const agentConfigSchema = z.object({
    * window carries more while membership alone stays below it. Default: no cap.
    */
   bandwidth: z.number({ message: 'bandwidth: expected bytes per second' }).int('bandwidth: expected whole bytes per second').min(3000, 'bandwidth: at least 3000 bytes per second (a packet must fit a quarter of it)').max(10_000_000_000).optional(),
+  /**
+   * Yjs documents over `ws://HOST/v1/yjs/{doc}` (y-websocket protocol), replicated across the
+   * cluster. `read` and `write` are document-name prefixes ('' allows every name; write implies
+   * read; a document neither allows is refused with 403). The token, when set, is needed as for
+   * every route (`Authorization: Bearer`, or `?token=` since a browser's WebSocket sends no header).
+   */
+  yjs: z.object({
+    read: z.array(z.string()).default(['']),
+    write: z.array(z.string()).default(['']),
+    /** A document no client holds is unloaded after this long without activity (ms). */
+    idleMs: z.number().int().min(100).max(86_400_000).default(30_000),
+    /** Period of the state-vector anti-entropy round (ms). */
+    antiEntropyMs: z.number().int().min(50).max(3_600_000).default(2000),
+    /** Websocket connections open at once; more get a 503. */
+    connectionsMax: z.number().int().min(1).max(1_000_000).default(4096),
+  }).strict().prefault({}),
 }).strict().superRefine((c, ctx) => {
   if (c.encrypt !== undefined && c.keyringFile !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['encrypt'], message: 'encrypt: pass either encrypt or keyringFile, not both' });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ClusterNode, Member } from '../index.js';
 import { ReplicaError } from '../core/replica/index.js';
@@ -9,6 +10,7 @@ import { decodeKey, runKeyOp } from './keys.js';
 import { HttpError, readJson } from './http-body.js';
 import { API_CSP, HttpGuard, PAGE_CSP_FALLBACK, SECURITY_HEADERS } from './http-guard.js';
 import { ENVELOPE_BYTES, KvRoutes } from './kv-routes.js';
+import { ViewRoutes } from './view-routes.js';
 import { OperatorRoutes } from './operator-routes.js';
 import { CoordinateRoutes } from './coordinate-routes.js';
 import type { HandlerStats } from './event-handlers.js';
@@ -16,6 +18,7 @@ import type { KvService } from './kv-service.js';
 import type { StoreHealth } from '../store/watched-store.js';
 import { sseEvent, StreamHub } from './stream-hub.js';
 import type { AgentMetrics } from './metrics.js';
+import type { YjsGate } from './yjs-gate.js';
 
 /** A page the agent serves at `GET /` (helper B's dashboard). */
 export interface DashboardPage {
@@ -57,6 +60,8 @@ export interface HttpApiOptions {
   readonly streamStallMs?: number;
   /** A connection that has not sent its request headers this long is closed (slowloris). Default 10 s (checked every 30 s); given, checked every quarter of it (tests). */
   readonly headersTimeoutMs?: number;
+  /** `ws://HOST/v1/yjs/{doc}` and `GET /v1/yjs` (absent: 404). */
+  readonly yjs?: YjsGate;
 }
 
 /** A member as `GET /v1/members` reports it (`gossip members --json` prints all but `rttMs`). */
@@ -128,6 +133,7 @@ export class HttpApi {
     this.route('GET', /^\/v1\/members$/, () => this.members());
     new KvRoutes(o.kv, o.valueBytesMax).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     new OperatorRoutes(o.node, o.handlerStats ?? null, o.resolveJoin ?? null).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
+    new ViewRoutes(o.node).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     new CoordinateRoutes(o.node).register((method, pattern, handler) => this.route(method, pattern, (req, query, params) => handler(req, query, params)));
     this.route('POST', /^\/v1\/event$/, (req) => this.event(req));
     this.route('GET', /^\/v1\/convergence$/, () => this.o.kv.convergence());
@@ -144,6 +150,10 @@ export class HttpApi {
       this.send(res, 200, text, metrics.contentType);
     });
     this.route('GET', /^\/$/, (_q, query, _p, res) => this.page(query, res));
+    if (o.yjs !== undefined) {
+      const yjs = o.yjs;
+      this.route('GET', /^\/v1\/yjs$/, () => yjs.stats());
+    }
     // Slow or stuck clients must not pin the agent: a connection still sending its headers after
     // the deadline is cut (408) at Node's next check, every 30 s: at most 40 s by default. Not
     // checked more often: under a burst (10,000 connections at once on a loaded machine) requests
@@ -153,6 +163,10 @@ export class HttpApi {
     const checks = o.headersTimeoutMs === undefined ? {} : { connectionsCheckingInterval: Math.max(100, headersTimeout / 4) };
     this.server = createServer(checks, (req, res) => {
       this.handle(req, res).catch((e: unknown) => this.fail(res, e));
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      this.upgrade(req, socket, head).catch((e: unknown) => this.refuseUpgrade(socket, e));
     });
     this.server.requestTimeout = Math.max(30_000, headersTimeout);
     this.server.headersTimeout = headersTimeout;
@@ -220,6 +234,34 @@ export class HttpApi {
     this.guard.authorize(req, path, query);
     if (pathMatched) throw new HttpError(405, `${req.method ?? '?'} is not allowed on ${path}`);
     throw new HttpError(404, `no such endpoint: ${path}`);
+  }
+
+  /** A websocket upgrade: only `/v1/yjs/{doc}`, after the `Host` check and the token (`HttpGuard.authorizeSocket`). */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    this.guard.checkHost(req);
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    const m = /^\/v1\/yjs\/(.+)$/.exec(path);
+    if (m === null || this.o.yjs === undefined) throw new HttpError(404, `no websocket endpoint at ${path}`);
+    this.guard.authorizeSocket(req, new URLSearchParams(q < 0 ? '' : target.slice(q + 1)));
+    let name: string;
+    try {
+      name = decodeURIComponent(m[1] as string);
+    } catch {
+      throw new HttpError(400, `bad percent-encoding in ${path}`);
+    }
+    if (Buffer.byteLength(name) > 512) throw new HttpError(400, 'document name over 512 bytes');
+    await this.o.yjs.accept(req, socket, head, name);
+  }
+
+  private refuseUpgrade(socket: Duplex, e: unknown): void {
+    const status = e instanceof HttpError ? e.status : 500;
+    if (status === 500) this.o.log.error({ err: e }, 'websocket upgrade failed');
+    this.answered.set(status, (this.answered.get(status) ?? 0) + 1);
+    const body = JSON.stringify({ error: e instanceof Error ? e.message : String(e) });
+    if (!socket.writable) return void socket.destroy();
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   }
 
   /** `GET /`: the dashboard. `?token=` (checked by the guard) logs in: a session cookie, then a redirect that drops the token from the address. */

@@ -97,6 +97,30 @@ export class HttpGuard {
     throw new HttpError(401, 'a bearer token is required (Authorization: Bearer <token>)');
   }
 
+  /**
+   * A websocket upgrade (`/v1/yjs/…`): the token as a bearer header or `?token=` (a browser's
+   * WebSocket cannot send headers), or the session cookie, which a browser also sends on a
+   * cross-site upgrade: with it, a browser `Origin` must be this agent's own. Without a token,
+   * a browser from another origin is refused too (a page must not reach a loopback agent).
+   */
+  authorizeSocket(req: IncomingMessage, query: URLSearchParams): void {
+    const origin = req.headers.origin;
+    const sameSite = origin === undefined || sameOrigin(origin, req.headers.host);
+    if (this.token === null) {
+      if (!sameSite) throw new HttpError(403, `cross-origin websocket refused (Origin ${origin ?? ''})`);
+      return;
+    }
+    const h = req.headers.authorization;
+    if (h !== undefined && h.startsWith('Bearer ')) return this.checkToken(h.slice(7));
+    const q = query.get('token');
+    if (q !== null) return this.checkToken(q);
+    if (this.hasSession(req)) {
+      if (!sameSite) throw new HttpError(403, `cross-origin websocket refused (Origin ${origin ?? ''}): a session cookie counts only from this agent's own pages`);
+      return;
+    }
+    throw new HttpError(401, 'a token is required (Authorization: Bearer <token>, or ?token=)');
+  }
+
   /** A new dashboard session; its `Set-Cookie` value (HttpOnly, SameSite=Strict). */
   newSession(): string {
     const now = Date.now();

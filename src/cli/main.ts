@@ -30,6 +30,8 @@ const COMMANDS: readonly (readonly [string, Load])[] = [
   ['info', async () => (await import('./commands/info.js')).registerInfo],
   ['reachability', async () => (await import('./commands/reachability.js')).registerReachability],
   ['rtt', async () => (await import('./commands/rtt.js')).registerRtt],
+  ['view', async () => (await import('./commands/view.js')).registerView],
+  ['ring', async () => (await import('./commands/ring.js')).registerRing],
   ['version', async () => (await import('./commands/version.js')).registerVersion],
   ['monitor', async () => (await import('./commands/monitor.js')).registerMonitor],
   ['leave', async () => (await import('./commands/leave.js')).registerLeave],
@@ -48,6 +50,7 @@ async function loadSimulate(named: boolean): Promise<Register> {
       import('./commands/simulate-reconcile.js').then((m) => m.registerSimulateReconcile),
       import('./commands/simulate-state.js').then((m) => m.registerSimulateState),
       import('./commands/simulate-stream.js').then((m) => m.registerSimulateStream),
+      import('./commands/simulate-views.js').then((m) => m.registerSimulateViews),
     ])
     : [];
   return (program, io) => {

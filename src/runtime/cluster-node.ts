@@ -4,6 +4,7 @@ import { address, millis, nodeName } from '../core/ids.js';
 import { seededRng } from '../core/rng.js';
 import type { Coordinate, RttEstimate } from '../core/topology/index.js';
 import { NodeCoordinates } from './node-coordinates.js';
+import { DEFAULT_SERF_CONFIG } from '../core/serf/config.js';
 import type { ForceLeaveOptions, JoinOptions, QueryOptions } from '../core/serf/index.js';
 import { SerfNode } from '../core/serf/serf-node.js';
 import { parseHostPort } from '../transport/address.js';
@@ -25,6 +26,9 @@ import { RejectionLog } from './rejection-log.js';
 import { KeyringFileError, loadKeyringFile, writeKeyringFile } from './keyring-file.js';
 import type { Listener } from './emitter.js';
 import { TypedEmitter } from './emitter.js';
+import type { HashRing, RingOptions } from '../core/ring/index.js';
+import type { MembershipView, QuorumStatus } from '../core/views/index.js';
+import { ViewPlane } from './view-plane.js';
 
 export { DEFAULT_PORT, advertiseAddress, normalizeJoinAddress };
 
@@ -172,6 +176,7 @@ export class ClusterNode {
       // Each life's rumor origins must differ from the previous one's: a random life number.
       data = new DurableStateNode({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
       const plane = new SerfWithState(engine, data, millis(startMs), headers);
+      plane.views = new ViewPlane(engine, () => (driver === null ? millis(clock()) : driver.now()), o.views ?? {}, o.serf?.dataTag === undefined ? DEFAULT_SERF_CONFIG.dataTag : o.serf.dataTag);
       if (budget !== undefined) inboundStream = () => plane.data.chargeMembership(millis(clock()), headers.streamBytes(0));
       let node: ClusterNode | null = null;
       driver = new Driver<ClusterEvent>({
@@ -253,6 +258,37 @@ export class ClusterNode {
   /** Every member known, in any status (alive, leaving, left, failed until reaped), self included: Serf's Members(). */
   members(): Member[] {
     return this.engine.members();
+  }
+
+  /**
+   * The membership view (issue 16): the current one (its epoch grows on every change, its
+   * checksum is equal on nodes that agree), the last stable one (every live member reported its
+   * checksum and it settled), and the live members not (yet) seen holding the current one.
+   */
+  view(): { readonly current: MembershipView; readonly stable: MembershipView | null; readonly isStable: boolean; readonly disagreeing: readonly { readonly name: string; readonly checksum: number | null }[] } {
+    return this.views().view();
+  }
+
+  /** Whether the members this node reaches are a strict majority of its last stable view (see `quorum()`). Stop taking writes without it. */
+  hasQuorum(): boolean {
+    return this.views().tracker.hasQuorum();
+  }
+
+  /** The partition side in detail: reachable and total weight of the quorum basis (the last stable view adopted with quorum). */
+  quorum(): QuorumStatus {
+    return this.views().quorum();
+  }
+
+  /** The consistent-hash ring of the last stable view's alive members (filter with `tags`), equal on nodes with the same stable view. */
+  ring(opts: RingOptions = {}): HashRing {
+    return this.views().ring(opts);
+  }
+
+  private views(): ViewPlane {
+    const v = this.plane.views;
+    if (v === null) throw new Error('views are not running');
+    if (this.state !== 'stopped') this.driver.input((now) => v.handleTimeout(now));
+    return v;
   }
 
   /** The round trip (ms) of our last answered probe of a member, or undefined. */
@@ -442,6 +478,11 @@ export class ClusterNode {
       case 'data-message':
       case 'kv-change':
       case 'kv-converged':
+      case 'view-changed':
+      case 'view-stable':
+      case 'quorum-lost':
+      case 'quorum-regained':
+      case 'ring-changed':
         break;
       case 'data-rejected':
         this.protocolLog.reject(this.driver.now(), `data ${e.reason}`, e.from, e.detail);

@@ -19,6 +19,8 @@ import type { DataEvent, DataLayerStats } from './data-layer.js';
 import type { StateBudgetStats } from '../core/state/index.js';
 import type { DriverStats } from './driver.js';
 import type { EventMap } from './emitter.js';
+import type { ViewEvent } from '../core/views/index.js';
+import type { RingChangedEvent, ViewOptions } from './view-plane.js';
 
 export type LogLevel = 'info' | 'warn';
 export type Logger = (level: LogLevel, line: string) => void;
@@ -76,6 +78,8 @@ export interface NodeOptions {
    * `bandwidth` while membership stays below it. At least about 3 kB/s. Default: no cap.
    */
   readonly bandwidth?: number;
+  /** Agreed membership views, the partition side and the hash ring (issue 16): settle time, quorum weight tag. */
+  readonly views?: ViewOptions;
   /** Start above a previous life's incarnation (a restarted node refutes its old death at once). */
   readonly incarnation?: number;
   /** Serf's Lamport clocks as a previous life saved them (`clocks`): start above them, and do not replay older events. */
@@ -122,7 +126,7 @@ export interface KvOptions {
 export type Member = SerfMember;
 
 /** Everything a node reports through `on(type, fn)`: membership changes, user events, queries, keyring changes. */
-export type ClusterEvent = SerfEvent | DataEvent;
+export type ClusterEvent = SerfEvent | DataEvent | ViewEvent | RingChangedEvent;
 export type ClusterEventMap = EventMap<ClusterEvent>;
 /** A query to answer with `respond(query, payload)`. */
 export type QueryEvent = ClusterEventMap['query'];

@@ -7,6 +7,9 @@ import type { DataEvent } from './data-layer.js';
 import type { DrivenNode } from './driver.js';
 import type { DurableStateNode } from './durable-state-node.js';
 import type { WireHeaders } from './wire-headers.js';
+import type { ViewEvent } from '../core/views/index.js';
+import { VIEW_NOTE_TYPE } from '../wire/view-note.js';
+import type { RingChangedEvent, ViewPlane } from './view-plane.js';
 import { NO_HEADERS } from './wire-headers.js';
 
 /** One of our data layer's messages (a memberlist user message whose first byte is a data type). */
@@ -21,7 +24,9 @@ function isDataMessage(m: Message | StreamMessage): boolean {
  * `SerfNode.sendData` (only to members tagged with our data tag); membership's bytes are charged
  * to the state node's byte budget; the timer is the earlier of the two.
  */
-export class SerfWithState implements DrivenNode<SerfEvent | DataEvent> {
+export class SerfWithState implements DrivenNode<SerfEvent | DataEvent | ViewEvent | RingChangedEvent> {
+  /** The membership views (issue 16), when the node runs them: their notes come in as data messages of type 0xbc. */
+  views: ViewPlane | null = null;
   /** Set by the runtime: asks the driver to drain again (the data node has output after an event). */
   wake: () => void = () => undefined;
   /** Data messages addressed to members that are not (or no longer) data peers. */
@@ -78,6 +83,8 @@ export class SerfWithState implements DrivenNode<SerfEvent | DataEvent> {
     const s = this.engine.pollTimeout();
     if (s !== undefined && s <= now) this.engine.handleTimeout(now);
     if (this.data.pollTimeout() <= now) this.data.handleTimeout(now);
+    const v = this.views?.pollTimeout();
+    if (v !== undefined && v <= now) this.views?.handleTimeout(now);
   }
 
   /** Runs `fn` on the data node at `now` (a local operation through the driver's `input`). */
@@ -95,12 +102,19 @@ export class SerfWithState implements DrivenNode<SerfEvent | DataEvent> {
     return this.engine.pollTransmit();
   }
 
-  pollEvent(): SerfEvent | DataEvent | undefined {
+  pollEvent(): SerfEvent | DataEvent | ViewEvent | RingChangedEvent | undefined {
     for (;;) {
-      const d = this.data.pollEvent();
+      const d = this.data.pollEvent() ?? this.views?.pollEvent();
       if (d !== undefined) return d;
       const e = this.engine.pollEvent();
       if (e === undefined) return undefined;
+      if (this.views !== null) {
+        if (e.type === 'member-joined' || e.type === 'member-updated') this.views.handleTags(this.now, e.member.name, e.member.tags);
+        if (e.type === 'data-message' && e.dataType === VIEW_NOTE_TYPE) {
+          this.views.handleNote(this.now, e.payload);
+          continue;
+        }
+      }
       if (e.type !== 'data-message' || dataMessageKind(e.dataType) === undefined) return e;
       // Ours. Over a stream the sender's address is an ephemeral port (no member): its `src` says who.
       this.data.handleMessage(this.now, e.node, e.dataType, e.payload, e.from);
@@ -111,6 +125,8 @@ export class SerfWithState implements DrivenNode<SerfEvent | DataEvent> {
   pollTimeout(): Millis | undefined {
     const s = this.engine.pollTimeout();
     const d = this.data.pollTimeout();
-    return s === undefined || d < s ? d : s;
+    const first = s === undefined || d < s ? d : s;
+    const v = this.views?.pollTimeout();
+    return v === undefined || v >= first ? first : (v as Millis);
   }
 }

@@ -5,7 +5,7 @@ import { address, incarnation, millis, nodeName } from '../core/ids.js';
 import type { AliveMsg, Message, StreamMessage } from '../core/messages.js';
 import { DEFAULT_VSN } from '../core/messages.js';
 import { NameDirectory } from '../core/membership/member-table.js';
-import type { Transmit } from '../core/membership/node.js';
+import type { NodeDelegate, Transmit } from '../core/membership/node.js';
 import { GossipNode } from '../core/membership/node.js';
 import type { DisseminationEvent } from '../core/dissemination/disseminator.js';
 import type { DisseminationMessage } from '../core/dissemination/messages.js';
@@ -36,6 +36,8 @@ export interface SimulatorOptions {
   readonly latency?: LatencySpec;
   /** Network coordinates on every node (Serf's Vivaldi in the acks); off by default (acks then carry no payload). */
   readonly coordinates?: boolean;
+  /** A membership delegate per node life (piggybacked user broadcasts and messages: the view notes), beside the coordinates' hooks. */
+  readonly delegate?: (i: number) => NodeDelegate;
 }
 
 /** Receive-path stall: packets wait, timers fire. Full pause: nothing runs (a GC pause). */
@@ -216,10 +218,13 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
       directory: this.directory,
       incarnation,
       ...(this.options.events ? { events: this.options.events } : {}),
-      ...(topology !== null ? {
+      ...(topology !== null || this.options.delegate ? {
         delegate: {
-          ackPayload: () => topology.ackPayload(),
-          notifyPingComplete: (_now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void topology.handlePingComplete(node, rttMs, payload),
+          ...(this.options.delegate ? this.options.delegate(i) : {}),
+          ...(topology !== null ? {
+            ackPayload: () => topology.ackPayload(),
+            notifyPingComplete: (_now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void topology.handlePingComplete(node, rttMs, payload),
+          } : {}),
         },
       } : {}),
     });

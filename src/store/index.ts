@@ -9,3 +9,4 @@ export { StoreMarker } from './store-marker.js';
 export type { MarkerState } from './store-marker.js';
 export { WatchedStore } from './watched-store.js';
 export type { StoreHealth } from './watched-store.js';
+export type { DocStore, DocUpdate, StoredDoc } from './doc-store.js';

@@ -1,3 +1,4 @@
+import type { DocUpdate, StoredDoc } from './doc-store.js';
 import type { AgentStore, EntryChange, LamportClocks, SnapshotMember, StoredEntry } from './state-store.js';
 
 /** The store in memory, for tests: same semantics as `SqliteStore`, nothing survives the process. */
@@ -8,6 +9,7 @@ export class MemoryStore implements AgentStore {
   private clocks: LamportClocks = { member: 0, event: 0, query: 0 };
   private members: SnapshotMember[] = [];
   private closed = false;
+  private readonly docs = new Map<string, { snapshot: Uint8Array | null; updates: Uint8Array[] }>();
 
   loadEntries(): StoredEntry[] {
     this.assertOpen();
@@ -60,6 +62,32 @@ export class MemoryStore implements AgentStore {
   saveMembers(members: readonly SnapshotMember[]): void {
     this.assertOpen();
     this.members = [...members];
+  }
+
+  loadDoc(doc: string): StoredDoc {
+    this.assertOpen();
+    const d = this.docs.get(doc);
+    const updates = d === undefined ? [] : d.updates.map((u) => u.slice());
+    return { snapshot: d?.snapshot?.slice() ?? null, updates, tailBytes: updates.reduce((n, u) => n + u.length, 0) };
+  }
+
+  appendDocUpdates(updates: readonly DocUpdate[]): void {
+    this.assertOpen();
+    for (const u of updates) {
+      let d = this.docs.get(u.doc);
+      if (d === undefined) this.docs.set(u.doc, (d = { snapshot: null, updates: [] }));
+      d.updates.push(u.update.slice());
+    }
+  }
+
+  compactDoc(doc: string, snapshot: Uint8Array): void {
+    this.assertOpen();
+    this.docs.set(doc, { snapshot: snapshot.slice(), updates: [] });
+  }
+
+  docNames(): string[] {
+    this.assertOpen();
+    return [...this.docs.keys()].sort();
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { DocUpdate, StoredDoc } from './doc-store.js';
 import type { AgentStore, EntryChange, LamportClocks, SnapshotMember, StoredEntry } from './state-store.js';
 import { StoreError, storeOpenError } from './store-error.js';
 import type { MarkerState } from './store-marker.js';
@@ -57,6 +58,12 @@ export class SqliteStore implements AgentStore {
     allMembers: Database.Statement<[], { name: string; addr: string }>;
     putMember: Database.Statement<[string, string]>;
     clearMembers: Database.Statement<[]>;
+    docSnapshot: Database.Statement<[string], { snapshot: Buffer }>;
+    docTail: Database.Statement<[string], { body: Buffer }>;
+    putDocSnapshot: Database.Statement<[string, Buffer]>;
+    addDocUpdate: Database.Statement<[string, Buffer]>;
+    clearDocTail: Database.Statement<[string]>;
+    docNames: Database.Statement<[], { name: string }>;
   };
   private readonly inTransaction: (fn: () => void) => void;
   private seq = 0;
@@ -131,6 +138,9 @@ export class SqliteStore implements AgentStore {
         CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, entry BLOB NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS members (name TEXT PRIMARY KEY, addr TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS doc_snapshots (name TEXT PRIMARY KEY, snapshot BLOB NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS doc_updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, body BLOB NOT NULL);
+        CREATE INDEX IF NOT EXISTS doc_updates_name ON doc_updates (name, seq);
       `);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
       this.recovered = recovered;
@@ -143,6 +153,12 @@ export class SqliteStore implements AgentStore {
         allMembers: this.db.prepare('SELECT name, addr FROM members ORDER BY name'),
         putMember: this.db.prepare('INSERT INTO members (name, addr) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET addr = excluded.addr'),
         clearMembers: this.db.prepare('DELETE FROM members'),
+        docSnapshot: this.db.prepare('SELECT snapshot FROM doc_snapshots WHERE name = ?'),
+        docTail: this.db.prepare('SELECT body FROM doc_updates WHERE name = ? ORDER BY seq'),
+        putDocSnapshot: this.db.prepare('INSERT INTO doc_snapshots (name, snapshot) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET snapshot = excluded.snapshot'),
+        addDocUpdate: this.db.prepare('INSERT INTO doc_updates (name, body) VALUES (?, ?)'),
+        clearDocTail: this.db.prepare('DELETE FROM doc_updates WHERE name = ?'),
+        docNames: this.db.prepare('SELECT name FROM doc_snapshots UNION SELECT DISTINCT name FROM doc_updates ORDER BY name'),
       };
       // Every commit counts itself in `store.seq`, inside the same transaction.
       this.inTransaction = this.db.transaction((fn: () => void) => {
@@ -232,6 +248,32 @@ export class SqliteStore implements AgentStore {
       this.stmt.clearMembers.run();
       for (const m of members) this.stmt.putMember.run(m.name, m.addr);
     });
+  }
+
+  loadDoc(doc: string): StoredDoc {
+    const snap = this.stmt.docSnapshot.get(doc);
+    const updates = this.stmt.docTail.all(doc).map((r) => new Uint8Array(r.body));
+    let tailBytes = 0;
+    for (const u of updates) tailBytes += u.length;
+    return { snapshot: snap === undefined ? null : new Uint8Array(snap.snapshot), updates, tailBytes };
+  }
+
+  appendDocUpdates(updates: readonly DocUpdate[]): void {
+    if (updates.length === 0) return;
+    this.commit(() => {
+      for (const u of updates) this.stmt.addDocUpdate.run(u.doc, toBuffer(u.update));
+    });
+  }
+
+  compactDoc(doc: string, snapshot: Uint8Array): void {
+    this.commit(() => {
+      this.stmt.putDocSnapshot.run(doc, toBuffer(snapshot));
+      this.stmt.clearDocTail.run(doc);
+    });
+  }
+
+  docNames(): string[] {
+    return this.stmt.docNames.all().map((r) => r.name);
   }
 
   close(): void {

@@ -8,6 +8,8 @@
  * (one transaction each), and the caller must then not acknowledge the write.
  */
 
+import type { DocStore } from './doc-store.js';
+
 /** One persisted entry of the replicated state: opaque bytes of the data layer's codec. */
 export interface StoredEntry {
   readonly key: string;
@@ -43,7 +45,7 @@ export interface SnapshotMember {
   readonly addr: string;
 }
 
-export interface AgentStore extends StateStore {
+export interface AgentStore extends StateStore, DocStore {
   /** The highest incarnation this node has used (0 if never started). */
   loadIncarnation(): number;
   /** Raises the stored incarnation to `n`; a lower `n` is ignored (it never goes down). */

@@ -1,3 +1,4 @@
+import type { DocUpdate, StoredDoc } from './doc-store.js';
 import type { AgentStore, EntryChange, LamportClocks, SnapshotMember, StoredEntry } from './state-store.js';
 
 /** Whether the store takes writes, as `/v1/health` and `/metrics` report it. */
@@ -40,6 +41,22 @@ export class WatchedStore implements AgentStore {
 
   writeEntries(changes: readonly EntryChange[]): void {
     this.write(() => this.inner.writeEntries(changes));
+  }
+
+  loadDoc(doc: string): StoredDoc {
+    return this.inner.loadDoc(doc);
+  }
+
+  appendDocUpdates(updates: readonly DocUpdate[]): void {
+    this.write(() => this.inner.appendDocUpdates(updates));
+  }
+
+  compactDoc(doc: string, snapshot: Uint8Array): void {
+    this.write(() => this.inner.compactDoc(doc, snapshot));
+  }
+
+  docNames(): string[] {
+    return this.inner.docNames();
   }
 
   loadMeta(name: string): Uint8Array | null {

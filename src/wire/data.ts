@@ -39,6 +39,15 @@ export type DataMessageKind = keyof typeof DataMessageType;
 export const DATA_MESSAGE_KINDS = Object.keys(DataMessageType) as DataMessageKind[];
 
 /**
+ * Type bytes of the application range [0x80, 0x9f] that our own adapters use, registered here so
+ * no two of them collide (they travel as `data-message` events, untouched by the data layer).
+ */
+export const AppDataType = {
+  /** Yjs document replication (src/yjs): updates, state-vector digests, diffs, awareness. */
+  yjs: 0x90,
+} as const satisfies Record<string, number>;
+
+/**
  * Largest body accepted or produced: memberlist's reliable user message limit (20 MiB), so any
  * body we encode can travel over a stream. Packets are bounded far lower by the transport.
  */

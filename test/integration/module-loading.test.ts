@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { Agent } from '../../src/agent/agent.js';
 import { resolveConfig } from '../../src/agent/config.js';
 import { freePorts } from '../../src/clusterbench/ports.js';
@@ -92,7 +93,7 @@ describe('the CLI loads only the command it runs', () => {
 });
 
 describe('the agent and the library load what they use', () => {
-  it('gossip agent loads no simulator, plotting or other command, and reads the dashboard only on the first GET /', async () => {
+  it('gossip agent loads no simulator, plotting or other command, reads the dashboard only on the first GET /, and loads Yjs only with the first /v1/yjs connection', async () => {
     const [gossipPort, httpPort] = await freePorts(2);
     const t = traced([MAIN, 'agent', '--name', 'traced', '--bind', `127.0.0.1:${gossipPort}`, '--http', `127.0.0.1:${httpPort}`, '--log-level', 'warn']);
     try {
@@ -111,6 +112,12 @@ describe('the agent and the library load what they use', () => {
         expect(['vega', 'vega-lite', 'cli-progress', 'uplot'].filter((p) => packages.has(p))).toEqual([]);
       };
       check(atStart);
+      const YJS = ['yjs', 'y-protocols', 'lib0', 'ws'];
+      const yjsLoaded = (trace: Trace): string[] => {
+        const { packages, sources } = loaded(trace);
+        return [...YJS.filter((p) => packages.has(p)), ...[...sources].filter((f) => f.startsWith('src/yjs/') || f === 'src/agent/yjs-endpoint.ts')];
+      };
+      expect(yjsLoaded(atStart)).toEqual([]);
       expect(atStart.reads.filter((f) => f.includes('uplot'))).toEqual([]);
       // prom-client is loaded by the first scrape, not at start.
       expect([...loaded(atStart).sources].filter((f) => f.startsWith('src/agent/metrics') || f === 'src/agent/prom.ts')).toEqual([]);
@@ -121,6 +128,15 @@ describe('the agent and the library load what they use', () => {
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('uPlot');
       expect(t.now().reads.filter((f) => f.includes('uplot')).length).toBeGreaterThan(0);
+      expect(yjsLoaded(t.now())).toEqual([]);
+      const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/v1/yjs/traced-doc`);
+      const first = await new Promise<Buffer>((resolve, reject) => {
+        ws.once('message', (d: Buffer) => resolve(d));
+        ws.once('error', reject);
+      });
+      expect(first[0]).toBe(0); // the server's sync step 1
+      ws.close();
+      expect(yjsLoaded(t.now())).toEqual(expect.arrayContaining([...YJS, 'src/yjs/replicator.ts', 'src/yjs/ws-endpoint.ts', 'src/agent/yjs-endpoint.ts']));
       t.child.kill('SIGTERM');
       const end = await t.done;
       expect(end.code).toBe(0);

@@ -158,8 +158,10 @@ export class ConvergenceTracker {
     const remaining = new Set<string>();
     const curveMs: number[] = [];
     for (const name of this.live) {
+      // This node's own write is held here as it is sampled (its summary note may be older).
       const d = name === this.self ? this.local : this.peers.get(name)?.digest;
-      if (d === undefined || !covers(d.summary, origin, counter)) remaining.add(name);
+      if (name === this.self && origin === this.self) curveMs.push(0);
+      else if (d === undefined || !covers(d.summary, origin, counter)) remaining.add(name);
       else curveMs.push(0);
     }
     const s: Sample = { origin, counter, sampledAtMs: now, remaining, curveMs, lastMs: now };

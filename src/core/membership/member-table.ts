@@ -99,7 +99,11 @@ export class MemberTable {
     return slot;
   }
 
+  /** Told of every change of a member's incarnation or state (null: removed); see `GossipNode.watchMembers`. */
+  watcher: ((slot: number, state: MemberState | null) => void) | null = null;
+
   remove(slot: number): void {
+    this.watcher?.(slot, null);
     this.bump(this.states[slot] as MemberState, -1);
     this.states[slot] = NONE;
     this.records[slot] = null;
@@ -129,7 +133,9 @@ export class MemberTable {
     this.records[slot] = r;
   }
   setIncarnation(slot: number, inc: number): void {
+    const changed = this.incarnations[slot] !== inc;
     this.incarnations[slot] = inc;
+    if (changed && this.states[slot] !== NONE) this.watcher?.(slot, this.states[slot] as MemberState);
   }
   setState(slot: number, s: MemberState, nowMs: number): void {
     const old = this.states[slot] as MemberState;
@@ -139,6 +145,7 @@ export class MemberTable {
     }
     this.states[slot] = s;
     this.changedMs[slot] = nowMs;
+    if (old !== s) this.watcher?.(slot, s);
   }
 
   private bump(s: MemberState, d: number): void {

@@ -211,6 +211,18 @@ export class GossipNode {
    * simulation that starts from a converged cluster. Each record is merged as an `alive`
    * (the usual precedence rules apply) and nothing is re-broadcast.
    */
+  /**
+   * Calls `fn` on every change of a member's incarnation or state (`null`: forgotten), this
+   * node's own included, synchronously from the input that changed it; the members already
+   * known are reported at once. Unlike the events, an alive member's new incarnation is
+   * reported too (the membership views need it). One watcher; `null` removes it.
+   */
+  watchMembers(fn: ((name: NodeName, state: MemberState | null, incarnation: Incarnation) => void) | null): void {
+    const table = this.list.table;
+    table.watcher = fn === null ? null : (slot, state) => fn(table.name(slot), state, table.incarnation(slot));
+    if (fn !== null) for (let s = 0; s < table.capacity; s++) if (table.inUse(s)) fn(table.name(s), table.state(s), table.incarnation(s));
+  }
+
   restoreMembers(now: Millis, records: readonly AliveMsg[]): void {
     this.assertRunning('restoreMembers');
     this.list.restore(now, records);

@@ -301,6 +301,11 @@ export class Replica {
     return this.ks.seen.covers(origin, counter);
   }
 
+  /** The highest n such that this replica's state reflects writes 1..n of `origin` (its entry in `versionSummary`). */
+  seenUpTo(origin: string): number {
+    return this.ks.seen.contiguous(origin);
+  }
+
   /** Per origin, the highest n such that this replica's state reflects writes 1..n of it. */
   versionSummary(): Map<string, number> {
     return this.ks.seen.summary();

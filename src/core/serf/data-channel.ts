@@ -71,11 +71,21 @@ export class DataChannel {
     this.broadcasts.enqueue(this.queue, dataFrame(dataType, payload), null);
   }
 
-  /** Data broadcasts for a packet to `to`, if it is an alive data peer: appended to `out`. */
+  /** One data message (type byte first) to add to a packet to a data peer, given the bytes left (its own overhead taken off); null: none (the view notes). */
+  piggyback: ((roomBytes: number) => Uint8Array | null) | null = null;
+
+  /** Data broadcasts for a packet to `to`, if it is an alive data peer: appended to `out`, then the piggyback if it fits. */
   take(overheadBytes: number, limitBytes: number, retransmits: number, to: Address, out: Uint8Array[]): void {
-    if (this.queue.length === 0) return;
+    if (this.queue.length === 0 && this.piggyback === null) return;
     const m = this.members.at(to);
-    if (m !== undefined && m.status === 'alive' && this.isDataPeer(m)) this.queue.take(overheadBytes, limitBytes, retransmits, out);
+    if (m === undefined || m.status !== 'alive' || !this.isDataPeer(m)) return;
+    let used = 0;
+    if (this.queue.length > 0) {
+      this.queue.take(overheadBytes, limitBytes, retransmits, out);
+      used = this.queue.takenBytes;
+    }
+    const extra = this.piggyback?.(limitBytes - used - overheadBytes) ?? null;
+    if (extra !== null && extra.length + overheadBytes <= limitBytes - used) out.push(extra);
   }
 
   /** A user message whose type byte is in our range: reported as `data-message`. */

@@ -141,6 +141,11 @@ export class SerfNode {
     return this.data.peers();
   }
 
+  /** A data message added to every packet to a data peer while `fn` returns one (the membership views' notes). */
+  setDataPiggyback(fn: ((roomBytes: number) => Uint8Array | null) | null): void {
+    this.data.piggyback = fn;
+  }
+
   /** Serf broadcasts waiting to go out (intents, events, queries, data messages). */
   get queueDepth(): number {
     return this.broadcasts.depth + this.data.queue.length;

@@ -22,16 +22,16 @@ export class Activity {
     /** Whether something in progress keeps the node active (see above). */
     private readonly busy: (now: number) => boolean,
   ) {
-    this.lastActiveMs = now;
+    this.lastActiveMs = now - s.activeWindowMs; // idle from the start: a change, a joiner's differing root or a busy part wakes it
     this.nextAeMs = now + rng.next() * s.antiEntropyIntervalMs;
     this.nextDigestMs = now + rng.next() * s.digestIntervalMs;
   }
 
   /** Something changed or differs: digest rounds and anti-entropy resume now, not at the idle period. */
   markActive(now: number): void {
-    const wasIdle = !this.isActive(now);
     this.lastActiveMs = now;
-    if (!wasIdle) return;
+    // Rounds scheduled at the idle pace come forward (also when something busy kept the node
+    // "active" while its timers still ran at the idle pace, e.g. acknowledgements waiting).
     if (this.nextDigestMs > now + this.s.digestIntervalMs) this.nextDigestMs = now + this.rng.next() * this.s.digestIntervalMs;
     if (this.nextAeMs > now + this.s.antiEntropyIntervalMs) this.nextAeMs = now + this.s.antiEntropyIntervalMs * (0.5 + this.rng.next());
   }

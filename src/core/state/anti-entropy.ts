@@ -11,6 +11,7 @@ import type { MemberDigest, RootNote, StateReconcileMsg, StateSizes } from './me
 import { MalformedMessage } from './messages.js';
 import type { StateSettings } from './options.js';
 import type { StateOutbox } from './outbox.js';
+import type { RepairTrigger } from './repair-trigger.js';
 import type { ReplicaTree } from './replica-tree.js';
 import type { Stability } from './stability.js';
 
@@ -34,6 +35,7 @@ interface Session {
  * peer has collected (`Replica.collectSeenBy`). One session initiated at a time, at most
  * `responderSessionsMax` answered; a session with no progress for `sessionTimeoutMs` is dropped.
  * Within a byte budget, a session starts only with half a burst available and its walk is bounded.
+ * While rumors run, a session starts only when the difference persists (`RepairTrigger`).
  */
 export class AntiEntropy {
   /** The root each direct peer last reported as its own (digests and session digests), by address. */
@@ -53,6 +55,7 @@ export class AntiEntropy {
     private readonly digests: Digests,
     private readonly stability: Stability,
     private readonly activity: Activity,
+    private readonly trigger: RepairTrigger,
   ) {
     const budget = out.budget;
     this.host = {
@@ -110,6 +113,10 @@ export class AntiEntropy {
         return;
       }
     }
+    if (!this.syncing && !this.trigger.warranted(now)) {
+      this.out.stats.sessionsHeldForRumors++; // the difference is rumors in flight (so far)
+      return;
+    }
     const s: Session = { id: ++this.nextSessionId, peer, s: new ReconcileSession<Entry>(this.host, 'initiator'), deadlineMs: now + this.s.sessionTimeoutMs, peerDigest: null, sentDigest: false, received: new Set<string>() };
     this.initiated = s;
     this.out.stats.sessionsStarted++;
@@ -145,6 +152,7 @@ export class AntiEntropy {
       this.notePeerRoot(now, from, m.digest.root);
       this.digests.learnRoot(now, m.digest.root);
       this.digests.learnSummary(now, m.digest.summary);
+      this.trigger.noteSummary(now, m.digest.summary.summary);
       if (m.digest.stability !== null) this.stability.learn(now, m.digest.stability);
     }
     s.deadlineMs = now + this.s.sessionTimeoutMs;

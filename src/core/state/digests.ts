@@ -108,6 +108,12 @@ export class Digests {
     }
   }
 
+  /** A root probe on joining: this node's root alone, to `digestFanout` random peers (one whose root differs starts a session). */
+  probe(now: number): void {
+    this.refreshRoot(now);
+    for (const to of this.peers.sample(this.s.digestFanout, this.rng)) if (this.out.sendWithin(now, to, { type: 'state-digests', roots: [this.ownRoot], summaries: [], stability: null }, 'repair')) this.out.stats.rootProbes++;
+  }
+
   /** An idle node's digest: its root alone, to one random peer. */
   sendIdle(now: number): void {
     this.refreshRoot(now);

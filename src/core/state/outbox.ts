@@ -45,6 +45,8 @@ export interface StateNodeStats {
   sessionsPartial: number;
   /** Anti-entropy rounds skipped because the chosen peer last reported this node's root. */
   sessionsSkippedEqual: number;
+  /** Sessions not started because the difference was, so far, rumors in flight (`RepairTrigger`). */
+  sessionsHeldForRumors: number;
   /** Anti-entropy rounds that sent the root alone to a peer whose root was not known. */
   rootProbes: number;
   /** Entries received by anti-entropy that changed this replica. */
@@ -78,7 +80,7 @@ export interface StateNodeStats {
 export class StateOutbox {
   readonly stats: StateNodeStats = {
     rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
-    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsPartial: 0, sessionsSkippedEqual: 0, rootProbes: 0,
+    sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsPartial: 0, sessionsSkippedEqual: 0, sessionsHeldForRumors: 0, rootProbes: 0,
     repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0, stabilityMismatched: 0,
   };
   readonly transmits = new PollQueue<StateTransmit>();

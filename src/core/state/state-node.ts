@@ -18,6 +18,7 @@ import type { StateNodeOptions, StateSettings } from './options.js';
 import { resolveStateOptions } from './options.js';
 import type { StateEvent, StateNodeStats, StateTransmit } from './outbox.js';
 import { StateOutbox } from './outbox.js';
+import { RepairTrigger } from './repair-trigger.js';
 import { ReplicaTree } from './replica-tree.js';
 import { Rumors } from './rumors.js';
 import { Stability } from './stability.js';
@@ -62,6 +63,7 @@ export class StateNode {
   private readonly digests: Digests;
   private readonly stability: Stability;
   private readonly antiEntropy: AntiEntropy;
+  private readonly trigger: RepairTrigger;
 
   constructor(o: StateNodeOptions) {
     const s = resolveStateOptions(o);
@@ -83,7 +85,8 @@ export class StateNode {
     this.activity = new Activity(o.rng, s, o.now, (now) => this.acks.waiting || this.antiEntropy.open || this.stability.wanted(now) || this.antiEntropy.syncing);
     this.digests = new Digests(o.name, this.keys, this.tracker, this.live, o.rng, peers, this.out, s, (now) => this.stability.noteIfWanted(now), o.now);
     this.stability = new Stability(o.name, this.keys, this.tracker, this.live, this.digests, this.out, s, o.now);
-    this.antiEntropy = new AntiEntropy(this.keys, o.rng, peers, o.sizes, this.out, s, this.digests, this.stability, this.activity);
+    this.trigger = new RepairTrigger(this.keys, s, o.now);
+    this.antiEntropy = new AntiEntropy(this.keys, o.rng, peers, o.sizes, this.out, s, this.digests, this.stability, this.activity, this.trigger);
   }
 
   // ---- replica operations (acknowledged when applied here; spread afterwards) ----------------
@@ -159,10 +162,12 @@ export class StateNode {
   /** A member is alive: its digest counts for agreement and tombstone collection. */
   handleMemberAlive(now: number, name: NodeName): void {
     if (name === this.name || this.live.has(name)) return;
-    // Our first peer (we joined): exchange digests and reconcile now. Others joining an existing
-    // cluster do not wake it: a joiner is active itself and its digests show any difference.
-    if (this.live.size === 1) this.activity.markActive(now);
     this.live.add(name);
+    // Our first peer (we joined, or were joined): our root alone to a few peers, no active window.
+    // A peer whose root differs turns active and starts a session; equal roots (both empty, or a
+    // restart with the same data) cost these few bytes. Others joining an existing cluster do not
+    // wake it either: their probes show any difference.
+    if (this.live.size === 2) this.digests.probe(now);
     this.stability.gone.delete(name);
     this.tracker.handleMemberAlive(now, name);
     this.digests.feedTracker(now, name);
@@ -294,7 +299,10 @@ export class StateNode {
       this.out.protocolError(from, e.message);
     }
     this.acks.noteSampled(t);
-    if (this.keys.rootDirty) this.activity.markActive(t);
+    if (this.keys.rootDirty) {
+      this.activity.markActive(t);
+      this.trigger.noteOwnRoot(t);
+    }
   }
 
   private dispatch(t: number, from: Address, m: StateMessage): void {
@@ -317,7 +325,10 @@ export class StateNode {
   private handleDigests(t: number, from: Address, m: StateDigestsMsg): void {
     if (!isList(m.roots) || !isList(m.summaries)) throw new MalformedMessage('state-digests without roots or summaries');
     for (const r of m.roots) this.digests.learnRoot(t, r);
-    for (const n of m.summaries) this.digests.learnSummary(t, n);
+    for (const n of m.summaries) {
+      this.digests.learnSummary(t, n);
+      this.trigger.noteSummary(t, n.summary);
+    }
     if (m.stability !== null) this.stability.learn(t, m.stability);
     // The first root is the sender's own: a difference is a reason to reconcile with it now.
     const own = m.roots[0];
@@ -328,6 +339,7 @@ export class StateNode {
   private wrote(now: number, key: string): void {
     this.keys.syncKey(key);
     this.activity.markActive(now);
+    this.trigger.noteOwnRoot(now);
     const entry = this.replica.entry(key);
     if (entry === undefined) return;
     this.acks.sampleOwnWrite(now, this.replica.lastCounter);

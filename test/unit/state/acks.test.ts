@@ -33,4 +33,16 @@ describe('Acknowledgements of sampled writes', () => {
     expect(c.node('a').stats.acksApplied).toBe(0);
     for (const n of ['b', 'c']) expect(c.node(n).stats.acksSent).toBe(0);
   });
+
+  it('a member idle when a sampled write arrives acknowledges it at the active pace, not at the idle one', () => {
+    // Every node has had its first (idle) digest round, so its next one is 30 s away; the rumor
+    // wakes it while the acknowledgement it owes already keeps it busy.
+    const c = new Cluster(['a', 'b', 'c'], { sampleEvery: 1, antiEntropyIntervalMs: 60_000, summaryIntervalMs: 60_000 });
+    c.run(3000);
+    c.on('a', (s, now) => s.put(now, 'k', 1));
+    c.run(6000);
+    const done = c.events.filter((x) => x.node === 'a' && x.e.type === 'update-everywhere');
+    expect(done.length).toBe(1);
+    expect(c.node('a').stats.acksApplied).toBe(2);
+  });
 });

@@ -81,4 +81,34 @@ describe('StateNode when a cluster forms', () => {
     expect(Math.max(...seen)).toBeLessThanOrEqual(17);
     expect(c.converged()).toBe(true);
   });
+
+  it('equal roots after a join: the joiner stays idle (no active window), a root probe or two, zero sessions', () => {
+    const c = new Cluster(names.slice(0, 8));
+    c.on('n0', (s, now) => s.put(now, 'k', 'v'));
+    c.run(30_000); // the write spread, every node idle again
+    const old = c.crash('n7'); // n7 restarts with the same data (its durable replica)
+    c.boot('n7', old, 1);
+    const probes = sum(c, (s) => s.rootProbes);
+    const sessions = sum(c, (s) => s.sessionsStarted);
+    c.node('n7').setMembers(c.now, names.slice(0, 8).map(nodeName));
+    const joinedAt = c.now;
+    c.run(joinedAt + 12_000);
+    expect(sum(c, (s) => s.sessionsStarted)).toBe(sessions);
+    expect(sum(c, (s) => s.rootProbes) - probes).toBeGreaterThan(0);
+    // Idle: at most its probes and one idle digest in 12 s, no relayed roots or summaries every second.
+    expect(c.node('n7').stats.digestBytes).toBeLessThan(150);
+    expect(c.converged()).toBe(true);
+  });
+
+  it('a joiner whose root differs is found by its probe and repaired by a session', () => {
+    const c = new Cluster(names.slice(0, 8));
+    c.on('n0', (s, now) => s.put(now, 'k', 'v'));
+    c.run(30_000);
+    c.boot('n8'); // empty, while the cluster holds 'k'
+    c.node('n8').setMembers(c.now, names.slice(0, 9).map(nodeName));
+    for (const n of names.slice(0, 8)) c.node(n).setMembers(c.now, names.slice(0, 9).map(nodeName));
+    c.run(c.now + 5000);
+    expect(c.node('n8').get('k')).toBeDefined();
+    expect(c.converged()).toBe(true);
+  });
 });

@@ -6,6 +6,8 @@ describe('Digests', () => {
   it('the agreement fraction drops below 1 during a partition with writes and reaches 1 after the heal', () => {
     const names = ['a', 'b', 'c', 'd', 'e', 'f'];
     const c = new Cluster(names, { antiEntropyIntervalMs: 400, digestIntervalMs: 200 });
+    // A new cluster with equal (empty) roots stays idle; a write wakes it and its digests spread every root.
+    c.on('a', (s, now) => s.put(now, 'w', 0));
     c.run(3000);
     for (const n of names) expect(c.node(n).agreement(c.now).fraction).toBe(1);
     c.partition({ a: 0, b: 0, c: 0, d: 1, e: 1, f: 1 });

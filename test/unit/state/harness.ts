@@ -37,7 +37,10 @@ export class Cluster {
     this.events = this.net.events;
     this.rng = seededRng(seed);
     for (const n of names) this.boot(n);
-    for (const s of this.nodes.values()) s.setMembers(0, names.map(nodeName));
+    for (const [name, s] of this.nodes) {
+      s.setMembers(0, names.map(nodeName));
+      this.net.drain(name); // what joining sends (root probes) leaves now
+    }
   }
 
   get now(): number {

@@ -1,0 +1,350 @@
+import { PollQueue } from '../poll-queue.js';
+import type { QuorumBasis, QuorumStatus } from './quorum.js';
+import { nextBasis, quorumStatus } from './quorum.js';
+import type { MembershipView, ViewMember, ViewState } from './view.js';
+import { canonicalMembers, isLive, viewChecksum } from './view.js';
+import type { ViewNote } from './view-note.js';
+import { bitmapBytes, hasBit, setBit } from './view-note.js';
+
+/**
+ * Agreed membership views, sans-IO (issue 16). The host feeds member records
+ * (`handleMember`, this node's own included) and the view notes peers piggyback
+ * (`handleNote`), asks `noteToSend(now)` for the note to piggyback, and drives the timer
+ * (`handleTimeout`/`pollTimeout`). The tracker reports:
+ * - `view-changed`: the canonical view's checksum changed (`epoch` + 1; a burst of records fed
+ *   before the next `handleTimeout` is one change);
+ * - `view-stable`: every live member (alive or suspect) that reports has been seen holding this
+ *   view (`ViewNote` bitmaps) and nothing changed for `settleMs`;
+ * - `quorum-lost` / `quorum-regained`: against the quorum basis of the last stable view
+ *   (`quorum.ts`), whether the reachable members are a strict majority. The first gain is a
+ *   `quorum-regained` too.
+ *
+ * Notes are piggybacked only while something is in motion (`activeWindowMs` after a view
+ * change, a peer's note that taught us bits, or a peer's note missing bits we have): a settled
+ * cluster sends none.
+ */
+export interface ViewTrackerOptions {
+  /** This node's name (fed with `handleMember` like any other member). */
+  readonly name: string;
+  readonly now: number;
+  /** A complete view must stay unchanged this long to be stable. Default 2,000 ms. */
+  readonly settleMs?: number;
+  /** Notes keep going this long after the last progress. Default 5,000 ms. */
+  readonly activeWindowMs?: number;
+  /**
+   * While notes are due but none went out piggybacked for this long (a joiner's packets are full
+   * of membership gossip for a while), `directDue` asks the host to send one on its own to a
+   * random member. Default 1,000 ms.
+   */
+  readonly directAfterMs?: number;
+  /** Failed and left members are dropped from the view this long after entering that state. Default 24 h (Serf's reconnect timeout). */
+  readonly forgetAfterMs?: number;
+  /** A tag whose numeric value weighs a member in the quorum (default: every member weighs 1). */
+  readonly weightTag?: string;
+  /** Whether a member runs a tracker and so must report for stability (default: all do). A Serf agent in the cluster does not. */
+  readonly reports?: (m: ViewMember) => boolean;
+}
+
+export type ViewEvent =
+  | { readonly type: 'view-changed'; readonly view: MembershipView; readonly previousChecksum: number }
+  | { readonly type: 'view-stable'; readonly view: MembershipView }
+  | { readonly type: 'quorum-lost'; readonly status: QuorumStatus }
+  | { readonly type: 'quorum-regained'; readonly status: QuorumStatus };
+
+export interface ViewTrackerStats {
+  notesIn: number;
+  notesForeign: number;
+  notesOut: number;
+  viewChanges: number;
+  stableViews: number;
+}
+
+interface MemberRecord {
+  readonly state: ViewState;
+  readonly incarnation: number;
+  readonly tags: Readonly<Record<string, string>>;
+  /** When it became failed or left (for forgetting); NaN while live. */
+  readonly goneAt: number;
+}
+
+/** Foreign bitmaps kept for views we may move to next. */
+const FOREIGN_MAX = 8;
+
+export class ViewTracker {
+  readonly name: string;
+  readonly stats: ViewTrackerStats = { notesIn: 0, notesForeign: 0, notesOut: 0, viewChanges: 0, stableViews: 0 };
+  private readonly settleMs: number;
+  private readonly activeWindowMs: number;
+  private readonly forgetAfterMs: number;
+  private readonly directAfterMs: number;
+  private lastOutAt = -Infinity;
+  private readonly weightTag: string | undefined;
+  private readonly reports: (m: ViewMember) => boolean;
+  private readonly records = new Map<string, MemberRecord>();
+  private readonly events = new PollQueue<ViewEvent>();
+  private dirty = true;
+  private current: MembershipView = { epoch: 0, checksum: 0, members: [] };
+  private index = new Map<string, number>();
+  private bits = new Uint8Array(0);
+  /** Live reporting members of the current view, and how many of them have their bit. */
+  private liveNeeded = 0;
+  private liveHave = 0;
+  private changedAt: number;
+  private stable: MembershipView | null = null;
+  private basis: QuorumBasis | null = null;
+  private quorum = false;
+  private activeUntil = -Infinity;
+  private nextForgetAt = Infinity;
+  /** Each peer's last reported checksum. */
+  private readonly reported = new Map<string, number>();
+  private readonly foreign = new Map<number, { size: number; bits: Uint8Array }>();
+  private noteCache: ViewNote | null = null;
+
+  constructor(o: ViewTrackerOptions) {
+    this.name = o.name;
+    this.settleMs = o.settleMs ?? 2_000;
+    this.activeWindowMs = o.activeWindowMs ?? 5_000;
+    this.forgetAfterMs = o.forgetAfterMs ?? 24 * 3_600_000;
+    this.directAfterMs = o.directAfterMs ?? 1_000;
+    this.weightTag = o.weightTag;
+    this.reports = o.reports ?? (() => true);
+    for (const [k, v] of [['settleMs', this.settleMs], ['activeWindowMs', this.activeWindowMs], ['forgetAfterMs', this.forgetAfterMs], ['directAfterMs', this.directAfterMs]] as const) {
+      if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`ViewTracker: ${k} must be a finite number ≥ 0, got ${v}`);
+    }
+    this.changedAt = o.now;
+  }
+
+  /** A member's record as membership now has it (this node's own too); without `newTags` its tags stay. Unchanged records cost nothing. */
+  handleMember(now: number, name: string, state: ViewState, incarnation: number, newTags?: Readonly<Record<string, string>>): void {
+    const r = this.records.get(name);
+    const tags = newTags ?? r?.tags ?? {};
+    if (r !== undefined && r.state === state && r.incarnation === incarnation && sameTags(r.tags, tags)) return;
+    const goneAt = isLive(state) ? NaN : r !== undefined && !isLive(r.state) ? r.goneAt : now;
+    this.records.set(name, { state, incarnation, tags, goneAt });
+    if (!Number.isNaN(goneAt)) this.nextForgetAt = Math.min(this.nextForgetAt, goneAt + this.forgetAfterMs);
+    this.dirty = true;
+    this.changedAt = now;
+  }
+
+  /** A member's tags (Serf's, which arrive apart from memberlist's records); unknown members are ignored. */
+  handleTags(now: number, name: string, tags: Readonly<Record<string, string>>): void {
+    const r = this.records.get(name);
+    if (r !== undefined) this.handleMember(now, name, r.state, r.incarnation, tags);
+  }
+
+  /** A member membership forgot (memberlist reaps dead members after a while): kept as failed or left until `forgetAfterMs`. */
+  handleMemberGone(now: number, name: string): void {
+    const r = this.records.get(name);
+    if (r !== undefined && isLive(r.state)) this.handleMember(now, name, 'failed', r.incarnation, r.tags);
+  }
+
+  /** A peer's note. Malformed notes throw (the host counts and drops them). */
+  handleNote(now: number, n: ViewNote): void {
+    if (typeof n.from !== 'string' || !Number.isInteger(n.checksum) || !Number.isInteger(n.size) || n.size < 0 || n.bits.length !== bitmapBytes(n.size)) throw new Error('malformed view note');
+    this.refresh(now);
+    this.stats.notesIn++;
+    this.reported.set(n.from, n.checksum);
+    const cur = this.current;
+    if (n.checksum !== cur.checksum || n.size !== cur.members.length) {
+      this.stats.notesForeign++;
+      this.keepForeign(n);
+      return;
+    }
+    const learned = this.merge(n.bits);
+    const i = this.index.get(n.from);
+    const gained = (i !== undefined && this.setMember(i)) || learned;
+    if (gained) this.noteCache = null;
+    if (gained || lacksBits(n.bits, this.bits)) this.activeUntil = Math.max(this.activeUntil, now + this.activeWindowMs);
+    this.checkStable(now);
+  }
+
+  handleTimeout(now: number): void {
+    if (now >= this.nextForgetAt) this.forget(now);
+    this.refresh(now);
+    this.checkStable(now);
+  }
+
+  pollTimeout(): number | undefined {
+    if (this.dirty) return this.changedAt;
+    let t = this.nextForgetAt;
+    if (!this.isStable() && this.liveHave >= this.liveNeeded) t = Math.min(t, this.changedAt + this.settleMs);
+    if (this.activeUntil > this.lastOutAt + this.directAfterMs) t = Math.min(t, this.lastOutAt + this.directAfterMs);
+    return t === Infinity ? undefined : t;
+  }
+
+  pollEvent(): ViewEvent | undefined {
+    return this.events.poll();
+  }
+
+  /** The note to piggyback now, or null when nothing is in motion. Call `noteSent` if it went out. */
+  noteToSend(now: number): ViewNote | null {
+    this.refresh(now);
+    if (now >= this.activeUntil) return null;
+    this.noteCache ??= { from: this.name, checksum: this.current.checksum, size: this.current.members.length, bits: this.bits.slice() };
+    return this.noteCache;
+  }
+
+  /** The note from `noteToSend` went out (piggybacked or on its own). */
+  noteSent(now: number): void {
+    this.stats.notesOut++;
+    this.lastOutAt = now;
+  }
+
+  /**
+   * Notes are due but none went out for `directAfterMs`: the host should send `noteToSend(now)`
+   * on its own to one random member (and call `noteSent`).
+   */
+  directDue(now: number): boolean {
+    return now < this.activeUntil && now >= this.lastOutAt + this.directAfterMs;
+  }
+
+  /** The current view (call `handleTimeout` first if records were fed since). */
+  view(): MembershipView {
+    return this.current;
+  }
+
+  /** The last stable view, or null before the first. */
+  stableView(): MembershipView | null {
+    return this.stable;
+  }
+
+  isStable(): boolean {
+    return this.stable !== null && this.stable.checksum === this.current.checksum && this.stable.epoch === this.current.epoch;
+  }
+
+  hasQuorum(): boolean {
+    return this.quorum;
+  }
+
+  quorumStatus(): QuorumStatus {
+    return quorumStatus(this.basis, (n) => this.records.get(n)?.state);
+  }
+
+  /** Live members not (yet) seen holding the current view, with the checksum they last reported (null: none heard). */
+  disagreeing(): { readonly name: string; readonly checksum: number | null }[] {
+    const out: { name: string; checksum: number | null }[] = [];
+    this.current.members.forEach((m, i) => {
+      if (isLive(m.state) && this.reports(m) && !hasBit(this.bits, i)) out.push({ name: m.name, checksum: this.reported.get(m.name) ?? null });
+    });
+    return out;
+  }
+
+  /** Records were fed since the view was last computed (`view()` is then behind them until `handleTimeout`). */
+  get pending(): boolean {
+    return this.dirty;
+  }
+
+  /** Member records as fed (for checkers and tests). */
+  recordsView(): ReadonlyMap<string, { readonly state: ViewState; readonly incarnation: number }> {
+    return this.records;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private refresh(now: number): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const members = canonicalMembers([...this.records].map(([name, r]) => ({ name, state: r.state, incarnation: r.incarnation, tags: r.tags })));
+    const checksum = viewChecksum(members);
+    const prev = this.current;
+    const changed = checksum !== prev.checksum || members.length !== prev.members.length;
+    this.current = { epoch: changed ? prev.epoch + 1 : prev.epoch, checksum, members };
+    if (changed) {
+      this.index = new Map(members.map((m, i) => [m.name, i]));
+      this.bits = new Uint8Array(bitmapBytes(members.length));
+      this.liveNeeded = 0;
+      this.liveHave = 0;
+      for (const m of members) if (isLive(m.state) && this.reports(m)) this.liveNeeded++;
+      this.setMember(this.index.get(this.name) ?? -1);
+      // Peers already seen holding this view (a peer's record only moves forward after it, so
+      // an earlier report is as good as a fresh one).
+      members.forEach((m, i) => {
+        if (this.reported.get(m.name) === checksum) this.setMember(i);
+      });
+      const f = this.foreign.get(checksum);
+      if (f !== undefined && f.size === members.length) this.merge(f.bits);
+      this.foreign.delete(checksum);
+      this.noteCache = null;
+      this.stats.viewChanges++;
+      this.activeUntil = Math.max(this.activeUntil, now + this.activeWindowMs);
+      this.events.push({ type: 'view-changed', view: this.current, previousChecksum: prev.checksum });
+    } else {
+      // Tags only: same checksum, refresh the members' tags in place.
+      this.current = { ...this.current, members };
+    }
+    this.checkQuorum();
+  }
+
+  private setMember(i: number): boolean {
+    if (i < 0 || hasBit(this.bits, i)) return false;
+    setBit(this.bits, i);
+    const m = this.current.members[i];
+    if (m !== undefined && isLive(m.state) && this.reports(m)) this.liveHave++;
+    return true;
+  }
+
+  /** ORs `bits` into ours; whether we learned any. */
+  private merge(bits: Uint8Array): boolean {
+    let learned = false;
+    for (let b = 0; b < bits.length; b++) {
+      const add = (bits[b] as number) & ~(this.bits[b] as number);
+      if (add === 0) continue;
+      for (let k = 0; k < 8; k++) if ((add >>> k) & 1) learned = this.setMember(b * 8 + k) || learned;
+    }
+    return learned;
+  }
+
+  private keepForeign(n: ViewNote): void {
+    const f = this.foreign.get(n.checksum);
+    if (f !== undefined && f.size === n.size) {
+      for (let b = 0; b < n.bits.length; b++) f.bits[b] = (f.bits[b] as number) | (n.bits[b] as number);
+      return;
+    }
+    if (this.foreign.size >= FOREIGN_MAX) this.foreign.delete(this.foreign.keys().next().value as number);
+    this.foreign.set(n.checksum, { size: n.size, bits: n.bits.slice() });
+  }
+
+  private checkStable(now: number): void {
+    if (this.dirty || this.isStable() || this.liveHave < this.liveNeeded || now < this.changedAt + this.settleMs) return;
+    this.stable = this.current;
+    this.stats.stableViews++;
+    this.events.push({ type: 'view-stable', view: this.current });
+    this.basis = nextBasis(this.basis, this.current, this.weightTag);
+    this.checkQuorum();
+  }
+
+  private checkQuorum(): void {
+    const s = this.quorumStatus();
+    if (s.hasQuorum === this.quorum) return;
+    this.quorum = s.hasQuorum;
+    this.events.push({ type: s.hasQuorum ? 'quorum-regained' : 'quorum-lost', status: s });
+  }
+
+  private forget(now: number): void {
+    let next = Infinity;
+    for (const [name, r] of this.records) {
+      if (Number.isNaN(r.goneAt)) continue;
+      if (r.goneAt + this.forgetAfterMs <= now) {
+        this.records.delete(name);
+        this.reported.delete(name);
+        this.dirty = true;
+        this.changedAt = now;
+      } else next = Math.min(next, r.goneAt + this.forgetAfterMs);
+    }
+    this.nextForgetAt = next;
+  }
+}
+
+function sameTags(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Whether `theirs` misses a bit that `ours` has. */
+function lacksBits(theirs: Uint8Array, ours: Uint8Array): boolean {
+  for (let b = 0; b < ours.length; b++) if (((ours[b] as number) & ~(theirs[b] as number)) !== 0) return true;
+  return false;
+}
