@@ -316,7 +316,8 @@ export class Disseminator<P = Uint8Array> {
     hot.sort((a, b) => (a.update.critical === b.update.critical ? a.pushes - b.pushes : a.update.critical ? -1 : 1));
     this.hot = hot;
     const fan: number[] = hot.map((h) => this.fanoutFor(h, n));
-    const repairRound = c.repairEveryRounds > 0 && this.round % c.repairEveryRounds === 0;
+    // Plumtree: a node that starts (or restarts, empty) pulls in its first round rather than after a repair interval.
+    const repairRound = c.repairEveryRounds > 0 && (this.round % c.repairEveryRounds === 0 || (this.tree !== null && this.round === 1));
     if (this.tree !== null && !this.tree.isStarted) this.treeStart();
     const digestContacts = c.mode === 'push' || c.mode === 'plumtree' ? (repairRound ? 1 : 0) : c.adaptive !== null ? 1 : c.fanout;
     if (c.adaptive !== null && c.mode !== 'push') {

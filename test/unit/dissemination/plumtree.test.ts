@@ -21,10 +21,10 @@ function fixedPeers(addrs: readonly Address[]): PeerSampler {
 const NEAR = new Map<Address, number>([[A, 1], [B, 2], [C, 50], [D, 60]]);
 
 /** One plumtree engine whose peers are A..D; eager links: the nearest `eagerPeers` (A, then B by default). */
-function engine(eagerPeers = 2, rtt: (p: Address) => number | undefined = (p) => NEAR.get(p)) {
+function engine(eagerPeers = 2, rtt: (p: Address) => number | undefined = (p) => NEAR.get(p), repairEveryRounds = 0) {
   const d = new Disseminator({
     origin: 'me', rng: seededRng(7), now: millis(0), peers: fixedPeers([A, B, C, D]),
-    config: { ...DEFAULT_DISSEMINATION, mode: 'plumtree', alignedRounds: true, repairEveryRounds: 0, plumtree: { ...DEFAULT_PLUMTREE, eagerPeers, randomEager: 0, lazyPeers: 0, candidates: 4 } },
+    config: { ...DEFAULT_DISSEMINATION, mode: 'plumtree', alignedRounds: true, repairEveryRounds, plumtree: { ...DEFAULT_PLUMTREE, eagerPeers, randomEager: 0, lazyPeers: 0, candidates: 4 } },
     rtt,
   });
   const out = (): DisseminationTransmit[] => {
@@ -115,6 +115,17 @@ describe('Plumtree rules', () => {
     const { d, out } = engine(2, (p) => rtt.get(p));
     d.handleTimeout(millis(200));
     expect(to(out(), 'graft').sort()).toEqual([B, D]);
+  });
+
+  it('a node that starts (or restarts, empty) pulls a digest in its first round, then every repair interval', () => {
+    const { d, out } = engine(2, (p) => NEAR.get(p), 10);
+    const pulls = (): number => out().filter((t) => t.message.type === 'gossip' && t.message.digest !== null).length;
+    d.handleTimeout(millis(200));
+    expect(pulls()).toBe(1);
+    for (let r = 2; r <= 9; r++) d.handleTimeout(millis(200 * r));
+    expect(pulls()).toBe(0);
+    d.handleTimeout(millis(2000));
+    expect(pulls()).toBe(1);
   });
 
   it('refuses malformed tree messages from a peer, counted, without throwing', () => {
