@@ -113,6 +113,9 @@ export function memberJson(node: ClusterNode, m: Member): MemberJson {
  * cross-site checks on state-changing requests and the token (`HttpGuard`). Routes match the
  * raw request path (no dot-segment resolution); HEAD is answered as GET without a body.
  */
+/** The HTTP listener's accept queue (capped by the kernel's `net.core.somaxconn`). */
+const LISTEN_BACKLOG = 4096;
+
 export class HttpApi {
   private readonly server: Server;
   private readonly routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
@@ -178,7 +181,9 @@ export class HttpApi {
     return new Promise((resolve, reject) => {
       const onError = (e: Error): void => reject(new Error(`http ${hostPort}: ${e.message}`));
       this.server.once('error', onError);
-      this.server.listen(port, host, () => {
+      // A burst of connections (10,000 at once) waits in the kernel's accept queue instead of
+      // being reset: Node's default backlog is 511; the kernel caps this at somaxconn.
+      this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
         const a = this.server.address();
         if (a === null || typeof a === 'string') return reject(new Error('http: no address'));

@@ -52,12 +52,12 @@ describe.skipIf(!hasSerf)(SUITE, () => {
     const io = capture();
     expect(await main(['force-leave', 's3', '--http', ours.httpAddress], io)).toBe(0);
     expect(io.stdout).toEqual(["Force-left node 's3' (now left)"]);
-    await waitFor('every agent to show s3 left', 10_000, async () => (await statusOnAll()) === 'left left left', statusOnAll);
+    await waitFor('every agent to show s3 left', 40_000, async () => (await statusOnAll()) === 'left left left', statusOnAll);
     for (const s of [s1, s2]) {
       expect(s.log).toMatch(/EventMemberLeave \(forced\): s3/);
       expect(wireComplaints(s.log), `${s.name} log`).toEqual([]);
     }
-  }, 60_000);
+  }, 120_000);
 
   it('serf force-leave of a crashed agent of ours shows it left on our agent and on serf', async () => {
     const [s1, s2] = serfs as [SerfAgent, SerfAgent, SerfAgent];
@@ -66,7 +66,7 @@ describe.skipIf(!hasSerf)(SUITE, () => {
       [ours.node.members().find((m) => m.name === 'ours2')?.status, await s1.status('ours2'), await s2.status('ours2')].join(' ');
     await waitFor('every agent to mark ours2 failed', 30_000, async () => (await statusOnAll()) === 'failed failed failed', statusOnAll);
     await s1.cli('force-leave', 'ours2');
-    await waitFor('every agent to show ours2 left', 20_000, async () => (await statusOnAll()) === 'left left left', statusOnAll);
+    await waitFor('every agent to show ours2 left', 40_000, async () => (await statusOnAll()) === 'left left left', statusOnAll);
     for (const s of [s1, s2]) expect(wireComplaints(s.log), `${s.name} log`).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
