@@ -156,9 +156,9 @@ describe('operator commands against a running agent', () => {
       const statusOn = (n: Agent): string | undefined => n.node.members().find((m) => m.name === 'op-c')?.status;
       await waitFor('a and b to see op-c failed', 15_000, () => statusOn(a) === 'failed' && statusOn(b) === 'failed');
       expect(await run('force-leave', 'op-c')).toMatchObject({ code: 0, out: ["Force-left node 'op-c' (now left)"] });
-      await waitFor('b to see op-c left', 5000, () => statusOn(b) === 'left');
+      await waitFor('b to see op-c left', 20_000, () => statusOn(b) === 'left');
       expect(await run('force-leave', 'op-c', '--prune')).toMatchObject({ code: 0, out: ["Force-left and pruned node 'op-c'"] });
-      await waitFor('a and b to forget op-c', 5000, () => statusOn(a) === undefined && statusOn(b) === undefined);
+      await waitFor('a and b to forget op-c', 20_000, () => statusOn(a) === undefined && statusOn(b) === undefined);
     } finally {
       await c.stop('test done', false);
     }

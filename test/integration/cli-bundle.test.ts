@@ -57,10 +57,10 @@ describe('the built, bundled CLI', () => {
     const fromPackages = new Set(modules.filter((m) => m.includes('/node_modules/') && !/\/node_modules\/(tsx|esbuild|get-tsconfig|resolve-pkg-maps)\//.test(m)).map((m) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(m)?.[1]));
     for (const inlined of ['zod', 'commander', '@msgpack/msgpack']) expect(fromPackages.has(inlined), inlined).toBe(false);
     expect(ours.some((m) => m.includes('/dist/core/')), 'the core is inside the bundle').toBe(false);
-    // the entry, the agent command's chunks and the few modules kept in place (the version);
-    // 30 since the membership views (issue 16): core/views and core/ring are shared by the agent
-    // and `simulate views`, so esbuild gives them a chunk of their own
-    expect(ours.length).toBeLessThan(32);
+    // The entry, the agent command's chunks (esbuild splits what commands share: core/views and
+    // core/ring with `simulate views`, the Yjs gate …) and the few modules kept in place: about 30
+    // files, where the unbundled dist loads about 220 (this test fails on a tsc-only dist).
+    expect(ours.length).toBeLessThan(50);
   });
 
   it('the dashboard page, kept beside its assets, is served by the bundled agent', async () => {
