@@ -38,7 +38,7 @@ describe('gossip simulate dissemination', () => {
   });
 
   it.each([
-    [['--mode', 'gossip'], /--mode: expected push, pull or push-pull/],
+    [['--mode', 'gossip'], /--mode: expected one of push, pull, push-pull, plumtree, got 'gossip'/],
     [['--mode', 'pull', '--fanout', '2'], /--fanout applies to --mode push only/],
     [['--nodes', '1'], /--nodes: must be between 2/],
   ])('rejects %j with exit code 2', async (args, message) => {
