@@ -159,10 +159,10 @@ describe('DurableStateNode (sans-IO, hand-wired)', () => {
     net.run(10);
     const digest = (src: string) => encodeStateMessage(src, { type: 'state-digests', roots: [], summaries: [], stability: null });
     const ok = digest('b');
-    a.handleMessage(millis(net.now), null, ok.dataType, ok.payload, '127.0.0.1:50000');
+    a.handleMessage(millis(net.now), null, ok.dataType, ok.payload, '127.0.0.1:20000');
     expect(a.stats.rejected).toBe(0);
     // From an address with a src that is no peer of ours, or an empty one: refused, counted.
-    for (const m of [digest('mallory'), digest('')]) a.handleMessage(millis(net.now), null, m.dataType, m.payload, '127.0.0.1:50001');
+    for (const m of [digest('mallory'), digest('')]) a.handleMessage(millis(net.now), null, m.dataType, m.payload, '127.0.0.1:20001');
     expect(a.stats.rejected).toBe(2);
   });
 

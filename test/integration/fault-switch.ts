@@ -17,20 +17,27 @@ export function faultSwitch(bind: string, streamTimeoutMs: number): { transport:
         return { data: () => undefined, close: () => undefined };
       },
     });
-    const t: Transport = {
-      get localAddress() {
-        return inner.localAddress;
-      },
-      get stats() {
-        return inner.stats;
-      },
-      sendPacket: (to, bytes) => {
-        if (!blocked.udp) inner.sendPacket(to, bytes);
-      },
-      openStream: (to: string, h: StreamHandlers) => inner.openStream(blocked.tcp ? '0.0.0.0:1' : to, h),
-      close: () => inner.close(),
-    };
-    return t;
+    return dropping(inner, () => blocked.udp, () => blocked.tcp);
   };
   return { transport, blocked };
+}
+
+/**
+ * `inner` with its sends cut: a datagram to an address for which `dropUdp(to)` holds is dropped,
+ * a stream to one for which `refuseTcp(to)` holds goes nowhere (it fails as a refused one).
+ */
+export function dropping(inner: Transport, dropUdp: (to: string) => boolean, refuseTcp: (to: string) => boolean): Transport {
+  return {
+    get localAddress() {
+      return inner.localAddress;
+    },
+    get stats() {
+      return inner.stats;
+    },
+    sendPacket: (to, bytes) => {
+      if (!dropUdp(to)) inner.sendPacket(to, bytes);
+    },
+    openStream: (to: string, h: StreamHandlers) => inner.openStream(refuseTcp(to) ? '0.0.0.0:1' : to, h),
+    close: () => inner.close(),
+  };
 }

@@ -17,7 +17,7 @@ import { resolveConfig } from '../../src/agent/config.js';
 import type { NodeOptions } from '../../src/runtime/cluster-node.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { NetTransport } from '../../src/transport/net-transport.js';
-import type { StreamHandlers, Transport } from '../../src/transport/transport.js';
+import { dropping } from './fault-switch.js';
 import { freeAddr } from './free-addr.js';
 import { waitFor } from './wait.js';
 
@@ -35,20 +35,7 @@ function partitionable(bind: string, net: Net): NonNullable<NodeOptions['transpo
   const across = (to: string): boolean => net.cut && net.side.has(to) && net.side.get(to) !== net.side.get(bind);
   return async (handlers) => {
     const inner = await NetTransport.listen({ bind, streamTimeoutMs: 1000 }, handlers);
-    const t: Transport = {
-      get localAddress() {
-        return inner.localAddress;
-      },
-      get stats() {
-        return inner.stats;
-      },
-      sendPacket: (to, bytes) => {
-        if (!across(to)) inner.sendPacket(to, bytes);
-      },
-      openStream: (to: string, h: StreamHandlers) => inner.openStream(across(to) ? '0.0.0.0:1' : to, h),
-      close: () => inner.close(),
-    };
-    return t;
+    return dropping(inner, across, across);
   };
 }
 

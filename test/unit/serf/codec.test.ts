@@ -29,12 +29,12 @@ describe('serf codec: Go-exact bytes (reference §8)', () => {
 
   it('query: sorted keys, Addr as 4 raw bytes, nil Filters, Timeout in ns as uint32', () => {
     const m: SerfMessage = {
-      type: 'query', ltime: 1, id: 5, addr: '127.0.0.1:37946', sourceNode: 'a', filters: [], flags: 1, relayFactor: 0,
+      type: 'query', ltime: 1, id: 5, addr: '127.0.0.1:17946', sourceNode: 'a', filters: [], flags: 1, relayFactor: 0,
       timeoutMs: 2000, name: 'whoami', payload: bytes('x'),
     };
     expect(hex(encodeSerfMessage(m))).toBe(wire(
       '04 8b a4"Addr" a4 7f000001 a7"Filters" c0 a5"Flags" 01 a2"ID" 05 a5"LTime" 01 a4"Name" a6"whoami" a7"Payload" a1"x" ' +
-      'a4"Port" cd 943a ab"RelayFactor" 00 aa"SourceNode" a1"a" a7"Timeout" ce 77359400',
+      'a4"Port" cd 461a ab"RelayFactor" 00 aa"SourceNode" a1"a" a7"Timeout" ce 77359400',
     ));
   });
 
