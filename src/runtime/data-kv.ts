@@ -143,7 +143,7 @@ export class KeyValue {
     try {
       return this.host.quorum('kv.get', (now, _d, q) => q.read(now, q.plan(opts.r, 'r'), key, opts));
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
   }
 

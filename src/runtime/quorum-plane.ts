@@ -1,5 +1,5 @@
 import type { Millis } from '../core/ids.js';
-import type { Entry, Read } from '../core/replica/index.js';
+import type { Read } from '../core/replica/index.js';
 import type { SerfNode } from '../core/serf/index.js';
 import { QuorumRound } from '../core/state/quorum-round.js';
 import type { QuorumSize } from '../core/state/quorum-size.js';
@@ -193,7 +193,7 @@ export class QuorumPlane {
 
   /** A replica's part of a write: merge, store, then acknowledge only what the store holds. */
   private serveWrite(now: Millis, m: Extract<QuorumMessage, { kind: 'write' }>): void {
-    const entry = m.entry as Entry;
+    const entry = m.entry;
     if (!this.data.absorb(now, entry)) {
       this.stats.malformed++;
       this.refuse(now, m, 'not a valid entry');
@@ -226,7 +226,7 @@ export class QuorumPlane {
       return;
     }
     if (m.kind === 'value' && m.entry !== null) {
-      const entry = m.entry as Entry;
+      const entry = m.entry;
       // A read repair: the reply merged here (durable as any merge); `get` reads the merge once enough replied.
       if (entry.key !== p.key || !this.data.absorb(now, entry)) {
         this.stats.malformed++;
