@@ -256,7 +256,12 @@ export class DurableStateNode {
    * Without a store, held in memory.
    */
   durablyHolds(key: string, origin: string, counter: number): boolean {
-    return this.replica.hasSeen(origin, counter) && !this.unsaved.has(key);
+    return this.replica.hasSeen(origin, counter) && this.isDurable(key);
+  }
+
+  /** Whether the key's state here is the one in the store (false while a refused write of it waits for a retry). */
+  isDurable(key: string): boolean {
+    return !this.unsaved.has(key);
   }
 
   list(prefix: string): string[] {

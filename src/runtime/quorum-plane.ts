@@ -47,6 +47,8 @@ export interface QuorumStats {
   served: number;
   /** Writes this node could not make durable (its store refused), answered with a refusal. */
   refusedSent: number;
+  /** Reads left unanswered because the key's state here was not in the store yet (its write refused, waiting for a retry). */
+  notDurable: number;
   /** Messages that did not decode, named another sender than the packet's, or carried an entry that is not a valid state. */
   malformed: number;
   /** Answers from a node that is not a replica of the round. */
@@ -58,7 +60,7 @@ export interface QuorumStats {
 }
 
 export function emptyQuorumStats(): QuorumStats {
-  return { writes: 0, writesFailed: 0, reads: 0, readsFailed: 0, served: 0, refusedSent: 0, malformed: 0, strangers: 0, late: 0, unsent: 0 };
+  return { writes: 0, writesFailed: 0, reads: 0, readsFailed: 0, served: 0, refusedSent: 0, notDurable: 0, malformed: 0, strangers: 0, late: 0, unsent: 0 };
 }
 
 interface Pending {
@@ -151,6 +153,11 @@ export class QuorumPlane {
       case 'write':
         return this.serveWrite(now, m);
       case 'read':
+        // Nothing leaves that the store does not hold: while the key's state waits for a retry, the reader asks again later.
+        if (!this.data.isDurable(m.key)) {
+          this.stats.notDurable++;
+          return;
+        }
         return this.reply(now, m.src, { kind: 'value', src: this.engine.name, id: m.id, entry: this.data.entry(m.key) ?? null });
       case 'ack':
       case 'refused':
