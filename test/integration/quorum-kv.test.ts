@@ -82,20 +82,18 @@ describe('quorum writes and reads (3 nodes in one process)', () => {
     expect(stores.map((s) => s.writes)).toEqual(writes);
   });
 
-  it('r=2 on a replica that missed a write merges the newest in (and repairs it)', async () => {
-    const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+  it('r=2 reads the newest write and names the replicas that replied, the reader first', async () => {
+    const [a, , c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
     const s2 = stores[2] as MemoryStateStore;
     await a.kv.put('k/read', 'old', { w: 'all' });
     s2.failAlways = true;
     const v = big('new-');
     await a.kv.put('k/read', v, { w: 2 });
     s2.failAlways = false;
-    // c's store refused the write; in memory c merged it, so read from a fresh look: c's own read is stale or not,
-    // but a quorum read on c names two replicas and returns the newest.
+    // c's store refused the new value (c does not answer others' reads of the key until a retry stores it).
     const r = await c.kv.get('k/read', { r: 2 });
     expect(r.read?.type === 'register' ? r.read.values : null).toEqual([v]);
     expect(r.replied).toHaveLength(2);
     expect(r.replied[0]).toBe('q2');
-    expect(b.kv.get('k/read')?.type).toBe('register');
   });
 });
