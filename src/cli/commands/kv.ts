@@ -3,7 +3,6 @@ import type { Io } from '../io.js';
 import type { ClientFlags } from '../client.js';
 import { clientFrom, clientOptions, runClient } from '../client.js';
 import { parseIntIn, UsageError } from '../parse.js';
-import { parseQuorumSize } from '../../index.js';
 
 /** The key's path. `.` and `..` are refused here: every URL client resolves them (even as %2e) before sending. */
 const path = (key: string): string => {
@@ -26,15 +25,14 @@ function parseValue(value: string, asString: boolean | undefined): unknown {
 }
 
 /**
- * `?w=`/`?r=` and `?timeout=` for a quorum write or read (checked here, so a typo is a usage
- * error before any request); '' without `size`.
+ * `?w=`/`?r=` and `?timeout=` for a quorum write or read; '' without `size`. The agent checks the
+ * size (a 400 naming what it takes): a client command loads no library code (issue 12).
  */
 function quorumQuery(name: 'w' | 'r', size: string | undefined, timeout: string | undefined): string {
   if (size === undefined) {
     if (timeout !== undefined) throw new UsageError(`--timeout: applies with --${name} only`);
     return '';
   }
-  if (parseQuorumSize(size) === null) throw new UsageError(`--${name}: expected a whole number ≥ 1, majority or all, got '${size}'`);
   const t = timeout === undefined ? '' : `&timeout=${parseIntIn(timeout, 'timeout', 1, 600_000)}`;
   return `?${name}=${encodeURIComponent(size)}${t}`;
 }
