@@ -5,6 +5,7 @@ import { QuorumSizeError } from '../../src/core/state/quorum-size.js';
 import { createTestNode } from './harness.js';
 import { MemoryStateStore } from './memory-state-store.js';
 import { waitFor } from './wait.js';
+import { encodeQuorum, QUORUM_TYPE } from '../../src/wire/quorum.js';
 
 /**
  * Issue 16, quorum writes and reads, in one process (three nodes on loopback sockets, stores
@@ -95,5 +96,18 @@ describe('quorum writes and reads (3 nodes in one process)', () => {
     expect(r.read?.type === 'register' ? r.read.values : null).toEqual([v]);
     expect(r.replied).toHaveLength(2);
     expect(r.replied[0]).toBe('q2');
+  });
+
+  it('garbage, a forged ack and an ack to no round are counted and dropped; nothing throws, the node keeps serving', async () => {
+    const [a, b] = nodes as [ClusterNode, ClusterNode];
+    const before = { ...b.stats.data.quorum };
+    a.sendData('q1', QUORUM_TYPE, Uint8Array.of(0xff, 0x00, 0x13));
+    // An ack naming another sender than the packet's (q0 pretends to be q2).
+    a.sendData('q1', QUORUM_TYPE, encodeQuorum({ kind: 'ack', src: 'q2', id: 1 }));
+    // An ack for a round that does not exist.
+    a.sendData('q1', QUORUM_TYPE, encodeQuorum({ kind: 'ack', src: 'q0', id: 424242 }));
+    await waitFor('the three counted at q1', 5000, () => b.stats.data.quorum.malformed === before.malformed + 2 && b.stats.data.quorum.late === before.late + 1,
+      () => JSON.stringify(b.stats.data.quorum));
+    expect((await b.kv.put('k/after', 'ok', { w: 'all' })).acked).toHaveLength(3);
   });
 });
