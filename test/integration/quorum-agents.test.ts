@@ -79,7 +79,7 @@ describe('quorum writes and reads with five agents (issue 16)', () => {
     signal(a3, 'SIGSTOP');
     signal(a4, 'SIGSTOP');
     try {
-      await waitFor('a0 sees qa3 and qa4 failed', 30_000, async () => (await members(a0)).filter((m) => m.status === 'failed').length === 2);
+      await waitFor('a0 sees qa3 and qa4 failed', 60_000, async () => (await members(a0)).filter((m) => m.status === 'failed').length === 2);
       const w = await call(a0, 'PUT', '/v1/kv/rw?w=3', { value: big('new') });
       expect(w.status).toBe(200);
       expect(w.json.quorum).toMatchObject({ need: 3, replicas: 5 });
@@ -94,7 +94,7 @@ describe('quorum writes and reads with five agents (issue 16)', () => {
     const replied = (r.json.quorum as { answered: string[] }).answered;
     expect(replied).toHaveLength(3);
     expect(replied[0]).toBe('qa3');
-  }, 90_000);
+  }, 150_000);
 
   it('w=majority answers only once three agents have it in their SQLite store (writer SIGKILLed, the others frozen, at the answer)', async () => {
     const [a0, ...others] = agents as [AgentProcess, ...AgentProcess[]];
