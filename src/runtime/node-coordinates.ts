@@ -16,13 +16,14 @@ export type CoordinateStats = Readonly<TopologyStats> & { readonly resets: numbe
 export class NodeCoordinates {
   private readonly topology: Topology;
 
-  constructor(name: string, seed: number, restored: Coordinate | undefined, localRttMs?: number) {
+  constructor(name: string, seed: number, restored: Coordinate | undefined, localRttMs?: number, localSpace?: 'auto' | 'always') {
     // Its own generator (only for Serf's rare random direction): the engine's draws stay as they were.
     this.topology = new Topology(name, {
       codec: coordinateCodec,
       rng: seededRng(seed ^ 0x5f0c00d),
       ...(restored !== undefined ? { coordinate: restored } : {}),
       ...(localRttMs !== undefined ? { localRttMs } : {}),
+      ...(localSpace !== undefined ? { localSpace } : {}),
     });
   }
 

@@ -95,9 +95,16 @@ export interface NodeOptions {
   /**
    * With coordinates: round trips up to this many ms also move a second, local coordinate that
    * our acks carry after Serf's (Serf ignores it) and that estimates between close nodes use
-   * (README, "Topology"). Default 5; 0: Serf's coordinate only, acks exactly Serf's.
+   * (README, "Topology") while the cluster spans regions (`localCoordinate`). Default 5; 0: Serf's
+   * coordinate only, acks always exactly Serf's.
    */
   readonly localCoordinateRttMs?: number;
+  /**
+   * `auto` (default): the local coordinate is used, and sent, only while this node sees
+   * wide-area round trips (a cluster spanning regions); one data centre keeps Serf's acks.
+   * `always`: from the start.
+   */
+  readonly localCoordinate?: 'auto' | 'always';
   /** Our coordinate as a previous life saved it (`coordinate()`): start there instead of the origin. */
   readonly coordinate?: Coordinate;
 }

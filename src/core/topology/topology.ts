@@ -4,7 +4,7 @@ import type { Coordinate, VivaldiConfig } from './coordinate.js';
 import { DEFAULT_VIVALDI_CONFIG } from './coordinate.js';
 import { VivaldiClient } from './vivaldi.js';
 import type { NodeCoordinates } from './local-space.js';
-import { DEFAULT_LOCAL_RTT_MS, estimateBetweenMs } from './local-space.js';
+import { DEFAULT_LOCAL_RTT_MS, estimateBetweenMs, LOCAL_GATE } from './local-space.js';
 
 /**
  * Why a peer's coordinate or round trip was not used (each is counted, none throws):
@@ -44,6 +44,8 @@ export interface TopologyOptions {
    * exactly Serf's). Default `DEFAULT_LOCAL_RTT_MS`.
    */
   readonly localRttMs?: number;
+  /** `auto` (default): the local space is used while the cluster shows wide-area round trips (`WIDE_SHARE_ON`); `always`: from the start, whatever the round trips. */
+  readonly localSpace?: 'auto' | 'always';
 }
 
 /** One member and its estimated round trip from us. */
@@ -58,6 +60,20 @@ export interface RttEstimate {
  * coordinate to infinity (which Serf would only notice afterwards, resetting it).
  */
 export const COORDINATE_BOUND_S = 10;
+
+/**
+ * The local space is used (sent in our acks, our own coordinate in estimates) only while the
+ * cluster spans distances one space cannot hold: while a share of this node's recent round trips
+ * (an exponential average over about `1 / WIDE_SHARE_WEIGHT` observations) are too long for the
+ * local space. A cluster in one data centre (or on loopback) keeps acks exactly Serf's 130 bytes
+ * (issue 12's idle bytes) and its estimates in Serf's space; one spanning regions turns it on
+ * within a few dozen probes and pays 58 bytes an ack. The two thresholds keep a node from
+ * flickering, and keep the odd slow host of a LAN (a detour, a triangle violation) from turning
+ * it on.
+ */
+export const WIDE_SHARE_WEIGHT = 0.01;
+export const WIDE_SHARE_ON = 0.15;
+export const WIDE_SHARE_OFF = 0.05;
 
 const clampTo = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
 
@@ -86,6 +102,10 @@ export class Topology {
   private readonly localClient: VivaldiClient | null;
   /** Peers' local-space coordinates (only of peers that sent one). */
   private readonly localCache = new Map<string, Coordinate>();
+  /** Average share of recent round trips longer than the local space holds, and whether the local space is in use. */
+  private wideShare = 0;
+  private localInUse = false;
+  private readonly localPinned: boolean;
 
   constructor(
     /** Our node's name (its entry in the cache is our live coordinate). */
@@ -98,6 +118,7 @@ export class Topology {
     if (!(Number.isFinite(local) && local >= 0)) throw new RangeError(`topology: localRttMs must be a number ≥ 0, got ${local}`);
     this.localRttMs = local;
     this.localClient = local > 0 ? new VivaldiClient(this.client.config, o.rng) : null;
+    this.localPinned = o.localSpace === 'always';
     this.restored = o.coordinate !== undefined && this.client.setCoordinate(o.coordinate) === null;
   }
 
@@ -120,9 +141,14 @@ export class Topology {
     return this.localClient?.coordinate ?? null;
   }
 
-  /** Our ack payload: `01` + our coordinate (Serf's `AckPayload`), then our local-space coordinate when we have one. */
+  /** Whether the local space is in use: on, and the cluster has lately shown wide-area round trips (`WIDE_SHARE_ON`). */
+  get sendsLocal(): boolean {
+    return this.localClient !== null && (this.localInUse || this.localPinned);
+  }
+
+  /** Our ack payload: `01` + our coordinate (Serf's `AckPayload`), then our local-space coordinate while `sendsLocal`. */
   ackPayload(): Uint8Array {
-    return this.codec.encode(this.client.coordinate, this.localCoordinate());
+    return this.codec.encode(this.client.coordinate, this.sendsLocal ? this.localCoordinate() : null);
   }
 
   /**
@@ -159,7 +185,10 @@ export class Topology {
       this.stats.rejected[peer]++;
       return false;
     }
+    if (Number.isFinite(rttMs) && this.localClient !== null) this.noteReach(rttMs);
+    // A peer that sends no local coordinate has none in use: its cached one is stale.
     if (otherLocal !== null) this.observeLocal(node, otherLocal, rttMs);
+    else this.localCache.delete(node);
     // Go's time.Duration: whole nanoseconds.
     const rttNs = Math.round(rttMs * 1e6);
     const r = Number.isFinite(rttMs) ? this.client.update(node, peer, rttNs) : 'rtt-range';
@@ -170,6 +199,13 @@ export class Topology {
     this.stats.updates++;
     if (node !== this.self) this.cache.set(node, peer);
     return true;
+  }
+
+  /** Follows the share of wide-area round trips, turning the local space's use on and off (with hysteresis). */
+  private noteReach(rttMs: number): void {
+    this.wideShare += ((rttMs > LOCAL_GATE * this.localRttMs ? 1 : 0) - this.wideShare) * WIDE_SHARE_WEIGHT;
+    if (!this.localInUse && this.wideShare >= WIDE_SHARE_ON) this.localInUse = true;
+    else if (this.localInUse && this.wideShare < WIDE_SHARE_OFF) this.localInUse = false;
   }
 
   /** The local space's share of an observation: a close peer's local coordinate moves ours; any peer's is cached. */
@@ -191,7 +227,7 @@ export class Topology {
   nodeCoordinates(name: string): NodeCoordinates | undefined {
     const coordinate = this.coordinateOf(name);
     if (coordinate === undefined) return undefined;
-    return { coordinate, local: name === this.self ? this.localCoordinate() : this.localCache.get(name) ?? null };
+    return { coordinate, local: name === this.self ? (this.sendsLocal ? this.localCoordinate() : null) : this.localCache.get(name) ?? null };
   }
 
   /** A peer's last coordinate (ours for our own name), or undefined. */

@@ -44,11 +44,43 @@ describe('the local coordinate space (issue 15, accuracy)', () => {
     expect(t.nodeCoordinates('near')?.local).toBeNull();
     expect(t.stats.localUpdates).toBe(0);
     const on = new Topology('me', { codec: coordinateCodec, rng: seededRng(2) });
+    for (let k = 0; k < 40; k++) on.handlePingComplete('far', 60, encodeCoordinatePayload(at(0.06)));
     const sent = decodeLocalCoordinate(on.ackPayload());
     if (!sent.ok || sent.value === null) throw new Error('no local coordinate in the ack');
     // The origin with the maximal error, to float32 precision.
     expect(sent.value).toMatchObject({ vec: [0, 0, 0, 0, 0, 0, 0, 0], error: 1.5, adjustment: 0 });
     expect(sent.value.height).toBeCloseTo(10e-6, 12);
+  });
+
+  it('the local space is in use only while the cluster shows wide-area round trips: one data centre keeps Serf\'s 130-byte acks and Serf\'s estimates', () => {
+    const t = new Topology('me', { codec: coordinateCodec, rng: seededRng(4) });
+    const serfOnly = (): boolean => Buffer.from(t.ackPayload()).equals(Buffer.from(encodeCoordinatePayload(t.coordinate())));
+    const close = (k: number): void => {
+      t.handlePingComplete(`n${k % 5}`, 0.4, encodeCoordinatePayload(at(0.0004), at(0.0004)));
+    };
+    // Nothing observed, then close peers only, with a slow host now and then (a LAN, or loopback): Serf's acks.
+    expect(serfOnly()).toBe(true);
+    for (let k = 0; k < 500; k++) {
+      if (k % 50 === 0) t.handlePingComplete('detour', 30, encodeCoordinatePayload(at(0.03)));
+      else close(k);
+    }
+    expect(t.sendsLocal).toBe(false);
+    expect(serfOnly()).toBe(true);
+    expect(t.nodeCoordinates('me')?.local).toBeNull();
+    // A cluster across regions: most round trips are wide; within a few dozen the local part rides along.
+    for (let k = 0; k < 40; k++) t.handlePingComplete(`far${k % 7}`, 60, encodeCoordinatePayload(at(0.06), at(0.0004)));
+    expect(t.sendsLocal).toBe(true);
+    expect(serfOnly()).toBe(false);
+    expect(decodeLocalCoordinate(t.ackPayload()).ok).toBe(true);
+    expect(t.nodeCoordinates('me')?.local).not.toBeNull();
+    // A peer whose ack comes without a local part has none in use: its cached one is dropped.
+    expect(t.nodeCoordinates('far1')?.local).not.toBeNull();
+    t.handlePingComplete('far1', 60, encodeCoordinatePayload(at(0.06)));
+    expect(t.nodeCoordinates('far1')?.local).toBeNull();
+    // Back to close peers only: it turns off again.
+    for (let k = 0; k < 400; k++) close(k);
+    expect(t.sendsLocal).toBe(false);
+    expect(serfOnly()).toBe(true);
   });
 
   it('a broken local part is counted and dropped; Serf\'s coordinate in the same ack is still used', () => {
