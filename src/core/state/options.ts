@@ -206,6 +206,18 @@ export const STATE_DISSEMINATION: DisseminationConfig = {
   repairEveryRounds: 0,
 };
 
+/**
+ * The knobs the agent runs with (`DurableStateNode`; `gossip simulate state --agent-tuning`),
+ * tuned on 30 nodes taking 20 writes/s (issue 12 item 6, `gossip bench cluster --writes 20`):
+ * - each write goes down its writer's broadcast tree of fanout 3 (one copy per member, 3–4 hops
+ *   at N = 30) instead of being pushed by rumor (about three copies per member, and feedback);
+ * - anti-entropy waits a second for a difference to persist before it starts a session: during a
+ *   write stream most differences are pushes in flight;
+ * - a digest round carries 8 other members' recent roots and 2 summaries (own included), not 16
+ *   and 4: during a write stream the summaries (O(members) each) were most of what was sent.
+ */
+export const STATE_AGENT_TUNING = { treeFanout: 3, repairGraceMs: 1000, rootsPerMessage: 8, summariesPerMessage: 2 } as const satisfies Partial<StateNodeOptions>;
+
 /** The defaults of `StateNodeOptions`' numeric and boolean knobs (see each option's doc). */
 export const STATE_NODE_DEFAULTS = {
   incarnation: 0,
