@@ -194,7 +194,10 @@ export class DurableStateNode {
   apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']] {
     if (!this.writable) throw new NotWritableError(`${this.name} is learning its write counter from its peers (restarted without its history): retry shortly`);
     this.reserve();
-    const out = this.dispatch(this.wall(now), op);
+    const w = this.wall(now);
+    // The broadcast tree is computed from the live members: as they are now, not at the last timer.
+    this.node.setMembers(w, this.peers());
+    const out = this.dispatch(w, op);
     // Durable before it took effect (the commit hook); what it queued leaves only after (the
     // driver drains later). Other changes pending here (none normally) are retried if refused.
     this.drainChanges();
@@ -282,7 +285,9 @@ export class DurableStateNode {
       this.reject(sender, c.reason, c.detail);
       return;
     }
-    this.node.handleMessage(millis(this.wall(now)), sender as Address, c.value);
+    const w = this.wall(now);
+    if (c.value.type === 'state-tree') this.node.setMembers(w, this.peers());
+    this.node.handleMessage(millis(w), sender as Address, c.value);
     this.afterInput(now);
   }
 

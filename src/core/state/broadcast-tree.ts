@@ -38,6 +38,8 @@ export function treeChildren(members: readonly string[], root: string, self: str
 export class BroadcastTree {
   /** The live members sorted by name (self included), re-made after a membership change. */
   private sorted: string[] | null = null;
+  /** Entries to send down each root's tree at the next `flush` (the driver's next poll): a burst of writes goes packed. */
+  private readonly pending = new Map<string, Entry[]>();
 
   constructor(
     private readonly name: NodeName,
@@ -54,10 +56,30 @@ export class BroadcastTree {
     this.sorted = null;
   }
 
-  /** A local write's entry: to this node's children in its own tree. */
-  publish(now: number, entry: Entry): void {
+  /** A local write's entry: to this node's children in its own tree, at the next `flush`. */
+  publish(entry: Entry): void {
     this.out.stats.rumorsPublished++;
-    this.send(now, this.name, [entry]);
+    this.queue(this.name, entry);
+  }
+
+  /** Sends what is queued, each root's entries packed into as few messages as the packet size allows. */
+  flush(now: number): void {
+    if (this.pending.size === 0) return;
+    if (this.sorted === null) this.sorted = [...this.live].sort();
+    for (const [root, entries] of this.pending) {
+      const children = treeChildren(this.sorted, root, this.name, this.s.treeFanout);
+      if (children.length === 0) continue;
+      let batch: Entry[] = [];
+      for (const e of entries) {
+        if (batch.length > 0 && this.bytesOf({ type: 'state-tree', root, entries: [...batch, e] }) > this.s.dissemination.packetBytesMax) {
+          this.send(now, root, batch, children);
+          batch = [];
+        }
+        batch.push(e);
+      }
+      this.send(now, root, batch, children);
+    }
+    this.pending.clear();
   }
 
   /** A parent's push: merged here, and what changed this replica goes on to this node's children. */
@@ -72,13 +94,17 @@ export class BroadcastTree {
       changed.push(e);
     }
     this.out.stats.treeApplied += changed.length;
-    if (changed.length > 0) this.send(now, m.root, changed);
+    for (const e of changed) this.queue(m.root, e);
   }
 
-  private send(now: number, root: string, entries: Entry[]): void {
-    if (this.sorted === null) this.sorted = [...this.live].sort();
-    const children = treeChildren(this.sorted, root, this.name, this.s.treeFanout);
-    if (children.length === 0) return;
+  private queue(root: string, e: Entry): void {
+    if (this.s.treeFanout === 0) return;
+    const q = this.pending.get(root);
+    if (q === undefined) this.pending.set(root, [e]);
+    else q.push(e);
+  }
+
+  private send(now: number, root: string, entries: Entry[], children: readonly string[]): void {
     const m: StateTreeMsg = { type: 'state-tree', root, entries };
     if (this.bytesOf(m) > this.s.dissemination.packetBytesMax) {
       this.out.stats.rumorsTooLarge += entries.length;

@@ -67,11 +67,14 @@ export class StateNode {
   private readonly stability: Stability;
   private readonly antiEntropy: AntiEntropy;
   private readonly trigger: RepairTrigger;
+  /** The time of the latest input (what a send from `pollTransmit` is charged at). */
+  private latestMs: number;
 
   constructor(o: StateNodeOptions) {
     const s = resolveStateOptions(o);
     this.settings = s;
     this.name = o.name;
+    this.latestMs = o.now;
     this.replica = o.durable ?? new Replica({ ...o.replica, node: o.name });
     if (this.replica.node !== o.name) throw new RangeError(`StateNode: durable replica belongs to ${this.replica.node}, not ${o.name}`);
     this.keys = new ReplicaTree(this.replica, s.merkle, o.onEntryChange);
@@ -260,6 +263,7 @@ export class StateNode {
   // ---- driver ---------------------------------------------------------------------------------
 
   pollTransmit(): StateTransmit | undefined {
+    this.tree.flush(this.latestMs);
     return this.out.transmits.poll();
   }
 
@@ -277,6 +281,7 @@ export class StateNode {
 
   handleTimeout(now: Millis): void {
     const t = now as number;
+    this.latestMs = t;
     this.rumors.handleTimeout(t);
     this.out.releaseHeld(t);
     this.antiEntropy.expire(t);
@@ -298,6 +303,7 @@ export class StateNode {
    */
   handleMessage(now: Millis, from: Address, m: StateMessage): void {
     const t = now as number;
+    this.latestMs = t;
     try {
       this.dispatch(t, from, m);
     } catch (e) {
@@ -345,13 +351,14 @@ export class StateNode {
 
   /** After a local write: the tree, the activity, the sample, the rumor. */
   private wrote(now: number, key: string): void {
+    this.latestMs = now;
     this.keys.syncKey(key);
     this.activity.markActive(now);
     this.trigger.noteOwnRoot(now);
     const entry = this.replica.entry(key);
     if (entry === undefined) return;
     this.acks.sampleOwnWrite(now, this.replica.lastCounter);
-    if (this.settings.rumors && this.settings.treeFanout > 0) this.tree.publish(now, entry);
+    if (this.settings.rumors && this.settings.treeFanout > 0) this.tree.publish(entry);
     else this.rumors.publish(now, key, entry);
   }
 }
