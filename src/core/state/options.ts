@@ -212,11 +212,9 @@ export const STATE_DISSEMINATION: DisseminationConfig = {
  * - each write goes down its writer's broadcast tree of fanout 3 (one copy per member, 3–4 hops
  *   at N = 30) instead of being pushed by rumor (about three copies per member, and feedback);
  * - anti-entropy waits a second for a difference to persist before it starts a session: during a
- *   write stream most differences are pushes in flight;
- * - a digest round carries 8 other members' recent roots and 2 summaries (own included), not 16
- *   and 4: during a write stream the summaries (O(members) each) were most of what was sent.
+ *   write stream most differences are pushes in flight.
  */
-export const STATE_AGENT_TUNING = { treeFanout: 3, repairGraceMs: 1000, rootsPerMessage: 8, summariesPerMessage: 2 } as const satisfies Partial<StateNodeOptions>;
+export const STATE_AGENT_TUNING = { treeFanout: 3, repairGraceMs: 1000 } as const satisfies Partial<StateNodeOptions>;
 
 /** The defaults of `StateNodeOptions`' numeric and boolean knobs (see each option's doc). */
 export const STATE_NODE_DEFAULTS = {
