@@ -135,3 +135,13 @@ export function wireRates(c: WireCount, nodes: number, windowS: number): WireRat
     tcpShare: total === 0 ? 0 : c.tcpBytes / total,
   };
 }
+
+/**
+ * Wire bytes per node per write above idle: what the window's rate exceeds the idle one by, over
+ * the window's real length (it lasts until the last PUT answered, longer than the write period
+ * when the agents are slow to answer), divided by the writes sent. Null without both rates or writes.
+ */
+export function bytesPerNodePerWrite(windowPerS: number | undefined, idlePerS: number | undefined, windowS: number, writes: number): number | null {
+  if (windowPerS === undefined || idlePerS === undefined || !(writes > 0)) return null;
+  return ((windowPerS - idlePerS) * windowS) / writes;
+}

@@ -6,7 +6,7 @@ import type { Arrival, BenchNode, Side } from './bench-node.js';
 import { loopback, sleep } from './bench-node.js';
 import type { BatchFigures, Sent } from './event-batch.js';
 import { batchFigures, fireEvents } from './event-batch.js';
-import { cpuSeconds, median, percentile } from './figures.js';
+import { bytesPerNodePerWrite, cpuSeconds, median, percentile } from './figures.js';
 import type { Launcher } from './launcher.js';
 import { isRunning } from './launcher.js';
 import { eventsDroppedAsOld, metricSum } from './metrics-text.js';
@@ -44,7 +44,7 @@ export interface WritesFigures {
   readonly p50S: number | null;
   readonly p99S: number | null;
   readonly window: WindowFigures;
-  /** (bytes per node per second in the write window − in the steady window) / writes per second. */
+  /** (bytes per node per second in the write window − in the steady window) × the window's length / writes sent (`bytesPerNodePerWrite`). */
   readonly bytesPerNodePerWrite: number | null;
 }
 
@@ -281,7 +281,7 @@ async function writeLoad(nodes: OurNode[], rate: number, durationMs: number, rng
     rate, writes: f.sent, putErrors: f.sendErrors, reachedAll: f.reachedAll,
     p50S: times.length === 0 ? null : percentile(times, 50), p99S: times.length === 0 ? null : percentile(times, 99),
     window: w.figures,
-    bytesPerNodePerWrite: perS === undefined || idle === undefined ? null : (perS - idle) / rate,
+    bytesPerNodePerWrite: bytesPerNodePerWrite(perS, idle, w.figures.durationS, f.sent),
   };
 }
 

@@ -177,6 +177,7 @@ export class ClusterNode {
         ...(k.digestIntervalMs !== undefined ? { digestIntervalMs: k.digestIntervalMs } : {}),
         ...(k.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: k.antiEntropyIntervalMs } : {}),
         ...(k.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: k.tombstoneGraceMs } : {}),
+        ...(k.sampleEvery !== undefined ? { sampleEvery: k.sampleEvery } : {}),
         ...(k.relearn !== undefined ? { relearn: k.relearn } : {}),
         stats: dataStats,
         ...(budget !== undefined ? { budget, streamExtraBytes: (n: number) => headers.streamBytes(n) - headers.packetBytes } : {}),

@@ -7,7 +7,7 @@ import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import type { Entry, Read, ReplicaOptions, Resolver } from '../core/replica/index.js';
 import { isValidEntry, Replica } from '../core/replica/index.js';
 import type { StateMessage } from '../core/state/index.js';
-import { STATE_DISSEMINATION, StateNode } from '../core/state/index.js';
+import { STATE_AGENT_TUNING, STATE_DISSEMINATION, StateNode } from '../core/state/index.js';
 import type { StateBudgetOptions } from '../core/state/budget.js';
 import type { StateStore } from '../store/state-store.js';
 import type { DataStats } from '../wire/data.js';
@@ -36,6 +36,8 @@ export interface DurableStateNodeOptions {
   readonly digestIntervalMs?: number;
   readonly antiEntropyIntervalMs?: number;
   readonly tombstoneGraceMs?: number;
+  /** Every this many of a node's writes, one is timed until every member has it (default `AGENT_SAMPLE_EVERY`). */
+  readonly sampleEvery?: number;
   /**
    * Relearn the dot counter from peers before taking writes (see `writable`): true when the
    * store lost part of this node's history (opened with `recover`); false when this name is
@@ -53,6 +55,14 @@ export interface DurableStateNodeOptions {
   readonly streamExtraBytes?: (bytes: number) => number;
   readonly stats: DataStats;
 }
+
+
+/**
+ * One write in 10 of each node is timed until everyone has it (the API's recent convergences):
+ * every member acknowledges each sampled write to its writer, three times, so sampling every write
+ * cost about as much as spreading it (issue 12 item 6).
+ */
+export const AGENT_SAMPLE_EVERY = 10;
 
 /** A data message's body up to this size goes in a datagram; a larger one over a stream. */
 const PACKET_PAYLOAD_BYTES_MAX = 1200;
@@ -167,9 +177,10 @@ export class DurableStateNode {
       ...(o.digestIntervalMs !== undefined ? { digestIntervalMs: o.digestIntervalMs } : {}),
       ...(o.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: o.antiEntropyIntervalMs } : {}),
       ...(o.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: o.tombstoneGraceMs } : {}),
-      // Every write is timed until everyone has it (the API's recent convergences); members
+      ...STATE_AGENT_TUNING,
+      // Sampled writes are timed until everyone has them (the API's recent convergences); members
       // acknowledge straight to the writer, by name (`SerfWithState` routes names).
-      sampleEvery: 1,
+      sampleEvery: o.sampleEvery ?? AGENT_SAMPLE_EVERY,
       ...(o.budget !== undefined ? { budget: o.budget } : {}),
       addressOf: (name: NodeName) => (this.peers().includes(name) ? routeTo(name) : undefined),
       // A node relearning its counter needs a peer's summary, which only a complete session brings.
@@ -183,7 +194,10 @@ export class DurableStateNode {
   apply<O extends KvOp>(now: Millis, op: O): KvOpResult[O['op']] {
     if (!this.writable) throw new NotWritableError(`${this.name} is learning its write counter from its peers (restarted without its history): retry shortly`);
     this.reserve();
-    const out = this.dispatch(this.wall(now), op);
+    const w = this.wall(now);
+    // The broadcast tree is computed from the live members: as they are now, not at the last timer.
+    this.node.setMembers(w, this.peers());
+    const out = this.dispatch(w, op);
     // Durable before it took effect (the commit hook); what it queued leaves only after (the
     // driver drains later). Other changes pending here (none normally) are retried if refused.
     this.drainChanges();
@@ -279,7 +293,7 @@ export class DurableStateNode {
   get stats(): DataLayerStats {
     const s = this.node.stats;
     return {
-      ...this.counters, entriesMerged: s.rumorsApplied + s.repaired, largeEntriesPushed: s.rumorsTooLarge,
+      ...this.counters, entriesMerged: s.rumorsApplied + s.treeApplied + s.repaired, largeEntriesPushed: s.rumorsTooLarge,
       sessionsComplete: s.sessionsComplete, sessionsFailed: s.sessionsFailed + s.sessionsTimedOut,
       rumorBytes: s.rumorBytes, antiEntropyBytes: s.antiEntropyBytes, digestBytes: s.digestBytes,
     };
@@ -305,7 +319,9 @@ export class DurableStateNode {
       this.reject(sender, c.reason, c.detail);
       return;
     }
-    this.node.handleMessage(millis(this.wall(now)), sender as Address, c.value);
+    const w = this.wall(now);
+    if (c.value.type === 'state-tree') this.node.setMembers(w, this.peers());
+    this.node.handleMessage(millis(w), sender as Address, c.value);
     this.afterInput(now);
   }
 

@@ -126,6 +126,8 @@ export interface KvOptions {
   readonly antiEntropyIntervalMs?: number;
   /** A tombstone is collected once every live data member has seen the delete and it has been dead this long (ms). Default 0 (gone members' summaries are held for a minute instead: StateNode). */
   readonly tombstoneGraceMs?: number;
+  /** One write in this many of each node is timed until every member has it (`convergence().recent`); 0: none. Default 10. */
+  readonly sampleEvery?: number;
   /**
    * Before taking writes, relearn this node's dot counter from its peers (a write waits, usually
    * one anti-entropy round): true when the store lost part of the node's history (a damaged

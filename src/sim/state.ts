@@ -8,6 +8,7 @@ import type { Replica } from '../core/replica/replica.js';
 import type { Resolver } from '../core/replica/resolver.js';
 import type { StateMessage } from '../core/state/messages.js';
 import type { StateNodeOptions } from '../core/state/options.js';
+import { STATE_AGENT_TUNING } from '../core/state/options.js';
 import type { StateEvent } from '../core/state/outbox.js';
 import { StateNode } from '../core/state/state-node.js';
 import { stateSizes } from '../wire/state.js';
@@ -59,6 +60,8 @@ export interface StateScenarioOptions {
   readonly rumors?: boolean;
   /** Each node's writes whose dot counter is a multiple of this are timed until everyone has them (default 100; 0: none). */
   readonly sampleEvery?: number;
+  /** The nodes run with the agent's knobs (`STATE_AGENT_TUNING`: broadcast tree, repair grace, lighter digests) under `state`'s. */
+  readonly agentTuning?: boolean;
   /** After the scenario converged, run on this long with no write and report what it cost (`idle`; default 0: none). */
   readonly idleMs?: number;
   /** Anything else of the nodes' options. */
@@ -280,6 +283,7 @@ export function stateCommand(o: StateScenarioOptions): string {
   if (o.drainMaxMs !== undefined) parts.push(`--drain ${o.drainMaxMs / 1000}s`);
   if (o.rumors === false) parts.push('--no-rumors');
   if (o.sampleEvery !== undefined && o.sampleEvery !== 100) parts.push(`--sample-every ${o.sampleEvery}`);
+  if (o.agentTuning === true) parts.push('--agent-tuning');
   if (o.idleMs !== undefined && o.idleMs > 0) parts.push(`--idle ${o.idleMs / 1000}s`);
   parts.push(`--seed ${o.seed}`, '--json');
   return parts.join(' ');
@@ -291,7 +295,7 @@ export function stateScenario(o: StateScenarioOptions, clock: () => number = () 
   if (o.types.length === 0) throw new RangeError('stateScenario: at least one write type');
   const window = o.writeWindowMs ?? Math.max(100_000, o.partitionMs + 20_000);
   const drainMax = o.drainMaxMs ?? 120_000;
-  const state: Partial<StateNodeOptions> = { ...o.state, sampleEvery: o.sampleEvery ?? 100, dissemination: { ...SCENARIO_DISSEMINATION, ...o.state?.dissemination }, ...(o.rumors === false ? { rumors: false } : {}) };
+  const state: Partial<StateNodeOptions> = { ...(o.agentTuning === true ? STATE_AGENT_TUNING : {}), ...o.state, sampleEvery: o.sampleEvery ?? 100, dissemination: { ...SCENARIO_DISSEMINATION, ...o.state?.dissemination }, ...(o.rumors === false ? { rumors: false } : {}) };
   const cluster = new StateCluster(o.nodes, o.seed, state, { ...o.network, loss: o.loss });
   const { sim, oracle } = cluster;
   const rng = sim.rng.fork();

@@ -33,6 +33,8 @@ export const DataMessageType = {
   'state-digests': 0xba,
   /** A member's acknowledgements of a writer's sampled writes, sent to that writer. */
   'state-acks': 0xbb,
+  /** Entries of a write pushed down its writer's broadcast tree. */
+  'state-tree': 0xbe,
 } as const satisfies Record<string, number>;
 
 export type DataMessageKind = keyof typeof DataMessageType;

@@ -17,7 +17,7 @@ import { fail, ok, WireError } from './result.js';
 import type { WireEntry } from './state-entry.js';
 import { readEntry, writeEntry } from './state-entry.js';
 
-/** The type byte in front of a quorum message (our data range; state 0xb8–0xbb, view notes 0xbc). */
+/** The type byte in front of a quorum message (our data range; state 0xb8–0xbb and 0xbe, view notes 0xbc). */
 export const QUORUM_TYPE = 0xbd;
 
 export type QuorumMessage =

@@ -28,6 +28,7 @@ import { readReconcile, reconcileMessageBytes, writeReconcile } from './state-re
  *                    message (src/wire/state-reconcile.ts), the digest (root, summary, stability)
  *   state-digests    src, root notes, summary notes, stability note
  *   state-acks       src, member, count, per ack: counter, time
+ *   state-tree       src, root (the writer), count, entries
  *   root note        member, atMs (num), seq, root hi and lo (4 bytes each)
  *   summary note     member, atMs, seq, summary (count, per origin: name, counter)
  *   stability note   0, or 1 then gen, generation length (ms), minimum (a summary), member names, latestMs
@@ -106,7 +107,8 @@ export type WireStateMessage =
       readonly digest: WireMemberDigest | null;
     }
   | { readonly type: 'state-digests'; readonly roots: readonly WireRootNote[]; readonly summaries: readonly WireSummaryNote[]; readonly stability: WireStabilityNote | null }
-  | { readonly type: 'state-acks'; readonly member: string; readonly acks: readonly WireSampleAck[] };
+  | { readonly type: 'state-acks'; readonly member: string; readonly acks: readonly WireSampleAck[] }
+  | { readonly type: 'state-tree'; readonly root: string; readonly entries: readonly WireEntry[] };
 
 /** A message's bytes on the wire (type byte included), split by what they carried. */
 export interface StateMessageBytes {
@@ -222,6 +224,10 @@ function writeBody(w: BinWriter, src: string, m: WireStateMessage): void {
       w.name(m.member).varint(m.acks.length);
       for (const a of m.acks) w.varint(a.counter).num(a.atMs);
       return;
+    case 'state-tree':
+      w.name(m.root).varint(m.entries.length);
+      for (const e of m.entries) writeEntry(w, e);
+      return;
   }
 }
 
@@ -256,7 +262,8 @@ const counter = BinWriter.counting();
 export function stateMessageBytes(src: string, m: WireStateMessage): StateMessageBytes {
   const w = counter.reset();
   switch (m.type) {
-    case 'state-rumor': {
+    case 'state-rumor':
+    case 'state-tree': {
       writeBody(w, src, m);
       const total = 1 + w.length;
       return { rumor: total, antiEntropy: 0, digest: 0, total };
@@ -455,6 +462,10 @@ function readBody(r: BinReader, type: keyof typeof DataMessageType): WireStateMe
         acks.push({ counter: c, atMs: r.num('ack time') });
       }
       return { type, member, acks };
+    }
+    case 'state-tree': {
+      const root = r.name('tree root');
+      return { type, root, entries: r.list('tree entries', 1, () => readEntry(r)) };
     }
   }
 }

@@ -8,7 +8,7 @@ import { BinReader, BinWriter } from './bin.js';
 import type { DecodeResult } from './result.js';
 import { fail, ok, WireError } from './result.js';
 
-/** The type byte in front of a view note (our data range, [0x80, 0xbf]; the state uses 0xb8–0xbb). */
+/** The type byte in front of a view note (our data range, [0x80, 0xbf]; the state uses 0xb8–0xbb and 0xbe: `DataMessageType`). */
 export const VIEW_NOTE_TYPE = 0xbc;
 /** A view of more members than this is refused (a bitmap of 128 KiB; a packet holds far less). */
 export const VIEW_NOTE_SIZE_MAX = 1 << 20;

@@ -22,7 +22,8 @@ const N = 5;
 function options(store: StateStore, seed: number): Partial<NodeOptions> {
   return {
     profile: 'local', seed, store,
-    kv: { resolvers: RESOLVERS, digestIntervalMs: 100, antiEntropyIntervalMs: 500, dissemination: { intervalMs: 50 } },
+    // Every write timed (the agent times one in 10): the test looks for one of d0's few writes among the recent convergences.
+    kv: { resolvers: RESOLVERS, digestIntervalMs: 100, antiEntropyIntervalMs: 500, dissemination: { intervalMs: 50 }, sampleEvery: 1 },
   };
 }
 

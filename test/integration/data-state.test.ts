@@ -75,6 +75,8 @@ class Net {
 }
 
 const read = (n: DurableStateNode, key: string): string => JSON.stringify(n.get(key) ?? null);
+/** What spreads a write: the broadcast tree's pushes (the agent's way) or rumors. */
+const pushed = (t: DataTransmit): boolean => t.dataType === DataMessageType['state-tree'] || t.dataType === DataMessageType['state-rumor'];
 
 describe('DurableStateNode (sans-IO, hand-wired)', () => {
   it('a rumor reaches every node within a few rounds, with no loss', () => {
@@ -87,13 +89,13 @@ describe('DurableStateNode (sans-IO, hand-wired)', () => {
     expect(nodes[3]?.get('k')).toMatchObject({ values: ['v1'] });
   });
 
-  it('rumors are packed to a datagram, never sent over a stream, however many writes are hot', () => {
+  it('pushed writes are packed to a datagram, never sent over a stream, however many there are', () => {
     const net = new Net();
     const nodes = ['a', 'b', 'c'].map((x, i) => net.add(x, null, i + 1));
     net.run(50);
     const rumors: DataTransmit[] = [];
     net.drop = (t) => {
-      if (t.dataType === DataMessageType['state-rumor']) rumors.push(t);
+      if (pushed(t)) rumors.push(t);
       return false;
     };
     for (let i = 0; i < 60; i++) nodes[0]?.apply(millis(net.now), { op: 'put', key: `big/${i}`, value: 'x'.repeat(150) });
@@ -103,13 +105,13 @@ describe('DurableStateNode (sans-IO, hand-wired)', () => {
     for (const n of nodes) expect(n.list('big/')).toHaveLength(60);
   });
 
-  it('when every rumor is lost, anti-entropy (Merkle walk) still converges both sides', () => {
+  it('when every push is lost, anti-entropy (Merkle walk) still converges both sides', () => {
     const net = new Net();
     const a = net.add('a', null, 1);
     const b = net.add('b', null, 2);
     net.run(10);
     // Only anti-entropy states and digests get through.
-    net.drop = (t) => t.dataType === DataMessageType['state-rumor'];
+    net.drop = pushed;
     a.apply(millis(net.now), { op: 'put', key: 'x', value: 'from a' });
     b.apply(millis(net.now), { op: 'put', key: 'y', value: 'from b' });
     b.apply(millis(net.now), { op: 'increment', key: 'cnt/n', by: 2 });
@@ -137,7 +139,7 @@ describe('DurableStateNode (sans-IO, hand-wired)', () => {
     const full = [...a.replica.keys()].reduce((n, k) => n + encodeDataValue(a.replica.entry(k)).length, 0);
     const before = a.stats.antiEntropyBytes + b.stats.antiEntropyBytes;
     // Partition for rumors: only reconciliation and digests get through.
-    net.drop = (t) => t.dataType === DataMessageType['state-rumor'];
+    net.drop = pushed;
     for (let i = 0; i < 3; i++) {
       a.apply(millis(net.now), { op: 'put', key: `a/${i}`, value: i });
       b.apply(millis(net.now), { op: 'put', key: `b/${i}`, value: i });

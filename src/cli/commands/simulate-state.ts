@@ -18,6 +18,7 @@ interface StateOpts {
   idle: string;
   seed?: string;
   rumors: boolean;
+  agentTuning?: boolean;
   json?: boolean;
 }
 
@@ -46,6 +47,7 @@ export function registerSimulateState(simulate: Command, io: Io): void {
     .option('--drain <d>', 'longest run after the heal, waiting for convergence', '120s')
     .option('--no-rumors', 'no rumor mongering: anti-entropy alone spreads every write')
     .option('--sample-every <n>', "each node times its writes whose dot counter is a multiple of n until everyone has them (0: none)", '100')
+    .option('--agent-tuning', "the agent's knobs: writes down a broadcast tree, anti-entropy after a second's grace, lighter digests (STATE_AGENT_TUNING)")
     .option('--idle <d>', 'after convergence, run on with no write for this long and report bytes per node per second (data layer and membership) and sessions started (0s: none)', '0s')
     .addOption(seedOption())
     .addOption(jsonOption())
@@ -67,6 +69,7 @@ export function registerSimulateState(simulate: Command, io: Io): void {
         ...(o.rumors ? {} : { rumors: false }),
         sampleEvery: parseIntIn(o.sampleEvery, '--sample-every', 0, 1_000_000_000),
         idleMs: parseDuration(o.idle, '--idle'),
+        ...(o.agentTuning === true ? { agentTuning: true } : {}),
       };
       if (opts.writeWindowMs !== undefined && opts.writeWindowMs < opts.partitionMs) {
         throw new UsageError(`--duration (${opts.writeWindowMs} ms) must be at least --partition (${opts.partitionMs} ms)`);

@@ -14,7 +14,9 @@ import type { VersionSummary } from '../replica/summary.js';
  *   member (small), a few version summaries (O(members) bytes each) and the sender's stability
  *   aggregate (O(members) bytes);
  * - `state-acks`: a member's acknowledgements of a writer's sampled writes, sent to that writer
- *   (counted with the digests: both are convergence monitoring).
+ *   (counted with the digests: both are convergence monitoring);
+ * - `state-tree`: a local write's entry pushed down its writer's broadcast tree (`treeFanout`),
+ *   the entries alone (counted with the rumors: both spread writes).
  * Their sizes are the length of the real encoding, counted by the wire layer and injected
  * (`StateSizes`): core imports no wire code, and there is one definition of a message's size.
  */
@@ -114,7 +116,19 @@ export interface StateAcksMsg {
   readonly acks: readonly SampleAck[];
 }
 
-export type StateMessage = StateRumorMsg | StateReconcileMsg | StateDigestsMsg | StateAcksMsg;
+/**
+ * Entries of writes made at `root`, pushed down `root`'s broadcast tree over the sorted live
+ * members (`broadcast-tree.ts`): each receiver merges them and sends on what changed its replica to
+ * its own children in the same tree. No update header: an entry names its key and carries its dots.
+ */
+export interface StateTreeMsg {
+  readonly type: 'state-tree';
+  /** The writer: the tree's root. */
+  readonly root: string;
+  readonly entries: readonly Entry[];
+}
+
+export type StateMessage = StateRumorMsg | StateReconcileMsg | StateDigestsMsg | StateAcksMsg | StateTreeMsg;
 
 /** What a message's bytes carried: rumors, anti-entropy (reconcile) or digests. */
 export interface StateBytes {

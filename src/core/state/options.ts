@@ -56,6 +56,16 @@ export interface StateNodeOptions {
    * duplicates, so memory is two epochs of updates. Default 4 × maxHotRounds × intervalMs.
    */
   readonly rumorEpochMs?: number;
+  /**
+   * Spread each local write down a broadcast tree instead of by rumor (`broadcast-tree.ts`): the
+   * live members sorted by name, rotated so the writer is at position 0, position p's children
+   * are p·k + 1 … p·k + k (k = `treeFanout`), and each member sends on what changed its replica.
+   * One copy per member and ⌈log_k n⌉ hops while the members agree on who is alive, at the
+   * entry's size plus a few bytes (no update header, no feedback); a member that missed it (a
+   * lost packet, views that differ during churn, a dead member's subtree) is repaired by
+   * anti-entropy, so pair it with `repairGraceMs`. Needs `addressOf`. 0 (the default): rumors.
+   */
+  readonly treeFanout?: number;
 
   // ---- the byte budget (outbox.ts) ------------------------------------------------------------
 
@@ -196,10 +206,21 @@ export const STATE_DISSEMINATION: DisseminationConfig = {
   repairEveryRounds: 0,
 };
 
+/**
+ * The knobs the agent runs with (`DurableStateNode`; `gossip simulate state --agent-tuning`),
+ * tuned on 30 nodes taking 20 writes/s (issue 12 item 6, `gossip bench cluster --writes 20`):
+ * - each write goes down its writer's broadcast tree of fanout 3 (one copy per member, 3–4 hops
+ *   at N = 30) instead of being pushed by rumor (about three copies per member, and feedback);
+ * - anti-entropy waits a second for a difference to persist before it starts a session: during a
+ *   write stream most differences are pushes in flight.
+ */
+export const STATE_AGENT_TUNING = { treeFanout: 3, repairGraceMs: 1000 } as const satisfies Partial<StateNodeOptions>;
+
 /** The defaults of `StateNodeOptions`' numeric and boolean knobs (see each option's doc). */
 export const STATE_NODE_DEFAULTS = {
   incarnation: 0,
   rumors: true,
+  treeFanout: 0,
   merkleFanout: 16,
   merkleDepth: 3,
   antiEntropyIntervalMs: 1000,
@@ -230,6 +251,7 @@ export interface StateSettings {
   readonly rumors: boolean;
   readonly dissemination: DisseminationConfig;
   readonly rumorEpochMs: number;
+  readonly treeFanout: number;
   readonly budget: StateBudgetOptions | null;
   readonly merkle: { readonly fanout: number; readonly depth: number };
   readonly antiEntropyIntervalMs: number;
@@ -266,6 +288,7 @@ export function resolveStateOptions(o: StateNodeOptions): StateSettings {
     rumors: o.rumors ?? D.rumors,
     dissemination,
     rumorEpochMs: o.rumorEpochMs ?? 4 * dissemination.maxHotRounds * dissemination.intervalMs,
+    treeFanout: o.treeFanout ?? D.treeFanout,
     budget: budget === null || budget === undefined ? null : budget,
     merkle: { fanout: o.merkle?.fanout ?? D.merkleFanout, depth: o.merkle?.depth ?? D.merkleDepth },
     antiEntropyIntervalMs: o.antiEntropyIntervalMs ?? D.antiEntropyIntervalMs,
@@ -292,6 +315,8 @@ export function resolveStateOptions(o: StateNodeOptions): StateSettings {
   };
   if (!(s.stabilityGenerationMs > 0)) throw new RangeError(`StateNode: stabilityGenerationMs must be > 0, got ${s.stabilityGenerationMs}`);
   if (!Number.isSafeInteger(s.sampleEvery) || s.sampleEvery < 0) throw new RangeError(`StateNode: sampleEvery must be a whole number ≥ 0, got ${s.sampleEvery}`);
+  if (!Number.isSafeInteger(s.treeFanout) || s.treeFanout < 0) throw new RangeError(`StateNode: treeFanout must be a whole number ≥ 0, got ${s.treeFanout}`);
+  if (s.treeFanout > 0 && s.addressOf === undefined) throw new RangeError('StateNode: treeFanout needs addressOf (members are sent to by name)');
   if (!Number.isSafeInteger(s.ackRepeats) || s.ackRepeats < 1) throw new RangeError(`StateNode: ackRepeats must be a whole number ≥ 1, got ${s.ackRepeats}`);
   return s;
 }

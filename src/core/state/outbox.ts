@@ -35,6 +35,10 @@ export interface StateNodeStats {
   rumorsApplied: number;
   /** Late duplicates of a previous epoch's rumors, answered as known. */
   rumorsLateDuplicate: number;
+  /** Broadcast tree (`treeFanout`): pushes sent to children; not sent (no address, over the budget); entries received that changed this replica. */
+  treeSent: number;
+  treeNotSent: number;
+  treeApplied: number;
   sessionsStarted: number;
   sessionsAnswered: number;
   sessionsComplete: number;
@@ -79,7 +83,7 @@ export interface StateNodeStats {
  */
 export class StateOutbox {
   readonly stats: StateNodeStats = {
-    rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0,
+    rumorBytes: 0, antiEntropyBytes: 0, digestBytes: 0, rumorsPublished: 0, rumorsTooLarge: 0, rumorsApplied: 0, rumorsLateDuplicate: 0, treeSent: 0, treeNotSent: 0, treeApplied: 0,
     sessionsStarted: 0, sessionsAnswered: 0, sessionsComplete: 0, sessionsFailed: 0, sessionsTimedOut: 0, sessionsRefused: 0, sessionsPartial: 0, sessionsSkippedEqual: 0, sessionsHeldForRumors: 0, rootProbes: 0,
     repaired: 0, summariesAbsorbed: 0, tombstonesCollected: 0, tombstonesCollectedFromPeers: 0, generationsComplete: 0, acksSent: 0, acksDropped: 0, acksApplied: 0, malformed: 0, stabilityMismatched: 0,
   };

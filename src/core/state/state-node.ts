@@ -10,10 +10,11 @@ import type { Value } from '../replica/value.js';
 import { Acknowledgements } from './acks.js';
 import { Activity } from './activity.js';
 import { AntiEntropy } from './anti-entropy.js';
+import { BroadcastTree } from './broadcast-tree.js';
 import type { StateBudgetStats } from './budget.js';
 import { StateBudget } from './budget.js';
 import { Digests } from './digests.js';
-import type { MemberDigest, StateDigestsMsg, StateMessage } from './messages.js';
+import type { MemberDigest, StateDigestsMsg, StateMessage, StateTreeMsg } from './messages.js';
 import { isList, MalformedMessage } from './messages.js';
 import type { StateNodeOptions, StateSettings } from './options.js';
 import { resolveStateOptions } from './options.js';
@@ -59,17 +60,22 @@ export class StateNode {
   /** Live members by name, self included. */
   private readonly live = new Set<string>();
   private readonly rumors: Rumors;
+  /** Local writes spread down the writer's tree instead of by rumor when `treeFanout` > 0; a node with 0 merges tree pushes and sends nothing on. */
+  private readonly tree: BroadcastTree;
   private readonly acks: Acknowledgements;
   private readonly activity: Activity;
   private readonly digests: Digests;
   private readonly stability: Stability;
   private readonly antiEntropy: AntiEntropy;
   private readonly trigger: RepairTrigger;
+  /** The time of the latest input (what a send from `pollTransmit` is charged at). */
+  private latestMs: number;
 
   constructor(o: StateNodeOptions) {
     const s = resolveStateOptions(o);
     this.settings = s;
     this.name = o.name;
+    this.latestMs = o.now;
     this.replica = o.durable ?? new Replica({ ...o.replica, node: o.name });
     if (this.replica.node !== o.name) throw new RangeError(`StateNode: durable replica belongs to ${this.replica.node}, not ${o.name}`);
     this.keys = new ReplicaTree(this.replica, s.merkle, o.onEntryChange);
@@ -82,6 +88,7 @@ export class StateNode {
     // The order of these draws from `rng` is part of a seeded run's identity: the rumor engine's
     // fork first, then the two round phases.
     this.rumors = new Rumors(o.name, this.keys, o.rng, peers, o.sizes, this.out, s, o.now);
+    this.tree = new BroadcastTree(o.name, this.keys, this.live, this.out, s, s.addressOf ?? (() => undefined), (m: StateTreeMsg) => o.sizes.message(m).total);
     this.acks = new Acknowledgements(o.name, this.replica, this.tracker, this.out, s);
     this.activity = new Activity(o.rng, s, o.now, (now) => this.acks.waiting || this.antiEntropy.open || this.stability.wanted(now) || this.antiEntropy.syncing);
     this.digests = new Digests(o.name, this.keys, this.tracker, this.live, o.rng, peers, this.out, s, (now) => this.stability.noteIfWanted(now), o.now);
@@ -178,6 +185,7 @@ export class StateNode {
   handleMemberAlive(now: number, name: NodeName): void {
     if (name === this.name || this.live.has(name)) return;
     this.live.add(name);
+    this.tree.membersChanged();
     // Our first peer (we joined, or were joined): our root alone to a few peers, no active window.
     // A peer whose root differs turns active and starts a session; equal roots (both empty, or a
     // restart with the same data) cost these few bytes. Others joining an existing cluster do not
@@ -191,6 +199,7 @@ export class StateNode {
   /** A member died or left: it no longer holds up collection or agreement. */
   handleMemberGone(now: number, name: NodeName): void {
     if (name === this.name || !this.live.delete(name)) return;
+    this.tree.membersChanged();
     this.stability.gone.set(name, now + this.settings.goneMemberHoldMs);
     this.tracker.handleMemberGone(now, name);
   }
@@ -269,6 +278,7 @@ export class StateNode {
   // ---- driver ---------------------------------------------------------------------------------
 
   pollTransmit(): StateTransmit | undefined {
+    this.tree.flush(this.latestMs);
     return this.out.transmits.poll();
   }
 
@@ -286,6 +296,7 @@ export class StateNode {
 
   handleTimeout(now: Millis): void {
     const t = now as number;
+    this.latestMs = t;
     this.rumors.handleTimeout(t);
     this.out.releaseHeld(t);
     this.antiEntropy.expire(t);
@@ -307,6 +318,7 @@ export class StateNode {
    */
   handleMessage(now: Millis, from: Address, m: StateMessage): void {
     const t = now as number;
+    this.latestMs = t;
     try {
       this.dispatch(t, from, m);
     } catch (e) {
@@ -331,6 +343,8 @@ export class StateNode {
         return this.handleDigests(t, from, m);
       case 'state-acks':
         return this.acks.handle(t, m);
+      case 'state-tree':
+        return this.tree.handle(t, m);
       default:
         throw new MalformedMessage(`unknown state message type ${String((m as { type?: unknown }).type)}`);
     }
@@ -352,13 +366,15 @@ export class StateNode {
 
   /** After a local write: the tree, the activity, the sample, the rumor. */
   private wrote(now: number, key: string): void {
+    this.latestMs = now;
     this.keys.syncKey(key);
     this.activity.markActive(now);
     this.trigger.noteOwnRoot(now);
     const entry = this.replica.entry(key);
     if (entry === undefined) return;
     this.acks.sampleOwnWrite(now, this.replica.lastCounter);
-    this.rumors.publish(now, key, entry);
+    if (this.settings.rumors && this.settings.treeFanout > 0) this.tree.publish(entry);
+    else this.rumors.publish(now, key, entry);
   }
 }
 

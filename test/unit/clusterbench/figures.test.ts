@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuPercent, cpuSeconds, deliveryFigures, median, percentile, ratio, spread, wireRates } from '../../../src/clusterbench/figures.js';
+import { bytesPerNodePerWrite, cpuPercent, cpuSeconds, deliveryFigures, median, percentile, ratio, spread, wireRates } from '../../../src/clusterbench/figures.js';
 import { parseStat } from '../../../src/clusterbench/proc-stat.js';
 
 describe('percentile (nearest rank)', () => {
@@ -65,5 +65,15 @@ describe('wireRates', () => {
   it('divides the cluster total by nodes and seconds; TCP share of the bytes', () => {
     const r = wireRates({ udpBytes: 6000, tcpBytes: 2000, udpPackets: 60, tcpPackets: 20 }, 4, 10);
     expect(r).toEqual({ udpBytesPerNodePerS: 150, tcpBytesPerNodePerS: 50, bytesPerNodePerS: 200, packetsPerNodePerS: 2, tcpShare: 0.25 });
+  });
+});
+
+describe('bytesPerNodePerWrite', () => {
+  it('spreads the bytes above idle over the writes sent, for the whole window, also when it outlasted the write period', () => {
+    // 600 writes meant for 30 s (20/s); the last PUT answered after 94 s: the window's excess is 94 s long.
+    expect(bytesPerNodePerWrite(3687, 555, 94, 600)).toBeCloseTo(((3687 - 555) * 94) / 600, 9);
+    expect(bytesPerNodePerWrite(2555, 555, 30, 600)).toBeCloseTo(100, 9);
+    expect(bytesPerNodePerWrite(undefined, 555, 30, 600)).toBeNull();
+    expect(bytesPerNodePerWrite(2555, 555, 30, 0)).toBeNull();
   });
 });

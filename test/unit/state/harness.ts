@@ -20,13 +20,13 @@ type StateTransmit = NonNullable<ReturnType<StateNode['pollTransmit']>>;
 export class Cluster {
   readonly nodes: Map<string, StateNode>;
   readonly events: { node: string; e: StateEvent }[];
-  /** Called with every message a node sends (its counted bytes), when set. */
-  onSend: ((node: string, at: number, bytes: number) => void) | null = null;
+  /** Called with every message a node sends (its counted bytes, its kind), when set. */
+  onSend: ((node: string, at: number, bytes: number, type: StateTransmit['message']['type']) => void) | null = null;
   private readonly net = new VirtualNet<StateTransmit, StateEvent, StateNode>({
     latencyMs: 1,
     stepMs: 1,
     route: (net, from, t) => {
-      this.onSend?.(from, net.now, t.bytes);
+      this.onSend?.(from, net.now, t.bytes, t.message.type);
       net.send(from, t.to, t, () => net.node(t.to).handleMessage(net.now as Millis, from as Address, t.message));
     },
   });

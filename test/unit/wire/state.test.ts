@@ -60,6 +60,7 @@ function arbitraries(unit: 'grapheme' | 'binary') {
     }),
     'state-digests': fc.record({ type: fc.constant('state-digests' as const), roots: fc.array(rootNote, { maxLength: 5 }), summaries: fc.array(summaryNote, { maxLength: 3 }), stability: fc.option(stabilityNote, { nil: null }) }),
     'state-acks': fc.record({ type: fc.constant('state-acks' as const), member: name, acks: fc.array(fc.record({ counter: fc.integer({ min: 1, max: 2 ** 40 }), atMs: time }), { maxLength: 6 }) }),
+    'state-tree': fc.record({ type: fc.constant('state-tree' as const), root: name, entries: replicaEntries }),
   };
   return { name, messages, any: fc.constantFrom(...DATA_MESSAGE_KINDS).chain((k) => messages[k]) };
 }
