@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { AgentLog } from './agent-log.js';
 import type { input } from 'zod/mini';
 import type { AgentStore } from '../store/state-store.js';
 import { Agent } from './agent.js';
@@ -17,7 +17,7 @@ export type AgentSettings = input<typeof agentConfigSchema>;
 
 export interface CreateAgentOptions {
   /** The agent's logger; default: the one `logFormat`/`logFile`/`logLevel` describe, to stdout (and the file). */
-  readonly log?: Logger;
+  readonly log?: AgentLog;
   /** Serve the dashboard at `GET /` (default true, as `gossip agent`). */
   readonly dashboard?: boolean;
   /** A store to use instead of the one `dataDir` implies. */
