@@ -1,12 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isIP } from 'node:net';
 // zod's functional build (zod/mini), imported by name: esbuild keeps only what the schema uses,
 // about 45 KB instead of the whole of zod (770 KB, ~10 MB of an agent's memory and 0.1 s of its
 // start-up CPU; issue 12). It has no message catalogue: every check below says its own.
 import type { output } from 'zod/mini';
 import { _default, array, boolean, enum as oneOf, int, maximum, maxLength, minLength, minimum, number, optional, prefault, record, strictObject, string, superRefine } from 'zod/mini';
-import { parseHostPort } from '../transport/address.js';
+import { ipFamily, parseHostPort } from '../transport/address.js';
 import { parseHandlerSpec } from './event-handlers.js';
 import { parseJoinAddress } from './join-address.js';
 import { ConfigError, parseTags, readTokenFile } from './config-values.js';
@@ -184,7 +183,7 @@ export type PartialConfig = { -readonly [K in keyof AgentConfig]?: unknown };
 export function isLoopbackHostPort(s: string): boolean {
   try {
     const { host } = parseHostPort(s);
-    if (isIP(host) === 4) return host.startsWith('127.');
+    if (ipFamily(host) === 4) return host.startsWith('127.');
     return host === '::1';
   } catch {
     return false;
