@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Logger } from 'pino';
+import type { AgentLog } from './agent-log.js';
 import type { ClusterNode, NodeOptions } from '../index.js';
 import { createNode } from '../index.js';
 import type { AgentStore } from '../store/state-store.js';
@@ -56,7 +56,7 @@ export function saveKeyring(store: AgentStore, keys: readonly string[]): void {
 
 export interface AgentOptions {
   readonly config: AgentConfig;
-  readonly log: Logger;
+  readonly log: AgentLog;
   /** The dashboard served at `GET /` (B's `src/dashboard`), or null. */
   readonly dashboard?: (() => DashboardPage) | null;
   /** A store to use instead of the one `dataDir` implies (tests). */
@@ -107,7 +107,7 @@ export class Agent {
     /** The bound HTTP address. */
     readonly httpAddress: string,
     readonly incarnation: number,
-    private readonly log: Logger,
+    private readonly log: AgentLog,
     /** The `--event-handler` scripts (none configured: subscribed to nothing). */
     readonly handlers: EventHandlers,
     private readonly resolver: JoinResolver,
@@ -352,7 +352,11 @@ export class Agent {
     // As serf's agent logs "Received event: user-event: …": one line per event delivered here.
     n.on('user-event', (e) => this.log.info({ event: e.name, ltime: e.ltime }, 'user event'));
     // Serf's own queries (`_serf_ping`, key queries) only at debug: reachability checks would flood the log.
-    n.on('query', (q) => (q.name.startsWith('_serf_') ? this.log.debug : this.log.info).call(this.log, { query: q.name, ltime: q.ltime, from: q.sourceNode }, 'query'));
+    n.on('query', (q) => {
+      const fields = { query: q.name, ltime: q.ltime, from: q.sourceNode };
+      if (q.name.startsWith('_serf_')) this.log.debug(fields, 'query');
+      else this.log.info(fields, 'query');
+    });
     n.on('self-address-stale', (e) => {
       this.log.info({ staleAddr: e.staleAddr }, 'a peer still holds this node at its old address: will push-pull again');
       this.rejoinStale();

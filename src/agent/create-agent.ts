@@ -1,5 +1,5 @@
-import type { Logger } from 'pino';
-import type { z } from 'zod';
+import type { AgentLog } from './agent-log.js';
+import type { input } from 'zod/mini';
 import type { AgentStore } from '../store/state-store.js';
 import { Agent } from './agent.js';
 import type { agentConfigSchema } from './config.js';
@@ -13,11 +13,11 @@ import { agentLogger } from './log-output.js';
  * `{ name: 'n1', bind: '0.0.0.0:7946', dataDir: '/var/lib/gossip', join: ['dns+srv://_gossip._udp.svc'] }`.
  * Defaults as the CLI's.
  */
-export type AgentSettings = z.input<typeof agentConfigSchema>;
+export type AgentSettings = input<typeof agentConfigSchema>;
 
 export interface CreateAgentOptions {
   /** The agent's logger; default: the one `logFormat`/`logFile`/`logLevel` describe, to stdout (and the file). */
-  readonly log?: Logger;
+  readonly log?: AgentLog;
   /** Serve the dashboard at `GET /` (default true, as `gossip agent`). */
   readonly dashboard?: boolean;
   /** A store to use instead of the one `dataDir` implies. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Logger } from 'pino';
+import type { AgentLog } from './agent-log.js';
 import type { ClusterNode, Member, QueryEvent } from '../index.js';
 import { parseHostPort } from '../transport/address.js';
 
@@ -95,7 +95,7 @@ export class EventHandlers {
   private readonly outputBytesMax: number;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly node: ClusterNode, private readonly specs: readonly HandlerSpec[], private readonly log: Logger, o: EventHandlersOptions = {}) {
+  constructor(private readonly node: ClusterNode, private readonly specs: readonly HandlerSpec[], private readonly log: AgentLog, o: EventHandlersOptions = {}) {
     this.timeoutMs = o.timeoutMs ?? 30_000;
     this.queueMax = o.queueMax ?? 1024;
     this.outputBytesMax = o.outputBytesMax ?? 64 * 1024;

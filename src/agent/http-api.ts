@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from 'pino';
+import type { AgentLog } from './agent-log.js';
 import type { ClusterNode, Member } from '../index.js';
 import { QuorumError } from '../index.js';
 import { ReplicaError } from '../core/replica/index.js';
@@ -42,7 +42,7 @@ export interface HttpApiOptions {
   readonly hosts?: readonly string[];
   /** Largest value a PUT accepts (its JSON encoding), bytes. A body may be this plus 4 KiB of envelope. */
   readonly valueBytesMax: number;
-  readonly log: Logger;
+  readonly log: AgentLog;
   /** The dashboard for `GET /`, or null (404). */
   readonly dashboard: (() => DashboardPage) | null;
   /** `POST /v1/leave`: answered first, then this runs (the agent leaves and exits). */

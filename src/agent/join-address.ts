@@ -1,7 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { Resolver } from 'node:dns/promises';
-import { isIP } from 'node:net';
-import { AddressError, formatHostPort, parseHostPort } from '../transport/address.js';
+import { AddressError, formatHostPort, ipFamily, parseHostPort } from '../transport/address.js';
 
 /** Serf's default gossip port: a join address without a port means this one. */
 export const DEFAULT_GOSSIP_PORT = 7946;
@@ -26,7 +25,7 @@ export function parseJoinAddress(s: string): JoinAddress {
     if (!DNS_NAME.test(name)) throw new AddressError(`${JSON.stringify(s)}: expected dns+srv://NAME with a DNS name`);
     return { kind: 'srv', name };
   }
-  if (s.startsWith('[') || isIP(s) !== 0 || isIP(s.slice(0, Math.max(0, s.lastIndexOf(':')))) !== 0) {
+  if (s.startsWith('[') || ipFamily(s) !== 0 || ipFamily(s.slice(0, Math.max(0, s.lastIndexOf(':')))) !== 0) {
     const hp = parseHostPort(s, DEFAULT_GOSSIP_PORT);
     return { kind: 'ip', addr: formatHostPort(hp.host, hp.port) };
   }
@@ -100,7 +99,7 @@ export async function resolveJoinAddress(s: string, r: JoinResolver): Promise<st
   const out: string[] = [];
   for (const rec of records) {
     const target = rec.name.replace(/\.$/, '');
-    if (isIP(target) !== 0) out.push(formatHostPort(target, rec.port));
+    if (ipFamily(target) !== 0) out.push(formatHostPort(target, rec.port));
     else {
       try {
         for (const ip of await r.lookupHost(target)) out.push(formatHostPort(ip, rec.port));

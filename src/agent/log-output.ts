@@ -1,8 +1,10 @@
-import type { DestinationStream, Logger } from 'pino';
-import { pino } from 'pino';
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import type { AgentLog, LogLevelName } from './agent-log.js';
+import { createLog } from './agent-log.js';
 import { RotatingFile } from './rotating-file.js';
 
-/** Serf's level names (`[ERR]`, not ERROR), by pino's level numbers. */
+/** Serf's level names (`[ERR]`, not ERROR), by level number (pino's). */
 const LEVELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERR', 60: 'FATAL' };
 /** Fields every line has that the text format shows otherwise (or not at all: `node` is the agent itself). */
 const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'node']);
@@ -16,7 +18,7 @@ function fieldValue(v: unknown): string {
 }
 
 /**
- * One pino JSON line as a person reads it, Serf's way:
+ * One JSON log line as a person reads it, Serf's way:
  * `2026/12/06 04:20:00 [INFO] agent: member joined member=b addr=10.0.0.2:7946`
  * (local time; the line's other fields as `key=value`). A field of several lines (an event
  * handler's output or stderr) follows the line as an indented block, one `key: …` line per line
@@ -40,7 +42,7 @@ export function formatTextLine(json: string): string {
 }
 
 export interface LogOutputOptions {
-  /** `text` (Serf's lines) or `json` (pino's). */
+  /** `text` (Serf's lines) or `json` (pino's lines). */
   readonly format: 'text' | 'json';
   /** Also written to this file, rotated by size (see `RotatingFile`). */
   readonly file?: string | undefined;
@@ -57,8 +59,8 @@ export interface LogOutputOptions {
  * A log file that stops taking writes (disk full, removed directory) is reported on stderr once
  * per distinct error and counted in `fileErrors`; the agent and its stdout lines go on.
  */
-export function logDestination(o: LogOutputOptions): DestinationStream & { close(): void; readonly fileErrors: number } {
-  const out = o.out ?? pino.destination({ dest: 1, sync: true });
+export function logDestination(o: LogOutputOptions): { write(line: string): void; close(): void; readonly fileErrors: number } {
+  const out = o.out ?? stdoutLines;
   const reportErr = o.err ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const file = o.file !== undefined ? new RotatingFile(o.file, { rotateBytes: o.rotateBytes ?? 0, maxFiles: o.rotateMaxFiles ?? 0 }) : null;
   let lastError = '';
@@ -87,10 +89,33 @@ export function logDestination(o: LogOutputOptions): DestinationStream & { close
   };
 }
 
+/** Waits `ms` on this thread (a full stdout pipe: the line is written once the reader takes some). */
+const pause = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Lines to standard output, written at once (a crash loses none), straight to fd 1: stdout is
+ * never opened as a stream, which for a pipe would make the descriptor it shares with the parent
+ * non-blocking. A full pipe is waited for up to about a second a line; a closed one drops lines.
+ */
+const stdoutLines = {
+  write(s: string): void {
+    let b = Buffer.from(s);
+    for (let waited = 0; b.length > 0;) {
+      try {
+        b = b.subarray(writeSync(1, b));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || waited >= 1000) return;
+        pause(10);
+        waited += 10;
+      }
+    }
+  },
+};
+
 /** The log settings of the agent's configuration. */
 export interface LogSettings {
   readonly name: string;
-  readonly logLevel: string;
+  readonly logLevel: LogLevelName;
   readonly logFormat?: 'text' | 'json' | undefined;
   readonly logFile?: string | undefined;
   readonly logRotateBytes: number;
@@ -101,8 +126,8 @@ export interface LogSettings {
  * The agent's logger from its settings: text on a terminal and JSON otherwise unless
  * `logFormat` says which, to stdout and `logFile`. `close` closes the file.
  */
-export function agentLogger(c: LogSettings, out?: { write(s: string): unknown; isTTY?: boolean }): { log: Logger; close(): void } {
-  const tty = out !== undefined ? out.isTTY === true : process.stdout.isTTY;
+export function agentLogger(c: LogSettings, out?: { write(s: string): unknown; isTTY?: boolean }): { log: AgentLog; close(): void } {
+  const tty = out !== undefined ? out.isTTY === true : isatty(1);
   const dest = logDestination({ format: c.logFormat ?? (tty ? 'text' : 'json'), file: c.logFile, rotateBytes: c.logRotateBytes, rotateMaxFiles: c.logRotateMaxFiles, ...(out !== undefined ? { out } : {}) });
-  return { log: pino({ level: c.logLevel, base: { node: c.name } }, dest), close: () => dest.close() };
+  return { log: createLog({ level: c.logLevel, bindings: { node: c.name }, dest }), close: () => dest.close() };
 }

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from 'pino';
+import type { AgentLog } from './agent-log.js';
 import { WebSocketServer } from 'ws';
 import type { ClusterNode } from '../runtime/cluster-node.js';
 import type { DocStore } from '../store/doc-store.js';
@@ -22,7 +22,7 @@ export class YjsEndpoint {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: WS_PAYLOAD_BYTES_MAX, perMessageDeflate: false });
   private refused = 0;
 
-  constructor(private readonly o: { readonly node: ClusterNode; readonly store: DocStore; readonly config: YjsConfig; readonly log: Logger }) {
+  constructor(private readonly o: { readonly node: ClusterNode; readonly store: DocStore; readonly config: YjsConfig; readonly log: AgentLog }) {
     this.replicator = new YjsReplicator(o.node, {
       store: o.store, idleMs: o.config.idleMs, antiEntropyIntervalMs: o.config.antiEntropyMs,
       onProblem: (line) => o.log.warn(line),

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from 'pino';
+import type { AgentLog } from './agent-log.js';
 import type { ClusterEventMap, ClusterNode } from '../runtime/cluster-node.js';
 import type { DocStore } from '../store/doc-store.js';
 import { AppDataType } from '../wire/data.js';
@@ -39,7 +39,7 @@ export class YjsGate {
   private readonly unsubscribe: () => void;
   private closed = false;
 
-  constructor(private readonly o: { readonly node: ClusterNode; readonly store: DocStore; readonly config: YjsConfig; readonly log: Logger }) {
+  constructor(private readonly o: { readonly node: ClusterNode; readonly store: DocStore; readonly config: YjsConfig; readonly log: AgentLog }) {
     this.unsubscribe = o.node.on('data-message', (e) => {
       if (e.dataType !== AppDataType.yjs || this.ready !== null || this.closed) return;
       if (this.buffered.length < BUFFERED_MAX) this.buffered.push(e);

@@ -1,4 +1,17 @@
-import { isIP } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
+
+/**
+ * `net.isIP`, without its IPv6 test where the text cannot be an IPv6 literal (fewer than two
+ * colons: `1.2.3.4`, `1.2.3.4:7946`, a name). That test is a large regular expression whose first
+ * use costs a process about 6 ms of CPU, which every agent paid at start to parse its own
+ * `host:port` (issue 12).
+ */
+export function ipFamily(s: string): 0 | 4 | 6 {
+  const colon = s.indexOf(':');
+  if (colon < 0) return isIPv4(s) ? 4 : 0;
+  if (colon === s.lastIndexOf(':')) return 0;
+  return isIP(s) === 6 ? 6 : 0;
+}
 
 /** A parsed `host:port` (`[v6]:port` for IPv6). */
 export interface HostPort {
@@ -25,7 +38,7 @@ export function parseHostPort(s: string, defaultPort?: number): HostPort {
   if (v6) {
     host = v6[1] as string;
     portText = v6[2];
-  } else if (isIP(s) === 6) {
+  } else if (ipFamily(s) === 6) {
     host = s;
   } else {
     const i = s.lastIndexOf(':');
@@ -35,7 +48,7 @@ export function parseHostPort(s: string, defaultPort?: number): HostPort {
       portText = s.slice(i + 1);
     }
   }
-  const family = isIP(host);
+  const family = ipFamily(host);
   if (family !== 4 && family !== 6) throw new AddressError(`${JSON.stringify(s)}: host must be an IPv4 or IPv6 literal`);
   let port: number;
   if (portText === undefined) {
@@ -46,7 +59,7 @@ export function parseHostPort(s: string, defaultPort?: number): HostPort {
     port = Number(portText);
   }
   if (port > 65535) throw new AddressError(`${JSON.stringify(s)}: port ${port} out of range`);
-  return { host: unmapIPv4(host), port, family: isIP(unmapIPv4(host)) === 6 ? 6 : 4 };
+  return { host: unmapIPv4(host), port, family: ipFamily(unmapIPv4(host)) === 6 ? 6 : 4 };
 }
 
 /** `host:port`, brackets around IPv6 hosts. */

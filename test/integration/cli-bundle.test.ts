@@ -64,6 +64,15 @@ describe('the built, bundled CLI', () => {
     expect(ours.length).toBeLessThan(50);
   });
 
+  it("the agent's config is checked with zod's functional build: no file it loads holds zod's classic API or its message catalogue (issue 12: ~10 MB, 0.1 s of CPU)", () => {
+    const ours = (agent?.now().modules ?? []).filter((m) => m.startsWith(join(ROOT, 'dist')) && m.endsWith('.js'));
+    expect(ours.length).toBeGreaterThan(0);
+    // esbuild names each inlined package file in a comment: `// …/node_modules/zod/v4/mini/schemas.js`.
+    const zodFiles = new Set(ours.flatMap((m) => [...readFileSync(m, 'utf8').matchAll(/node_modules\/zod\/(v4\/[a-z-]+)\//g)].map((x) => x[1])));
+    expect(zodFiles.has('v4/mini'), 'the config schema is inside').toBe(true);
+    expect([...zodFiles].filter((d) => d === 'v4/classic' || d === 'v4/locales')).toEqual([]);
+  });
+
   it('the dashboard page, kept beside its assets, is served by the bundled agent', async () => {
     const r = await fetch(`http://${http}/`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(r.status).toBe(200);

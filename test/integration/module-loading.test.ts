@@ -93,7 +93,7 @@ describe('the CLI loads only the command it runs', () => {
 });
 
 describe('the agent and the library load what they use', () => {
-  it('gossip agent loads no simulator, plotting or other command, reads the dashboard only on the first GET /, and loads Yjs only with the first /v1/yjs connection', async () => {
+  it('gossip agent loads no simulator, plotting, logging library or other command, reads the dashboard only on the first GET /, and loads Yjs only with the first /v1/yjs connection', async () => {
     const [gossipPort, httpPort] = await freePorts(2);
     const t = traced([MAIN, 'agent', '--name', 'traced', '--bind', `127.0.0.1:${gossipPort}`, '--http', `127.0.0.1:${httpPort}`, '--log-level', 'warn']);
     try {
@@ -110,6 +110,8 @@ describe('the agent and the library load what they use', () => {
         expect(under(sources, ['src/sim/', 'src/clusterbench/'])).toEqual([]);
         expect([...sources].filter((s) => s.startsWith('src/cli/') && !['src/cli/main.ts', 'src/cli/static-help.ts', 'src/cli/program.ts', 'src/cli/io.ts', 'src/cli/parse.ts', 'src/cli/commands/agent.ts'].includes(s))).toEqual([]);
         expect(['vega', 'vega-lite', 'cli-progress', 'uplot'].filter((p) => packages.has(p))).toEqual([]);
+        // Its log lines come from its own small logger (src/agent/agent-log.ts), not pino's 30 modules.
+        expect(packages.has('pino')).toBe(false);
       };
       check(atStart);
       const YJS = ['yjs', 'y-protocols', 'lib0', 'ws'];

@@ -109,4 +109,19 @@ describe('agent configuration', () => {
     expect(c.httpStreamsMax).toBe(64);
     expect(resolveConfig({ flags: { name: 'n', ...configFromFlags({ httpHost: ['x.example'], valueBytesMax: '2048' }) } })).toMatchObject({ httpHosts: ['x.example'], valueBytesMax: 2048 });
   });
+
+  it('says what is wrong with each bad value in its own words, naming the setting (the schema carries every message: no catalogue is loaded)', () => {
+    const bad = (file: Record<string, unknown>): readonly string[] => problems(() => resolveConfig({ file: { name: 'n', ...file } }));
+    expect(bad({ valueBytesMax: Number('abc') })).toEqual(['valueBytesMax: expected a whole number']);
+    expect(bad({ valueBytesMax: 0 })).toEqual(['valueBytesMax: at least 1']);
+    expect(bad({ retryIntervalMs: 4_000_000 })).toEqual(['retryIntervalMs: at most 3600000']);
+    expect(bad({ recover: 'maybe' })).toEqual(['recover: expected true or false']);
+    expect(bad({ join: 'a:1' })).toEqual(['join: expected a list of strings']);
+    expect(bad({ join: [''] })).toEqual(['join: empty address']);
+    expect(bad({ tags: { '': 'x' } })).toEqual(['tags: empty tag name']);
+    expect(bad({ keyringFile: '' })).toEqual(['keyringFile: empty path']);
+    expect(bad({ bandwidth: 3000.5 })).toEqual(['bandwidth: expected whole bytes per second']);
+    expect(bad({ yjs: { idleMs: 5, colour: 1 } })).toEqual(['yjs.idleMs: at least 100', 'unknown setting: yjs.colour']);
+    expect(problems(() => resolveConfig({ file: { name: 7 } }))).toEqual(['name: required (--name, GOSSIP_NAME or "name" in the config file)']);
+  });
 });

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentLog } from '../../../src/agent/agent-log.js';
+import { createLog } from '../../../src/agent/agent-log.js';
 import { agentLogger, formatTextLine, logDestination } from '../../../src/agent/log-output.js';
 import { RotatingFile } from '../../../src/agent/rotating-file.js';
 import { main } from '../../../src/cli/main.js';
@@ -118,3 +120,33 @@ describe('text log lines of several lines', () => {
       .toBe('2026/12/06 04:20:00 [DEBUG] agent: event handler output event=user ms=3\n    output: line one\n    output: line two\n');
   });
 });
+
+describe("the agent's own logger", () => {
+  it("writes pino's JSON line for the same call (level, time, bindings, fields, msg; errors as pino's serializer), and nothing below its level", () => {
+    const ours: string[] = [];
+    const theirs: string[] = [];
+    const log = createLog({ level: 'debug', bindings: { node: 'n1' }, dest: { write: (l: string) => ours.push(l) } });
+    const ref = pino({ level: 'debug', base: { node: 'n1' } }, { write: (l: string) => theirs.push(l) });
+    const err = Object.assign(new TypeError('disk full'), { code: 'ENOSPC' });
+    for (const l of [log, ref] as AgentLog[]) {
+      l.info({ member: 'b', addr: '10.0.0.2:7946' }, 'member joined');
+      l.warn('a plain message');
+      l.error({ err, tried: ['x:1', 'y:2'] }, 'cannot save');
+      l.debug({ n: 1, nested: { a: [1, null] } }, 'debug line');
+      l.trace('below the level');
+    }
+    expect(ours).toHaveLength(4);
+    const strip = (line: string): unknown => {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      expect(typeof o.time).toBe('number');
+      delete o.time;
+      return o;
+    };
+    expect(ours.map(strip)).toEqual(theirs.map(strip));
+    expect(ours.every((l) => l.endsWith('}\n') && !l.slice(0, -1).includes('\n'))).toBe(true);
+    const silent: string[] = [];
+    createLog({ level: 'silent', dest: { write: (l: string) => silent.push(l) } }).fatal('x');
+    expect(silent).toEqual([]);
+  });
+});
+
