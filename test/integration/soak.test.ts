@@ -2,12 +2,14 @@
  * The soak (issue 13, "confirmed to hold": 10 minutes flat). Opt-in, too long for `npm test`:
  *   npm run soak:agents                                  # 10 minutes
  *   GOSSIP_SOAK_MS=120000 npx vitest run test/integration/soak.test.ts   # any length
+ *   GOSSIP_SOAK_LOG=/tmp/soak.csv npm run soak:agents    # also every sample: name,s,rss,heap,heapTotal,external,arrayBuffers (MB)
  * Three agent processes under a steady load (PUTs over a fixed set of 200 keys, user events, a
  * `/v1/stream` reader and a `/metrics` scrape on each); every 5 s each agent's RSS (/proc) and
  * V8 heap in use (`nodejs_heap_size_used_bytes`). Flat: after a warm-up (the first fifth), the
  * last fifth's median is within 25 % + 16 MB of the warm-up's, and the fitted slope over the
  * rest is under 1 MB a minute; every write acknowledged is on every agent at the end.
  */
+import { appendFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from './agent-process.js';
 import { killAll, metrics, missing, put, rssBytes, startAgent } from './agent-process.js';
@@ -19,7 +21,9 @@ const SAMPLE_MS = 5000;
 const KEYS = 200;
 afterAll(() => killAll());
 
-interface Sample { readonly atMs: number; readonly rss: number; readonly heap: number; readonly heapTotal: number; readonly external: number }
+interface Sample { readonly atMs: number; readonly rss: number; readonly heap: number; readonly heapTotal: number; readonly external: number; readonly arrayBuffers: number }
+/** Every sample as a CSV line, to this file when set (for plotting the curve). */
+const SAMPLE_LOG = process.env.GOSSIP_SOAK_LOG;
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -91,7 +95,10 @@ describe.skipIf(SOAK_MS <= 0)(`soak (${SOAK_MS / 60_000} min)`, () => {
         samples.get(x.name)!.push({
           atMs: performance.now() - t0, rss: rssBytes(x.proc.pid!), heap: m.get('nodejs_heap_size_used_bytes') ?? 0,
           heapTotal: m.get('nodejs_heap_size_total_bytes') ?? 0, external: m.get('nodejs_external_memory_bytes') ?? 0,
+          arrayBuffers: m.get('nodejs_array_buffers_bytes') ?? 0,
         });
+        const s = samples.get(x.name)!.at(-1)!;
+        if (SAMPLE_LOG !== undefined) appendFileSync(SAMPLE_LOG, `${x.name},${Math.round(s.atMs / 1000)},${[s.rss, s.heap, s.heapTotal, s.external, s.arrayBuffers].map((b) => (b / 2 ** 20).toFixed(1)).join(',')}\n`);
       }
     }
     stop = true;
@@ -106,6 +113,7 @@ describe.skipIf(SOAK_MS <= 0)(`soak (${SOAK_MS / 60_000} min)`, () => {
       // Where RSS goes besides the heap in use (printed, not asserted).
       notFlat(`${x.name} heap reserved`, series, (s) => s.heapTotal);
       notFlat(`${x.name} external`, series, (s) => s.external);
+      notFlat(`${x.name} array buffers`, series, (s) => s.arrayBuffers);
     }
     await waitFor('every acknowledged write on every agent', 60_000, async () => {
       for (const x of all) if ((await missing(x, acked)).length > 0) return false;
