@@ -2,7 +2,7 @@
  * The soak (issue 13, "confirmed to hold": 10 minutes flat). Opt-in, too long for `npm test`:
  *   npm run soak:agents                                  # 10 minutes
  *   GOSSIP_SOAK_MS=120000 npx vitest run test/integration/soak.test.ts   # any length
- *   GOSSIP_SOAK_LOG=/tmp/soak.csv npm run soak:agents    # also every sample: name,s,rss,heap,heapTotal,external,arrayBuffers (MB)
+ *   GOSSIP_SOAK_LOG=/tmp/soak.csv npm run soak:agents    # also every sample: name,s,rss,heap,heapTotal,external,arrayBuffers,new,old,code,large_object (MB)
  * Three agent processes under a steady load (PUTs over a fixed set of 200 keys, user events, a
  * `/v1/stream` reader and a `/metrics` scrape on each); every 5 s each agent's RSS (/proc) and
  * V8 heap in use (`nodejs_heap_size_used_bytes`). Flat: after a warm-up (the first fifth), the
@@ -98,7 +98,8 @@ describe.skipIf(SOAK_MS <= 0)(`soak (${SOAK_MS / 60_000} min)`, () => {
           arrayBuffers: m.get('nodejs_array_buffers_bytes') ?? 0,
         });
         const s = samples.get(x.name)!.at(-1)!;
-        if (SAMPLE_LOG !== undefined) appendFileSync(SAMPLE_LOG, `${x.name},${Math.round(s.atMs / 1000)},${[s.rss, s.heap, s.heapTotal, s.external, s.arrayBuffers].map((b) => (b / 2 ** 20).toFixed(1)).join(',')}\n`);
+        const spaces = ['new', 'old', 'code', 'large_object'].map((sp) => m.get(`nodejs_heap_space_size_total_bytes{space="${sp}"}`) ?? 0);
+        if (SAMPLE_LOG !== undefined) appendFileSync(SAMPLE_LOG, `${x.name},${Math.round(s.atMs / 1000)},${[s.rss, s.heap, s.heapTotal, s.external, s.arrayBuffers, ...spaces].map((b) => (b / 2 ** 20).toFixed(1)).join(',')}\n`);
       }
     }
     stop = true;
