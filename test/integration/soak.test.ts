@@ -2,6 +2,7 @@
  * The soak (issue 13, "confirmed to hold": 10 minutes flat). Opt-in, too long for `npm test`:
  *   npm run soak:agents                                  # 10 minutes
  *   GOSSIP_SOAK_MS=120000 npx vitest run test/integration/soak.test.ts   # any length
+ *   GOSSIP_SOAK_STORE=sqlite npm run soak:agents          # each agent with a data dir (SQLite, WAL), not in memory
  *   GOSSIP_SOAK_LOG=/tmp/soak.csv npm run soak:agents    # also every sample: name,s,rss,heap,heapTotal,external,arrayBuffers,new,old,code,large_object (MB)
  * Three agent processes under a steady load (PUTs over a fixed set of 200 keys, user events, a
  * `/v1/stream` reader and a `/metrics` scrape on each); every 5 s each agent's RSS (/proc) and
@@ -9,17 +10,26 @@
  * last fifth's median is within 25 % + 16 MB of the warm-up's, and the fitted slope over the
  * rest is under 1 MB a minute; every write acknowledged is on every agent at the end.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from './agent-process.js';
 import { killAll, metrics, missing, put, rssBytes, startAgent } from './agent-process.js';
 import { waitFor } from './wait.js';
 
 const SOAK_MS = Number(process.env.GOSSIP_SOAK_MS ?? 0);
+/** `sqlite`: every agent keeps its state in a data dir (removed afterwards). */
+const STORE = process.env.GOSSIP_SOAK_STORE ?? 'memory';
+const dataRoot = STORE === 'sqlite' ? mkdtempSync(join(tmpdir(), 'gossip-soak-')) : null;
+const storeArgs = (name: string): string[] => (dataRoot === null ? [] : ['--data-dir', join(dataRoot, name)]);
 const SAMPLE_MS = 5000;
 /** The load rewrites a fixed set of keys (written once before the clock starts), so the data does not grow. */
 const KEYS = 200;
-afterAll(() => killAll());
+afterAll(() => {
+  killAll();
+  if (dataRoot !== null) rmSync(dataRoot, { recursive: true, force: true });
+});
 
 interface Sample { readonly atMs: number; readonly rss: number; readonly heap: number; readonly heapTotal: number; readonly external: number; readonly arrayBuffers: number }
 /** Every sample as a CSV line, to this file when set (for plotting the curve). */
@@ -59,8 +69,8 @@ function notFlat(what: string, series: readonly Sample[], pick: (s: Sample) => n
 
 describe.skipIf(SOAK_MS <= 0)(`soak (${SOAK_MS / 60_000} min)`, () => {
   it('memory stays flat under a steady load, and nothing acknowledged is lost', async () => {
-    const a = await startAgent('soak-a', ['--profile', 'lan']);
-    const others = await Promise.all(['soak-b', 'soak-c'].map((n) => startAgent(n, ['--profile', 'lan', '--join', a.gossip])));
+    const a = await startAgent('soak-a', ['--profile', 'lan', ...storeArgs('soak-a')]);
+    const others = await Promise.all(['soak-b', 'soak-c'].map((n) => startAgent(n, ['--profile', 'lan', ...storeArgs(n), '--join', a.gossip])));
     const all: AgentProcess[] = [a, ...others];
     const streams = all.map((x) => {
       const ctl = new AbortController();
