@@ -18,8 +18,8 @@
  * A leak shows elsewhere: in the heap in use (JS objects), or in RSS outside the V8 heap (Buffers,
  * sockets, SQLite, malloc). So:
  *  - heap in use and RSS outside the heap (RSS − heap reserved) are flat: after a warm-up (the
- *    first fifth), the last fifth's median within 25 % + 16 MB of the warm-up's, and the fitted
- *    slope over the rest under 1 MB a minute;
+ *    first half), the last fifth's median within 25 % + 16 MB of the warm-up's end, and the
+ *    slope fitted over the second half under 1 MB a minute;
  *  - the heap reserved stays within the heap in use (its maximum) + the young generation's
  *    limit (32 MB) + 16 MB;
  * and every write acknowledged is on every agent at the end.
@@ -69,12 +69,18 @@ function slope(xs: readonly number[], ys: readonly number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** Flat: what is wrong with `series` (bytes over ms), or null. */
+/**
+ * Flat: what is wrong with `series` (bytes over ms), or null. The first half is the warm-up (the
+ * process's memory outside the heap dips after start-up and settles within ~5 minutes); the
+ * median of the last fifth is compared with that of the fifth before the half, and the slope is
+ * fitted over the second half.
+ */
 function notFlat(what: string, series: readonly Sample[], pick: (s: Sample) => number): string | null {
   const fifth = Math.max(1, Math.floor(series.length / 5));
-  const warm = median(series.slice(fifth, 2 * fifth).map(pick));
+  const half = Math.floor(series.length / 2);
+  const warm = median(series.slice(Math.max(0, half - fifth), half).map(pick));
   const last = median(series.slice(-fifth).map(pick));
-  const rest = series.slice(fifth);
+  const rest = series.slice(half);
   const perMin = slope(rest.map((s) => s.atMs), rest.map(pick)) * 60_000;
   const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MB`;
   process.stderr.write(`[soak] ${what}: after warm-up ${mb(warm)}, at the end ${mb(last)}, slope ${mb(perMin)}/min\n`);
