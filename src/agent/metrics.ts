@@ -107,6 +107,7 @@ export class AgentMetrics {
     total('gossip_probes_failed_total', 'Probes without an ack (direct and indirect)', () => node.stats.gossip.probesFailed);
     total('gossip_indirect_probes_total', 'Indirect probes requested', () => node.stats.gossip.indirectProbes);
     total('gossip_suspicions_raised_total', 'Suspicions this node raised', () => node.stats.gossip.suspicionsRaised);
+    total('gossip_verdicts_deferred_total', 'Probe failures and suspicion expiries this node handled late (its own event loop stalled) and so deferred once, a probe timeout, to read what arrived meanwhile (Lifeguard: the observer\'s own health)', () => node.stats.gossip.verdictsDeferred);
     total('gossip_suspicions_seen_total', 'Members this node saw suspected', extra.suspicionsSeen);
     const http = extra.http;
     if (http !== undefined) {

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { Counter, collectDefaultMetrics } from './prom.js';
+import { Counter, Gauge, collectDefaultMetrics } from './prom.js';
 import type { ClusterNode, OldDropKind, OldDropReason } from '../index.js';
 
 /** Resolution of the event-loop delay metrics (`nodejs_eventloop_lag_*`), ms. */
@@ -45,4 +45,10 @@ export function registerOperabilityMetrics(r: Registry, node: ClusterNode): void
   // The event-loop delay histogram samples on a libuv timer at this resolution: prom-client's
   // default (10 ms) wakes an idle agent 100 times a second, 0.25 % of a core by itself.
   collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS });
+  // Outside the V8 heap, what the defaults leave out: Buffers and ArrayBuffers (part of
+  // `nodejs_external_memory_bytes`, which also counts other native allocations V8 was told of).
+  new Gauge({
+    name: 'nodejs_array_buffers_bytes', help: 'Bytes held by ArrayBuffers and Buffers (process.memoryUsage().arrayBuffers)', registers: [r],
+    collect() { this.set(process.memoryUsage().arrayBuffers); },
+  });
 }

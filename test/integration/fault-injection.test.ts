@@ -9,8 +9,20 @@
  *    then started with --recover;
  *  - E: restarted under its name with an empty data dir.
  * Asserted: nothing acknowledged is lost, nothing refused appears (on the node or its peers),
- * W is never suspected (by any peer: each one's /v1/stream is followed) and can still be joined, W's memory and log volume stay bounded, and
- * every fault is counted in /metrics.
+ * no peer ever declares W failed (each one's /v1/stream is followed), any suspicion of W is
+ * refuted within the suspicion timeout, W can still be joined, W's memory and log volume stay
+ * bounded, and every fault is counted in /metrics.
+ *
+ * Why a suspicion is allowed, and what it must not become: SWIM suspects a member that does not
+ * answer within a probe interval, whatever the cause; on a 2-core machine at load ~20 W's own
+ * process can go unscheduled that long, and no protocol can tell that from a crash in time. The
+ * observer's side is handled (Lifeguard: a probe failure or suspicion expiry the observer itself
+ * handles late is deferred, the ack it may not have read yet, and counts into its health;
+ * `gossip_verdicts_deferred_total`). What must hold is what the suspicion mechanism promises: W
+ * refutes before any peer could declare it failed, so no peer ever does — as long as the machine
+ * runs its processes. The test measures that on itself (its 100 ms watch loop): a suspicion not
+ * refuted in time, or a failure declared, is excused only by a stall of this process of at least
+ * a probe interval within the 30 s before it (printed); without one it fails the test.
  */
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +34,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentProcess, PutOutcome } from './agent-process.js';
 import { keys, kill, killAll, metrics, missing, portOf, putAcked, putStream, refusedStart, rssBytes, startAgent, statusOf, values } from './agent-process.js';
-import type { MemberWatch } from './member-watch.js';
+import type { Failure, MemberWatch, Suspicion } from './member-watch.js';
 import { watchMember } from './member-watch.js';
 import { fillDisk, mountTmpfs, noTmpfs } from './tmpfs.js';
 import { waitFor } from './wait.js';
@@ -41,6 +53,17 @@ afterAll(() => {
 const PROFILE = ['--profile', 'lan'];
 /** Generous: a 2-core machine shared with other work. */
 const LONG = 60_000;
+/**
+ * The shortest time a peer can take to declare a suspect failed with lan timings and these few
+ * members: suspicionMult (4) × max(1, log10 n) × probeIntervalMs (1 s), reached once
+ * suspicionMult − 2 peers confirm (Lifeguard; 6 × that with none). A refutation slower than this
+ * could lose the race, so every suspicion of W must end sooner.
+ */
+const SUSPICION_MIN_MS = 4000;
+/** lan's probe interval: a process not scheduled this long cannot answer a probe in time. */
+const PROBE_INTERVAL_MS = 1000;
+/** How far back a stall can explain a suspicion or failure: the longest suspicion (6 × 4 s) and a probe. */
+const STALL_REACH_MS = 30_000;
 
 /** Every key of `want` is listed by each of `nodes` (then the values are checked once). */
 async function everyoneLists(nodes: readonly AgentProcess[], prefix: string, want: ReadonlyMap<string, string>): Promise<boolean> {
@@ -134,6 +157,10 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
     // to its kill), and P's view sampled every 100 ms as well; W's memory.
     const views = new Map<AgentProcess, MemberWatch>();
     const seenAsNotAlive: string[] = [];
+    const suspicions: Suspicion[] = [];
+    const failures: Failure[] = [];
+    /** This process's own stalls of a probe interval or more (the end, and the length), measured on its 100 ms watch loop. */
+    const stalls: { atMs: number; ms: number }[] = [];
     const follow = async (a: AgentProcess): Promise<AgentProcess> => {
       views.set(a, await watchMember(a.name, a.http, 'w'));
       return a;
@@ -144,6 +171,10 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
       views.delete(a);
       await v.stop();
       seenAsNotAlive.push(...v.seen);
+      // A suspicion still open when its viewer is killed, younger than the timeout: nothing to judge.
+      const now = performance.now();
+      failures.push(...v.failures);
+      suspicions.push(...v.suspicions.filter((x) => x.recoveredAtMs !== null || now - x.atMs >= SUSPICION_MIN_MS));
     };
     const killFollowed = async (a: AgentProcess): Promise<void> => {
       await unfollow(a);
@@ -155,9 +186,14 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
     const watch = (async (): Promise<void> => {
       while (watching) {
         const s = await statusOf(p, 'w').catch(() => 'unreachable p');
-        if (s !== 'alive') seenAsNotAlive.push(`p (polled): ${String(s)}`);
+        // Suspicions (and their end) are timed on the streams; anything worse is recorded here too.
+        if (s === 'failed') failures.push({ viewer: 'p (polled)', what: 'member-failed', atMs: performance.now() });
+        else if (s !== 'alive' && s !== 'suspect') seenAsNotAlive.push(`p (polled): ${String(s)}`);
         rss.max = Math.max(rss.max, rssBytes(w.proc.pid!));
+        const slept = performance.now();
         await new Promise((r) => setTimeout(r, 100));
+        const late = performance.now() - slept - 100;
+        if (late >= PROBE_INTERVAL_MS) stalls.push({ atMs: performance.now(), ms: late });
       }
     })();
     const wLogBefore = { lines: w.log.length, bytes: w.logBytes.n };
@@ -295,12 +331,18 @@ describe('fault injection: real agents under every fault of issue 13 at once', (
     expect(wLog.lines, `w logged ${wLog.lines} lines during the faults for ${wr.sent} garbage datagrams`).toBeLessThan(300);
     expect(wLog.bytes).toBeLessThan(200_000);
 
-    // W was never suspected, failed or lost by any peer: every agent's stream (P, D, K in each
-    // of its lives, E in both, J) from its start to its kill, plus P's view polled.
+    // W was never declared failed, left or lost by any peer: every agent's stream (P, D, K in each
+    // of its lives, E in both, J) from its start to its kill, plus P's view polled. A suspicion
+    // (W starved of CPU past a probe interval) is tolerated only refuted, and in time.
     const refutedLines = w.log.filter((l) => l.includes('refuted a suspicion'));
-    process.stderr.write(`[fault-injection] w: event loop delay max ${wm.get('nodejs_eventloop_lag_max_seconds')} s, p99 ${wm.get('nodejs_eventloop_lag_p99_seconds')} s; refuted: ${refutedLines.join(' ')}\n`);
-    expect(seenAsNotAlive, 'peers that saw w other than alive during the faults').toEqual([]);
-    expect(wm.get('gossip_false_positive_refutations_total') ?? 0, 'suspicions of w it had to refute').toBe(0);
+    const took = suspicions.map((x) => `${x.viewer}: ${x.recoveredAtMs === null ? 'never refuted' : `refuted after ${Math.round(x.recoveredAtMs - x.atMs)} ms`}`);
+    const at = (ms: number): string => `${((ms - t0) / 1000).toFixed(1)} s`;
+    process.stderr.write(`[fault-injection] w: suspicions of w: ${took.length === 0 ? 'none' : took.join(', ')}; failures of w: ${failures.length === 0 ? 'none' : failures.map((f) => `${f.viewer} ${f.what} at ${at(f.atMs)}`).join(', ')}; this process stalled: ${stalls.length === 0 ? 'never' : stalls.map((x) => `${Math.round(x.ms)} ms at ${at(x.atMs)}`).join(', ')}; refuted: ${refutedLines.length}; verdicts deferred (peers' own stalls): ${(await Promise.all([p, ...(d !== null ? [d] : [])].map(async (a) => `${a.name} ${(await metrics(a)).get('gossip_verdicts_deferred_total')}`))).join(', ')}\n`);
+    expect(seenAsNotAlive, 'peers that saw w leave, or lost sight of it, during the faults').toEqual([]);
+    // A stall of this process (the machine not running its processes) within reach before `atMs`.
+    const stalled = (atMs: number): boolean => stalls.some((x) => x.atMs >= atMs - STALL_REACH_MS && x.atMs - x.ms <= atMs);
+    expect(failures.filter((f) => !stalled(f.atMs)).map((f) => `${f.viewer} ${f.what} at ${at(f.atMs)}`), 'peers that declared w failed while the machine ran its processes').toEqual([]);
+    expect(suspicions.filter((x) => (x.recoveredAtMs === null || x.recoveredAtMs - x.atMs >= SUSPICION_MIN_MS) && !stalled(x.atMs)).map((x) => x.viewer), 'peers whose suspicion of w was not refuted within the suspicion timeout while the machine ran its processes').toEqual([]);
 
     // Every fault counted.
     const idleCounted = (wm.get('gossip_streams_timed_out_total') ?? 0) + (wm.get('gossip_streams_evicted_idle_total') ?? 0) + (wm.get('gossip_streams_refused_total') ?? 0);

@@ -13,7 +13,7 @@ import { NameDirectory } from './member-table.js';
 import { MemberList } from './member-list.js';
 import type { NodeStats, PendingStream, Transmit } from './outbox.js';
 import { Outbox } from './outbox.js';
-import { Prober } from './probe.js';
+import { Prober, lateToleranceMs } from './probe.js';
 import { PushPull } from './push-pull.js';
 
 export type { NodeStats, Transmit } from './outbox.js';
@@ -294,10 +294,16 @@ export class GossipNode {
     const suspicions = this.list.suspicions;
     if (suspicions.size > 0) {
       for (const [slot, s] of suspicions) {
-        if (s.deadlineMs <= t) {
-          suspicions.delete(slot);
-          this.list.suspicionExpired(now, slot, s);
+        if (s.deadlineMs > t) continue;
+        // Handled late: the refutation may wait unread behind the stall (Lifeguard: the observer's health).
+        if (this.config.lifeguard && !s.deferred && this.awareness.late(t - s.deadlineMs, lateToleranceMs(this.config))) {
+          s.deferred = true;
+          s.deadlineMs = t + this.config.probeTimeoutMs;
+          this.out.stats.verdictsDeferred++;
+          continue;
         }
+        suspicions.delete(slot);
+        this.list.suspicionExpired(now, slot, s);
       }
     }
     this.prober.handleTimeout(now);

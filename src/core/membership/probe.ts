@@ -8,6 +8,15 @@ import type { Awareness } from './awareness.js';
 import type { MemberList } from './member-list.js';
 import type { Outbox } from './outbox.js';
 
+/**
+ * How late a verdict timer may be handled before the node counts itself slow (see
+ * `Awareness.late`): a fifth of the probe timeout (100 ms with lan timings); timers and
+ * garbage collection in a healthy process stay far below it.
+ */
+export function lateToleranceMs(c: Pick<Config, 'probeTimeoutMs'>): number {
+  return c.probeTimeoutMs / 5;
+}
+
 interface ProbeState {
   readonly seqNo: number;
   readonly target: NodeName;
@@ -16,8 +25,10 @@ interface ProbeState {
   readonly targetIncarnation: number;
   readonly sentMs: number;
   readonly timeoutMs: number;
-  readonly deadlineMs: number;
+  deadlineMs: number;
   indirectSent: boolean;
+  /** The failure verdict was deferred once because this node handled it late (see `Awareness.late`). */
+  deferred: boolean;
   expectedNacks: number;
   nacks: number;
   done: boolean;
@@ -87,10 +98,26 @@ export class Prober {
     const t = now as number;
     const p = this.probe;
     if (p !== null && !p.done) {
+      // First whether the verdict waits (then the indirect probes below get the new deadline).
+      if (t >= p.deadlineMs) this.deferLate(t, p);
       if (!p.indirectSent && t >= p.timeoutMs) this.startIndirectProbe(now, p);
-      if (p.indirectSent && t >= p.deadlineMs) this.probeFailed(now, p);
+      if (p.indirectSent && !p.done && t >= p.deadlineMs) this.probeFailed(now, p);
     }
     if (t >= this.nextProbeMs) this.tick(now);
+  }
+
+  /**
+   * Lifeguard, the observer's own health: when this node handles the probe's failure late
+   * (more than `lateToleranceMs(config)` after the deadline), the ack may be waiting unread
+   * behind the stall, so the verdict waits once more, a probe timeout, and the health score
+   * grows (the next probes are spaced and given longer). The next tick waits with it.
+   */
+  private deferLate(t: number, p: ProbeState): void {
+    if (!this.config.lifeguard || p.deferred || !this.awareness.late(t - p.deadlineMs, lateToleranceMs(this.config))) return;
+    p.deferred = true;
+    this.out.stats.verdictsDeferred++;
+    p.deadlineMs = t + this.config.probeTimeoutMs;
+    this.nextProbeMs = Math.max(this.nextProbeMs, p.deadlineMs);
   }
 
   /** A ping for us: ack it (with the delegate's payload). */
@@ -184,7 +211,7 @@ export class Prober {
       seqNo, target, targetSlot: slot, targetIncarnation: table.incarnation(slot), sentMs: t,
       timeoutMs: t + this.config.probeTimeoutMs,
       deadlineMs: t + this.awareness.scale(this.config.probeIntervalMs),
-      indirectSent: false, expectedNacks: 0, nacks: 0, done: false,
+      indirectSent: false, deferred: false, expectedNacks: 0, nacks: 0, done: false,
     };
     if (this.config.lifeguard && table.state(slot) === MemberState.Suspect) {
       // Lifeguard buddy system: tell the suspect it is suspected, in the same packet.

@@ -35,6 +35,8 @@ export class Suspicion {
   readonly minMs: number;
   readonly maxMs: number;
   deadlineMs: number;
+  /** Its expiry was deferred once because this node handled it late (see `Awareness.late`). */
+  deferred = false;
   private readonly accusers: Set<string>;
 
   constructor(p: SuspicionParams, n: number, from: string, nowMs: number) {

@@ -310,6 +310,108 @@ describe('GossipNode: one probe, step by step (reference §6.1, §6.2)', () => {
   });
 });
 
+// ====================================================================== the observer's own lateness
+
+describe('GossipNode: Lifeguard, a verdict this node handles late (its own loop stalled) is deferred once', () => {
+  /** A node with one peer p at addrOf(2), and its first probe of p (not answered yet). */
+  function probing(config = LAN): { me: GossipNode; probe: { t: number; seqNo: number } } {
+    const me = solo('me', addrOf(1), config);
+    me.restoreMembers(millis(0), [alive('p', addrOf(2))]);
+    drain(me);
+    for (let i = 0; i < 100; i++) {
+      const t = me.pollTimeout() as number;
+      me.handleTimeout(millis(t));
+      for (const x of packets(drain(me).tx)) {
+        const ping = parts(x.message).find((m) => m.type === 'ping');
+        if (ping?.type === 'ping') return { me, probe: { t, seqNo: ping.seqNo } };
+      }
+    }
+    throw new Error('no probe');
+  }
+  /** Far past the probe's failure deadline: the node was not running for 2 s. */
+  const STALL_MS = 2000;
+
+  it('the failure timer handled 2 s late suspects nobody yet; the ack that waited unread then counts', () => {
+    const { me, probe } = probing();
+    const late = probe.t + LAN.probeIntervalMs + STALL_MS;
+    me.handleTimeout(millis(late)); // the stall ends: both the indirect step and the verdict are due
+    const { ev } = drain(me);
+    expect(ev.filter((e) => e.type === 'member-suspected')).toEqual([]);
+    expect(me.statusOf('p')).toBe('alive');
+    expect(me.stats.probesFailed).toBe(0);
+    expect(me.stats.verdictsDeferred).toBe(1);
+    expect(me.healthScore, 'the stall counts into local health').toBe(1);
+    // The ack p sent in time, read only now (after the timers, as an event loop does).
+    me.handlePacket(millis(late + 1), addrOf(2), { type: 'ack', seqNo: probe.seqNo, payload: null });
+    for (let i = 0; i < 20; i++) {
+      const t = me.pollTimeout() as number;
+      if (t > late + 2 * LAN.probeTimeoutMs) break; // past the deferred verdict, before the next probe could fail
+      me.handleTimeout(millis(t));
+      drain(me);
+    }
+    expect(me.statusOf('p')).toBe('alive');
+    expect(me.stats.suspicionsRaised).toBe(0);
+  });
+
+  it('deferred once only: with no answer after the wait, the probe fails and p is suspected, on time', () => {
+    const { me, probe } = probing();
+    const late = probe.t + LAN.probeIntervalMs + STALL_MS;
+    me.handleTimeout(millis(late));
+    drain(me);
+    me.handleTimeout(millis(late + LAN.probeTimeoutMs - 1)); // the wait is one probe timeout
+    drain(me);
+    expect(me.statusOf('p')).toBe('alive');
+    const verdict = late + LAN.probeTimeoutMs;
+    me.handleTimeout(millis(verdict + 5 * LAN.probeTimeoutMs)); // late again: not deferred twice
+    drain(me);
+    expect(me.stats.probesFailed).toBe(1);
+    expect(me.stats.verdictsDeferred).toBe(1);
+    expect(me.statusOf('p')).toBe('suspect');
+  });
+
+  it('a timer handled within the tolerance (a fifth of the probe timeout) is judged at once', () => {
+    const { me, probe } = probing();
+    me.handleTimeout(millis(probe.t + LAN.probeTimeoutMs));
+    drain(me);
+    me.handleTimeout(millis(probe.t + LAN.probeIntervalMs + LAN.probeTimeoutMs / 5));
+    drain(me);
+    expect(me.stats.verdictsDeferred).toBe(0);
+    expect(me.statusOf('p')).toBe('suspect');
+  });
+
+  it('without Lifeguard nothing is deferred (plain SWIM judges when it wakes)', () => {
+    const { me, probe } = probing({ ...LAN, lifeguard: false });
+    me.handleTimeout(millis(probe.t + LAN.probeIntervalMs + STALL_MS));
+    drain(me);
+    expect(me.stats.verdictsDeferred).toBe(0);
+    expect(me.statusOf('p')).toBe('suspect');
+  });
+
+  it('a suspicion expiry handled late waits for the refutation that waited unread; without one, p is declared dead after the wait', () => {
+    for (const refutes of [true, false]) {
+      const me = solo('me', addrOf(1));
+      me.restoreMembers(millis(0), [alive('p', addrOf(2)), alive('q', addrOf(3))]);
+      drain(me);
+      me.handlePacket(millis(10), addrOf(3), { type: 'suspect', incarnation: incarnation(1), node: nm('p'), from: nm('q') });
+      drain(me);
+      expect(me.statusOf('p')).toBe('suspect');
+      // The node stalls past the suspicion's deadline (at most max × min, a minute is far beyond it).
+      const late = 60_000;
+      me.handleTimeout(millis(late));
+      drain(me);
+      expect(me.statusOf('p'), 'not declared dead by a late timer').toBe('suspect');
+      if (refutes) me.handlePacket(millis(late + 1), addrOf(2), alive('p', addrOf(2), 2));
+      for (let i = 0; i < 50; i++) {
+        const t = me.pollTimeout() as number;
+        if (t > late + LAN.probeTimeoutMs) break;
+        me.handleTimeout(millis(t));
+        drain(me);
+      }
+      expect(me.statusOf('p')).toBe(refutes ? 'alive' : 'dead');
+    }
+  });
+});
+
 // ====================================================================== buddy system
 
 describe('GossipNode: Lifeguard buddy system (reference §6.1 step 2)', () => {
