@@ -2,7 +2,7 @@ import { PollQueue } from '../poll-queue.js';
 import type { QuorumBasis, QuorumStatus } from './quorum.js';
 import { nextBasis, quorumStatus } from './quorum.js';
 import type { MembershipView, ViewMember, ViewState } from './view.js';
-import { canonicalMembers, isLive, viewChecksum } from './view.js';
+import { canonicalMembers, checksumOfSums, isLive, memberHash } from './view.js';
 import type { ViewNote } from './view-note.js';
 import { bitmapBytes, hasBit, setBit } from './view-note.js';
 
@@ -57,6 +57,8 @@ export interface ViewTrackerStats {
   notesOut: number;
   viewChanges: number;
   stableViews: number;
+  /** Views rebuilt from all records (sorted); the others were updated member by member. */
+  viewRebuilds: number;
 }
 
 interface MemberRecord {
@@ -65,14 +67,21 @@ interface MemberRecord {
   readonly tags: Readonly<Record<string, string>>;
   /** When it became failed or left (for forgetting); NaN while live. */
   readonly goneAt: number;
+  /** `memberHash` of (name, state, incarnation): its share of the view's checksum. */
+  readonly hHi: number;
+  readonly hLo: number;
 }
+
+/** More changed members than this in one refresh: the view is rebuilt and sorted. */
+const PATCH_MAX = 16;
+const scratch = new Uint32Array(2);
 
 /** Foreign bitmaps kept for views we may move to next. */
 const FOREIGN_MAX = 8;
 
 export class ViewTracker {
   readonly name: string;
-  readonly stats: ViewTrackerStats = { notesIn: 0, notesForeign: 0, notesOut: 0, viewChanges: 0, stableViews: 0 };
+  readonly stats: ViewTrackerStats = { notesIn: 0, notesForeign: 0, notesOut: 0, viewChanges: 0, stableViews: 0, viewRebuilds: 0 };
   private readonly settleMs: number;
   private readonly activeWindowMs: number;
   private readonly forgetAfterMs: number;
@@ -81,6 +90,13 @@ export class ViewTracker {
   private readonly weightTag: string | undefined;
   private readonly reports: (m: ViewMember) => boolean;
   private readonly records = new Map<string, MemberRecord>();
+  /** Sums of the records' hashes (each mod 2^32): the checksum without rehashing the view. */
+  private sumHi = 0;
+  private sumLo = 0;
+  /** Members whose record changed since the view was last computed. */
+  private readonly touched = new Set<string>();
+  /** Alive members of the quorum basis (kept up to date without weights; see `reachable`). */
+  private basisAlive = 0;
   private readonly events = new PollQueue<ViewEvent>();
   private dirty = true;
   private current: MembershipView = { epoch: 0, checksum: 0, members: [] };
@@ -95,8 +111,9 @@ export class ViewTracker {
   private quorum = false;
   private activeUntil = -Infinity;
   private nextForgetAt = Infinity;
-  /** Each peer's last reported checksum. */
+  /** Each peer's last reported checksum, and the peers by checksum. */
   private readonly reported = new Map<string, number>();
+  private readonly reporters = new Map<number, Set<string>>();
   private readonly foreign = new Map<number, { size: number; bits: Uint8Array }>();
   private noteCache: ViewNote | null = null;
 
@@ -120,7 +137,15 @@ export class ViewTracker {
     const tags = newTags ?? r?.tags ?? {};
     if (r !== undefined && r.state === state && r.incarnation === incarnation && sameTags(r.tags, tags)) return;
     const goneAt = isLive(state) ? NaN : r !== undefined && !isLive(r.state) ? r.goneAt : now;
-    this.records.set(name, { state, incarnation, tags, goneAt });
+    memberHash(name, state, incarnation, scratch);
+    const hHi = scratch[0] as number;
+    const hLo = scratch[1] as number;
+    if (r !== undefined) this.unsum(r);
+    this.sumHi = (this.sumHi + hHi) >>> 0;
+    this.sumLo = (this.sumLo + hLo) >>> 0;
+    if (this.basis !== null && this.basis.weights.has(name)) this.basisAlive += (state === 'alive' ? 1 : 0) - (r?.state === 'alive' ? 1 : 0);
+    this.records.set(name, { state, incarnation, tags, goneAt, hHi, hLo });
+    this.touched.add(name);
     if (!Number.isNaN(goneAt)) this.nextForgetAt = Math.min(this.nextForgetAt, goneAt + this.forgetAfterMs);
     this.dirty = true;
     this.changedAt = now;
@@ -143,7 +168,7 @@ export class ViewTracker {
     if (typeof n.from !== 'string' || !Number.isInteger(n.checksum) || !Number.isInteger(n.size) || n.size < 0 || n.bits.length !== bitmapBytes(n.size)) throw new Error('malformed view note');
     this.refresh(now);
     this.stats.notesIn++;
-    this.reported.set(n.from, n.checksum);
+    this.report(n.from, n.checksum);
     const cur = this.current;
     if (n.checksum !== cur.checksum || n.size !== cur.members.length) {
       this.stats.notesForeign++;
@@ -244,13 +269,13 @@ export class ViewTracker {
   private refresh(now: number): void {
     if (!this.dirty) return;
     this.dirty = false;
-    const members = canonicalMembers([...this.records].map(([name, r]) => ({ name, state: r.state, incarnation: r.incarnation, tags: r.tags })));
-    const checksum = viewChecksum(members);
     const prev = this.current;
+    const { members, reindex } = this.nextMembers(prev.members);
+    const checksum = checksumOfSums(members.length, this.sumHi, this.sumLo);
     const changed = checksum !== prev.checksum || members.length !== prev.members.length;
+    if (reindex) this.index = new Map(members.map((m, i) => [m.name, i]));
     this.current = { epoch: changed ? prev.epoch + 1 : prev.epoch, checksum, members };
     if (changed) {
-      this.index = new Map(members.map((m, i) => [m.name, i]));
       this.bits = new Uint8Array(bitmapBytes(members.length));
       this.liveNeeded = 0;
       this.liveHave = 0;
@@ -258,9 +283,7 @@ export class ViewTracker {
       this.setMember(this.index.get(this.name) ?? -1);
       // Peers already seen holding this view (a peer's record only moves forward after it, so
       // an earlier report is as good as a fresh one).
-      members.forEach((m, i) => {
-        if (this.reported.get(m.name) === checksum) this.setMember(i);
-      });
+      for (const peer of this.reporters.get(checksum) ?? []) this.setMember(this.index.get(peer) ?? -1);
       const f = this.foreign.get(checksum);
       if (f !== undefined && f.size === members.length) this.merge(f.bits);
       this.foreign.delete(checksum);
@@ -268,11 +291,82 @@ export class ViewTracker {
       this.stats.viewChanges++;
       this.activeUntil = Math.max(this.activeUntil, now + this.activeWindowMs);
       this.events.push({ type: 'view-changed', view: this.current, previousChecksum: prev.checksum });
-    } else {
-      // Tags only: same checksum, refresh the members' tags in place.
-      this.current = { ...this.current, members };
     }
+    // (Tags only: same checksum, the members' tags were refreshed in place.)
     this.checkQuorum();
+  }
+
+  /**
+   * The canonical members after the touched records: a few are patched into a copy of the
+   * previous array (binary search by name), more rebuild and sort it. `reindex`: names were added
+   * or removed, so indexes moved.
+   */
+  private nextMembers(prev: readonly ViewMember[]): { members: ViewMember[]; reindex: boolean } {
+    const rec = (name: string, r: MemberRecord): ViewMember => ({ name, state: r.state, incarnation: r.incarnation, tags: r.tags });
+    if (this.touched.size > PATCH_MAX) {
+      this.touched.clear();
+      this.stats.viewRebuilds++;
+      return { members: canonicalMembers([...this.records].map(([name, r]) => rec(name, r))), reindex: true };
+    }
+    const members = prev.slice();
+    let reindex = false;
+    for (const name of this.touched) {
+      let lo = 0;
+      let hi = members.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((members[mid] as ViewMember).name < name) lo = mid + 1;
+        else hi = mid;
+      }
+      const found = members[lo]?.name === name;
+      const r = this.records.get(name);
+      if (r === undefined) {
+        if (found) {
+          members.splice(lo, 1);
+          reindex = true;
+        }
+      } else if (found) members[lo] = rec(name, r);
+      else {
+        members.splice(lo, 0, rec(name, r));
+        reindex = true;
+      }
+    }
+    this.touched.clear();
+    return { members, reindex };
+  }
+
+  private unsum(r: MemberRecord): void {
+    this.sumHi = (this.sumHi - r.hHi) >>> 0;
+    this.sumLo = (this.sumLo - r.hLo) >>> 0;
+  }
+
+  private report(from: string, checksum: number): void {
+    const before = this.reported.get(from);
+    if (before === checksum) return;
+    if (before !== undefined) {
+      const set = this.reporters.get(before);
+      set?.delete(from);
+      if (set?.size === 0) this.reporters.delete(before);
+    }
+    this.reported.set(from, checksum);
+    let set = this.reporters.get(checksum);
+    if (set === undefined) this.reporters.set(checksum, (set = new Set()));
+    set.add(from);
+  }
+
+  private unreport(from: string): void {
+    const before = this.reported.get(from);
+    if (before === undefined) return;
+    this.reported.delete(from);
+    const set = this.reporters.get(before);
+    set?.delete(from);
+    if (set?.size === 0) this.reporters.delete(before);
+  }
+
+  /** Weight of the basis members alive now: counted as records change, summed with weights. */
+  private reachable(): number {
+    if (this.basis === null) return 0;
+    return this.weightTag === undefined ? this.basisAlive : quorumStatus(this.basis, (n) => this.records.get(n)?.state).reachable;
   }
 
   private setMember(i: number): boolean {
@@ -309,11 +403,18 @@ export class ViewTracker {
     this.stable = this.current;
     this.stats.stableViews++;
     this.events.push({ type: 'view-stable', view: this.current });
-    this.basis = nextBasis(this.basis, this.current, this.weightTag);
+    const basis = nextBasis(this.basis, this.current, this.weightTag);
+    if (basis !== this.basis) {
+      this.basis = basis;
+      this.basisAlive = 0;
+      for (const name of basis.weights.keys()) if (this.records.get(name)?.state === 'alive') this.basisAlive++;
+    }
     this.checkQuorum();
   }
 
   private checkQuorum(): void {
+    if (this.basis !== null && this.reachable() > this.basis.total / 2 === this.quorum) return;
+    if (this.basis === null && !this.quorum) return;
     const s = this.quorumStatus();
     if (s.hasQuorum === this.quorum) return;
     this.quorum = s.hasQuorum;
@@ -326,7 +427,9 @@ export class ViewTracker {
       if (Number.isNaN(r.goneAt)) continue;
       if (r.goneAt + this.forgetAfterMs <= now) {
         this.records.delete(name);
-        this.reported.delete(name);
+        this.unsum(r);
+        this.touched.add(name);
+        this.unreport(name);
         this.dirty = true;
         this.changedAt = now;
       } else next = Math.min(next, r.goneAt + this.forgetAfterMs);
