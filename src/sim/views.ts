@@ -82,7 +82,7 @@ export interface ViewChangesResult {
  */
 class TrackerMachine implements SimDataNode<Uint8Array, ViewEvent> {
   private readonly out: DataTransmit<Uint8Array>[] = [];
-  constructor(readonly tracker: ViewTracker, private readonly peer: () => Address | null, private readonly onMalformed: () => void) {}
+  constructor(readonly tracker: ViewTracker, private readonly peer: () => Address | null, private readonly addressOf: (name: string) => Address | null, private readonly onMalformed: () => void) {}
   handleMessage(now: Millis, _from: Address, m: Uint8Array): void {
     const r = decodeViewNote(m);
     if (!r.ok) return this.onMalformed();
@@ -94,12 +94,22 @@ class TrackerMachine implements SimDataNode<Uint8Array, ViewEvent> {
   }
   handleTimeout(now: Millis): void {
     this.tracker.handleTimeout(now);
+    const replyTo = this.tracker.replyDue();
+    if (replyTo !== null) {
+      const note = this.tracker.noteForReply();
+      this.tracker.replySent(now);
+      const to = this.addressOf(replyTo);
+      if (to !== null) this.send(to, note);
+    }
     if (!this.tracker.directDue(now)) return;
     const note = this.tracker.noteToSend(now);
     const to = this.peer();
     // Marked sent even when no peer was drawn: the next try waits its turn.
     this.tracker.noteSent(now);
     if (note === null || to === null) return;
+    this.send(to, note);
+  }
+  private send(to: Address, note: ViewNote): void {
     const body = encodeViewNote(note);
     this.out.push({ to, message: body, bytes: body.length + 1 });
   }
@@ -249,6 +259,9 @@ export class ViewCluster {
       const peers = this.sim.nodes[i]?.members() ?? [];
       const m = peers[rng.int(peers.length)];
       return m === undefined || m.name === this.sim.names[i] ? null : m.addr;
+    }, (name) => {
+      const j = this.byName.get(name);
+      return j === undefined ? null : (this.sim.addrs[j] ?? null);
     }, () => this.malformed++));
   }
 

@@ -19,9 +19,14 @@ import { bitmapBytes, hasBit, setBit } from './view-note.js';
  *   (`quorum.ts`), whether the reachable members are a strict majority. The first gain is a
  *   `quorum-regained` too.
  *
- * Notes are piggybacked only while something is in motion (`activeWindowMs` after a view
- * change, a peer's note that taught us bits, or a peer's note missing bits we have): a settled
- * cluster sends none.
+ * What notes cost (issue 12 vs 16): a note is piggybacked (one per packet at most) only when it
+ * has something to tell, as memberlist's broadcasts: `noteRetransmits` times after the view
+ * changed or a peer's note taught us bits. A node whose view is still incomplete once that budget
+ * is spent sends one now and then (`directAfterMs`, doubling up to 30 s) so that others can see
+ * it lags; a node with nothing left to send that gets a note missing bits it has answers that
+ * peer directly (`replyDue`). A note goes on its own to a random member only when the budget
+ * could not go out piggybacked for `directAfterMs` (a joiner's packets are full of membership
+ * gossip). A settled cluster sends none.
  */
 export interface ViewTrackerOptions {
   /** This node's name (fed with `handleMember` like any other member). */
@@ -29,12 +34,15 @@ export interface ViewTrackerOptions {
   readonly now: number;
   /** A complete view must stay unchanged this long to be stable. Default 2,000 ms. */
   readonly settleMs?: number;
-  /** Notes keep going this long after the last progress. Default 5,000 ms. */
-  readonly activeWindowMs?: number;
+  /**
+   * Notes sent after each change of view or bit learned. Default: memberlist's retransmit limit
+   * for the view's size, 4 × ceil(log10(members + 1)) (16 at 1,000 members).
+   */
+  readonly noteRetransmits?: number;
   /**
    * While notes are due but none went out piggybacked for this long (a joiner's packets are full
    * of membership gossip for a while), `directDue` asks the host to send one on its own to a
-   * random member. Default 1,000 ms.
+   * random member; also the first gap between notes of a node whose view is incomplete. Default 1,000 ms.
    */
   readonly directAfterMs?: number;
   /** Failed and left members are dropped from the view this long after entering that state. Default 24 h (Serf's reconnect timeout). */
@@ -72,6 +80,8 @@ interface MemberRecord {
   readonly hLo: number;
 }
 
+/** The longest gap between the notes of a node whose view stays incomplete. */
+const TRICKLE_MAX_MS = 30_000;
 /** More changed members than this in one refresh: the view is rebuilt and sorted. */
 const PATCH_MAX = 16;
 const scratch = new Uint32Array(2);
@@ -83,7 +93,7 @@ export class ViewTracker {
   readonly name: string;
   readonly stats: ViewTrackerStats = { notesIn: 0, notesForeign: 0, notesOut: 0, viewChanges: 0, stableViews: 0, viewRebuilds: 0 };
   private readonly settleMs: number;
-  private readonly activeWindowMs: number;
+  private readonly noteRetransmits: number | undefined;
   private readonly forgetAfterMs: number;
   private readonly directAfterMs: number;
   private lastOutAt = -Infinity;
@@ -109,7 +119,13 @@ export class ViewTracker {
   private stable: MembershipView | null = null;
   private basis: QuorumBasis | null = null;
   private quorum = false;
-  private activeUntil = -Infinity;
+  /** Notes still to send for the last progress, since when some are pending, and the incomplete view's gap between notes. */
+  private sendsLeft = 0;
+  private pendingSince = -Infinity;
+  private trickleGapMs: number;
+  /** A peer whose note missed bits we have while we had nothing left to send: answered directly. */
+  private replyTo: string | null = null;
+  private replyAt = 0;
   private nextForgetAt = Infinity;
   /** Each peer's last reported checksum, and the peers by checksum. */
   private readonly reported = new Map<string, number>();
@@ -120,12 +136,13 @@ export class ViewTracker {
   constructor(o: ViewTrackerOptions) {
     this.name = o.name;
     this.settleMs = o.settleMs ?? 2_000;
-    this.activeWindowMs = o.activeWindowMs ?? 5_000;
+    this.noteRetransmits = o.noteRetransmits;
     this.forgetAfterMs = o.forgetAfterMs ?? 24 * 3_600_000;
     this.directAfterMs = o.directAfterMs ?? 1_000;
+    this.trickleGapMs = this.directAfterMs;
     this.weightTag = o.weightTag;
     this.reports = o.reports ?? (() => true);
-    for (const [k, v] of [['settleMs', this.settleMs], ['activeWindowMs', this.activeWindowMs], ['forgetAfterMs', this.forgetAfterMs], ['directAfterMs', this.directAfterMs]] as const) {
+    for (const [k, v] of [['settleMs', this.settleMs], ['noteRetransmits', this.noteRetransmits ?? 0], ['forgetAfterMs', this.forgetAfterMs], ['directAfterMs', this.directAfterMs]] as const) {
       if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`ViewTracker: ${k} must be a finite number ≥ 0, got ${v}`);
     }
     this.changedAt = o.now;
@@ -178,8 +195,13 @@ export class ViewTracker {
     const learned = this.merge(n.bits);
     const i = this.index.get(n.from);
     const gained = (i !== undefined && this.setMember(i)) || learned;
-    if (gained) this.noteCache = null;
-    if (gained || lacksBits(n.bits, this.bits)) this.activeUntil = Math.max(this.activeUntil, now + this.activeWindowMs);
+    if (gained) {
+      this.noteCache = null;
+      this.refill(now);
+    } else if (this.sendsLeft === 0 && n.from !== this.name && lacksBits(n.bits, this.bits)) {
+      this.replyTo = n.from;
+      this.replyAt = now;
+    }
     this.checkStable(now);
   }
 
@@ -193,7 +215,8 @@ export class ViewTracker {
     if (this.dirty) return this.changedAt;
     let t = this.nextForgetAt;
     if (!this.isStable() && this.liveHave >= this.liveNeeded) t = Math.min(t, this.changedAt + this.settleMs);
-    if (this.activeUntil > this.lastOutAt + this.directAfterMs) t = Math.min(t, this.lastOutAt + this.directAfterMs);
+    if (this.replyTo !== null) t = Math.min(t, this.replyAt);
+    if (this.sendsLeft > 0) t = Math.min(t, Math.max(this.lastOutAt, this.pendingSince) + this.directAfterMs);
     return t === Infinity ? undefined : t;
   }
 
@@ -204,7 +227,12 @@ export class ViewTracker {
   /** The note to piggyback now, or null when nothing is in motion. Call `noteSent` if it went out. */
   noteToSend(now: number): ViewNote | null {
     this.refresh(now);
-    if (now >= this.activeUntil) return null;
+    if (this.sendsLeft === 0 && !this.trickleDue(now)) return null;
+    return this.noteForReply();
+  }
+
+  /** This node's note, whether or not one is due (for `replyDue`). */
+  noteForReply(): ViewNote {
     this.noteCache ??= { from: this.name, checksum: this.current.checksum, size: this.current.members.length, bits: this.bits.slice() };
     return this.noteCache;
   }
@@ -212,7 +240,23 @@ export class ViewTracker {
   /** The note from `noteToSend` went out (piggybacked or on its own). */
   noteSent(now: number): void {
     this.stats.notesOut++;
+    if (this.sendsLeft > 0) this.sendsLeft--;
+    else if (this.trickleDue(now)) this.trickleGapMs = Math.min(TRICKLE_MAX_MS, this.trickleGapMs * 2);
     this.lastOutAt = now;
+  }
+
+  /**
+   * A peer whose note missed bits we have, to be sent `noteToSend(now)` directly (then call
+   * `replySent`), or null.
+   */
+  replyDue(): string | null {
+    return this.replyTo;
+  }
+
+  replySent(now: number): void {
+    this.stats.notesOut++;
+    this.replyTo = null;
+    this.lastOutAt = Math.max(this.lastOutAt, now);
   }
 
   /**
@@ -220,7 +264,7 @@ export class ViewTracker {
    * on its own to one random member (and call `noteSent`).
    */
   directDue(now: number): boolean {
-    return now < this.activeUntil && now >= this.lastOutAt + this.directAfterMs;
+    return this.sendsLeft > 0 && now >= Math.max(this.lastOutAt, this.pendingSince) + this.directAfterMs;
   }
 
   /** The current view (call `handleTimeout` first if records were fed since). */
@@ -289,7 +333,7 @@ export class ViewTracker {
       this.foreign.delete(checksum);
       this.noteCache = null;
       this.stats.viewChanges++;
-      this.activeUntil = Math.max(this.activeUntil, now + this.activeWindowMs);
+      this.refill(now);
       this.events.push({ type: 'view-changed', view: this.current, previousChecksum: prev.checksum });
     }
     // (Tags only: same checksum, the members' tags were refreshed in place.)
@@ -333,6 +377,19 @@ export class ViewTracker {
     }
     this.touched.clear();
     return { members, reindex };
+  }
+
+  /** Progress (a new view, bits learned): the note goes out `noteRetransmits` more times. */
+  private refill(now: number): void {
+    if (this.sendsLeft === 0) this.pendingSince = now;
+    const n = this.current.members.length;
+    this.sendsLeft = this.noteRetransmits ?? 4 * Math.max(1, Math.ceil(Math.log10(n + 1)));
+    this.trickleGapMs = this.directAfterMs;
+  }
+
+  /** The view is incomplete, the budget is spent, and the gap since the last note has passed. */
+  private trickleDue(now: number): boolean {
+    return this.liveHave < this.liveNeeded && now >= this.lastOutAt + this.trickleGapMs;
   }
 
   private unsum(r: MemberRecord): void {
