@@ -39,6 +39,8 @@ export interface ViewTrackerOptions {
    * for the view's size, 4 × ceil(log10(members + 1)) (16 at 1,000 members).
    */
   readonly noteRetransmits?: number;
+  /** At most one note per this long (a packet goes out every few ms while gossip is busy). Default 200 ms (memberlist's LAN gossip interval). */
+  readonly noteGapMs?: number;
   /**
    * While notes are due but none went out piggybacked for this long (a joiner's packets are full
    * of membership gossip for a while), `directDue` asks the host to send one on its own to a
@@ -94,6 +96,7 @@ export class ViewTracker {
   readonly stats: ViewTrackerStats = { notesIn: 0, notesForeign: 0, notesOut: 0, viewChanges: 0, stableViews: 0, viewRebuilds: 0 };
   private readonly settleMs: number;
   private readonly noteRetransmits: number | undefined;
+  private readonly noteGapMs: number;
   private readonly forgetAfterMs: number;
   private readonly directAfterMs: number;
   private lastOutAt = -Infinity;
@@ -137,12 +140,13 @@ export class ViewTracker {
     this.name = o.name;
     this.settleMs = o.settleMs ?? 2_000;
     this.noteRetransmits = o.noteRetransmits;
+    this.noteGapMs = o.noteGapMs ?? 200;
     this.forgetAfterMs = o.forgetAfterMs ?? 24 * 3_600_000;
     this.directAfterMs = o.directAfterMs ?? 1_000;
     this.trickleGapMs = this.directAfterMs;
     this.weightTag = o.weightTag;
     this.reports = o.reports ?? (() => true);
-    for (const [k, v] of [['settleMs', this.settleMs], ['noteRetransmits', this.noteRetransmits ?? 0], ['forgetAfterMs', this.forgetAfterMs], ['directAfterMs', this.directAfterMs]] as const) {
+    for (const [k, v] of [['settleMs', this.settleMs], ['noteRetransmits', this.noteRetransmits ?? 0], ['noteGapMs', this.noteGapMs], ['forgetAfterMs', this.forgetAfterMs], ['directAfterMs', this.directAfterMs]] as const) {
       if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`ViewTracker: ${k} must be a finite number ≥ 0, got ${v}`);
     }
     this.changedAt = o.now;
@@ -227,7 +231,7 @@ export class ViewTracker {
   /** The note to piggyback now, or null when nothing is in motion. Call `noteSent` if it went out. */
   noteToSend(now: number): ViewNote | null {
     this.refresh(now);
-    if (this.sendsLeft === 0 && !this.trickleDue(now)) return null;
+    if ((this.sendsLeft === 0 || now < this.lastOutAt + this.noteGapMs) && !this.trickleDue(now)) return null;
     return this.noteForReply();
   }
 

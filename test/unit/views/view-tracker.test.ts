@@ -180,7 +180,8 @@ describe('membership views', () => {
       if (sent > 4) sends.push(now);
     }
     expect(sent).toBeLessThan(4 + 6);
-    expect(sends.slice(0, 4)).toEqual([1300, 3300, 7300, 15300]);
+    // The budget at most one per noteGapMs (200 ms): 0, 200, 400, 600; then gaps of 1, 2, 4, 8 s.
+    expect(sends.slice(0, 4)).toEqual([1600, 3600, 7600, 15600]);
     // b reports: complete, stable, and silent after its budget.
     const v = t.view();
     t.handleNote(20_000, { from: 'b', checksum: v.checksum, size: 2, bits: new Uint8Array([0b10]) });
