@@ -13,9 +13,11 @@
  */
 import type { Plugin } from 'esbuild';
 import { build } from 'esbuild';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildProgram } from '../src/cli/program.js';
+import { STATIC_HELP_FILE } from '../src/cli/static-help.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -71,4 +73,10 @@ const sweep = (dir: string): void => {
   }
 };
 sweep(out);
-console.log(`bundled the CLI: ${outputs.size} files in ${relative(root, out)}`);
+
+// `gossip --help`, rendered now with every definition loaded, so that the built CLI prints it
+// without loading commander (src/cli/static-help.ts). 80 columns: what commander uses off a terminal.
+const program = await buildProgram({ out: () => undefined, err: () => undefined, progress: false }, []);
+program.configureOutput({ getOutHelpWidth: () => 80 });
+writeFileSync(join(out, STATIC_HELP_FILE), program.helpInformation());
+console.log(`bundled the CLI: ${outputs.size + 1} files in ${relative(root, out)}`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../../src/clusterbench/ports.js';
+import { main } from '../../src/cli/main.js';
 import { ROOT, traced } from './module-trace.js';
 import { waitFor } from './wait.js';
 
@@ -69,6 +70,19 @@ describe('the built, bundled CLI', () => {
     const html = await r.text();
     expect(html).toContain('<title>');
     expect(html).toContain('uPlot');
+  });
+
+  it('--help prints the listing the build rendered, word for word what commander renders, without loading a chunk', async () => {
+    const t = await traced([BUILT, '--help']).done;
+    expect(t.code).toBe(0);
+    const lines: string[] = [];
+    expect(await main(['--help'], { out: (l) => lines.push(l), err: (l) => lines.push(l), progress: false })).toBe(0);
+    expect(t.stdout).toBe(`${lines.join('\n')}\n`);
+    // The entry and esbuild's runtime helpers; commander and the command definitions live in chunks never loaded.
+    const ours = t.trace.modules.filter((m) => m.startsWith(join(ROOT, 'dist')));
+    expect(ours).toContain(BUILT);
+    expect(ours.filter((m) => readFileSync(m, 'utf8').includes('class CommanderError'))).toEqual([]);
+    expect(ours.filter((m) => /_program-/.test(m))).toEqual([]);
   });
 
   it('client commands work from the bundle: version, kv put and get', async () => {

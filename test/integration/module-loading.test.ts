@@ -23,7 +23,7 @@ const HEAVY = ['vega', 'vega-lite', 'better-sqlite3', 'pino', 'prom-client', 'zo
 const IMPLEMENTATION_DIRS = ['src/agent/', 'src/sim/', 'src/runtime/', 'src/core/', 'src/store/', 'src/wire/', 'src/transport/', 'src/dashboard/', 'src/clusterbench/'];
 const under = (sources: Iterable<string>, dirs: readonly string[]): string[] => [...sources].filter((s) => dirs.some((d) => s.startsWith(d))).sort();
 /** What every client command loads: the entry point, its output and parsing helpers, the HTTP client (which reads --token-file). */
-const CLIENT = ['src/cli/main.ts', 'src/cli/io.ts', 'src/cli/parse.ts', 'src/cli/client.ts', 'src/agent/config-values.ts'];
+const CLIENT = ['src/cli/main.ts', 'src/cli/static-help.ts', 'src/cli/program.ts', 'src/cli/io.ts', 'src/cli/parse.ts', 'src/cli/client.ts', 'src/agent/config-values.ts'];
 
 const TOKEN = 't'.repeat(20);
 let agent: Agent;
@@ -108,7 +108,7 @@ describe('the agent and the library load what they use', () => {
       const check = (trace: Trace): void => {
         const { packages, sources } = loaded(trace);
         expect(under(sources, ['src/sim/', 'src/clusterbench/'])).toEqual([]);
-        expect([...sources].filter((s) => s.startsWith('src/cli/') && !['src/cli/main.ts', 'src/cli/io.ts', 'src/cli/parse.ts', 'src/cli/commands/agent.ts'].includes(s))).toEqual([]);
+        expect([...sources].filter((s) => s.startsWith('src/cli/') && !['src/cli/main.ts', 'src/cli/static-help.ts', 'src/cli/program.ts', 'src/cli/io.ts', 'src/cli/parse.ts', 'src/cli/commands/agent.ts'].includes(s))).toEqual([]);
         expect(['vega', 'vega-lite', 'cli-progress', 'uplot'].filter((p) => packages.has(p))).toEqual([]);
       };
       check(atStart);
