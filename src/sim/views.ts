@@ -410,10 +410,11 @@ export interface PartitionsResult {
 }
 
 /**
- * A converged cluster split 70/30, healed, then split 50/50 and healed. Each split lasts until
+ * A converged cluster split 70/30, healed, then split 50/50 and healed (`splits`: the larger
+ * sides' fractions, default [0.7, 0.5]). Each split lasts until
  * every node without a majority lost quorum (or the bound passed), plus `holdMs` (default 10 s).
  */
-export function runPartitions(sc: ViewsScenario & { readonly holdMs?: number }): PartitionsResult {
+export function runPartitions(sc: ViewsScenario & { readonly holdMs?: number; readonly splits?: readonly number[] }): PartitionsResult {
   const c = new ViewCluster(sc);
   const n = sc.nodes;
   for (let i = 0; i < n; i++) c.startConverged(i);
@@ -422,7 +423,8 @@ export function runPartitions(sc: ViewsScenario & { readonly holdMs?: number }):
   const rng = seededRng(sc.seed ^ 0x7a3d_5e11);
   const boundMs = c.suspicionMaxMs() + sc.settleMs;
   const splits: SplitResult[] = [];
-  for (const fraction of [0.7, 0.5]) {
+  for (const fraction of sc.splits ?? [0.7, 0.5]) {
+    if (!(fraction >= 0.5 && fraction < 1)) throw new RangeError(`partitions: a split's larger side is a fraction in [0.5, 1), got ${fraction}`);
     const order = shuffle(rng, Array.from({ length: n }, (_, i) => i));
     const bigSize = Math.round(n * fraction);
     const groups = new Uint8Array(n);

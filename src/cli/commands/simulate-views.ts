@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { parseIntIn, resolveSeed } from '../parse.js';
 
-interface ViewsOpts { nodes: string; loss: string; settle: string; scenario: string; joiners?: string; seed?: string; json?: boolean }
+interface ViewsOpts { nodes: string; loss: string; settle: string; scenario: string; joiners?: string; split: string; phaseMax: string; seed?: string; json?: boolean }
 
 export function registerSimulateViews(simulate: Command, io: Io): void {
   simulate
@@ -13,6 +13,8 @@ export function registerSimulateViews(simulate: Command, io: Io): void {
     .option('--settle <ms>', 'settle time of a stable view', '2000')
     .option('--scenario <s>', 'changes | partitions | both | join-wave (what view notes cost while nodes join and after)', 'both')
     .option('--joiners <n>', 'join-wave: nodes that join (default: a tenth of --nodes)')
+    .option('--split <s>', 'partitions: 70 (70/30), 50 (50/50) or both, one after the other', 'both')
+    .option('--phase-max <ms>', 'give up waiting for a phase (a first stable view, everyone stable after a change or a heal) after this long', '180000')
     .option('--seed <s>', 'seed (decimal or 0x hex); random and printed if omitted')
     .option('--json', 'print one JSON object per scenario on stdout')
     .action(async (o: ViewsOpts) => {
@@ -22,7 +24,11 @@ export function registerSimulateViews(simulate: Command, io: Io): void {
       if (!(loss >= 0 && loss < 1)) throw new Error(`--loss ${o.loss}: a probability in [0, 1)`);
       const settleMs = parseIntIn(o.settle, '--settle', 0, 600_000);
       const seed = resolveSeed(o.seed);
-      const sc = { nodes, loss, settleMs, seed };
+      const phaseMaxMs = parseIntIn(o.phaseMax, '--phase-max', 1000, 3_600_000);
+      const sc = { nodes, loss, settleMs, seed, phaseMaxMs };
+      const SPLITS: Readonly<Record<string, readonly number[]>> = { 70: [0.7], 50: [0.5], both: [0.7, 0.5] };
+      const splits = SPLITS[o.split];
+      if (splits === undefined) throw new Error(`--split ${o.split}: one of 70, 50, both`);
       const ms = (x: number | null): string => (x === null ? '-' : `${(x / 1000).toFixed(2)} s`);
       if (!['changes', 'partitions', 'both', 'join-wave'].includes(o.scenario)) throw new Error(`--scenario ${o.scenario}: one of changes, partitions, both, join-wave`);
       if (o.scenario === 'join-wave') {
@@ -52,7 +58,7 @@ export function registerSimulateViews(simulate: Command, io: Io): void {
         }
       }
       if (o.scenario === 'partitions' || o.scenario === 'both') {
-        const r = runPartitions(sc);
+        const r = runPartitions({ ...sc, splits });
         if (o.json) io.out(JSON.stringify(r));
         else {
           io.out(`partitions: ${nodes} nodes, loss ${loss}, settle ${settleMs} ms, seed ${seed}`);
