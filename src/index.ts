@@ -25,9 +25,14 @@ export { HashRing, diffRings, ringHash, DEFAULT_POINTS_PER_MEMBER } from './core
 export type { RingMember, RingOptions, MovedRange } from './core/ring/index.js';
 export { checksumHex } from './core/views/index.js';
 export type { MembershipView, ViewMember, ViewState, ViewEvent, QuorumStatus, QuorumBasis } from './core/views/index.js';
-export type { KvChange, KvConvergence } from './runtime/data-kv.js';
+export type { KvChange, KvConvergence, KvQuorumReadOptions, KvQuorumWrite, KvQuorumWriteOptions, KvWriteOptions } from './runtime/data-kv.js';
 export type { DataEvent, DataLayerStats, DataMachineStats, DataNodeStats, KvOp } from './runtime/data-layer.js';
 export { NotWritableError } from './runtime/data-layer.js';
+export { QuorumError } from './runtime/quorum-error.js';
+export { QUORUM_TIMEOUT_MS } from './runtime/quorum-plane.js';
+export type { QuorumOptions, QuorumReadResult, QuorumStats, QuorumWriteAcks } from './runtime/quorum-plane.js';
+export { parseQuorumSize, quorumNeed, QuorumSizeError } from './core/state/quorum-size.js';
+export type { QuorumSize } from './core/state/quorum-size.js';
 export type { StateStore, StoredEntry, EntryChange } from './store/state-store.js';
 export { encodeDataValue, decodeDataValue, DataStats } from './wire/data.js';
 export type {

@@ -3,6 +3,7 @@ import { createServer, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ClusterNode, Member } from '../index.js';
+import { QuorumError } from '../index.js';
 import { ReplicaError } from '../core/replica/index.js';
 import { parseHostPort } from '../transport/address.js';
 import type { KeyOp } from './keys.js';
@@ -366,11 +367,16 @@ export class HttpApi {
     let status = 500;
     let message = e instanceof Error ? e.message : String(e);
     let headers: Readonly<Record<string, string>> = {};
+    let extra: Readonly<Record<string, unknown>> = {};
     if (e instanceof HttpError) {
       status = e.status;
       headers = e.headers;
     } else if (e instanceof ReplicaError) status = e.code === 'wrong-type' || e.code === 'unsupported' ? 409 : 400;
     else if (e instanceof Error && e.name === 'NotWritableError') status = 503;
+    else if (e instanceof QuorumError) {
+      status = 503;
+      extra = { quorum: { op: e.op, answered: e.answered, need: e.need, replicas: e.replicas, timeoutMs: e.timeoutMs, refused: Object.fromEntries(e.refused) } };
+    } else if (e instanceof Error && e.name === 'QuorumSizeError') status = 400;
     else if (this.o.storeHealth?.().failing === true) {
       // Refused by the store, which logged it once when it started failing: nothing was applied.
       status = 503;
@@ -382,7 +388,7 @@ export class HttpApi {
       return;
     }
     if (!res.req.complete) headers = { ...headers, connection: 'close' };
-    this.json(res, status, { error: message }, headers);
+    this.json(res, status, { error: message, ...extra }, headers);
     if (!res.req.complete) cutAfterAnswer(res);
   }
 }

@@ -4,6 +4,7 @@ import { isVersionVector } from '../core/replica/index.js';
 import { HttpError, readJson } from './http-body.js';
 import type { KvMutation, KvService } from './kv-service.js';
 import { KV_MUTATIONS, RESOLVER_TYPES } from './kv-service.js';
+import { quorumParams } from './quorum-params.js';
 
 /** Keys are at most this many UTF-8 bytes, without control characters. */
 export const KEY_BYTES_MAX = 512;
@@ -24,10 +25,10 @@ export class KvRoutes {
 
   register(route: Route): void {
     route('GET', /^\/v1\/kv$/, (_q, query) => this.list(query));
-    route('GET', /^\/v1\/kv\/(.+)$/, (_q, _u, p) => this.get(p));
-    route('PUT', /^\/v1\/kv\/(.+)$/, (req, _u, p) => this.put(req, p));
+    route('GET', /^\/v1\/kv\/(.+)$/, (_q, query, p) => this.get(query, p));
+    route('PUT', /^\/v1\/kv\/(.+)$/, (req, query, p) => this.put(req, query, p));
     route('POST', /^\/v1\/kv\/(.+)$/, (req, _u, p) => this.mutate(req, p));
-    route('DELETE', /^\/v1\/kv\/(.+)$/, (req, _u, p) => this.delete(req, p));
+    route('DELETE', /^\/v1\/kv\/(.+)$/, (req, query, p) => this.delete(req, query, p));
   }
 
   private list(query: URLSearchParams): { prefix: string; keys: string[] } {
@@ -35,20 +36,30 @@ export class KvRoutes {
     return { prefix, keys: this.kv.list(prefix) };
   }
 
-  private get(p: readonly string[]): unknown {
+  /** `?r=N|majority|all[&timeout=ms]`: a quorum read (the merge of r replicas' replies, with who replied). */
+  private async get(query: URLSearchParams, p: readonly string[]): Promise<unknown> {
     const key = checkKey(p[0] ?? '');
+    const r1 = quorumParams(query, 'r');
+    if (r1 !== undefined) {
+      const q = await this.kv.quorumGet(key, r1);
+      if (q.read === null) throw new HttpError(404, `no such key: ${key} (read from ${q.quorum.answered.join(', ')})`);
+      return { ...q.read, quorum: q.quorum };
+    }
     const r = this.kv.get(key);
     if (r === null) throw new HttpError(404, `no such key: ${key}`);
     return r;
   }
 
-  private async put(req: IncomingMessage, p: readonly string[]): Promise<unknown> {
+  /** `?w=N|majority|all[&timeout=ms]`: answers once w replicas hold the write durably (503 with how many did, else). */
+  private async put(req: IncomingMessage, query: URLSearchParams, p: readonly string[]): Promise<unknown> {
     const key = checkKey(p[0] ?? '');
+    const w = quorumParams(query, 'w');
     const b = await this.readObject(req, this.valueBytesMax + ENVELOPE_BYTES, ['value', 'context', 'type'], '{"value": …, "context"?: …, "type"?: …}');
     if (!('value' in b)) throw new HttpError(400, 'body: "value" is required');
     this.checkValueSize(b.value, 'value');
     this.checkType(key, b.type);
     const context = checkContext(b.context);
+    if (w !== undefined) return { key, ...(await this.kv.quorumPut(key, b.value as JsonValue, w, context)) };
     const ctx = await this.kv.put(key, b.value as JsonValue, ...(context === undefined ? [] : [context]));
     return { key, context: ctx };
   }
@@ -63,8 +74,9 @@ export class KvRoutes {
   }
 
   /** A delete of a key that reads as absent here (and names no context) is a no-op: no tombstone, `"deleted": false`. */
-  private async delete(req: IncomingMessage, p: readonly string[]): Promise<unknown> {
+  private async delete(req: IncomingMessage, query: URLSearchParams, p: readonly string[]): Promise<unknown> {
     const key = checkKey(p[0] ?? '');
+    const w = quorumParams(query, 'w');
     const body = await readJson(req, ENVELOPE_BYTES, 'a DELETE body: its context', true);
     let context: CausalContext | undefined;
     if (body !== undefined) {
@@ -72,6 +84,7 @@ export class KvRoutes {
       context = checkContext((body as Record<string, unknown>).context);
     }
     if ((context === undefined || context.length === 0) && this.kv.get(key) === null) return { key, deleted: false, reason: 'no such key: nothing deleted' };
+    if (w !== undefined) return { key, deleted: true, ...(await this.kv.quorumDelete(key, w, context)) };
     const ctx = await this.kv.delete(key, ...(context === undefined ? [] : [context]));
     return { key, deleted: true, context: ctx };
   }

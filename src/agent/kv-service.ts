@@ -1,7 +1,20 @@
 import type { CausalContext, ChangeEvent, JsonValue, Read, ResolverType } from '../core/replica/index.js';
 import { ReplicaError } from '../core/replica/index.js';
-import type { ClusterNode } from '../index.js';
+import type { ClusterNode, QuorumSize } from '../index.js';
 import { NotWritableError } from '../index.js';
+
+/** `?w=` / `?r=` and `?timeout=` of a quorum request (issue 16). */
+export interface QuorumParams {
+  readonly size: QuorumSize;
+  readonly timeoutMs?: number;
+}
+
+/** How a quorum write or read went: the replicas that hold the write durably (or replied), of how many needed, in a basis of how many. */
+export interface QuorumJson {
+  readonly answered: readonly string[];
+  readonly need: number;
+  readonly replicas: number;
+}
 
 /** A key's read as the HTTP API returns it. */
 export type KvReadJson =
@@ -54,6 +67,11 @@ export interface KvService {
   mutate(key: string, m: KvMutation): Promise<void>;
   put(key: string, value: JsonValue, context?: CausalContext): Promise<CausalContext>;
   delete(key: string, context?: CausalContext): Promise<CausalContext>;
+  /** A put that resolves once `w` replicas hold it durably; rejects with a `QuorumError` (not rolled back) or a `QuorumSizeError`. */
+  quorumPut(key: string, value: JsonValue, w: QuorumParams, context?: CausalContext): Promise<{ readonly context: CausalContext; readonly quorum: QuorumJson }>;
+  quorumDelete(key: string, w: QuorumParams, context?: CausalContext): Promise<{ readonly context: CausalContext; readonly quorum: QuorumJson }>;
+  /** The merge of `r` replicas' replies (null when it reads as absent); rejects with a `QuorumError` or a `QuorumSizeError`. */
+  quorumGet(key: string, r: QuorumParams): Promise<{ readonly read: KvReadJson | null; readonly quorum: QuorumJson }>;
   list(prefix: string): string[];
   /** The resolver a key is under (what `type` a client may name). */
   resolverOf(key: string): ResolverType;
@@ -159,6 +177,23 @@ export class ClusterKv implements KvService {
     return this.kv.delete(key, context === undefined ? {} : { context });
   }
 
+  async quorumPut(key: string, value: JsonValue, w: QuorumParams, context?: CausalContext): Promise<{ readonly context: CausalContext; readonly quorum: QuorumJson }> {
+    await this.writesOpen();
+    const r = await this.kv.put(key, value, { w: w.size, ...timeout(w), ...(context === undefined ? {} : { context }) });
+    return { context: r.context, quorum: { answered: r.acked, need: r.need, replicas: r.replicas } };
+  }
+
+  async quorumDelete(key: string, w: QuorumParams, context?: CausalContext): Promise<{ readonly context: CausalContext; readonly quorum: QuorumJson }> {
+    await this.writesOpen();
+    const r = await this.kv.delete(key, { w: w.size, ...timeout(w), ...(context === undefined ? {} : { context }) });
+    return { context: r.context, quorum: { answered: r.acked, need: r.need, replicas: r.replicas } };
+  }
+
+  async quorumGet(key: string, r: QuorumParams): Promise<{ readonly read: KvReadJson | null; readonly quorum: QuorumJson }> {
+    const q = await this.kv.get(key, { r: r.size, ...timeout(r) });
+    return { read: q.read === undefined || readsAbsent(q.read) ? null : readToJson(key, q.read), quorum: { answered: q.replied, need: q.need, replicas: q.replicas } };
+  }
+
   list(prefix: string): string[] {
     return this.kv.list(prefix);
   }
@@ -181,3 +216,7 @@ export class ClusterKv implements KvService {
 }
 
 export { ReplicaError };
+
+function timeout(p: QuorumParams): { timeoutMs?: number } {
+  return p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs };
+}

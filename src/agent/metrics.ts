@@ -131,6 +131,14 @@ export class AgentMetrics {
     });
     total('gossip_kv_entries_merged_total', 'Peer entries merged that changed a key', () => node.stats.data.node.entriesMerged);
     total('gossip_kv_store_errors_total', 'Entry writes the store refused', () => node.stats.data.node.storeErrors);
+    labelledTotal('gossip_kv_quorum_ops_total', 'Quorum writes and reads this node coordinated (issue 16), by op and result', 'op', () => {
+      const q = node.stats.data.quorum;
+      return [['write', q.writes - q.writesFailed], ['write_failed', q.writesFailed], ['read', q.reads - q.readsFailed], ['read_failed', q.readsFailed]];
+    });
+    labelledTotal('gossip_kv_quorum_messages_total', 'Quorum messages this node refused or could not use, by reason', 'reason', () => {
+      const q = node.stats.data.quorum;
+      return [['malformed', q.malformed], ['stranger', q.strangers], ['late', q.late], ['unsent', q.unsent], ['not_durable', q.notDurable], ['refused_sent', q.refusedSent]];
+    });
     const storeHealth = extra.storeHealth;
     if (storeHealth !== undefined) {
       new Gauge({

@@ -29,6 +29,7 @@ import { TypedEmitter } from './emitter.js';
 import type { HashRing, RingOptions } from '../core/ring/index.js';
 import type { MembershipView, QuorumStatus } from '../core/views/index.js';
 import { ViewPlane } from './view-plane.js';
+import { emptyQuorumStats, QuorumPlane } from './quorum-plane.js';
 
 export { DEFAULT_PORT, advertiseAddress, normalizeJoinAddress };
 
@@ -42,6 +43,7 @@ export class JoinError extends Error {
 }
 
 const encoder = new TextEncoder();
+const NO_QUORUM = emptyQuorumStats();
 const bytesOf = (p: string | Uint8Array): Uint8Array => (typeof p === 'string' ? encoder.encode(p) : p);
 
 /**
@@ -86,6 +88,12 @@ export class ClusterNode {
         return this.driver.input((now) => this.plane.input(now, (d) => fn(now, d)));
       },
       onChange: (fn: (c: KvChange) => void) => this.emitter.on('kv-change', fn),
+      quorum: (op, fn) => {
+        this.assertRunning(op);
+        const q = this.plane.quorum;
+        if (q === null) throw new Error(`${op}: quorum writes and reads are not running`);
+        return this.driver.input((now) => this.plane.input(now, (d) => fn(now, d, q)));
+      },
     });
   }
 
@@ -176,7 +184,9 @@ export class ClusterNode {
       // Each life's rumor origins must differ from the previous one's: a random life number.
       data = new DurableStateNode({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
       const plane = new SerfWithState(engine, data, millis(startMs), headers);
-      plane.views = new ViewPlane(engine, () => (driver === null ? millis(clock()) : driver.now()), o.views ?? {}, o.serf?.dataTag === undefined ? DEFAULT_SERF_CONFIG.dataTag : o.serf.dataTag);
+      const views = new ViewPlane(engine, () => (driver === null ? millis(clock()) : driver.now()), o.views ?? {}, o.serf?.dataTag === undefined ? DEFAULT_SERF_CONFIG.dataTag : o.serf.dataTag);
+      plane.views = views;
+      plane.quorum = new QuorumPlane(engine, data, () => views.replicas(), randomInt(1, 2 ** 31 - 1));
       if (budget !== undefined) inboundStream = () => plane.data.chargeMembership(millis(clock()), headers.streamBytes(0));
       let node: ClusterNode | null = null;
       driver = new Driver<ClusterEvent>({
@@ -396,7 +406,7 @@ export class ClusterNode {
     return {
       driver: this.driver.stats, transport: this.transport.stats, gossip: this.engine.gossip.stats, serf: this.engine.stats, wire: this.wire.snapshot(),
       log: { lines: this.driver.rejections.lines + this.protocolLog.lines, suppressed: this.driver.rejections.suppressed + this.protocolLog.suppressed },
-      data: { decoded: this.dataStats.decoded, rejected: { ...this.dataStats.rejected }, node: this.plane.data.stats, unsent: this.plane.unsent, budget: this.plane.data.node.budgetStats },
+      data: { decoded: this.dataStats.decoded, rejected: { ...this.dataStats.rejected }, node: this.plane.data.stats, unsent: this.plane.unsent, budget: this.plane.data.node.budgetStats, quorum: { ...(this.plane.quorum?.stats ?? NO_QUORUM) } },
       topology: this.coords?.stats ?? null,
     };
   }

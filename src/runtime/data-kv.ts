@@ -3,6 +3,8 @@ import type { Agreement, ConvergedUpdate } from '../core/convergence/index.js';
 import type { CausalContext, ChangeEvent, FieldValue, Read, Resolver, Value } from '../core/replica/index.js';
 import type { KvOp, KvOpResult } from './data-layer.js';
 import type { DurableStateNode } from './durable-state-node.js';
+import type { QuorumSize } from '../core/state/quorum-size.js';
+import type { QuorumOptions, QuorumPlane, QuorumReadResult, QuorumWriteAcks } from './quorum-plane.js';
 
 /** A change to a key, as `subscribe` and the `kv-change` event report it. */
 export interface KvChange {
@@ -24,6 +26,33 @@ export interface KvConvergence {
 export interface KvHost {
   run<T>(op: string, fn: (now: Millis, data: DurableStateNode) => T): T;
   onChange(fn: (c: KvChange) => void): () => void;
+  /** Runs `fn` in the driver loop with the quorum plane (throws when the node is not running). */
+  quorum<T>(op: string, fn: (now: Millis, data: DurableStateNode, quorum: QuorumPlane) => T): T;
+}
+
+/** Options of a write: the causal context a read returned (read-modify-write). */
+export interface KvWriteOptions {
+  readonly context?: CausalContext;
+}
+
+/**
+ * A quorum write (issue 16): resolves once `w` replicas hold it durably (in their store), the
+ * writer included; else rejects with a `QuorumError` after `timeoutMs` (default 5,000), the write
+ * NOT rolled back (it is durable here, and on the replicas the error names, and keeps spreading).
+ */
+export interface KvQuorumWriteOptions extends KvWriteOptions, QuorumOptions {
+  /** A number of replicas, `majority` or `all` of the quorum basis (see `QuorumSize`). */
+  readonly w: QuorumSize;
+}
+
+/** A quorum read: merges the replies of `r` replicas (the reader included); rejects with a `QuorumError` after `timeoutMs`. */
+export interface KvQuorumReadOptions extends QuorumOptions {
+  readonly r: QuorumSize;
+}
+
+/** What a quorum write resolves with: the key's new causal context and the replicas that hold the write durably. */
+export interface KvQuorumWrite extends QuorumWriteAcks {
+  readonly context: CausalContext;
 }
 
 /**
@@ -36,14 +65,24 @@ export interface KvHost {
 export class KeyValue {
   constructor(private readonly host: KvHost, private readonly writeWaitMs = 10_000) {}
 
-  /** Writes `value` (JSON or bytes). `context`: the one `get` returned, for read-modify-write (siblings resolvers). Resolves with the key's new causal context. */
-  put(key: string, value: Value, opts: { readonly context?: CausalContext } = {}): Promise<CausalContext> {
-    return this.op({ op: 'put', key, value, ...(opts.context !== undefined ? { context: opts.context } : {}) });
+  /**
+   * Writes `value` (JSON or bytes). `context`: the one `get` returned, for read-modify-write
+   * (siblings resolvers). Resolves with the key's new causal context; with `w`, once `w` replicas
+   * hold it durably (see `KvQuorumWriteOptions`), with their names.
+   */
+  put(key: string, value: Value, opts: KvQuorumWriteOptions): Promise<KvQuorumWrite>;
+  put(key: string, value: Value, opts?: KvWriteOptions): Promise<CausalContext>;
+  put(key: string, value: Value, opts: KvWriteOptions & { readonly w?: QuorumSize; readonly timeoutMs?: number } = {}): Promise<CausalContext | KvQuorumWrite> {
+    const op: KvOp = { op: 'put', key, value, ...(opts.context !== undefined ? { context: opts.context } : {}) };
+    return opts.w === undefined ? this.op(op) : this.quorumWrite(op, opts.w, opts);
   }
 
-  /** Deletes the key (what `context` covers, or everything held here). */
-  delete(key: string, opts: { readonly context?: CausalContext } = {}): Promise<CausalContext> {
-    return this.op({ op: 'delete', key, ...(opts.context !== undefined ? { context: opts.context } : {}) });
+  /** Deletes the key (what `context` covers, or everything held here); with `w`, a quorum write of the tombstone. */
+  delete(key: string, opts: KvQuorumWriteOptions): Promise<KvQuorumWrite>;
+  delete(key: string, opts?: KvWriteOptions): Promise<CausalContext>;
+  delete(key: string, opts: KvWriteOptions & { readonly w?: QuorumSize; readonly timeoutMs?: number } = {}): Promise<CausalContext | KvQuorumWrite> {
+    const op: KvOp = { op: 'delete', key, ...(opts.context !== undefined ? { context: opts.context } : {}) };
+    return opts.w === undefined ? this.op(op) : this.quorumWrite(op, opts.w, opts);
   }
 
   /** `gcounter` / `pncounter` keys: adds `by` (default 1); resolves with the new value. */
@@ -91,9 +130,21 @@ export class KeyValue {
     return this.op({ op: 'mapRemoveField', key, field });
   }
 
-  /** The key's value(s) and causal context; undefined when this node holds nothing for it. */
-  get(key: string): Read | undefined {
-    return this.host.run('kv.get', (_now, d) => d.get(key));
+  /**
+   * The key's value(s) and causal context as this node holds them; undefined when it holds
+   * nothing. With `r`: asks the replicas, merges the replies of `r` of them (the reader included)
+   * into this node's replica (a read repair), and resolves with the merged read; R + W > N reads
+   * every write a `w` quorum acknowledged.
+   */
+  get(key: string): Read | undefined;
+  get(key: string, opts: KvQuorumReadOptions): Promise<QuorumReadResult>;
+  get(key: string, opts?: KvQuorumReadOptions): Read | undefined | Promise<QuorumReadResult> {
+    if (opts === undefined) return this.host.run('kv.get', (_now, d) => d.get(key));
+    try {
+      return this.host.quorum('kv.get', (now, _d, q) => q.read(now, q.plan(opts.r, 'r'), key, opts));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   /** Keys under `prefix` that read as present, sorted. */
@@ -125,9 +176,28 @@ export class KeyValue {
    * `NotWritableError`.
    */
   private async op<O extends KvOp>(o: O): Promise<KvOpResult[O['op']]> {
+    await this.writableSoon();
+    return this.host.run(`kv.${o.op}`, (now, d) => d.apply(now, o));
+  }
+
+  private async writableSoon(): Promise<void> {
     const until = Date.now() + this.writeWaitMs;
     while (!this.host.run('kv.writable', (_now, d) => d.writable) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    return this.host.run(`kv.${o.op}`, (now, d) => d.apply(now, o));
+  }
+
+  /**
+   * A put or delete, then its quorum round: `w` is checked against the replicas before anything
+   * is written (a RangeError leaves no trace); the local write is durable before the round asks
+   * the other replicas to hold its dot.
+   */
+  private async quorumWrite(o: Extract<KvOp, { op: 'put' | 'delete' }>, w: QuorumSize, opts: QuorumOptions): Promise<KvQuorumWrite> {
+    await this.writableSoon();
+    const { context, acks } = this.host.quorum(`kv.${o.op}`, (now, d, q) => {
+      const plan = q.plan(w, 'w');
+      const ctx = d.apply(now, o);
+      return { context: ctx, acks: q.write(now, plan, o.key, d.replica.lastCounter, opts) };
+    });
+    return { context, ...(await acks) };
   }
 
 }

@@ -230,6 +230,40 @@ export class DurableStateNode {
     return this.node.get(key);
   }
 
+  /** The key's entry as this replica holds it (what a quorum read replies). */
+  entry(key: string): Entry | undefined {
+    return this.replica.entry(key);
+  }
+
+  /**
+   * Merges a peer's entry handed over directly (a quorum write, a quorum read's reply) and writes
+   * the change to the store before returning (a refused write stays pending: `durablyHolds` says
+   * no until a retry succeeds). False for an entry that is not a valid state (counted).
+   */
+  absorb(now: Millis, entry: Entry): boolean {
+    if (!isValidEntry(entry)) {
+      this.counters.rejected++;
+      return false;
+    }
+    this.node.mergeEntry(this.wall(now), entry);
+    this.afterInput(now);
+    return true;
+  }
+
+  /**
+   * Whether this replica's state reflects write `counter` of `origin` (held, or superseded by a
+   * newer one) and the key's state is in the store (durable): what a quorum write's ack means.
+   * Without a store, held in memory.
+   */
+  durablyHolds(key: string, origin: string, counter: number): boolean {
+    return this.replica.hasSeen(origin, counter) && this.isDurable(key);
+  }
+
+  /** Whether the key's state here is the one in the store (false while a refused write of it waits for a retry). */
+  isDurable(key: string): boolean {
+    return !this.unsaved.has(key);
+  }
+
   list(prefix: string): string[] {
     return this.node.list(prefix);
   }

@@ -2,6 +2,7 @@
  * What a `ClusterNode` takes and reports: its options (`NodeOptions`, `KvOptions`), its events,
  * query results and counters. Types only; the node itself is in cluster-node.ts.
  */
+import type { QuorumStats } from './quorum-plane.js';
 import type { Config, ProfileName } from '../core/config.js';
 import type { NodeStats } from '../core/membership/node.js';
 import type { Coordinate } from '../core/topology/index.js';
@@ -158,6 +159,8 @@ export interface ClusterNodeStats {
     readonly unsent: number;
     /** The byte budget's counters (`bandwidth`): bytes by class, messages held back; null without a cap. */
     readonly budget: Readonly<StateBudgetStats> | null;
+    /** Quorum writes and reads (issue 16): as coordinator and as replica. */
+    readonly quorum: Readonly<QuorumStats>;
   };
   /** Network coordinates: observations used, refused (by reason), clamped; resets. Null when disabled. */
   readonly topology: CoordinateStats | null;

@@ -11,6 +11,8 @@ import type { ViewEvent } from '../core/views/index.js';
 import { VIEW_NOTE_TYPE } from '../wire/view-note.js';
 import type { RingChangedEvent, ViewPlane } from './view-plane.js';
 import { NO_HEADERS } from './wire-headers.js';
+import type { QuorumPlane } from './quorum-plane.js';
+import { QUORUM_TYPE } from '../wire/quorum.js';
 
 /** One of our data layer's messages (a memberlist user message whose first byte is a data type). */
 function isDataMessage(m: Message | StreamMessage): boolean {
@@ -27,6 +29,8 @@ function isDataMessage(m: Message | StreamMessage): boolean {
 export class SerfWithState implements DrivenNode<SerfEvent | DataEvent | ViewEvent | RingChangedEvent> {
   /** The membership views (issue 16), when the node runs them: their notes come in as data messages of type 0xbc. */
   views: ViewPlane | null = null;
+  /** Quorum writes and reads (issue 16): their messages come in as data messages of type 0xbd. */
+  quorum: QuorumPlane | null = null;
   /** Set by the runtime: asks the driver to drain again (the data node has output after an event). */
   wake: () => void = () => undefined;
   /** Data messages addressed to members that are not (or no longer) data peers. */
@@ -85,6 +89,8 @@ export class SerfWithState implements DrivenNode<SerfEvent | DataEvent | ViewEve
     if (this.data.pollTimeout() <= now) this.data.handleTimeout(now);
     const v = this.views?.pollTimeout();
     if (v !== undefined && v <= now) this.views?.handleTimeout(now);
+    const q = this.quorum?.pollTimeout();
+    if (q !== undefined && q <= now) this.quorum?.handleTimeout(now);
   }
 
   /** Runs `fn` on the data node at `now` (a local operation through the driver's `input`). */
@@ -115,6 +121,11 @@ export class SerfWithState implements DrivenNode<SerfEvent | DataEvent | ViewEve
           continue;
         }
       }
+      if (e.type === 'data-message' && e.dataType === QUORUM_TYPE && this.quorum !== null) {
+        this.quorum.handleMessage(this.now, e.node, e.payload);
+        this.wake();
+        continue;
+      }
       if (e.type !== 'data-message' || dataMessageKind(e.dataType) === undefined) return e;
       // Ours. Over a stream the sender's address is an ephemeral port (no member): its `src` says who.
       this.data.handleMessage(this.now, e.node, e.dataType, e.payload, e.from);
@@ -127,6 +138,8 @@ export class SerfWithState implements DrivenNode<SerfEvent | DataEvent | ViewEve
     const d = this.data.pollTimeout();
     const first = s === undefined || d < s ? d : s;
     const v = this.views?.pollTimeout();
-    return v === undefined || v >= first ? first : (v as Millis);
+    const withViews = v === undefined || v >= first ? first : (v as Millis);
+    const q = this.quorum?.pollTimeout();
+    return q === undefined || q >= withViews ? withViews : (q as Millis);
   }
 }

@@ -54,7 +54,7 @@ export class ViewPlane {
   private rings = new Map<string, HashRing>();
   private ringsFor = -1;
 
-  constructor(engine: SerfNode, now: () => Millis, o: ViewOptions, dataTag: string | null) {
+  constructor(engine: SerfNode, now: () => Millis, o: ViewOptions, private readonly dataTag: string | null) {
     const self = engine.name;
     const t: ViewTrackerOptions = {
       name: self, now: now(),
@@ -159,6 +159,26 @@ export class ViewPlane {
 
   quorum(): QuorumStatus {
     return this.tracker.quorumStatus();
+  }
+
+  /**
+   * The replicas of quorum writes and reads (issue 16): the members of the quorum basis (the last
+   * stable view adopted with quorum, failed members included, so the count does not shrink on the
+   * minority side of a split), or before any stable view the current view's members that have not
+   * left; without the members the current view shows without our data tag (they hold no state).
+   */
+  replicas(): ReadonlySet<string> {
+    const current = this.tracker.view();
+    const tags = new Map(current.members.map((m) => [m.name, m.tags]));
+    const basis = this.tracker.quorumStatus().basis;
+    const names = basis !== null ? [...basis.weights.keys()] : current.members.filter((m) => m.state !== 'left').map((m) => m.name);
+    const self = this.engine.name;
+    return new Set(names.filter((n) => {
+      if (n === self) return true;
+      if (this.dataTag === null) return false;
+      const t = tags.get(n);
+      return t === undefined || Number(t[this.dataTag] ?? 0) >= 1;
+    }));
   }
 
   /**

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Entry, Resolver } from '../../src/core/replica/index.js';
+import type { Resolver } from '../../src/core/replica/index.js';
 import type { ClusterNode, NodeOptions } from '../../src/runtime/cluster-node.js';
-import type { EntryChange, StateStore, StoredEntry } from '../../src/store/state-store.js';
-import { DataMessageType, decodeDataValue } from '../../src/wire/data.js';
+import type { StateStore } from '../../src/store/state-store.js';
+import { MemoryStateStore } from './memory-state-store.js';
+import { DataMessageType } from '../../src/wire/data.js';
 import { createTestNode } from './harness.js';
 import { waitFor } from './wait.js';
 
@@ -12,46 +13,6 @@ import { waitFor } from './wait.js';
  * node restarted from its persisted entries keeps every acknowledged write, never reuses a dot,
  * and rejoins; garbage data messages are counted and crash nothing.
  */
-
-/** An in-memory `StateStore` that counts its writes (what the agent's SQLite store does, durably). */
-class MemoryStateStore implements StateStore {
-  readonly entries = new Map<string, Uint8Array>();
-  readonly meta = new Map<string, Uint8Array>();
-  writes = 0;
-  failNext = false;
-
-  loadEntries(): StoredEntry[] {
-    return [...this.entries].map(([key, entry]) => ({ key, entry }));
-  }
-
-  writeEntries(changes: readonly EntryChange[]): void {
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('disk full');
-    }
-    this.writes++;
-    for (const c of changes) {
-      if (c.entry === null) this.entries.delete(c.key);
-      else this.entries.set(c.key, c.entry.slice());
-    }
-  }
-
-  loadMeta(name: string): Uint8Array | null {
-    return this.meta.get(name) ?? null;
-  }
-
-  saveMeta(name: string, value: Uint8Array): void {
-    this.meta.set(name, value.slice());
-  }
-
-  /** The stored entry of a key, decoded. */
-  entry(key: string): Entry | undefined {
-    const b = this.entries.get(key);
-    if (b === undefined) return undefined;
-    const r = decodeDataValue(b);
-    return r.ok ? (r.value as unknown as Entry) : undefined;
-  }
-}
 
 const RESOLVERS: Record<string, Resolver> = {
   'lww/': { type: 'lww' }, 'cnt/': { type: 'pncounter' }, 'set/': { type: 'orset' }, 'mv/': { type: 'siblings' },

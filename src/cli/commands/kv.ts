@@ -24,6 +24,21 @@ function parseValue(value: string, asString: boolean | undefined): unknown {
   }
 }
 
+/**
+ * `?w=`/`?r=` and `?timeout=` for a quorum write or read; '' without `size`. The agent checks the
+ * size (a 400 naming what it takes): a client command loads no library code (issue 12).
+ */
+function quorumQuery(name: 'w' | 'r', size: string | undefined, timeout: string | undefined): string {
+  if (size === undefined) {
+    if (timeout !== undefined) throw new UsageError(`--timeout: applies with --${name} only`);
+    return '';
+  }
+  const t = timeout === undefined ? '' : `&timeout=${parseIntIn(timeout, 'timeout', 1, 600_000)}`;
+  return `?${name}=${encodeURIComponent(size)}${t}`;
+}
+
+interface QuorumJson { answered: string[]; need: number; replicas: number }
+
 interface OpRead { type: string | null; value?: unknown; elements?: unknown[]; fields?: unknown }
 
 function parseContext(s: string | undefined): unknown {
@@ -40,8 +55,11 @@ export function registerKv(program: Command, io: Io): void {
   const kv = program.command('kv').description('read and write the key-value state');
   clientOptions(kv.command('get <key>').description('print a key\'s value (siblings one per line); exit 1 if absent'))
     .option('--json', 'print the whole read: type, values and causal context')
-    .action((key: string, o: ClientFlags & { json?: boolean }) => runClient(io, async () => {
-      const r = await clientFrom(o).call<{ values?: unknown[]; value?: unknown; elements?: unknown[]; fields?: unknown }>('GET', path(key));
+    .option('--r <n>', 'a quorum read: merge the replies of n replicas (a number, majority or all), this agent included')
+    .option('--timeout <ms>', 'with --r: fail (exit 1, naming how many replied of how many needed) after this long (default 5000)')
+    .action((key: string, o: ClientFlags & { json?: boolean; r?: string; timeout?: string }) => runClient(io, async () => {
+      const q = quorumQuery('r', o.r, o.timeout);
+      const r = await clientFrom(o).call<{ values?: unknown[]; value?: unknown; elements?: unknown[]; fields?: unknown }>('GET', path(key) + q);
       if (o.json === true) return io.out(JSON.stringify(r));
       const shown = r.values ?? (r.value !== undefined ? [r.value] : r.elements ?? [r.fields]);
       for (const v of shown) io.out(typeof v === 'string' ? v : JSON.stringify(v));
@@ -49,17 +67,24 @@ export function registerKv(program: Command, io: Io): void {
   clientOptions(kv.command('put <key> <value>').description('write a value (JSON if it parses as JSON, else a string); returns once durable'))
     .option('--context <json>', 'causal context from a previous read: supersede exactly what it saw')
     .option('--string', 'store the value as a string even if it parses as JSON')
-    .action((key: string, value: string, o: ClientFlags & { context?: string; string?: boolean }) => runClient(io, async () => {
+    .option('--w <n>', 'a quorum write: return once n replicas (a number, majority or all) hold it durably, this agent included')
+    .option('--timeout <ms>', 'with --w: fail (exit 1, naming how many acknowledged of how many needed) after this long (default 5000); the write is not rolled back')
+    .action((key: string, value: string, o: ClientFlags & { context?: string; string?: boolean; w?: string; timeout?: string }) => runClient(io, async () => {
       const v = parseValue(value, o.string);
       const context = parseContext(o.context);
-      const r = await clientFrom(o).call<{ context: unknown }>('PUT', path(key), { value: v, ...(context !== undefined ? { context } : {}) });
+      const q = quorumQuery('w', o.w, o.timeout);
+      const r = await clientFrom(o).call<{ context: unknown; quorum?: QuorumJson }>('PUT', path(key) + q, { value: v, ...(context !== undefined ? { context } : {}) });
       io.out(JSON.stringify(r.context));
+      if (r.quorum !== undefined) io.err(`durable on ${r.quorum.answered.length} of ${r.quorum.replicas} replicas (${r.quorum.need} needed): ${r.quorum.answered.join(', ')}`);
     }));
   clientOptions(kv.command('del <key>').description('delete a key (a tombstone that replicates); a key that is absent is left alone, and the command says so'))
     .option('--context <json>', 'causal context from a previous read')
-    .action((key: string, o: ClientFlags & { context?: string }) => runClient(io, async () => {
+    .option('--w <n>', 'a quorum delete: return once n replicas hold the tombstone durably')
+    .option('--timeout <ms>', 'with --w: fail after this long (default 5000); not rolled back')
+    .action((key: string, o: ClientFlags & { context?: string; w?: string; timeout?: string }) => runClient(io, async () => {
       const context = parseContext(o.context);
-      const r = await clientFrom(o).call<{ deleted: boolean }>('DELETE', path(key), context !== undefined ? { context } : undefined);
+      const q = quorumQuery('w', o.w, o.timeout);
+      const r = await clientFrom(o).call<{ deleted: boolean }>('DELETE', path(key) + q, context !== undefined ? { context } : undefined);
       if (!r.deleted) io.err(`no such key: ${key} (nothing deleted)`);
     }));
   // Counters, sets and maps (keys under a gcounter, pncounter, orset or ormap prefix).

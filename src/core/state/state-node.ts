@@ -3,6 +3,7 @@ import { ConvergenceTracker } from '../convergence/tracker.js';
 import type { PeerSampler } from '../dissemination/disseminator.js';
 import type { Address, Millis, NodeName } from '../ids.js';
 import type { CausalContext } from '../replica/dvv.js';
+import type { Entry } from '../replica/entry.js';
 import type { Read } from '../replica/read.js';
 import { Replica } from '../replica/replica.js';
 import type { Value } from '../replica/value.js';
@@ -151,6 +152,20 @@ export class StateNode {
 
   get(key: string): Read | undefined {
     return this.replica.get(key);
+  }
+
+  /**
+   * A peer's entry handed over outside rumors and anti-entropy (a quorum write, a quorum read's
+   * reply): merged as a rumor's would be (a bad entry is counted by the replica and ignored).
+   * True when it changed the state.
+   */
+  mergeEntry(now: number, entry: Entry): boolean {
+    if (!this.replica.merge(now, entry)) return false;
+    this.keys.syncKey(entry.key);
+    this.acks.noteSampled(now);
+    this.activity.markActive(now);
+    this.trigger.noteOwnRoot(now);
+    return true;
   }
 
   list(prefix = ''): string[] {
