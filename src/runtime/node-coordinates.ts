@@ -16,9 +16,14 @@ export type CoordinateStats = Readonly<TopologyStats> & { readonly resets: numbe
 export class NodeCoordinates {
   private readonly topology: Topology;
 
-  constructor(name: string, seed: number, restored: Coordinate | undefined) {
+  constructor(name: string, seed: number, restored: Coordinate | undefined, localRttMs?: number) {
     // Its own generator (only for Serf's rare random direction): the engine's draws stay as they were.
-    this.topology = new Topology(name, { codec: coordinateCodec, rng: seededRng(seed ^ 0x5f0c00d), ...(restored !== undefined ? { coordinate: restored } : {}) });
+    this.topology = new Topology(name, {
+      codec: coordinateCodec,
+      rng: seededRng(seed ^ 0x5f0c00d),
+      ...(restored !== undefined ? { coordinate: restored } : {}),
+      ...(localRttMs !== undefined ? { localRttMs } : {}),
+    });
   }
 
   /** Serf's ping delegate: our coordinate in every ack, every direct probe's answer observed. */

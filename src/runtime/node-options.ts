@@ -92,6 +92,12 @@ export interface NodeOptions {
    * it. Default true, as Serf; false: acks carry no payload (Serf's `DisableCoordinates`).
    */
   readonly coordinates?: boolean;
+  /**
+   * With coordinates: round trips up to this many ms also move a second, local coordinate that
+   * our acks carry after Serf's (Serf ignores it) and that estimates between close nodes use
+   * (README, "Topology"). Default 5; 0: Serf's coordinate only, acks exactly Serf's.
+   */
+  readonly localCoordinateRttMs?: number;
   /** Our coordinate as a previous life saved it (`coordinate()`): start there instead of the origin. */
   readonly coordinate?: Coordinate;
 }

@@ -1,7 +1,18 @@
 import type { Rng } from '../core/rng.js';
-import { estimateRttMs } from '../core/topology/index.js';
-import type { Coordinate } from '../core/topology/index.js';
+import { estimateBetweenMs } from '../core/topology/index.js';
+import type { NodeCoordinates } from '../core/topology/index.js';
 import type { LatencyModel } from './latency-model.js';
+
+/** Which pairs: the same zone, the same region (another zone), or different regions (wide area). */
+export type PairClass = 'zone' | 'region' | 'wan';
+export const PAIR_CLASSES: readonly PairClass[] = ['zone', 'region', 'wan'];
+
+/** The error over one class of pairs. */
+export interface ClassError {
+  readonly pairs: number;
+  readonly medianRelErr: number;
+  readonly p90RelErr: number;
+}
 
 /** How well the nodes' network coordinates predict the latency model's true round trips at one moment. */
 export interface AccuracySample {
@@ -11,6 +22,8 @@ export interface AccuracySample {
   /** |estimate − true| / true over those pairs: median and 90th percentile. */
   readonly medianRelErr: number;
   readonly p90RelErr: number;
+  /** The same by class of pair (a class with no pair measured is absent). */
+  readonly byClass: Partial<Record<PairClass, ClassError>>;
   /** Distance of the coordinates' centroid from the origin (ms): a drifting system walks away. */
   readonly centroidMs: number;
 }
@@ -24,6 +37,12 @@ export interface CoordinateAccuracy {
   readonly driftRelFromHalfway: number;
   /** Of the true 5 nearest live nodes, how many are among the 5 nearest by estimate (average over the nodes checked). */
   readonly nearest5: number;
+  /**
+   * How much farther (true RTT) the 5 nearest by estimate are than the true 5 nearest, on
+   * average: mean true RTT of the chosen 5 / mean true RTT of the true 5, minus 1 (0: the
+   * true 5 or ones as close). The literature's "relative penalty" of closest-node selection.
+   */
+  readonly nearest5Penalty: number;
   readonly nearestChecked: number;
   /** Hosts the model placed badly (triangle-violating). */
   readonly violators: number;
@@ -34,8 +53,9 @@ const quantile = (sorted: readonly number[], q: number): number => sorted.length
 /**
  * Measures coordinates against a latency model (the simulator's accuracy check): a fixed set
  * of random node pairs (drawn once from `rng`), sampled whenever asked; the nearest-node check
- * compares each node's 5 nearest by coordinates (using every live node's current coordinate:
- * the whole cluster's view) with the true 5 nearest.
+ * compares each node's 5 nearest by coordinates (using every live node's current coordinates:
+ * the whole cluster's view) with the true 5 nearest. Estimates are what `estimateRtt` gives:
+ * the local space for close pairs that both have one (`localRttMs`, 0: Serf's space only).
  */
 export class CoordinateAccuracyMeter {
   private readonly pairs: [number, number][] = [];
@@ -45,7 +65,8 @@ export class CoordinateAccuracyMeter {
 
   constructor(
     private readonly model: LatencyModel,
-    private readonly coordinateOf: (i: number) => Coordinate | undefined,
+    private readonly coordinateOf: (i: number) => NodeCoordinates | undefined,
+    private readonly localRttMs: number,
     private readonly rng: Rng,
     pairs: number,
   ) {
@@ -61,14 +82,17 @@ export class CoordinateAccuracyMeter {
   /** Takes one sample at `atMs`; `halfway` also remembers the estimates, `end` measures the drift since. */
   sample(atMs: number, mark: 'halfway' | 'end' | null = null): AccuracySample {
     const errs: number[] = [];
+    const byClass: Record<PairClass, number[]> = { zone: [], region: [], wan: [] };
     const moved: number[] = [];
     this.pairs.forEach(([a, b], k) => {
       const ca = this.coordinateOf(a);
       const cb = this.coordinateOf(b);
       if (ca === undefined || cb === undefined) return;
       const truth = this.model.rttMs(a, b);
-      const est = estimateRttMs(ca, cb);
-      errs.push(Math.abs(est - truth) / truth);
+      const est = this.estimate(ca, cb);
+      const err = Math.abs(est - truth) / truth;
+      errs.push(err);
+      byClass[this.classOf(a, b)].push(err);
       if (mark === 'halfway') this.halfway.set(k, est);
       const before = this.halfway.get(k);
       if (mark === 'end' && before !== undefined) moved.push(Math.abs(est - before) / truth);
@@ -76,29 +100,49 @@ export class CoordinateAccuracyMeter {
     errs.sort((x, y) => x - y);
     moved.sort((x, y) => x - y);
     if (mark === 'end') this.driftRel = quantile(moved, 0.5);
-    const s: AccuracySample = { atMs, pairs: errs.length, medianRelErr: quantile(errs, 0.5), p90RelErr: quantile(errs, 0.9), centroidMs: this.centroid() };
+    const classes: Partial<Record<PairClass, ClassError>> = {};
+    for (const c of PAIR_CLASSES) {
+      const e = byClass[c].sort((x, y) => x - y);
+      if (e.length > 0) classes[c] = { pairs: e.length, medianRelErr: quantile(e, 0.5), p90RelErr: quantile(e, 0.9) };
+    }
+    const s: AccuracySample = {
+      atMs, pairs: errs.length, medianRelErr: quantile(errs, 0.5), p90RelErr: quantile(errs, 0.9), byClass: classes, centroidMs: this.centroid(),
+    };
     this.samples.push(s);
     return s;
   }
 
-  /** The 5-nearest overlap over `count` random live nodes. */
-  nearest(count: number): { overlap: number; checked: number } {
+  /** The 5-nearest overlap (and the penalty of the chosen 5) over `count` random live nodes. */
+  nearest(count: number): { overlap: number; penalty: number; checked: number } {
     const n = this.model.nodes;
     const live: number[] = [];
     for (let i = 0; i < n; i++) if (this.coordinateOf(i) !== undefined) live.push(i);
-    if (live.length < 7) return { overlap: NaN, checked: 0 };
+    if (live.length < 7) return { overlap: NaN, penalty: NaN, checked: 0 };
     let total = 0;
+    let penalty = 0;
     let checked = 0;
+    const meanTrue = (i: number, js: readonly number[]): number => js.reduce((sum, j) => sum + this.model.rttMs(i, j), 0) / js.length;
     for (let k = 0; k < count; k++) {
       const i = live[this.rng.int(live.length)] as number;
-      const ci = this.coordinateOf(i) as Coordinate;
+      const ci = this.coordinateOf(i) as NodeCoordinates;
       const others = live.filter((j) => j !== i);
       const byTruth = others.map((j) => [j, this.model.rttMs(i, j)] as const).sort((x, y) => x[1] - y[1]).slice(0, 5).map((x) => x[0]);
-      const byEstimate = new Set(others.map((j) => [j, estimateRttMs(ci, this.coordinateOf(j) as Coordinate)] as const).sort((x, y) => x[1] - y[1]).slice(0, 5).map((x) => x[0]));
+      const chosen = others.map((j) => [j, this.estimate(ci, this.coordinateOf(j) as NodeCoordinates)] as const).sort((x, y) => x[1] - y[1]).slice(0, 5).map((x) => x[0]);
+      const byEstimate = new Set(chosen);
       total += byTruth.filter((j) => byEstimate.has(j)).length;
+      penalty += meanTrue(i, chosen) / meanTrue(i, byTruth) - 1;
       checked++;
     }
-    return { overlap: total / checked, checked };
+    return { overlap: total / checked, penalty: penalty / checked, checked };
+  }
+
+  private estimate(a: NodeCoordinates, b: NodeCoordinates): number {
+    return estimateBetweenMs(a, b, this.localRttMs);
+  }
+
+  private classOf(a: number, b: number): PairClass {
+    const m = this.model;
+    return m.zone(a) === m.zone(b) ? 'zone' : m.region(a) === m.region(b) ? 'region' : 'wan';
   }
 
   /** The summary once the run is over (after `sample(end, 'end')`). */
@@ -108,14 +152,14 @@ export class CoordinateAccuracyMeter {
     let violators = 0;
     for (let i = 0; i < this.model.nodes; i++) if (this.model.isViolator(i)) violators++;
     const near = this.nearest(nearestChecked);
-    return { samples: this.samples, final, driftRelFromHalfway: this.driftRel, nearest5: near.overlap, nearestChecked: near.checked, violators };
+    return { samples: this.samples, final, driftRelFromHalfway: this.driftRel, nearest5: near.overlap, nearest5Penalty: near.penalty, nearestChecked: near.checked, violators };
   }
 
   private centroid(): number {
     let sum: number[] | null = null;
     let k = 0;
     for (let i = 0; i < this.model.nodes; i++) {
-      const c = this.coordinateOf(i);
+      const c = this.coordinateOf(i)?.coordinate;
       if (c === undefined) continue;
       sum ??= new Array<number>(c.vec.length).fill(0);
       c.vec.forEach((v, d) => ((sum as number[])[d] = ((sum as number[])[d] as number) + v));

@@ -6,6 +6,7 @@ import type { PeerSampler } from '../core/dissemination/disseminator.js';
 import { Disseminator } from '../core/dissemination/disseminator.js';
 import type { Address } from '../core/ids.js';
 import { millis } from '../core/ids.js';
+import type { NodeEventType } from '../core/events.js';
 import type { GossipNode } from '../core/membership/node.js';
 import type { Rng } from '../core/rng.js';
 import { percentiles } from './membership.js';
@@ -53,12 +54,20 @@ export class DisseminationCluster {
   constructor(readonly options: FullEngineOptions) {
     const n = options.nodes;
     this.config = { ...DEFAULT_DISSEMINATION, ...options.dissemination };
-    this.sim = new Simulator({ seed: options.seed, nodes: n, config: options.config ?? defaultConfig('lan'), network: options.network ?? {}, events: [], ...(options.latency !== undefined ? { latency: options.latency } : {}) });
+    const swim = (options.membership ?? 'oracle') === 'swim';
+    // Plumtree hears membership's verdicts (SWIM's events, or the oracle's at once in crash and restart).
+    const events: NodeEventType[] = swim && this.config.mode === 'plumtree' ? ['member-failed', 'member-left', 'member-joined', 'member-recovered'] : [];
+    this.sim = new Simulator({ seed: options.seed, nodes: n, config: options.config ?? defaultConfig('lan'), network: options.network ?? {}, events, ...(options.latency !== undefined ? { latency: options.latency } : {}) });
     this.up = new Uint8Array(n).fill(1);
     this.liveCount = n;
     this.lives = new Uint32Array(n);
     this.sim.addrs.forEach((a, i) => this.indexOf.set(a, i));
-    const swim = (options.membership ?? 'oracle') === 'swim';
+    if (events.length > 0) {
+      this.sim.observe((now, i, e) => {
+        if (e.type === 'member-failed' || e.type === 'member-left') this.sim.withData(i, (d) => (d as Disseminator).handlePeerDown(millis(now), e.member.addr, e.member.name));
+        else if (e.type === 'member-joined' || e.type === 'member-recovered') this.sim.withData(i, (d) => (d as Disseminator).handlePeerUp(e.member.addr));
+      });
+    }
     for (let i = 0; i < n; i++) {
       if (swim) this.sim.startConverged(i);
       const d = this.engine(i, this.sim.names[i] as string);
@@ -89,6 +98,17 @@ export class DisseminationCluster {
     const d = this.engine(i, `${this.sim.names[i] as string}~${this.lives[i]}`);
     this.engines[i] = d;
     this.sim.attach(i, d);
+    const addr = this.sim.addrs[i] as Address;
+    this.eachLiveEngine(i, (e) => e.handlePeerUp(addr));
+  }
+
+  /** Runs `fn` on every live engine but node `except`'s, sending what it produces. */
+  private eachLiveEngine(except: number, fn: (d: Disseminator) => void): void {
+    if (this.config.mode !== 'plumtree') return;
+    for (let j = 0; j < this.engines.length; j++) {
+      if (j === except || this.up[j] !== 1) continue;
+      this.sim.withData(j, (d) => fn(d as Disseminator));
+    }
   }
 
   /** Publishes an update at node i now. */
@@ -97,11 +117,17 @@ export class DisseminationCluster {
     this.sim.withData(i, () => d.publish(millis(this.sim.now), key, payload, { critical }));
   }
 
+  /** Crashes node i; with oracle membership, every live engine hears at once that it is dead. */
   crash(i: number): void {
     if (this.up[i] === 0) return;
     this.up[i] = 0;
     this.liveCount--;
     this.sim.crash(i);
+    if ((this.options.membership ?? 'oracle') === 'swim') return;
+    const addr = this.sim.addrs[i] as Address;
+    const name = (this.engines[i] as Disseminator).origin;
+    const now = millis(this.sim.now);
+    this.eachLiveEngine(i, (d) => d.handlePeerDown(now, addr, name));
   }
 
   isUp(i: number): boolean {

@@ -8,6 +8,7 @@ import { Simulator } from './simulator.js';
 import type { LatencySpec } from './latency-model.js';
 import type { CoordinateAccuracy } from './coordinate-accuracy.js';
 import { CoordinateAccuracyMeter } from './coordinate-accuracy.js';
+import { DEFAULT_LOCAL_RTT_MS } from '../core/topology/index.js';
 
 /**
  * The membership scenario behind `gossip simulate membership`: N nodes join through seeds in a
@@ -44,6 +45,8 @@ export interface MembershipScenario {
   topology: LatencySpec | null;
   /** Network coordinates in every ack (Serf's Vivaldi); with `topology`, their accuracy is measured. Off by default. */
   coordinates: boolean;
+  /** With coordinates: round trips up to this (ms) feed each node's local space; 0: Serf's space only. */
+  localRttMs: number;
 }
 
 export function membershipScenario(p: Partial<MembershipScenario> & { nodes: number; seed: number }): MembershipScenario {
@@ -69,6 +72,7 @@ export function membershipScenario(p: Partial<MembershipScenario> & { nodes: num
     configOverrides: {},
     topology: null,
     coordinates: false,
+    localRttMs: DEFAULT_LOCAL_RTT_MS,
     ...p,
   };
 }
@@ -133,7 +137,7 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
     network: { loss: sc.loss, ...sc.network },
     events: ['member-failed', 'member-suspected', 'self-refuted'],
     ...(sc.topology !== null ? { latency: sc.topology } : {}),
-    ...(sc.coordinates ? { coordinates: true } : {}),
+    ...(sc.coordinates ? { coordinates: true, localRttMs: sc.localRttMs } : {}),
   });
   const plan = seededRng(sc.seed ^ 0x2545f491);
   const n = sc.nodes;
@@ -283,7 +287,7 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
   // Coordinates against the true round trips: a sample each minute, one half-way (for drift) and one at the end.
   const model = sim.network.model;
   const meter = sc.coordinates && model !== null
-    ? new CoordinateAccuracyMeter(model, (i) => (sim.isUp(i) ? sim.topologies[i]?.coordinate() : undefined), seededRng(sc.seed ^ 0x0ac1c), Math.min(20_000, n * 20))
+    ? new CoordinateAccuracyMeter(model, (i) => (sim.isUp(i) ? sim.topologies[i]?.nodeCoordinates(sim.names[i] as string) : undefined), sc.localRttMs, seededRng(sc.seed ^ 0x0ac1c), Math.min(20_000, n * 20))
     : null;
   if (meter !== null) {
     for (let t = 60_000; t < sc.durationMs; t += 60_000) {

@@ -36,6 +36,8 @@ export interface SimulatorOptions {
   readonly latency?: LatencySpec;
   /** Network coordinates on every node (Serf's Vivaldi in the acks); off by default (acks then carry no payload). */
   readonly coordinates?: boolean;
+  /** With coordinates: round trips up to this (ms) also feed each node's local space (0: Serf's space only). Default `DEFAULT_LOCAL_RTT_MS`. */
+  readonly localRttMs?: number;
   /** A membership delegate per node life (piggybacked user broadcasts and messages: the view notes), beside the coordinates' hooks. */
   readonly delegate?: (i: number) => NodeDelegate;
 }
@@ -206,7 +208,11 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
   start(i: number, incarnation = 1): GossipNode {
     // Coordinates draw from their own generator (rarely: Serf's random direction), so the run's other draws stay as they were.
     const topology = this.options.coordinates === true
-      ? new Topology(this.names[i] as string, { codec: coordinateCodec, rng: seededRng((this.options.seed ^ 0x7c00d1) + Math.imul(i + 1, 0x9e3779b1) + this.gen[i]!) })
+      ? new Topology(this.names[i] as string, {
+        codec: coordinateCodec,
+        rng: seededRng((this.options.seed ^ 0x7c00d1) + Math.imul(i + 1, 0x9e3779b1) + this.gen[i]!),
+        ...(this.options.localRttMs !== undefined ? { localRttMs: this.options.localRttMs } : {}),
+      })
       : null;
     this.topologies[i] = topology;
     const node = new GossipNode({

@@ -27,8 +27,11 @@ export interface Coordinate {
 
 /** How the core turns its coordinate into an ack payload and back (injected: the core imports no wire code). */
 export interface CoordinateCodec {
-  encode(c: Coordinate): Uint8Array;
+  /** Serf's payload; with `local`, our local-space coordinate follows it (Serf reads only the first). */
+  encode(c: Coordinate, local?: Coordinate | null): Uint8Array;
   decode(payload: Uint8Array): DecodeResult<Coordinate>;
+  /** The local-space coordinate after Serf's, null when the payload has none (Serf's own acks). */
+  decodeLocal(payload: Uint8Array): DecodeResult<Coordinate | null>;
 }
 
 /** Serf's `PingVersion`. */
@@ -38,9 +41,19 @@ export const COORDINATE_DIMENSIONS_MAX = 64;
 
 const FIELDS = structFields('Vec', 'Error', 'Adjustment', 'Height');
 
-/** `01` + msgpack `Coordinate`, byte for byte as serf's ping delegate writes it. */
-export function encodeCoordinatePayload(c: Coordinate): Uint8Array {
-  const w = new Writer(16 + 9 * c.vec.length + 48);
+/** The version of our local-space extension (the first element of its array). */
+export const LOCAL_COORDINATE_VERSION = 1;
+
+/**
+ * `01` + msgpack `Coordinate`, byte for byte as serf's ping delegate writes it. With `local`,
+ * our extension follows: a msgpack array `[1, Vec, Error, Adjustment, Height]` of float32s
+ * (a local coordinate spans milliseconds: float32 keeps it to a nanosecond). Serf's ping
+ * delegate decodes one value from the payload and ignores the bytes after it, so a Serf agent
+ * reads the first coordinate and never sees the second (checked against real serf in
+ * `test/integration/serf-coordinates.test.ts`).
+ */
+export function encodeCoordinatePayload(c: Coordinate, local: Coordinate | null = null): Uint8Array {
+  const w = new Writer(16 + 9 * c.vec.length + 48 + (local === null ? 0 : 24 + 5 * local.vec.length));
   w.byte(PING_VERSION);
   w.value({
     Adjustment: new Float64(c.adjustment),
@@ -48,6 +61,11 @@ export function encodeCoordinatePayload(c: Coordinate): Uint8Array {
     Height: new Float64(c.height),
     Vec: c.vec.map((v) => new Float64(v)),
   });
+  if (local !== null) {
+    w.arrayHeader(5).uint(LOCAL_COORDINATE_VERSION).arrayHeader(local.vec.length);
+    for (const v of local.vec) w.float32(v);
+    w.float32(local.error).float32(local.adjustment).float32(local.height);
+  }
   return w.finish().slice();
 }
 
@@ -56,41 +74,78 @@ export function decodeCoordinatePayload(payload: Uint8Array): DecodeResult<Coord
   if (payload.length === 0) return fail('truncated', 'empty ack payload');
   if (payload[0] !== PING_VERSION) return fail('unknown-type', `unsupported ping version ${payload[0] ?? 0}`);
   try {
+    return ok(readCoordinate(new Reader(payload, 1)));
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+/**
+ * Our local-space coordinate after Serf's in an ack payload (see `encodeCoordinatePayload`):
+ * null when nothing follows Serf's coordinate; an extension of a later version is ignored
+ * (null) as Serf ignores what it does not know. Never throws.
+ */
+export function decodeLocalCoordinate(payload: Uint8Array): DecodeResult<Coordinate | null> {
+  if (payload.length === 0 || payload[0] !== PING_VERSION) return ok(null);
+  try {
     const r = new Reader(payload, 1);
-    let vec: number[] = [];
-    let error = 0;
-    let adjustment = 0;
-    let height = 0;
-    r.struct(FIELDS, (i) => {
-      switch (i) {
-        case 0: {
-          vec = [];
-          if (r.nil()) return;
-          const n = r.arrayLength();
-          if (n < 0) throw new WireError('malformed', 'Vec: expected an array');
-          if (n > COORDINATE_DIMENSIONS_MAX) throw new WireError('malformed', `Vec: ${n} dimensions (at most ${COORDINATE_DIMENSIONS_MAX})`);
-          for (let k = 0; k < n; k++) vec.push(r.float('Vec'));
-          return;
-        }
-        case 1:
-          error = r.float('Error');
-          return;
-        case 2:
-          adjustment = r.float('Adjustment');
-          return;
-        default:
-          height = r.float('Height');
-      }
-    }, 'Coordinate');
+    readCoordinate(r);
+    if (r.remaining === 0) return ok(null);
+    const n = r.arrayLength();
+    if (n < 5) throw new WireError('malformed', 'local coordinate: expected an array [version, Vec, Error, Adjustment, Height]');
+    if (r.uint(255, 'version') !== LOCAL_COORDINATE_VERSION) return ok(null);
+    const dims = r.arrayLength();
+    if (dims < 0) throw new WireError('malformed', 'local Vec: expected an array');
+    if (dims > COORDINATE_DIMENSIONS_MAX) throw new WireError('malformed', `local Vec: ${dims} dimensions (at most ${COORDINATE_DIMENSIONS_MAX})`);
+    const vec: number[] = [];
+    for (let k = 0; k < dims; k++) vec.push(r.float('Vec'));
+    const error = r.float('Error');
+    const adjustment = r.float('Adjustment');
+    const height = r.float('Height');
     return ok({ vec, error, adjustment, height });
   } catch (e) {
-    if (e instanceof WireError) return fail(e.reason, e.message);
-    return fail('malformed', e instanceof Error ? e.message : String(e));
+    return failure(e);
   }
+}
+
+function failure<T>(e: unknown): DecodeResult<T> {
+  if (e instanceof WireError) return fail(e.reason, e.message);
+  return fail('malformed', e instanceof Error ? e.message : String(e));
+}
+
+/** Serf's `Coordinate` map at the reader's position (throws `WireError`). */
+function readCoordinate(r: Reader): Coordinate {
+  let vec: number[] = [];
+  let error = 0;
+  let adjustment = 0;
+  let height = 0;
+  r.struct(FIELDS, (i) => {
+    switch (i) {
+      case 0: {
+        vec = [];
+        if (r.nil()) return;
+        const n = r.arrayLength();
+        if (n < 0) throw new WireError('malformed', 'Vec: expected an array');
+        if (n > COORDINATE_DIMENSIONS_MAX) throw new WireError('malformed', `Vec: ${n} dimensions (at most ${COORDINATE_DIMENSIONS_MAX})`);
+        for (let k = 0; k < n; k++) vec.push(r.float('Vec'));
+        return;
+      }
+      case 1:
+        error = r.float('Error');
+        return;
+      case 2:
+        adjustment = r.float('Adjustment');
+        return;
+      default:
+        height = r.float('Height');
+    }
+  }, 'Coordinate');
+  return { vec, error, adjustment, height };
 }
 
 /** The codec the runtime hands the core. */
 export const coordinateCodec: CoordinateCodec = {
   encode: encodeCoordinatePayload,
   decode: decodeCoordinatePayload,
+  decodeLocal: decodeLocalCoordinate,
 };

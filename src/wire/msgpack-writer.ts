@@ -102,6 +102,15 @@ export class Writer {
     return this;
   }
 
+  /** A float32 (`0xca`): only our own extensions use it, Go's structs here are float64. */
+  float32(x: number): this {
+    this.ensure(5);
+    this.buf[this.pos] = 0xca;
+    this.view.setFloat32(this.pos + 1, x);
+    this.pos += 5;
+    return this;
+  }
+
   /** `tag`, then `n` as a big-endian uint16. */
   private tagU16(tag: number, n: number): this {
     this.ensure(3);

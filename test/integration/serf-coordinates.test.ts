@@ -117,6 +117,42 @@ describe.skipIf(!hasSerf)(SUITE, () => {
   });
 });
 
+describe.skipIf(!hasSerf)(`${SUITE}: our local-space coordinate rides after Serf's in the ack`, () => {
+  let s3: SerfAgent;
+  const ours: Agent[] = [];
+
+  beforeAll(async () => {
+    s3 = await SerfAgent.start({ name: 's3' });
+    for (const name of ['ts-e', 'ts-f']) {
+      const config = resolveConfig({ flags: { name, bind: `127.0.0.1:${await freePort()}`, http: '127.0.0.1:0', profile: 'lan', join: [s3.addr] } });
+      ours.push(await Agent.start({ config, log: pino({ level: 'silent' }), store: new MemoryStore() }));
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(ours.map((a) => a.stop('test done', false)));
+    await s3.stop();
+  });
+
+  it('serf reads our extended acks (serf rtt works on both of ours), ours move their local coordinates from each other, and serf logs nothing', async () => {
+    const [e, f] = ours as [Agent, Agent];
+    await waitFor('our two nodes to move their local coordinates from each other\'s acks', 30_000, () => Promise.resolve(
+      (e.node.stats.topology?.localUpdates ?? 0) > 0 && (f.node.stats.topology?.localUpdates ?? 0) > 0,
+    ), () => JSON.stringify([e.node.stats.topology, f.node.stats.topology]));
+    let line = '';
+    await waitFor('serf rtt ts-e ts-f from s3', 30_000, async () => {
+      line = await serfRtt(s3, 'ts-e', 'ts-f').catch(() => '');
+      return RTT_LINE.test(line);
+    }, () => line);
+    expect(line).toMatch(/^Estimated ts-e <-> ts-f rtt: \d+\.\d{3} ms$/);
+    for (const a of ours) {
+      expect(a.node.stats.topology?.localRejected).toBe(0);
+      expect(a.node.stats.topology?.rejected).toEqual({ undecodable: 0, version: 0, dimensions: 0, invalid: 0, 'rtt-range': 0 });
+    }
+    expect(s3.log.split('\n').filter((l) => /coordinate|ping version|decode/i.test(l))).toEqual([]);
+    expect(wireComplaints(s3.log)).toEqual([]);
+  });
+});
+
 describe('the agent keeps its coordinate across a restart', () => {
   it('starts from the stored coordinate, and stores it again when it stops', async () => {
     const store = new MemoryStore();

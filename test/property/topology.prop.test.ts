@@ -36,6 +36,9 @@ const observation = fc.record({
   payload: fc.oneof(
     saneCoordinate.map((c) => encodeCoordinatePayload(c)),
     hostileCoordinate.map((c) => encodeCoordinatePayload(c)),
+    // Ours: a local-space coordinate after Serf's, sane or hostile, or garbage after Serf's part.
+    fc.tuple(saneCoordinate, fc.oneof(saneCoordinate.map((c) => ({ ...c, vec: c.vec.map((v) => v / 100) })), hostileCoordinate)).map(([c, l]) => encodeCoordinatePayload(c, l)),
+    fc.tuple(saneCoordinate, fc.uint8Array({ minLength: 1, maxLength: 60 })).map(([c, junk]) => new Uint8Array([...encodeCoordinatePayload(c), ...junk])),
     fc.uint8Array({ maxLength: 200 }),
     fc.constant(null),
   ),
@@ -56,7 +59,12 @@ describe('Topology under any input', () => {
       let used = 0;
       for (const o of obs) if (t.handlePingComplete(o.node, o.rttMs, o.payload)) used++;
       sane(t.coordinate());
+      sane(t.localCoordinate() as Coordinate);
       for (const c of t.coordinates().values()) expect(isValidCoordinate(c)).toBe(true);
+      for (const n of ['a', 'b', 'c', 'd']) {
+        const l = t.nodeCoordinates(n)?.local;
+        if (l !== undefined && l !== null) expect(isValidCoordinate(l)).toBe(true);
+      }
       const rejected = COORDINATE_REJECTIONS.reduce((s, r) => s + t.stats.rejected[r], 0);
       expect(t.stats.updates).toBe(used);
       expect(t.stats.updates + rejected + t.stats.empty).toBe(obs.length);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { MembershipResult } from '../../sim/membership.js';
+import type { PairClass } from '../../sim/coordinate-accuracy.js';
 import { parseDuration, parseFraction, parseIntIn, resolveSeed, UsageError } from '../parse.js';
 import type { Io } from '../io.js';
 import { parseTopologyOption } from '../topology-option.js';
@@ -25,6 +26,7 @@ interface Opts {
   progress: boolean;
   topology?: string;
   coordinates?: boolean;
+  localRtt?: string;
 }
 
 export function registerSimulateMembership(simulate: Command, io: Io): void {
@@ -45,6 +47,7 @@ export function registerSimulateMembership(simulate: Command, io: Io): void {
     .option('--no-lifeguard', 'plain SWIM: no health awareness, fixed suspicion timeout, no buddy system')
     .option('--topology <file|preset>', 'place nodes in regions and zones with true round trips per pair: lan, geo, or a JSON file')
     .option('--coordinates', 'network coordinates in every ack (Serf\'s Vivaldi); with --topology, report their accuracy')
+    .option('--local-rtt <ms>', 'with --coordinates: round trips up to this feed each node\'s local coordinate space (0: Serf\'s space only; default 5)')
     .addOption(jsonOption())
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: Opts) => {
@@ -70,6 +73,7 @@ export function registerSimulateMembership(simulate: Command, io: Io): void {
         lifeguard: o.lifeguard,
         topology: o.topology !== undefined ? await parseTopologyOption(o.topology) : null,
         coordinates: o.coordinates === true,
+        ...(o.localRtt !== undefined ? { localRttMs: parseLocalRtt(o.localRtt) } : {}),
       });
       if (!o.json) io.out(`simulating ${nodes} nodes for ${durationMs / 1000}s, profile ${profile}${o.lifeguard ? '' : ' (no lifeguard)'}, seed ${seed}`);
       const bar = o.progress && io.progress ? lazyBar((await import('cli-progress')).default) : null;
@@ -100,6 +104,15 @@ function coordinateLines(c: NonNullable<MembershipResult['coordinates']>): strin
   return [
     `  coordinates vs true RTT (${c.final.pairs} pairs, ${c.violators} triangle-violating hosts): median error ${pct(c.final.medianRelErr)}, p90 ${pct(c.final.p90RelErr)}; moved ${pct(c.driftRelFromHalfway)} (median) since half-way; centroid ${c.final.centroidMs.toFixed(2)} ms from the origin`,
     `  by minute (median / p90): ${c.samples.filter((s, k) => s.atMs % 60_000 === 0 && s.atMs !== c.samples[k - 1]?.atMs).map((s) => `${Math.round(s.atMs / 60_000)}m ${pct(s.medianRelErr)}/${pct(s.p90RelErr)}`).join(', ')}`,
-    `  nearest(5): ${c.nearest5.toFixed(2)} of the true 5 nearest on average (${c.nearestChecked} nodes checked)`,
+    `  by pair (median / p90): ${PAIR_CLASS_NAMES.filter(([k]) => c.final.byClass[k] !== undefined).map(([k, name]) => `${name} ${pct(c.final.byClass[k]?.medianRelErr ?? NaN)}/${pct(c.final.byClass[k]?.p90RelErr ?? NaN)} (${c.final.byClass[k]?.pairs ?? 0})`).join(', ')}`,
+    `  nearest(5): ${c.nearest5.toFixed(2)} of the true 5 nearest on average, chosen 5 ${pct(c.nearest5Penalty)} farther than the true 5 (${c.nearestChecked} nodes checked)`,
   ];
+}
+
+const PAIR_CLASS_NAMES: readonly (readonly [PairClass, string])[] = [['zone', 'same zone'], ['region', 'same region'], ['wan', 'wide area']];
+
+function parseLocalRtt(v: string): number {
+  const ms = Number(v);
+  if (v.trim() === '' || !Number.isFinite(ms) || ms < 0 || ms > 10_000) throw new UsageError(`--local-rtt: expected milliseconds in [0, 10000], got ${JSON.stringify(v)}`);
+  return ms;
 }

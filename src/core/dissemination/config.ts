@@ -139,6 +139,8 @@ export function validateDisseminationConfig(c: DisseminationConfig): Disseminati
     int('plumtree.graftTimeoutMs', t.graftTimeoutMs, 1, 3_600_000);
     int('plumtree.retryGraftMs', t.retryGraftMs, 1, 3_600_000);
     int('plumtree.ihaveDelayMs', t.ihaveDelayMs, 0, 3_600_000);
+    int('plumtree.treeIdleMs', t.treeIdleMs, 1, 2_147_483_647);
+    int('plumtree.maxTrees', t.maxTrees, 1, 1_000_000);
   }
   return c;
 }

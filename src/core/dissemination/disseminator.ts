@@ -86,7 +86,7 @@ export class Disseminator<P = Uint8Array> {
     const now = o.now as number;
     this.nextTickMs = c.alignedRounds ? (Math.floor(now / c.intervalMs) + 1) * c.intervalMs : now + this.rng.next() * c.intervalMs;
     // Plumtree opens its links at once (the GRAFTs wait in the outbox), so the first update finds a connected graph.
-    if (this.tree !== null) this.treeStart();
+    if (this.tree !== null) this.treeStart(now);
   }
 
   /** Updates held, own included. */
@@ -117,6 +117,30 @@ export class Disseminator<P = Uint8Array> {
     }
     this.accept(now, update, null);
     return update;
+  }
+
+  /** Plumtree: origins whose tree this node keeps (0 in other modes). */
+  get treeCount(): number {
+    return this.tree?.treeCount ?? 0;
+  }
+
+  /**
+   * Membership says `peer` (member `name`, the origin of its updates) is dead or has left.
+   * Plumtree: it leaves every eager and lazy set at once and nothing more is sent to it; if it
+   * was an eager link, a new one (the nearest live peer by RTT, else a random one) gets an
+   * empty GRAFT, so this node stays on every tree; `name`'s tree is forgotten. Other modes draw
+   * partners from the sampler, which membership keeps live: nothing to do.
+   */
+  handlePeerDown(now: Millis, peer: Address, name?: string): void {
+    const tree = this.tree;
+    if (this.stopped || tree === null) return;
+    if (!tree.peerDown(now, peer, name) || !tree.isStarted) return;
+    this.treeSend(tree.replace(now, this.peers.sample(this.config.plumtree.candidates, this.rng)), 'graft');
+  }
+
+  /** Membership says `peer` is alive again (back from a crash, or a refuted death): plumtree may link to it again, as to a new peer. */
+  handlePeerUp(peer: Address): void {
+    this.tree?.peerUp(peer);
   }
 
   /** Traffic that must not wait (membership) takes its bytes from the same budget first. */
@@ -221,7 +245,7 @@ export class Disseminator<P = Uint8Array> {
     const fan: number[] = hot.map((h) => this.fanoutFor(h, n));
     // Plumtree: a node that starts (or restarts, empty) pulls in its first round rather than after a repair interval.
     const repairRound = c.repairEveryRounds > 0 && (this.round % c.repairEveryRounds === 0 || (this.tree !== null && this.round === 1));
-    if (this.tree !== null && !this.tree.isStarted) this.treeStart();
+    if (this.tree !== null && !this.tree.isStarted) this.treeStart(now);
     const digestContacts = c.mode === 'push' || c.mode === 'plumtree' ? (repairRound ? 1 : 0) : c.adaptive !== null ? 1 : c.fanout;
     if (c.adaptive !== null && c.mode !== 'push') {
       // The other exchanges go later in the round, each with the digest as it is then.
@@ -408,12 +432,12 @@ export class Disseminator<P = Uint8Array> {
   private handleRequest(now: number, from: Address, m: GossipRequest<P>): void {
     const known: UpdateRef[] = [];
     const tree = this.tree;
-    if (tree !== null && m.digest === null && m.updates.length > 0) {
-      // An eager push: the tree's rules.
+    if (tree !== null && ((m.digest === null && m.updates.length > 0) || tree.isDown(from))) {
+      // An eager push: the tree's rules (a late request from a peer declared down gets no reply).
       const prune: UpdateRef[] = [];
       for (const u of m.updates) {
         checkUpdate(u);
-        if (!this.accept(now, u, from, 1) && tree.duplicate(from, u.origin)) prune.push({ origin: u.origin, version: u.version });
+        if (!this.accept(now, u, from, 1) && tree.duplicate(now, from, u.origin)) prune.push({ origin: u.origin, version: u.version });
       }
       if (prune.length > 0) this.treeSend([{ to: from, refs: prune }], 'prune');
       return;
@@ -523,16 +547,16 @@ export class Disseminator<P = Uint8Array> {
   /** A first arrival (or our own update): eager peers get it now, lazy ones an "I have" soon. */
   private treeForward(now: number, h: Held<P>, from: Address | null): void {
     const tree = this.tree as Plumtree;
-    if (!tree.isStarted) this.treeStart();
+    if (!tree.isStarted) this.treeStart(now);
     const ref = { origin: h.update.origin, version: h.update.version };
-    tree.firstArrival(from, ref);
-    for (const to of tree.pushTargets(ref.origin, from)) this.treePush(to, [h]);
+    tree.firstArrival(now, from, ref);
+    for (const to of tree.pushTargets(now, ref.origin, from)) this.treePush(to, [h]);
     tree.announce(now, ref, from);
   }
 
   /** Opens the initial links: an empty GRAFT to each eager peer, an empty "I have" to each lazy one. */
-  private treeStart(): void {
-    const { grafts, lazies } = (this.tree as Plumtree).start(this.peers.sample(this.config.plumtree.candidates, this.rng));
+  private treeStart(now: number): void {
+    const { grafts, lazies } = (this.tree as Plumtree).start(now, this.peers.sample(this.config.plumtree.candidates, this.rng));
     this.treeSend(grafts, 'graft');
     this.treeSend(lazies, 'ihave');
   }
@@ -565,9 +589,11 @@ export class Disseminator<P = Uint8Array> {
     for (const r of m.refs) {
       if (typeof r !== 'object' || r === null || typeof r.origin !== 'string' || !Number.isSafeInteger(r.version) || r.version < 1) throw new MalformedMessage(`${m.type}: bad update ref`);
     }
-    if (m.type === 'prune') return tree.pruned(from, m.refs);
+    // A late message from a peer membership declared down makes no link and gets no answer.
+    if (tree.isDown(from)) return;
+    if (m.type === 'prune') return tree.pruned(now, from, m.refs);
     if (m.type === 'ihave') return tree.announced(now, from, m.refs, (r) => this.log.covers(r.origin, r.version));
-    tree.grafted(from, m.refs);
+    tree.grafted(now, from, m.refs);
     const held: Held<P>[] = [];
     for (const r of m.refs) {
       const h = this.held.get(r.origin)?.get(r.version);

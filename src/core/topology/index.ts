@@ -4,3 +4,5 @@ export { VivaldiClient, RTT_NS_MAX } from './vivaldi.js';
 export type { VivaldiRejection } from './vivaldi.js';
 export { Topology, COORDINATE_BOUND_S, COORDINATE_REJECTIONS } from './topology.js';
 export type { TopologyOptions, TopologyStats, RttEstimate, CoordinateRejection } from './topology.js';
+export { estimateBetweenMs, DEFAULT_LOCAL_RTT_MS, LOCAL_GATE } from './local-space.js';
+export type { NodeCoordinates } from './local-space.js';

@@ -1,8 +1,10 @@
 import type { CoordinateCodec } from '../../wire/coordinate.js';
 import type { Rng } from '../rng.js';
 import type { Coordinate, VivaldiConfig } from './coordinate.js';
-import { DEFAULT_VIVALDI_CONFIG, estimateRttMs } from './coordinate.js';
+import { DEFAULT_VIVALDI_CONFIG } from './coordinate.js';
 import { VivaldiClient } from './vivaldi.js';
+import type { NodeCoordinates } from './local-space.js';
+import { DEFAULT_LOCAL_RTT_MS, estimateBetweenMs } from './local-space.js';
 
 /**
  * Why a peer's coordinate or round trip was not used (each is counted, none throws):
@@ -22,6 +24,10 @@ export interface TopologyStats {
   clamped: number;
   /** Acks that carried no payload (a node without coordinates; Serf ignores them too). */
   empty: number;
+  /** Observations (round trips of at most `localRttMs`) that moved our local-space coordinate. */
+  localUpdates: number;
+  /** Local-space coordinates from peers that were refused (undecodable, NaN, wrong dimensions): Serf's coordinate in the same ack is still used. */
+  localRejected: number;
 }
 
 export interface TopologyOptions {
@@ -32,6 +38,12 @@ export interface TopologyOptions {
   readonly vivaldi?: Partial<VivaldiConfig>;
   /** Our coordinate as a previous life saved it (invalid or mis-sized: ignored, and `restored` says so). */
   readonly coordinate?: Coordinate;
+  /**
+   * Round trips up to this many ms also feed a second, local coordinate space (see
+   * `local-space.ts`), sent after Serf's coordinate in our acks; 0 turns it off (acks are then
+   * exactly Serf's). Default `DEFAULT_LOCAL_RTT_MS`.
+   */
+  readonly localRttMs?: number;
 }
 
 /** One member and its estimated round trip from us. */
@@ -61,13 +73,19 @@ const clampTo = (v: number, lo: number, hi: number): number => (v < lo ? lo : v 
  */
 export class Topology {
   readonly stats: TopologyStats = {
-    updates: 0, rejected: { undecodable: 0, version: 0, dimensions: 0, invalid: 0, 'rtt-range': 0 }, clamped: 0, empty: 0,
+    updates: 0, rejected: { undecodable: 0, version: 0, dimensions: 0, invalid: 0, 'rtt-range': 0 }, clamped: 0, empty: 0, localUpdates: 0, localRejected: 0,
   };
+  /** Round trips up to this feed the local space (0: none). */
+  readonly localRttMs: number;
   /** True when `coordinate` was given and taken. */
   readonly restored: boolean;
   private readonly client: VivaldiClient;
   private readonly codec: CoordinateCodec;
   private readonly cache = new Map<string, Coordinate>();
+  /** Our local-space client (null when the local space is off). */
+  private readonly localClient: VivaldiClient | null;
+  /** Peers' local-space coordinates (only of peers that sent one). */
+  private readonly localCache = new Map<string, Coordinate>();
 
   constructor(
     /** Our node's name (its entry in the cache is our live coordinate). */
@@ -76,6 +94,10 @@ export class Topology {
   ) {
     this.codec = o.codec;
     this.client = new VivaldiClient({ ...DEFAULT_VIVALDI_CONFIG, ...o.vivaldi }, o.rng);
+    const local = o.localRttMs ?? DEFAULT_LOCAL_RTT_MS;
+    if (!(Number.isFinite(local) && local >= 0)) throw new RangeError(`topology: localRttMs must be a number ≥ 0, got ${local}`);
+    this.localRttMs = local;
+    this.localClient = local > 0 ? new VivaldiClient(this.client.config, o.rng) : null;
     this.restored = o.coordinate !== undefined && this.client.setCoordinate(o.coordinate) === null;
   }
 
@@ -93,9 +115,14 @@ export class Topology {
     return this.client.coordinate;
   }
 
-  /** Our ack payload: `01` + our coordinate (Serf's `AckPayload`). */
+  /** Our local-space coordinate (null with the local space off). Like Serf's, it starts at the origin with the maximal error. */
+  localCoordinate(): Coordinate | null {
+    return this.localClient?.coordinate ?? null;
+  }
+
+  /** Our ack payload: `01` + our coordinate (Serf's `AckPayload`), then our local-space coordinate when we have one. */
   ackPayload(): Uint8Array {
-    return this.codec.encode(this.client.coordinate);
+    return this.codec.encode(this.client.coordinate, this.localCoordinate());
   }
 
   /**
@@ -113,16 +140,26 @@ export class Topology {
       this.stats.rejected[d.reason === 'unknown-type' ? 'version' : 'undecodable']++;
       return false;
     }
-    return this.observe(node, d.value, rttMs);
+    let local: Coordinate | null = null;
+    if (this.localClient !== null) {
+      const l = this.codec.decodeLocal(payload);
+      if (l.ok) local = l.value;
+      else this.stats.localRejected++;
+    }
+    return this.observe(node, d.value, rttMs, local);
   }
 
-  /** One observation (what `handlePingComplete` does after decoding): `rttMs` to `node` at `other`. */
-  observe(node: string, other: Coordinate, rttMs: number): boolean {
+  /**
+   * One observation (what `handlePingComplete` does after decoding): `rttMs` to `node` at
+   * `other` in Serf's space and, when the peer sent one, `otherLocal` in the local space.
+   */
+  observe(node: string, other: Coordinate, rttMs: number, otherLocal: Coordinate | null = null): boolean {
     const peer = this.sanitize(other);
     if (typeof peer === 'string') {
       this.stats.rejected[peer]++;
       return false;
     }
+    if (otherLocal !== null) this.observeLocal(node, otherLocal, rttMs);
     // Go's time.Duration: whole nanoseconds.
     const rttNs = Math.round(rttMs * 1e6);
     const r = Number.isFinite(rttMs) ? this.client.update(node, peer, rttNs) : 'rtt-range';
@@ -133,6 +170,28 @@ export class Topology {
     this.stats.updates++;
     if (node !== this.self) this.cache.set(node, peer);
     return true;
+  }
+
+  /** The local space's share of an observation: a close peer's local coordinate moves ours; any peer's is cached. */
+  private observeLocal(node: string, other: Coordinate, rttMs: number): void {
+    if (this.localClient === null || node === this.self) return;
+    const peer = this.sanitize(other, true);
+    if (typeof peer === 'string') {
+      this.stats.localRejected++;
+      this.localCache.delete(node);
+      return;
+    }
+    this.localCache.set(node, peer);
+    if (!(rttMs <= this.localRttMs)) return;
+    if (typeof this.localClient.update(node, peer, Math.round(rttMs * 1e6)) === 'string') this.stats.localRejected++;
+    else this.stats.localUpdates++;
+  }
+
+  /** Both coordinates of a node (ours for our own name), or undefined when its Serf coordinate is unknown. */
+  nodeCoordinates(name: string): NodeCoordinates | undefined {
+    const coordinate = this.coordinateOf(name);
+    if (coordinate === undefined) return undefined;
+    return { coordinate, local: name === this.self ? this.localCoordinate() : this.localCache.get(name) ?? null };
   }
 
   /** A peer's last coordinate (ours for our own name), or undefined. */
@@ -147,22 +206,25 @@ export class Topology {
     return out;
   }
 
-  /** The estimated round trip (ms) between two known nodes (Serf's `DistanceTo`), undefined if either is unknown. */
+  /**
+   * The estimated round trip (ms) between two known nodes: Serf's `DistanceTo`, or the local
+   * space's for a close pair that both have one (`estimateBetweenMs`); undefined if either is unknown.
+   */
   estimateRttMs(a: string, b: string): number | undefined {
-    const ca = this.coordinateOf(a);
-    const cb = this.coordinateOf(b);
-    return ca === undefined || cb === undefined ? undefined : estimateRttMs(ca, cb);
+    const ca = this.nodeCoordinates(a);
+    const cb = this.nodeCoordinates(b);
+    return ca === undefined || cb === undefined ? undefined : estimateBetweenMs(ca, cb, this.localRttMs);
   }
 
   /** The `k` candidates nearest to `from` (default: us) by estimated round trip, nearest first; unknown ones are skipped. */
   nearest(k: number, candidates: Iterable<string>, from: string = this.self): RttEstimate[] {
-    const origin = this.coordinateOf(from);
+    const origin = this.nodeCoordinates(from);
     if (origin === undefined || k <= 0) return [];
     const out: RttEstimate[] = [];
     for (const name of candidates) {
       if (name === from) continue;
-      const c = this.coordinateOf(name);
-      if (c !== undefined) out.push({ name, rttMs: estimateRttMs(origin, c) });
+      const c = this.nodeCoordinates(name);
+      if (c !== undefined) out.push({ name, rttMs: estimateBetweenMs(origin, c, this.localRttMs) });
     }
     out.sort((x, y) => x.rttMs - y.rttMs || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
     return out.slice(0, k);
@@ -172,10 +234,16 @@ export class Topology {
   forget(name: string): void {
     this.cache.delete(name);
     this.client.forgetNode(name);
+    this.localCache.delete(name);
+    this.localClient?.forgetNode(name);
   }
 
-  /** Refuses NaN, infinities and the wrong dimensions; clamps finite values out of bounds (counted once per coordinate). */
-  private sanitize(c: Coordinate): Coordinate | CoordinateRejection {
+  /**
+   * Refuses NaN, infinities and the wrong dimensions; clamps finite values out of bounds
+   * (counted once per coordinate, except a local coordinate's height a float32's rounding put
+   * just below the minimum).
+   */
+  private sanitize(c: Coordinate, local = false): Coordinate | CoordinateRejection {
     if (c.vec.length !== this.client.config.dimensionality) return 'dimensions';
     if (!c.vec.every(Number.isFinite) || !Number.isFinite(c.error) || !Number.isFinite(c.adjustment) || !Number.isFinite(c.height)) return 'invalid';
     const b = COORDINATE_BOUND_S;
@@ -188,7 +256,8 @@ export class Topology {
       height: clampTo(c.height, cfg.heightMin, b),
     };
     const changed = out.error !== c.error || out.adjustment !== c.adjustment || out.height !== c.height || vec.some((v, i) => v !== c.vec[i]);
-    if (changed) this.stats.clamped++;
+    const rounding = local && c.height >= Math.fround(cfg.heightMin) && out.error === c.error && out.adjustment === c.adjustment && vec.every((v, i) => v === c.vec[i]);
+    if (changed && !rounding) this.stats.clamped++;
     return changed ? out : c;
   }
 }

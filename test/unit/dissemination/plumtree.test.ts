@@ -42,11 +42,11 @@ const to = (xs: readonly DisseminationTransmit[], type: DisseminationMessage['ty
 describe('Plumtree rules', () => {
   it('first arrival: the sender becomes eager and gets our later updates of that origin pushed', () => {
     const t = new Plumtree(DEFAULT_PLUMTREE, seededRng(1), null);
-    t.start([]);
-    expect(t.pushTargets('o', null)).toEqual([]);
-    t.firstArrival(A, { origin: 'o', version: 1 });
+    t.start(0, []);
+    expect(t.pushTargets(0, 'o', null)).toEqual([]);
+    t.firstArrival(0, A, { origin: 'o', version: 1 });
     expect([...t.eagerOf('o')]).toEqual([A]);
-    expect(t.pushTargets('o', null)).toEqual([A]);
+    expect(t.pushTargets(0, 'o', null)).toEqual([A]);
   });
 
   it('first arrival on the engine: forwarded at once to the eager peers, not back, and an "I have" to lazy ones after the batch delay', () => {
@@ -126,6 +126,67 @@ describe('Plumtree rules', () => {
     expect(pulls()).toBe(0);
     d.handleTimeout(millis(2000));
     expect(pulls()).toBe(1);
+  });
+
+  it('a peer down leaves every origin\'s tree, eager or lazy, and its own origin\'s tree is forgotten', () => {
+    const t = new Plumtree(DEFAULT_PLUMTREE, seededRng(1), null);
+    t.start(0, []);
+    t.firstArrival(0, A, { origin: 'o', version: 1 }); // A eager on o's tree
+    t.firstArrival(0, B, { origin: 'p', version: 1 });
+    t.duplicate(0, A, 'p'); // A lazy on p's tree and in the shared links
+    t.firstArrival(0, B, { origin: 'a-name', version: 1 });
+    expect([...t.eagerOf('o')]).toEqual([A]);
+    expect(t.peerDown(10, A, 'a-name')).toBe(true); // it was eager on o's tree: replace it
+    expect(t.eagerOf('o').has(A) || t.lazyOf('o').has(A) || t.eagerOf('p').has(A) || t.lazyOf('p').has(A)).toBe(false);
+    expect(t.shared.eager.has(A) || t.shared.lazy.has(A)).toBe(false);
+    expect(t.treeCount).toBe(2); // o and p; a-name's tree is gone
+    expect(t.pushTargets(10, 'o', null)).toEqual([]);
+    t.firstArrival(11, A, { origin: 'o', version: 2 }); // a late push from it makes no link
+    expect(t.eagerOf('o').has(A)).toBe(false);
+    expect(t.peerDown(12, C)).toBe(false); // never linked
+  });
+
+  it('the replacement link: the nearest live peer not linked yet (a random one without RTT); never a peer that is down', () => {
+    const rtt = new Map<Address, number>([[A, 90], [B, 5], [C, 40], [D, 1]]);
+    const t = new Plumtree({ ...DEFAULT_PLUMTREE, eagerPeers: 1, randomEager: 0, lazyPeers: 1 }, seededRng(1), (p) => rtt.get(p));
+    expect(t.start(0, [A, B, C, D])).toEqual({ grafts: [{ to: D, refs: [] }], lazies: [{ to: B, refs: [] }] });
+    expect(t.peerDown(1, D)).toBe(true);
+    expect(t.replace(1, [A, B, C, D])).toEqual([{ to: C, refs: [] }]); // B is linked (lazy) already
+    expect([...t.shared.eager]).toEqual([C]);
+    const random = new Plumtree(DEFAULT_PLUMTREE, seededRng(1), null);
+    random.peerDown(0, A);
+    expect(random.replace(0, [A, B])).toEqual([{ to: B, refs: [] }]);
+    expect(random.replace(0, [A])).toEqual([]);
+  });
+
+  it('trees stay bounded over many origins: at most maxTrees (least recently used go first), none after treeIdleMs unused', () => {
+    const t = new Plumtree({ ...DEFAULT_PLUMTREE, maxTrees: 16, treeIdleMs: 60_000 }, seededRng(1), null);
+    t.start(0, []);
+    for (let k = 0; k < 5000; k++) {
+      t.firstArrival(k, A, { origin: `w${k}`, version: 1 });
+      t.pushTargets(k, 'steady', null); // one origin used all along stays
+      t.due(k);
+    }
+    expect(t.treeCount).toBe(16);
+    expect(t.eagerOf('steady').has(A)).toBe(true);
+    t.due(4984 + 59_999); // the 16 kept were used at 4984..4999
+    expect(t.treeCount).toBe(16);
+    t.due(4999 + 60_000);
+    expect(t.treeCount).toBe(0);
+  });
+
+  it('an engine fed by thousands of origins keeps at most maxTrees trees, and forgets idle ones', () => {
+    const d = new Disseminator({
+      origin: 'me', rng: seededRng(7), now: millis(0), peers: fixedPeers([A, B, C, D]),
+      config: { ...DEFAULT_DISSEMINATION, mode: 'plumtree', repairEveryRounds: 0, plumtree: { ...DEFAULT_PLUMTREE, maxTrees: 64, treeIdleMs: 10_000 } },
+    });
+    for (let k = 0; k < 3000; k++) {
+      d.handleMessage(millis(k * 2), A, push(upd(`writer-${k}`, 1)));
+      while (d.pollTransmit() !== undefined);
+    }
+    expect(d.treeCount).toBe(64);
+    d.handleTimeout(millis(6000 + 10_000));
+    expect(d.treeCount).toBe(0);
   });
 
   it('refuses malformed tree messages from a peer, counted, without throwing', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decodeCoordinatePayload, encodeCoordinatePayload } from '../../../src/wire/coordinate.js';
+import { decodeCoordinatePayload, decodeLocalCoordinate, encodeCoordinatePayload } from '../../../src/wire/coordinate.js';
 import { decodePacket, encodePacket } from '../../../src/wire/index.js';
 
 /**
@@ -71,5 +71,43 @@ describe('decoding hostile payloads', () => {
     // {"Error": 1 (int), "Zzz": "x", "Height": float32 0.5, "Vec": [1, 2]}
     const d = decodeCoordinatePayload(bytes('0184a54572726f7201a35a7a7aa178a6486569676874ca3f000000a356656392' + '0102'));
     expect(d).toEqual({ ok: true, value: { vec: [1, 2], error: 1, adjustment: 0, height: 0.5 } });
+  });
+});
+
+describe('our local-space coordinate after Serf\'s (issue 15, accuracy)', () => {
+  const serfPart = { vec: [0.001, -0.002, 0, 0, 0.0005, 0, 0, 0], error: 0.2, adjustment: -0.00001, height: 0.00012 };
+  const local = { vec: [0.0001, 0.00002, -0.00003, 0, 0, 0, 0, 0.00004], error: 0.08, adjustment: 0.000002, height: 0.000035 };
+
+  it('leaves Serf\'s part byte for byte as Serf writes it, and Serf\'s part decodes alone', () => {
+    const both = encodeCoordinatePayload(serfPart, local);
+    const alone = encodeCoordinatePayload(serfPart);
+    expect(Buffer.from(both.subarray(0, alone.length)).equals(Buffer.from(alone))).toBe(true);
+    // 1 + 8 float32s + 3 float32s and the headers: 58 bytes after Serf's 130.
+    expect(both.length - alone.length).toBe(58);
+    const d = decodeCoordinatePayload(both);
+    expect(d.ok && d.value).toEqual(serfPart);
+  });
+
+  it('round-trips to float32 precision (a nanosecond on a local coordinate)', () => {
+    const d = decodeLocalCoordinate(encodeCoordinatePayload(serfPart, local));
+    if (!d.ok || d.value === null) throw new Error('no local coordinate');
+    expect(d.value.vec).toHaveLength(8);
+    d.value.vec.forEach((v, i) => expect(Math.abs(v - (local.vec[i] as number))).toBeLessThan(1e-9));
+    expect(d.value.error).toBeCloseTo(0.08, 6);
+    expect(Math.abs(d.value.height - local.height)).toBeLessThan(1e-12);
+  });
+
+  it.each(fixture.acks.map((a) => [a.node, a] as const))('%s: a real serf ack has none', (_node, a) => {
+    expect(decodeLocalCoordinate(bytes(a.payloadHex))).toEqual({ ok: true, value: null });
+  });
+
+  it('a later version of the extension is ignored; a broken one is an error, never a throw', () => {
+    const alone = Buffer.from(encodeCoordinatePayload(serfPart)).toString('hex');
+    expect(decodeLocalCoordinate(bytes(alone + '9502' + '90' + 'ca00000000'.repeat(3)))).toEqual({ ok: true, value: null });
+    for (const tail of ['c3', '95', '9501', '9501dc03e8', '950191ca0000', '93010203']) {
+      const d = decodeLocalCoordinate(bytes(alone + tail));
+      expect(d.ok, tail).toBe(false);
+    }
+    expect(decodeLocalCoordinate(bytes('02'))).toEqual({ ok: true, value: null });
   });
 });
