@@ -7,7 +7,7 @@
  * imports here (the page has no other script to load); nothing leaves the agent's origin.
  */
 import type UPlot from 'uplot';
-import type { ConvergenceJson, InfoJson, KvEventJson, KvReadJson, MemberEventJson, MemberJson, StreamEvents, TimelineEntry, TimelineKind, UserEventJson } from './stream-events.js';
+import type { ConvergenceJson, InfoJson, KvEventJson, KvReadJson, MemberEventJson, MemberJson, QuorumJson, StreamEvents, TimelineEntry, TimelineKind, UserEventJson, ViewJson } from './stream-events.js';
 
 declare const uPlot: typeof UPlot;
 
@@ -19,6 +19,8 @@ const LOG_LINES_MAX = 50;
 const TRAFFIC_INTERVAL_MS = 1000;
 /** How often the round trips (probed and estimated from coordinates) are read again from /v1/members. */
 const RTT_INTERVAL_MS = 10_000;
+/** How often the membership view and the quorum are read from /v1/view and /v1/quorum. */
+const VIEW_INTERVAL_MS = 2000;
 const STATE_ORDER: Readonly<Record<string, number>> = { alive: 0, suspect: 1, leaving: 2, failed: 3, left: 4 };
 const PALETTE = ['#0969da', '#cf222e', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#1b7c83', '#953800'] as const;
 
@@ -132,6 +134,50 @@ function renderMembers(): void {
   const parts = [...counts].sort((a, b) => (STATE_ORDER[a[0]] ?? 9) - (STATE_ORDER[b[0]] ?? 9)).map(([st, n]) => `${n} ${st}`);
   const n = members.size;
   byId('members-summary').textContent = n === 0 ? 'no members' : `${n} member${n === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
+
+/* ---------- membership view and quorum ---------- */
+
+/** A paragraph as `label <strong>status</strong> rest`, its state in `data-<attr>`. */
+function statusLine(id: string, attr: string, on: boolean, label: string, status: string, rest: string): void {
+  const el = byId(id);
+  el.dataset[attr] = String(on);
+  const strong = document.createElement('strong');
+  strong.textContent = status;
+  el.replaceChildren(label, strong, rest);
+}
+
+function renderView(v: ViewJson, q: QuorumJson): void {
+  const counts = new Map<string, number>();
+  for (const m of v.current.members) counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
+  const states = [...counts].sort((a, b) => (STATE_ORDER[a[0]] ?? 9) - (STATE_ORDER[b[0]] ?? 9)).map(([st, n]) => `${n} ${st}`).join(', ');
+  const last = v.stable || v.stableView === null ? '' : `; last stable: epoch ${v.stableView.epoch}, ${v.stableView.checksum}`;
+  statusLine('view-now', 'stable', v.stable, 'view ', v.stable ? 'stable' : 'settling', `: epoch ${v.current.epoch}, checksum ${v.current.checksum}, ${v.current.members.length} member${v.current.members.length === 1 ? '' : 's'} (${states})${last}`);
+  const basis = q.basis === null ? ' (no stable view yet)' : ` of stable view ${q.basis.checksum}`;
+  statusLine('quorum-now', 'quorum', q.hasQuorum, '', q.hasQuorum ? 'quorum' : 'quorum lost', `: ${q.reachable} of ${q.total} reachable, needs more than ${q.needMoreThan}${basis}`);
+  const table = byId<HTMLTableElement>('view-disagreeing');
+  table.tBodies[0]?.replaceChildren(...v.disagreeing.map((d) => {
+    const tr = document.createElement('tr');
+    tr.dataset.name = d.name;
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = d.name;
+    tr.append(th, cell(d.checksum ?? 'not heard from'));
+    return tr;
+  }));
+  table.hidden = v.disagreeing.length === 0;
+  const n = v.disagreeing.length;
+  byId('view-disagree-summary').textContent = n === 0 ? 'every live member holds this view' : `${n} live member${n === 1 ? '' : 's'} not yet seen holding this view`;
+}
+
+async function readView(): Promise<void> {
+  try {
+    const [v, q] = await Promise.all([getJson<ViewJson>('/v1/view'), getJson<QuorumJson>('/v1/quorum')]);
+    renderView(v, q);
+  } catch (e) {
+    byId('view-now').textContent = `cannot read the view: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  setTimeout(() => void readView(), VIEW_INTERVAL_MS);
 }
 
 /* ---------- charts ---------- */
@@ -524,6 +570,7 @@ async function start(): Promise<void> {
   }
   connect();
   void readTraffic();
+  void readView();
   setTimeout(() => void readRtts(), RTT_INTERVAL_MS);
 }
 

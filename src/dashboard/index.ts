@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { pageCsp, renderPage } from './page.js';
 
-export type { ConvergenceJson, InfoJson, KvEventJson, KvReadJson, LaggedJson, MemberEventJson, MemberJson, StreamEventName, StreamEvents, TimelineEntry, TimelineKind, UserEventJson } from './stream-events.js';
+export type { ConvergenceJson, InfoJson, KvEventJson, KvReadJson, LaggedJson, MemberEventJson, MemberJson, QuorumJson, StreamEventName, StreamEvents, TimelineEntry, TimelineKind, UserEventJson, ViewJson } from './stream-events.js';
 export { formatStreamEvent } from './stream-events.js';
 
 /** What the agent serves at `GET /` (src/agent/http-api.ts `DashboardPage`). */

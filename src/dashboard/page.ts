@@ -68,6 +68,17 @@ export function renderPage(p: PageParts): string {
         <tbody></tbody>
       </table>
     </section>
+    <section aria-labelledby="view-title">
+      <h2 id="view-title">Membership view</h2>
+      <p id="view-now" aria-live="polite">no view yet</p>
+      <p id="quorum-now" aria-live="polite"></p>
+      <p id="view-disagree-summary"></p>
+      <table id="view-disagreeing" hidden>
+        <caption class="visually-hidden">Live members not yet seen holding this node's view, with the checksum they last reported</caption>
+        <thead><tr><th scope="col">Member</th><th scope="col">Its last reported checksum</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
     <section aria-labelledby="agreement-title">
       <h2 id="agreement-title">Agreement</h2>
       <p id="agreement-now" aria-live="polite">no data yet</p>
@@ -147,6 +158,9 @@ td.num { white-space: nowrap; }
 .state-left { color: var(--left); }
 tr[data-status="left"] td:not(.state), tr[data-status="failed"] td:not(.state) { color: var(--muted); }
 #connection[data-state="open"] { color: var(--alive); }
+#view-now[data-stable="true"] strong, #quorum-now[data-quorum="true"] strong { color: var(--alive); }
+#view-now[data-stable="false"] strong { color: var(--suspect); }
+#quorum-now[data-quorum="false"] strong { color: var(--failed); }
 #connection[data-state="lost"] { color: var(--failed); }
 #log { max-height: 14rem; overflow-y: auto; margin: 0; padding-left: 2.5rem; font-size: 0.9rem; }
 #log time { color: var(--muted); margin-right: 0.5em; }

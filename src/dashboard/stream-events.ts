@@ -12,6 +12,8 @@ export type { MemberJson };
 export type { InfoJson } from '../agent/operator-routes.js';
 export type { TimelineEntry, TimelineKind } from '../agent/member-timeline.js';
 export type { KvReadJson } from '../agent/kv-service.js';
+/** `GET /v1/view` (this node's membership view, stable or not, who disagrees) and `GET /v1/quorum`. */
+export type { QuorumResponse as QuorumJson, ViewResponse as ViewJson } from '../agent/view-routes.js';
 
 /** `GET /v1/convergence`, and the `convergence` event about once a second. */
 export interface ConvergenceJson {

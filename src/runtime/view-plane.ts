@@ -25,8 +25,8 @@ export interface RingChangedEvent {
 export interface ViewOptions {
   /** A complete view must stay unchanged this long to be stable. Default 2,000 ms. */
   readonly settleMs?: number;
-  /** View notes keep being piggybacked this long after the last progress. Default 5,000 ms. */
-  readonly activeWindowMs?: number;
+  /** View notes piggybacked after each change of view or bit learned. Default 4 × ceil(log10(members + 1)). */
+  readonly noteRetransmits?: number;
   /** Failed and left members leave the view (and so the quorum basis) this long after. Default 24 h. */
   readonly forgetAfterMs?: number;
   /** A tag whose numeric value weighs a member in the quorum. Default: every member weighs 1. */
@@ -59,7 +59,7 @@ export class ViewPlane {
     const t: ViewTrackerOptions = {
       name: self, now: now(),
       ...(o.settleMs !== undefined ? { settleMs: o.settleMs } : {}),
-      ...(o.activeWindowMs !== undefined ? { activeWindowMs: o.activeWindowMs } : {}),
+      ...(o.noteRetransmits !== undefined ? { noteRetransmits: o.noteRetransmits } : {}),
       ...(o.forgetAfterMs !== undefined ? { forgetAfterMs: o.forgetAfterMs } : {}),
       ...(o.weightTag !== undefined ? { weightTag: o.weightTag } : {}),
       reports: (m: ViewMember) => m.name === self || (dataTag !== null && Number(m.tags[dataTag] ?? 0) >= 1),
@@ -110,6 +110,13 @@ export class ViewPlane {
   /** The timer; and when no note fitted in a packet for a while, one goes on its own to a random data peer. */
   handleTimeout(now: Millis): void {
     this.tracker.handleTimeout(now);
+    const replyTo = this.tracker.replyDue();
+    if (replyTo !== null) {
+      // A peer's note missed bits we have, and we had nothing left to send: answer it.
+      this.tracker.replySent(now);
+      const note = encodeViewNoteMessage(this.tracker.noteForReply());
+      this.engine.sendData(now, replyTo, VIEW_NOTE_TYPE, note.subarray(1), false);
+    }
     if (!this.tracker.directDue(now)) return;
     this.tracker.noteSent(now);
     const bytes = this.noteBytes(now);

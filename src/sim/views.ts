@@ -82,7 +82,7 @@ export interface ViewChangesResult {
  */
 class TrackerMachine implements SimDataNode<Uint8Array, ViewEvent> {
   private readonly out: DataTransmit<Uint8Array>[] = [];
-  constructor(readonly tracker: ViewTracker, private readonly peer: () => Address | null, private readonly onMalformed: () => void) {}
+  constructor(readonly tracker: ViewTracker, private readonly peer: () => Address | null, private readonly addressOf: (name: string) => Address | null, private readonly onMalformed: () => void) {}
   handleMessage(now: Millis, _from: Address, m: Uint8Array): void {
     const r = decodeViewNote(m);
     if (!r.ok) return this.onMalformed();
@@ -94,12 +94,22 @@ class TrackerMachine implements SimDataNode<Uint8Array, ViewEvent> {
   }
   handleTimeout(now: Millis): void {
     this.tracker.handleTimeout(now);
+    const replyTo = this.tracker.replyDue();
+    if (replyTo !== null) {
+      const note = this.tracker.noteForReply();
+      this.tracker.replySent(now);
+      const to = this.addressOf(replyTo);
+      if (to !== null) this.send(to, note);
+    }
     if (!this.tracker.directDue(now)) return;
     const note = this.tracker.noteToSend(now);
     const to = this.peer();
     // Marked sent even when no peer was drawn: the next try waits its turn.
     this.tracker.noteSent(now);
     if (note === null || to === null) return;
+    this.send(to, note);
+  }
+  private send(to: Address, note: ViewNote): void {
     const body = encodeViewNote(note);
     this.out.push({ to, message: body, bytes: body.length + 1 });
   }
@@ -249,6 +259,9 @@ export class ViewCluster {
       const peers = this.sim.nodes[i]?.members() ?? [];
       const m = peers[rng.int(peers.length)];
       return m === undefined || m.name === this.sim.names[i] ? null : m.addr;
+    }, (name) => {
+      const j = this.byName.get(name);
+      return j === undefined ? null : (this.sim.addrs[j] ?? null);
     }, () => this.malformed++));
   }
 
@@ -397,10 +410,11 @@ export interface PartitionsResult {
 }
 
 /**
- * A converged cluster split 70/30, healed, then split 50/50 and healed. Each split lasts until
+ * A converged cluster split 70/30, healed, then split 50/50 and healed (`splits`: the larger
+ * sides' fractions, default [0.7, 0.5]). Each split lasts until
  * every node without a majority lost quorum (or the bound passed), plus `holdMs` (default 10 s).
  */
-export function runPartitions(sc: ViewsScenario & { readonly holdMs?: number }): PartitionsResult {
+export function runPartitions(sc: ViewsScenario & { readonly holdMs?: number; readonly splits?: readonly number[] }): PartitionsResult {
   const c = new ViewCluster(sc);
   const n = sc.nodes;
   for (let i = 0; i < n; i++) c.startConverged(i);
@@ -409,7 +423,8 @@ export function runPartitions(sc: ViewsScenario & { readonly holdMs?: number }):
   const rng = seededRng(sc.seed ^ 0x7a3d_5e11);
   const boundMs = c.suspicionMaxMs() + sc.settleMs;
   const splits: SplitResult[] = [];
-  for (const fraction of [0.7, 0.5]) {
+  for (const fraction of sc.splits ?? [0.7, 0.5]) {
+    if (!(fraction >= 0.5 && fraction < 1)) throw new RangeError(`partitions: a split's larger side is a fraction in [0.5, 1), got ${fraction}`);
     const order = shuffle(rng, Array.from({ length: n }, (_, i) => i));
     const bigSize = Math.round(n * fraction);
     const groups = new Uint8Array(n);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runJoinWave } from '../../src/sim/views-join-wave.js';
 import { runPartitions, runViewChanges } from '../../src/sim/views.js';
 
 describe('agreed membership views in the simulator (issue 16)', () => {
@@ -29,5 +30,17 @@ describe('agreed membership views in the simulator (issue 16)', () => {
       expect(s.stableAfterHealMs, s.split).not.toBeNull();
     }
     expect(r.splits.map((s) => s.split)).toEqual(['70/30', '50/50']);
+  });
+});
+
+describe('what view notes cost around a join wave (issue 12 vs 16)', () => {
+  it('10 of 100 nodes join: one stable view everywhere, no contradicted report, and once settled the notes are a small part of the packet bytes (a note goes out only while it has something to tell)', () => {
+    const r = runJoinWave({ nodes: 100, joiners: 10, seed: 16, loss: 0.02, settleMs: 2000 });
+    expect(r.stableMs).not.toBeNull();
+    expect(r.checker.violations, `seed 16: ${r.checker.firstViolation}`).toBe(0);
+    // Before the budget (a 5 s window of one note on every packet after any progress) they were a quarter.
+    expect(r.after.piggybackedBytesPerNodeS + r.after.directBytesPerNodeS).toBeLessThan(0.08 * r.after.packetBytesPerNodeS);
+    // At most one note per gossip round (5/s) while the wave settles.
+    expect(r.during.notesPerNodeS).toBeLessThanOrEqual(5.5);
   });
 });

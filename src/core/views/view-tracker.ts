@@ -2,7 +2,7 @@ import { PollQueue } from '../poll-queue.js';
 import type { QuorumBasis, QuorumStatus } from './quorum.js';
 import { nextBasis, quorumStatus } from './quorum.js';
 import type { MembershipView, ViewMember, ViewState } from './view.js';
-import { canonicalMembers, isLive, viewChecksum } from './view.js';
+import { canonicalMembers, checksumOfSums, isLive, memberHash } from './view.js';
 import type { ViewNote } from './view-note.js';
 import { bitmapBytes, hasBit, setBit } from './view-note.js';
 
@@ -19,9 +19,14 @@ import { bitmapBytes, hasBit, setBit } from './view-note.js';
  *   (`quorum.ts`), whether the reachable members are a strict majority. The first gain is a
  *   `quorum-regained` too.
  *
- * Notes are piggybacked only while something is in motion (`activeWindowMs` after a view
- * change, a peer's note that taught us bits, or a peer's note missing bits we have): a settled
- * cluster sends none.
+ * What notes cost (issue 12 vs 16): a note is piggybacked (one per packet at most) only when it
+ * has something to tell, as memberlist's broadcasts: `noteRetransmits` times after the view
+ * changed or a peer's note taught us bits. A node whose view is still incomplete once that budget
+ * is spent sends one now and then (`directAfterMs`, doubling up to 30 s) so that others can see
+ * it lags; a node with nothing left to send that gets a note missing bits it has answers that
+ * peer directly (`replyDue`). A note goes on its own to a random member only when the budget
+ * could not go out piggybacked for `directAfterMs` (a joiner's packets are full of membership
+ * gossip). A settled cluster sends none.
  */
 export interface ViewTrackerOptions {
   /** This node's name (fed with `handleMember` like any other member). */
@@ -29,12 +34,17 @@ export interface ViewTrackerOptions {
   readonly now: number;
   /** A complete view must stay unchanged this long to be stable. Default 2,000 ms. */
   readonly settleMs?: number;
-  /** Notes keep going this long after the last progress. Default 5,000 ms. */
-  readonly activeWindowMs?: number;
+  /**
+   * Notes sent after each change of view or bit learned. Default: memberlist's retransmit limit
+   * for the view's size, 4 × ceil(log10(members + 1)) (16 at 1,000 members).
+   */
+  readonly noteRetransmits?: number;
+  /** At most one note per this long (a packet goes out every few ms while gossip is busy). Default 200 ms (memberlist's LAN gossip interval). */
+  readonly noteGapMs?: number;
   /**
    * While notes are due but none went out piggybacked for this long (a joiner's packets are full
    * of membership gossip for a while), `directDue` asks the host to send one on its own to a
-   * random member. Default 1,000 ms.
+   * random member; also the first gap between notes of a node whose view is incomplete. Default 1,000 ms.
    */
   readonly directAfterMs?: number;
   /** Failed and left members are dropped from the view this long after entering that state. Default 24 h (Serf's reconnect timeout). */
@@ -57,6 +67,8 @@ export interface ViewTrackerStats {
   notesOut: number;
   viewChanges: number;
   stableViews: number;
+  /** Views rebuilt from all records (sorted); the others were updated member by member. */
+  viewRebuilds: number;
 }
 
 interface MemberRecord {
@@ -65,22 +77,39 @@ interface MemberRecord {
   readonly tags: Readonly<Record<string, string>>;
   /** When it became failed or left (for forgetting); NaN while live. */
   readonly goneAt: number;
+  /** `memberHash` of (name, state, incarnation): its share of the view's checksum. */
+  readonly hHi: number;
+  readonly hLo: number;
 }
+
+/** The longest gap between the notes of a node whose view stays incomplete. */
+const TRICKLE_MAX_MS = 30_000;
+/** More changed members than this in one refresh: the view is rebuilt and sorted. */
+const PATCH_MAX = 16;
+const scratch = new Uint32Array(2);
 
 /** Foreign bitmaps kept for views we may move to next. */
 const FOREIGN_MAX = 8;
 
 export class ViewTracker {
   readonly name: string;
-  readonly stats: ViewTrackerStats = { notesIn: 0, notesForeign: 0, notesOut: 0, viewChanges: 0, stableViews: 0 };
+  readonly stats: ViewTrackerStats = { notesIn: 0, notesForeign: 0, notesOut: 0, viewChanges: 0, stableViews: 0, viewRebuilds: 0 };
   private readonly settleMs: number;
-  private readonly activeWindowMs: number;
+  private readonly noteRetransmits: number | undefined;
+  private readonly noteGapMs: number;
   private readonly forgetAfterMs: number;
   private readonly directAfterMs: number;
   private lastOutAt = -Infinity;
   private readonly weightTag: string | undefined;
   private readonly reports: (m: ViewMember) => boolean;
   private readonly records = new Map<string, MemberRecord>();
+  /** Sums of the records' hashes (each mod 2^32): the checksum without rehashing the view. */
+  private sumHi = 0;
+  private sumLo = 0;
+  /** Members whose record changed since the view was last computed. */
+  private readonly touched = new Set<string>();
+  /** Alive members of the quorum basis (kept up to date without weights; see `reachable`). */
+  private basisAlive = 0;
   private readonly events = new PollQueue<ViewEvent>();
   private dirty = true;
   private current: MembershipView = { epoch: 0, checksum: 0, members: [] };
@@ -93,22 +122,31 @@ export class ViewTracker {
   private stable: MembershipView | null = null;
   private basis: QuorumBasis | null = null;
   private quorum = false;
-  private activeUntil = -Infinity;
+  /** Notes still to send for the last progress, since when some are pending, and the incomplete view's gap between notes. */
+  private sendsLeft = 0;
+  private pendingSince = -Infinity;
+  private trickleGapMs: number;
+  /** A peer whose note missed bits we have while we had nothing left to send: answered directly. */
+  private replyTo: string | null = null;
+  private replyAt = 0;
   private nextForgetAt = Infinity;
-  /** Each peer's last reported checksum. */
+  /** Each peer's last reported checksum, and the peers by checksum. */
   private readonly reported = new Map<string, number>();
+  private readonly reporters = new Map<number, Set<string>>();
   private readonly foreign = new Map<number, { size: number; bits: Uint8Array }>();
   private noteCache: ViewNote | null = null;
 
   constructor(o: ViewTrackerOptions) {
     this.name = o.name;
     this.settleMs = o.settleMs ?? 2_000;
-    this.activeWindowMs = o.activeWindowMs ?? 5_000;
+    this.noteRetransmits = o.noteRetransmits;
+    this.noteGapMs = o.noteGapMs ?? 200;
     this.forgetAfterMs = o.forgetAfterMs ?? 24 * 3_600_000;
     this.directAfterMs = o.directAfterMs ?? 1_000;
+    this.trickleGapMs = this.directAfterMs;
     this.weightTag = o.weightTag;
     this.reports = o.reports ?? (() => true);
-    for (const [k, v] of [['settleMs', this.settleMs], ['activeWindowMs', this.activeWindowMs], ['forgetAfterMs', this.forgetAfterMs], ['directAfterMs', this.directAfterMs]] as const) {
+    for (const [k, v] of [['settleMs', this.settleMs], ['noteRetransmits', this.noteRetransmits ?? 0], ['noteGapMs', this.noteGapMs], ['forgetAfterMs', this.forgetAfterMs], ['directAfterMs', this.directAfterMs]] as const) {
       if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`ViewTracker: ${k} must be a finite number ≥ 0, got ${v}`);
     }
     this.changedAt = o.now;
@@ -120,7 +158,15 @@ export class ViewTracker {
     const tags = newTags ?? r?.tags ?? {};
     if (r !== undefined && r.state === state && r.incarnation === incarnation && sameTags(r.tags, tags)) return;
     const goneAt = isLive(state) ? NaN : r !== undefined && !isLive(r.state) ? r.goneAt : now;
-    this.records.set(name, { state, incarnation, tags, goneAt });
+    memberHash(name, state, incarnation, scratch);
+    const hHi = scratch[0] as number;
+    const hLo = scratch[1] as number;
+    if (r !== undefined) this.unsum(r);
+    this.sumHi = (this.sumHi + hHi) >>> 0;
+    this.sumLo = (this.sumLo + hLo) >>> 0;
+    if (this.basis !== null && this.basis.weights.has(name)) this.basisAlive += (state === 'alive' ? 1 : 0) - (r?.state === 'alive' ? 1 : 0);
+    this.records.set(name, { state, incarnation, tags, goneAt, hHi, hLo });
+    this.touched.add(name);
     if (!Number.isNaN(goneAt)) this.nextForgetAt = Math.min(this.nextForgetAt, goneAt + this.forgetAfterMs);
     this.dirty = true;
     this.changedAt = now;
@@ -143,7 +189,7 @@ export class ViewTracker {
     if (typeof n.from !== 'string' || !Number.isInteger(n.checksum) || !Number.isInteger(n.size) || n.size < 0 || n.bits.length !== bitmapBytes(n.size)) throw new Error('malformed view note');
     this.refresh(now);
     this.stats.notesIn++;
-    this.reported.set(n.from, n.checksum);
+    this.report(n.from, n.checksum);
     const cur = this.current;
     if (n.checksum !== cur.checksum || n.size !== cur.members.length) {
       this.stats.notesForeign++;
@@ -153,8 +199,13 @@ export class ViewTracker {
     const learned = this.merge(n.bits);
     const i = this.index.get(n.from);
     const gained = (i !== undefined && this.setMember(i)) || learned;
-    if (gained) this.noteCache = null;
-    if (gained || lacksBits(n.bits, this.bits)) this.activeUntil = Math.max(this.activeUntil, now + this.activeWindowMs);
+    if (gained) {
+      this.noteCache = null;
+      this.refill(now);
+    } else if (this.sendsLeft === 0 && n.from !== this.name && lacksBits(n.bits, this.bits)) {
+      this.replyTo = n.from;
+      this.replyAt = now;
+    }
     this.checkStable(now);
   }
 
@@ -168,7 +219,8 @@ export class ViewTracker {
     if (this.dirty) return this.changedAt;
     let t = this.nextForgetAt;
     if (!this.isStable() && this.liveHave >= this.liveNeeded) t = Math.min(t, this.changedAt + this.settleMs);
-    if (this.activeUntil > this.lastOutAt + this.directAfterMs) t = Math.min(t, this.lastOutAt + this.directAfterMs);
+    if (this.replyTo !== null) t = Math.min(t, this.replyAt);
+    if (this.sendsLeft > 0) t = Math.min(t, Math.max(this.lastOutAt, this.pendingSince) + this.directAfterMs);
     return t === Infinity ? undefined : t;
   }
 
@@ -179,7 +231,12 @@ export class ViewTracker {
   /** The note to piggyback now, or null when nothing is in motion. Call `noteSent` if it went out. */
   noteToSend(now: number): ViewNote | null {
     this.refresh(now);
-    if (now >= this.activeUntil) return null;
+    if ((this.sendsLeft === 0 || now < this.lastOutAt + this.noteGapMs) && !this.trickleDue(now)) return null;
+    return this.noteForReply();
+  }
+
+  /** This node's note, whether or not one is due (for `replyDue`). */
+  noteForReply(): ViewNote {
     this.noteCache ??= { from: this.name, checksum: this.current.checksum, size: this.current.members.length, bits: this.bits.slice() };
     return this.noteCache;
   }
@@ -187,7 +244,23 @@ export class ViewTracker {
   /** The note from `noteToSend` went out (piggybacked or on its own). */
   noteSent(now: number): void {
     this.stats.notesOut++;
+    if (this.sendsLeft > 0) this.sendsLeft--;
+    else if (this.trickleDue(now)) this.trickleGapMs = Math.min(TRICKLE_MAX_MS, this.trickleGapMs * 2);
     this.lastOutAt = now;
+  }
+
+  /**
+   * A peer whose note missed bits we have, to be sent `noteToSend(now)` directly (then call
+   * `replySent`), or null.
+   */
+  replyDue(): string | null {
+    return this.replyTo;
+  }
+
+  replySent(now: number): void {
+    this.stats.notesOut++;
+    this.replyTo = null;
+    this.lastOutAt = Math.max(this.lastOutAt, now);
   }
 
   /**
@@ -195,7 +268,7 @@ export class ViewTracker {
    * on its own to one random member (and call `noteSent`).
    */
   directDue(now: number): boolean {
-    return now < this.activeUntil && now >= this.lastOutAt + this.directAfterMs;
+    return this.sendsLeft > 0 && now >= Math.max(this.lastOutAt, this.pendingSince) + this.directAfterMs;
   }
 
   /** The current view (call `handleTimeout` first if records were fed since). */
@@ -244,13 +317,13 @@ export class ViewTracker {
   private refresh(now: number): void {
     if (!this.dirty) return;
     this.dirty = false;
-    const members = canonicalMembers([...this.records].map(([name, r]) => ({ name, state: r.state, incarnation: r.incarnation, tags: r.tags })));
-    const checksum = viewChecksum(members);
     const prev = this.current;
+    const { members, reindex } = this.nextMembers(prev.members);
+    const checksum = checksumOfSums(members.length, this.sumHi, this.sumLo);
     const changed = checksum !== prev.checksum || members.length !== prev.members.length;
+    if (reindex) this.index = new Map(members.map((m, i) => [m.name, i]));
     this.current = { epoch: changed ? prev.epoch + 1 : prev.epoch, checksum, members };
     if (changed) {
-      this.index = new Map(members.map((m, i) => [m.name, i]));
       this.bits = new Uint8Array(bitmapBytes(members.length));
       this.liveNeeded = 0;
       this.liveHave = 0;
@@ -258,21 +331,103 @@ export class ViewTracker {
       this.setMember(this.index.get(this.name) ?? -1);
       // Peers already seen holding this view (a peer's record only moves forward after it, so
       // an earlier report is as good as a fresh one).
-      members.forEach((m, i) => {
-        if (this.reported.get(m.name) === checksum) this.setMember(i);
-      });
+      for (const peer of this.reporters.get(checksum) ?? []) this.setMember(this.index.get(peer) ?? -1);
       const f = this.foreign.get(checksum);
       if (f !== undefined && f.size === members.length) this.merge(f.bits);
       this.foreign.delete(checksum);
       this.noteCache = null;
       this.stats.viewChanges++;
-      this.activeUntil = Math.max(this.activeUntil, now + this.activeWindowMs);
+      this.refill(now);
       this.events.push({ type: 'view-changed', view: this.current, previousChecksum: prev.checksum });
-    } else {
-      // Tags only: same checksum, refresh the members' tags in place.
-      this.current = { ...this.current, members };
     }
+    // (Tags only: same checksum, the members' tags were refreshed in place.)
     this.checkQuorum();
+  }
+
+  /**
+   * The canonical members after the touched records: a few are patched into a copy of the
+   * previous array (binary search by name), more rebuild and sort it. `reindex`: names were added
+   * or removed, so indexes moved.
+   */
+  private nextMembers(prev: readonly ViewMember[]): { members: ViewMember[]; reindex: boolean } {
+    const rec = (name: string, r: MemberRecord): ViewMember => ({ name, state: r.state, incarnation: r.incarnation, tags: r.tags });
+    if (this.touched.size > PATCH_MAX) {
+      this.touched.clear();
+      this.stats.viewRebuilds++;
+      return { members: canonicalMembers([...this.records].map(([name, r]) => rec(name, r))), reindex: true };
+    }
+    const members = prev.slice();
+    let reindex = false;
+    for (const name of this.touched) {
+      let lo = 0;
+      let hi = members.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((members[mid] as ViewMember).name < name) lo = mid + 1;
+        else hi = mid;
+      }
+      const found = members[lo]?.name === name;
+      const r = this.records.get(name);
+      if (r === undefined) {
+        if (found) {
+          members.splice(lo, 1);
+          reindex = true;
+        }
+      } else if (found) members[lo] = rec(name, r);
+      else {
+        members.splice(lo, 0, rec(name, r));
+        reindex = true;
+      }
+    }
+    this.touched.clear();
+    return { members, reindex };
+  }
+
+  /** Progress (a new view, bits learned): the note goes out `noteRetransmits` more times. */
+  private refill(now: number): void {
+    if (this.sendsLeft === 0) this.pendingSince = now;
+    const n = this.current.members.length;
+    this.sendsLeft = this.noteRetransmits ?? 4 * Math.max(1, Math.ceil(Math.log10(n + 1)));
+    this.trickleGapMs = this.directAfterMs;
+  }
+
+  /** The view is incomplete, the budget is spent, and the gap since the last note has passed. */
+  private trickleDue(now: number): boolean {
+    return this.liveHave < this.liveNeeded && now >= this.lastOutAt + this.trickleGapMs;
+  }
+
+  private unsum(r: MemberRecord): void {
+    this.sumHi = (this.sumHi - r.hHi) >>> 0;
+    this.sumLo = (this.sumLo - r.hLo) >>> 0;
+  }
+
+  private report(from: string, checksum: number): void {
+    const before = this.reported.get(from);
+    if (before === checksum) return;
+    if (before !== undefined) {
+      const set = this.reporters.get(before);
+      set?.delete(from);
+      if (set?.size === 0) this.reporters.delete(before);
+    }
+    this.reported.set(from, checksum);
+    let set = this.reporters.get(checksum);
+    if (set === undefined) this.reporters.set(checksum, (set = new Set()));
+    set.add(from);
+  }
+
+  private unreport(from: string): void {
+    const before = this.reported.get(from);
+    if (before === undefined) return;
+    this.reported.delete(from);
+    const set = this.reporters.get(before);
+    set?.delete(from);
+    if (set?.size === 0) this.reporters.delete(before);
+  }
+
+  /** Weight of the basis members alive now: counted as records change, summed with weights. */
+  private reachable(): number {
+    if (this.basis === null) return 0;
+    return this.weightTag === undefined ? this.basisAlive : quorumStatus(this.basis, (n) => this.records.get(n)?.state).reachable;
   }
 
   private setMember(i: number): boolean {
@@ -309,11 +464,18 @@ export class ViewTracker {
     this.stable = this.current;
     this.stats.stableViews++;
     this.events.push({ type: 'view-stable', view: this.current });
-    this.basis = nextBasis(this.basis, this.current, this.weightTag);
+    const basis = nextBasis(this.basis, this.current, this.weightTag);
+    if (basis !== this.basis) {
+      this.basis = basis;
+      this.basisAlive = 0;
+      for (const name of basis.weights.keys()) if (this.records.get(name)?.state === 'alive') this.basisAlive++;
+    }
     this.checkQuorum();
   }
 
   private checkQuorum(): void {
+    if (this.basis !== null && this.reachable() > this.basis.total / 2 === this.quorum) return;
+    if (this.basis === null && !this.quorum) return;
     const s = this.quorumStatus();
     if (s.hasQuorum === this.quorum) return;
     this.quorum = s.hasQuorum;
@@ -326,7 +488,9 @@ export class ViewTracker {
       if (Number.isNaN(r.goneAt)) continue;
       if (r.goneAt + this.forgetAfterMs <= now) {
         this.records.delete(name);
-        this.reported.delete(name);
+        this.unsum(r);
+        this.touched.add(name);
+        this.unreport(name);
         this.dirty = true;
         this.changedAt = now;
       } else next = Math.min(next, r.goneAt + this.forgetAfterMs);

@@ -22,6 +22,7 @@ export class Cluster {
     for (const [from, t] of this.trackers) {
       const note = t.noteToSend(this.now);
       if (note === null) continue;
+      t.noteSent(this.now);
       for (const [to, u] of this.trackers) if (to !== from && (this.side.get(to) ?? 0) === (this.side.get(from) ?? 0)) u.handleNote(this.now, note);
     }
   }

@@ -149,19 +149,66 @@ describe('membership views', () => {
   });
 
   it('a note that never fits in a packet is asked for on its own after directAfterMs (a joiner whose packets are full of membership gossip)', () => {
-    const t = new ViewTracker({ name: 'a', now: 0, directAfterMs: 1000 });
+    const t = new ViewTracker({ name: 'a', now: 0, directAfterMs: 1000, noteRetransmits: 3 });
     t.handleMember(0, 'a', 'alive', 1);
     t.handleMember(0, 'b', 'alive', 1);
     t.handleTimeout(0);
-    expect(t.directDue(0)).toBe(true);
-    t.noteSent(0);
-    expect(t.directDue(500)).toBe(false);
+    // Not at once: a packet may carry it first.
+    expect(t.directDue(0)).toBe(false);
     expect(t.pollTimeout()).toBe(1000);
     expect(t.directDue(1000)).toBe(true);
-    // Piggybacked notes keep it quiet; past the active window nothing is due.
     t.noteSent(1000);
     expect(t.directDue(1500)).toBe(false);
+    // Piggybacked notes keep it quiet; once the budget is spent nothing is due on its own.
+    t.noteSent(1600);
+    t.noteSent(1700);
     expect(t.directDue(60_000)).toBe(false);
+  });
+
+  it('notes per change are bounded: noteRetransmits after a change, then an incomplete view sends one now and then (gaps doubling), a complete one none', () => {
+    const t = new ViewTracker({ name: 'a', now: 0, directAfterMs: 1000, noteRetransmits: 4 });
+    t.handleMember(0, 'a', 'alive', 1);
+    t.handleMember(0, 'b', 'alive', 1);
+    t.handleTimeout(0);
+    let sent = 0;
+    const sends: number[] = [];
+    // A packet goes out every 100 ms for 20 s; b never reports.
+    for (let now = 0; now <= 20_000; now += 100) {
+      if (t.noteToSend(now) === null) continue;
+      t.noteSent(now);
+      sent++;
+      if (sent > 4) sends.push(now);
+    }
+    expect(sent).toBeLessThan(4 + 6);
+    // The budget at most one per noteGapMs (200 ms): 0, 200, 400, 600; then gaps of 1, 2, 4, 8 s.
+    expect(sends.slice(0, 4)).toEqual([1600, 3600, 7600, 15600]);
+    // b reports: complete, stable, and silent after its budget.
+    const v = t.view();
+    t.handleNote(20_000, { from: 'b', checksum: v.checksum, size: 2, bits: new Uint8Array([0b10]) });
+    for (let k = 0; k < 4; k++) t.noteSent(20_000);
+    expect(t.noteToSend(25_000)).toBeNull();
+  });
+
+  it('a node with nothing left to send answers a peer whose note misses bits it has, directly; a peer as complete as we are gets nothing', () => {
+    const t = new ViewTracker({ name: 'a', now: 0, noteRetransmits: 1, settleMs: 100 });
+    for (const n of ['a', 'b', 'c']) t.handleMember(0, n, 'alive', 1);
+    t.handleTimeout(0);
+    const v = t.view();
+    const idx = (n: string): number => v.members.findIndex((m) => m.name === n);
+    const bit = (...ns: string[]): Uint8Array => new Uint8Array([ns.reduce((b, n) => b | (1 << idx(n)), 0)]);
+    t.handleNote(10, { from: 'b', checksum: v.checksum, size: 3, bits: bit('b') });
+    // It learned b's bit: its budget is refilled, no reply needed while notes go out anyway.
+    expect(t.replyDue()).toBeNull();
+    t.handleNote(20, { from: 'c', checksum: v.checksum, size: 3, bits: bit('c') });
+    t.noteSent(30);
+    expect(t.noteToSend(40)).toBeNull();
+    t.handleNote(50, { from: 'b', checksum: v.checksum, size: 3, bits: bit('b', 'c') });
+    expect(t.replyDue()).toBe('b');
+    expect(t.pollTimeout()).toBeLessThanOrEqual(50);
+    t.replySent(50);
+    expect(t.replyDue()).toBeNull();
+    t.handleNote(60, { from: 'c', checksum: v.checksum, size: 3, bits: bit('a', 'b', 'c') });
+    expect(t.replyDue()).toBeNull();
   });
 
   it('forgets failed members after forgetAfterMs', () => {
