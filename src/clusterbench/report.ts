@@ -109,6 +109,9 @@ export function sizeNotes(runs: readonly RunResult[], eventsPerRun: number): str
     for (const f of r.join?.startFailures ?? []) notes.push(`${who}: agent ${f}`);
     if (r.failure?.timedOut === true) notes.push(`${who}: not every survivor reported ${r.failure.victim} failed within the timeout`);
     if (r.events !== null && r.events.sendErrors > 0) notes.push(`${who}: ${r.events.sendErrors} of ${eventsPerRun} events could not be sent`);
+    if (r.churn !== null && r.churn.events.sendErrors > 0) {
+      notes.push(`${who}: churn: ${r.churn.events.sendErrors} of ${r.churn.events.sent} events could not be sent (their sender was being killed); "reached every live node" counts them as missed`);
+    }
     if (r.join !== null && r.join.suspectedLive > 0) {
       const names = r.join.suspectedNames;
       notes.push(`${who}: ${names.length} live node${names.length === 1 ? '' : 's'} suspected during the join: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}`);

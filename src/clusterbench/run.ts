@@ -327,7 +327,8 @@ async function churn(nodes: BenchNode[], ctx: RunContext, plan: RunPlan, rng: Rn
     senders: () => running(nodes).filter((n) => n !== joiner || joinedAt !== null), watched: () => nodes,
     count: Math.max(o.events, 1), intervalMs: o.eventIntervalMs, tag: `c${plan.run}`, rng, deliveryTimeoutMs: o.deliveryTimeoutMs, expected, beside,
   });
-  say(`churn events: ${ev.figures.reachedAll}/${ev.figures.sent} reached every live node, ${ev.figures.duplicates} duplicates`);
+  const unsent = ev.figures.sendErrors > 0 ? ` (${ev.figures.sendErrors} could not be sent)` : '';
+  say(`churn events: ${ev.figures.reachedAll}/${ev.figures.sent} reached every live node${unsent}, ${ev.figures.duplicates} duplicates`);
   return {
     joiner: joiner.name, restarted: victim.name,
     joinerJoinedS: joinedAt === null ? null : (joinedAt - startAt) / 1000,
