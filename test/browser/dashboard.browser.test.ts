@@ -135,7 +135,7 @@ describe.skipIf(!hasChromium)(SUITE, () => {
     // The node serving the page has no estimate to itself.
     expect(await page.locator('#members tbody tr[data-name="node1"] td').allTextContents()).toEqual(['127.0.0.1:7946', 'alive', 'gc=1', '1', '0.4 ms', '–']);
     // One self-contained page: everything else it asked for is the agent's API.
-    expect(new Set(agent.requests)).toEqual(new Set(['/', '/v1/info', '/v1/timeline', '/v1/kv', '/v1/members', '/v1/convergence', '/v1/stream', '/metrics']));
+    expect(new Set(agent.requests)).toEqual(new Set(['/', '/v1/info', '/v1/timeline', '/v1/kv', '/v1/members', '/v1/convergence', '/v1/view', '/v1/quorum', '/v1/stream', '/metrics']));
   });
 
   it('charts agreement, time to everyone and bytes per second by type', async () => {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConvergenceJson, InfoJson, KvReadJson, MemberJson, StreamEventName, StreamEvents, TimelineEntry } from '../../src/dashboard/index.js';
+import type { ConvergenceJson, InfoJson, KvReadJson, MemberJson, QuorumJson, StreamEventName, StreamEvents, TimelineEntry, ViewJson } from '../../src/dashboard/index.js';
 import { dashboardPage, formatStreamEvent } from '../../src/dashboard/index.js';
 import { freePort } from '../../src/clusterbench/ports.js';
 
@@ -10,7 +10,8 @@ const SESSION = 'gossip_session=fake-session';
  * A stand-in for the agent's HTTP API (src/agent/http-api.ts) on 127.0.0.1: the dashboard at
  * `GET /`, `GET /v1/members`, `GET /v1/convergence`, `GET /v1/stream` (the member list first,
  * then whatever the test emits), `GET /metrics` (the byte counters the test sets), `GET /v1/info`,
- * `GET /v1/timeline` and the key reads `GET /v1/kv?prefix=`, `GET /v1/kv/KEY`. Nothing
+ * `GET /v1/timeline`, `GET /v1/view` and `GET /v1/quorum` (a stable view of the members, with quorum)
+ * and the key reads `GET /v1/kv?prefix=`, `GET /v1/kv/KEY`. Nothing
  * happens on a timer: what the page shows follows from what the test does.
  */
 export class FakeAgent {
@@ -46,6 +47,19 @@ export class FakeAgent {
     const port = await freePort();
     await new Promise<void>((resolve) => agent.server.listen(port, '127.0.0.1', resolve));
     return agent;
+  }
+
+  /** The members as one stable view (the checksum is a stand-in: the page only shows it). */
+  view(): ViewJson {
+    const current = { epoch: 1, checksum: '0000abcd', members: this.members.map((m) => ({ name: m.name, state: m.status, incarnation: m.incarnation ?? 0 })) };
+    return { current, stable: true, stableView: current, disagreeing: [] };
+  }
+
+  /** Quorum over the members: those alive of all of them. */
+  quorum(): QuorumJson {
+    const total = this.members.length;
+    const reachable = this.members.filter((m) => m.status === 'alive').length;
+    return { hasQuorum: reachable > total / 2, reachable, total, needMoreThan: total / 2, basis: { epoch: 1, checksum: '0000abcd', members: this.members.map((m) => m.name) } };
   }
 
   get url(): string {
@@ -96,6 +110,10 @@ export class FakeAgent {
         return this.send(res, 200, 'application/json', JSON.stringify(this.info));
       case '/v1/timeline':
         return this.send(res, 200, 'application/json', JSON.stringify({ events: this.timeline }));
+      case '/v1/view':
+        return this.send(res, 200, 'application/json', JSON.stringify(this.view()));
+      case '/v1/quorum':
+        return this.send(res, 200, 'application/json', JSON.stringify(this.quorum()));
       case '/v1/kv': {
         const prefix = url.searchParams.get('prefix') ?? '';
         return this.send(res, 200, 'application/json', JSON.stringify({ prefix, keys: [...this.kv.keys()].filter((k) => k.startsWith(prefix)) }));

@@ -38,7 +38,10 @@ describe('node.view(), node.hasQuorum(), node.ring() (issue 16)', () => {
     const lost: string[] = [];
     for (const n of all.slice(3)) n.on('quorum-lost', () => lost.push(n.name));
     for (const a of all.slice(0, 3)) for (const b of all.slice(3)) net.partition(a.addr, b.addr);
-    await waitFor('the pair to lose quorum', 20_000, () => all.slice(3).every((n) => !n.hasQuorum()));
+    // The pair must see at least two of the three failed: each needs a probe that fails (Lifeguard
+    // stretches a node's probe interval while its probes fail) and a suspicion that expires
+    // without confirmations (up to 6 × 4 × log10(5) s ≈ 17 s here), so this can take over 20 s.
+    await waitFor('the pair to lose quorum', 60_000, () => all.slice(3).every((n) => !n.hasQuorum()), () => JSON.stringify(all.slice(3).map((n) => ({ name: n.name, quorum: n.quorum(), view: n.view().current.members.map((m) => `${m.name}:${m.state}`) }))));
     expect(lost.sort()).toEqual(['v4', 'v5']);
     for (const n of all.slice(0, 3)) expect(n.hasQuorum()).toBe(true);
     expect(all[3]?.quorum()).toMatchObject({ total: 5, hasQuorum: false });

@@ -51,6 +51,22 @@ function toMessage(op: Exclude<Op, { kind: 'advance' }>, about: typeof ME, about
 }
 
 /** Feeds one input and answers what the node sends: every ping to the peer is acked at once. */
+/**
+ * Time passes as a driver lets it: every timer handled when it falls due, then `now`. (A single
+ * jump would hand the node its timers late, as a stalled event loop does, and Lifeguard then
+ * defers a verdict once: probe.test.ts covers that.)
+ */
+function advanceTo(node: GossipNode, now: number): NodeEvent[] {
+  const events: NodeEvent[] = [];
+  for (let k = 0; k < 100_000; k++) {
+    const t = node.pollTimeout();
+    if (t === undefined || t >= now) break;
+    events.push(...drive(node, t, (n) => n.handleTimeout(t)));
+  }
+  events.push(...drive(node, now, (n) => n.handleTimeout(millis(now))));
+  return events;
+}
+
 function drive(node: GossipNode, now: number, input: (n: GossipNode) => void): NodeEvent[] {
   input(node);
   const events: NodeEvent[] = [];
@@ -130,9 +146,7 @@ describe('incarnation precedence about another member (fast-check, model-based)'
           now += op.kind === 'advance' ? op.ms : 1;
           const before = node.member('p');
           const prevMeta = before?.meta ?? null;
-          const events = drive(node, now, (n) =>
-            op.kind === 'advance' ? n.handleTimeout(millis(now)) : n.handlePacket(millis(now), peerAddr, toMessage(op, PEER, peerAddr)),
-          );
+          const events = op.kind === 'advance' ? advanceTo(node, now) : drive(node, now, (n) => n.handlePacket(millis(now), peerAddr, toMessage(op, PEER, peerAddr)));
           const want = step(m, op, now);
           const after = node.member('p');
           // state and incarnation
@@ -169,9 +183,8 @@ describe('incarnation precedence about another member (fast-check, model-based)'
           now += op.kind === 'advance' ? op.ms : 1;
           const before = node.member('p');
           if (before === undefined) throw new Error('peer vanished');
-          drive(node, now, (n) =>
-            op.kind === 'advance' ? n.handleTimeout(millis(now)) : n.handlePacket(millis(now), peerAddr, toMessage(op, PEER, peerAddr)),
-          );
+          if (op.kind === 'advance') advanceTo(node, now);
+          else drive(node, now, (n) => n.handlePacket(millis(now), peerAddr, toMessage(op, PEER, peerAddr)));
           const after = node.member('p');
           if (after === undefined) throw new Error('peer vanished');
           // never decreases
