@@ -1,13 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentProcess, defaultCli } from '../../src/cli/demo-cluster.js';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrWarn } from './chromium.js';
-import { freeAddr } from '../integration/free-addr.js';
+import type { AgentProcess } from '../../src/cli/demo-cluster.js';
+import type { AgentCluster } from './agent-cluster.js';
+import { startAgentCluster } from './agent-cluster.js';
+import { chromiumOrWarn } from './chromium.js';
 
 const SUITE = 'dashboard membership view panel of a real 3-agent cluster in headless chromium';
 const hasChromium = chromiumOrWarn(SUITE);
@@ -16,34 +15,18 @@ const SCREENSHOT = fileURLToPath(new URL('./__screenshots__/dashboard-view.png',
 const WAIT_MS = 60_000;
 
 describe.skipIf(!hasChromium)(SUITE, () => {
-  const live = new Set<AgentProcess>();
-  const agents: AgentProcess[] = [];
-  let dir: string;
-  let context: BrowserContext;
+  let cluster: AgentCluster;
+  let agents: readonly AgentProcess[] = [];
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gossip-dashboard-view-'));
-    const start = async (i: number, seeds: readonly string[]): Promise<AgentProcess> => {
-      const dataDir = join(dir, `node${i}`);
-      mkdirSync(dataDir);
-      return AgentProcess.start(defaultCli(), `node${i}`, dataDir, ['--bind', await freeAddr(), '--http', await freeAddr(), ...seeds.flatMap((s) => ['--join', s])], live);
-    };
-    const first = await start(1, []);
-    agents.push(first, ...(await Promise.all([start(2, [first.gossip]), start(3, [first.gossip])])));
-    context = await chromium.launchPersistentContext(join(dir, 'chromium'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 1100 } });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
+    cluster = await startAgentCluster('gossip-dashboard-view-');
+    ({ agents, page, pageErrors } = cluster);
   });
 
   afterAll(async () => {
-    await context?.close();
-    await Promise.all([...live].map((a) => a.stop()));
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await cluster?.close();
   });
 
   it('shows the stable view (epoch, checksum as the API has it, 3 alive) with quorum; after two agents are killed, the missing member as disagreeing and quorum lost', async () => {
