@@ -7,7 +7,7 @@ import type { DisseminationConfig } from './config.js';
 import { validateDisseminationConfig } from './config.js';
 import { halfwayRound } from './mean-field.js';
 import type { DisseminationMessage, DisseminationSizes, GossipReply, GossipRequest, TreeMessage, UpdateRef } from './messages.js';
-import { layoutSizes, messageBytes } from './messages.js';
+import { checkTreeMessage, layoutSizes, messageBytes } from './messages.js';
 import type { Digest, Update } from './update-log.js';
 import { checkUpdate, UpdateLog } from './update-log.js';
 import { PollQueue } from '../poll-queue.js';
@@ -16,11 +16,7 @@ import { Plumtree } from './plumtree.js';
 import type { PeerSampler, DisseminatorOptions, DisseminationTransmit, DisseminationEvent, DisseminationStats, Held, Outgoing } from './engine-types.js';
 export type { PeerSampler, DisseminatorOptions, DisseminationTransmit, DisseminationEvent, DisseminationStats } from './engine-types.js';
 
-/** An array (not a type guard: a peer's message keeps its declared type after the check). */
-const isList = (v: unknown): boolean => Array.isArray(v);
-
 const CLASS_RANK: Record<TrafficClass, number> = { membership: 0, critical: 1, normal: 2, repair: 3 };
-
 
 /**
  * The update-dissemination engine: sans-IO, one per node, separate from the membership
@@ -585,10 +581,7 @@ export class Disseminator<P = Uint8Array> {
 
   private handleTree(now: number, from: Address, m: TreeMessage): void {
     const tree = this.tree as Plumtree;
-    if (!isList(m.refs) || m.refs.length > 4096) throw new MalformedMessage(`${m.type}: refs is not a list of at most 4096`);
-    for (const r of m.refs) {
-      if (typeof r !== 'object' || r === null || typeof r.origin !== 'string' || !Number.isSafeInteger(r.version) || r.version < 1) throw new MalformedMessage(`${m.type}: bad update ref`);
-    }
+    checkTreeMessage(m);
     // A late message from a peer membership declared down makes no link and gets no answer.
     if (tree.isDown(from)) return;
     if (m.type === 'prune') return tree.pruned(now, from, m.refs);

@@ -1,5 +1,6 @@
 import type { Digest, Update } from './update-log.js';
 import { UpdateLog } from './update-log.js';
+import { MalformedMessage } from '../malformed-message.js';
 
 /**
  * The dissemination engine's messages, as typed values with their encoded sizes (the
@@ -153,4 +154,14 @@ export function messageBytes<P>(m: DisseminationMessage<P>, sizes: Dissemination
   let b = sizes.frame(m);
   for (const u of m.updates) b += sizes.update(u);
   return b;
+}
+
+/** Rejects a tree message (IHAVE, GRAFT, PRUNE) a peer could not have meant: at most 4,096 well-formed refs (thrown inside the receive path, caught and counted there). */
+export function checkTreeMessage(m: TreeMessage): void {
+  if (!Array.isArray(m.refs) || m.refs.length > 4096) throw new MalformedMessage(`${m.type}: refs is not a list of at most 4096`);
+  for (const r of m.refs as readonly unknown[]) {
+    if (typeof r !== 'object' || r === null) throw new MalformedMessage(`${m.type}: bad update ref`);
+    const { origin, version } = r as { origin?: unknown; version?: unknown };
+    if (typeof origin !== 'string' || typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) throw new MalformedMessage(`${m.type}: bad update ref`);
+  }
 }

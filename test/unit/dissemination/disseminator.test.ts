@@ -150,6 +150,22 @@ describe('Disseminator (sans-IO)', () => {
     expect(c.engines[1]?.stats.malformed).toBe(2);
   });
 
+  it('plumtree: a tree message with bad refs is counted and reported, never thrown, and sends nothing', () => {
+    const c = cluster(2, { mode: 'plumtree' });
+    const e = c.engines[1] as Disseminator;
+    while (e.pollTransmit() !== undefined);
+    const out = e.stats.messagesOut;
+    const bad = [
+      { type: 'graft', updates: [], refs: [{ origin: 'n0', version: 0 }] },
+      { type: 'ihave', updates: [], refs: [null] },
+      { type: 'prune', updates: [], refs: 'x' },
+      { type: 'graft', updates: [], refs: Array.from({ length: 4097 }, () => ({ origin: 'n0', version: 1 })) },
+    ] as unknown as DisseminationMessage[];
+    for (const m of bad) expect(() => e.handleMessage(millis(5), c.addrs[0] as Address, m)).not.toThrow();
+    expect(e.stats.malformed).toBe(4);
+    expect(e.stats.messagesOut).toBe(out);
+  });
+
   it('a bug of ours on the receive path surfaces: it is not counted or reported as the peer\'s malformed message', () => {
     const peers: PeerSampler = { size: () => 1, sample: () => [address('127.0.0.1:7001')] };
     const d = new Disseminator<string>({
