@@ -185,7 +185,7 @@ export class ClusterNode {
       // Each life's rumor origins must differ from the previous one's: a random life number.
       data = new DurableStateNode({ ...common, incarnation: randomInt(1, 2 ** 31 - 1) });
       const plane = new SerfWithState(engine, data, millis(startMs), headers);
-      const views = new ViewPlane(engine, () => (driver === null ? millis(clock()) : driver.now()), o.views ?? {}, o.serf?.dataTag === undefined ? DEFAULT_SERF_CONFIG.dataTag : o.serf.dataTag);
+      const views = new ViewPlane(engine, () => (driver === null ? millis(clock()) : driver.now()), o.views ?? {}, o.serf?.dataTag === undefined ? DEFAULT_SERF_CONFIG.dataTag : o.serf.dataTag, rng.fork());
       plane.views = views;
       plane.quorum = new QuorumPlane(engine, data, () => views.replicas(), randomInt(1, 2 ** 31 - 1));
       if (budget !== undefined) inboundStream = () => plane.data.chargeMembership(millis(clock()), headers.streamBytes(0));

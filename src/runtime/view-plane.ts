@@ -1,4 +1,5 @@
 import type { Millis } from '../core/ids.js';
+import type { Rng } from '../core/rng.js';
 import { MemberState } from '../core/messages.js';
 import type { RingOptions } from '../core/ring/index.js';
 import type { MovedRange } from '../core/ring/index.js';
@@ -6,7 +7,6 @@ import { diffRings, HashRing } from '../core/ring/index.js';
 import type { SerfNode } from '../core/serf/index.js';
 import type { MembershipView, QuorumStatus, ViewEvent, ViewMember, ViewState, ViewTrackerOptions } from '../core/views/index.js';
 import { ViewTracker } from '../core/views/index.js';
-import { randomInt } from 'node:crypto';
 import { decodeViewNote, encodeViewNoteMessage, VIEW_NOTE_TYPE } from '../wire/view-note.js';
 
 /**
@@ -54,7 +54,7 @@ export class ViewPlane {
   private rings = new Map<string, HashRing>();
   private ringsFor = -1;
 
-  constructor(engine: SerfNode, now: () => Millis, o: ViewOptions, private readonly dataTag: string | null) {
+  constructor(engine: SerfNode, now: () => Millis, o: ViewOptions, private readonly dataTag: string | null, private readonly rng: Rng) {
     const self = engine.name;
     const t: ViewTrackerOptions = {
       name: self, now: now(),
@@ -122,7 +122,7 @@ export class ViewPlane {
     const bytes = this.noteBytes(now);
     const peers = this.engine.dataPeers();
     if (bytes === null || peers.length === 0) return;
-    const to = peers[randomInt(peers.length)];
+    const to = peers[this.rng.int(peers.length)];
     if (to !== undefined) this.engine.sendData(now, to.name, VIEW_NOTE_TYPE, bytes.subarray(1), false);
   }
 
