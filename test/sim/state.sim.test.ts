@@ -58,6 +58,13 @@ describe('simulate state (small scenario: 24 nodes, 500 keys, 2,000 writes in 40
     expect(perNodePerWrite(rumors.rumorBytes)).toBeGreaterThan(3 * perNodePerWrite(tree.rumorBytes));
     // And the sessions that chased rumors in flight are gone.
     expect(tree.sessions.started).toBeLessThan(rumors.sessions.started / 5);
+    // Every node reports agreement 1 soon after the writes.
+    expect(tree.agreementOneAfterHealMs, 'agreement 1 reported after the writes').not.toBeNull();
+    expect(tree.agreementOneAfterHealMs ?? Infinity).toBeLessThanOrEqual(20_000);
+    // Digests relay one summary beside their own (summaries grow with the writers): fewer digest bytes than with four.
+    const four = stateScenario({ ...load, types: ['lww'], agentTuning: true, seed: 1, state: { summariesPerMessage: 4 } });
+    expect(tree.digestBytes).toBeLessThan(0.95 * four.digestBytes);
+    expect(four.lostWrites).toBe(0);
   });
 
   it('anti-entropy alone (no rumors) also converges with nothing lost', () => {

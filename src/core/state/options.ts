@@ -212,9 +212,14 @@ export const STATE_DISSEMINATION: DisseminationConfig = {
  * - each write goes down its writer's broadcast tree of fanout 3 (one copy per member, 3–4 hops
  *   at N = 30) instead of being pushed by rumor (about three copies per member, and feedback);
  * - anti-entropy waits a second for a difference to persist before it starts a session: during a
- *   write stream most differences are pushes in flight.
+ *   write stream most differences are pushes in flight;
+ * - a digest relays one other member's summary beside its own (`summariesPerMessage` 2, not 4):
+ *   summaries grow with the writers, and the relays only feed the tracker's fallback. Same load in
+ *   the simulator (30 nodes, 1,200 writes in 60 s): digest bytes 4.5 → 3.8 MB, and agreement 1
+ *   14 s after the writes instead of 76 s (fewer, smaller digests fit the rounds' budget).
+ *   Relaying fewer roots (8) instead never reached agreement 1.
  */
-export const STATE_AGENT_TUNING = { treeFanout: 3, repairGraceMs: 1000 } as const satisfies Partial<StateNodeOptions>;
+export const STATE_AGENT_TUNING = { treeFanout: 3, repairGraceMs: 1000, summariesPerMessage: 2 } as const satisfies Partial<StateNodeOptions>;
 
 /** The defaults of `StateNodeOptions`' numeric and boolean knobs (see each option's doc). */
 export const STATE_NODE_DEFAULTS = {
