@@ -3,7 +3,7 @@ import { defaultConfig } from '../../../../src/core/config.js';
 import type { NodeEvent } from '../../../../src/core/events.js';
 import type { Address, NodeName } from '../../../../src/core/ids.js';
 import { address, incarnation, millis, nodeName } from '../../../../src/core/ids.js';
-import type { AliveMsg, Message } from '../../../../src/core/messages.js';
+import type { AliveMsg, Message, StreamMessage } from '../../../../src/core/messages.js';
 import { DEFAULT_VSN } from '../../../../src/core/messages.js';
 import type { Transmit } from '../../../../src/core/membership/node.js';
 import { GossipNode } from '../../../../src/core/membership/node.js';
@@ -52,7 +52,7 @@ export class Net {
   dropPacket: (from: Address, to: Address, m: Message) => boolean = () => false;
   packetsDelivered = 0;
   /** Every stream a node opened (join, push-pull, user), with the virtual time. */
-  readonly streams: { readonly t: number; readonly from: Address; readonly message: Message }[] = [];
+  readonly streams: { readonly t: number; readonly from: Address; readonly message: StreamMessage }[] = [];
   private streamSeq = 0;
   private readonly streamRoutes = new Map<number, { readonly initiator: Address; readonly id: number }>();
   private readonly net = new VirtualNet<Transmit, NodeEvent, GossipNode>({
