@@ -134,6 +134,16 @@ export class SerfNode implements BenchNode {
     return this.client().members();
   }
 
+  /** On a connection of its own: Serf answers one connection's requests in turn, and the join must not hold back the member polls. */
+  async join(addr: string): Promise<void> {
+    const c = await SerfRpc.connect(loopback(this.rpcPort));
+    try {
+      await c.join([addr]);
+    } finally {
+      c.close();
+    }
+  }
+
   sendEvent(payload: string): Promise<void> {
     return this.client().event('bench', payload, false);
   }

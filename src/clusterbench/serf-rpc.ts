@@ -115,6 +115,12 @@ export class SerfRpc {
     await this.call('event', { Name: name, Payload: new TextEncoder().encode(payload), Coalesce: coalesce }, false);
   }
 
+  /** `serf join`: push-pulls with `existing` (Replay false: old events are not replayed); the number of nodes contacted. */
+  async join(existing: readonly string[], replay = false): Promise<number> {
+    const body = (await this.call('join', { Existing: existing, Replay: replay }, true)) as { Num?: number };
+    return body.Num ?? 0;
+  }
+
   close(): void {
     this.closed ??= new Error('serf rpc: closed');
     this.socket.destroy();
