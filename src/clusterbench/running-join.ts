@@ -50,6 +50,8 @@ export interface RunningJoinContext {
   readonly settleMs: number;
   readonly dir: string;
   readonly say: (line: string) => void;
+  /** Runs after the settle, before the requests (a caller reading counters); its time is not counted. */
+  readonly beforeJoin?: (nodes: readonly BenchNode[]) => Promise<void>;
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -82,6 +84,7 @@ export async function measureRunningJoin(ctx: RunningJoinContext): Promise<{ fig
   if (startFailures.length > 0 || n0 === undefined) return { figures: { ...base, seconds: null, timedOut: false }, raw: { startFailures } };
   ctx.say(`running join: all ${ctx.n} answered after ${startedS.toFixed(1)} s; settling ${ctx.settleMs / 1000} s`);
   await sleep(ctx.settleMs);
+  if (ctx.beforeJoin !== undefined) await ctx.beforeJoin(nodes);
   const seed = loopback(n0.gossipPort);
   const tps = ticksPerSecond();
   const cpuBefore = nodes.map((n) => (n.pid === null ? null : readCpu(n.pid)));
@@ -118,5 +121,5 @@ export async function measureRunningJoin(ctx: RunningJoinContext): Promise<{ fig
     startedS, startFailures,
   };
   ctx.say(figures.seconds === null ? 'running join: timed out' : `running join: every node lists all ${ctx.n} alive ${figures.seconds.toFixed(2)} s after the join requests (issued in ${(issueS * 1000).toFixed(0)} ms)`);
-  return { figures, raw: { ...figures, since: Object.fromEntries([...joined.since].map(([k, v]) => [k, v === null ? null : v - t0])), polls: joined.polls, pollErrors: joined.errors, cpuBefore, cpuAfter } };
+  return { figures, raw: { ...figures, t0Ms: t0, doneMs: joined.atMs, since: Object.fromEntries([...joined.since].map(([k, v]) => [k, v === null ? null : v - t0])), polls: joined.polls, pollErrors: joined.errors, cpuBefore, cpuAfter } };
 }
