@@ -135,7 +135,7 @@ function runningJoinNotes(who: string, r: RunResult): string[] {
   for (const f of j.startFailures) notes.push(`${who}: running join: agent ${f}`);
   if (j.startFailures.length > 0) return notes;
   const answered = j.answeredS === null ? '' : `; answered after ${ms(j.firstAnsweredS ?? j.answeredS)}–${ms(j.answeredS)}`;
-  notes.push(`${who}: running join: ${r.n} agents answered ${j.startedS.toFixed(1)} s after launch; the ${r.n - 1} join requests were issued concurrently in ${ms(j.issueS)}${answered}`);
+  notes.push(`${who}: running join: ${r.n} agents answered ${j.startedS.toFixed(1)} s after launch; the ${r.n - 1} join requests were issued concurrently in ${ms(j.issueS)}${answered}; the bench process spent ${ms(j.benchCpuS)} of CPU until every node listed all alive`);
   if (j.timedOut) notes.push(`${who}: running join: not every node listed all ${r.n} alive within the join timeout`);
   for (const e of j.joinErrors) notes.push(`${who}: running join: request failed: ${e}`);
   if (j.suspectedLive > 0) {

@@ -34,6 +34,8 @@ export interface RunningJoinFigures {
   readonly suspectedNames: readonly string[];
   /** Ours only: the sum over agents of gossip_suspicions_raised_total at the end. */
   readonly suspicionsRaised: number | null;
+  /** CPU the bench process itself spent in the interval (issuing the requests, polling every node every 200 ms), s. */
+  readonly benchCpuS: number;
   /** Seconds from launching the N agents until every API answered (start-up, not part of the join). */
   readonly startedS: number;
   /** Agents that did not start, and why. */
@@ -78,7 +80,7 @@ export async function measureRunningJoin(ctx: RunningJoinContext): Promise<{ fig
   const startedS = (Date.now() - launchedAt) / 1000;
   const base = {
     startedS, startFailures, suspicionsRaised: null, suspectedLive: 0, suspectedNames: [],
-    cpuSecondsMedian: NaN, cpuSecondsMax: NaN, cpuSecondsTotal: NaN, joinErrors: [], firstAnsweredS: null, answeredS: null, issueS: 0,
+    cpuSecondsMedian: NaN, cpuSecondsMax: NaN, cpuSecondsTotal: NaN, joinErrors: [], firstAnsweredS: null, answeredS: null, issueS: 0, benchCpuS: NaN,
   } as const;
   const n0 = nodes[0];
   if (startFailures.length > 0 || n0 === undefined) return { figures: { ...base, seconds: null, timedOut: false }, raw: { startFailures } };
@@ -91,6 +93,7 @@ export async function measureRunningJoin(ctx: RunningJoinContext): Promise<{ fig
   const joinErrors: string[] = [];
   let answeredAt: number | null = null;
   let firstAt: number | null = null;
+  const benchCpu0 = process.cpuUsage();
   const t0 = Date.now();
   const requests = nodes.slice(1).map((n) => n.join(seed).then(
     () => void (firstAt ??= Date.now()),
@@ -102,6 +105,7 @@ export async function measureRunningJoin(ctx: RunningJoinContext): Promise<{ fig
   });
   const joined = await pollUntil(nodes.map((node) => ({ node })), allAlive(names), t0 + ctx.joinTimeoutMs);
   const cpuAfter = nodes.map((n) => (n.pid === null ? null : readCpu(n.pid)));
+  const benchCpu = process.cpuUsage(benchCpu0);
   await Promise.race([answered, sleep(5000)]);
   const spent = nodes.map((_, i) => cpuBetween(cpuBefore[i] ?? null, cpuAfter[i] ?? null, tps)).filter((x): x is number => x !== null);
   const suspected = new Set<string>();
@@ -118,7 +122,7 @@ export async function measureRunningJoin(ctx: RunningJoinContext): Promise<{ fig
     issueS, firstAnsweredS: firstAt === null ? null : (firstAt - t0) / 1000, answeredS: answeredAt === null || joinErrors.length > 0 ? null : (answeredAt - t0) / 1000, joinErrors: joinErrors.slice(0, 5),
     cpuSecondsMedian: median(spent), cpuSecondsMax: spent.length === 0 ? NaN : Math.max(...spent), cpuSecondsTotal: spent.reduce((a, b) => a + b, 0),
     suspectedLive: suspected.size, suspectedNames: [...suspected].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })), suspicionsRaised: raised,
-    startedS, startFailures,
+    benchCpuS: (benchCpu.user + benchCpu.system) / 1e6, startedS, startFailures,
   };
   ctx.say(figures.seconds === null ? 'running join: timed out' : `running join: every node lists all ${ctx.n} alive ${figures.seconds.toFixed(2)} s after the join requests (issued in ${(issueS * 1000).toFixed(0)} ms)`);
   return { figures, raw: { ...figures, t0Ms: t0, doneMs: joined.atMs, since: Object.fromEntries([...joined.since].map(([k, v]) => [k, v === null ? null : v - t0])), polls: joined.polls, pollErrors: joined.errors, cpuBefore, cpuAfter } };
