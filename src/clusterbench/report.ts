@@ -137,7 +137,7 @@ function runningJoinNotes(who: string, r: RunResult): string[] {
   const answered = j.answeredS === null ? '' : `; answered after ${ms(j.firstAnsweredS ?? j.answeredS)}–${ms(j.answeredS)}`;
   notes.push(`${who}: running join: ${r.n} agents answered ${j.startedS.toFixed(1)} s after launch; the ${r.n - 1} join requests were issued concurrently in ${ms(j.issueS)}${answered}; the bench process spent ${ms(j.benchCpuS)} of CPU until every node listed all alive`);
   if (j.timedOut) notes.push(`${who}: running join: not every node listed all ${r.n} alive within the join timeout`);
-  for (const e of j.joinErrors) notes.push(`${who}: running join: request failed: ${e}`);
+  if (j.joinFailed > 0) notes.push(`${who}: running join: ${j.joinFailed} of ${r.n - 1} join requests failed (the agent could not push-pull with node 0), e.g. ${j.joinErrors.slice(0, 2).join('; ')}`);
   if (j.suspectedLive > 0) {
     const names = j.suspectedNames;
     notes.push(`${who}: running join: ${names.length} live node${names.length === 1 ? '' : 's'} suspected: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}`);

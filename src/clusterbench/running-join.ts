@@ -23,7 +23,8 @@ export interface RunningJoinFigures {
   /** Seconds until the first and the last join request was answered (a request is answered once its push-pull with node 0 is done); null when none / some failed. */
   readonly firstAnsweredS: number | null;
   readonly answeredS: number | null;
-  /** Join requests that failed, with why (the first few). */
+  /** Join requests that failed, and why (the first few). */
+  readonly joinFailed: number;
   readonly joinErrors: readonly string[];
   /** CPU seconds each agent spent from the requests until every node listed all alive: median, largest, sum. */
   readonly cpuSecondsMedian: number;
@@ -80,7 +81,7 @@ export async function measureRunningJoin(ctx: RunningJoinContext): Promise<{ fig
   const startedS = (Date.now() - launchedAt) / 1000;
   const base = {
     startedS, startFailures, suspicionsRaised: null, suspectedLive: 0, suspectedNames: [],
-    cpuSecondsMedian: NaN, cpuSecondsMax: NaN, cpuSecondsTotal: NaN, joinErrors: [], firstAnsweredS: null, answeredS: null, issueS: 0, benchCpuS: NaN,
+    cpuSecondsMedian: NaN, cpuSecondsMax: NaN, cpuSecondsTotal: NaN, joinFailed: 0, joinErrors: [], firstAnsweredS: null, answeredS: null, issueS: 0, benchCpuS: NaN,
   } as const;
   const n0 = nodes[0];
   if (startFailures.length > 0 || n0 === undefined) return { figures: { ...base, seconds: null, timedOut: false }, raw: { startFailures } };
@@ -119,7 +120,7 @@ export async function measureRunningJoin(ctx: RunningJoinContext): Promise<{ fig
   for (const n of nodes) n.close();
   const figures: RunningJoinFigures = {
     seconds: joined.atMs === null ? null : (joined.atMs - t0) / 1000, timedOut: joined.atMs === null,
-    issueS, firstAnsweredS: firstAt === null ? null : (firstAt - t0) / 1000, answeredS: answeredAt === null || joinErrors.length > 0 ? null : (answeredAt - t0) / 1000, joinErrors: joinErrors.slice(0, 5),
+    issueS, firstAnsweredS: firstAt === null ? null : (firstAt - t0) / 1000, answeredS: answeredAt === null || joinErrors.length > 0 ? null : (answeredAt - t0) / 1000, joinFailed: joinErrors.length, joinErrors: joinErrors.slice(0, 5),
     cpuSecondsMedian: median(spent), cpuSecondsMax: spent.length === 0 ? NaN : Math.max(...spent), cpuSecondsTotal: spent.reduce((a, b) => a + b, 0),
     suspectedLive: suspected.size, suspectedNames: [...suspected].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })), suspicionsRaised: raised,
     benchCpuS: (benchCpu.user + benchCpu.system) / 1e6, startedS, startFailures,

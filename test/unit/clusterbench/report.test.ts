@@ -30,7 +30,7 @@ const fromLaunch = (seconds: number): JoinFigures => ({
 });
 
 const running = (seconds: number, over: Partial<RunningJoinFigures> = {}): RunningJoinFigures => ({
-  seconds, timedOut: false, issueS: 0.012, firstAnsweredS: 0.05, answeredS: 0.2, joinErrors: [],
+  seconds, timedOut: false, issueS: 0.012, firstAnsweredS: 0.05, answeredS: 0.2, joinFailed: 0, joinErrors: [],
   cpuSecondsMedian: 0.02, cpuSecondsMax: 0.05, cpuSecondsTotal: 0.25, suspectedLive: 0, suspectedNames: [], suspicionsRaised: 0,
   benchCpuS: 0.04, startedS: 3.1, startFailures: [], ...over,
 });
@@ -65,8 +65,8 @@ describe('the bench report: the join among running agents', () => {
     const notes = sizeNotes(runs, 0);
     expect(notes).toContain('serf run 1: running join: 10 agents answered 3.1 s after launch; the 9 join requests were issued concurrently in 12 ms; answered after 50 ms–200 ms; the bench process spent 40 ms of CPU until every node listed all alive');
     expect(notes).toContain('ours run 1: running join: 1 live node suspected: n3');
-    const failed = sizeNotes([both('ours', 1.9, running(0.3, { answeredS: null, joinErrors: ['n2: HTTP 502'], timedOut: true, seconds: null }))], 0);
-    expect(failed).toContain('ours run 1: running join: request failed: n2: HTTP 502');
+    const failed = sizeNotes([both('ours', 1.9, running(0.3, { answeredS: null, joinFailed: 3, joinErrors: ['n2: HTTP 502', 'n5: HTTP 502'], timedOut: true, seconds: null }))], 0);
+    expect(failed).toContain('ours run 1: running join: 3 of 9 join requests failed (the agent could not push-pull with node 0), e.g. n2: HTTP 502; n5: HTTP 502');
     expect(failed).toContain('ours run 1: running join: not every node listed all 10 alive within the join timeout');
   });
 
