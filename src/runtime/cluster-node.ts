@@ -141,7 +141,7 @@ export class ClusterNode {
       const clock = (): number => performance.now();
       let data: DurableStateNode | null = null;
       const rng = seededRng(seed);
-      const coords = o.coordinates === false ? null : new NodeCoordinates(o.name, seed, o.coordinate, o.localCoordinateRttMs, o.localCoordinate);
+      const coords = o.coordinates === false ? null : new NodeCoordinates(o.name, seed, o.coordinate, o.localCoordinateRttMs, o.localCoordinate, o.nearestRefinement !== false);
       const engine = new SerfNode({
         name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
         codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),

@@ -99,6 +99,7 @@ export class GossipNode {
     this.prober = new Prober(
       this.config, this.list, this.awareness, this.packets, this.out, () => d?.ackPayload?.() ?? null, firstProbeMs,
       d?.notifyPingComplete !== undefined ? (now, node, rtt, payload) => d.notifyPingComplete?.(now, node, rtt, payload) : null,
+      d?.extraPingTarget !== undefined ? (now, cycle, isAlive) => d.extraPingTarget?.(now, cycle, isAlive) ?? null : null,
     );
     this.pushPull = new PushPull(this.list, this.delegate, this.out);
     this.nextGossipMs = now + this.rng.next() * this.config.gossipIntervalMs;

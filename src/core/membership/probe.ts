@@ -7,6 +7,8 @@ import type { PacketBuilder } from '../broadcast/packet-builder.js';
 import type { Awareness } from './awareness.js';
 import type { MemberList } from './member-list.js';
 import type { Outbox } from './outbox.js';
+import type { ExtraPingTarget } from './extra-pings.js';
+import { ExtraPings } from './extra-pings.js';
 
 /**
  * How late a verdict timer may be handled before the node counts itself slow (see
@@ -55,6 +57,8 @@ export class Prober {
   private probeIndex = 0;
   private readonly relays = new Map<number, RelayState>();
   private seqNo = 0;
+  /** Pings beside the probes, when the delegate asks for them (else null). */
+  private readonly extras: ExtraPings | null;
   /** When the next probe starts. */
   nextProbeMs: number;
 
@@ -69,8 +73,11 @@ export class Prober {
     firstProbeMs: number,
     /** A direct probe was answered (memberlist's PingDelegate.NotifyPingComplete). */
     private readonly pingComplete: ((now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void) | null = null,
+    /** Whom to ping beside the probes (not memberlist's: see `extra-pings.ts`). */
+    extraPingTarget: ExtraPingTarget | null = null,
   ) {
     this.nextProbeMs = firstProbeMs;
+    this.extras = extraPingTarget === null ? null : new ExtraPings(config, members, packets, out, extraPingTarget, pingComplete, () => this.nextSeqNo());
   }
 
   /** The earliest deadline of the probe cycle (next tick, running probe, relays), or `t` if that is earlier. */
@@ -79,11 +86,12 @@ export class Prober {
     const p = this.probe;
     if (p !== null && !p.done) t = Math.min(t, p.indirectSent ? p.deadlineMs : p.timeoutMs);
     if (this.relays.size > 0) for (const r of this.relays.values()) if (r.deadlineMs < t) t = r.deadlineMs;
-    return t;
+    return this.extras?.nextDeadline(t) ?? t;
   }
 
-  /** Relayed pings that timed out (nack if asked). */
+  /** Relayed pings that timed out (nack if asked), and extra pings unanswered. */
   expireRelays(t: number): void {
+    this.extras?.expire(t);
     if (this.relays.size === 0) return;
     for (const [seq, r] of this.relays) {
       if (r.deadlineMs <= t) {
@@ -151,6 +159,7 @@ export class Prober {
       this.packets.sendPacket(relay.replyTo, { type: 'ack', seqNo: relay.origSeqNo, payload: null } satisfies AckMsg);
       return;
     }
+    if (!viaStream && this.extras?.handleAck(now, m) === true) return;
     const p = this.probe;
     if (p === null || p.done || p.seqNo !== m.seqNo) return; // late or unknown ack
     p.done = true;
@@ -180,6 +189,8 @@ export class Prober {
     const target = this.nextTarget(t);
     if (target < 0) return;
     this.probeNode(now, target);
+    // The cycle: every other live member once, one probe interval (as stretched now) each.
+    this.extras?.tick(now, (this.members.liveCount - 1) * (this.nextProbeMs - t));
   }
 
   private nextTarget(nowMs: number): number {
