@@ -6,7 +6,7 @@ import { RTT_NS_MAX, VivaldiClient } from './vivaldi.js';
 import type { NodeCoordinates } from './local-space.js';
 import { DEFAULT_LOCAL_RTT_MS, estimateBetweenMs, LOCAL_GATE } from './local-space.js';
 import type { RttSamplesOptions } from './rtt-samples.js';
-import { byRtt, RttSamples } from './rtt-samples.js';
+import { RttSamples, TopK } from './rtt-samples.js';
 import type { NearestRefinerOptions } from './nearest-refiner.js';
 import { NearestRefiner } from './nearest-refiner.js';
 
@@ -295,8 +295,9 @@ export class Topology {
       }
     }
     if (measured !== null) return measured.rank(k, out, this.nowMs);
-    out.sort(byRtt);
-    return out.slice(0, k);
+    const top = new TopK(k);
+    for (const e of out) top.offer(e);
+    return top.sorted();
   }
 
   /**
@@ -306,7 +307,9 @@ export class Topology {
    */
   rank(k: number, estimates: Iterable<RttEstimate>): RttEstimate[] {
     if (this.samples !== null) return this.samples.rank(k, estimates, this.nowMs);
-    return [...estimates].sort(byRtt).slice(0, k);
+    const top = new TopK(k);
+    for (const e of estimates) top.offer(e);
+    return top.sorted();
   }
 
   /**
