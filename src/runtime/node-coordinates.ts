@@ -30,12 +30,13 @@ export class NodeCoordinates {
   }
 
   /** Serf's ping delegate: our coordinate in every ack, every direct probe's answer observed; in a large cluster, extra pings to the nearest candidates. */
-  get ping(): Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete' | 'extraPingTarget'> {
+  get ping(): Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete' | 'extraPingTarget' | 'notifyPinged'> {
     const t = this.topology;
     return {
       ackPayload: () => t.ackPayload(),
       notifyPingComplete: (now, node, rttMs, payload) => void t.handlePingComplete(node, rttMs, payload, now as number),
       extraPingTarget: (now, cycleMs, isAlive) => t.extraPingTarget(now as number, cycleMs, (n) => isAlive(n as NodeName)) as NodeName | null,
+      notifyPinged: (now, from) => t.notePinged(from, now as number),
     };
   }
 

@@ -234,6 +234,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
             ackPayload: () => topology.ackPayload(),
             notifyPingComplete: (now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void topology.handlePingComplete(node, rttMs, payload, now as number),
             extraPingTarget: (now: Millis, cycleMs: number, isAlive: (n: NodeName) => boolean) => topology.extraPingTarget(now as number, cycleMs, (n) => isAlive(n as NodeName)) as NodeName | null,
+            notifyPinged: (now: Millis, from: NodeName) => topology.notePinged(from, now as number),
           } : {}),
         },
       } : {}),

@@ -45,4 +45,6 @@ export interface NodeDelegate {
    * `notifyPingComplete`; no answer is not a failure (see `extra-pings.ts`).
    */
   extraPingTarget?(now: Millis, probeCycleMs: number, isAlive: (node: NodeName) => boolean): NodeName | null;
+  /** Not memberlist's: a UDP ping for us arrived from member `from` (the ping's `SourceNode`), before we ack it. */
+  notifyPinged?(now: Millis, from: NodeName): void;
 }

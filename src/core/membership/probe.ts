@@ -75,6 +75,8 @@ export class Prober {
     private readonly pingComplete: ((now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void) | null = null,
     /** Whom to ping beside the probes (not memberlist's: see `extra-pings.ts`). */
     extraPingTarget: ExtraPingTarget | null = null,
+    /** A ping for us came from a member (not memberlist's: see the delegate's `notifyPinged`). */
+    private readonly pinged: ((now: Millis, from: NodeName) => void) | null = null,
   ) {
     this.nextProbeMs = firstProbeMs;
     this.extras = extraPingTarget === null ? null : new ExtraPings(config, members, packets, out, extraPingTarget, pingComplete, () => this.nextSeqNo());
@@ -129,11 +131,12 @@ export class Prober {
   }
 
   /** A ping for us: ack it (with the delegate's payload). */
-  handlePing(from: Address, m: PingMsg): void {
+  handlePing(now: Millis, from: Address, m: PingMsg): void {
     if (m.node !== '' && m.node !== this.members.name) {
       this.out.protocolError(from, 'ping-for-other-node', `ping for ${m.node}`);
       return;
     }
+    if (this.pinged !== null && m.sourceNode !== null && m.sourceNode !== this.members.name) this.pinged(now, m.sourceNode);
     const ack: AckMsg = { type: 'ack', seqNo: m.seqNo, payload: this.ackPayload() };
     this.packets.sendPacket(m.sourceAddr ?? from, ack);
   }

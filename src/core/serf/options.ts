@@ -50,5 +50,5 @@ export interface SerfNodeOptions extends Omit<GossipNodeOptions, 'meta' | 'vsn' 
    */
   readonly recentEvents?: readonly SerfEventSlot[];
   /** Network coordinates (Serf's ping delegate): our ack payload, every direct probe's answer, and the extra pings that settle `nearest` in a large cluster. */
-  readonly ping?: Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete' | 'extraPingTarget'>;
+  readonly ping?: Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete' | 'extraPingTarget' | 'notifyPinged'>;
 }

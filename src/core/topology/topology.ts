@@ -323,9 +323,15 @@ export class Topology {
     if (r === null || !r.due(nowMs, probeCycleMs)) return null;
     const alive: string[] = [];
     for (const name of this.cache.keys()) if (isAlive(name)) alive.push(name);
-    const target = r.target(nowMs, probeCycleMs, this.nearest(r.pool, alive));
+    const target = r.target(nowMs, probeCycleMs, this.nearest(r.pool, alive), (name) => name !== this.self && !this.cache.has(name) && isAlive(name));
     if (target !== null) this.stats.refinePings++;
     return target;
+  }
+
+  /** A member pinged us (a probe, or a peer measuring us): a hint that it may be near (`NearestRefiner`). */
+  notePinged(name: string, nowMs: number): void {
+    if (nowMs > this.nowMs) this.nowMs = nowMs;
+    if (name !== this.self) this.refiner?.notePinged(name, nowMs);
   }
 
   /** A member was reaped: forget its coordinate and latency samples (Serf's `eraseNode`). */
@@ -335,6 +341,7 @@ export class Topology {
     this.localCache.delete(name);
     this.localClient?.forgetNode(name);
     this.samples?.forget(name);
+    this.refiner?.forget(name);
   }
 
   /**
