@@ -192,8 +192,9 @@ export class Prober {
     const target = this.nextTarget(t);
     if (target < 0) return;
     this.probeNode(now, target);
-    // The cycle: every other live member once, one probe interval (as stretched now) each.
-    this.extras?.tick(now, (this.members.liveCount - 1) * (this.nextProbeMs - t));
+    // The cycle: every other live member once, one probe interval each (not as Lifeguard
+    // stretches it: a node that judges itself slow sends no more pings for that).
+    this.extras?.tick(now, (this.members.liveCount - 1) * this.config.probeIntervalMs);
   }
 
   private nextTarget(nowMs: number): number {

@@ -61,8 +61,7 @@ describe('NearestRefiner: when and whom to ping beside the probes', () => {
     const r = new NearestRefiner(new RttSamples());
     expect(r.minProbeCycleMs).toBe(120_000);
     for (let t = 0; t < 600_000; t += 1000) expect(r.target(t, 63 * 1000, ranked)).toBeNull();
-    // Stretched by Lifeguard's health score (×8 at most), 64 members still stay below 2 min.
-    expect(r.target(0, 63 * 1000 * 1.9, ranked)).toBeNull();
+    // (The prober gives the cycle at the configured interval, not as Lifeguard stretches it.)
     expect(r.target(0, 199 * 1000, ranked)).toBe('n1');
   });
 
@@ -80,6 +79,41 @@ describe('NearestRefiner: when and whom to ping beside the probes', () => {
     s.record('n1', 1, 6001);
     expect(r.target(11_000, cycle, ranked)).toBe('n3');
     expect(r.target(16_000, cycle, [])).toBeNull();
+  });
+});
+
+describe('NearestRefiner: discovery of members that measure us', () => {
+  const ranked = [{ name: 'n1', rttMs: 1 }];
+
+  it('a member that pinged us twice within the window, whose coordinate we lack, is pinged after the pool\'s unmeasured members', () => {
+    const s = new RttSamples();
+    const r = new NearestRefiner(s, { intervalMs: 1000, hintWindowMs: 600_000 });
+    const unknown = (n: string): boolean => n !== 'n1' && n !== 'known';
+    r.notePinged('once', 0);
+    r.notePinged('twice', 0);
+    r.notePinged('twice', 100_000);
+    r.notePinged('known', 0);
+    r.notePinged('known', 1);
+    // n1 is in the pool and never measured: it comes first.
+    expect(r.target(200_000, 500_000, ranked, unknown)).toBe('n1');
+    s.record('n1', 1, 200_000);
+    // Then the hint (pinged twice); not `known` (we have its coordinate), not `once`.
+    expect(r.target(201_000, 500_000, ranked, unknown)).toBe('twice');
+    // Pinged once, it is no longer a hint: back to refreshing the pool.
+    expect(r.target(202_000, 500_000, ranked, unknown)).toBe('n1');
+  });
+
+  it('pings older than the window do not add up; hints are bounded', () => {
+    const r = new NearestRefiner(new RttSamples(), { intervalMs: 1000, hintWindowMs: 60_000, maxHints: 2 });
+    r.notePinged('slow', 0);
+    r.notePinged('slow', 61_000);
+    expect(r.target(62_000, 500_000, [], () => true)).toBeNull();
+    r.notePinged('a', 62_000);
+    r.notePinged('a', 62_001);
+    r.notePinged('b', 62_002);
+    r.notePinged('c', 62_003);
+    // a was heard from least recently and dropped when c came (maxHints 2).
+    expect(r.target(63_000, 500_000, [], () => true)).toBeNull();
   });
 });
 
@@ -121,5 +155,15 @@ describe('Topology.nearest: coordinates choose, direct round trips settle the or
     expect(t.extraPingTarget(3000, 200_000, () => true)).toBeNull();
     expect(t.extraPingTarget(7000, 200_000, (n) => n !== 'other')).toBe('far');
     expect(t.stats.refinePings).toBe(2);
+  });
+
+  it('notePinged: an unknown member that pinged us twice is discovered (never ourselves)', () => {
+    const t = setup(true);
+    t.handlePingComplete('other', 30, null, 1500);
+    t.notePinged('stranger', 1600);
+    t.notePinged('stranger', 1700);
+    t.notePinged('me', 1600);
+    t.notePinged('me', 1700);
+    expect(t.extraPingTarget(2000, 200_000, () => true)).toBe('stranger');
   });
 });
