@@ -34,9 +34,9 @@ export class NodeCoordinates {
     const t = this.topology;
     return {
       ackPayload: () => t.ackPayload(),
-      notifyPingComplete: (now, node, rttMs, payload) => void t.handlePingComplete(node, rttMs, payload, now as number),
-      extraPingTarget: (now, cycleMs, isAlive) => t.extraPingTarget(now as number, cycleMs, (n) => isAlive(n as NodeName)) as NodeName | null,
-      notifyPinged: (now, from) => t.notePinged(from, now as number),
+      notifyPingComplete: (now, node, rttMs, payload) => void t.handlePingComplete(node, rttMs, payload, now),
+      extraPingTarget: (now, cycleMs, isAlive) => t.extraPingTarget(now, cycleMs, (n) => isAlive(n as NodeName)) as NodeName | null,
+      notifyPinged: (now, from) => t.notePinged(from, now),
     };
   }
 

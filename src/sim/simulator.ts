@@ -232,9 +232,9 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
           ...(this.options.delegate ? this.options.delegate(i) : {}),
           ...(topology !== null ? {
             ackPayload: () => topology.ackPayload(),
-            notifyPingComplete: (now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void topology.handlePingComplete(node, rttMs, payload, now as number),
-            extraPingTarget: (now: Millis, cycleMs: number, isAlive: (n: NodeName) => boolean) => topology.extraPingTarget(now as number, cycleMs, (n) => isAlive(n as NodeName)) as NodeName | null,
-            notifyPinged: (now: Millis, from: NodeName) => topology.notePinged(from, now as number),
+            notifyPingComplete: (now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void topology.handlePingComplete(node, rttMs, payload, now),
+            extraPingTarget: (now: Millis, cycleMs: number, isAlive: (n: NodeName) => boolean) => topology.extraPingTarget(now, cycleMs, (n) => isAlive(n as NodeName)) as NodeName | null,
+            notifyPinged: (now: Millis, from: NodeName) => topology.notePinged(from, now),
           } : {}),
         },
       } : {}),

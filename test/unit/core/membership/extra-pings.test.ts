@@ -40,9 +40,9 @@ function run(members: number, durationMs: number, extras: 'answer' | 'late' | 'n
     ackPayload: () => topology.ackPayload(),
     notifyPingComplete: (now, who, rttMs, payload) => {
       completed.push(`${who} ${rttMs}`);
-      topology.handlePingComplete(who, rttMs, payload, now as number);
+      topology.handlePingComplete(who, rttMs, payload, now);
     },
-    extraPingTarget: (now: Millis, cycle: number, isAlive: (n: NodeName) => boolean) => topology.extraPingTarget(now as number, cycle, (n) => isAlive(nodeName(n))) as NodeName | null,
+    extraPingTarget: (now: Millis, cycle: number, isAlive: (n: NodeName) => boolean) => topology.extraPingTarget(now, cycle, (n) => isAlive(nodeName(n))) as NodeName | null,
   };
   const node = new GossipNode({ name: nodeName('a'), addr: address('127.1.0.1:7946'), config: cfg, rng: seededRng(5), now: millis(0), delegate });
   node.restoreMembers(millis(0), Array.from({ length: members }, (_, k) => rec(k + 1)));
