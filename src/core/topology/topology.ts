@@ -60,7 +60,7 @@ export interface TopologyOptions {
   readonly refine?: false | (RttSamplesOptions & NearestRefinerOptions);
 }
 
-/** One member and its estimated round trip from us. */
+/** One member and its round trip from us: estimated, or measured where `nearest` ranked it by a direct sample. */
 export interface RttEstimate {
   readonly name: string;
   readonly rttMs: number;
