@@ -41,7 +41,8 @@ export type NodeEvent =
    * should push-pull with that peer again later (memberlist would wait for the periodic one).
    */
   | { readonly type: 'self-address-stale'; readonly staleAddr: Address }
-  | { readonly type: 'join-completed'; readonly contacted: number; readonly failed: number }
+  /** One `join()` call's outcome; `joinId` is what that call returned (joins may overlap: each completes on its own). */
+  | { readonly type: 'join-completed'; readonly joinId: number; readonly contacted: number; readonly failed: number }
   | { readonly type: 'left' }
   | { readonly type: 'user-message'; readonly from: Address; readonly payload: Uint8Array }
   | { readonly type: 'protocol-error'; readonly from: Address | null; readonly reason: ProtocolErrorReason; readonly detail: string };

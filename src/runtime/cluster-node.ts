@@ -56,7 +56,8 @@ export class ClusterNode {
   /** The advertised `host:port`. */
   readonly addr: string;
   private readonly emitter: TypedEmitter<ClusterEvent>;
-  private joinWaiters: ((e: { contacted: number; failed: number }) => void)[] = [];
+  /** Callers of `join`, by the join's id (joins may overlap; each gets its own outcome). */
+  private joinWaiters = new Map<number, (e: { contacted: number; failed: number }) => void>();
   private leaveWaiters: (() => void)[] = [];
   private state: 'running' | 'leaving' | 'stopped' = 'running';
 
@@ -238,9 +239,11 @@ export class ClusterNode {
   async join(addrs: readonly string[], opts: JoinOptions = {}): Promise<number> {
     this.assertRunning('join');
     const seeds = addrs.map((a) => address(normalizeJoinAddress(a)));
-    const done = new Promise<{ contacted: number; failed: number }>((resolve) => this.joinWaiters.push(resolve));
-    this.driver.input((now) => this.engine.join(now, seeds, opts));
-    const r = await done;
+    const r = await new Promise<{ contacted: number; failed: number }>((resolve) => {
+      this.driver.input((now) => {
+        this.joinWaiters.set(this.engine.join(now, seeds, opts), resolve);
+      });
+    });
     if (r.contacted === 0 && seeds.length > 0) throw new JoinError(`could not contact any of ${addrs.join(', ')}`);
     return r.contacted;
   }
@@ -438,8 +441,8 @@ export class ClusterNode {
     this.driver.stop();
     for (const w of this.leaveWaiters) w();
     this.leaveWaiters = [];
-    for (const w of this.joinWaiters) w({ contacted: 0, failed: 0 });
-    this.joinWaiters = [];
+    for (const w of this.joinWaiters.values()) w({ contacted: 0, failed: 0 });
+    this.joinWaiters = new Map();
     for (const q of this.queries.values()) q.resolve({ acks: q.acks, responses: q.responses });
     this.queries.clear();
     await this.transport.close();
@@ -452,9 +455,9 @@ export class ClusterNode {
         this.driver.notePeerVersion(e.member.addr, e.member.protocol.max);
         break;
       case 'join-completed': {
-        const w = this.joinWaiters;
-        this.joinWaiters = [];
-        for (const f of w) f(e);
+        const w = this.joinWaiters.get(e.joinId);
+        this.joinWaiters.delete(e.joinId);
+        w?.(e);
         break;
       }
       case 'left': {

@@ -198,8 +198,8 @@ export class GossipNode {
 
   // ------------------------------------------------------------------ lifecycle
 
-  /** Contacts each seed with a full-state push-pull (join = true). Emits `join-completed`. */
-  join(now: Millis, seeds: readonly Address[]): void {
+  /** Contacts each seed with a full-state push-pull (join = true). Returns the id its `join-completed` will carry. */
+  join(now: Millis, seeds: readonly Address[]): number {
     this.assertRunning('join');
     // Our own `alive` goes into the broadcast queue (memberlist's setAlive at Create), so the
     // cluster hears of us from us too, not only from the seeds' re-gossip of the push-pull.
@@ -207,7 +207,7 @@ export class GossipNode {
       this.selfAnnounced = true;
       this.list.enqueueBroadcast(this.list.selfAlive());
     }
-    this.pushPull.join(now, seeds);
+    return this.pushPull.join(now, seeds);
   }
 
   /**
@@ -391,7 +391,7 @@ export class GossipNode {
           this.streamFailed(s, 'stream-failed');
           return;
         }
-        this.pushPull.handleReply(now, s.to, msg, s.kind === 'join');
+        this.pushPull.handleReply(now, s.to, msg, s.kind === 'join' ? s.seqNo : null);
         return;
       case 'ping':
         if (msg.type === 'ack' && msg.seqNo === s.seqNo) this.prober.handleAck(now, msg, true);
@@ -461,7 +461,7 @@ export class GossipNode {
 
   private streamFailed(s: PendingStream, reason: ProtocolErrorReason): void {
     if (s.kind === 'join') {
-      this.pushPull.joinStreamFailed();
+      this.pushPull.joinStreamFailed(s.seqNo);
     } else if (reason === 'stream-timeout' && s.kind === 'push-pull') {
       this.out.protocolError(null, reason, 'push-pull timed out');
     } else if (reason !== 'stream-failed' && s.kind === 'user') {

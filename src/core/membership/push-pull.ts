@@ -13,9 +13,9 @@ import type { Outbox } from './outbox.js';
  * and merge the other's; a delegate adds its user state to each.
  */
 export class PushPull {
-  private joinPending = 0;
-  private joinContacted = 0;
-  private joinFailed = 0;
+  private nextJoinId = 1;
+  /** Joins under way, by id: seeds not yet answered, answered, failed. */
+  private readonly joins = new Map<number, { pending: number; contacted: number; failed: number }>();
 
   constructor(
     private readonly members: MemberList,
@@ -23,14 +23,23 @@ export class PushPull {
     private readonly out: Outbox,
   ) {}
 
-  /** Contacts each seed (never ourselves); `join-completed` follows when all answered or failed. */
-  join(now: Millis, seeds: readonly Address[]): void {
+  /**
+   * Contacts each seed (never ourselves); `join-completed` with the returned id follows when all
+   * answered or failed. Each call counts on its own, as memberlist's Join does: a join issued while
+   * another (or a quiet one of Serf's) is still under way is not merged into it.
+   */
+  join(now: Millis, seeds: readonly Address[]): number {
+    const id = this.nextJoinId++;
+    const j = { pending: 0, contacted: 0, failed: 0 };
     for (const seed of seeds) {
       if (seed === this.members.addr) continue;
-      this.joinPending++;
-      this.out.openStream(now, seed, 'join', this.message(true, { role: 'initiator', to: seed }), 0);
+      j.pending++;
+      // The stream's sequence number carries the join's id (join streams need none of their own).
+      this.out.openStream(now, seed, 'join', this.message(true, { role: 'initiator', to: seed }), id);
     }
-    if (this.joinPending === 0) this.out.emit({ type: 'join-completed', contacted: 0, failed: 0 });
+    if (j.pending === 0) this.out.emit({ type: 'join-completed', joinId: id, contacted: 0, failed: 0 });
+    else this.joins.set(id, j);
+    return id;
   }
 
   /** Anti-entropy with one random alive member (not while leaving). */
@@ -51,28 +60,25 @@ export class PushPull {
     this.merge(now, msg, from, peer);
   }
 
-  /** The answer to a push-pull we started (`join`: to a seed). */
-  handleReply(now: Millis, to: Address, msg: PushPullMsg, join: boolean): void {
+  /** The answer to a push-pull we started (`joinId`: the join it belongs to, null for a periodic one). */
+  handleReply(now: Millis, to: Address, msg: PushPullMsg, joinId: number | null): void {
     this.merge(now, msg, to, { role: 'initiator', to });
-    if (join) {
-      this.joinContacted++;
-      this.joinDone();
-    }
+    if (joinId !== null) this.joinDone(joinId, true);
   }
 
   /** A join stream failed (refused, timed out, or answered with something else). */
-  joinStreamFailed(): void {
-    this.joinFailed++;
-    this.joinDone();
+  joinStreamFailed(joinId: number): void {
+    this.joinDone(joinId, false);
   }
 
-  private joinDone(): void {
-    this.joinPending--;
-    if (this.joinPending === 0) {
-      this.out.emit({ type: 'join-completed', contacted: this.joinContacted, failed: this.joinFailed });
-      this.joinContacted = 0;
-      this.joinFailed = 0;
-    }
+  private joinDone(id: number, contacted: boolean): void {
+    const j = this.joins.get(id);
+    if (j === undefined) return;
+    if (contacted) j.contacted++;
+    else j.failed++;
+    if (--j.pending > 0) return;
+    this.joins.delete(id);
+    this.out.emit({ type: 'join-completed', joinId: id, contacted: j.contacted, failed: j.failed });
   }
 
   /** Our whole member list (memberlist's pushNodeState per member) and the delegate's user state. */

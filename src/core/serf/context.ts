@@ -26,9 +26,9 @@ export interface SerfContext {
   now: number;
   /**
    * Memberlist joins this node started on its own (reconnect, the data-state sync after a
-   * join), not the application: their `join-completed` is not reported.
+   * join), not the application, by join id: their `join-completed` is not reported.
    */
-  quietJoins: number;
+  readonly quietJoins: Set<number>;
   /** Turns memberlist's pending events into Serf's (called before a user message or state is read, as memberlist hands them off in order). */
   drainGossip(): void;
 }

@@ -103,8 +103,7 @@ export class DataChannel {
     const peers = this.peers();
     if (peers.length === 0) return;
     const m = peers[this.ctx.rng.int(peers.length)] as SerfMember;
-    this.ctx.quietJoins++;
-    this.ctx.gossip.join(millis(this.ctx.now), [m.addr]);
+    this.ctx.quietJoins.add(this.ctx.gossip.join(millis(this.ctx.now), [m.addr]));
   }
 }
 

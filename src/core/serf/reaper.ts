@@ -70,7 +70,6 @@ export class Reaper {
     const alive = this.members.size - failed.length - left;
     if (this.ctx.rng.next() > failed.length / Math.max(1, alive)) return;
     const m = failed[this.ctx.rng.int(failed.length)] as MemberState;
-    this.ctx.quietJoins++;
-    this.ctx.gossip.join(now, [m.addr]);
+    this.ctx.quietJoins.add(this.ctx.gossip.join(now, [m.addr]));
   }
 }

@@ -81,9 +81,8 @@ export class SerfNode {
   private tags: Record<string, string>;
 
   private state: 'alive' | 'leaving' | 'left' | 'shutdown' = 'alive';
-  private joining = false;
-  /** The join in progress was asked with `ignoreOldEvents`: its push-pulls raise the event floor. */
-  private joinIgnoresOld = false;
+  /** The application's joins under way, by id: whether each was asked with `ignoreOldEvents` (its push-pulls then raise the event floor). */
+  private readonly joins = new Map<number, boolean>();
   private leaveIntentDeadlineMs = NO_DEADLINE;
 
   constructor(o: SerfNodeOptions) {
@@ -106,7 +105,7 @@ export class SerfNode {
     this.gossip = new GossipNode(gossipOptions);
     const ctx: SerfContext = {
       name: o.name, addr: o.addr, codec: o.codec, rng: o.rng, config: this.serfConfig, stats: this.stats, events: this.events,
-      gossip: this.gossip, now: o.now, quietJoins: 0, drainGossip: () => this.drainGossip(),
+      gossip: this.gossip, now: o.now, quietJoins: new Set<number>(), drainGossip: () => this.drainGossip(),
     };
     this.ctx = ctx;
     this.broadcasts = new SerfBroadcasts(ctx);
@@ -119,7 +118,7 @@ export class SerfNode {
     this.data = new DataChannel(ctx, this.table, this.broadcasts, o.dataState ?? null);
     this.reaper = new Reaper(ctx, this.table, this.queries, o.now);
     this.delegate = new SerfDelegate(ctx, this.table, this.broadcasts, this.userEvents, this.queries, this.data);
-    this.pushPull = new SerfPushPull(ctx, this.table, this.userEvents, this.queries, this.data, () => this.joining && this.joinIgnoresOld);
+    this.pushPull = new SerfPushPull(ctx, this.table, this.userEvents, this.queries, this.data, () => [...this.joins.values()].includes(true));
   }
 
   // ------------------------------------------------------------------ getters
@@ -230,12 +229,13 @@ export class SerfNode {
    * (events the seeds buffered are delivered, once each) unless the operator asks
    * `ignoreOldEvents`: then the events the cluster had before are not delivered.
    */
-  join(now: Millis, seeds: readonly Address[], opts: JoinOptions = {}): void {
+  join(now: Millis, seeds: readonly Address[], opts: JoinOptions = {}): number {
     this.ctx.now = now;
-    this.joining = true;
-    this.joinIgnoresOld = opts.ignoreOldEvents === true;
-    this.gossip.join(now, seeds);
+    // Registered before drainGossip hands memberlist's events on: a join with no seed to contact completes at once.
+    const id = this.gossip.join(now, seeds);
+    this.joins.set(id, opts.ignoreOldEvents === true);
     this.drainGossip();
+    return id;
   }
 
   /**
@@ -358,18 +358,13 @@ export class SerfNode {
           // memberlist forgets it; Serf keeps failed and left members until its own reap.
           break;
         case 'join-completed':
-          if (this.joining) {
-            this.joining = false;
-            this.joinIgnoresOld = false;
-            this.ctx.quietJoins = 0;
+          if (this.joins.delete(e.joinId)) {
             if (e.contacted > 0 && this.state === 'alive') {
               this.table.broadcastJoin(this.table.clock.time());
               this.data.syncAfterJoin();
             }
             this.events.push(e);
-          } else if (this.ctx.quietJoins > 0) {
-            this.ctx.quietJoins = 0;
-          } else {
+          } else if (!this.ctx.quietJoins.delete(e.joinId)) {
             this.events.push(e);
           }
           break;

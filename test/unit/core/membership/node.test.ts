@@ -159,7 +159,7 @@ describe('GossipNode: bad input never throws, is counted and reported', () => {
     expect(() => me.handleStreamReply(millis(2), s.streamId, { type: 'ack', seqNo: 1, payload: null })).not.toThrow();
     const ev = drain(me).ev;
     expect(ev).toContainEqual(expect.objectContaining({ type: 'protocol-error', reason: 'unexpected-message' }));
-    expect(ev).toContainEqual({ type: 'join-completed', contacted: 0, failed: 1 });
+    expect(ev).toContainEqual({ type: 'join-completed', joinId: 1, contacted: 0, failed: 1 });
     expect(me.stats.protocolErrors).toBe(1);
   });
 
@@ -171,7 +171,7 @@ describe('GossipNode: bad input never throws, is counted and reported', () => {
     me.handleStreamReply(millis(2), s.streamId, { type: 'error', error: 'nope' } satisfies StreamMessage);
     const ev = drain(me).ev;
     expect(ev).toContainEqual(expect.objectContaining({ type: 'protocol-error', reason: 'remote-error' }));
-    expect(ev).toContainEqual({ type: 'join-completed', contacted: 0, failed: 1 });
+    expect(ev).toContainEqual({ type: 'join-completed', joinId: 1, contacted: 0, failed: 1 });
   });
 
   it('replies for unknown stream ids are ignored', () => {

@@ -23,7 +23,7 @@ describe('GossipNode: joining through a seed', () => {
     expect(a.member('b')?.addr).toBe(b.addr);
     expect(b.member('a')?.addr).toBe(a.addr);
     const done = net.log(b.addr).filter((l) => l.ev.type === 'join-completed').map((l) => l.ev);
-    expect(done).toEqual([{ type: 'join-completed', contacted: 1, failed: 0 }]);
+    expect(done).toEqual([{ type: 'join-completed', joinId: 1, contacted: 1, failed: 0 }]);
     expect(net.about(a.addr, 'b', 'member-joined')).toHaveLength(1);
     expect(net.about(b.addr, 'a', 'member-joined')).toHaveLength(1);
     net.runFor(10_000);
@@ -69,7 +69,32 @@ describe('GossipNode: joining through a seed', () => {
     expect(net.log(b.addr).some((l) => l.ev.type === 'join-completed')).toBe(false);
     net.runUntil(t0 + LAN.streamTimeoutMs);
     const done = net.log(b.addr).filter((l) => l.ev.type === 'join-completed');
-    expect(done.map((l) => l.ev)).toEqual([{ type: 'join-completed', contacted: 0, failed: 1 }]);
+    expect(done.map((l) => l.ev)).toEqual([{ type: 'join-completed', joinId: 1, contacted: 0, failed: 1 }]);
+  });
+
+  it('overlapping joins complete each on its own: a join to nowhere issued while another is under way reports its own failure', () => {
+    const net = new Net();
+    const a = net.add('a', addrOf(1), 1);
+    const b = net.add('b', addrOf(2), 2);
+    net.isolated.add(addrOf(9));
+    const t0 = net.now;
+    let first = 0;
+    let second = 0;
+    net.input(b.addr, (n, now) => {
+      first = n.join(millis(now), [addrOf(9)]);
+    });
+    net.input(b.addr, (n, now) => {
+      second = n.join(millis(now), [a.addr]);
+    });
+    expect(second).not.toBe(first);
+    // The second answered at once; the first fails at its stream timeout, on its own.
+    const done = () => net.log(b.addr).filter((l) => l.ev.type === 'join-completed').map((l) => l.ev);
+    expect(done()).toEqual([{ type: 'join-completed', joinId: second, contacted: 1, failed: 0 }]);
+    net.runUntil(t0 + LAN.streamTimeoutMs);
+    expect(done()).toEqual([
+      { type: 'join-completed', joinId: second, contacted: 1, failed: 0 },
+      { type: 'join-completed', joinId: first, contacted: 0, failed: 1 },
+    ]);
   });
 
   it('joining with only its own address completes at once with nothing contacted', () => {
@@ -77,7 +102,7 @@ describe('GossipNode: joining through a seed', () => {
     me.join(millis(1), [me.addr]);
     const { tx, ev } = drain(me);
     expect(tx).toEqual([]);
-    expect(ev).toEqual([{ type: 'join-completed', contacted: 0, failed: 0 }]);
+    expect(ev).toEqual([{ type: 'join-completed', joinId: 1, contacted: 0, failed: 0 }]);
   });
 });
 
