@@ -184,7 +184,9 @@ export class GossipNode {
   /** The next time `handleTimeout` has work to do; undefined once stopped. */
   pollTimeout(): Millis | undefined {
     if (this.stopped) return undefined;
-    let t = this.prober.nextDeadline(Math.min(this.nextGossipMs, this.nextPushPullMs, this.leaveDeadlineMs));
+    // No gossip round while there is nothing to gossip: an idle node wakes for its probes only.
+    const gossipAt = this.packets.gossipPending ? this.nextGossipMs : NO_DEADLINE;
+    let t = this.prober.nextDeadline(Math.min(gossipAt, this.nextPushPullMs, this.leaveDeadlineMs));
     const suspicions = this.list.suspicions;
     if (suspicions.size > 0) for (const s of suspicions.values()) if (s.deadlineMs < t) t = s.deadlineMs;
     const streams = this.out.streams;
@@ -308,8 +310,11 @@ export class GossipNode {
     }
     this.prober.handleTimeout(now);
     if (t >= this.nextGossipMs) {
-      this.nextGossipMs = Math.max(this.nextGossipMs + this.config.gossipIntervalMs, t);
-      this.gossip(now);
+      // The ticker's next tick after now (ticks skipped while idle or late are dropped, as a Go ticker drops them).
+      const step = this.config.gossipIntervalMs;
+      this.nextGossipMs += step * Math.max(1, Math.ceil((t - this.nextGossipMs) / step));
+      if (this.nextGossipMs <= t) this.nextGossipMs += step;
+      if (this.packets.gossipPending) this.gossip(now);
     }
     if (t >= this.nextPushPullMs) {
       this.nextPushPullMs = t + pushPullScale(this.config.pushPullIntervalMs, this.list.table.size);
