@@ -1,14 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
+import { defaultConfig } from '../../../src/core/config.js';
 import { SerfCluster, bytes, ofType } from './cluster.js';
 
 /**
  * Issue 12 (CPU per idle agent): with nothing queued, a node runs no gossip rounds, so its one
  * timer wakes for probes only (memberlist's 200 ms gossip ticker would wake it five times more
- * often, each wake running the whole stack in unoptimised code); news still leaves at once.
+ * often, each wake running the whole stack in unoptimised code); news still leaves on the next tick.
+ * The agent sets `gossipIdleTicks: false`; the core's default keeps memberlist's ticker.
  */
 describe('SerfNode: an idle node wakes for its probes only', () => {
   function settled(): SerfCluster {
-    const c = new SerfCluster();
+    const c = new SerfCluster(defaultConfig('lan', { gossipIdleTicks: false })); // the agent's setting
     const a = c.add('a');
     for (const name of ['b', 'c', 'd']) {
       const n = c.add(name);
