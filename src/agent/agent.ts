@@ -30,8 +30,12 @@ const JOIN_SNAPSHOT_BATCHES_MAX = 3;
 const STALE_REJOIN_MS = 1000;
 /** After `deadNodeReclaimMs`, this much more before re-joining an accuser (its dead record must be older than that). */
 const ACCUSER_REJOIN_SLACK_MS = 1000;
-/** Our network coordinate is saved at most this often (and when stopping). */
-const COORDINATE_SAVE_MS = 30_000;
+/**
+ * Our network coordinate is saved at most this often (and when stopping). It moves with every
+ * probe, so it is the one thing an idle agent would otherwise write; a restarted agent only
+ * needs a warm start (Vivaldi converges again within a minute).
+ */
+const COORDINATE_SAVE_MS = 10 * 60_000;
 
 /** Fisher–Yates with `randomInt` (the agent's join order; not a simulation). */
 function shuffle<T>(xs: T[]): T[] {
@@ -94,6 +98,11 @@ export class Agent {
   private readonly rejoinPending = new Map<string, NodeJS.Timeout>();
   /** The membership snapshot saved last (members, addresses), so an unchanged one is not written again. */
   private savedMembers = '';
+  /** Incarnation, clocks and events delivered at the last save (a few numbers: compared every round). */
+  private savedState = '';
+  /** A member event came since the last save: the member list is read again (O(members)) only then. */
+  private membersDirty = true;
+  private userEventsSeen = 0;
   /** When our coordinate was last saved (0: not yet, so the first snapshot saves it). */
   private coordinateSavedMs = 0;
   private suspicionsSeen = 0;
@@ -349,6 +358,14 @@ export class Agent {
     n.on('member-joined', (e) => this.log.info({ member: e.member.name, addr: e.member.addr }, 'member joined'));
     n.on('member-left', (e) => this.log.info({ member: e.member.name }, 'member left'));
     n.on('member-failed', (e) => this.log.warn({ member: e.member.name }, 'member failed'));
+    for (const type of ['member-joined', 'member-updated', 'member-left', 'member-failed', 'member-reaped'] as const) {
+      n.on(type, () => {
+        this.membersDirty = true;
+      });
+    }
+    n.on('user-event', () => {
+      this.userEventsSeen++;
+    });
     n.on('member-suspected', () => this.suspicionsSeen++);
     // As serf's agent logs "Received event: user-event: …": one line per event delivered here.
     n.on('user-event', (e) => this.log.info({ event: e.name, ltime: e.ltime }, 'user event'));
@@ -414,14 +431,22 @@ export class Agent {
         saveCoordinate(this.store, coordinate);
         this.coordinateSavedMs = now;
       }
+      const clocks = this.node.clocks;
+      const state = `${this.node.incarnation} ${clocks.member} ${clocks.event} ${clocks.query} ${this.userEventsSeen}`;
+      if (!this.membersDirty && state === this.savedState) return; // nothing changed: no work, no write
       const members = this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr }));
-      const key = JSON.stringify([members, this.node.incarnation, this.node.clocks, this.node.stats.serf.userEventsIn]);
-      if (key === this.savedMembers) return; // nothing changed: no write
+      const key = JSON.stringify(members);
+      if (key === this.savedMembers && state === this.savedState) {
+        this.membersDirty = false;
+        return;
+      }
       this.store.saveMembers(members);
       this.saveIncarnation();
-      this.store.saveClocks(this.node.clocks);
+      this.store.saveClocks(clocks);
       saveRecentEvents(this.store, this.node.recentEvents());
       this.savedMembers = key;
+      this.savedState = state;
+      this.membersDirty = false;
     } catch (e) {
       // A store failure was logged once when it started (WatchedStore); retried next time.
       if (!this.store.health.failing) this.log.error({ err: e }, 'cannot save the membership snapshot');

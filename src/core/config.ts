@@ -39,6 +39,13 @@ export interface Config {
   lifeguard: boolean;
   /** How long a leave waits for its own dead message to be transmitted. */
   leavePropagateMs: number;
+  /**
+   * Run a gossip round every `gossipIntervalMs` even when nothing is queued (memberlist's
+   * ticker; the default, so simulations draw the same random numbers as before). False: no
+   * round and no timer while the node and its delegate have nothing to send (an idle node wakes
+   * for its probes only: the agent's setting, issue 12); the ticker keeps its phase.
+   */
+  gossipIdleTicks: boolean;
 }
 
 export type ProfileName = 'lan' | 'wan' | 'local';
@@ -61,6 +68,7 @@ const lan: Config = {
   packetBytesMax: 1400,
   lifeguard: true,
   leavePropagateMs: 1000,
+  gossipIdleTicks: true,
 };
 
 /** memberlist's DefaultLANConfig / DefaultWANConfig / DefaultLocalConfig. */

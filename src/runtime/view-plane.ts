@@ -75,7 +75,7 @@ export class ViewPlane {
       if (bytes === null || bytes.length > room) return null;
       tracker.noteSent(now());
       return bytes;
-    });
+    }, () => tracker.notesInMotion());
     this.engine = engine;
   }
 

@@ -15,6 +15,7 @@ const USER_MSG_BYTES = 1;
 /** Where user broadcasts come from (memberlist's `Delegate.GetBroadcasts`; see NodeDelegate). */
 export interface UserBroadcasts {
   getBroadcasts?(overheadBytes: number, limitBytes: number, to: Address): readonly Uint8Array[];
+  hasBroadcasts?(): boolean;
 }
 
 /** Counters the builder keeps (fields of the node's stats). */
@@ -46,6 +47,13 @@ export class PacketBuilder {
   /** Whether a delegate supplies user broadcasts: then gossip rounds run even with no membership news. */
   get hasUserBroadcasts(): boolean {
     return this.delegate?.getBroadcasts !== undefined;
+  }
+
+  /** Whether a gossip round could send anything: queued broadcasts, or user broadcasts the delegate may have. */
+  get gossipPending(): boolean {
+    if (this.queue.length > 0) return true;
+    const d = this.delegate;
+    return d !== null && d.getBroadcasts !== undefined && (d.hasBroadcasts?.() ?? true);
   }
 
   /** Sends one message and piggybacks queued broadcasts in the space left (memberlist's sendMsg). */

@@ -24,6 +24,14 @@ export interface NodeDelegate {
    * (`stats.userBroadcastsDropped`), so a packet never exceeds `packetBytesMax`.
    */
   getBroadcasts?(overheadBytes: number, limitBytes: number, to: Address): readonly Uint8Array[];
+  /**
+   * Whether `getBroadcasts` may have something to send. When it says no and the node's own
+   * queue is empty, gossip rounds are not run and no timer is armed for them (an idle node
+   * wakes for its probes only); the ticker keeps its phase, so the first round after news is
+   * at most one `gossipIntervalMs` away (at once when a tick was skipped). Absent: rounds
+   * always run when `getBroadcasts` is given.
+   */
+  hasBroadcasts?(): boolean;
   /** A user message from a peer (packet or stream), without its `08` type byte (memberlist's `NotifyMsg`). Replaces the `user-message` event. */
   notifyMsg?(now: Millis, from: Address, payload: Uint8Array): void;
   /** User state for a push-pull (memberlist's `LocalState`); null or empty sends `UserStateLen: 0`. */

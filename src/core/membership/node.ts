@@ -68,6 +68,8 @@ export class GossipNode {
   private readonly delegate: NodeDelegate | null;
 
   private nextGossipMs: number;
+  /** The latest time an input brought (the gossip ticker catches up to it after an idle stretch). */
+  private latestMs = -Infinity;
   private nextPushPullMs: number;
   /** memberlist's pushPullTrigger: a random stagger, then a full (scaled) interval before the first push-pull. */
   private pushPullStaggered = false;
@@ -188,7 +190,14 @@ export class GossipNode {
   /** The next time `handleTimeout` has work to do; undefined once stopped. */
   pollTimeout(): Millis | undefined {
     if (this.stopped) return undefined;
-    let t = this.prober.nextDeadline(Math.min(this.nextGossipMs, this.nextPushPullMs, this.leaveDeadlineMs));
+    // No gossip round while there is nothing to gossip: an idle node wakes for its probes only.
+    // News after an idle stretch goes out on the ticker's next tick, as if it had kept ticking.
+    let gossipAt = NO_DEADLINE;
+    if (this.config.gossipIdleTicks || this.packets.gossipPending) {
+      if (this.nextGossipMs < this.latestMs) this.nextGossipMs = this.tickAtOrAfter(this.latestMs);
+      gossipAt = this.nextGossipMs;
+    }
+    let t = this.prober.nextDeadline(Math.min(gossipAt, this.nextPushPullMs, this.leaveDeadlineMs));
     const suspicions = this.list.suspicions;
     if (suspicions.size > 0) for (const s of suspicions.values()) if (s.deadlineMs < t) t = s.deadlineMs;
     const streams = this.out.streams;
@@ -279,6 +288,7 @@ export class GossipNode {
   handleTimeout(now: Millis): void {
     if (this.stopped) return;
     const t = now as number;
+    if (t > this.latestMs) this.latestMs = t;
     if (this.list.leaving && (this.leaveBroadcastDone || t >= this.leaveDeadlineMs)) {
       this.finishLeave();
       return;
@@ -312,8 +322,10 @@ export class GossipNode {
     }
     this.prober.handleTimeout(now);
     if (t >= this.nextGossipMs) {
-      this.nextGossipMs = Math.max(this.nextGossipMs + this.config.gossipIntervalMs, t);
-      this.gossip(now);
+      // The ticker's next tick after now (ticks skipped while idle or late are dropped, as a Go ticker drops them).
+      this.nextGossipMs = this.tickAtOrAfter(t);
+      if (this.nextGossipMs <= t) this.nextGossipMs += this.config.gossipIntervalMs;
+      if (this.config.gossipIdleTicks || this.packets.gossipPending) this.gossip(now);
     }
     if (t >= this.nextPushPullMs) {
       this.nextPushPullMs = t + pushPullScale(this.config.pushPullIntervalMs, this.list.table.size);
@@ -325,6 +337,7 @@ export class GossipNode {
   /** A packet from a peer: one message, or a compound of several. Never throws for bad input. */
   handlePacket(now: Millis, from: Address, msg: Message): void {
     if (this.stopped) return;
+    if ((now as number) > this.latestMs) this.latestMs = now;
     this.stats.packetsIn++;
     if (msg.type !== 'compound') {
       this.handleMessage(now, from, msg);
@@ -341,6 +354,7 @@ export class GossipNode {
   /** A stream request from a peer; the reply goes out as a `stream-reply` transmit with the same id. */
   handleStreamRequest(now: Millis, from: Address, streamId: number, msg: StreamMessage): void {
     if (this.stopped) return;
+    if ((now as number) > this.latestMs) this.latestMs = now;
     switch (msg.type) {
       case 'push-pull':
         this.pushPull.handleRequest(now, from, streamId, msg);
@@ -369,6 +383,7 @@ export class GossipNode {
   /** The reply to a stream we opened; `null` when the stream failed or closed without a reply. */
   handleStreamReply(now: Millis, streamId: number, msg: StreamMessage | null): void {
     if (this.stopped) return;
+    if ((now as number) > this.latestMs) this.latestMs = now;
     const s = this.out.streams.get(streamId);
     if (s === undefined) return; // timed out already, or not ours
     this.out.streams.delete(streamId);
@@ -443,6 +458,13 @@ export class GossipNode {
   }
 
   /** One gossip round: up to `gossipNodes` random members (the recently dead included) each get a packet of queued broadcasts. */
+  /** The gossip ticker's first tick at or after `t` (its phase is `nextGossipMs`). */
+  private tickAtOrAfter(t: number): number {
+    const step = this.config.gossipIntervalMs;
+    const next = this.nextGossipMs;
+    return t <= next ? next : next + step * Math.ceil((t - next) / step);
+  }
+
   private gossip(now: Millis): void {
     const userBroadcasts = this.packets.hasUserBroadcasts;
     if (this.packets.queue.length === 0 && !userBroadcasts) return;

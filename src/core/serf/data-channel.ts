@@ -73,6 +73,14 @@ export class DataChannel {
 
   /** One data message (type byte first) to add to a packet to a data peer, given the bytes left (its own overhead taken off); null: none (the view notes). */
   piggyback: ((roomBytes: number) => Uint8Array | null) | null = null;
+  /** Whether the piggyback may have something now (absent: assume so). False lets an idle node skip its gossip rounds. */
+  piggybackPending: (() => boolean) | null = null;
+
+  /** Whether `take` may add anything to a packet: data broadcasts queued, or a piggyback that may have a message. */
+  get pending(): boolean {
+    if (this.queue.length > 0) return true;
+    return this.piggyback !== null && (this.piggybackPending?.() ?? true);
+  }
 
   /** Data broadcasts for a packet to `to`, if it is an alive data peer: appended to `out`, then the piggyback if it fits. */
   take(overheadBytes: number, limitBytes: number, retransmits: number, to: Address, out: Uint8Array[]): void {

@@ -35,6 +35,11 @@ export class SerfDelegate {
     return out;
   }
 
+  /** Whether `getBroadcasts` may return anything (memberlist rounds are skipped when not). */
+  hasBroadcasts(): boolean {
+    return this.broadcasts.depth > 0 || this.data.pending;
+  }
+
   notifyMsg(now: Millis, from: Address, buf: Uint8Array): void {
     // Membership changes earlier in the same packet come first, as in memberlist's handoff.
     this.ctx.drainGossip();

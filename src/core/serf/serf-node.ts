@@ -94,6 +94,7 @@ export class SerfNode {
       name: o.name, addr: o.addr, config: o.config, rng: o.rng, now: o.now, meta: encodeTags(o.codec, this.tags), vsn: DEFAULT_VSN,
       delegate: {
         getBroadcasts: (overheadBytes, limitBytes, to) => this.delegate.getBroadcasts(overheadBytes, limitBytes, to),
+        hasBroadcasts: () => this.delegate.hasBroadcasts(),
         notifyMsg: (now, from, payload) => this.delegate.notifyMsg(now, from, payload),
         localState: (join, peer) => this.pushPull.localState(join, peer),
         mergeRemoteState: (now, buf, join, peer) => this.pushPull.mergeRemoteState(now, buf, join, peer),
@@ -140,9 +141,14 @@ export class SerfNode {
     return this.data.peers();
   }
 
-  /** A data message added to every packet to a data peer while `fn` returns one (the membership views' notes). */
-  setDataPiggyback(fn: ((roomBytes: number) => Uint8Array | null) | null): void {
+  /**
+   * A data message added to every packet to a data peer while `fn` returns one (the membership
+   * views' notes). `pending` says whether `fn` may return one now: while it says no and no
+   * broadcast is queued, the node runs no gossip rounds (absent: rounds always run).
+   */
+  setDataPiggyback(fn: ((roomBytes: number) => Uint8Array | null) | null, pending: (() => boolean) | null = null): void {
     this.data.piggyback = fn;
+    this.data.piggybackPending = fn === null ? null : pending;
   }
 
   /** Serf broadcasts waiting to go out (intents, events, queries, data messages). */

@@ -235,6 +235,15 @@ export class ViewTracker {
     return this.noteForReply();
   }
 
+  /**
+   * Whether `noteToSend` may return a note now or later without new input: records fed since
+   * the view was computed, notes left to send after a change, or a view still incomplete (the
+   * trickle). False in a settled cluster: the host need not offer packets to piggyback on.
+   */
+  notesInMotion(): boolean {
+    return this.dirty || this.sendsLeft > 0 || this.liveHave < this.liveNeeded;
+  }
+
   /** This node's note, whether or not one is due (for `replyDue`). */
   noteForReply(): ViewNote {
     this.noteCache ??= { from: this.name, checksum: this.current.checksum, size: this.current.members.length, bits: this.bits.slice() };

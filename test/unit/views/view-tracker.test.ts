@@ -72,6 +72,27 @@ describe('membership views', () => {
     expect(c.get('a').noteToSend(c.now)).not.toBeNull();
   });
 
+  it('notesInMotion: false in a settled cluster (its host may skip gossip rounds), true from a change until its notes are spent', () => {
+    const c = stableCluster();
+    c.advance(6000);
+    for (const n of names) expect(c.get(n).notesInMotion()).toBe(false);
+    c.set('e', 'suspect');
+    for (const n of names) expect(c.get(n).notesInMotion()).toBe(true); // records fed, not yet computed
+    c.exchange();
+    expect(c.get('a').notesInMotion()).toBe(true); // notes left to send
+    // whenever a note is offered, notesInMotion said so
+    for (let i = 0; i < 200; i++) {
+      c.now += 100;
+      for (const n of names) {
+        const t = c.get(n);
+        const moving = t.notesInMotion();
+        if (t.noteToSend(c.now) !== null) expect(moving).toBe(true);
+      }
+      c.exchange();
+    }
+    for (const n of names) expect(c.get(n).notesInMotion()).toBe(false);
+  });
+
   it('quorum: 3 of 5 keep it, 2 of 5 lose it, and the minority\'s own stable view (others failed) does not give it back; all regain after the heal', () => {
     const c = stableCluster();
     const major = ['a', 'b', 'c'];
