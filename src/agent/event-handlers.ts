@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import type { spawn as Spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { AgentLog } from './agent-log.js';
 import type { ClusterNode, Member, QueryEvent } from '../index.js';
 import { parseHostPort } from '../transport/address.js';
@@ -161,7 +162,7 @@ export class EventHandlers {
 
   private run(job: Job): void {
     const started = Date.now();
-    const child = spawn('/bin/sh', ['-c', job.spec.script], { env: { ...process.env, ...job.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = childProcessSpawn()('/bin/sh', ['-c', job.spec.script], { env: { ...process.env, ...job.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let timedOut = false;
     const kill = (): void => {
       try {
@@ -234,4 +235,11 @@ export class EventHandlers {
       this.log.warn({ ...ctx, error: err }, 'event handler: query answer not sent');
     }
   }
+}
+
+let spawnFn: typeof Spawn | null = null;
+/** node:child_process, loaded at the first handler run: most agents configure no handlers, and it costs start-up CPU. */
+function childProcessSpawn(): typeof Spawn {
+  spawnFn ??= (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).spawn;
+  return spawnFn;
 }

@@ -64,6 +64,12 @@ describe('the built, bundled CLI', () => {
     expect(ours.length).toBeLessThan(50);
   });
 
+  it('an agent with no event handlers does not load node:child_process (loaded at the first handler run: start-up CPU)', () => {
+    const modules = agent?.now().modules ?? [];
+    expect(modules.some((m) => m.includes('/dist/cli/')), 'the trace saw the bundle').toBe(true);
+    expect(modules.filter((m) => m === 'node:child_process' || m === 'child_process')).toEqual([]);
+  });
+
   it("the agent's config is checked with zod's functional build: no file it loads holds zod's classic API or its message catalogue (issue 12: ~10 MB, 0.1 s of CPU)", () => {
     const ours = (agent?.now().modules ?? []).filter((m) => m.startsWith(join(ROOT, 'dist')) && m.endsWith('.js'));
     expect(ours.length).toBeGreaterThan(0);
