@@ -59,11 +59,9 @@ export class SerfWithState implements DrivenNode<SerfEvent | DataEvent | ViewEve
   /**
    * What Serf's push-pull carries for the state node: its `localState()` at a join (the
    * StateNode has none: a joiner catches up by anti-entropy), nothing on periodic push-pulls.
-   * So no extra push-pull after a join: it would carry nothing of ours.
    */
   static delegate(data: () => DurableStateNode | null): DataStateDelegate {
     return {
-      syncAfterJoin: false,
       localState: (join) => (join ? data()?.localState() ?? null : null),
       mergeRemoteState: (now, buf) => data()?.handleRemoteState(now, 'push-pull', buf),
     };

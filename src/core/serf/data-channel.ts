@@ -13,13 +13,6 @@ import { DATA_TYPE_MAX, DATA_TYPE_MIN } from './messages.js';
 export interface DataStateDelegate {
   localState(join: boolean): Uint8Array | null;
   mergeRemoteState(now: Millis, buf: Uint8Array, join: boolean): void;
-  /**
-   * Whether a join is followed by one push-pull with a data peer to bring its state (default
-   * true). False for a layer whose push-pull state is always empty: the extra exchange would
-   * carry nothing of ours (memberlist's member lists only, which the join's own exchange and
-   * gossip already bring).
-   */
-  readonly syncAfterJoin?: boolean;
 }
 
 /** `tags` with our data tag added (valued `dataVersion`), unless the data tag is off. */
@@ -115,7 +108,7 @@ export class DataChannel {
    * data layer's state does not wait for the periodic exchange (the seed's tags were unknown).
    */
   syncAfterJoin(): void {
-    if (this.state === null || this.state.syncAfterJoin === false) return;
+    if (this.state === null) return;
     const peers = this.peers();
     if (peers.length === 0) return;
     const m = peers[this.ctx.rng.int(peers.length)] as SerfMember;

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SERF_CONFIG } from '../../../src/core/serf/config.js';
-import type { DataStateDelegate } from '../../../src/core/serf/data-channel.js';
-import { SerfWithState } from '../../../src/runtime/serf-with-state.js';
 import type { SerfNode } from '../../../src/core/serf/index.js';
 import { SerfCluster, bytes, ofType, text, userPayloads } from './cluster.js';
 
@@ -126,37 +124,5 @@ describe('SerfNode: the data peers list (cached until the member table changes)'
     // The scenario went through every shape of the list.
     expect([...seen]).toEqual(expect.arrayContaining(['', 'b', 'b,d', 'd', 'b']));
     expect(fresh()).toEqual(['b']);
-  });
-});
-
-describe('SerfNode: no extra push-pull after a join when the data layer carries no push-pull state', () => {
-  function joinPushPulls(dataState: (name: string, calls: string[]) => DataStateDelegate): string[] {
-    const c = new SerfCluster();
-    const calls: string[] = [];
-    const a = c.add('a', { dataState: dataState('a', calls) });
-    const b = c.add('b', { dataState: dataState('b', calls) });
-    c.runFor(5);
-    b.join(c.at(), [a.addr]);
-    c.runFor(3000);
-    expect(b.members().filter((m) => m.status === 'alive')).toHaveLength(2);
-    return calls.filter((x) => x.startsWith('b'));
-  }
-  const counting = (base: DataStateDelegate) => (name: string, calls: string[]): DataStateDelegate => ({
-    ...base,
-    localState: (join: boolean) => {
-      calls.push(`${name} join=${String(join)}`);
-      return base.localState(join);
-    },
-  });
-
-  // The join's own push-pull cannot carry data state (the seed's tags are not known yet): only
-  // the push-pull after it, with a known data peer, asks the layer for its state.
-  it('the agent state layer (SerfWithState.delegate): no push-pull after the join', () => {
-    expect(joinPushPulls(counting(SerfWithState.delegate(() => null)))).toEqual([]);
-  });
-
-  it('a layer with state: one push-pull after the join brings it', () => {
-    const withState: DataStateDelegate = { localState: () => bytes('s'), mergeRemoteState: () => undefined };
-    expect(joinPushPulls(counting(withState))).toEqual(['b join=true']);
   });
 });
