@@ -32,7 +32,7 @@ describe('encoded membership broadcasts', () => {
     const alive = (inc: number, meta: number): AliveMsg => ({
       type: 'alive', node: nodeName('n1'), addr: address('127.0.0.9:7946'), incarnation: incarnation(inc), meta: Uint8Array.of(meta), vsn: DEFAULT_VSN,
     });
-    const onWire = (): unknown[] => {
+    const onWire = (): readonly unknown[] => {
       const m = sent.at(-1) as Message;
       const r = decodeMessage(encodeMessage(m));
       if (!r.ok) throw new Error(r.detail);
