@@ -153,6 +153,7 @@ export class Agent {
         ...(storedKeys !== null ? { keyring: storedKeys } : c.encrypt !== undefined ? { encryptKey: c.encrypt } : {}),
         ...(c.keyringFile !== undefined ? { keyringFile: c.keyringFile } : {}),
         ...(c.bandwidth !== undefined ? { bandwidth: c.bandwidth } : {}),
+        ...(c.nearestRefinement ? {} : { nearestRefinement: false }),
         ...(o.transport !== undefined ? { transport: o.transport } : {}),
       };
       node = await createNode(opts);

@@ -143,7 +143,7 @@ export class ClusterNode {
       const clock = (): number => performance.now();
       let data: DurableStateNode | null = null;
       const rng = seededRng(seed);
-      const coords = o.coordinates === false ? null : new NodeCoordinates(o.name, seed, o.coordinate, o.localCoordinateRttMs, o.localCoordinate);
+      const coords = o.coordinates === false ? null : new NodeCoordinates(o.name, seed, o.coordinate, o.localCoordinateRttMs, o.localCoordinate, o.nearestRefinement !== false);
       const engine = new SerfNode({
         name: nodeName(o.name), addr: address(addr), config, rng, now: millis(clock()),
         codec: serfCodec, keyring, ...(o.tags !== undefined ? { tags: o.tags } : {}), ...(o.serf !== undefined ? { serf: o.serf } : {}),
@@ -319,7 +319,11 @@ export class ClusterNode {
     return this.coords?.estimateRtt(a, b);
   }
 
-  /** The `k` alive members nearest to us by estimated round trip, nearest first; `tag`: only members with `key=value` (or `key`). */
+  /**
+   * The `k` alive members nearest to us, nearest first: by the least of our last few direct round
+   * trips to a member where we have them, by estimated round trip otherwise (`nearestRefinement`);
+   * `tag`: only members with `key=value` (or `key`).
+   */
   nearest(k: number, opts: { readonly tag?: string } = {}): RttEstimate[] {
     return this.coords?.nearest(k, this.engine.members(), opts.tag) ?? [];
   }

@@ -1,3 +1,4 @@
+import type { NodeName } from '../core/ids.js';
 import type { NodeDelegate } from '../core/membership/delegate.js';
 import { seededRng } from '../core/rng.js';
 import type { SerfMember } from '../core/serf/member.js';
@@ -16,7 +17,7 @@ export type CoordinateStats = Readonly<TopologyStats> & { readonly resets: numbe
 export class NodeCoordinates {
   private readonly topology: Topology;
 
-  constructor(name: string, seed: number, restored: Coordinate | undefined, localRttMs?: number, localSpace?: 'auto' | 'always') {
+  constructor(name: string, seed: number, restored: Coordinate | undefined, localRttMs?: number, localSpace?: 'auto' | 'always', refine = true) {
     // Its own generator (only for Serf's rare random direction): the engine's draws stay as they were.
     this.topology = new Topology(name, {
       codec: coordinateCodec,
@@ -24,15 +25,18 @@ export class NodeCoordinates {
       ...(restored !== undefined ? { coordinate: restored } : {}),
       ...(localRttMs !== undefined ? { localRttMs } : {}),
       ...(localSpace !== undefined ? { localSpace } : {}),
+      ...(refine ? {} : { refine: false as const }),
     });
   }
 
-  /** Serf's ping delegate: our coordinate in every ack, every direct probe's answer observed. */
-  get ping(): Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete'> {
+  /** Serf's ping delegate: our coordinate in every ack, every direct probe's answer observed; in a large cluster, extra pings to the nearest candidates. */
+  get ping(): Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete' | 'extraPingTarget' | 'notifyPinged'> {
     const t = this.topology;
     return {
       ackPayload: () => t.ackPayload(),
-      notifyPingComplete: (_now, node, rttMs, payload) => void t.handlePingComplete(node, rttMs, payload),
+      notifyPingComplete: (now, node, rttMs, payload) => void t.handlePingComplete(node, rttMs, payload, now),
+      extraPingTarget: (now, cycleMs, isAlive) => t.extraPingTarget(now, cycleMs, (n) => isAlive(n as NodeName)) as NodeName | null,
+      notifyPinged: (now, from) => t.notePinged(from, now),
     };
   }
 

@@ -44,8 +44,24 @@ export interface CoordinateAccuracy {
    */
   readonly nearest5Penalty: number;
   readonly nearestChecked: number;
+  /**
+   * The same overlap as each node's own `nearest(5)` answers it: from the coordinates it has
+   * cached (only of members it has measured: at 1,000 members and one probe a second, about 60 %
+   * of them after 10 minutes) and its own round-trip samples. NaN without a node view.
+   */
+  readonly nearest5Own: number;
   /** Hosts the model placed badly (triangle-violating). */
   readonly violators: number;
+}
+
+/**
+ * The nodes' own ranking (the production code's), for the nearest-node check: `rank` orders
+ * given estimates from node `i` as its `nearest` would (its direct round-trip samples first),
+ * `own` is node `i`'s own `nearest(k)` over the live nodes. Indexes in, indexes out.
+ */
+export interface NearestViews {
+  rank(i: number, k: number, estimates: readonly (readonly [number, number])[]): number[];
+  own(i: number, k: number, live: readonly number[]): number[];
 }
 
 const quantile = (sorted: readonly number[], q: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
@@ -69,6 +85,7 @@ export class CoordinateAccuracyMeter {
     private readonly localRttMs: number,
     private readonly rng: Rng,
     pairs: number,
+    private readonly views: NearestViews | null = null,
   ) {
     const n = model.nodes;
     for (let k = 0; k < pairs && n > 1; k++) {
@@ -112,28 +129,38 @@ export class CoordinateAccuracyMeter {
     return s;
   }
 
-  /** The 5-nearest overlap (and the penalty of the chosen 5) over `count` random live nodes. */
-  nearest(count: number): { overlap: number; penalty: number; checked: number } {
+  /**
+   * The 5-nearest overlap (and the penalty of the chosen 5) over `count` random live nodes:
+   * each node's 5 nearest by every live node's current coordinate, ordered as the node's
+   * `nearest` orders them (`views`: its own round-trip samples settle the order).
+   */
+  nearest(count: number): { overlap: number; penalty: number; checked: number; own: number } {
     const n = this.model.nodes;
     const live: number[] = [];
     for (let i = 0; i < n; i++) if (this.coordinateOf(i) !== undefined) live.push(i);
-    if (live.length < 7) return { overlap: NaN, penalty: NaN, checked: 0 };
+    if (live.length < 7) return { overlap: NaN, penalty: NaN, checked: 0, own: NaN };
     let total = 0;
     let penalty = 0;
     let checked = 0;
+    let own = 0;
     const meanTrue = (i: number, js: readonly number[]): number => js.reduce((sum, j) => sum + this.model.rttMs(i, j), 0) / js.length;
     for (let k = 0; k < count; k++) {
       const i = live[this.rng.int(live.length)] as number;
       const ci = this.coordinateOf(i) as NodeCoordinates;
       const others = live.filter((j) => j !== i);
       const byTruth = others.map((j) => [j, this.model.rttMs(i, j)] as const).sort((x, y) => x[1] - y[1]).slice(0, 5).map((x) => x[0]);
-      const chosen = others.map((j) => [j, this.estimate(ci, this.coordinateOf(j) as NodeCoordinates)] as const).sort((x, y) => x[1] - y[1]).slice(0, 5).map((x) => x[0]);
+      const estimates = others.map((j) => [j, this.estimate(ci, this.coordinateOf(j) as NodeCoordinates)] as const);
+      const chosen = this.views !== null ? this.views.rank(i, 5, estimates) : estimates.sort((x, y) => x[1] - y[1]).slice(0, 5).map((x) => x[0]);
       const byEstimate = new Set(chosen);
       total += byTruth.filter((j) => byEstimate.has(j)).length;
+      if (this.views !== null) {
+        const mine = new Set(this.views.own(i, 5, others));
+        own += byTruth.filter((j) => mine.has(j)).length;
+      }
       penalty += meanTrue(i, chosen) / meanTrue(i, byTruth) - 1;
       checked++;
     }
-    return { overlap: total / checked, penalty: penalty / checked, checked };
+    return { overlap: total / checked, penalty: penalty / checked, checked, own: this.views !== null ? own / checked : NaN };
   }
 
   private estimate(a: NodeCoordinates, b: NodeCoordinates): number {
@@ -152,7 +179,7 @@ export class CoordinateAccuracyMeter {
     let violators = 0;
     for (let i = 0; i < this.model.nodes; i++) if (this.model.isViolator(i)) violators++;
     const near = this.nearest(nearestChecked);
-    return { samples: this.samples, final, driftRelFromHalfway: this.driftRel, nearest5: near.overlap, nearest5Penalty: near.penalty, nearestChecked: near.checked, violators };
+    return { samples: this.samples, final, driftRelFromHalfway: this.driftRel, nearest5: near.overlap, nearest5Penalty: near.penalty, nearestChecked: near.checked, nearest5Own: near.own, violators };
   }
 
   private centroid(): number {

@@ -47,6 +47,8 @@ export interface MembershipScenario {
   coordinates: boolean;
   /** With coordinates: round trips up to this (ms) feed each node's local space; 0: Serf's space only. */
   localRttMs: number;
+  /** With coordinates: `nearest` settled by direct round trips, extra pings in a large cluster (default true). */
+  refine: boolean;
 }
 
 export function membershipScenario(p: Partial<MembershipScenario> & { nodes: number; seed: number }): MembershipScenario {
@@ -73,6 +75,7 @@ export function membershipScenario(p: Partial<MembershipScenario> & { nodes: num
     topology: null,
     coordinates: false,
     localRttMs: DEFAULT_LOCAL_RTT_MS,
+    refine: true,
     ...p,
   };
 }
@@ -137,7 +140,7 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
     network: { loss: sc.loss, ...sc.network },
     events: ['member-failed', 'member-suspected', 'self-refuted'],
     ...(sc.topology !== null ? { latency: sc.topology } : {}),
-    ...(sc.coordinates ? { coordinates: true, localRttMs: sc.localRttMs } : {}),
+    ...(sc.coordinates ? { coordinates: true, localRttMs: sc.localRttMs, refine: sc.refine } : {}),
   });
   const plan = seededRng(sc.seed ^ 0x2545f491);
   const n = sc.nodes;
@@ -287,7 +290,14 @@ export function runMembership(sc: MembershipScenario, hooks: RunHooks = {}): Mem
   // Coordinates against the true round trips: a sample each minute, one half-way (for drift) and one at the end.
   const model = sim.network.model;
   const meter = sc.coordinates && model !== null
-    ? new CoordinateAccuracyMeter(model, (i) => (sim.isUp(i) ? sim.topologies[i]?.nodeCoordinates(sim.names[i] as string) : undefined), sc.localRttMs, seededRng(sc.seed ^ 0x0ac1c), Math.min(20_000, n * 20))
+    ? new CoordinateAccuracyMeter(model, (i) => (sim.isUp(i) ? sim.topologies[i]?.nodeCoordinates(sim.names[i] as string) : undefined), sc.localRttMs, seededRng(sc.seed ^ 0x0ac1c), Math.min(20_000, n * 20), {
+      rank: (i, k, estimates) => {
+        const t = sim.topologies[i];
+        if (t === null || t === undefined) return [];
+        return t.rank(k, estimates.map(([j, rttMs]) => ({ name: sim.names[j] as string, rttMs }))).map((e) => indexOf(e.name));
+      },
+      own: (i, k, live) => sim.topologies[i]?.nearest(k, live.map((j) => sim.names[j] as string)).map((e) => indexOf(e.name)) ?? [],
+    })
     : null;
   if (meter !== null) {
     for (let t = 60_000; t < sc.durationMs; t += 60_000) {

@@ -38,6 +38,8 @@ export interface SimulatorOptions {
   readonly coordinates?: boolean;
   /** With coordinates: round trips up to this (ms) also feed each node's local space (0: Serf's space only). Default `DEFAULT_LOCAL_RTT_MS`. */
   readonly localRttMs?: number;
+  /** With coordinates: `nearest` settled by direct round trips, with extra pings in a large cluster (Topology's `refine`). Default true. */
+  readonly refine?: boolean;
   /** A membership delegate per node life (piggybacked user broadcasts and messages: the view notes), beside the coordinates' hooks. */
   readonly delegate?: (i: number) => NodeDelegate;
 }
@@ -212,6 +214,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
         codec: coordinateCodec,
         rng: seededRng((this.options.seed ^ 0x7c00d1) + Math.imul(i + 1, 0x9e3779b1) + this.gen[i]!),
         ...(this.options.localRttMs !== undefined ? { localRttMs: this.options.localRttMs } : {}),
+        ...(this.options.refine === false ? { refine: false as const } : {}),
       })
       : null;
     this.topologies[i] = topology;
@@ -229,7 +232,9 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
           ...(this.options.delegate ? this.options.delegate(i) : {}),
           ...(topology !== null ? {
             ackPayload: () => topology.ackPayload(),
-            notifyPingComplete: (_now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void topology.handlePingComplete(node, rttMs, payload),
+            notifyPingComplete: (now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void topology.handlePingComplete(node, rttMs, payload, now),
+            extraPingTarget: (now: Millis, cycleMs: number, isAlive: (n: NodeName) => boolean) => topology.extraPingTarget(now, cycleMs, (n) => isAlive(n as NodeName)) as NodeName | null,
+            notifyPinged: (now: Millis, from: NodeName) => topology.notePinged(from, now),
           } : {}),
         },
       } : {}),

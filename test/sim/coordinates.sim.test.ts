@@ -77,6 +77,24 @@ describe('network coordinates against the latency model (issue 15)', () => {
     expect(c.nearest5, why).toBeGreaterThanOrEqual(4);
   });
 
+  it('lan topology, 300 nodes, 10 simulated minutes: nearest(5) settled by direct round trips finds ≥ 4.5 of the true 5 (by estimate alone: 3.5)', () => {
+    // 300 members probed once a second: a 5-minute probe cycle, long enough for the extra pings
+    // (one per 5 s to the nearest candidates) that settle nearest(k). With `refine: false` this
+    // seed finds 3.51 (own caches 3.50).
+    const seed = 1;
+    const r = runMembership(membershipScenario({ nodes: 300, seed, durationMs: 600_000, topology: LATENCY_PRESETS.lan, coordinates: true }));
+    const why = repro(seed, '--nodes 300 --duration 600s --topology lan --coordinates [--no-refine]');
+    const c = r.coordinates;
+    if (c === undefined) throw new Error(why);
+    expect(c.nearest5, why).toBeGreaterThanOrEqual(4.5);
+    expect(c.nearest5Own, why).toBeGreaterThanOrEqual(4.5);
+    // The extra pings feed Vivaldi too and spoil nothing: accuracy, drift, no false suspicion.
+    expect(c.final.medianRelErr, why).toBeLessThanOrEqual(0.10);
+    expect(c.final.p90RelErr, why).toBeLessThanOrEqual(0.30);
+    expect(c.driftRelFromHalfway, why).toBeLessThanOrEqual(0.05);
+    expect(r.falseSuspicions, why).toBe(0);
+  });
+
   it('geo topology: wide-area estimates converge (median ≤ 10 %)', () => {
     const seed = 16;
     const r = runMembership(membershipScenario({ nodes: 100, seed, durationMs: 240_000, topology: LATENCY_PRESETS.geo, coordinates: true }));

@@ -38,4 +38,13 @@ export interface NodeDelegate {
    * an indirect probe or the stream fallback, as memberlist).
    */
   notifyPingComplete?(now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null): void;
+  /**
+   * Not memberlist's: at each probe tick, a member to ping beside the probe (or null), to
+   * measure its round trip. `probeCycleMs` is how long the prober takes to reach every member
+   * once; `isAlive` says which names may be returned (others are ignored). The answer goes to
+   * `notifyPingComplete`; no answer is not a failure (see `extra-pings.ts`).
+   */
+  extraPingTarget?(now: Millis, probeCycleMs: number, isAlive: (node: NodeName) => boolean): NodeName | null;
+  /** Not memberlist's: a UDP ping for us arrived from member `from` (the ping's `SourceNode`), before we ack it. */
+  notifyPinged?(now: Millis, from: NodeName): void;
 }

@@ -101,6 +101,8 @@ export class GossipNode {
     this.prober = new Prober(
       this.config, this.list, this.awareness, this.packets, this.out, () => d?.ackPayload?.() ?? null, firstProbeMs,
       d?.notifyPingComplete !== undefined ? (now, node, rtt, payload) => d.notifyPingComplete?.(now, node, rtt, payload) : null,
+      d?.extraPingTarget !== undefined ? (now, cycle, isAlive) => d.extraPingTarget?.(now, cycle, isAlive) ?? null : null,
+      d?.notifyPinged !== undefined ? (now, from) => d.notifyPinged?.(now, from) : null,
     );
     this.pushPull = new PushPull(this.list, this.delegate, this.out);
     this.nextGossipMs = now + this.rng.next() * this.config.gossipIntervalMs;
@@ -416,7 +418,7 @@ export class GossipNode {
   private handleMessage(now: Millis, from: Address, m: Exclude<Message, { type: 'compound' }>): void {
     switch (m.type) {
       case 'ping':
-        return this.prober.handlePing(from, m);
+        return this.prober.handlePing(now, from, m);
       case 'indirect-ping':
         return this.prober.handleIndirectPing(now, from, m);
       case 'ack':

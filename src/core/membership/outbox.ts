@@ -34,6 +34,9 @@ export interface NodeStats {
   userMessagesOut: number;
   /** Delegate broadcasts refused because they did not fit the packet budget (a delegate bug). */
   userBroadcastsDropped: number;
+  /** Pings sent beside the probes at the delegate's request (`extraPingTarget`), and those unanswered in time (not failures: counted only). */
+  extraPings: number;
+  extraPingsUnanswered: number;
 }
 
 /** A stream we opened and whose reply we wait for. */
@@ -53,7 +56,7 @@ export class Outbox {
   readonly stats: NodeStats = {
     packetsOut: 0, bytesOut: 0, packetsIn: 0, streamsOut: 0, streamBytesOut: 0, protocolErrors: 0,
     probes: 0, probesFailed: 0, indirectProbes: 0, suspicionsRaised: 0, verdictsDeferred: 0, refutations: 0, broadcastsQueued: 0,
-    probeRtts: 0, probeRttSumMs: 0, userMessagesOut: 0, userBroadcastsDropped: 0,
+    probeRtts: 0, probeRttSumMs: 0, userMessagesOut: 0, userBroadcastsDropped: 0, extraPings: 0, extraPingsUnanswered: 0,
   };
   readonly transmits = new PollQueue<Transmit>();
   readonly events = new PollQueue<NodeEvent>();

@@ -7,6 +7,8 @@ import type { PacketBuilder } from '../broadcast/packet-builder.js';
 import type { Awareness } from './awareness.js';
 import type { MemberList } from './member-list.js';
 import type { Outbox } from './outbox.js';
+import type { ExtraPingTarget } from './extra-pings.js';
+import { ExtraPings } from './extra-pings.js';
 
 /**
  * How late a verdict timer may be handled before the node counts itself slow (see
@@ -55,6 +57,8 @@ export class Prober {
   private probeIndex = 0;
   private readonly relays = new Map<number, RelayState>();
   private seqNo = 0;
+  /** Pings beside the probes, when the delegate asks for them (else null). */
+  private readonly extras: ExtraPings | null;
   /** When the next probe starts. */
   nextProbeMs: number;
 
@@ -69,8 +73,13 @@ export class Prober {
     firstProbeMs: number,
     /** A direct probe was answered (memberlist's PingDelegate.NotifyPingComplete). */
     private readonly pingComplete: ((now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void) | null = null,
+    /** Whom to ping beside the probes (not memberlist's: see `extra-pings.ts`). */
+    extraPingTarget: ExtraPingTarget | null = null,
+    /** A ping for us came from a member (not memberlist's: see the delegate's `notifyPinged`). */
+    private readonly pinged: ((now: Millis, from: NodeName) => void) | null = null,
   ) {
     this.nextProbeMs = firstProbeMs;
+    this.extras = extraPingTarget === null ? null : new ExtraPings(config, members, packets, out, extraPingTarget, pingComplete, () => this.nextSeqNo());
   }
 
   /** The earliest deadline of the probe cycle (next tick, running probe, relays), or `t` if that is earlier. */
@@ -79,11 +88,12 @@ export class Prober {
     const p = this.probe;
     if (p !== null && !p.done) t = Math.min(t, p.indirectSent ? p.deadlineMs : p.timeoutMs);
     if (this.relays.size > 0) for (const r of this.relays.values()) if (r.deadlineMs < t) t = r.deadlineMs;
-    return t;
+    return this.extras?.nextDeadline(t) ?? t;
   }
 
-  /** Relayed pings that timed out (nack if asked). */
+  /** Relayed pings that timed out (nack if asked), and extra pings unanswered. */
   expireRelays(t: number): void {
+    this.extras?.expire(t);
     if (this.relays.size === 0) return;
     for (const [seq, r] of this.relays) {
       if (r.deadlineMs <= t) {
@@ -121,11 +131,12 @@ export class Prober {
   }
 
   /** A ping for us: ack it (with the delegate's payload). */
-  handlePing(from: Address, m: PingMsg): void {
+  handlePing(now: Millis, from: Address, m: PingMsg): void {
     if (m.node !== '' && m.node !== this.members.name) {
       this.out.protocolError(from, 'ping-for-other-node', `ping for ${m.node}`);
       return;
     }
+    if (this.pinged !== null && m.sourceNode !== null && m.sourceNode !== this.members.name) this.pinged(now, m.sourceNode);
     const ack: AckMsg = { type: 'ack', seqNo: m.seqNo, payload: this.ackPayload() };
     this.packets.sendPacket(m.sourceAddr ?? from, ack);
   }
@@ -151,6 +162,7 @@ export class Prober {
       this.packets.sendPacket(relay.replyTo, { type: 'ack', seqNo: relay.origSeqNo, payload: null } satisfies AckMsg);
       return;
     }
+    if (!viaStream && this.extras?.handleAck(now, m) === true) return;
     const p = this.probe;
     if (p === null || p.done || p.seqNo !== m.seqNo) return; // late or unknown ack
     p.done = true;
@@ -180,6 +192,9 @@ export class Prober {
     const target = this.nextTarget(t);
     if (target < 0) return;
     this.probeNode(now, target);
+    // The cycle: every other live member once, one probe interval each (not as Lifeguard
+    // stretches it: a node that judges itself slow sends no more pings for that).
+    this.extras?.tick(now, (this.members.liveCount - 1) * this.config.probeIntervalMs);
   }
 
   private nextTarget(nowMs: number): number {

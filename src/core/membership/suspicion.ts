@@ -60,12 +60,14 @@ export class Suspicion {
    * A suspicion from `from` arrived. Returns true when it was a new, independent accuser
    * (memberlist re-gossips those); the deadline then shrinks toward `min`.
    */
-  confirm(from: string, _nowMs: number): boolean {
+  confirm(from: string, nowMs: number): boolean {
     if (this.confirmations >= this.k) return false;
     if (this.accusers.has(from)) return false;
     this.accusers.add(from);
     const remaining = remainingSuspicionMs(this.confirmations, this.k, 0, this.minMs, this.maxMs);
-    this.deadlineMs = this.startMs + remaining;
+    // A shrunk timeout that has already run out is due now (memberlist fires its timer at once),
+    // not overdue: a deadline left in the past would read as this node's own stall (Awareness.late).
+    this.deadlineMs = Math.max(this.startMs + remaining, nowMs);
     return true;
   }
 }

@@ -49,6 +49,6 @@ export interface SerfNodeOptions extends Omit<GossipNodeOptions, 'meta' | 'vsn' 
    * and nothing in the buffer twice.
    */
   readonly recentEvents?: readonly SerfEventSlot[];
-  /** Network coordinates (Serf's ping delegate): our ack payload, and every direct probe's answer. */
-  readonly ping?: Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete'>;
+  /** Network coordinates (Serf's ping delegate): our ack payload, every direct probe's answer, and the extra pings that settle `nearest` in a large cluster. */
+  readonly ping?: Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete' | 'extraPingTarget' | 'notifyPinged'>;
 }

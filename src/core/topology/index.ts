@@ -6,3 +6,7 @@ export { Topology, COORDINATE_BOUND_S, COORDINATE_REJECTIONS, WIDE_SHARE_ON, WID
 export type { TopologyOptions, TopologyStats, RttEstimate, CoordinateRejection } from './topology.js';
 export { estimateBetweenMs, DEFAULT_LOCAL_RTT_MS, LOCAL_GATE } from './local-space.js';
 export type { NodeCoordinates } from './local-space.js';
+export { RttSamples, DEFAULT_RTT_SAMPLES, TopK, byRtt } from './rtt-samples.js';
+export type { RttSamplesOptions } from './rtt-samples.js';
+export { NearestRefiner, DEFAULT_NEAREST_REFINER } from './nearest-refiner.js';
+export type { NearestRefinerOptions } from './nearest-refiner.js';

@@ -2,9 +2,13 @@ import type { CoordinateCodec } from '../../wire/coordinate.js';
 import type { Rng } from '../rng.js';
 import type { Coordinate, VivaldiConfig } from './coordinate.js';
 import { DEFAULT_VIVALDI_CONFIG } from './coordinate.js';
-import { VivaldiClient } from './vivaldi.js';
+import { RTT_NS_MAX, VivaldiClient } from './vivaldi.js';
 import type { NodeCoordinates } from './local-space.js';
 import { DEFAULT_LOCAL_RTT_MS, estimateBetweenMs, LOCAL_GATE } from './local-space.js';
+import type { RttSamplesOptions } from './rtt-samples.js';
+import { RttSamples, TopK } from './rtt-samples.js';
+import type { NearestRefinerOptions } from './nearest-refiner.js';
+import { NearestRefiner } from './nearest-refiner.js';
 
 /**
  * Why a peer's coordinate or round trip was not used (each is counted, none throws):
@@ -28,6 +32,8 @@ export interface TopologyStats {
   localUpdates: number;
   /** Local-space coordinates from peers that were refused (undecodable, NaN, wrong dimensions): Serf's coordinate in the same ack is still used. */
   localRejected: number;
+  /** Extra pings asked for to measure a near peer (`refine`). */
+  refinePings: number;
 }
 
 export interface TopologyOptions {
@@ -46,9 +52,15 @@ export interface TopologyOptions {
   readonly localRttMs?: number;
   /** `auto` (default): the local space is used while the cluster shows wide-area round trips (`WIDE_SHARE_ON`); `always`: from the start, whatever the round trips. */
   readonly localSpace?: 'auto' | 'always';
+  /**
+   * `nearest` settled by direct round trips (default on): a few recent samples per peer
+   * (`rtt-samples.ts`), and in a large cluster a low-rate extra ping to the nearest candidates
+   * (`nearest-refiner.ts`). False: `nearest` ranks by estimate alone and no extra ping is asked for.
+   */
+  readonly refine?: false | (RttSamplesOptions & NearestRefinerOptions);
 }
 
-/** One member and its estimated round trip from us. */
+/** One member and its round trip from us: estimated, or measured where `nearest` ranked it by a direct sample. */
 export interface RttEstimate {
   readonly name: string;
   readonly rttMs: number;
@@ -89,7 +101,7 @@ const clampTo = (v: number, lo: number, hi: number): number => (v < lo ? lo : v 
  */
 export class Topology {
   readonly stats: TopologyStats = {
-    updates: 0, rejected: { undecodable: 0, version: 0, dimensions: 0, invalid: 0, 'rtt-range': 0 }, clamped: 0, empty: 0, localUpdates: 0, localRejected: 0,
+    updates: 0, rejected: { undecodable: 0, version: 0, dimensions: 0, invalid: 0, 'rtt-range': 0 }, clamped: 0, empty: 0, localUpdates: 0, localRejected: 0, refinePings: 0,
   };
   /** Round trips up to this feed the local space (0: none). */
   readonly localRttMs: number;
@@ -106,6 +118,11 @@ export class Topology {
   private wideShare = 0;
   private localInUse = false;
   private readonly localPinned: boolean;
+  /** Direct round trips per peer and the extra-ping schedule (null with `refine: false`). */
+  private readonly samples: RttSamples | null;
+  private readonly refiner: NearestRefiner | null;
+  /** The latest time the node told us (sample freshness). */
+  private nowMs = -Infinity;
 
   constructor(
     /** Our node's name (its entry in the cache is our live coordinate). */
@@ -120,6 +137,9 @@ export class Topology {
     this.localClient = local > 0 ? new VivaldiClient(this.client.config, o.rng) : null;
     this.localPinned = o.localSpace === 'always';
     this.restored = o.coordinate !== undefined && this.client.setCoordinate(o.coordinate) === null;
+    const refine = o.refine ?? {};
+    this.samples = refine === false ? null : new RttSamples(refine);
+    this.refiner = refine === false || this.samples === null ? null : new NearestRefiner(this.samples, refine);
   }
 
   get config(): VivaldiConfig {
@@ -152,11 +172,14 @@ export class Topology {
   }
 
   /**
-   * A direct probe of `node` was answered after `rttMs` with `payload` (memberlist's
-   * `NotifyPingComplete`): decode the peer's coordinate, update ours, cache theirs. Returns
-   * whether it was used.
+   * A direct probe of `node` (or an extra ping, `extraPingTarget`) was answered after `rttMs`
+   * with `payload` (memberlist's `NotifyPingComplete`) at `nowMs`: decode the peer's coordinate,
+   * update ours, cache theirs, and keep the round trip as a sample. Returns whether the
+   * coordinate was used.
    */
-  handlePingComplete(node: string, rttMs: number, payload: Uint8Array | null): boolean {
+  handlePingComplete(node: string, rttMs: number, payload: Uint8Array | null, nowMs?: number): boolean {
+    if (nowMs !== undefined && nowMs > this.nowMs) this.nowMs = nowMs;
+    if (this.samples !== null && node !== this.self && rttMs * 1e6 <= RTT_NS_MAX) this.samples.record(node, rttMs, this.nowMs);
     if (payload === null || payload.length === 0) {
       this.stats.empty++;
       return false;
@@ -252,18 +275,63 @@ export class Topology {
     return ca === undefined || cb === undefined ? undefined : estimateBetweenMs(ca, cb, this.localRttMs);
   }
 
-  /** The `k` candidates nearest to `from` (default: us) by estimated round trip, nearest first; unknown ones are skipped. */
+  /**
+   * The `k` candidates nearest to `from` (default: us), nearest first. From us: each at its
+   * measured round trip where we have a fresh sample (`refine`), at its estimate otherwise;
+   * from another node: by estimate. Candidates with neither are skipped.
+   */
   nearest(k: number, candidates: Iterable<string>, from: string = this.self): RttEstimate[] {
     const origin = this.nodeCoordinates(from);
     if (origin === undefined || k <= 0) return [];
     const out: RttEstimate[] = [];
+    const measured = from === this.self ? this.samples : null;
     for (const name of candidates) {
       if (name === from) continue;
       const c = this.nodeCoordinates(name);
       if (c !== undefined) out.push({ name, rttMs: estimateBetweenMs(origin, c, this.localRttMs) });
+      else if (measured !== null) {
+        const m = measured.measuredMs(name, this.nowMs);
+        if (m !== undefined) out.push({ name, rttMs: m });
+      }
     }
-    out.sort((x, y) => x.rttMs - y.rttMs || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-    return out.slice(0, k);
+    if (measured !== null) return measured.rank(k, out, this.nowMs);
+    const top = new TopK(k);
+    for (const e of out) top.offer(e);
+    return top.sorted();
+  }
+
+  /**
+   * Ranks `estimates` of round trips from us as `nearest` does: at our measured round trip where
+   * we have a fresh sample (by estimate alone with `refine: false`). For a caller that estimates
+   * otherwise (the simulator's check uses every node's current coordinate).
+   */
+  rank(k: number, estimates: Iterable<RttEstimate>): RttEstimate[] {
+    if (this.samples !== null) return this.samples.rank(k, estimates, this.nowMs);
+    const top = new TopK(k);
+    for (const e of estimates) top.offer(e);
+    return top.sorted();
+  }
+
+  /**
+   * Whom to ping now beside the SWIM probes (memberlist has no such ping; the prober asks at
+   * each probe tick), or null: see `NearestRefiner`. `probeCycleMs` is how long the prober takes
+   * to reach every member once; `isAlive` says which members may be pinged.
+   */
+  extraPingTarget(nowMs: number, probeCycleMs: number, isAlive: (name: string) => boolean): string | null {
+    if (nowMs > this.nowMs) this.nowMs = nowMs;
+    const r = this.refiner;
+    if (r === null || !r.due(nowMs, probeCycleMs)) return null;
+    const alive: string[] = [];
+    for (const name of this.cache.keys()) if (isAlive(name)) alive.push(name);
+    const target = r.target(nowMs, probeCycleMs, this.nearest(r.pool, alive), (name) => name !== this.self && !this.cache.has(name) && isAlive(name));
+    if (target !== null) this.stats.refinePings++;
+    return target;
+  }
+
+  /** A member pinged us (a probe, or a peer measuring us): a hint that it may be near (`NearestRefiner`). */
+  notePinged(name: string, nowMs: number): void {
+    if (nowMs > this.nowMs) this.nowMs = nowMs;
+    if (name !== this.self) this.refiner?.notePinged(name, nowMs);
   }
 
   /** A member was reaped: forget its coordinate and latency samples (Serf's `eraseNode`). */
@@ -272,6 +340,8 @@ export class Topology {
     this.client.forgetNode(name);
     this.localCache.delete(name);
     this.localClient?.forgetNode(name);
+    this.samples?.forget(name);
+    this.refiner?.forget(name);
   }
 
   /**

@@ -73,6 +73,13 @@ describe('agent configuration', () => {
     expect(problems(() => resolveConfig({ env: configFromEnv({ GOSSIP_SQLITE_SYNCHRONOUS: 'OFF' }), flags: { name: 'n' } }))).toEqual(["sqliteSynchronous: expected 'FULL' or 'NORMAL'"]);
   });
 
+  it('nearestRefinement: on by default, off from the file or GOSSIP_NEAREST_REFINEMENT=false, refused when not a boolean', () => {
+    expect(resolveConfig({ flags: { name: 'n' } }).nearestRefinement).toBe(true);
+    expect(resolveConfig({ env: configFromEnv({ GOSSIP_NEAREST_REFINEMENT: 'false' }), flags: { name: 'n' } }).nearestRefinement).toBe(false);
+    expect(resolveConfig({ file: { name: 'n', nearestRefinement: false } }).nearestRefinement).toBe(false);
+    expect(problems(() => resolveConfig({ env: configFromEnv({ GOSSIP_NEAREST_REFINEMENT: 'maybe' }), flags: { name: 'n' } }))).toEqual(['nearestRefinement: expected true or false']);
+  });
+
   it('takes resolvers per prefix and refuses an unknown one', () => {
     expect(resolveConfig({ file: { name: 'n', resolvers: { 'mv/': 'siblings' } } }).resolvers).toEqual({ 'mv/': 'siblings' });
     expect(problems(() => resolveConfig({ file: { name: 'n', resolvers: { 'x/': 'crdt' } } }))).toEqual(['resolvers.x/: expected lww, siblings, gcounter, pncounter, orset or ormap']);

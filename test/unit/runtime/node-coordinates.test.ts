@@ -39,3 +39,16 @@ describe('NodeCoordinates (the node\'s nearest and estimates)', () => {
     expect(c.estimateRtt('near', 'far')).toBeUndefined();
   });
 });
+
+describe('NodeCoordinates: nearestRefinement (the library option)', () => {
+  const make = (refine: boolean): NodeCoordinates => {
+    const c = new NodeCoordinates('me', 1, undefined, undefined, undefined, refine);
+    for (const [name, x] of [['a', 0.001], ['b', 0.002]] as const) c.ping.notifyPingComplete?.(millis(1), nodeName(name), 2 * x * 1000, at(x));
+    return c;
+  };
+  it('on (default): asks for extra pings once the probe cycle is long; off: never', () => {
+    expect(make(true).ping.extraPingTarget?.(millis(10), 200_000, () => true)).not.toBeNull();
+    expect(make(true).ping.extraPingTarget?.(millis(10), 60_000, () => true)).toBeNull();
+    expect(make(false).ping.extraPingTarget?.(millis(10), 200_000, () => true)).toBeNull();
+  });
+});

@@ -148,6 +148,18 @@ describe('GossipNode: Lifeguard suspicion timer (reference §6.3)', () => {
     expect(failed[0]).toMatchObject({ from: 'me', member: { name: 'p2', status: 'dead', incarnation: 1 } });
   });
 
+  it('confirmations that shrink the timer below the time already elapsed: dead at once, not deferred as if this node had stalled', () => {
+    const me = tenNodes();
+    me.handlePacket(millis(0), addrOf(50), suspect('x'));
+    // 9 s later (past min = 4 s) the second and third accusers arrive; the driver then runs the due timer
+    me.handlePacket(millis(9000), addrOf(50), suspect('c0'));
+    me.handlePacket(millis(9000), addrOf(50), suspect('c1'));
+    // (the node's own probe timers are overdue here, so only the suspicion's verdict is looked at)
+    me.handleTimeout(millis(9000));
+    expect(me.statusOf('p2')).toBe('dead');
+    expect(drain(me).ev.filter((e) => e.type === 'member-failed')).toHaveLength(1);
+  });
+
   it('the original and repeated accusers do not shorten the timer', () => {
     const me = tenNodes();
     me.handlePacket(millis(0), addrOf(50), suspect('x'));

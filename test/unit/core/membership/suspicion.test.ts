@@ -200,12 +200,13 @@ describe('Suspicion', () => {
   it('the deadline counts from the start of the suspicion, not from the confirmation', () => {
     const start = 2000;
     const s = new Suspicion(LAN, 10, 'a', start);
-    // confirmations that arrive late bring the deadline to start + timeout(c), possibly already past
+    // a confirmation brings the deadline to start + timeout(c) …
     expect(s.confirm('b', start + 9000)).toBe(true);
     expect(s.deadlineMs).toBe(start + ONE_OF_TWO_AT_10);
+    // … and when that has already passed, the verdict is due at once (memberlist fires its timer
+    // at once), never left overdue in the past, where it would read as a stall of ours
     expect(s.confirm('c', start + 9000)).toBe(true);
-    expect(s.deadlineMs).toBe(start + 4000);
-    expect(s.deadlineMs).toBeLessThan(start + 9000);
+    expect(s.deadlineMs).toBe(start + 9000);
   });
 
   it('the original accuser does not count as a confirmation', () => {
