@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { defaultConfig } from '../core/config.js';
 import { address, millis, nodeName } from '../core/ids.js';
+import type { NodeName } from '../core/ids.js';
+import type { SerfMember } from '../core/serf/member.js';
 import { seededRng } from '../core/rng.js';
 import type { Coordinate, RttEstimate } from '../core/topology/index.js';
 import { NodeCoordinates } from './node-coordinates.js';
@@ -168,7 +170,7 @@ export class ClusterNode {
         rng: rng.fork(),
         now: millis(startMs),
         wallOffsetMs: Date.now() - startMs,
-        peers: () => engine.dataPeers().map((m) => nodeName(m.name)),
+        peers: dataPeerNames(engine),
         replica: {
           ...(k.resolvers !== undefined ? { resolvers: k.resolvers } : {}),
           ...(k.defaultResolver !== undefined ? { defaultResolver: k.defaultResolver } : {}),
@@ -513,4 +515,18 @@ export class ClusterNode {
   private assertRunning(op: string): void {
     if (this.state !== 'running') throw new Error(`${op}: node ${this.name} is ${this.state === 'leaving' ? 'leaving' : 'stopped'}`);
   }
+}
+
+/** The engine's data peers by name: a new array only when the engine's list changed (it is cached until the member table changes). */
+function dataPeerNames(engine: SerfNode): () => readonly NodeName[] {
+  let from: readonly SerfMember[] | null = null;
+  let names: readonly NodeName[] = [];
+  return () => {
+    const peers = engine.dataPeers();
+    if (peers !== from) {
+      from = peers;
+      names = peers.map((m) => nodeName(m.name));
+    }
+    return names;
+  };
 }

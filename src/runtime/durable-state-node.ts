@@ -182,11 +182,33 @@ export class DurableStateNode {
       // acknowledge straight to the writer, by name (`SerfWithState` routes names).
       sampleEvery: o.sampleEvery ?? AGENT_SAMPLE_EVERY,
       ...(o.budget !== undefined ? { budget: o.budget } : {}),
-      addressOf: (name: NodeName) => (this.peers().includes(name) ? routeTo(name) : undefined),
+      addressOf: (name: NodeName) => (this.isPeer(name) ? routeTo(name) : undefined),
       // A node relearning its counter needs a peer's summary, which only a complete session brings.
       syncFirst: this.learning,
     });
-    this.node.setMembers(wall, this.peers());
+    this.syncMembers(wall);
+  }
+
+  /**
+   * Hands the live data peers to the StateNode, unless the list is the one it already has: the
+   * peers function returns the same array until membership changes, and a join storm asks on
+   * every timer and message (O(N) each time otherwise).
+   */
+  private syncMembers(w: number): void {
+    const peers = this.peers();
+    if (peers === this.membersGiven) return;
+    this.node.setMembers(w, peers);
+    this.membersGiven = peers;
+  }
+
+  private membersGiven: readonly NodeName[] | null = null;
+  private peerSet: { readonly of: readonly NodeName[]; readonly set: ReadonlySet<NodeName> } | null = null;
+
+  /** Whether `name` is a live data peer (a set kept per peers array). */
+  private isPeer(name: NodeName): boolean {
+    const peers = this.peers();
+    if (this.peerSet?.of !== peers) this.peerSet = { of: peers, set: new Set(peers) };
+    return this.peerSet.set.has(name);
   }
 
   // ------------------------------------------------------------------ what SerfWithState and node.kv drive
@@ -196,7 +218,7 @@ export class DurableStateNode {
     this.reserve();
     const w = this.wall(now);
     // The broadcast tree is computed from the live members: as they are now, not at the last timer.
-    this.node.setMembers(w, this.peers());
+    this.syncMembers(w);
     const out = this.dispatch(w, op);
     // Durable before it took effect (the commit hook); what it queued leaves only after (the
     // driver drains later). Other changes pending here (none normally) are retried if refused.
@@ -308,7 +330,7 @@ export class DurableStateNode {
     let sender = from;
     if (sender === null) {
       const src = r.value.src;
-      if (!this.peers().includes(nodeName(src))) {
+      if (!this.isPeer(nodeName(src))) {
         this.reject(fromAddr, 'unknown-sender', `${r.value.message.type} from ${fromAddr}, which names no live data peer`);
         return;
       }
@@ -320,7 +342,7 @@ export class DurableStateNode {
       return;
     }
     const w = this.wall(now);
-    if (c.value.type === 'state-tree') this.node.setMembers(w, this.peers());
+    if (c.value.type === 'state-tree') this.syncMembers(w);
     this.node.handleMessage(millis(w), sender as Address, c.value);
     this.afterInput(now);
   }
@@ -336,7 +358,7 @@ export class DurableStateNode {
 
   handleTimeout(now: Millis): void {
     const w = this.wall(now);
-    this.node.setMembers(w, this.peers());
+    this.syncMembers(w);
     if (this.unsaved.size > 0) this.persist([...this.unsaved]);
     const at = this.node.pollTimeout();
     if (at !== undefined && (at as number) <= w) this.node.handleTimeout(millis(w));

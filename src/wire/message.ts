@@ -178,19 +178,16 @@ function writeMessage(w: Writer, m: WireMessage): void {
       return;
     case 'suspect':
     case 'dead':
-      w.byte(m.type === 'suspect' ? MessageType.suspect : MessageType.dead)
-        .mapHeader(3)
-        .str('From')
-        .str(m.from)
-        .str('Incarnation')
-        .uint(checkU32(m.incarnation))
-        .str('Node')
-        .str(m.node);
-      return;
     case 'alive': {
-      const a = parseAddress(m.addr);
-      w.byte(MessageType.alive).mapHeader(6).str('Addr').raw(a.ip).str('Incarnation').uint(checkU32(m.incarnation));
-      w.str('Meta').raw(m.meta).str('Node').str(m.node).str('Port').uint(a.port).str('Vsn').raw(vsnBytes(m.vsn));
+      // Broadcasts: the same object is piggybacked up to `retransmitLimit` times; encode it once.
+      const cached = encodedBroadcasts.get(m);
+      if (cached !== undefined) {
+        w.bytes(cached);
+        return;
+      }
+      const start = w.length;
+      writeBroadcast(w, m);
+      encodedBroadcasts.set(m, w.finish().slice(start));
       return;
     }
     case 'user':
@@ -211,6 +208,35 @@ function writeMessage(w: Writer, m: WireMessage): void {
         out[lengthsAt + 2 * i] = len >> 8;
         out[lengthsAt + 2 * i + 1] = len & 0xff;
       }
+      return;
+    }
+  }
+}
+
+/**
+ * Encoded membership broadcasts (alive, suspect, dead) by message object. Messages are
+ * immutable (readonly fields; a newer broadcast about a member is a new object that replaces
+ * the old one in the queue), so an object's bytes never change; entries go with their object.
+ */
+const encodedBroadcasts = new WeakMap<WireMessage, Uint8Array>();
+
+function writeBroadcast(w: Writer, m: WireSuspect | WireDead | WireAlive): void {
+  switch (m.type) {
+    case 'suspect':
+    case 'dead':
+      w.byte(m.type === 'suspect' ? MessageType.suspect : MessageType.dead)
+        .mapHeader(3)
+        .str('From')
+        .str(m.from)
+        .str('Incarnation')
+        .uint(checkU32(m.incarnation))
+        .str('Node')
+        .str(m.node);
+      return;
+    case 'alive': {
+      const a = parseAddress(m.addr);
+      w.byte(MessageType.alive).mapHeader(6).str('Addr').raw(a.ip).str('Incarnation').uint(checkU32(m.incarnation));
+      w.str('Meta').raw(m.meta).str('Node').str(m.node).str('Port').uint(a.port).str('Vsn').raw(vsnBytes(m.vsn));
       return;
     }
   }

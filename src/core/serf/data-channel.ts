@@ -50,12 +50,21 @@ export class DataChannel {
     return v !== undefined && Number(v) >= 1;
   }
 
-  /** Alive members that advertise our data tag (self excluded). */
-  peers(): SerfMember[] {
+  /**
+   * Alive members that advertise our data tag (self excluded). The same array until the member
+   * table changes (its version), so callers may cache what they derive from it by identity.
+   */
+  peers(): readonly SerfMember[] {
+    if (this.peersCache !== null && this.peersVersion === this.members.version) return this.peersCache;
     const out: SerfMember[] = [];
     for (const m of this.members.rows()) if (m.name !== this.ctx.name && m.status === 'alive' && this.isDataPeer(m)) out.push(view(m));
+    this.peersCache = out;
+    this.peersVersion = this.members.version;
     return out;
   }
+
+  private peersCache: readonly SerfMember[] | null = null;
+  private peersVersion = -1;
 
   /** One message to a data peer, a packet or (`reliable`) a stream; false when `to` is not an alive data peer. */
   send(now: Millis, to: string, dataType: number, payload: Uint8Array, reliable: boolean): boolean {

@@ -59,6 +59,7 @@ export class SerfMembers {
   private readonly map = new Map<string, MemberState>();
   private readonly byAddr = new Map<Address, string>();
   private readonly intents = new Map<string, Intent>();
+  private changes = 0;
 
   constructor(
     private readonly ctx: SerfContext,
@@ -76,6 +77,14 @@ export class SerfMembers {
 
   get size(): number {
     return this.map.size;
+  }
+
+  /**
+   * Grows whenever a row's name, address, tags, version or status changes, or a row comes or
+   * goes: what is derived from the rows (the data peers) is recomputed only when it moved.
+   */
+  get version(): number {
+    return this.changes;
   }
 
   get(name: string): MemberState | undefined {
@@ -99,6 +108,7 @@ export class SerfMembers {
   setSelfTags(tags: Record<string, string>): void {
     const self = this.map.get(this.ctx.name);
     if (self !== undefined) self.tags = tags;
+    this.changes++;
   }
 
   hasAliveMembers(): boolean {
@@ -109,6 +119,7 @@ export class SerfMembers {
   // ------------------------------------------------------------------ memberlist events (Serf's event delegate)
 
   handleNodeJoin(v: MemberView): void {
+    this.changes++;
     let m = this.map.get(v.name);
     const tags = this.decodeTags(v);
     if (m === undefined) {
@@ -136,6 +147,7 @@ export class SerfMembers {
   handleNodeUpdate(v: MemberView): void {
     const m = this.map.get(v.name);
     if (m === undefined) return;
+    this.changes++;
     m.tags = this.decodeTags(v);
     m.vsn = v.vsn;
     m.addr = v.addr;
@@ -150,6 +162,7 @@ export class SerfMembers {
     if (m.status === 'leaving') m.status = 'left';
     else if (m.status === 'alive') m.status = 'failed';
     else return;
+    this.changes++;
     m.leaveMs = this.ctx.now;
     this.ctx.events.push({ type: m.status === 'left' ? 'member-left' : 'member-failed', member: view(m) });
   }
@@ -163,7 +176,10 @@ export class SerfMembers {
     if (m === undefined) return this.upsertIntent(msg.node, 'join', msg.ltime);
     if (msg.ltime <= m.statusLTime) return false;
     m.statusLTime = msg.ltime;
-    if (m.status === 'leaving') m.status = 'alive';
+    if (m.status === 'leaving') {
+      m.status = 'alive';
+      this.changes++;
+    }
     return true;
   }
 
@@ -180,12 +196,14 @@ export class SerfMembers {
     }
     switch (m.status) {
       case 'alive':
+        this.changes++;
         m.status = 'leaving';
         m.statusLTime = msg.ltime;
         if (msg.prune) this.prune(m);
         return true;
       case 'failed':
         // A forced leave (serf force-leave): failed → left.
+        this.changes++;
         m.status = 'left';
         m.statusLTime = msg.ltime;
         this.ctx.events.push({ type: 'member-left', member: view(m) });
@@ -222,6 +240,7 @@ export class SerfMembers {
 
   /** Forgets a member (reaped, or pruned): `member-reaped`. */
   erase(m: MemberState): void {
+    this.changes++;
     this.map.delete(m.name);
     if (this.byAddr.get(m.addr) === m.name) this.byAddr.delete(m.addr);
     this.ctx.events.push({ type: 'member-reaped', member: view(m) });

@@ -137,7 +137,7 @@ export class SerfNode {
   }
 
   /** Alive members that advertise our data tag (self excluded): the peers of the data layer. */
-  dataPeers(): SerfMember[] {
+  dataPeers(): readonly SerfMember[] {
     return this.data.peers();
   }
 

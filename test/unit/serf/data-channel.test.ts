@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_SERF_CONFIG } from '../../../src/core/serf/config.js';
 import type { SerfNode } from '../../../src/core/serf/index.js';
 import { SerfCluster, bytes, ofType, text, userPayloads } from './cluster.js';
 
@@ -71,5 +72,57 @@ describe('SerfNode: data-layer messages', () => {
     c.runFor(130_000);
     expect(got.length).toBeGreaterThan(0);
     expect(got.filter((g) => g.startsWith('s <-') || g.endsWith('of s'))).toEqual([]);
+  });
+});
+
+describe('SerfNode: the data peers list (cached until the member table changes)', () => {
+  it('is the same array while nothing changes, and follows joins, failures, recoveries and leaves at once', () => {
+    const c = new SerfCluster();
+    const a = c.add('a');
+    const b = c.add('b');
+    const d = c.add('d');
+    const s = c.add('serf-like', { serf: { dataTag: null } });
+    const fresh = (): string[] => a.members().filter((m) => m.name !== 'a' && m.status === 'alive' && m.tags[DEFAULT_SERF_CONFIG.dataTag as string] !== undefined).map((m) => m.name).sort();
+    const seen = new Set<string>();
+    const check = (): void => {
+      expect(a.dataPeers().map((m) => m.name).sort()).toEqual(fresh());
+      seen.add(fresh().join(','));
+    };
+    c.runFor(5);
+    check();
+    b.join(c.at(), [a.addr]);
+    s.join(c.at(), [a.addr]);
+    for (let i = 0; i < 40; i++) {
+      c.runFor(50);
+      check();
+    }
+    const before = a.dataPeers();
+    c.runFor(10);
+    expect(a.dataPeers()).toBe(before);
+    d.join(c.at(), [b.addr]);
+    for (let i = 0; i < 40; i++) {
+      c.runFor(50);
+      check();
+    }
+    // b cut off: failed; then back: alive again; then d leaves.
+    c.drop = (from, to) => from === b.addr || to === b.addr;
+    for (let i = 0; i < 400; i++) {
+      c.runFor(50);
+      check();
+    }
+    c.drop = () => false;
+    b.join(c.at(), [a.addr]);
+    for (let i = 0; i < 100; i++) {
+      c.runFor(50);
+      check();
+    }
+    d.leave(c.at());
+    for (let i = 0; i < 100; i++) {
+      c.runFor(50);
+      check();
+    }
+    // The scenario went through every shape of the list.
+    expect([...seen]).toEqual(expect.arrayContaining(['', 'b', 'b,d', 'd', 'b']));
+    expect(fresh()).toEqual(['b']);
   });
 });
