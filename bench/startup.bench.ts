@@ -8,7 +8,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,44 @@ async function startAgent(name: string, dir: string, join: readonly string[]): P
   throw new Error(`${name} never answered`);
 }
 
+/**
+ * The memory floor of a Node process that does what every agent must, and nothing of ours: an
+ * HTTP server, a UDP and a TCP socket, better-sqlite3 in WAL mode with one row written, one
+ * AES-GCM seal, a 200 ms timer sending a datagram. It prints its RSS after IDLE_S seconds.
+ * Arguments: the repository root (to find better-sqlite3), a directory, two ports, seconds.
+ */
+const FLOOR = `
+import crypto from 'node:crypto'; import dgram from 'node:dgram'; import http from 'node:http';
+import { createRequire } from 'node:module'; import net from 'node:net'; import { join } from 'node:path';
+const [root, dir, port, httpPort, idle] = process.argv.slice(1);
+const Database = createRequire(join(root, 'package.json'))('better-sqlite3');
+const db = new Database(join(dir, 'floor.db'));
+db.pragma('journal_mode = WAL');
+db.exec('create table if not exists kv(k text primary key, v blob)');
+db.prepare('insert or replace into kv values (?, ?)').run('a', Buffer.from('x'));
+http.createServer((_q, r) => r.end('ok')).listen(Number(httpPort), '127.0.0.1');
+const udp = dgram.createSocket('udp4');
+udp.on('message', () => {});
+udp.bind(Number(port), '127.0.0.1');
+net.createServer((s) => s.end()).listen(Number(port), '127.0.0.1');
+const seal = crypto.createCipheriv('aes-256-gcm', crypto.randomBytes(32), crypto.randomBytes(12));
+seal.update('x'); seal.final();
+setInterval(() => udp.send(Buffer.from('ping'), Number(port), '127.0.0.1'), 200);
+setTimeout(() => { process.stdout.write((process.memoryUsage().rss / 1048576).toFixed(1)); process.exit(0); }, Number(idle) * 1000);
+`;
+
+/** RSS of the FLOOR process after IDLE_S seconds: what Node needs for an agent's duties before any of our code. */
+async function floorRss(dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const [port, http] = await freePorts(2);
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const p = spawn(process.execPath, ['--input-type=module', '-e', FLOOR, root, dir, String(port), String(http), String(IDLE_S)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  await new Promise((r) => p.once('exit', r));
+  return out.trim();
+}
+
 async function stop(a: Started): Promise<void> {
   if (a.proc.exitCode !== null) return;
   const exited = new Promise((r) => a.proc.once('exit', r));
@@ -115,9 +153,11 @@ try {
     await client('gossip members', [MAIN, 'members', '--http', first.http]);
     await client('gossip kv get', [MAIN, 'kv', 'get', 'bench-key', '--http', first.http]);
     console.log(`\nagent start → HTTP API answers, CPU s (median of ${RUNS}, ${TICK_S} s ticks): ${median(starts).toFixed(2)}  [${starts.map((s) => s.toFixed(2)).join(' ')}]`);
+    const floor = floorRss(join(root, 'floor')); // idles beside the agents
     await sleep(IDLE_S * 1000);
     const rss = agents.map((a) => rssMbOf(a.proc.pid ?? 0));
     console.log(`idle RSS after ${IDLE_S} s in a 3-node cluster, MB: ${rss.map((r) => r.toFixed(1)).join(', ')} (median ${median(rss).toFixed(1)})`);
+    console.log(`the floor for the job, after ${IDLE_S} s (HTTP server, UDP+TCP sockets, SQLite in WAL, AES-GCM; none of our code), MB: ${await floor}`);
   } finally {
     await Promise.all(agents.map(stop));
   }

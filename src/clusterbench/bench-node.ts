@@ -32,6 +32,8 @@ export interface BenchNode {
   /** Starts the process again with its first arguments (and its data dir). */
   restart(): Promise<void>;
   members(): Promise<MemberStatus[]>;
+  /** Asks the running agent to join through `addr` (ours: `POST /v1/join`; serf: the RPC `join`, on a connection of its own); resolves when it answered. */
+  join(addr: string): Promise<void>;
   /** Sends a user event named `bench` with `payload` from this node. */
   sendEvent(payload: string): Promise<void>;
   /** User events named `bench` this node delivered so far, every delivery (duplicates too). */

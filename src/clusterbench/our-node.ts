@@ -125,6 +125,10 @@ export class OurNode implements BenchNode {
     return list.map((m) => ({ name: m.name, status: m.status }));
   }
 
+  async join(addr: string): Promise<void> {
+    await (await this.call('POST', '/v1/join', { addrs: [addr] }, 60_000)).text();
+  }
+
   async sendEvent(payload: string): Promise<void> {
     await (await this.call('POST', '/v1/event', { name: 'bench', payload, coalesce: false })).text();
   }

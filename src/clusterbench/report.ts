@@ -61,6 +61,10 @@ function windowRows(prefix: 'steady' | 'late', w: (r: RunResult) => WindowFigure
 
 /** Every row the table can show, in order; rows no run measured are left out. */
 export const ROWS: readonly RowDef[] = [
+  { key: 'runningJoin.seconds', label: 'join, all already running: every node lists all N alive, s after the join requests', unit: 's', pick: (r) => r.runningJoin?.seconds },
+  { key: 'runningJoin.cpuSecondsMedian', label: 'join, all already running: CPU per agent in that interval, s (median)', unit: 's', pick: (r) => r.runningJoin?.cpuSecondsMedian },
+  { key: 'runningJoin.cpuSecondsTotal', label: 'join, all already running: CPU of all agents in that interval, s', unit: 's', pick: (r) => r.runningJoin?.cpuSecondsTotal },
+  { key: 'runningJoin.suspectedLive', label: 'join, all already running: live nodes suspected on the way', unit: '', pick: (r) => r.runningJoin?.suspectedLive, count: true },
   { key: 'join.seconds', label: 'join: every node lists all N alive, s after the joiners start', unit: 's', pick: (r) => r.join?.seconds },
   { key: 'join.cpuSecondsMedian', label: 'join: CPU per agent until then, s (median)', unit: 's', pick: (r) => r.join?.cpuSecondsMedian },
   { key: 'join.cpuSecondsMax', label: 'join: CPU of the busiest agent until then, s', unit: 's', pick: (r) => r.join?.cpuSecondsMax },
@@ -105,6 +109,7 @@ export function sizeNotes(runs: readonly RunResult[], eventsPerRun: number): str
   for (const r of runs) {
     const who = `${r.side} run ${r.run}`;
     if (r.error !== null) notes.push(`${who}: stopped early: ${r.error}`);
+    notes.push(...runningJoinNotes(who, r));
     if (r.join?.timedOut === true) notes.push(`${who}: the join did not complete within the join timeout (figures after it are of a partial cluster)`);
     for (const f of r.join?.startFailures ?? []) notes.push(`${who}: agent ${f}`);
     if (r.failure?.timedOut === true) notes.push(`${who}: not every survivor reported ${r.failure.victim} failed within the timeout`);
@@ -116,6 +121,26 @@ export function sizeNotes(runs: readonly RunResult[], eventsPerRun: number): str
       const names = r.join.suspectedNames;
       notes.push(`${who}: ${names.length} live node${names.length === 1 ? '' : 's'} suspected during the join: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}`);
     }
+  }
+  return notes;
+}
+
+const ms = (s: number): string => `${Math.round(s * 1000)} ms`;
+
+/** The running join's notes: how the bench issued the requests (it is one process sending N−1), and what went wrong. */
+function runningJoinNotes(who: string, r: RunResult): string[] {
+  const j = r.runningJoin;
+  if (j === null) return [];
+  const notes: string[] = [];
+  for (const f of j.startFailures) notes.push(`${who}: running join: agent ${f}`);
+  if (j.startFailures.length > 0) return notes;
+  const answered = j.answeredS === null ? '' : `; answered after ${ms(j.firstAnsweredS ?? j.answeredS)}–${ms(j.answeredS)}`;
+  notes.push(`${who}: running join: ${r.n} agents answered ${j.startedS.toFixed(1)} s after launch; the ${r.n - 1} join requests were issued concurrently in ${ms(j.issueS)}${answered}; the bench process spent ${ms(j.benchCpuS)} of CPU until every node listed all alive`);
+  if (j.timedOut) notes.push(`${who}: running join: not every node listed all ${r.n} alive within the join timeout`);
+  if (j.joinFailed > 0) notes.push(`${who}: running join: ${j.joinFailed} of ${r.n - 1} join requests failed (the agent could not push-pull with node 0), e.g. ${j.joinErrors.slice(0, 2).join('; ')}`);
+  if (j.suspectedLive > 0) {
+    const names = j.suspectedNames;
+    notes.push(`${who}: running join: ${names.length} live node${names.length === 1 ? '' : 's'} suspected: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}`);
   }
   return notes;
 }

@@ -14,6 +14,8 @@ import type { GossipCommand } from './our-node.js';
 import { OurNode } from './our-node.js';
 import { allAlive, pollUntil, reportsFailed } from './poll.js';
 import { readCpu, ticksPerSecond } from './proc-stat.js';
+import type { RunningJoinFigures } from './running-join.js';
+import { measureRunningJoin } from './running-join.js';
 import type { BenchOptions, RunPlan } from './scenario.js';
 import { SerfNode } from './serf-node.js';
 import type { WindowFigures } from './window.js';
@@ -69,6 +71,8 @@ export interface RunResult extends RunPlan {
   readonly error: string | null;
   readonly agentsFromSource: boolean;
   readonly join: JoinFigures | null;
+  /** The protocol's join among agents already running (its own cluster, before the rest); null when not asked. */
+  readonly runningJoin: RunningJoinFigures | null;
   readonly steady: WindowFigures | null;
   readonly late: WindowFigures | null;
   readonly writes: WritesFigures | null;
@@ -90,6 +94,9 @@ export interface RunContext {
   readonly progress: (line: string) => void;
 }
 
+/** Between the last agent answering and the join requests of the running join: start-up work (JIT, first timers) is not the join's. */
+const RUNNING_JOIN_SETTLE_MS = 2000;
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function makeNode(ctx: RunContext, side: Side, name: string, snapshot: boolean): BenchNode {
@@ -109,7 +116,8 @@ const running = (nodes: readonly BenchNode[]): BenchNode[] => nodes.filter((n) =
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * One run of one side: node 0, then the N−1 joiners at once; join; the steady window (and the
+ * One run of one side: (unless --no-running-join) the protocol's join among agents already
+ * running, on a cluster of its own; then node 0, then the N−1 joiners at once; join; the steady window (and the
  * late one); writes (ours, when asked); user events; churn (when asked); kill -9 of one node.
  * Every process is stopped at the end, whatever happened.
  */
@@ -119,7 +127,7 @@ export async function runOnce(plan: RunPlan, ctx: RunContext): Promise<RunResult
   const say = (s: string): void => ctx.progress(`[${plan.side} N=${plan.n} run ${plan.run}/${o.runs}] ${s}`);
   const r: Mutable<RunResult> = {
     ...plan, error: null, agentsFromSource: plan.side === 'ours' && ctx.gossip.fromSource,
-    join: null, steady: null, late: null, writes: null, events: null, churn: null, droppedAsOld: null, failure: null,
+    join: null, runningJoin: null, steady: null, late: null, writes: null, events: null, churn: null, droppedAsOld: null, failure: null,
   };
   mkdirSync(join(ctx.dir, 'logs'), { recursive: true });
   const raw: Record<string, unknown> = { plan };
@@ -129,6 +137,20 @@ export async function runOnce(plan: RunPlan, ctx: RunContext): Promise<RunResult
   let launchMs = Date.now();
   const windowCtx = (name: string) => ({ launcher: ctx.launcher, tcpdump: ctx.tcpdump, pcapFile: join(ctx.dir, `${name}.pcap`), launchMs });
   try {
+    // --- join of agents already running (a cluster of its own, stopped before the rest)
+    if (o.runningJoin) {
+      const dir = join(ctx.dir, 'running-join');
+      mkdirSync(join(dir, 'logs'), { recursive: true });
+      const m = await measureRunningJoin({
+        makeNode: (name) => makeNode({ ...ctx, dir }, plan.side, name, false),
+        n: plan.n, joinTimeoutMs: o.joinTimeoutMs, settleMs: RUNNING_JOIN_SETTLE_MS, dir, say,
+      });
+      r.runningJoin = m.figures;
+      raw.runningJoin = m.raw;
+      await ctx.launcher.killAll();
+      await sleep(2000); // the sockets and CPU of those agents settle
+    }
+
     // --- join
     const n0 = nodes[0] as BenchNode;
     say('starting node 0');

@@ -29,6 +29,11 @@ export interface BenchOptions {
   readonly churn: boolean;
   /** Writes per second (ours only) in a window of `steadyMs`, or null. */
   readonly writes: number | null;
+  /**
+   * Also measure the protocol's join apart from process start-up: on a cluster of its own, all N
+   * agents launched without a join and answering, then the N−1 asked to join node 0 at once.
+   */
+  readonly runningJoin: boolean;
   readonly joinTimeoutMs: number;
   readonly failTimeoutMs: number;
   /** Skip the failure phase (kill -9). */

@@ -94,11 +94,33 @@ export class SerfRpc {
     this.order.shift();
   }
 
-  private call(command: string, body: unknown, withBody: boolean): Promise<unknown> {
+  /** True once the connection failed, timed out or was closed: make a new one. */
+  get isClosed(): boolean {
+    return this.closed !== null;
+  }
+
+  /**
+   * One request. An answer that does not come within `timeoutMs` closes the connection (every
+   * pending call fails): answers come in request order, so a late one could not be matched.
+   */
+  private call(command: string, body: unknown, withBody: boolean, timeoutMs = 10_000): Promise<unknown> {
     if (this.closed !== null) return Promise.reject(this.closed);
     const seq = this.seq++;
     return new Promise((resolve, reject) => {
-      this.pending.set(seq, { withBody, header: null, resolve, reject });
+      const timer = setTimeout(() => {
+        if (!this.pending.has(seq)) return;
+        const e = new Error(`serf rpc: no answer to ${command} within ${timeoutMs} ms`);
+        this.closed ??= e;
+        for (const p of this.pending.values()) p.reject(e);
+        this.pending.clear();
+        this.order.length = 0;
+        this.socket.destroy();
+      }, timeoutMs);
+      const done = <T>(f: (x: T) => void) => (x: T): void => {
+        clearTimeout(timer);
+        f(x);
+      };
+      this.pending.set(seq, { withBody, header: null, resolve: done(resolve), reject: done(reject) });
       this.order.push(seq);
       const parts = [encode({ Command: command, Seq: seq })];
       if (body !== undefined) parts.push(encode(body));
@@ -106,13 +128,19 @@ export class SerfRpc {
     });
   }
 
-  async members(): Promise<SerfRpcMember[]> {
-    const body = (await this.call('members', undefined, true)) as { Members?: { Name: string; Status: string }[] };
+  async members(timeoutMs = 10_000): Promise<SerfRpcMember[]> {
+    const body = (await this.call('members', undefined, true, timeoutMs)) as { Members?: { Name: string; Status: string }[] };
     return (body.Members ?? []).map((m) => ({ name: m.Name, status: m.Status }));
   }
 
   async event(name: string, payload: string, coalesce = false): Promise<void> {
     await this.call('event', { Name: name, Payload: new TextEncoder().encode(payload), Coalesce: coalesce }, false);
+  }
+
+  /** `serf join`: push-pulls with `existing` (Replay false: old events are not replayed); the number of nodes contacted. */
+  async join(existing: readonly string[], replay = false): Promise<number> {
+    const body = (await this.call('join', { Existing: existing, Replay: replay }, true, 60_000)) as { Num?: number };
+    return body.Num ?? 0;
   }
 
   close(): void {

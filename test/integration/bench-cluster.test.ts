@@ -58,6 +58,12 @@ describe('gossip bench cluster (a small real run)', () => {
       expect(finite(r.join?.seconds)).toBe(true);
       expect(finite(r.join?.cpuSecondsMedian)).toBe(true);
       expect(Number.isInteger(r.join?.suspectedLive)).toBe(true);
+      // The join among running agents (on by default): its own cluster, asked to join at once.
+      expect(r.runningJoin?.startFailures).toEqual([]);
+      expect(r.runningJoin?.joinFailed).toBe(0);
+      expect(r.runningJoin?.timedOut).toBe(false);
+      for (const k of ['seconds', 'issueS', 'answeredS', 'cpuSecondsMedian', 'cpuSecondsTotal'] as const) expect(finite(r.runningJoin?.[k]), `runningJoin.${k}`).toBe(true);
+      expect(Number.isInteger(r.runningJoin?.suspectedLive)).toBe(true);
       expectWindow(r.steady, wire);
       expect(r.events?.sent).toBe(3);
       expect(r.events?.sendErrors).toBe(0);
@@ -70,7 +76,7 @@ describe('gossip bench cluster (a small real run)', () => {
     }
     // The table: each measured row has a finite median for each side that ran, and a ratio when both did.
     const rowKeys = size?.rows.map((row) => row.key) ?? [];
-    for (const key of ['join.seconds', 'steady.cpuPctTotal', 'steady.rssMedianMB', 'events.p50MedianS', 'failure.seconds', ...(wire ? ['steady.bytesPerNodePerS', 'steady.packetsPerNodePerS'] : [])]) {
+    for (const key of ['runningJoin.seconds', 'runningJoin.cpuSecondsTotal', 'join.seconds', 'steady.cpuPctTotal', 'steady.rssMedianMB', 'events.p50MedianS', 'failure.seconds', ...(wire ? ['steady.bytesPerNodePerS', 'steady.packetsPerNodePerS'] : [])]) {
       expect(rowKeys).toContain(key);
     }
     for (const row of size?.rows ?? []) {

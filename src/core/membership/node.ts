@@ -69,6 +69,8 @@ export class GossipNode {
 
   private nextGossipMs: number;
   private nextPushPullMs: number;
+  /** memberlist's pushPullTrigger: a random stagger, then a full (scaled) interval before the first push-pull. */
+  private pushPullStaggered = false;
   private selfAnnounced = false;
   private leaveDeadlineMs = NO_DEADLINE;
   private leaveBroadcastDone = false;
@@ -313,7 +315,8 @@ export class GossipNode {
     }
     if (t >= this.nextPushPullMs) {
       this.nextPushPullMs = t + pushPullScale(this.config.pushPullIntervalMs, this.list.table.size);
-      this.pushPull.periodic(now);
+      if (this.pushPullStaggered) this.pushPull.periodic(now);
+      this.pushPullStaggered = true;
     }
   }
 

@@ -66,6 +66,10 @@ export class Digests {
   ) {
     this.ownRoot = this.makeRoot(now);
     this.ownSummary = this.makeSummary(now);
+    // The tracker compares peers' roots with this one from the start. A node restarted on its
+    // durable replica holds data already; until told, the tracker would compare with the empty
+    // root, and with equal data (idle, no session, no change) it would never be told.
+    this.tracker.handleLocalDigest(now, { rootHi: this.ownRoot.rootHi, rootLo: this.ownRoot.rootLo, summary: this.ownSummary.summary });
   }
 
   /** This node's current digest (what it piggybacks on anti-entropy). */

@@ -7,7 +7,7 @@ function fakeNode(name: string, list: () => MemberStatus[]): BenchNode {
   return {
     side: 'ours', name, gossipPort: 0, proc: null, pid: null,
     start: () => Promise.resolve(), kill: () => Promise.resolve(), restart: () => Promise.resolve(),
-    members: () => Promise.resolve(list()), sendEvent: () => Promise.resolve(), eventArrivals: () => [], suspected: () => new Set(),
+    members: () => Promise.resolve(list()), join: () => Promise.resolve(), sendEvent: () => Promise.resolve(), eventArrivals: () => [], suspected: () => new Set(),
     watch: () => Promise.resolve(), unwatch: () => undefined, close: () => undefined,
   };
 }

@@ -21,6 +21,26 @@ describe('Digests', () => {
     expect(c.converged()).toBe(true);
     for (const n of names) expect(c.node(n).agreement(c.now)).toMatchObject({ live: 6, agreeing: 6, fraction: 1 });
   });
+
+  // The agent-restart bug: a node restarted on its durable replica (equal data, so it stays idle
+  // and no session runs) kept reporting agreement 1/live: its tracker compared peers' roots with
+  // an empty root, as its own was made at construction and never given to the tracker.
+  it.each([2, 3])('a node restarted with the same data reports agreement 1 within two idle periods (%i nodes)', (n) => {
+    const names = ['a', 'b', 'c'].slice(0, n);
+    const c = new Cluster(names);
+    c.on('a', (s, now) => s.put(now, 'k', 'v'));
+    c.run(40_000); // the write spread, every node idle again
+    expect(c.converged()).toBe(true);
+    for (const m of names) expect(c.node(m).agreement(c.now).fraction).toBe(1);
+    const old = c.crash('b');
+    const b = c.boot('b', old, 1);
+    b.setMembers(c.now, names.map(nodeName));
+    const sessions = names.reduce((t, m) => t + c.node(m).stats.sessionsStarted, 0);
+    c.run(c.now + 2 * 30_000 + 1000); // two idle digest periods: every peer's idle digest reached b at least once
+    expect(names.reduce((t, m) => t + c.node(m).stats.sessionsStarted, 0)).toBe(sessions); // equal roots: no session
+    expect(c.converged()).toBe(true);
+    for (const m of names) expect(c.node(m).agreement(c.now)).toMatchObject({ live: n, agreeing: n, unknown: 0, fraction: 1 });
+  });
 });
 
 /**

@@ -3,7 +3,7 @@ import { defaultConfig } from '../../../../src/core/config.js';
 import type { NodeEvent } from '../../../../src/core/events.js';
 import type { Address, NodeName } from '../../../../src/core/ids.js';
 import { address, incarnation, millis, nodeName } from '../../../../src/core/ids.js';
-import type { AliveMsg, Message } from '../../../../src/core/messages.js';
+import type { AliveMsg, Message, StreamMessage } from '../../../../src/core/messages.js';
 import { DEFAULT_VSN } from '../../../../src/core/messages.js';
 import type { Transmit } from '../../../../src/core/membership/node.js';
 import { GossipNode } from '../../../../src/core/membership/node.js';
@@ -51,6 +51,8 @@ export class Net {
   /** Extra drop rule for packets (return true to drop). */
   dropPacket: (from: Address, to: Address, m: Message) => boolean = () => false;
   packetsDelivered = 0;
+  /** Every stream a node opened (join, push-pull, user), with the virtual time. */
+  readonly streams: { readonly t: number; readonly from: Address; readonly message: StreamMessage }[] = [];
   private streamSeq = 0;
   private readonly streamRoutes = new Map<number, { readonly initiator: Address; readonly id: number }>();
   private readonly net = new VirtualNet<Transmit, NodeEvent, GossipNode>({
@@ -140,6 +142,7 @@ export class Net {
         return;
       }
       case 'stream': {
+        this.streams.push({ t: this.now, from, message: t.message });
         if (!this.net.passes(from, t.to, t)) return; // silent: the initiator times out
         const target = this.net.nodes.get(t.to);
         if (target === undefined || target.isStopped) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Address } from '../../../../src/core/ids.js';
 import { millis } from '../../../../src/core/ids.js';
 import type { Message } from '../../../../src/core/messages.js';
 import { MemberState, pushPull } from '../../../../src/core/messages.js';
@@ -170,5 +171,39 @@ describe('GossipNode: a joiner announces itself', () => {
     expect(a.broadcastQueueLength).toBe(0); // sent its retransmit limit of times
     a.join(millis(20_000), [C]); // a second join does not queue it again
     expect(a.broadcastQueueLength).toBe(0);
+  });
+});
+
+describe('GossipNode: periodic push-pull, as memberlist schedules it', () => {
+  /** Per node, the times (from the node's start) at which it opened a periodic push-pull stream. */
+  function pushPullTimes(n: number, seedBase: number, untilMs: number): number[][] {
+    const net = new Net();
+    const addrs = Array.from({ length: n }, (_, i) => addrOf(i + 1));
+    addrs.forEach((a, i) => net.add(`n${i}`, a, seedBase + i));
+    for (const a of addrs.slice(1)) net.input(a, (x, now) => x.join(millis(now), [addrs[0] as Address]));
+    net.runUntil(untilMs);
+    return addrs.map((a) => net.streams.filter((s) => s.from === a && s.message.type === 'push-pull' && !s.message.join).map((s) => s.t));
+  }
+
+  it('the first one comes after a random stagger plus a full interval, never within the first interval (pushPullTrigger)', () => {
+    const interval = LAN.pushPullIntervalMs;
+    const all = pushPullTimes(8, 1, 3 * interval);
+    for (const times of all) {
+      expect(times.length).toBeGreaterThan(0);
+      expect(times[0]).toBeGreaterThanOrEqual(interval);
+      expect(times[0]).toBeLessThan(2 * interval);
+      // then one per interval (≤ 32 members: no scaling)
+      for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(interval);
+    }
+  });
+
+  it('above 32 members the first wait is already scaled: 40 members wait two intervals after the stagger', () => {
+    const interval = LAN.pushPullIntervalMs;
+    const all = pushPullTimes(40, 50, 4 * interval);
+    // the wait is scaled by the members known when the stagger ends: a node whose stagger ended
+    // while the others were still spreading by gossip waits one interval, the rest two
+    const firsts = all.map((times) => times[0] ?? Infinity);
+    for (const f of firsts) expect(f).toBeGreaterThanOrEqual(interval);
+    expect(firsts.filter((f) => f >= 2 * interval).length).toBeGreaterThanOrEqual(36);
   });
 });
