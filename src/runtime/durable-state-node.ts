@@ -258,7 +258,7 @@ export class DurableStateNode {
   get writable(): boolean {
     if (!this.learning) return true;
     if (this.peers().length === 0) return true;
-    if (this.node.stats.sessionsComplete > 0 && this.replica.lastCounter >= this.node.counterHeard(this.name)) this.learning = false;
+    if (this.node.stats.sessionsComplete > 0 && this.replica.lastCounter >= this.node.counterHeard()) this.learning = false;
     return !this.learning;
   }
 

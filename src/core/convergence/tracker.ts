@@ -131,6 +131,20 @@ export class ConvergenceTracker {
     this.settle(now, from, digest, madeAtMs);
   }
 
+  /**
+   * A peer's version summary, made at `madeAtMs` (its clock), read for the sampled updates it
+   * covers and not kept (a summary is O(writers); `handleDigest` keeps what it is given).
+   * Summaries from members not known alive are ignored (and counted).
+   */
+  handleSummary(now: number, from: string, summary: ReadonlyMap<string, number>, madeAtMs: number = now): void {
+    if (from === this.self) return;
+    if (!this.live.has(from)) {
+      this.ignoredDigests++;
+      return;
+    }
+    this.settle(now, from, { rootHi: 0, rootLo: 0, summary }, madeAtMs);
+  }
+
   /** A member is alive (joined or refuted): it must receive pending sampled updates too. */
   handleMemberAlive(_now: number, name: string): void {
     if (this.live.has(name)) return;

@@ -11,12 +11,30 @@ import type { ReplicaTree } from './replica-tree.js';
 
 const NO_SUMMARY: VersionSummary = new Map<string, number>();
 
+/** Other members' summary notes kept for relaying (the latest learned; older ones are dropped). */
+export const RELAYED_SUMMARIES_KEPT = 8;
+
+/** What is kept of a member's latest summary note: its stamp, and what it says of this node's own writes. */
+interface SummaryHeard {
+  readonly atMs: number;
+  readonly seq: number;
+  /** The note's counter for this node's own origin (`counterHeard`). */
+  readonly own: number;
+}
+
 /**
  * Convergence digests: this node's root and version summary as notes stamped by it (newer =
- * higher `atMs`, `seq`), re-made lazily when the state changed; the latest notes of every other
- * member, learned from digests relayed between members and from anti-entropy; and the
- * `ConvergenceTracker` fed with each live member's latest root and summary (agreement fraction,
- * time until every live member had a sampled write). A digest round sends to `digestFanout`
+ * higher `atMs`, `seq`), re-made lazily when the state changed; the latest root note of every
+ * other member, learned from digests relayed between members and from anti-entropy; and the
+ * `ConvergenceTracker` fed with each live member's latest root (agreement fraction) and each
+ * newer summary as it arrives (time until every live member had a sampled write).
+ *
+ * A summary is O(writers) and there is one per member: holding every member's would cost
+ * O(members × writers) per node (44 MB per node at 1,000 nodes and writers; the simulator ran out
+ * of memory). So a member's summary is read as it arrives and only its stamp (newer or not) and
+ * its counter for this node's own writes (`counterHeard`) are kept, plus the latest
+ * `RELAYED_SUMMARIES_KEPT` notes to relay; tombstone collection takes stability generations'
+ * bounds instead (`Stability`). A digest round sends to `digestFanout`
  * random peers this node's root, the recent roots of others (O(1) in the cluster size), its
  * summary plus a few known ones, and its stability aggregate while it takes part in a generation;
  * an idle node sends its root alone.
@@ -24,9 +42,13 @@ const NO_SUMMARY: VersionSummary = new Map<string, number>();
 export class Digests {
   ownRoot: RootNote;
   ownSummary: SummaryNote;
-  /** Other members' latest notes, by name. */
+  /** Other members' latest root notes, by name. */
   readonly roots = new Map<string, RootNote>();
-  readonly summaries = new Map<string, SummaryNote>();
+  /** Other members' latest summary notes: what is kept of them, by name. */
+  private readonly summariesHeard = new Map<string, SummaryHeard>();
+  /** The latest summary notes learned, to relay (a ring of `RELAYED_SUMMARIES_KEPT`). */
+  private readonly relayable: SummaryNote[] = [];
+  private relayNext = 0;
   private ownSeq = 0;
 
   constructor(
@@ -80,19 +102,30 @@ export class Digests {
     if (r.member !== this.name && keepNewer(this.roots, r)) this.feedTracker(now, r.member);
   }
 
-  /** A member's summary note, kept when newer than the one known. */
+  /** A member's summary note, read when newer than the one known: the tracker settles what it covers, and it is kept to relay. */
   learnSummary(now: number, n: SummaryNote): void {
-    if (typeof n !== 'object' || n === null || typeof n.member !== 'string' || !(n.summary instanceof Map) || !Number.isFinite(n.atMs)) throw new MalformedMessage('malformed summary note');
-    if (n.member !== this.name && keepNewer(this.summaries, n)) this.feedTracker(now, n.member);
+    if (typeof n !== 'object' || n === null || typeof n.member !== 'string' || !(n.summary instanceof Map) || !Number.isFinite(n.atMs) || !Number.isFinite(n.seq)) throw new MalformedMessage('malformed summary note');
+    if (n.member === this.name) return;
+    const k = this.summariesHeard.get(n.member);
+    if (k !== undefined && (k.atMs > n.atMs || (k.atMs === n.atMs && k.seq >= n.seq))) return;
+    const own: unknown = (n.summary as VersionSummary).get(this.name);
+    this.summariesHeard.set(n.member, { atMs: n.atMs, seq: n.seq, own: typeof own === 'number' && own > 0 ? own : 0 });
+    if (this.relayable.length < RELAYED_SUMMARIES_KEPT) this.relayable.push(n);
+    else {
+      this.relayable[this.relayNext] = n;
+      this.relayNext = (this.relayNext + 1) % RELAYED_SUMMARIES_KEPT;
+    }
+    if (!this.live.has(n.member)) return;
+    this.tracker.handleSummary(now, n.member, n.summary, n.atMs);
+    this.out.drainConverged();
   }
 
-  /** The tracker sees a live member's latest root with its latest summary. */
+  /** The tracker sees a live member's latest root. */
   feedTracker(now: number, member: string): void {
     if (!this.live.has(member)) return;
     const r = this.roots.get(member);
     if (r === undefined) return;
-    const n = this.summaries.get(member);
-    this.tracker.handleDigest(now, member, { rootHi: r.rootHi, rootLo: r.rootLo, summary: n?.summary ?? NO_SUMMARY }, n?.atMs ?? now);
+    this.tracker.handleDigest(now, member, { rootHi: r.rootHi, rootLo: r.rootLo, summary: NO_SUMMARY });
     this.out.drainConverged();
   }
 
@@ -103,7 +136,7 @@ export class Digests {
     const peers = this.peers.sample(this.s.digestFanout, this.rng);
     if (peers.length === 0) return;
     const roots: RootNote[] = [this.ownRoot, ...this.recentRoots(now)];
-    const all = [...this.summaries.values()];
+    const all = this.relayable;
     const stability = this.stabilityNote(now);
     for (const to of peers) {
       const summaries: SummaryNote[] = [this.ownSummary];
@@ -127,16 +160,12 @@ export class Digests {
   }
 
   /**
-   * The highest counter of `origin`'s writes that a live member's latest summary says it has
-   * seen (0 if none).
+   * The highest counter of this node's own writes that a live member's latest summary says it
+   * has seen (0 if none).
    */
-  counterHeard(origin: string): number {
+  counterHeard(): number {
     let n = 0;
-    for (const [member, note] of this.summaries) {
-      if (!this.live.has(member)) continue;
-      const c = note.summary.get(origin) ?? 0;
-      if (c > n) n = c;
-    }
+    for (const [member, h] of this.summariesHeard) if (h.own > n && this.live.has(member)) n = h.own;
     return n;
   }
 

@@ -28,8 +28,12 @@ interface Aggregate {
  * anti-entropy peer shows it has collected a tombstone it still holds (see `AntiEntropy`).
  */
 export class Stability {
-  /** Members gone, still counted for collection until the time given. */
-  readonly gone = new Map<string, number>();
+  /**
+   * Members gone, still counted for collection until `until`, with a lower bound of what each
+   * held (null: none known, nothing is collected meanwhile): the minimum of the latest generation
+   * it contributed to (its summary only grows), taken as it went.
+   */
+  private readonly gone = new Map<string, { readonly until: number; readonly bound: VersionSummary | null }>();
   /** When collection is next tried for members gone meanwhile (multiples of `collectIntervalMs`). */
   nextCollectMs: number;
   /** This generation's partial aggregate, and the last complete one (null: none yet). */
@@ -100,6 +104,19 @@ export class Stability {
     this.checkStable(now);
   }
 
+  /** A member died or left: counted for collection until `until`, by what it had contributed to a generation. */
+  memberGone(name: string, until: number): void {
+    const st = this.stable;
+    const a = this.agg;
+    const bound = st !== null && st.members.has(name) ? st.min : a !== null && a.members.has(name) ? new Map(a.min) : null;
+    this.gone.set(name, { until, bound });
+  }
+
+  /** A member is alive again: its own contributions count from now on. */
+  memberAlive(name: string): void {
+    this.gone.delete(name);
+  }
+
   /** The periodic collection, for members gone meanwhile. */
   handleTimeout(now: number): void {
     if (now < this.nextCollectMs) return;
@@ -108,21 +125,20 @@ export class Stability {
   }
 
   /**
-   * Collects the tombstones the last complete generation's minimum covers, with the last summary
-   * of members gone within `goneMemberHoldMs` (none while one is missing, or while a live member
+   * Collects the tombstones the last complete generation's minimum covers, with the bound of
+   * members gone within `goneMemberHoldMs` (none while one has no bound, or while a live member
    * did not contribute to that generation: it joined since).
    */
   private collect(now: number): void {
-    for (const [name, until] of this.gone) if (now >= until) this.gone.delete(name);
+    for (const [name, g] of this.gone) if (now >= g.until) this.gone.delete(name);
     const st = this.stable;
     if (st === null) return;
     for (const name of this.live) if (!st.members.has(name)) return;
     const summaries: VersionSummary[] = [st.min];
-    for (const name of this.gone.keys()) {
+    for (const [name, g] of this.gone) {
       if (st.members.has(name)) continue;
-      const n = this.digests.summaries.get(name);
-      if (n === undefined) return;
-      summaries.push(n.summary);
+      if (g.bound === null) return;
+      summaries.push(g.bound);
     }
     const collected = this.keys.replica.collectTombstones(minSummary(summaries), now, this.s.tombstoneGraceMs);
     for (const key of collected) this.keys.collected(key);

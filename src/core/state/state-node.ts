@@ -191,7 +191,7 @@ export class StateNode {
     // restart with the same data) cost these few bytes. Others joining an existing cluster do not
     // wake it either: their probes show any difference.
     if (this.live.size === 2) this.digests.probe(now);
-    this.stability.gone.delete(name);
+    this.stability.memberAlive(name);
     this.tracker.handleMemberAlive(now, name);
     this.digests.feedTracker(now, name);
   }
@@ -200,7 +200,7 @@ export class StateNode {
   handleMemberGone(now: number, name: NodeName): void {
     if (name === this.name || !this.live.delete(name)) return;
     this.tree.membersChanged();
-    this.stability.gone.set(name, now + this.settings.goneMemberHoldMs);
+    this.stability.memberGone(name, now + this.settings.goneMemberHoldMs);
     this.tracker.handleMemberGone(now, name);
   }
 
@@ -212,12 +212,12 @@ export class StateNode {
   }
 
   /**
-   * The highest counter of `origin`'s writes that a live member's latest summary says it has
-   * seen (0 if none). A node that restarted without its history learns from it how far its
+   * The highest counter of this node's own writes that a live member's latest summary says it
+   * has seen (0 if none). A node that restarted without its history learns from it how far its
    * previous life got: it must not write (reuse a dot) until its own counter reaches it.
    */
-  counterHeard(origin: NodeName = this.name): number {
-    return this.digests.counterHeard(origin);
+  counterHeard(): number {
+    return this.digests.counterHeard();
   }
 
   get liveMembers(): number {

@@ -152,3 +152,22 @@ describe('ConvergenceTracker sampled updates', () => {
   });
 });
 
+
+describe('ConvergenceTracker.handleSummary', () => {
+  it('settles the sampled updates a peer summary covers, from live members only, and keeps nothing of it', () => {
+    const t = cluster('a', ['b', 'c']);
+    t.handleLocalDigest(0, dg(1, { a: 1 }));
+    expect(t.sampleUpdate(0, 'a', 1)).toBe(true);
+    t.handleSummary(50, 'stranger', new Map([['a', 1]]), 40);
+    expect(t.stats().ignoredDigests).toBe(1);
+    t.handleSummary(50, 'b', new Map([['a', 1]]), 40);
+    t.handleSummary(60, 'c', new Map([['a', 1]]), 55);
+    const done = t.pollConverged();
+    expect(done?.elapsedMs).toBe(55);
+    expect(done?.curveMs).toEqual([0, 40, 55]);
+    // Not kept: a later sample of a write the summaries covered is not counted as held by b or c.
+    expect(t.sampleUpdate(70, 'a', 1)).toBe(true);
+    expect(t.pollConverged()).toBeUndefined();
+    expect(t.pendingSamples).toBe(1);
+  });
+});
