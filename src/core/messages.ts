@@ -112,7 +112,8 @@ export function messageBytes(m: Message | StreamMessage): number {
   switch (m.type) {
     case 'ping': {
       const [f, b] = sourceBytes(m.sourceAddr, m.sourceNode);
-      return 1 + mapHeader(2 + f) + key('Node') + strField(m.node) + key('SeqNo') + uintBytes(m.seqNo) + b;
+      const near = m.near !== undefined && m.near > 0 ? key('Near') + uintBytes(m.near) : 0;
+      return 1 + mapHeader(2 + f + (near > 0 ? 1 : 0)) + near + key('Node') + strField(m.node) + key('SeqNo') + uintBytes(m.seqNo) + b;
     }
     case 'indirect-ping': {
       const [f, b] = sourceBytes(m.sourceAddr, m.sourceNode);

@@ -33,7 +33,7 @@ export class NodeCoordinates {
   get ping(): Pick<NodeDelegate, 'ackPayload' | 'notifyPingComplete' | 'extraPingTarget' | 'notifyPinged'> {
     const t = this.topology;
     return {
-      ackPayload: () => t.ackPayload(),
+      ackPayload: (near) => t.ackPayload(near),
       notifyPingComplete: (now, node, rttMs, payload) => void t.handlePingComplete(node, rttMs, payload, now),
       extraPingTarget: (now, cycleMs, isAlive) => t.extraPingTarget(now, cycleMs, (n) => isAlive(n as NodeName)) as NodeName | null,
       notifyPinged: (now, from) => t.notePinged(from, now),

@@ -231,7 +231,7 @@ export class Simulator<M = DisseminationMessage, E = DisseminationEvent> {
         delegate: {
           ...(this.options.delegate ? this.options.delegate(i) : {}),
           ...(topology !== null ? {
-            ackPayload: () => topology.ackPayload(),
+            ackPayload: (near?: { readonly count: number; readonly from: NodeName | null }) => topology.ackPayload(near),
             notifyPingComplete: (now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void topology.handlePingComplete(node, rttMs, payload, now),
             extraPingTarget: (now: Millis, cycleMs: number, isAlive: (n: NodeName) => boolean) => topology.extraPingTarget(now, cycleMs, (n) => isAlive(n as NodeName)) as NodeName | null,
             notifyPinged: (now: Millis, from: NodeName) => topology.notePinged(from, now),

@@ -32,6 +32,10 @@ export interface CoordinateCodec {
   decode(payload: Uint8Array): DecodeResult<Coordinate>;
   /** The local-space coordinate after Serf's, null when the payload has none (Serf's own acks). */
   decodeLocal(payload: Uint8Array): DecodeResult<Coordinate | null>;
+  /** Serf's payload with extensions: `local` (as `encode`), then the names of the answerer's nearest members (`near`, when non-empty). */
+  encodeWithNear(c: Coordinate, local: Coordinate | null, near: readonly string[]): Uint8Array;
+  /** The nearest-member names after Serf's coordinate ([] when the payload has none); more than `NEAR_NAMES_MAX`, or one longer than `NEAR_NAME_BYTES_MAX`, refuses the list. */
+  decodeNear(payload: Uint8Array): DecodeResult<readonly string[]>;
 }
 
 /** Serf's `PingVersion`. */
@@ -43,6 +47,12 @@ const FIELDS = structFields('Vec', 'Error', 'Adjustment', 'Height');
 
 /** The version of our local-space extension (the first element of its array). */
 export const LOCAL_COORDINATE_VERSION = 1;
+/** The tag of our nearest-names extension (the first element of its array: `[2, [name, …]]`). */
+export const NEAR_NAMES_TAG = 2;
+/** At most this many names in a nearest-names extension (a longer list is refused whole). */
+export const NEAR_NAMES_MAX = 8;
+/** A name longer than this (bytes) refuses the list (memberlist's names are far shorter). */
+export const NEAR_NAME_BYTES_MAX = 512;
 
 /**
  * `01` + msgpack `Coordinate`, byte for byte as serf's ping delegate writes it. With `local`,
@@ -52,8 +62,10 @@ export const LOCAL_COORDINATE_VERSION = 1;
  * reads the first coordinate and never sees the second (checked against real serf in
  * `test/integration/serf-coordinates.test.ts`).
  */
-export function encodeCoordinatePayload(c: Coordinate, local: Coordinate | null = null): Uint8Array {
-  const w = new Writer(16 + 9 * c.vec.length + 48 + (local === null ? 0 : 24 + 5 * local.vec.length));
+export function encodeCoordinatePayload(c: Coordinate, local: Coordinate | null = null, near: readonly string[] = []): Uint8Array {
+  let nearBytes = 0;
+  for (const n of near) nearBytes += 5 + 3 * n.length;
+  const w = new Writer(16 + 9 * c.vec.length + 48 + (local === null ? 0 : 24 + 5 * local.vec.length) + (near.length > 0 ? 8 + nearBytes : 0));
   w.byte(PING_VERSION);
   w.value({
     Adjustment: new Float64(c.adjustment),
@@ -65,6 +77,10 @@ export function encodeCoordinatePayload(c: Coordinate, local: Coordinate | null 
     w.arrayHeader(5).uint(LOCAL_COORDINATE_VERSION).arrayHeader(local.vec.length);
     for (const v of local.vec) w.float32(v);
     w.float32(local.error).float32(local.adjustment).float32(local.height);
+  }
+  if (near.length > 0) {
+    w.arrayHeader(2).uint(NEAR_NAMES_TAG).arrayHeader(near.length);
+    for (const n of near) w.str(n);
   }
   return w.finish().slice();
 }
@@ -81,29 +97,81 @@ export function decodeCoordinatePayload(payload: Uint8Array): DecodeResult<Coord
 }
 
 /**
+ * Our extensions after Serf's coordinate in an ack payload (see `encodeCoordinatePayload`):
+ * each a msgpack array whose first element is its tag (`LOCAL_COORDINATE_VERSION`, then
+ * `NEAR_NAMES_TAG`); `onExtension` reads the one it wants (the reader is after the tag, `n` is
+ * the array's length) and returns true, or false to have it skipped. A tag we do not know is
+ * skipped, as Serf skips what it does not know. Throws `WireError`.
+ */
+function readExtensions(payload: Uint8Array, onExtension: (r: Reader, tag: number, n: number) => boolean): void {
+  if (payload.length === 0 || payload[0] !== PING_VERSION) return;
+  const r = new Reader(payload, 1);
+  readCoordinate(r);
+  while (r.remaining > 0) {
+    const n = r.arrayLength();
+    if (n < 1) throw new WireError('malformed', 'ack payload extension: expected an array [tag, ...]');
+    const tag = r.uint(255, 'extension tag');
+    if (onExtension(r, tag, n)) return;
+    for (let i = 1; i < n; i++) r.skip();
+  }
+}
+
+/**
  * Our local-space coordinate after Serf's in an ack payload (see `encodeCoordinatePayload`):
  * null when nothing follows Serf's coordinate; an extension of a later version is ignored
  * (null) as Serf ignores what it does not know. Never throws.
  */
 export function decodeLocalCoordinate(payload: Uint8Array): DecodeResult<Coordinate | null> {
-  if (payload.length === 0 || payload[0] !== PING_VERSION) return ok(null);
+  let out: Coordinate | null = null;
   try {
-    const r = new Reader(payload, 1);
-    readCoordinate(r);
-    if (r.remaining === 0) return ok(null);
-    const n = r.arrayLength();
-    if (n < 5) throw new WireError('malformed', 'local coordinate: expected an array [version, Vec, Error, Adjustment, Height]');
-    if (r.uint(255, 'version') !== LOCAL_COORDINATE_VERSION) return ok(null);
-    const dims = r.arrayLength();
-    if (dims < 0) throw new WireError('malformed', 'local Vec: expected an array');
-    if (dims > COORDINATE_DIMENSIONS_MAX) throw new WireError('malformed', `local Vec: ${dims} dimensions (at most ${COORDINATE_DIMENSIONS_MAX})`);
-    const vec: number[] = [];
-    for (let k = 0; k < dims; k++) vec.push(r.float('Vec'));
-    const error = r.float('Error');
-    const adjustment = r.float('Adjustment');
-    const height = r.float('Height');
-    return ok({ vec, error, adjustment, height });
+    readExtensions(payload, (r, tag, n) => {
+      if (tag !== LOCAL_COORDINATE_VERSION) return false;
+      if (n < 5) throw new WireError('malformed', 'local coordinate: expected an array [version, Vec, Error, Adjustment, Height]');
+      const dims = r.arrayLength();
+      if (dims < 0) throw new WireError('malformed', 'local Vec: expected an array');
+      if (dims > COORDINATE_DIMENSIONS_MAX) throw new WireError('malformed', `local Vec: ${dims} dimensions (at most ${COORDINATE_DIMENSIONS_MAX})`);
+      const vec: number[] = [];
+      for (let k = 0; k < dims; k++) vec.push(r.float('Vec'));
+      const error = r.float('Error');
+      const adjustment = r.float('Adjustment');
+      const height = r.float('Height');
+      out = { vec, error, adjustment, height };
+      return true;
+    });
+    return ok(out);
   } catch (e) {
+    return failure(e);
+  }
+}
+
+/**
+ * The names of the answerer's nearest members after Serf's coordinate (our extension, only in
+ * acks to pings that asked for it: `WirePing.near`): [] when the payload has none. A list
+ * longer than `NEAR_NAMES_MAX`, an element that is not a string or longer than
+ * `NEAR_NAME_BYTES_MAX` refuses the whole list. Never throws.
+ */
+export function decodeNearNames(payload: Uint8Array): DecodeResult<readonly string[]> {
+  let out: string[] = [];
+  try {
+    readExtensions(payload, (r, tag, n) => {
+      if (tag !== NEAR_NAMES_TAG) return false;
+      if (n < 2) throw new WireError('malformed', 'nearest names: expected an array [2, [name, ...]]');
+      const count = r.arrayLength();
+      if (count < 0) throw new WireError('malformed', 'nearest names: expected an array of names');
+      if (count > NEAR_NAMES_MAX) throw new WireError('malformed', `nearest names: ${count} names (at most ${NEAR_NAMES_MAX})`);
+      for (let i = 0; i < count; i++) {
+        const b = r.peek();
+        // A str of any width (fixstr, str8/16/32); anything else is refused.
+        if (!((b >= 0xa0 && b <= 0xbf) || b === 0xd9 || b === 0xda || b === 0xdb)) throw new WireError('malformed', `nearest names: element ${i} is not a string`);
+        const name = r.string('nearest name');
+        if (name.length > NEAR_NAME_BYTES_MAX) throw new WireError('malformed', `nearest names: a name of ${name.length} characters (at most ${NEAR_NAME_BYTES_MAX})`);
+        out.push(name);
+      }
+      return true;
+    });
+    return ok(out);
+  } catch (e) {
+    out = [];
     return failure(e);
   }
 }
@@ -148,4 +216,6 @@ export const coordinateCodec: CoordinateCodec = {
   encode: encodeCoordinatePayload,
   decode: decodeCoordinatePayload,
   decodeLocal: decodeLocalCoordinate,
+  encodeWithNear: encodeCoordinatePayload,
+  decodeNear: decodeNearNames,
 };

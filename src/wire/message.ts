@@ -31,7 +31,15 @@ export interface WirePing<I extends MessageIds = MessageIds> {
   readonly node: I['name'] | '';
   readonly sourceAddr: I['addr'] | null;
   readonly sourceNode: I['name'] | null;
+  /**
+   * Not memberlist's: how many of its nearest members the pinger asks to be named in the ack
+   * (`Near`, sent only on our nodes' extra pings; Go's decoder skips a field it does not know,
+   * so a Serf agent answers as ever). Absent: none. Decoding clamps it to `PING_NEAR_MAX`.
+   */
+  readonly near?: number;
 }
+/** The most nearest-member names a ping may ask for (`WirePing.near`); a larger request is clamped. */
+export const PING_NEAR_MAX = 8;
 export interface WireIndirectPing<I extends MessageIds = MessageIds> {
   readonly type: 'indirect-ping';
   readonly seqNo: number;
@@ -123,7 +131,7 @@ export const MessageType = {
 } as const;
 
 // Go struct fields in declaration order (reference §2); the encoder writes them sorted.
-const PING = structFields('SeqNo', 'Node', 'SourceAddr', 'SourcePort', 'SourceNode');
+const PING = structFields('SeqNo', 'Node', 'SourceAddr', 'SourcePort', 'SourceNode', 'Near');
 const INDIRECT_PING = structFields('SeqNo', 'Target', 'Port', 'Node', 'Nack', 'SourceAddr', 'SourcePort', 'SourceNode');
 const ACK = structFields('SeqNo', 'Payload');
 const NACK = structFields('SeqNo');
@@ -245,7 +253,9 @@ function writeBroadcast(w: Writer, m: WireSuspect | WireDead | WireAlive): void 
 export function writePingBody(w: Writer, m: WirePing): void {
   const src = m.sourceAddr === null ? null : parseAddress(m.sourceAddr);
   const srcNode = m.sourceNode !== null && m.sourceNode !== '';
-  w.mapHeader(2 + (src === null ? 0 : src.port === 0 ? 1 : 2) + (srcNode ? 1 : 0));
+  const near = m.near !== undefined && m.near > 0;
+  w.mapHeader(2 + (src === null ? 0 : src.port === 0 ? 1 : 2) + (srcNode ? 1 : 0) + (near ? 1 : 0));
+  if (near) w.str('Near').uint(m.near ?? 0);
   w.str('Node').str(m.node).str('SeqNo').uint(checkU32(m.seqNo));
   if (src !== null) w.str('SourceAddr').raw(src.ip);
   if (srcNode) w.str('SourceNode').str(m.sourceNode ?? '');
@@ -399,14 +409,18 @@ export function readPingBody(r: Reader): WirePing {
   let sourceIp: Uint8Array | null = null;
   let sourcePort = 0;
   let sourceNode = '';
+  let near = 0;
   r.struct(PING, (i) => {
     if (i === 0) seqNo = r.uint(U32, 'SeqNo');
     else if (i === 1) node = r.string('Node');
     else if (i === 2) sourceIp = r.bytes('SourceAddr');
     else if (i === 3) sourcePort = r.uint(U16, 'SourcePort');
-    else sourceNode = r.string('SourceNode');
+    else if (i === 4) sourceNode = r.string('SourceNode');
+    // A huge count is clamped, not refused: the ping is still answered.
+    else near = Math.min(r.uint(U32, 'Near'), PING_NEAR_MAX);
   }, 'ping');
-  return { type: 'ping', seqNo, node, sourceAddr: optAddress(sourceIp, sourcePort), sourceNode: sourceNode === '' ? null : sourceNode };
+  const m: WirePing = { type: 'ping', seqNo, node, sourceAddr: optAddress(sourceIp, sourcePort), sourceNode: sourceNode === '' ? null : sourceNode };
+  return near > 0 ? { ...m, near } : m;
 }
 
 function readIndirectPingBody(r: Reader): WireIndirectPing {

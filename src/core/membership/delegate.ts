@@ -38,8 +38,12 @@ export interface NodeDelegate {
   localState?(join: boolean, peer: PushPullPeer): Uint8Array | null;
   /** A peer's non-empty push-pull user state, after its member list was merged (memberlist's `MergeRemoteState`). */
   mergeRemoteState?(now: Millis, buf: Uint8Array, join: boolean, peer: PushPullPeer): void;
-  /** Payload of the acks this node sends for direct UDP pings (memberlist's `PingDelegate.AckPayload`). */
-  ackPayload?(): Uint8Array | null;
+  /**
+   * Payload of the acks this node sends for direct UDP pings (memberlist's `PingDelegate.AckPayload`).
+   * Not memberlist's: `near`, when the ping asked (`PingMsg.near`, only our nodes' extra pings),
+   * how many of this node's nearest members to name after the coordinate, and who asked.
+   */
+  ackPayload?(near?: { readonly count: number; readonly from: NodeName | null }): Uint8Array | null;
   /**
    * A direct UDP probe of `node` was answered `rttMs` after the ping left, with the ack's
    * payload (memberlist's `PingDelegate.NotifyPingComplete`: not for acks that came through

@@ -11,6 +11,12 @@ export type ExtraPingTarget = (now: Millis, probeCycleMs: number, isAlive: (node
 /** A ping was answered (the delegate's `notifyPingComplete`). */
 export type PingComplete = (now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void;
 
+/**
+ * How many of its nearest members an extra ping asks the peer to name in its ack (`PingMsg.near`):
+ * the pinger's candidates for discovery (`Topology.handlePingComplete`). Serf agents ignore the field.
+ */
+export const EXTRA_PING_NEAR = 3;
+
 interface PendingPing {
   readonly target: NodeName;
   readonly sentMs: number;
@@ -55,7 +61,7 @@ export class ExtraPings {
     const t = now as number;
     this.pending.set(seqNo, { target: name, sentMs: t, deadlineMs: t + this.config.probeTimeoutMs });
     this.out.stats.extraPings++;
-    const ping: PingMsg = { type: 'ping', seqNo, node: name, sourceAddr: this.members.addr, sourceNode: this.members.name };
+    const ping: PingMsg = { type: 'ping', seqNo, node: name, sourceAddr: this.members.addr, sourceNode: this.members.name, near: EXTRA_PING_NEAR };
     this.packets.sendPacket(table.addr(table.slotOf(name)), ping);
   }
 

@@ -101,7 +101,7 @@ export class GossipNode {
     const firstProbeMs = now + this.rng.next() * this.config.probeIntervalMs;
     const d = this.delegate;
     this.prober = new Prober(
-      this.config, this.list, this.awareness, this.packets, this.out, () => d?.ackPayload?.() ?? null, firstProbeMs,
+      this.config, this.list, this.awareness, this.packets, this.out, (near) => (near === undefined ? d?.ackPayload?.() : d?.ackPayload?.(near)) ?? null, firstProbeMs,
       d?.notifyPingComplete !== undefined ? (now, node, rtt, payload) => d.notifyPingComplete?.(now, node, rtt, payload) : null,
       d?.extraPingTarget !== undefined ? (now, cycle, isAlive) => d.extraPingTarget?.(now, cycle, isAlive) ?? null : null,
       d?.notifyPinged !== undefined ? (now, from) => d.notifyPinged?.(now, from) : null,

@@ -69,7 +69,7 @@ export class Prober {
     private readonly packets: PacketBuilder,
     private readonly out: Outbox,
     /** The payload of our acks to direct pings (memberlist's PingDelegate.AckPayload). */
-    private readonly ackPayload: () => Uint8Array | null,
+    private readonly ackPayload: (near?: { readonly count: number; readonly from: NodeName | null }) => Uint8Array | null,
     firstProbeMs: number,
     /** A direct probe was answered (memberlist's PingDelegate.NotifyPingComplete). */
     private readonly pingComplete: ((now: Millis, node: NodeName, rttMs: number, payload: Uint8Array | null) => void) | null = null,
@@ -137,7 +137,9 @@ export class Prober {
       return;
     }
     if (this.pinged !== null && m.sourceNode !== null && m.sourceNode !== this.members.name) this.pinged(now, m.sourceNode);
-    const ack: AckMsg = { type: 'ack', seqNo: m.seqNo, payload: this.ackPayload() };
+    // Only a ping that asks (our extra pings) gets the nearest names: every other ack is memberlist's.
+    const payload = m.near !== undefined && m.near > 0 ? this.ackPayload({ count: m.near, from: m.sourceNode }) : this.ackPayload();
+    const ack: AckMsg = { type: 'ack', seqNo: m.seqNo, payload };
     this.packets.sendPacket(m.sourceAddr ?? from, ack);
   }
 

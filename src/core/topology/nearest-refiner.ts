@@ -15,11 +15,17 @@ export interface NearestRefinerOptions {
   /** A member that pinged us this many times within `hintWindowMs` is worth discovering (see `notePinged`). Default 2. */
   readonly hintPings?: number;
   readonly hintWindowMs?: number;
-  /** Members followed as hints at most (the least recently heard from are dropped first). Default 256. */
+  /** Members followed as hints at most (the least recently heard from are dropped first), and as many named ones (`noteNamed`). Default 256. */
   readonly maxHints?: number;
 }
 
 export const DEFAULT_NEAREST_REFINER: Required<NearestRefinerOptions> = { intervalMs: 5000, minProbeCycleMs: 120_000, pool: 20, hintPings: 2, hintWindowMs: 600_000, maxHints: 256 };
+
+/** A member a near peer named among its nearest: the round trip to that peer (the nearer the namer, the likelier ours), when. */
+interface Named {
+  readonly viaMs: number;
+  readonly atMs: number;
+}
 
 /**
  * When to send a ping beside the SWIM probes, and to whom, so that `nearest(k)` is settled by
@@ -40,6 +46,11 @@ export const DEFAULT_NEAREST_REFINER: Required<NearestRefinerOptions> = { interv
  * measuring us as one of its nearest, and nearness is roughly mutual. So a member that pinged
  * us `hintPings` times within `hintWindowMs` and whose coordinate we lack comes right after the
  * pool's unmeasured members: pinged once, it is known, and its round trip ranks it.
+ *
+ * Transitive discovery: the ack to an extra ping names the answerer's nearest members
+ * (`noteNamed`); my near members' near members are likely mine. Those whose coordinate we lack
+ * come after the hints, the one named by the nearest namer first; one that is not an alive
+ * member when its turn comes is dropped and counted (`stats.namedDropped`).
  */
 export class NearestRefiner {
   readonly intervalMs: number;
@@ -51,6 +62,9 @@ export class NearestRefiner {
   private nextAtMs = -Infinity;
   /** Members that pinged us: how often since `sinceMs` (least recently heard from first). */
   private readonly hints = new Map<string, { count: number; sinceMs: number }>();
+  /** Members named by near peers (least recently named first). */
+  private readonly named = new Map<string, Named>();
+  readonly stats = { named: 0, namedPinged: 0, namedDropped: 0 };
 
   constructor(private readonly samples: RttSamples, o: NearestRefinerOptions = {}) {
     const c = { ...DEFAULT_NEAREST_REFINER, ...o };
@@ -80,8 +94,27 @@ export class NearestRefiner {
     }
   }
 
+  /**
+   * Peer `via`, `viaMs` away, named `name` among its nearest members at `nowMs` (in the ack to
+   * our extra ping). Kept as a candidate for discovery, at most `maxHints` (least recently
+   * named dropped first).
+   */
+  noteNamed(name: string, viaMs: number, nowMs: number): void {
+    if (this.maxHints === 0 || !Number.isFinite(viaMs)) return;
+    const old = this.named.get(name);
+    if (old !== undefined) this.named.delete(name);
+    else this.stats.named++;
+    const fresh = old !== undefined && nowMs - old.atMs <= this.hintWindowMs;
+    this.named.set(name, { viaMs: fresh ? Math.min(old.viaMs, viaMs) : viaMs, atMs: nowMs });
+    if (this.named.size > this.maxHints) {
+      const oldest = this.named.keys().next();
+      if (oldest.done !== true) this.named.delete(oldest.value);
+    }
+  }
+
   forget(name: string): void {
     this.hints.delete(name);
+    this.named.delete(name);
   }
 
   /** Whether a probe cycle this long calls for extra pings. */
@@ -110,10 +143,17 @@ export class NearestRefiner {
       const name = (ranked[i] as RttEstimate).name;
       if (this.samples.freshCount(name, nowMs) === 0) unmeasured = name;
     }
-    const hint = unmeasured === null ? this.bestHint(nowMs, unknown) : null;
+    let hint = unmeasured === null ? this.bestHint(nowMs, unknown) : null;
+    if (hint !== null) this.hints.delete(hint);
+    else if (unmeasured === null) {
+      hint = this.bestNamed(nowMs, unknown);
+      if (hint !== null) {
+        this.named.delete(hint);
+        this.stats.namedPinged++;
+      }
+    }
     if (unmeasured !== null || hint !== null) {
       this.nextAtMs = nowMs + this.intervalMs;
-      if (hint !== null) this.hints.delete(hint);
       return unmeasured ?? hint;
     }
     let best: string | null = null;
@@ -145,6 +185,24 @@ export class NearestRefiner {
       if (h.count > bestCount && unknown(name)) {
         best = name;
         bestCount = h.count;
+      }
+    }
+    return best;
+  }
+
+  /** The member named by the nearest namer that may still be discovered; stale ones, and those not alive or already known, are dropped. */
+  private bestNamed(nowMs: number, unknown: (name: string) => boolean): string | null {
+    let best: string | null = null;
+    let bestVia = Infinity;
+    for (const [name, n] of this.named) {
+      if (nowMs - n.atMs > this.hintWindowMs || !unknown(name)) {
+        this.named.delete(name);
+        this.stats.namedDropped++;
+        continue;
+      }
+      if (n.viaMs < bestVia) {
+        best = name;
+        bestVia = n.viaMs;
       }
     }
     return best;

@@ -34,6 +34,12 @@ export interface TopologyStats {
   localRejected: number;
   /** Extra pings asked for to measure a near peer (`refine`). */
   refinePings: number;
+  /** Acks we sent naming our nearest members (to pings that asked: `ackPayload(near)`). */
+  nearNamesSent: number;
+  /** Names of a peer's nearest members received in acks (unknown to us: kept for discovery). */
+  nearNamesReceived: number;
+  /** Lists of nearest names refused (undecodable, too long, not strings, over-long names). */
+  nearNamesRefused: number;
 }
 
 export interface TopologyOptions {
@@ -73,6 +79,9 @@ export interface RttEstimate {
  */
 export const COORDINATE_BOUND_S = 10;
 
+/** The most of our nearest members we name in one ack, whatever the ping asked. */
+export const NEAR_NAMES_SENT_MAX = 3;
+
 /**
  * The local space is used (sent in our acks, our own coordinate in estimates) only while the
  * cluster spans distances one space cannot hold: while a share of this node's recent round trips
@@ -101,7 +110,7 @@ const clampTo = (v: number, lo: number, hi: number): number => (v < lo ? lo : v 
  */
 export class Topology {
   readonly stats: TopologyStats = {
-    updates: 0, rejected: { undecodable: 0, version: 0, dimensions: 0, invalid: 0, 'rtt-range': 0 }, clamped: 0, empty: 0, localUpdates: 0, localRejected: 0, refinePings: 0,
+    updates: 0, rejected: { undecodable: 0, version: 0, dimensions: 0, invalid: 0, 'rtt-range': 0 }, clamped: 0, empty: 0, localUpdates: 0, localRejected: 0, refinePings: 0, nearNamesSent: 0, nearNamesReceived: 0, nearNamesRefused: 0,
   };
   /** Round trips up to this feed the local space (0: none). */
   readonly localRttMs: number;
@@ -166,9 +175,21 @@ export class Topology {
     return this.localClient !== null && (this.localInUse || this.localPinned);
   }
 
-  /** Our ack payload: `01` + our coordinate (Serf's `AckPayload`), then our local-space coordinate while `sendsLocal`. */
-  ackPayload(): Uint8Array {
-    return this.codec.encode(this.client.coordinate, this.sendsLocal ? this.localCoordinate() : null);
+  /**
+   * Our ack payload: `01` + our coordinate (Serf's `AckPayload`), then our local-space
+   * coordinate while `sendsLocal`. With `near` (the ping asked: only our extra pings do), then
+   * the names of our `near.count` nearest members (at most `NEAR_NAMES_SENT_MAX`), the asker
+   * left out, as `nearest` ranks them; with `refine: false` nothing is named.
+   */
+  ackPayload(near?: { readonly count: number; readonly from: string | null }): Uint8Array {
+    const local = this.sendsLocal ? this.localCoordinate() : null;
+    const count = near === undefined || this.samples === null ? 0 : Math.min(Math.floor(near.count), NEAR_NAMES_SENT_MAX);
+    if (!(count > 0)) return this.codec.encode(this.client.coordinate, local);
+    const names: string[] = [];
+    for (const e of this.nearest(count + 1, this.cache.keys())) if (e.name !== near?.from && names.length < count) names.push(e.name);
+    if (names.length === 0) return this.codec.encode(this.client.coordinate, local);
+    this.stats.nearNamesSent++;
+    return this.codec.encodeWithNear(this.client.coordinate, local, names);
   }
 
   /**
@@ -195,7 +216,30 @@ export class Topology {
       if (l.ok) local = l.value;
       else this.stats.localRejected++;
     }
-    return this.observe(node, d.value, rttMs, local);
+    const used = this.observe(node, d.value, rttMs, local);
+    if (this.refiner !== null) this.noteNamed(node, rttMs, payload);
+    return used;
+  }
+
+  /** The names `node` (`rttMs` away) sent of its nearest members: those unknown to us are candidates for discovery (`NearestRefiner.noteNamed`). */
+  private noteNamed(node: string, rttMs: number, payload: Uint8Array): void {
+    const r = this.refiner;
+    if (r === null) return;
+    const names = this.codec.decodeNear(payload);
+    if (!names.ok) {
+      this.stats.nearNamesRefused++;
+      return;
+    }
+    for (const name of names.value) {
+      if (name === this.self || name === node || name === '' || this.cache.has(name)) continue;
+      this.stats.nearNamesReceived++;
+      r.noteNamed(name, rttMs, this.nowMs);
+    }
+  }
+
+  /** Counters of discovery by names (see `NearestRefiner.stats`); zeros with `refine: false`. */
+  get namedStats(): { readonly named: number; readonly namedPinged: number; readonly namedDropped: number } {
+    return this.refiner?.stats ?? { named: 0, namedPinged: 0, namedDropped: 0 };
   }
 
   /**

@@ -19,7 +19,10 @@ export const bytes = fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ 
 export const optBytes = fc.option(bytes, { nil: null });
 export const vsn = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)) as fc.Arbitrary<WireVsn>;
 
-export const ping = fc.record({ type: fc.constant('ping' as const), seqNo: u32, node: name, sourceAddr: fc.option(addr, { nil: null }), sourceNode: fc.option(nonEmptyName, { nil: null }) });
+export const ping = fc.record(
+  { type: fc.constant('ping' as const), seqNo: u32, node: name, sourceAddr: fc.option(addr, { nil: null }), sourceNode: fc.option(nonEmptyName, { nil: null }), near: fc.integer({ min: 1, max: 8 }) },
+  { requiredKeys: ['type', 'seqNo', 'node', 'sourceAddr', 'sourceNode'] },
+);
 export const ack = fc.record({ type: fc.constant('ack' as const), seqNo: u32, payload: optBytes });
 export const alive: fc.Arbitrary<WireAlive> = fc.record({ type: fc.constant('alive' as const), incarnation: u32, node: name, addr, meta: optBytes, vsn });
 

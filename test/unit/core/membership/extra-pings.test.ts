@@ -8,7 +8,7 @@ import type { NodeDelegate, Transmit } from '../../../../src/core/membership/nod
 import { GossipNode } from '../../../../src/core/membership/node.js';
 import { seededRng } from '../../../../src/core/rng.js';
 import { Topology } from '../../../../src/core/topology/index.js';
-import { coordinateCodec, encodeCoordinatePayload } from '../../../../src/wire/coordinate.js';
+import { coordinateCodec, decodeNearNames, encodeCoordinatePayload } from '../../../../src/wire/coordinate.js';
 
 const cfg = defaultConfig('lan');
 const addrOf = (i: number): Address => address(`127.0.${i >> 8}.${(i & 255) + 1}:7946`);
@@ -37,7 +37,7 @@ function run(members: number, durationMs: number, extras: 'answer' | 'late' | 'n
   for (let i = 1; i <= members; i++) topology.observe(`m${i}`, { vec: [i * 1e-4, 0, 0, 0, 0, 0, 0, 0], error: 0.1, adjustment: 0, height: 10e-6 }, 0.2 * i);
   const completed: string[] = [];
   const delegate: NodeDelegate = {
-    ackPayload: () => topology.ackPayload(),
+    ackPayload: (near) => topology.ackPayload(near),
     notifyPingComplete: (now, who, rttMs, payload) => {
       completed.push(`${who} ${rttMs}`);
       topology.handlePingComplete(who, rttMs, payload, now);
@@ -125,5 +125,34 @@ describe('extra pings beside the probes (nearest refinement)', () => {
       // Only the probes' answers reached the delegate.
       expect(r.completed.length).toBe(r.node.stats.probeRtts);
     }
+  });
+
+  it('only extra pings ask for nearest names (Near 3); probes and every ping at 64 members are memberlist\'s', () => {
+    const small = run(63, 60_000, 'answer');
+    expect(small.sent.filter((m) => m.type === 'ping' && m.near !== undefined)).toEqual([]);
+    const large = run(199, 60_000, 'answer');
+    const pings = large.sent.filter((m) => m.type === 'ping');
+    const asking = pings.filter((m) => m.type === 'ping' && m.near === 3);
+    expect(asking.length).toBe(large.node.stats.extraPings);
+    expect(pings.length - asking.length).toBe(large.node.stats.probes);
+  });
+
+  it('answers names only to a ping that asks; an ordinary ping\'s ack is exactly the coordinate payload', () => {
+    const r = run(199, 10_000, 'answer');
+    const ackTo = (near: number | undefined): Uint8Array => {
+      const base = { type: 'ping' as const, seqNo: 99, node: nodeName('a'), sourceAddr: addrOf(1), sourceNode: nodeName('m1') };
+      r.node.handlePacket(millis(10_001), addrOf(1), near === undefined ? base : { ...base, near });
+      for (let t: Transmit | undefined = r.node.pollTransmit(); t; t = r.node.pollTransmit()) {
+        if (t.kind !== 'packet') continue;
+        for (const m of t.message.type === 'compound' ? t.message.parts : [t.message]) if (m.type === 'ack' && m.seqNo === 99) return m.payload ?? new Uint8Array(0);
+      }
+      throw new Error('no ack');
+    };
+    const plain = ackTo(undefined);
+    expect(Buffer.from(plain).toString('hex')).toBe(Buffer.from(r.topology.ackPayload()).toString('hex'));
+    expect(decodeNearNames(plain)).toEqual({ ok: true, value: [] });
+    // Our 3 nearest as nearest ranks them (measured round trips settle the order), the asker (m1) left out.
+    const named = decodeNearNames(ackTo(3));
+    expect(named.ok && [...named.value].sort()).toEqual(['m2', 'm3', 'm4']);
   });
 });
