@@ -122,26 +122,18 @@ function readExtensions(payload: Uint8Array, onExtension: (r: Reader, tag: numbe
  * (null) as Serf ignores what it does not know. Never throws.
  */
 export function decodeLocalCoordinate(payload: Uint8Array): DecodeResult<Coordinate | null> {
-  let out: Coordinate | null = null;
-  try {
-    readExtensions(payload, (r, tag, n) => {
-      if (tag !== LOCAL_COORDINATE_VERSION) return false;
-      if (n < 5) throw new WireError('malformed', 'local coordinate: expected an array [version, Vec, Error, Adjustment, Height]');
-      const dims = r.arrayLength();
-      if (dims < 0) throw new WireError('malformed', 'local Vec: expected an array');
-      if (dims > COORDINATE_DIMENSIONS_MAX) throw new WireError('malformed', `local Vec: ${dims} dimensions (at most ${COORDINATE_DIMENSIONS_MAX})`);
-      const vec: number[] = [];
-      for (let k = 0; k < dims; k++) vec.push(r.float('Vec'));
-      const error = r.float('Error');
-      const adjustment = r.float('Adjustment');
-      const height = r.float('Height');
-      out = { vec, error, adjustment, height };
-      return true;
-    });
-    return ok(out);
-  } catch (e) {
-    return failure(e);
-  }
+  return decodeExtension<Coordinate | null>(payload, LOCAL_COORDINATE_VERSION, null, (r, n) => {
+    if (n < 5) throw new WireError('malformed', 'local coordinate: expected an array [version, Vec, Error, Adjustment, Height]');
+    const dims = r.arrayLength();
+    if (dims < 0) throw new WireError('malformed', 'local Vec: expected an array');
+    if (dims > COORDINATE_DIMENSIONS_MAX) throw new WireError('malformed', `local Vec: ${dims} dimensions (at most ${COORDINATE_DIMENSIONS_MAX})`);
+    const vec: number[] = [];
+    for (let k = 0; k < dims; k++) vec.push(r.float('Vec'));
+    const error = r.float('Error');
+    const adjustment = r.float('Adjustment');
+    const height = r.float('Height');
+    return { vec, error, adjustment, height };
+  });
 }
 
 /**
@@ -151,27 +143,39 @@ export function decodeLocalCoordinate(payload: Uint8Array): DecodeResult<Coordin
  * `NEAR_NAME_BYTES_MAX` refuses the whole list. Never throws.
  */
 export function decodeNearNames(payload: Uint8Array): DecodeResult<readonly string[]> {
-  let out: string[] = [];
+  return decodeExtension<readonly string[]>(payload, NEAR_NAMES_TAG, [], (r, n) => {
+    if (n < 2) throw new WireError('malformed', 'nearest names: expected an array [2, [name, ...]]');
+    const count = r.arrayLength();
+    if (count < 0) throw new WireError('malformed', 'nearest names: expected an array of names');
+    if (count > NEAR_NAMES_MAX) throw new WireError('malformed', `nearest names: ${count} names (at most ${NEAR_NAMES_MAX})`);
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const b = r.peek();
+      // A str of any width (fixstr, str8/16/32); anything else is refused.
+      if (!((b >= 0xa0 && b <= 0xbf) || b === 0xd9 || b === 0xda || b === 0xdb)) throw new WireError('malformed', `nearest names: element ${i} is not a string`);
+      const name = r.string('nearest name');
+      if (name.length > NEAR_NAME_BYTES_MAX) throw new WireError('malformed', `nearest names: a name of ${name.length} characters (at most ${NEAR_NAME_BYTES_MAX})`);
+      out.push(name);
+    }
+    return out;
+  });
+}
+
+/**
+ * One extension (`tag`) of an ack payload, read by `read` (the reader after the tag, `n` the
+ * extension array's length); `absent` when the payload has none. Never throws: a broken payload
+ * is a failure, and nothing partly read is returned.
+ */
+function decodeExtension<T>(payload: Uint8Array, tag: number, absent: T, read: (r: Reader, n: number) => T): DecodeResult<T> {
+  let out = absent;
   try {
-    readExtensions(payload, (r, tag, n) => {
-      if (tag !== NEAR_NAMES_TAG) return false;
-      if (n < 2) throw new WireError('malformed', 'nearest names: expected an array [2, [name, ...]]');
-      const count = r.arrayLength();
-      if (count < 0) throw new WireError('malformed', 'nearest names: expected an array of names');
-      if (count > NEAR_NAMES_MAX) throw new WireError('malformed', `nearest names: ${count} names (at most ${NEAR_NAMES_MAX})`);
-      for (let i = 0; i < count; i++) {
-        const b = r.peek();
-        // A str of any width (fixstr, str8/16/32); anything else is refused.
-        if (!((b >= 0xa0 && b <= 0xbf) || b === 0xd9 || b === 0xda || b === 0xdb)) throw new WireError('malformed', `nearest names: element ${i} is not a string`);
-        const name = r.string('nearest name');
-        if (name.length > NEAR_NAME_BYTES_MAX) throw new WireError('malformed', `nearest names: a name of ${name.length} characters (at most ${NEAR_NAME_BYTES_MAX})`);
-        out.push(name);
-      }
+    readExtensions(payload, (r, t, n) => {
+      if (t !== tag) return false;
+      out = read(r, n);
       return true;
     });
     return ok(out);
   } catch (e) {
-    out = [];
     return failure(e);
   }
 }
