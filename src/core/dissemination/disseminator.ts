@@ -6,13 +6,14 @@ import type { Rng } from '../rng.js';
 import type { DisseminationConfig } from './config.js';
 import { validateDisseminationConfig } from './config.js';
 import { halfwayRound } from './mean-field.js';
-import type { DisseminationMessage, DisseminationSizes, GossipReply, GossipRequest, TreeMessage, UpdateRef } from './messages.js';
-import { checkTreeMessage, layoutSizes, messageBytes } from './messages.js';
+import type { DisseminationMessage, DisseminationSizes, GossipReply, GossipRequest, UpdateRef } from './messages.js';
+import { layoutSizes, messageBytes } from './messages.js';
 import type { Digest, Update } from './update-log.js';
 import { checkUpdate, UpdateLog } from './update-log.js';
 import { PollQueue } from '../poll-queue.js';
 import { MalformedMessage } from '../malformed-message.js';
 import { Plumtree } from './plumtree.js';
+import { TreeRelay } from './tree-relay.js';
 import type { PeerSampler, DisseminatorOptions, DisseminationTransmit, DisseminationEvent, DisseminationStats, Held, Outgoing } from './engine-types.js';
 export type { PeerSampler, DisseminatorOptions, DisseminationTransmit, DisseminationEvent, DisseminationStats } from './engine-types.js';
 
@@ -62,6 +63,8 @@ export class Disseminator<P = Uint8Array> {
   private stopped = false;
   /** Mode 'plumtree': the tree's peer sets and rules. */
   private readonly tree: Plumtree | null;
+  /** Mode 'plumtree': the tree's messages (null in other modes). */
+  private readonly relay: TreeRelay<P> | null;
 
   constructor(o: DisseminatorOptions<P>) {
     this.config = validateDisseminationConfig({ ...o.config });
@@ -79,10 +82,19 @@ export class Disseminator<P = Uint8Array> {
     this.overheadBytes = o.wireOverheadBytes ?? 0;
     if (!(this.overheadBytes >= 0)) throw new RangeError(`Disseminator: wireOverheadBytes must be ≥ 0, got ${this.overheadBytes}`);
     this.tree = c.mode === 'plumtree' ? new Plumtree(c.plumtree, this.rng.fork(), o.rtt ?? null) : null;
+    this.relay = this.tree === null ? null : new TreeRelay<P>(this.tree, {
+      stats: this.stats,
+      send: (to, m, bytes, cls) => this.send(to, m, bytes, cls),
+      frame: (m) => this.sizes.frame(m),
+      nextRequestId: () => ++this.nextId,
+      held: (r) => this.held.get(r.origin)?.get(r.version),
+      covers: (r) => this.log.covers(r.origin, r.version),
+      candidates: () => this.peers.sample(this.config.plumtree.candidates, this.rng),
+    });
     const now = o.now as number;
     this.nextTickMs = c.alignedRounds ? (Math.floor(now / c.intervalMs) + 1) * c.intervalMs : now + this.rng.next() * c.intervalMs;
     // Plumtree opens its links at once (the GRAFTs wait in the outbox), so the first update finds a connected graph.
-    if (this.tree !== null) this.treeStart(now);
+    this.relay?.start(now);
   }
 
   /** Updates held, own included. */
@@ -128,10 +140,7 @@ export class Disseminator<P = Uint8Array> {
    * partners from the sampler, which membership keeps live: nothing to do.
    */
   handlePeerDown(now: Millis, peer: Address, name?: string): void {
-    const tree = this.tree;
-    if (this.stopped || tree === null) return;
-    if (!tree.peerDown(now, peer, name) || !tree.isStarted) return;
-    this.treeSend(tree.replace(now, this.peers.sample(this.config.plumtree.candidates, this.rng)), 'graft');
+    if (!this.stopped) this.relay?.peerDown(now, peer, name);
   }
 
   /** Membership says `peer` is alive again (back from a crash, or a refuted death): plumtree may link to it again, as to a new peer. */
@@ -192,7 +201,7 @@ export class Disseminator<P = Uint8Array> {
   handleTimeout(now: Millis): void {
     if (this.stopped) return;
     const t = now as number;
-    if (this.tree !== null) this.treeDue(t);
+    this.relay?.due(t);
     while (this.extraPullsAtMs.length > 0 && (this.extraPullsAtMs[0] as number) <= t) {
       this.extraPullsAtMs.shift();
       this.pullOnce(t);
@@ -210,7 +219,7 @@ export class Disseminator<P = Uint8Array> {
     try {
       if (m.type === 'gossip') this.handleRequest(now, from, m);
       else if (m.type === 'gossip-reply') this.handleReply(now, from, m);
-      else if (this.tree !== null && (m.type === 'ihave' || m.type === 'graft' || m.type === 'prune')) this.handleTree(now, from, m);
+      else if (this.tree !== null && (m.type === 'ihave' || m.type === 'graft' || m.type === 'prune')) this.relay?.handle(now, from, m);
       else throw new MalformedMessage(`unknown message type ${String((m as { type: unknown }).type)}`);
     } catch (e) {
       if (!(e instanceof MalformedMessage)) throw e;
@@ -241,7 +250,7 @@ export class Disseminator<P = Uint8Array> {
     const fan: number[] = hot.map((h) => this.fanoutFor(h, n));
     // Plumtree: a node that starts (or restarts, empty) pulls in its first round rather than after a repair interval.
     const repairRound = c.repairEveryRounds > 0 && (this.round % c.repairEveryRounds === 0 || (this.tree !== null && this.round === 1));
-    if (this.tree !== null && !this.tree.isStarted) this.treeStart(now);
+    if (this.relay !== null && !this.relay.tree.isStarted) this.relay.start(now);
     const digestContacts = c.mode === 'push' || c.mode === 'plumtree' ? (repairRound ? 1 : 0) : c.adaptive !== null ? 1 : c.fanout;
     if (c.adaptive !== null && c.mode !== 'push') {
       // The other exchanges go later in the round, each with the digest as it is then.
@@ -435,7 +444,7 @@ export class Disseminator<P = Uint8Array> {
         checkUpdate(u);
         if (!this.accept(now, u, from, 1) && tree.duplicate(now, from, u.origin)) prune.push({ origin: u.origin, version: u.version });
       }
-      if (prune.length > 0) this.treeSend([{ to: from, refs: prune }], 'prune');
+      if (prune.length > 0) this.relay?.send([{ to: from, refs: prune }], 'prune');
       return;
     }
     for (let k = 0; k < m.updates.length; k++) {
@@ -533,66 +542,9 @@ export class Disseminator<P = Uint8Array> {
     }
     if (from !== null) this.stats.payloadsIn++;
     // Plumtree: a pushed (or own) update goes on along the tree at once; pulled ones (hops 255) do not.
-    if (this.tree !== null && hops < 255) this.treeForward(now, h, from);
+    if (this.relay !== null && hops < 255) this.relay.forward(now, h, from);
     this.events.push({ type: 'update', update: u, from, receivedMs: now });
     return true;
-  }
-
-  // ------------------------------------------------------------------ plumtree
-
-  /** A first arrival (or our own update): eager peers get it now, lazy ones an "I have" soon. */
-  private treeForward(now: number, h: Held<P>, from: Address | null): void {
-    const tree = this.tree as Plumtree;
-    if (!tree.isStarted) this.treeStart(now);
-    const ref = { origin: h.update.origin, version: h.update.version };
-    tree.firstArrival(now, from, ref);
-    for (const to of tree.pushTargets(now, ref.origin, from)) this.treePush(to, [h]);
-    tree.announce(now, ref, from);
-  }
-
-  /** Opens the initial links: an empty GRAFT to each eager peer, an empty "I have" to each lazy one. */
-  private treeStart(now: number): void {
-    const { grafts, lazies } = (this.tree as Plumtree).start(now, this.peers.sample(this.config.plumtree.candidates, this.rng));
-    this.treeSend(grafts, 'graft');
-    this.treeSend(lazies, 'ihave');
-  }
-
-  private treePush(to: Address, held: readonly Held<P>[]): void {
-    const msg: GossipRequest<P> = { type: 'gossip', id: ++this.nextId, updates: held.map((h) => h.update), digest: null, feedback: false, hops: null };
-    let bytes = this.sizes.frame(msg);
-    for (const h of held) bytes += h.bytes;
-    this.send(to, msg, bytes, held.some((h) => h.update.critical) ? 'critical' : 'normal');
-    this.stats.pushPayloads += held.length;
-    this.stats.payloadsOut += held.length;
-  }
-
-  private treeSend(out: readonly { to: Address; refs: UpdateRef[] }[], type: TreeMessage['type']): void {
-    for (const o of out) {
-      const msg: TreeMessage = { type, updates: [], refs: o.refs };
-      this.send(o.to, msg, this.sizes.frame(msg), 'normal');
-    }
-  }
-
-  private treeDue(now: number): void {
-    const { ihaves, grafts } = (this.tree as Plumtree).due(now);
-    this.treeSend(ihaves, 'ihave');
-    this.treeSend(grafts, 'graft');
-  }
-
-  private handleTree(now: number, from: Address, m: TreeMessage): void {
-    const tree = this.tree as Plumtree;
-    checkTreeMessage(m);
-    // A late message from a peer membership declared down makes no link and gets no answer.
-    if (tree.isDown(from)) return;
-    if (m.type === 'prune') return tree.pruned(now, from, m.refs);
-    if (m.type === 'ihave') return tree.announced(now, from, m.refs, (r) => this.log.covers(r.origin, r.version));
-    tree.grafted(now, from, m.refs);
-    const held: Held<P>[] = [];
-    for (const r of m.refs) {
-      const h = this.held.get(r.origin)?.get(r.version);
-      if (h !== undefined) held.push(h);
-    }
-    if (held.length > 0) this.treePush(from, held);
   }
 
   private heldOf(u: Update<P>): Held<P> {
