@@ -144,7 +144,7 @@ describe('operator commands against a running agent', () => {
     const c = await start('op-c', {});
     try {
       expect((await run('join', c.node.addr)).code).toBe(0);
-      await waitFor('a and b to see op-c alive', 5000, () => [a, b].every((n) => n.node.members().some((m) => m.name === 'op-c' && m.status === 'alive')));
+      await waitFor('a and b to see op-c alive', 15_000, () => [a, b].every((n) => n.node.members().some((m) => m.name === 'op-c' && m.status === 'alive')));
       const alive = await run('force-leave', 'op-b');
       expect(alive.code).toBe(1);
       expect(alive.err[0]).toMatch(/^error: 409: force-leave: 'op-b' is alive/);
