@@ -242,7 +242,7 @@ export class Reader {
     const b = this.take(n);
     if (b.length > 64) return textDecoder.decode(b);
     for (let i = 0; i < b.length; i++) if ((b[i] as number) > 0x7f) return textDecoder.decode(b);
-    return String.fromCharCode(...b);
+    return String.fromCharCode.apply(null, b as unknown as number[]);
   }
 
   /** Map length if the next value is a map (consumed), else -1. */
@@ -294,6 +294,29 @@ export class Reader {
    * unknown keys skipped), an array in declaration order, or nil (all zero values).
    * `onField(i)` must read exactly one value for field `fields[i]`.
    */
+  /**
+   * A struct's map key, matched byte by byte against the field names where it lies (no string
+   * is made: every message decodes a handful of keys): the field's index, or -1 for a key the
+   * struct does not have. Same answers as decoding the key and looking it up, as field names are ASCII.
+   */
+  private fieldKey(fields: StructFields, what: string): number {
+    if (this.nil()) return fields.index.get('') ?? -1;
+    const n = this.rawLength();
+    if (n < 0) throw new WireError('malformed', `${what} key: expected a string, got 0x${hex(this.peek())} at offset ${this.pos}`);
+    this.need(n, 'bytes');
+    const buf = this.buf;
+    const at = this.pos;
+    this.pos += n;
+    const keys = fields.keys;
+    next: for (let f = 0; f < keys.length; f++) {
+      const k = keys[f] as Uint8Array;
+      if (k.length !== n) continue;
+      for (let i = 0; i < n; i++) if (buf[at + i] !== k[i]) continue next;
+      return f;
+    }
+    return -1;
+  }
+
   struct(fields: StructFields, onField: (index: number) => void, what = 'struct'): void {
     if (this.nil()) return;
     const n = this.mapLength();
@@ -301,9 +324,8 @@ export class Reader {
       // Each entry takes at least two bytes.
       this.need(Math.min(n * 2, this.remaining + 1), `${what} map`);
       for (let i = 0; i < n; i++) {
-        const k = this.string(`${what} key`);
-        const idx = fields.index.get(k);
-        if (idx === undefined) this.skip();
+        const idx = this.fieldKey(fields, what);
+        if (idx < 0) this.skip();
         else onField(idx);
       }
       return;
@@ -392,11 +414,16 @@ export class Reader {
 export interface StructFields {
   readonly names: readonly string[];
   readonly index: ReadonlyMap<string, number>;
+  /** Each name's UTF-8 bytes, in the same order (matched in place by `Reader.struct`). */
+  readonly keys: readonly Uint8Array[];
 }
 
-/** Declares a struct's fields in Go declaration order (for `Reader.struct`). */
+/** Declares a struct's fields in Go declaration order (for `Reader.struct`); names are ASCII and distinct. */
 export function structFields(...names: string[]): StructFields {
-  return { names, index: new Map(names.map((n, i) => [n, i])) };
+  const enc = new TextEncoder();
+  for (const n of names) if (!/^[\x20-\x7e]*$/.test(n)) throw new Error(`structFields: '${n}' is not printable ASCII`);
+  if (new Set(names).size !== names.length) throw new Error(`structFields: a name twice in ${names.join(', ')}`);
+  return { names, index: new Map(names.map((n, i) => [n, i])), keys: names.map((n) => enc.encode(n)) };
 }
 
 function hex(b: number): string {

@@ -112,17 +112,40 @@ export class DataChannel {
   }
 
   /**
-   * Right after our join, one push-pull with a random member advertising our data tag, so the
-   * data layer's state does not wait for the periodic exchange (the seed's tags were unknown).
+   * After our join, one push-pull with a random member advertising our data tag, so the data
+   * layer's state does not wait for the periodic exchange (the seed's tags were unknown). It
+   * waits JOIN_SYNC_ROUNDS to twice that many gossip rounds: by then the join's gossip has
+   * spread, so the exchange also brings any member our join's gossip missed. (memberlist's first
+   * periodic push-pull is up to 90 s away at 64 nodes; a member missed in a 63-node join storm
+   * was listed only then, by serf and by us, in about one run in four.) Sent at once, in the
+   * storm, it also cost the joiners CPU while the join was still running.
    */
   syncAfterJoin(): void {
     if (this.state === null) return;
+    const round = this.ctx.gossip.config.gossipIntervalMs;
+    this.syncAtMs = this.ctx.now + round * (JOIN_SYNC_ROUNDS + this.ctx.rng.int(JOIN_SYNC_ROUNDS + 1));
+  }
+
+  /** The follow-up push-pull's time, if one is due before `t`. */
+  nextDeadline(t: number): number {
+    return Math.min(t, this.syncAtMs);
+  }
+
+  /** Starts the follow-up push-pull once it is due. */
+  tick(now: number): void {
+    if (now < this.syncAtMs) return;
+    this.syncAtMs = Infinity;
     const peers = this.peers();
     if (peers.length === 0) return;
     const m = peers[this.ctx.rng.int(peers.length)] as SerfMember;
-    this.ctx.quietJoins.add(this.ctx.gossip.join(millis(this.ctx.now), [m.addr]));
+    this.ctx.quietJoins.add(this.ctx.gossip.join(millis(now), [m.addr]));
   }
+
+  private syncAtMs = Infinity;
 }
+
+/** The follow-up push-pull after a join waits this many to twice this many gossip rounds (2–4 s on lan). */
+export const JOIN_SYNC_ROUNDS = 10;
 
 function dataFrame(dataType: number, payload: Uint8Array): Uint8Array {
   if (!Number.isInteger(dataType) || dataType < DATA_TYPE_MIN || dataType > DATA_TYPE_MAX) {

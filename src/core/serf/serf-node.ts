@@ -188,7 +188,7 @@ export class SerfNode {
   pollTimeout(): Millis | undefined {
     const inner = this.gossip.pollTimeout();
     if (inner === undefined) return undefined;
-    const t = this.queries.nextDeadline(this.reaper.nextDeadline(Math.min(inner, this.leaveIntentDeadlineMs)));
+    const t = this.data.nextDeadline(this.queries.nextDeadline(this.reaper.nextDeadline(Math.min(inner, this.leaveIntentDeadlineMs))));
     return millis(t);
   }
 
@@ -225,6 +225,7 @@ export class SerfNode {
     }
     this.queries.expire(t);
     this.reaper.tick(now, this.state === 'alive');
+    if (this.state === 'alive') this.data.tick(t);
     this.gossip.handleTimeout(now);
     this.drainGossip();
   }

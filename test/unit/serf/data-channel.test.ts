@@ -59,8 +59,11 @@ describe('SerfNode: data-layer messages', () => {
     const s = c.add('s', { serf: { dataTag: null }, dataState: state('s') });
     c.runFor(5);
     b.join(c.at(), [a.addr]);
-    c.runFor(3000);
-    // Right after the join (whose push-pull could not know a's tags), one more exchange carries it.
+    // After the join (whose push-pull could not know a's tags), one more exchange carries it:
+    // 10 to 20 gossip rounds later, once the join's gossip has spread.
+    c.runFor(1900);
+    expect(got).toEqual([]);
+    c.runFor(2200);
     expect(got.sort()).toEqual(['a <- state of b', 'b <- state of a']);
     expect(ofType(c.eventsOf(b), 'join-completed')).toHaveLength(1);
     got.length = 0;
@@ -72,6 +75,27 @@ describe('SerfNode: data-layer messages', () => {
     c.runFor(130_000);
     expect(got.length).toBeGreaterThan(0);
     expect(got.filter((g) => g.startsWith('s <-') || g.endsWith('of s'))).toEqual([]);
+  });
+});
+
+describe('SerfNode: the follow-up push-pull after a join', () => {
+  it('brings a member that joined while the gossip could not reach us (not the periodic push-pull, 30 s or more away)', () => {
+    const c = new SerfCluster();
+    const dataState = { localState: () => bytes('s'), mergeRemoteState: () => undefined };
+    const a = c.add('a', { dataState });
+    const b = c.add('b', { dataState });
+    const d = c.add('d', { dataState });
+    c.runFor(5);
+    b.join(c.at(), [a.addr]);
+    c.runFor(50);
+    // d joins through a while no packet reaches b, until d's alive has used up its retransmits.
+    c.drop = (_from, to) => to === b.addr;
+    d.join(c.at(), [a.addr]);
+    c.runFor(1500);
+    expect(b.members().some((m) => m.name === 'd')).toBe(false);
+    c.drop = () => false;
+    c.runFor(4500);
+    expect(b.members().find((m) => m.name === 'd')?.status).toBe('alive');
   });
 });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { crc32Table } from '../../../src/wire/crc32.js';
 import {
   crc32,
   DECOMPRESSED_BYTES_MAX,
@@ -32,6 +33,11 @@ const bigCompound: WireMessage = { type: 'compound', parts: Array.from({ length:
 describe('CRC32 (IEEE)', () => {
   it('matches the standard check value and guards the packet', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    expect(crc32Table(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), fc.nat(2000), fc.nat(2000), (b, x, y) => {
+      const [s, e] = [Math.min(x, y, b.length), Math.min(Math.max(x, y), b.length)];
+      expect(crc32(b, s, e)).toBe(crc32Table(b, s, e));
+    }), { seed: 12 });
     const p = encodePacket(ping, { keyring: null, crc: true });
     expect(p[0]).toBe(12);
     expect(decodePacket(p, { keyring: null })).toEqual({ ok: true, value: ping });
