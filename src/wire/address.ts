@@ -13,8 +13,27 @@ export interface IpPort {
   readonly port: number;
 }
 
+/**
+ * Parsed and formatted addresses, remembered: every member record and alive message carries
+ * one, and a push-pull answer writes every member's (a join storm asks for that N times).
+ * Cleared when full; the parsed bytes are shared, so callers only read them.
+ */
+const CACHE_MAX = 4096;
+const parsed = new Map<string, IpPort>();
+const formatted = new Map<number, string>();
+
 /** Splits and parses `host:port` / `[v6]:port`; throws on anything that is not an IP literal (caller error). */
 export function parseAddress(a: string): IpPort {
+  let r = parsed.get(a);
+  if (r === undefined) {
+    r = parseAddressText(a);
+    if (parsed.size >= CACHE_MAX) parsed.clear();
+    parsed.set(a, r);
+  }
+  return r;
+}
+
+function parseAddressText(a: string): IpPort {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(a);
   if (!m) throw new Error(`wire: not an IP address with a port: '${a}'`);
   const port = Number(m[3]);
@@ -26,6 +45,16 @@ export function parseAddress(a: string): IpPort {
 
 /** Formats IP bytes and a port; a length other than 4 or 16 is malformed (thrown as `WireError`). */
 export function formatAddress(ip: Uint8Array, port: number): string {
+  if (ip.length === 4 && Number.isInteger(port) && port >= 0 && port <= 0xffff) {
+    const key = ((ip[0] as number) * 0x1000000 + (((ip[1] as number) << 16) | ((ip[2] as number) << 8) | (ip[3] as number))) * 0x10000 + port;
+    let s = formatted.get(key);
+    if (s === undefined) {
+      s = `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`;
+      if (formatted.size >= CACHE_MAX) formatted.clear();
+      formatted.set(key, s);
+    }
+    return s;
+  }
   if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`;
   if (ip.length === 16) return `[${formatIpv6(ip)}]:${port}`;
   throw new WireError('malformed', `IP address of ${ip.length} bytes (expected 4 or 16)`);
