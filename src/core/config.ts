@@ -46,6 +46,13 @@ export interface Config {
    * for its probes only: the agent's setting, issue 12); the ticker keeps its phase.
    */
   gossipIdleTicks: boolean;
+  /**
+   * memberlist scales the push-pull interval by the members known when the wait starts (true:
+   * the default, so simulations are unchanged). When it ends, re-scale by the members known then
+   * and wait out the rest: a node that scheduled while its cluster was still forming does not
+   * push-pull at the small cluster's rate (the agent's setting, issue 12: idle traffic flat in N).
+   */
+  pushPullScaleAtStart: boolean;
 }
 
 export type ProfileName = 'lan' | 'wan' | 'local';
@@ -69,6 +76,7 @@ const lan: Config = {
   lifeguard: true,
   leavePropagateMs: 1000,
   gossipIdleTicks: true,
+  pushPullScaleAtStart: true,
 };
 
 /** memberlist's DefaultLANConfig / DefaultWANConfig / DefaultLocalConfig. */

@@ -112,12 +112,14 @@ export class ClusterNode {
       : given !== null && given.length > 0 ? Keyring.fromBase64(given) : null;
     const wire = new WireStats();
     const codec = o.codec ?? wireCodec({ keyring, stats: wire });
-    // An idle node runs no empty gossip rounds (issue 12: idle CPU), unless the caller says otherwise.
-    const profileConfig = defaultConfig(o.profile ?? 'lan', { gossipIdleTicks: false, ...o.config });
+    // An idle node runs no empty gossip rounds (issue 12: idle CPU), and its push-pull interval
+    // follows the cluster's size when the wait ends (idle traffic flat in N), unless the caller says otherwise.
+    const agentDefaults = { gossipIdleTicks: false, pushPullScaleAtStart: false };
+    const profileConfig = defaultConfig(o.profile ?? 'lan', { ...agentDefaults, ...o.config });
     // memberlist takes the GCM overhead off the piggyback budget when it encrypts, so a packet
     // still fits the UDP buffer once sealed.
     const config = keyring !== null && o.config?.packetBytesMax === undefined
-      ? defaultConfig(o.profile ?? 'lan', { gossipIdleTicks: false, ...o.config, packetBytesMax: profileConfig.packetBytesMax - ENCRYPT_OVERHEAD_BYTES })
+      ? defaultConfig(o.profile ?? 'lan', { ...agentDefaults, ...o.config, packetBytesMax: profileConfig.packetBytesMax - ENCRYPT_OVERHEAD_BYTES })
       : profileConfig;
     const seed = o.seed ?? randomInt(0, 2 ** 32 - 1);
 

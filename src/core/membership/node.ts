@@ -73,6 +73,8 @@ export class GossipNode {
   private nextPushPullMs: number;
   /** memberlist's pushPullTrigger: a random stagger, then a full (scaled) interval before the first push-pull. */
   private pushPullStaggered = false;
+  /** When the current push-pull wait started (its interval may be re-scaled when it ends). */
+  private pushPullFromMs = 0;
   private selfAnnounced = false;
   private leaveDeadlineMs = NO_DEADLINE;
   private leaveBroadcastDone = false;
@@ -328,9 +330,16 @@ export class GossipNode {
       if (this.config.gossipIdleTicks || this.packets.gossipPending) this.gossip(now);
     }
     if (t >= this.nextPushPullMs) {
-      this.nextPushPullMs = t + pushPullScale(this.config.pushPullIntervalMs, this.list.table.size);
-      if (this.pushPullStaggered) this.pushPull.periodic(now);
-      this.pushPullStaggered = true;
+      const scaled = pushPullScale(this.config.pushPullIntervalMs, this.list.table.size) as number;
+      if (this.pushPullStaggered && !this.config.pushPullScaleAtStart && this.pushPullFromMs + scaled > t) {
+        // The cluster grew during the wait: the rest of the interval its size calls for.
+        this.nextPushPullMs = this.pushPullFromMs + scaled;
+      } else {
+        this.pushPullFromMs = t;
+        this.nextPushPullMs = t + scaled;
+        if (this.pushPullStaggered) this.pushPull.periodic(now);
+        this.pushPullStaggered = true;
+      }
     }
   }
 

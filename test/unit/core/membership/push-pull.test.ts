@@ -222,6 +222,31 @@ describe('GossipNode: periodic push-pull, as memberlist schedules it', () => {
     }
   });
 
+  it('pushPullScaleAtStart false (the agent): a wait that began while the cluster was small is re-scaled when it ends', () => {
+    const interval = LAN.pushPullIntervalMs;
+    /** n0 alone until 15 s (its stagger ends before: it waits one unscaled interval), then 39 join through it. */
+    const firstOfSeed = (config: typeof LAN): number | undefined => {
+      const net = new Net();
+      const seed = addrOf(1);
+      net.add('n0', seed, 7, config);
+      net.runUntil(15_000);
+      for (let i = 1; i < 40; i++) {
+        const a = addrOf(i + 1);
+        net.add(`n${i}`, a, 100 + i, config);
+        net.input(a, (x, now) => x.join(millis(now), [seed]));
+      }
+      net.runUntil(4 * interval);
+      return net.streams.filter((st) => st.from === seed && st.message.type === 'push-pull' && !st.message.join).map((st) => st.t)[0];
+    };
+    const memberlist = firstOfSeed(LAN);
+    const rescaled = firstOfSeed({ ...LAN, pushPullScaleAtStart: false });
+    // memberlist: stagger (under 15 s with this seed) + one interval, though 40 members were known by then.
+    expect(memberlist).toBeGreaterThanOrEqual(interval);
+    expect(memberlist).toBeLessThan(interval + 15_000);
+    // re-scaled when the wait ends: 40 members call for two intervals from the same start.
+    expect(rescaled).toBe((memberlist as number) + interval);
+  });
+
   it('above 32 members the first wait is already scaled: 40 members wait two intervals after the stagger', () => {
     const interval = LAN.pushPullIntervalMs;
     const all = pushPullTimes(40, 50, 4 * interval);
