@@ -135,11 +135,12 @@ describe('quorum writes and reads with five agents (issue 16)', () => {
     expect(w.json.error).toMatch(/not rolled back/);
     expect(w.json.quorum).toMatchObject({ op: 'write', need: 3, replicas: 5 });
     expect([...(w.json.quorum as { answered: string[] }).answered].sort()).toEqual(['qa3', 'qa4']);
-    // qa4 holds the key (it acknowledged it durable just above) and answers; 3 s leave room for a
-    // loaded machine (with 1 s a full-suite run once saw only qa3's own reply in time).
-    const r = await call(a3, 'GET', '/v1/kv/lost?r=3&timeout=3000');
+    // qa4 holds the key (it acknowledged it durable just above) and answers; 6 s leave room for a
+    // loaded machine (full-suite runs saw only qa3's own reply in time once with 1 s, once with 3 s;
+    // never when the file runs alone: why qa4 answers that late under load is not yet known).
+    const r = await call(a3, 'GET', '/v1/kv/lost?r=3&timeout=6000');
     expect(r.status).toBe(503);
-    expect(r.json.error).toMatch(/quorum read failed: 2 of 3 needed replies within 3000 ms/);
+    expect(r.json.error).toMatch(/quorum read failed: 2 of 3 needed replies within 6000 ms/);
 
     const io = capture();
     const code = await main(['kv', 'put', 'lost-cli', 'y', '--w', 'majority', '--timeout', '2000', '--http', a3.http], io);
