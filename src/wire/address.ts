@@ -45,17 +45,19 @@ function parseAddressText(a: string): IpPort {
 
 /** Formats IP bytes and a port; a length other than 4 or 16 is malformed (thrown as `WireError`). */
 export function formatAddress(ip: Uint8Array, port: number): string {
-  if (ip.length === 4 && Number.isInteger(port) && port >= 0 && port <= 0xffff) {
-    const key = ((ip[0] as number) * 0x1000000 + (((ip[1] as number) << 16) | ((ip[2] as number) << 8) | (ip[3] as number))) * 0x10000 + port;
+  if (ip.length === 4) {
+    // Remembered by IP and port as one 48-bit number (decoders hand a uint16 port; others are formatted each time).
+    const key = Number.isInteger(port) && port >= 0 && port <= 0xffff ? ((ip[0] as number) * 0x1000000 + (((ip[1] as number) << 16) | ((ip[2] as number) << 8) | (ip[3] as number))) * 0x10000 + port : -1;
     let s = formatted.get(key);
     if (s === undefined) {
       s = `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`;
-      if (formatted.size >= CACHE_MAX) formatted.clear();
-      formatted.set(key, s);
+      if (key >= 0) {
+        if (formatted.size >= CACHE_MAX) formatted.clear();
+        formatted.set(key, s);
+      }
     }
     return s;
   }
-  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`;
   if (ip.length === 16) return `[${formatIpv6(ip)}]:${port}`;
   throw new WireError('malformed', `IP address of ${ip.length} bytes (expected 4 or 16)`);
 }

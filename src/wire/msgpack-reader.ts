@@ -290,17 +290,12 @@ export class Reader {
   }
 
   /**
-   * A Go struct with the given fields (in declaration order). Accepts a map (string keys;
-   * unknown keys skipped), an array in declaration order, or nil (all zero values).
-   * `onField(i)` must read exactly one value for field `fields[i]`.
-   */
-  /**
    * A struct's map key, matched byte by byte against the field names where it lies (no string
    * is made: every message decodes a handful of keys): the field's index, or -1 for a key the
    * struct does not have. Same answers as decoding the key and looking it up, as field names are ASCII.
    */
   private fieldKey(fields: StructFields, what: string): number {
-    if (this.nil()) return fields.index.get('') ?? -1;
+    if (this.nil()) return fields.names.indexOf('');
     const n = this.rawLength();
     if (n < 0) throw new WireError('malformed', `${what} key: expected a string, got 0x${hex(this.peek())} at offset ${this.pos}`);
     this.need(n, 'bytes');
@@ -317,6 +312,11 @@ export class Reader {
     return -1;
   }
 
+  /**
+   * A Go struct with the given fields (in declaration order). Accepts a map (string keys;
+   * unknown keys skipped), an array in declaration order, or nil (all zero values).
+   * `onField(i)` must read exactly one value for field `fields[i]`.
+   */
   struct(fields: StructFields, onField: (index: number) => void, what = 'struct'): void {
     if (this.nil()) return;
     const n = this.mapLength();
@@ -413,8 +413,7 @@ export class Reader {
 /** Field names of a Go struct in declaration order, with a lookup index. */
 export interface StructFields {
   readonly names: readonly string[];
-  readonly index: ReadonlyMap<string, number>;
-  /** Each name's UTF-8 bytes, in the same order (matched in place by `Reader.struct`). */
+  /** Each name's bytes, in the same order (matched in place by `Reader.struct`). */
   readonly keys: readonly Uint8Array[];
 }
 
@@ -423,7 +422,7 @@ export function structFields(...names: string[]): StructFields {
   const enc = new TextEncoder();
   for (const n of names) if (!/^[\x20-\x7e]*$/.test(n)) throw new Error(`structFields: '${n}' is not printable ASCII`);
   if (new Set(names).size !== names.length) throw new Error(`structFields: a name twice in ${names.join(', ')}`);
-  return { names, index: new Map(names.map((n, i) => [n, i])), keys: names.map((n) => enc.encode(n)) };
+  return { names, keys: names.map((n) => enc.encode(n)) };
 }
 
 function hex(b: number): string {
