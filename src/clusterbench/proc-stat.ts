@@ -4,7 +4,8 @@ import type { CpuReading } from './figures.js';
 
 /**
  * What the kernel says a process costs: CPU ticks from /proc/PID/stat, resident memory from
- * /proc/PID/status. Read from outside the process, the same way for every agent.
+ * /proc/PID/status, and how much of it is the process's own from /proc/PID/smaps_rollup. Read
+ * from outside the process, the same way for every agent.
  */
 
 /** User and system ticks from the text of /proc/PID/stat (fields 14 and 15; the name in parentheses may hold spaces). */
@@ -25,6 +26,23 @@ export function parseRssBytes(text: string): number | null {
   return m === null ? null : Number(m[1]) * 1024;
 }
 
+/**
+ * A process's share of memory from the text of /proc/PID/smaps_rollup (kB lines), or null when
+ * a field is missing. RSS counts every page mapped, so the pages of the executable and its
+ * libraries that N processes share are counted N times; `pssBytes` divides each shared page by
+ * the processes mapping it (summed over all agents it is what they take together), and
+ * `privateBytes` (Private_Clean + Private_Dirty) is what the process holds alone: what
+ * stopping it would give back.
+ */
+export function parseSmapsRollup(text: string): { pssBytes: number; privateBytes: number } | null {
+  const kb = (field: string): number | null => {
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(text);
+    return m === null ? null : Number(m[1]) * 1024;
+  };
+  const pss = kb('Pss'), clean = kb('Private_Clean'), dirty = kb('Private_Dirty');
+  return pss === null || clean === null || dirty === null ? null : { pssBytes: pss, privateBytes: clean + dirty };
+}
+
 /** The current CPU reading of a process, or null when it is gone. */
 export function readCpu(pid: number): CpuReading | null {
   try {
@@ -38,6 +56,15 @@ export function readCpu(pid: number): CpuReading | null {
 export function readRss(pid: number): number | null {
   try {
     return parseRssBytes(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The current PSS and private memory of a process (see `parseSmapsRollup`), or null when it is gone or the kernel has no smaps_rollup (before 4.14). */
+export function readShare(pid: number): { pssBytes: number; privateBytes: number } | null {
+  try {
+    return parseSmapsRollup(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
   } catch {
     return null;
   }

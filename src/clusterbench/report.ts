@@ -45,6 +45,8 @@ interface RowDef {
 }
 
 const MB = 1024 * 1024;
+/** Bytes as MB; undefined for a figure not measured (an older result, or no smaps_rollup). */
+const mb = (x: number | undefined): number | undefined => (x === undefined || Number.isNaN(x) ? undefined : x / MB);
 
 function windowRows(prefix: 'steady' | 'late', w: (r: RunResult) => WindowFigures | null | undefined, title: string): RowDef[] {
   return [
@@ -56,6 +58,8 @@ function windowRows(prefix: 'steady' | 'late', w: (r: RunResult) => WindowFigure
     { key: `${prefix}.cpuPctTotal`, label: `${title}: CPU of all agents, % of a core`, unit: '%', pick: (r) => w(r)?.cpuPctTotal },
     { key: `${prefix}.rssMedianMB`, label: `${title}: RSS per agent (median)`, unit: 'MB', pick: (r) => { const x = w(r)?.rssMedianBytes; return x === undefined ? undefined : x / MB; } },
     { key: `${prefix}.rssMaxMB`, label: `${title}: RSS of the largest agent`, unit: 'MB', pick: (r) => { const x = w(r)?.rssMaxBytes; return x === undefined ? undefined : x / MB; } },
+    { key: `${prefix}.pssMedianMB`, label: `${title}: PSS per agent, shared pages split among the agents (median)`, unit: 'MB', pick: (r) => mb(w(r)?.pssMedianBytes) },
+    { key: `${prefix}.privateMedianMB`, label: `${title}: private memory per agent, what stopping it frees (median)`, unit: 'MB', pick: (r) => mb(w(r)?.privateMedianBytes) },
   ];
 }
 
