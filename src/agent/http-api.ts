@@ -375,7 +375,7 @@ export class HttpApi {
     else if (e instanceof Error && e.name === 'NotWritableError') status = 503;
     else if (e instanceof QuorumError) {
       status = 503;
-      extra = { quorum: { op: e.op, answered: e.answered, need: e.need, replicas: e.replicas, timeoutMs: e.timeoutMs, refused: Object.fromEntries(e.refused) } };
+      extra = { quorum: { op: e.op, answered: e.answered, need: e.need, replicas: e.replicas, timeoutMs: e.timeoutMs, refused: Object.fromEntries(e.refused), unanswered: Object.fromEntries(e.unanswered) } };
     } else if (e instanceof Error && e.name === 'QuorumSizeError') status = 400;
     else if (this.o.storeHealth?.().failing === true) {
       // Refused by the store, which logged it once when it started failing: nothing was applied.

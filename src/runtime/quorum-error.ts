@@ -18,16 +18,22 @@ export class QuorumError extends Error {
     readonly timeoutMs: number,
     /** Replicas that refused the write (their store failed), with why. */
     readonly refused: ReadonlyMap<string, string> = new Map(),
+    /** The other replicas, with how often each was asked (0: never reachable, not an alive data peer while the round ran). */
+    readonly unanswered: ReadonlyMap<string, number> = new Map(),
   ) {
-    super(QuorumError.describe(op, answered, need, replicas, timeoutMs, refused));
+    super(QuorumError.describe(op, answered, need, replicas, timeoutMs, refused, unanswered));
   }
 
-  private static describe(op: 'write' | 'read', answered: readonly string[], need: number, replicas: number, timeoutMs: number, refused: ReadonlyMap<string, string>): string {
+  private static describe(op: 'write' | 'read', answered: readonly string[], need: number, replicas: number, timeoutMs: number, refused: ReadonlyMap<string, string>, unanswered: ReadonlyMap<string, number>): string {
     const got = `${answered.length} of ${need} needed`;
     const names = answered.length === 0 ? 'none' : answered.join(', ');
     const refusals = refused.size === 0 ? '' : `; refused by ${[...refused].map(([n, why]) => `${n} (${why})`).join(', ')}`;
-    if (op === 'read') return `quorum read failed: ${got} replies within ${timeoutMs} ms (${replicas} replicas in the quorum basis; replied: ${names})${refusals}`;
-    return `quorum write failed: ${got} durable acknowledgements within ${timeoutMs} ms (${replicas} replicas in the quorum basis; durable on: ${names})${refusals}. ` +
+    const silent = [...unanswered].filter(([, asks]) => asks > 0);
+    const away = [...unanswered].filter(([, asks]) => asks === 0).map(([n]) => n);
+    const why = (silent.length === 0 ? '' : `; asked, no answer: ${silent.map(([n, asks]) => `${n} (${asks} ${asks === 1 ? 'time' : 'times'})`).join(', ')}`) +
+      (away.length === 0 ? '' : `; never reachable (not an alive data peer here): ${away.join(', ')}`);
+    if (op === 'read') return `quorum read failed: ${got} replies within ${timeoutMs} ms (${replicas} replicas in the quorum basis; replied: ${names})${refusals}${why}`;
+    return `quorum write failed: ${got} durable acknowledgements within ${timeoutMs} ms (${replicas} replicas in the quorum basis; durable on: ${names})${refusals}${why}. ` +
       'The write is not rolled back: it stays on those replicas and may still spread to the others';
   }
 }

@@ -172,7 +172,7 @@ export class QuorumPlane {
         this.pending.delete(p.round.id);
         if (p.kind === 'write') this.stats.writesFailed++;
         else this.stats.readsFailed++;
-        p.reject(new QuorumError(p.kind, [...p.round.answered], p.round.need, p.round.replicas.size, p.timeoutMs, p.round.refused));
+        p.reject(new QuorumError(p.kind, [...p.round.answered], p.round.need, p.round.replicas.size, p.timeoutMs, p.round.refused, p.round.unanswered()));
       } else this.ask(now, p);
     }
   }

@@ -31,6 +31,8 @@ export class QuorumRound {
   /** Replicas whose latest answer was a refusal, with its reason. */
   readonly refused = new Map<string, string>();
   private readonly askedAt = new Map<string, number>();
+  /** Times each replica was asked. */
+  private readonly asks = new Map<string, number>();
   private readonly resendMs: number;
   /** When `due` last ran (replicas unreachable then are looked at again `resendMs` later). */
   private lastDue = -Infinity;
@@ -84,8 +86,21 @@ export class QuorumRound {
       const at = this.askedAt.get(r);
       if (at !== undefined && now < at + this.resendMs) continue;
       this.askedAt.set(r, now);
+      this.asks.set(r, (this.asks.get(r) ?? 0) + 1);
       out.push(r);
     }
+    return out;
+  }
+
+  /**
+   * The replicas that neither answered nor refused, with how often each was asked: 0 means it
+   * was never reachable while the round ran (not an alive data peer of the coordinator), more
+   * means the requests or the answers were lost or late (a partition, a paused process, or a
+   * replica that saw the coordinator as failed and would not answer it).
+   */
+  unanswered(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of this.replicas) if (!this.answered.includes(r) && !this.refused.has(r)) out.set(r, this.asks.get(r) ?? 0);
     return out;
   }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { QuorumRound } from '../../../src/core/state/quorum-round.js';
+import { QuorumError } from '../../../src/runtime/quorum-error.js';
 import { parseQuorumSize, quorumNeed, QuorumSizeError } from '../../../src/core/state/quorum-size.js';
 
 const set = (...n: string[]): Set<string> => new Set(n);
@@ -39,6 +40,21 @@ describe('QuorumRound', () => {
     expect(r.done).toBe(true);
     expect(r.answered).toEqual(['a', 'b', 'c']);
     expect(r.expired(99_999)).toBe(false);
+  });
+
+  it('names the replicas that did not answer with how often each was asked (0: never reachable); refusals are not among them', () => {
+    const r = new QuorumRound({ ...base, replicas: set('a', 'b', 'c', 'd', 'e'), need: 5 });
+    const up = new Set(['b', 'c', 'd']);
+    r.due(1000, (n) => up.has(n));
+    r.handleAnswer('b');
+    r.handleRefusal('d', 'store full');
+    r.due(1500, (n) => up.has(n));
+    r.due(2000, (n) => up.has(n));
+    expect([...r.unanswered()]).toEqual([['c', 3], ['e', 0]]);
+    const err = new QuorumError('read', [...r.answered], r.need, r.replicas.size, 3000, r.refused, r.unanswered());
+    expect(err.message).toBe('quorum read failed: 2 of 5 needed replies within 3000 ms (5 replicas in the quorum basis; replied: a, b); refused by d (store full)' +
+      '; asked, no answer: c (3 times); never reachable (not an alive data peer here): e');
+    expect(new QuorumError('read', ['a'], 2, 2, 100, new Map(), new Map([['b', 1]])).message).toMatch(/asked, no answer: b \(1 time\)$/);
   });
 
   it('a coordinator outside the replicas does not count itself', () => {
