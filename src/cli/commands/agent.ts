@@ -87,7 +87,9 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .option('--recover', 'start although the store in --data-dir is damaged: keep what is left, relearn from peers (GOSSIP_RECOVER)')
     .action(async (f: AgentFlags) => {
       // The agent's code is loaded here, when the command runs: `gossip --help` and the client
-      // commands never load it (issue 12; test/integration/module-loading.test.ts).
+      // commands never load it (issue 12; test/integration/module-loading.test.ts). The protocol
+      // (the library) first, compiled as it loads, not in the first join (`loadEagerly`).
+      await (await import('../eager-load.js')).loadEagerly(() => import('../../index.js'));
       const [{ agentLogger }, { Agent, StoreError }, { ConfigError }, { loadDashboard }, { KeyringFileError }] = await Promise.all([
         import('../../agent/log-output.js'), import('../../agent/agent.js'), import('../../agent/config.js'), import('../../agent/dashboard.js'), import('../../index.js'),
       ]);
