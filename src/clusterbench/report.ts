@@ -189,6 +189,8 @@ export function renderReport(rep: BenchReport, eventsPerRun: number): string[] {
   const out: string[] = [];
   const runsPerSide = (s: SizeReport): number => s.runs.filter((r) => r.side === 'ours').length;
   out.push(`gossip bench cluster: seed ${rep.seed}, ${rep.machine.cpus} CPUs, load ${rep.machine.loadAvg.map((x) => x.toFixed(2)).join(' ')} at start; wire bytes: ${rep.wireSource === 'tcpdump' ? 'tcpdump on lo (IP bytes, headers included)' : 'NOT MEASURED (tcpdump not found or not permitted)'}`);
+  const poll = rep.options.pollMs;
+  if (typeof poll === 'number') out.push(`joins and the failure: every agent's members polled every ${poll} ms, so those times are known to within ${poll} ms (\`--poll\`)`);
   if (rep.agentsFromSource) out.push('note: our agents ran from TypeScript source under tsx (more CPU and memory than the built dist/cli/main.js); run `npm run build` and `node dist/cli/main.js bench cluster` for figures to publish');
   const lateStarts = rep.sizes.flatMap((s) => s.runs.map((r) => r.late?.startS)).filter((x): x is number => x !== undefined);
   if (lateStarts.length > 0) out.push(`late: a second window starting ${Math.min(...lateStarts).toFixed(0)}–${Math.max(...lateStarts).toFixed(0)} s after the joiners were launched`);

@@ -143,7 +143,7 @@ export async function runOnce(plan: RunPlan, ctx: RunContext): Promise<RunResult
       mkdirSync(join(dir, 'logs'), { recursive: true });
       const m = await measureRunningJoin({
         makeNode: (name) => makeNode({ ...ctx, dir }, plan.side, name, false),
-        n: plan.n, joinTimeoutMs: o.joinTimeoutMs, settleMs: RUNNING_JOIN_SETTLE_MS, dir, say,
+        n: plan.n, joinTimeoutMs: o.joinTimeoutMs, pollMs: o.pollMs, settleMs: RUNNING_JOIN_SETTLE_MS, dir, say,
       });
       r.runningJoin = m.figures;
       raw.runningJoin = m.raw;
@@ -169,7 +169,7 @@ export async function runOnce(plan: RunPlan, ctx: RunContext): Promise<RunResult
         throw e;
       }),
     }));
-    const joined = await pollUntil(targets, allAlive(names), deadline);
+    const joined = await pollUntil(targets, allAlive(names), deadline, o.pollMs);
     const cpuAtJoin = nodes.map((n) => (n.pid === null ? null : readCpu(n.pid)));
     const suspected = new Set<string>();
     for (const n of nodes) for (const s of n.suspected()) if (names.includes(s)) suspected.add(s);
@@ -244,7 +244,7 @@ export async function runOnce(plan: RunPlan, ctx: RunContext): Promise<RunResult
         const killedAt = Date.now();
         await victim.kill();
         const survivors = running(nodes);
-        const f = await pollUntil(survivors.map((node) => ({ node })), reportsFailed(victim.name), killedAt + o.failTimeoutMs);
+        const f = await pollUntil(survivors.map((node) => ({ node })), reportsFailed(victim.name), killedAt + o.failTimeoutMs, o.pollMs);
         r.failure = { victim: victim.name, seconds: f.atMs === null ? null : (f.atMs - killedAt) / 1000, timedOut: f.atMs === null };
         say(f.atMs === null ? 'failure not seen everywhere in time' : `every survivor reports ${victim.name} failed after ${r.failure.seconds?.toFixed(2)} s`);
       }
@@ -324,7 +324,7 @@ async function churn(nodes: BenchNode[], ctx: RunContext, plan: RunPlan, rng: Rn
     const j = (async () => {
       await joiner.start(seedAddr);
       await joiner.watch();
-      const p = await pollUntil([{ node: joiner }], allAlive(everyone), startAt + o.joinTimeoutMs);
+      const p = await pollUntil([{ node: joiner }], allAlive(everyone), startAt + o.joinTimeoutMs, o.pollMs);
       joinedAt = p.atMs;
     })();
     const v = (async () => {
@@ -335,7 +335,7 @@ async function churn(nodes: BenchNode[], ctx: RunContext, plan: RunPlan, rng: Rn
       victimStart = Date.now();
       await victim.restart();
       await victim.watch();
-      const p = await pollUntil([{ node: victim }], allAlive(everyone), victimStart + o.joinTimeoutMs);
+      const p = await pollUntil([{ node: victim }], allAlive(everyone), victimStart + o.joinTimeoutMs, o.pollMs);
       backAt = p.atMs;
     })();
     await Promise.all([j, v].map((t) => t.catch((e: unknown) => say(`churn: ${errorText(e)}`))));

@@ -49,6 +49,8 @@ export interface RunningJoinContext {
   readonly makeNode: (name: string) => BenchNode;
   readonly n: number;
   readonly joinTimeoutMs: number;
+  /** The member polls' step (`BenchOptions.pollMs`). */
+  readonly pollMs: number;
   /** Quiet time between the last agent answering and the join requests, so start-up CPU is not counted. */
   readonly settleMs: number;
   readonly dir: string;
@@ -104,7 +106,7 @@ export async function measureRunningJoin(ctx: RunningJoinContext): Promise<{ fig
   const answered = Promise.all(requests).then(() => {
     answeredAt = Date.now();
   });
-  const joined = await pollUntil(nodes.map((node) => ({ node })), allAlive(names), t0 + ctx.joinTimeoutMs);
+  const joined = await pollUntil(nodes.map((node) => ({ node })), allAlive(names), t0 + ctx.joinTimeoutMs, ctx.pollMs);
   const cpuAfter = nodes.map((n) => (n.pid === null ? null : readCpu(n.pid)));
   const benchCpu = process.cpuUsage(benchCpu0);
   await Promise.race([answered, sleep(5000)]);

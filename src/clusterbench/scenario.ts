@@ -36,6 +36,12 @@ export interface BenchOptions {
   readonly runningJoin: boolean;
   readonly joinTimeoutMs: number;
   readonly failTimeoutMs: number;
+  /**
+   * The step of the member polls that time the joins and the failure, ms: each agent is asked
+   * for its members this often, so those figures are known to within one step (and a join
+   * shorter than a step reads as one step).
+   */
+  readonly pollMs: number;
   /** Skip the failure phase (kill -9). */
   readonly failure: boolean;
   /** Keep raw samples, logs and captures here; null: a temp dir removed at the end. */
@@ -51,6 +57,7 @@ export const DEFAULTS = {
   lateAfterMs: 70_000,
   profile: 'lan',
   joinTimeoutMs: 180_000,
+  pollMs: 200,
   failTimeoutMs: 60_000,
 } as const;
 

@@ -22,7 +22,7 @@ const out = mkdtempSync(join(tmpdir(), 'bench-cluster-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const ARGS = ['bench', 'cluster', '--nodes', '4', '--runs', '1', '--events', '3', '--steady', '2s', '--profile', 'local',
-  '--join-timeout', '90s', '--fail-timeout', '30s', '--delivery-timeout', '5s', '--seed', '42'];
+  '--join-timeout', '90s', '--fail-timeout', '30s', '--delivery-timeout', '5s', '--seed', '42', '--poll', '100ms'];
 
 const finite = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x);
 
@@ -47,6 +47,7 @@ describe('gossip bench cluster (a small real run)', () => {
     expect(code).toBe(0);
     const rep = JSON.parse(io.stdout.join('\n')) as BenchReport;
     expect(rep.seed).toBe(42);
+    expect(rep.options.pollMs).toBe(100);
     expect(rep.sizes.map((s) => s.n)).toEqual([4]);
     const size = rep.sizes[0];
     const runs: readonly RunResult[] = size?.runs ?? [];

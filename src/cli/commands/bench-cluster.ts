@@ -10,7 +10,7 @@ const PROFILES = ['lan', 'local', 'wan'] as const;
 interface BenchClusterFlags {
   nodes: string; runs?: string; events?: string; eventInterval?: string; deliveryTimeout?: string; steady?: string; late?: boolean;
   lateAfter?: string; profile?: string; encrypt?: string | boolean; against?: string; config?: string; agentArg?: string[]; json?: boolean;
-  out?: string; seed?: string; churn?: boolean; writes?: string; joinTimeout?: string; failTimeout?: string; failure?: boolean; runningJoin?: boolean;
+  out?: string; seed?: string; churn?: boolean; writes?: string; poll?: string; joinTimeout?: string; failTimeout?: string; failure?: boolean; runningJoin?: boolean;
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -47,6 +47,7 @@ export function registerBenchCluster(bench: Command, io: Io): void {
     .option('--churn', 'while a second batch of events streams, one agent joins and one is killed -9 and restarted')
     .option('--writes <rate>', 'ours only: PUT writes per second spread over the nodes, for a window as long as --steady')
     .option('--no-running-join', 'skip the join among running agents (all N launched without a join and answering, then the N−1 asked to join node 0 at once: the protocol\'s join without process start-up)')
+    .option('--poll <d>', 'ask every agent for its members this often while timing the joins and the failure: their step (a join shorter than it reads as one step)', '200ms')
     .option('--join-timeout <d>', 'give up waiting for the join after this long', '180s')
     .option('--fail-timeout <d>', 'give up waiting for every survivor to report the killed node after this long', '60s')
     .option('--no-failure', 'skip the kill -9 at the end')
@@ -82,6 +83,7 @@ export function registerBenchCluster(bench: Command, io: Io): void {
         churn: f.churn === true,
         writes: f.writes === undefined ? null : parseIntIn(f.writes, '--writes', 1, 100_000),
         runningJoin: f.runningJoin !== false,
+        pollMs: Math.max(10, parseDuration(f.poll ?? '200ms', '--poll')),
         joinTimeoutMs: parseDuration(f.joinTimeout ?? '180s', '--join-timeout'),
         failTimeoutMs: parseDuration(f.failTimeout ?? '60s', '--fail-timeout'),
         failure: f.failure !== false,

@@ -78,6 +78,8 @@ describe('the bench report: the join among running agents', () => {
     const text = renderReport(rep, 0).join('\n');
     expect(text).toContain('| join, all already running: every node lists all N alive, s after the join requests | 0.20 | 0.25 | 1.25× |');
     expect(text).toContain('| join: every node lists all N alive, s after the joiners start | 0.26 | 1.90 | 7.31× |');
+    expect(text).not.toMatch(/polled every/);
+    expect(renderReport({ ...rep, options: { pollMs: 50 } }, 0).join('\n')).toMatch(/^joins and the failure: every agent's members polled every 50 ms, so those times are known to within 50 ms/m);
     const json = JSON.parse(JSON.stringify(rep)) as BenchReport;
     expect(json.sizes[0]?.rows.find((r) => r.key === 'runningJoin.seconds')?.ours?.median).toBe(0.25);
     expect(json.sizes[0]?.runs[1]?.runningJoin?.issueS).toBe(0.012);
