@@ -88,8 +88,9 @@ export function registerAgent(program: Command, io: Io, env: Readonly<Record<str
     .action(async (f: AgentFlags) => {
       // The agent's code is loaded here, when the command runs: `gossip --help` and the client
       // commands never load it (issue 12; test/integration/module-loading.test.ts). The protocol
-      // (the library) first, compiled as it loads, not in the first join (`loadEagerly`).
-      await (await import('../eager-load.js')).loadEagerly(() => import('../../index.js'));
+      // (the runtime and the core under it) first, compiled as it loads, not in the first join
+      // (`loadEagerly`); the rest of the library (the simulator's models, the reconciler) stays lazy.
+      await (await import('../eager-load.js')).loadEagerly(() => import('../../runtime/cluster-node.js'));
       const [{ agentLogger }, { Agent, StoreError }, { ConfigError }, { loadDashboard }, { KeyringFileError }] = await Promise.all([
         import('../../agent/log-output.js'), import('../../agent/agent.js'), import('../../agent/config.js'), import('../../agent/dashboard.js'), import('../../index.js'),
       ]);
