@@ -39,7 +39,7 @@ export interface PollResult {
  * until `deadlineMs` (wall clock). A node's time is when its answer arrived; the result is
  * the latest of the nodes' current streak starts: the moment the last node got there.
  */
-export async function pollUntil(targets: readonly PollTarget[], check: MembersCheck, deadlineMs: number, intervalMs = 200): Promise<PollResult> {
+export async function pollUntil(targets: readonly PollTarget[], check: MembersCheck, deadlineMs: number, intervalMs: number): Promise<PollResult> {
   const since = new Map<string, number | null>(targets.map((t) => [t.node.name, null]));
   let polls = 0;
   let errors = 0;

@@ -45,7 +45,7 @@ interface RowDef {
 }
 
 const MB = 1024 * 1024;
-/** Bytes as MB; undefined for a figure not measured (an older result, or no smaps_rollup). */
+/** Bytes as MB; undefined for a figure not measured (an older result, no process left, or no smaps_rollup). */
 const mb = (x: number | undefined): number | undefined => (x === undefined || Number.isNaN(x) ? undefined : x / MB);
 
 function windowRows(prefix: 'steady' | 'late', w: (r: RunResult) => WindowFigures | null | undefined, title: string): RowDef[] {
@@ -56,8 +56,8 @@ function windowRows(prefix: 'steady' | 'late', w: (r: RunResult) => WindowFigure
     { key: `${prefix}.packetsPerNodePerS`, label: `${title}: packets per node per second`, unit: '/s', pick: (r) => w(r)?.wire?.packetsPerNodePerS },
     { key: `${prefix}.cpuPctMedian`, label: `${title}: CPU per agent, % of a core (median)`, unit: '%', pick: (r) => w(r)?.cpuPctMedian },
     { key: `${prefix}.cpuPctTotal`, label: `${title}: CPU of all agents, % of a core`, unit: '%', pick: (r) => w(r)?.cpuPctTotal },
-    { key: `${prefix}.rssMedianMB`, label: `${title}: RSS per agent (median)`, unit: 'MB', pick: (r) => { const x = w(r)?.rssMedianBytes; return x === undefined ? undefined : x / MB; } },
-    { key: `${prefix}.rssMaxMB`, label: `${title}: RSS of the largest agent`, unit: 'MB', pick: (r) => { const x = w(r)?.rssMaxBytes; return x === undefined ? undefined : x / MB; } },
+    { key: `${prefix}.rssMedianMB`, label: `${title}: RSS per agent (median)`, unit: 'MB', pick: (r) => mb(w(r)?.rssMedianBytes) },
+    { key: `${prefix}.rssMaxMB`, label: `${title}: RSS of the largest agent`, unit: 'MB', pick: (r) => mb(w(r)?.rssMaxBytes) },
     { key: `${prefix}.pssMedianMB`, label: `${title}: PSS per agent, shared pages split among the agents (median)`, unit: 'MB', pick: (r) => mb(w(r)?.pssMedianBytes) },
     { key: `${prefix}.privateMedianMB`, label: `${title}: private memory per agent, what stopping it frees (median)`, unit: 'MB', pick: (r) => mb(w(r)?.privateMedianBytes) },
   ];

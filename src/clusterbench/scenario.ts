@@ -57,7 +57,6 @@ export const DEFAULTS = {
   lateAfterMs: 70_000,
   profile: 'lan',
   joinTimeoutMs: 180_000,
-  pollMs: 200,
   failTimeoutMs: 60_000,
 } as const;
 

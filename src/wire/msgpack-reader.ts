@@ -410,7 +410,7 @@ export class Reader {
 }
 
 
-/** Field names of a Go struct in declaration order, with a lookup index. */
+/** Field names of a Go struct in declaration order, with their bytes for matching keys in place. */
 export interface StructFields {
   readonly names: readonly string[];
   /** Each name's bytes, in the same order (matched in place by `Reader.struct`). */

@@ -122,6 +122,12 @@ describe('gossip bench cluster (a small real run)', () => {
     }
   });
 
+  it('a poll step under 10 ms is a usage error, not quietly raised', async () => {
+    const io = capture();
+    expect(await main(['bench', 'cluster', '--nodes', '4', '--poll', '5ms'], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(/^error: --poll: at least 10ms, got '5ms'/);
+  });
+
   it('Ctrl-C stops every process the bench started', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-int-'));
     try {

@@ -15,6 +15,13 @@ interface BenchClusterFlags {
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
+/** `--poll`: at least 10 ms (every agent is asked every step; a finer one would load the agents it measures). */
+function pollStep(s: string): number {
+  const ms = parseDuration(s, '--poll');
+  if (ms < 10) throw new UsageError(`--poll: at least 10ms, got '${s}'`);
+  return ms;
+}
+
 /** `10,30,64` → [10, 30, 64]. */
 export function parseNodeList(s: string): number[] {
   const parts = s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
@@ -83,7 +90,7 @@ export function registerBenchCluster(bench: Command, io: Io): void {
         churn: f.churn === true,
         writes: f.writes === undefined ? null : parseIntIn(f.writes, '--writes', 1, 100_000),
         runningJoin: f.runningJoin !== false,
-        pollMs: Math.max(10, parseDuration(f.poll ?? '200ms', '--poll')),
+        pollMs: pollStep(f.poll ?? '200ms'),
         joinTimeoutMs: parseDuration(f.joinTimeout ?? '180s', '--join-timeout'),
         failTimeoutMs: parseDuration(f.failTimeout ?? '60s', '--fail-timeout'),
         failure: f.failure !== false,
