@@ -124,6 +124,7 @@ export class AgentMetrics {
       total('gossip_http_streams_disconnected_total', '/v1/stream readers closed after staying stuck over their queue limit', () => http()?.streams.disconnected ?? 0);
     }
     total('gossip_false_positive_refutations_total', 'Times this node refuted a suspicion or death about itself while alive', () => node.stats.gossip.refutations);
+    total('gossip_stale_accusations_corrected_total', 'Suspicions or deaths of an older incarnation of this node, answered with its current alive straight to their sender', () => node.stats.gossip.staleAccusationsCorrected);
     total('gossip_broadcasts_queued_total', 'memberlist broadcasts queued', () => node.stats.gossip.broadcastsQueued);
     total('gossip_broadcasts_dropped_total', 'Serf broadcasts refused because a queue was full', () => node.stats.serf.broadcastsDropped);
     labelledTotal('gossip_data_messages_total', 'Data-layer messages received, decoded or rejected', 'result', () => {

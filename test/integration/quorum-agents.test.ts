@@ -155,8 +155,9 @@ describe('quorum writes and reads with five agents (issue 16)', () => {
     // full-suite runs on a loaded machine it did not within 3 s, then 6 s (its error: "asked, no
     // answer: qa4 (12 times)"), never when the file runs alone, also beside three busy loops. A
     // third run's printout showed qa3 and qa4 holding each other failed since their joint
-    // SIGCONT above (README, "Open question"): a membership split, not what this test is about,
-    // so a 1 of 3 passes here, with both agents' counters and member log lines printed.
+    // SIGCONT above: a membership split (README, "A split that no longer lasts"; fixed in the
+    // core and tested in stale-accusation.test.ts), not what this test is about, so a 1 of 3
+    // still passes here, with both agents' counters and member log lines printed.
     const r = await call(a3, 'GET', '/v1/kv/lost?r=3&timeout=6000');
     expect(r.status).toBe(503);
     expect(r.json.error).toMatch(/quorum read failed: [12] of 3 needed replies within 6000 ms/);

@@ -73,6 +73,11 @@ export class PacketBuilder {
     this.send(to, { type: 'compound', parts }, COMPOUND_HEADER_BYTES + COMPOUND_PART_BYTES + bytes + taken);
   }
 
+  /** Sends one message on its own, nothing piggybacked (it may be in the queue itself). */
+  sendAlone(to: Address, m: Message): void {
+    this.send(to, m, messageBytes(m));
+  }
+
   /** Sends several messages as one compound, with piggybacked broadcasts in the space left. */
   sendCompound(to: Address, msgs: Message[]): void {
     let used = COMPOUND_HEADER_BYTES;

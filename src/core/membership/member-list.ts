@@ -147,6 +147,17 @@ export class MemberList {
     }
   }
 
+  /**
+   * A peer accused an older life of ours: it has not heard our refutation (it may have declared
+   * us dead just before it arrived). Our current alive goes straight back to it, with whatever
+   * gossip fits beside it; one answer per accusation received, so never more than we are sent.
+   */
+  private correct(sender: Address | null): void {
+    if (sender === null) return;
+    this.out.stats.staleAccusationsCorrected++;
+    this.packets.sendPacket(sender, this.selfAlive());
+  }
+
   /** Queues gossip about a member, keyed by its name (a newer message replaces an older one). */
   enqueueBroadcast(m: MembershipMsg): void {
     this.out.stats.broadcastsQueued++;
@@ -208,13 +219,17 @@ export class MemberList {
     }
   }
 
-  suspectNode(now: Millis, s: SuspectMsg): void {
+  /** `sender`: where the message came from (null: raised here, or learned by push-pull). */
+  suspectNode(now: Millis, s: SuspectMsg, sender: Address | null = null): void {
     const slot = this.table.slotOf(s.node);
     if (slot < 0) return;
     const existing = this.suspicions.get(slot);
     const known = { state: this.table.state(slot), incarnation: this.table.incarnation(slot) };
     switch (judgeSuspect(s.incarnation, known, existing !== undefined, slot === this.selfSlot, this.leaving)) {
       case 'ignore':
+        return;
+      case 'correct':
+        this.correct(sender);
         return;
       case 'confirm':
         if ((existing as Suspicion).confirm(s.from, now)) this.enqueueBroadcast(s);
@@ -233,12 +248,17 @@ export class MemberList {
     if (this.out.wants('member-suspected')) this.out.emit({ type: 'member-suspected', member: this.view(slot), from: s.from });
   }
 
-  deadNode(now: Millis, d: DeadMsg): void {
+  /** `sender`: where the message came from (null: declared here, or learned by push-pull). */
+  deadNode(now: Millis, d: DeadMsg, sender: Address | null = null): void {
     const slot = this.table.slotOf(d.node);
     if (slot < 0) return;
     const known = { state: this.table.state(slot), incarnation: this.table.incarnation(slot) };
     const verdict = judgeDead(d.incarnation, known, slot === this.selfSlot, this.leaving);
     if (verdict === 'stale') return;
+    if (verdict === 'correct') {
+      this.correct(sender);
+      return;
+    }
     this.suspicions.delete(slot);
     if (verdict === 'ignore') return;
     if (verdict === 'refute') {
@@ -259,7 +279,11 @@ export class MemberList {
   /** A suspicion ran out: the member is declared dead by us, unless it changed state since. */
   suspicionExpired(now: Millis, slot: number, s: Suspicion): void {
     if (this.table.inUse(slot) && this.table.state(slot) === MemberState.Suspect && this.table.changedAt(slot) === s.startMs) {
-      this.deadNode(now, { type: 'dead', incarnation: this.table.incarnation(slot), node: this.table.name(slot), from: this.name });
+      const dead: DeadMsg = { type: 'dead', incarnation: this.table.incarnation(slot), node: this.table.name(slot), from: this.name };
+      this.deadNode(now, dead);
+      // The accused hears it from us at once, not when a gossip round happens to pick it: if it
+      // lives (paused, or cut off one way) it refutes, or corrects us, as soon as it reads it.
+      if (this.table.state(slot) === MemberState.Dead) this.packets.sendAlone(this.table.addr(slot), dead);
     }
   }
 

@@ -452,9 +452,9 @@ export class GossipNode {
       case 'alive':
         return this.list.aliveNode(now, m, false);
       case 'suspect':
-        return this.list.suspectNode(now, m);
+        return this.list.suspectNode(now, m, from);
       case 'dead':
-        return this.list.deadNode(now, m);
+        return this.list.deadNode(now, m, from);
       case 'user':
         return this.userMessage(now, from, m.payload);
     }

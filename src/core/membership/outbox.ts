@@ -26,6 +26,8 @@ export interface NodeStats {
   /** Failure and death verdicts deferred once because this node handled their timer late (Lifeguard: the observer was the slow one). */
   verdictsDeferred: number;
   refutations: number;
+  /** Accusations of an older life of ours answered with our current alive, straight to their sender. */
+  staleAccusationsCorrected: number;
   broadcastsQueued: number;
   /** Probes answered, and the sum of their round-trip times (ms): the mean is the ratio. */
   probeRtts: number;
@@ -55,7 +57,7 @@ export interface PendingStream {
 export class Outbox {
   readonly stats: NodeStats = {
     packetsOut: 0, bytesOut: 0, packetsIn: 0, streamsOut: 0, streamBytesOut: 0, protocolErrors: 0,
-    probes: 0, probesFailed: 0, indirectProbes: 0, suspicionsRaised: 0, verdictsDeferred: 0, refutations: 0, broadcastsQueued: 0,
+    probes: 0, probesFailed: 0, indirectProbes: 0, suspicionsRaised: 0, verdictsDeferred: 0, refutations: 0, staleAccusationsCorrected: 0, broadcastsQueued: 0,
     probeRtts: 0, probeRttSumMs: 0, userMessagesOut: 0, userBroadcastsDropped: 0, extraPings: 0, extraPingsUnanswered: 0,
   };
   readonly transmits = new PollQueue<Transmit>();

@@ -11,9 +11,14 @@ import { MemberState } from '../messages.js';
  * - `confirm` (suspect only): another accuser of a member already suspected (Lifeguard).
  * - `stale` (dead only): an incarnation older than ours, dropped before anything else; `ignore`
  *   for a dead message still ends a running suspicion of that member.
+ * - `correct`: the message accuses an older life of ours (below our incarnation): whoever sent
+ *   it has not heard our refutation. Not news, so not re-gossiped; our current `alive` goes
+ *   straight back to the sender. (memberlist drops it, and a peer that declared us dead just
+ *   before our refutation reached it holds us dead until a push-pull: when each declared the
+ *   other, none runs between the two, and they stay split until Serf's reconnect.)
  */
-export type SuspectVerdict = 'ignore' | 'accept' | 'refute' | 'confirm';
-export type DeadVerdict = 'stale' | 'ignore' | 'accept' | 'refute';
+export type SuspectVerdict = 'ignore' | 'accept' | 'refute' | 'confirm' | 'correct';
+export type DeadVerdict = 'stale' | 'ignore' | 'accept' | 'refute' | 'correct';
 
 /** What we hold about the member a message is about; null when we do not know it. */
 export interface KnownMember {
@@ -53,11 +58,11 @@ export function judgeSelfAlive(incoming: number, mine: number, sameMetaAndVsn: b
 }
 
 /**
- * A `suspect`. Older than what we hold: ignored. A member already suspected: another
+ * A `suspect`. Older than what we hold: ignored (about us: corrected). A member already suspected: another
  * confirmation. Only an alive member becomes suspect; if it is us, we refute (unless leaving).
  */
 export function judgeSuspect(incoming: number, known: KnownMember, suspected: boolean, isSelf: boolean, leaving: boolean): SuspectVerdict {
-  if (incoming < known.incarnation) return 'ignore';
+  if (incoming < known.incarnation) return isSelf && !leaving ? 'correct' : 'ignore';
   if (suspected) return 'confirm';
   if (known.state !== MemberState.Alive) return 'ignore';
   if (isSelf) return leaving ? 'ignore' : 'refute';
@@ -65,11 +70,11 @@ export function judgeSuspect(incoming: number, known: KnownMember, suspected: bo
 }
 
 /**
- * A `dead` (`from === node`: a graceful leave). Older than what we hold: stale. A member
+ * A `dead` (`from === node`: a graceful leave). Older than what we hold: stale (about us: corrected). A member
  * already dead or left stays so; if it is us, we refute (unless leaving).
  */
 export function judgeDead(incoming: number, known: KnownMember, isSelf: boolean, leaving: boolean): DeadVerdict {
-  if (incoming < known.incarnation) return 'stale';
+  if (incoming < known.incarnation) return isSelf && !leaving ? 'correct' : 'stale';
   if (known.state === MemberState.Dead || known.state === MemberState.Left) return 'ignore';
   if (isSelf) return leaving ? 'ignore' : 'refute';
   return 'accept';

@@ -46,6 +46,8 @@ describe('judgeSuspect', () => {
     { incoming: 4, known: { state: Left, incarnation: 3 }, suspected: false, self: false, leaving: false, verdict: 'ignore', why: 'nor those who left' },
     { incoming: 3, known: { state: Alive, incarnation: 3 }, suspected: false, self: true, leaving: false, verdict: 'refute', why: 'us' },
     { incoming: 3, known: { state: Alive, incarnation: 3 }, suspected: false, self: true, leaving: true, verdict: 'ignore', why: 'us, leaving' },
+    { incoming: 2, known: { state: Alive, incarnation: 3 }, suspected: false, self: true, leaving: false, verdict: 'correct', why: 'an older life of ours' },
+    { incoming: 2, known: { state: Alive, incarnation: 3 }, suspected: false, self: true, leaving: true, verdict: 'ignore', why: 'an older life of ours, leaving' },
   ] as const)('$incoming vs $known.state@$known.incarnation → $verdict ($why)', ({ incoming, known, suspected, self, leaving, verdict }) => {
     expect(judgeSuspect(incoming, known, suspected, self, leaving)).toBe(verdict);
   });
@@ -60,6 +62,8 @@ describe('judgeDead', () => {
     { incoming: 4, known: { state: Left, incarnation: 3 }, self: false, leaving: false, verdict: 'ignore', why: 'already left' },
     { incoming: 3, known: { state: Alive, incarnation: 3 }, self: true, leaving: false, verdict: 'refute', why: 'us' },
     { incoming: 3, known: { state: Alive, incarnation: 3 }, self: true, leaving: true, verdict: 'ignore', why: 'us, leaving' },
+    { incoming: 2, known: { state: Alive, incarnation: 3 }, self: true, leaving: false, verdict: 'correct', why: 'an older life of ours' },
+    { incoming: 2, known: { state: Alive, incarnation: 3 }, self: true, leaving: true, verdict: 'stale', why: 'an older life of ours, leaving' },
   ] as const)('$incoming vs $known.state@$known.incarnation → $verdict ($why)', ({ incoming, known, self, leaving, verdict }) => {
     expect(judgeDead(incoming, known, self, leaving)).toBe(verdict);
   });
