@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { AgentLog } from './agent-log.js';
 import type { ClusterNode, NodeOptions } from '../index.js';
 import { createNode } from '../index.js';
-import type { AgentStore } from '../store/state-store.js';
+import type { AgentStore, SnapshotMember } from '../store/state-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { WatchedStore } from '../store/watched-store.js';
@@ -14,8 +14,8 @@ import { HttpApi } from './http-api.js';
 import type { KvService } from './kv-service.js';
 import { ClusterKv } from './kv-service.js';
 import { runKeyOp } from './keys.js';
-import { loadRecentEvents, saveRecentEvents } from './event-snapshot.js';
-import { loadCoordinate, saveCoordinate } from './coordinate-snapshot.js';
+import { loadRecentEvents, recentEventsMeta } from './event-snapshot.js';
+import { coordinateMeta, loadCoordinate } from './coordinate-snapshot.js';
 import type { AgentMetrics } from './metrics.js';
 import { EventHandlers, parseHandlerSpec } from './event-handlers.js';
 import type { JoinResolver } from './join-address.js';
@@ -178,8 +178,7 @@ export class Agent {
         setImmediate(() => {
           recording = false;
           try {
-            store.saveClocks(delivered.clocks);
-            saveRecentEvents(store, delivered.recentEvents());
+            store.saveSnapshot({ clocks: delivered.clocks, meta: [recentEventsMeta(delivered.recentEvents())] });
           } catch {
             // A failing store was logged once when it started (WatchedStore); the snapshot retries.
           }
@@ -427,23 +426,25 @@ export class Agent {
     try {
       const coordinate = this.node.coordinate();
       const now = Date.now();
-      if (coordinate !== undefined && (final || now - this.coordinateSavedMs >= COORDINATE_SAVE_MS)) {
-        saveCoordinate(this.store, coordinate);
-        this.coordinateSavedMs = now;
-      }
+      const coordinateDue = coordinate !== undefined && (final || now - this.coordinateSavedMs >= COORDINATE_SAVE_MS);
+      const meta = coordinateDue ? [coordinateMeta(coordinate)] : [];
       const clocks = this.node.clocks;
       const state = `${this.node.incarnation} ${clocks.member} ${clocks.event} ${clocks.query} ${this.userEventsSeen}`;
-      if (!this.membersDirty && state === this.savedState) return; // nothing changed: no work, no write
-      const members = this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr }));
-      const key = JSON.stringify(members);
-      if (key === this.savedMembers && state === this.savedState) {
-        this.membersDirty = false;
-        return;
+      let members: SnapshotMember[] | null = null;
+      let key = this.savedMembers;
+      if (this.membersDirty || state !== this.savedState) {
+        members = this.node.members().filter((m) => m.status === 'alive' && m.name !== this.config.name).map((m) => ({ name: m.name, addr: m.addr }));
+        key = JSON.stringify(members);
+        if (key === this.savedMembers && state === this.savedState) members = null;
       }
-      this.store.saveMembers(members);
-      this.saveIncarnation();
-      this.store.saveClocks(clocks);
-      saveRecentEvents(this.store, this.node.recentEvents());
+      // One transaction for all of it: one commit (one fsync) a round, not one per part.
+      if (members !== null) {
+        meta.push(recentEventsMeta(this.node.recentEvents()));
+        this.store.saveSnapshot({ members, incarnation: this.node.incarnation, clocks, meta });
+      } else if (meta.length > 0) {
+        this.store.saveSnapshot({ meta });
+      }
+      if (coordinateDue) this.coordinateSavedMs = now;
       this.savedMembers = key;
       this.savedState = state;
       this.membersDirty = false;

@@ -24,6 +24,11 @@ export function loadCoordinate(store: AgentStore): Coordinate | undefined {
   }
 }
 
+/** The store meta that saves `c` (a part of the agent's snapshot). */
+export function coordinateMeta(c: Coordinate): [name: string, value: Uint8Array] {
+  return [COORDINATE_META, new TextEncoder().encode(JSON.stringify({ vec: c.vec, error: c.error, adjustment: c.adjustment, height: c.height }))];
+}
+
 export function saveCoordinate(store: AgentStore, c: Coordinate): void {
-  store.saveMeta(COORDINATE_META, new TextEncoder().encode(JSON.stringify({ vec: c.vec, error: c.error, adjustment: c.adjustment, height: c.height })));
+  store.saveMeta(...coordinateMeta(c));
 }

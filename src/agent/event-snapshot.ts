@@ -32,7 +32,8 @@ export function loadRecentEvents(store: AgentStore): RecentEvents | null {
   }
 }
 
-export function saveRecentEvents(store: AgentStore, events: RecentEvents): void {
+/** The store meta that saves `events` (a part of the agent's snapshot). */
+export function recentEventsMeta(events: RecentEvents): [name: string, value: Uint8Array] {
   const stored: Stored = events.map((s) => [s.ltime, s.events.map((e) => [e.name, e.payload === null ? null : Buffer.from(e.payload).toString('base64')])]);
-  store.saveMeta(EVENTS_META, new TextEncoder().encode(JSON.stringify(stored)));
+  return [EVENTS_META, new TextEncoder().encode(JSON.stringify(stored))];
 }

@@ -1,4 +1,4 @@
-export type { AgentStore, StateStore, StoredEntry, EntryChange, LamportClocks, SnapshotMember } from './state-store.js';
+export type { AgentStore, StateStore, StoredEntry, EntryChange, LamportClocks, NodeSnapshot, SnapshotMember } from './state-store.js';
 export { nextIncarnation } from './state-store.js';
 export { MemoryStore } from './memory-store.js';
 export { SqliteStore } from './sqlite-store.js';

@@ -1,5 +1,5 @@
 import type { DocUpdate, StoredDoc } from './doc-store.js';
-import type { AgentStore, EntryChange, LamportClocks, SnapshotMember, StoredEntry } from './state-store.js';
+import type { AgentStore, EntryChange, LamportClocks, NodeSnapshot, SnapshotMember, StoredEntry } from './state-store.js';
 
 /** The store in memory, for tests: same semantics as `SqliteStore`, nothing survives the process. */
 export class MemoryStore implements AgentStore {
@@ -51,7 +51,7 @@ export class MemoryStore implements AgentStore {
 
   saveClocks(c: LamportClocks): void {
     this.assertOpen();
-    this.clocks = { member: Math.max(this.clocks.member, c.member), event: Math.max(this.clocks.event, c.event), query: Math.max(this.clocks.query, c.query) };
+    this.clocks = raised(this.clocks, c);
   }
 
   loadMembers(): SnapshotMember[] {
@@ -62,6 +62,14 @@ export class MemoryStore implements AgentStore {
   saveMembers(members: readonly SnapshotMember[]): void {
     this.assertOpen();
     this.members = [...members];
+  }
+
+  saveSnapshot(s: NodeSnapshot): void {
+    this.assertOpen();
+    if (s.members !== undefined) this.members = [...s.members];
+    if (s.incarnation !== undefined) this.incarnation = Math.max(this.incarnation, s.incarnation);
+    if (s.clocks !== undefined) this.clocks = raised(this.clocks, s.clocks);
+    for (const [name, value] of s.meta ?? []) this.meta.set(name, value.slice());
   }
 
   loadDoc(doc: string): StoredDoc {
@@ -97,4 +105,8 @@ export class MemoryStore implements AgentStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('store is closed');
   }
+}
+
+function raised(a: LamportClocks, b: LamportClocks): LamportClocks {
+  return { member: Math.max(a.member, b.member), event: Math.max(a.event, b.event), query: Math.max(a.query, b.query) };
 }

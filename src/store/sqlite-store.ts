@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, stat
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DocUpdate, StoredDoc } from './doc-store.js';
-import type { AgentStore, EntryChange, LamportClocks, SnapshotMember, StoredEntry } from './state-store.js';
+import type { AgentStore, EntryChange, LamportClocks, NodeSnapshot, SnapshotMember, StoredEntry } from './state-store.js';
 import { StoreError, storeOpenError } from './store-error.js';
 import type { MarkerState } from './store-marker.js';
 import { StoreMarker } from './store-marker.js';
@@ -228,15 +228,34 @@ export class SqliteStore implements AgentStore {
     if (n > this.loadIncarnation()) this.saveNumbers('agent.incarnation', [n]);
   }
 
+  saveSnapshot(s: NodeSnapshot): void {
+    for (const [name] of s.meta ?? []) if (name === SEQ_META) throw new RangeError(`meta ${SEQ_META} is the store's own`);
+    const incarnation = s.incarnation !== undefined && s.incarnation > this.loadIncarnation() ? s.incarnation : null;
+    const clocks = s.clocks === undefined ? null : this.raisedClocks(s.clocks);
+    if (s.members === undefined && incarnation === null && clocks === null && (s.meta ?? []).length === 0) return;
+    this.commit(() => {
+      if (s.members !== undefined) this.putMembers(s.members);
+      if (incarnation !== null) this.putNumbers('agent.incarnation', [incarnation]);
+      if (clocks !== null) this.putNumbers('agent.clocks', clocks);
+      for (const [name, value] of s.meta ?? []) this.stmt.putMeta.run(name, toBuffer(value));
+    });
+  }
+
   loadClocks(): LamportClocks {
     const [member = 0, event = 0, query = 0] = this.loadNumbers('agent.clocks');
     return { member, event, query };
   }
 
   saveClocks(c: LamportClocks): void {
+    const next = this.raisedClocks(c);
+    if (next !== null) this.saveNumbers('agent.clocks', next);
+  }
+
+  /** The stored clocks raised to `c`, or null when none goes up. */
+  private raisedClocks(c: LamportClocks): number[] | null {
     const old = this.loadClocks();
     const next = [Math.max(old.member, c.member), Math.max(old.event, c.event), Math.max(old.query, c.query)];
-    if (next[0] !== old.member || next[1] !== old.event || next[2] !== old.query) this.saveNumbers('agent.clocks', next);
+    return next[0] !== old.member || next[1] !== old.event || next[2] !== old.query ? next : null;
   }
 
   loadMembers(): SnapshotMember[] {
@@ -244,10 +263,12 @@ export class SqliteStore implements AgentStore {
   }
 
   saveMembers(members: readonly SnapshotMember[]): void {
-    this.commit(() => {
-      this.stmt.clearMembers.run();
-      for (const m of members) this.stmt.putMember.run(m.name, m.addr);
-    });
+    this.commit(() => this.putMembers(members));
+  }
+
+  private putMembers(members: readonly SnapshotMember[]): void {
+    this.stmt.clearMembers.run();
+    for (const m of members) this.stmt.putMember.run(m.name, m.addr);
   }
 
   loadDoc(doc: string): StoredDoc {
@@ -309,7 +330,11 @@ export class SqliteStore implements AgentStore {
   }
 
   private saveNumbers(name: string, values: readonly number[]): void {
-    this.saveMeta(name, new TextEncoder().encode(JSON.stringify(values)));
+    this.commit(() => this.putNumbers(name, values));
+  }
+
+  private putNumbers(name: string, values: readonly number[]): void {
+    this.stmt.putMeta.run(name, toBuffer(new TextEncoder().encode(JSON.stringify(values))));
   }
 }
 

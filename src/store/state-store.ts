@@ -45,6 +45,20 @@ export interface SnapshotMember {
   readonly addr: string;
 }
 
+/**
+ * What the agent saves of its node every few seconds (Serf's snapshot), written in one
+ * transaction: one commit (one fsync) a round instead of one per part. Parts left out are not
+ * touched; the incarnation and clocks only go up, as with their own save methods.
+ */
+export interface NodeSnapshot {
+  /** Replaces the alive members (as `saveMembers`). */
+  readonly members?: readonly SnapshotMember[];
+  readonly incarnation?: number;
+  readonly clocks?: LamportClocks;
+  /** Named blobs saved with it (as `saveMeta`): the recent user events, the coordinate. */
+  readonly meta?: readonly (readonly [name: string, value: Uint8Array])[];
+}
+
 export interface AgentStore extends StateStore, DocStore {
   /** The highest incarnation this node has used (0 if never started). */
   loadIncarnation(): number;
@@ -57,6 +71,8 @@ export interface AgentStore extends StateStore, DocStore {
   loadMembers(): SnapshotMember[];
   /** Replaces the snapshot of alive members. */
   saveMembers(members: readonly SnapshotMember[]): void;
+  /** Saves the parts given in one transaction: all of them, or (it throws) none. */
+  saveSnapshot(s: NodeSnapshot): void;
   close(): void;
 }
 

@@ -1,5 +1,5 @@
 import type { DocUpdate, StoredDoc } from './doc-store.js';
-import type { AgentStore, EntryChange, LamportClocks, SnapshotMember, StoredEntry } from './state-store.js';
+import type { AgentStore, EntryChange, LamportClocks, NodeSnapshot, SnapshotMember, StoredEntry } from './state-store.js';
 
 /** Whether the store takes writes, as `/v1/health` and `/metrics` report it. */
 export interface StoreHealth {
@@ -89,6 +89,10 @@ export class WatchedStore implements AgentStore {
 
   saveMembers(members: readonly SnapshotMember[]): void {
     this.write(() => this.inner.saveMembers(members));
+  }
+
+  saveSnapshot(s: NodeSnapshot): void {
+    this.write(() => this.inner.saveSnapshot(s));
   }
 
   /** A small write (meta `store.probe`) to learn whether a failing store takes writes again. */

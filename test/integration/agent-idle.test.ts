@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { resolveConfig } from '../../src/agent/config.js';
 import { MemoryStore } from '../../src/store/index.js';
-import type { LamportClocks, SnapshotMember } from '../../src/store/state-store.js';
+import type { LamportClocks, NodeSnapshot, SnapshotMember } from '../../src/store/state-store.js';
 import { waitFor } from './wait.js';
 import { freeAddr } from './free-addr.js';
 
@@ -28,6 +28,13 @@ class CountingStore extends MemoryStore {
   override saveIncarnation(n: number): void {
     this.writes.push('incarnation');
     super.saveIncarnation(n);
+  }
+  /** One write, named by its parts ("members + incarnation + clocks + meta agent.events"). */
+  override saveSnapshot(s: NodeSnapshot): void {
+    const parts = [s.members === undefined ? '' : 'members', s.incarnation === undefined ? '' : 'incarnation', s.clocks === undefined ? '' : 'clocks'];
+    for (const [name] of s.meta ?? []) parts.push(`meta ${name}`);
+    this.writes.push(parts.filter((p) => p !== '').join(' + '));
+    super.saveSnapshot(s);
   }
 }
 
@@ -63,6 +70,9 @@ describe('an idle agent (issue 12: CPU per idle agent)', () => {
       await a.stop('leaving', true);
       await waitFor('ib to save a snapshot without ia', 10_000, () => !store.loadMembers().some((m) => m.name === 'ia'));
       expect(members).toHaveBeenCalled();
+      // Saved in one write (one transaction, one fsync), never part by part.
+      expect(store.writes).toContain('members + incarnation + clocks + meta agent.events');
+      expect(store.writes.filter((w) => !w.includes(' + ') && w !== 'meta agent.coordinate')).toEqual([]);
     } finally {
       await b.stop('done', false);
       await a.stop('done', false);

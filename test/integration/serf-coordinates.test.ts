@@ -168,10 +168,10 @@ describe('the agent keeps its coordinate across a restart', () => {
     expect(await new AgentClient({ http: a.httpAddress }).call('GET', '/v1/coordinate')).toEqual({ node: 'ts-r', coordinate: saved });
     saveCoordinate(store, { ...saved, error: 1 }); // the agent overwrites this when it stops
     const written: Uint8Array[] = [];
-    const save = store.saveMeta.bind(store);
-    store.saveMeta = (name, value) => {
-      if (name === 'agent.coordinate') written.push(value);
-      save(name, value);
+    const save = store.saveSnapshot.bind(store);
+    store.saveSnapshot = (s) => {
+      for (const [name, value] of s.meta ?? []) if (name === 'agent.coordinate') written.push(value);
+      save(s);
     };
     await a.stop('test', false);
     expect(written).toHaveLength(1);

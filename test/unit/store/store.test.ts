@@ -59,6 +59,17 @@ describe.each([
     expect(s.loadMembers()).toEqual([{ name: 'z', addr: '127.0.0.1:3' }]);
     s.close();
   });
+
+  it('saves a snapshot: members replaced, incarnation and clocks raised (never lowered), blobs kept, parts left out untouched', () => {
+    const s = open();
+    s.saveSnapshot({ members: [{ name: 'x', addr: '127.0.0.1:1' }], incarnation: 4, clocks: { member: 5, event: 6, query: 7 }, meta: [['agent.events', bytes('e')]] });
+    s.saveSnapshot({ incarnation: 2, clocks: { member: 9, event: 1, query: 7 }, meta: [['agent.coordinate', bytes('c')]] });
+    expect(s.loadMembers()).toEqual([{ name: 'x', addr: '127.0.0.1:1' }]);
+    expect(s.loadIncarnation()).toBe(4);
+    expect(s.loadClocks()).toEqual({ member: 9, event: 6, query: 7 });
+    expect([text(s.loadMeta('agent.events')), text(s.loadMeta('agent.coordinate'))]).toEqual(['e', 'c']);
+    s.close();
+  });
 });
 
 describe('SqliteStore', () => {
@@ -93,6 +104,28 @@ describe('SqliteStore', () => {
     // A null key violates the primary key's NOT NULL: the whole transaction rolls back.
     expect(() => s.writeEntries([{ key: 'a', entry: bytes('new') }, { key: null as unknown as string, entry: bytes('x') }])).toThrow();
     expect(s.loadEntries().map((e) => [e.key, text(e.entry)])).toEqual([['a', 'old']]);
+    s.close();
+  });
+
+  it('a snapshot is one commit (one fsync), where its parts saved one by one were four', () => {
+    const s = SqliteStore.open(tempDir());
+    const before = s.commits;
+    s.saveSnapshot({ members: [{ name: 'p', addr: '127.0.0.1:9' }], incarnation: 3, clocks: { member: 1, event: 2, query: 3 }, meta: [['agent.events', bytes('[]')]] });
+    expect(s.commits - before).toBe(1);
+    // Nothing new: no commit at all.
+    s.saveSnapshot({ incarnation: 3, clocks: { member: 1, event: 2, query: 3 } });
+    expect(s.commits - before).toBe(1);
+    s.close();
+  });
+
+  it('writes a failing snapshot not at all', () => {
+    const s = SqliteStore.open(tempDir());
+    s.saveSnapshot({ members: [{ name: 'p', addr: '127.0.0.1:9' }], clocks: { member: 1, event: 1, query: 1 } });
+    const bad = { members: [{ name: 'q', addr: '127.0.0.1:8' }, { name: null as unknown as string, addr: 'x' }], incarnation: 7, clocks: { member: 5, event: 5, query: 5 } };
+    expect(() => s.saveSnapshot(bad)).toThrow();
+    expect(s.loadMembers()).toEqual([{ name: 'p', addr: '127.0.0.1:9' }]);
+    expect(s.loadIncarnation()).toBe(0);
+    expect(s.loadClocks()).toEqual({ member: 1, event: 1, query: 1 });
     s.close();
   });
 
