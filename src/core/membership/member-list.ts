@@ -149,13 +149,14 @@ export class MemberList {
 
   /**
    * A peer accused an older life of ours: it has not heard our refutation (it may have declared
-   * us dead just before it arrived). Our current alive goes straight back to it, with whatever
-   * gossip fits beside it; one answer per accusation received, so never more than we are sent.
+   * us dead just before it arrived). Our current alive goes straight back to it, alone: one
+   * small answer per accusation received, so a forged source address gains an attacker little
+   * (nothing piggybacked, unlike an ack).
    */
   private correct(sender: Address | null): void {
     if (sender === null) return;
     this.out.stats.staleAccusationsCorrected++;
-    this.packets.sendPacket(sender, this.selfAlive());
+    this.packets.sendAlone(sender, this.selfAlive());
   }
 
   /** Queues gossip about a member, keyed by its name (a newer message replaces an older one). */
