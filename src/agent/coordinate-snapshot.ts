@@ -28,7 +28,3 @@ export function loadCoordinate(store: AgentStore): Coordinate | undefined {
 export function coordinateMeta(c: Coordinate): [name: string, value: Uint8Array] {
   return [COORDINATE_META, new TextEncoder().encode(JSON.stringify({ vec: c.vec, error: c.error, adjustment: c.adjustment, height: c.height }))];
 }
-
-export function saveCoordinate(store: AgentStore, c: Coordinate): void {
-  store.saveMeta(...coordinateMeta(c));
-}

@@ -210,8 +210,7 @@ export class SqliteStore implements AgentStore {
   }
 
   saveMeta(name: string, value: Uint8Array): void {
-    if (name === SEQ_META) throw new RangeError(`meta ${SEQ_META} is the store's own`);
-    this.commit(() => this.stmt.putMeta.run(name, toBuffer(value)));
+    this.saveSnapshot({ meta: [[name, value]] });
   }
 
   /** Commits made (what `state.meta` records). */
@@ -225,16 +224,20 @@ export class SqliteStore implements AgentStore {
   }
 
   saveIncarnation(n: number): void {
-    if (n > this.loadIncarnation()) this.saveNumbers('agent.incarnation', [n]);
+    this.saveSnapshot({ incarnation: n });
   }
 
+  /** Every save of ours goes through here: one commit, and none when nothing would change. */
   saveSnapshot(s: NodeSnapshot): void {
     for (const [name] of s.meta ?? []) if (name === SEQ_META) throw new RangeError(`meta ${SEQ_META} is the store's own`);
     const incarnation = s.incarnation !== undefined && s.incarnation > this.loadIncarnation() ? s.incarnation : null;
     const clocks = s.clocks === undefined ? null : this.raisedClocks(s.clocks);
     if (s.members === undefined && incarnation === null && clocks === null && (s.meta ?? []).length === 0) return;
     this.commit(() => {
-      if (s.members !== undefined) this.putMembers(s.members);
+      if (s.members !== undefined) {
+        this.stmt.clearMembers.run();
+        for (const m of s.members) this.stmt.putMember.run(m.name, m.addr);
+      }
       if (incarnation !== null) this.putNumbers('agent.incarnation', [incarnation]);
       if (clocks !== null) this.putNumbers('agent.clocks', clocks);
       for (const [name, value] of s.meta ?? []) this.stmt.putMeta.run(name, toBuffer(value));
@@ -247,8 +250,7 @@ export class SqliteStore implements AgentStore {
   }
 
   saveClocks(c: LamportClocks): void {
-    const next = this.raisedClocks(c);
-    if (next !== null) this.saveNumbers('agent.clocks', next);
+    this.saveSnapshot({ clocks: c });
   }
 
   /** The stored clocks raised to `c`, or null when none goes up. */
@@ -263,12 +265,7 @@ export class SqliteStore implements AgentStore {
   }
 
   saveMembers(members: readonly SnapshotMember[]): void {
-    this.commit(() => this.putMembers(members));
-  }
-
-  private putMembers(members: readonly SnapshotMember[]): void {
-    this.stmt.clearMembers.run();
-    for (const m of members) this.stmt.putMember.run(m.name, m.addr);
+    this.saveSnapshot({ members });
   }
 
   loadDoc(doc: string): StoredDoc {
@@ -327,10 +324,6 @@ export class SqliteStore implements AgentStore {
     if (v === null) return [];
     const parsed: unknown = JSON.parse(new TextDecoder().decode(v));
     return Array.isArray(parsed) ? parsed.filter((x): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) : [];
-  }
-
-  private saveNumbers(name: string, values: readonly number[]): void {
-    this.commit(() => this.putNumbers(name, values));
   }
 
   private putNumbers(name: string, values: readonly number[]): void {

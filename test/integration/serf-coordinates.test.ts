@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { resolveConfig } from '../../src/agent/config.js';
-import { loadCoordinate, saveCoordinate } from '../../src/agent/coordinate-snapshot.js';
+import { coordinateMeta, loadCoordinate } from '../../src/agent/coordinate-snapshot.js';
 import type { CoordinateJson } from '../../src/agent/coordinate-routes.js';
 import { AgentClient } from '../../src/cli/client.js';
 import { main } from '../../src/cli/main.js';
@@ -161,12 +161,12 @@ describe('the agent keeps its coordinate across a restart', () => {
   it('starts from the stored coordinate, and stores it again when it stops', async () => {
     const store = new MemoryStore();
     const saved = { vec: [0.001, -0.002, 0, 0, 0, 0, 0, 0.0005], error: 0.4, adjustment: -0.0001, height: 0.0002 };
-    saveCoordinate(store, saved);
+    store.saveMeta(...coordinateMeta(saved));
     const config = resolveConfig({ flags: { name: 'ts-r', bind: `127.0.0.1:${await freePort()}`, http: '127.0.0.1:0', profile: 'local' } });
     const a = await Agent.start({ config, log: pino({ level: 'silent' }), store });
     expect(a.node.coordinate()).toEqual(saved);
     expect(await new AgentClient({ http: a.httpAddress }).call('GET', '/v1/coordinate')).toEqual({ node: 'ts-r', coordinate: saved });
-    saveCoordinate(store, { ...saved, error: 1 }); // the agent overwrites this when it stops
+    store.saveMeta(...coordinateMeta({ ...saved, error: 1 })); // the agent overwrites this when it stops
     const written: Uint8Array[] = [];
     const save = store.saveSnapshot.bind(store);
     store.saveSnapshot = (s) => {
