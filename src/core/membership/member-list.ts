@@ -281,10 +281,10 @@ export class MemberList {
   suspicionExpired(now: Millis, slot: number, s: Suspicion): void {
     if (this.table.inUse(slot) && this.table.state(slot) === MemberState.Suspect && this.table.changedAt(slot) === s.startMs) {
       const dead: DeadMsg = { type: 'dead', incarnation: this.table.incarnation(slot), node: this.table.name(slot), from: this.name };
-      this.deadNode(now, dead);
+      this.deadNode(now, dead); // accepted: same incarnation as the suspicion, never about us
       // The accused hears it from us at once, not when a gossip round happens to pick it: if it
       // lives (paused, or cut off one way) it refutes, or corrects us, as soon as it reads it.
-      if (this.table.state(slot) === MemberState.Dead) this.packets.sendAlone(this.table.addr(slot), dead);
+      this.packets.sendAlone(this.table.addr(slot), dead);
     }
   }
 
