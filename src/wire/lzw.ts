@@ -25,6 +25,17 @@ export interface CompressOptions {
   readonly initialClear?: boolean;
 }
 
+// Encoder table, reused across calls: a call records every slot it fills (at most one per code
+// before a reset) and zeroes exactly those when it resets or returns, so the next call starts
+// from an empty table without allocating and clearing 64 KB for a packet of a few hundred bytes.
+const TABLE = new Uint32Array(TABLE_SIZE);
+const FILLED = new Uint16Array(MAX_CODE + 1);
+let filledCount = 0;
+function clearTable(): void {
+  for (let i = 0; i < filledCount; i++) TABLE[FILLED[i] as number] = 0;
+  filledCount = 0;
+}
+
 /** Compresses `input` as Go's `lzw.NewWriter(w, lzw.LSB, 8)`, one Write then Close. */
 export function compress(input: Uint8Array, options: CompressOptions = {}): Uint8Array {
   const initialClear = options.initialClear ?? true;
@@ -35,7 +46,7 @@ export function compress(input: Uint8Array, options: CompressOptions = {}): Uint
   let width = LIT_WIDTH + 1;
   let hi = EOF;
   let overflow = 1 << (LIT_WIDTH + 1);
-  const table = new Uint32Array(TABLE_SIZE);
+  const table = TABLE;
 
   const write = (code: number): void => {
     bits |= code << nBits;
@@ -63,7 +74,7 @@ export function compress(input: Uint8Array, options: CompressOptions = {}): Uint
       width = LIT_WIDTH + 1;
       hi = EOF;
       overflow = CLEAR << 1;
-      table.fill(0);
+      clearTable();
       return true;
     }
     return false;
@@ -94,6 +105,7 @@ export function compress(input: Uint8Array, options: CompressOptions = {}): Uint
     for (;;) {
       if (table[hash] === 0) {
         table[hash] = ((key << 12) | hi) >>> 0;
+        FILLED[filledCount++] = hash;
         break;
       }
       hash = (hash + 1) & TABLE_MASK;
@@ -105,6 +117,7 @@ export function compress(input: Uint8Array, options: CompressOptions = {}): Uint
   } else if (initialClear) {
     write(CLEAR);
   }
+  clearTable();
   write(EOF);
   if (nBits > 0) {
     if (outLen === out.length) {

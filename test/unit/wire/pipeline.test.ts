@@ -70,6 +70,17 @@ describe('LZW (Go compress/lzw, LSB, literal width 8)', () => {
     );
   });
 
+  it('leaves nothing behind for the next call (the encoder table is reused): the same input gives the same bytes after any other input', () => {
+    const text = new TextEncoder().encode('alive n1 127.0.0.1:7946 alive n2 127.0.0.1:7947 alive n3 127.0.0.1:7948 '.repeat(4));
+    const first = lzwCompress(text);
+    const long = Uint8Array.from({ length: 30_000 }, (_, i) => (i * 31 + (i >> 5)) % 251); // resets the table mid-stream
+    for (const other of [long, text.subarray(7, 90), new Uint8Array(0), long.subarray(0, 3000)]) {
+      lzwCompress(other);
+      expect(Buffer.from(lzwCompress(text)).equals(Buffer.from(first))).toBe(true);
+      expect(lzwDecompress(lzwCompress(text), 1 << 20)).toEqual(text);
+    }
+  });
+
   it('rejects a stream without EOF code, an invalid code, and output over the limit', () => {
     const c = lzwCompress(new TextEncoder().encode('hello hello hello'));
     expect(() => lzwDecompress(c.subarray(0, c.length - 2), 1000)).toThrow(/unexpected EOF/);
