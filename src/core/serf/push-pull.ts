@@ -19,6 +19,12 @@ import type { UserEvents } from './user-events.js';
  * a trailer, only with peers that advertise our data tag.
  */
 export class SerfPushPull {
+  /**
+   * The remote state a responder last decoded to see whether it carries a trailer, kept for the
+   * merge that follows (memberlist answers a push-pull before it merges it): one decode each.
+   */
+  private decoded: { readonly buf: Uint8Array; readonly r: ReturnType<SerfContext['codec']['decode']> } | null = null;
+
   constructor(
     private readonly ctx: SerfContext,
     private readonly members: SerfMembers,
@@ -51,7 +57,8 @@ export class SerfPushPull {
       peerError(this.ctx, from, 'malformed', `remote state has bad type prefix ${String(buf[0])}`);
       return;
     }
-    const r = this.ctx.codec.decode(buf);
+    const r = this.decodeRemote(buf);
+    this.decoded = null;
     if (!r.ok || r.value.type !== 'push-pull') {
       this.ctx.stats.malformedMessages++;
       peerError(this.ctx, from, 'malformed', r.ok ? 'remote state is not a push-pull' : `remote state: ${r.reason}: ${r.detail}`);
@@ -91,10 +98,16 @@ export class SerfPushPull {
       if (m === undefined || !this.data.isDataPeer(m)) return null;
     } else {
       if (peer.remoteState === null) return null;
-      const r = this.ctx.codec.decode(peer.remoteState);
+      const r = this.decodeRemote(peer.remoteState);
+      this.decoded = { buf: peer.remoteState, r };
       if (!r.ok || r.value.type !== 'push-pull' || r.value.trailer === null) return null;
     }
     const s = d.localState(join);
     return s !== null && s.length > 0 ? s : null;
+  }
+
+  private decodeRemote(buf: Uint8Array): ReturnType<SerfContext['codec']['decode']> {
+    const memo = this.decoded;
+    return memo !== null && memo.buf === buf ? memo.r : this.ctx.codec.decode(buf);
   }
 }

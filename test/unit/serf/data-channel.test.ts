@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SERF_CONFIG } from '../../../src/core/serf/config.js';
 import type { SerfNode } from '../../../src/core/serf/index.js';
-import { SerfCluster, bytes, ofType, text, userPayloads } from './cluster.js';
+import { SerfCluster, bytes, codec, ofType, text, userPayloads } from './cluster.js';
 
 describe('SerfNode: data-layer messages', () => {
   function mixed(): { c: SerfCluster; a: SerfNode; b: SerfNode; s: SerfNode } {
@@ -75,6 +75,31 @@ describe('SerfNode: data-layer messages', () => {
     c.runFor(130_000);
     expect(got.length).toBeGreaterThan(0);
     expect(got.filter((g) => g.startsWith('s <-') || g.endsWith('of s'))).toEqual([]);
+  });
+});
+
+describe('SerfNode: a push-pull with a data trailer', () => {
+  it('decodes the remote state once on each side (the responder looks for the trailer before it answers, then merges the same bytes)', () => {
+    const c = new SerfCluster();
+    const decodes = new Map<string, number>();
+    const counting = (name: string): typeof codec => ({
+      ...codec,
+      decode: (buf) => {
+        const r = codec.decode(buf);
+        if (r.ok && r.value.type === 'push-pull') decodes.set(name, (decodes.get(name) ?? 0) + 1);
+        return r;
+      },
+    });
+    const merged: string[] = [];
+    const dataState = (name: string) => ({ localState: () => bytes(`state of ${name}`), mergeRemoteState: (_now: unknown, buf: Uint8Array) => void merged.push(`${name} <- ${text(buf)}`) });
+    const a = c.add('a', { codec: counting('a'), dataState: dataState('a') });
+    const b = c.add('b', { codec: counting('b'), dataState: dataState('b') });
+    c.runFor(5);
+    b.join(c.at(), [a.addr]);
+    c.runFor(4100); // the join, and the follow-up push-pull that carries the trailers both ways
+    expect(merged.sort()).toEqual(['a <- state of b', 'b <- state of a']);
+    // Two push-pulls (the join, the follow-up), each decoded once by each side.
+    expect(decodes).toEqual(new Map([['a', 2], ['b', 2]]));
   });
 });
 
