@@ -136,17 +136,18 @@ export function compress(input: Uint8Array, options: CompressOptions = {}): Uint
  * `maxBytes` is rejected as `too-large` before it is produced. Throws `WireError`.
  */
 // Decoder tables, reused across calls: every entry below `hi` is written in the current
-// stream before it is read, so stale entries from an earlier call are never used.
+// stream before it is read, so stale entries from an earlier call are never used. LENGTH is each
+// code's expansion length, so a code's bytes are written straight into the output, last first.
 const SUFFIX = new Uint8Array(1 << MAX_WIDTH);
 const PREFIX = new Uint16Array(1 << MAX_WIDTH);
-const TMP = new Uint8Array(2 << MAX_WIDTH);
+const LENGTH = new Uint16Array(1 << MAX_WIDTH);
 
 export function decompress(input: Uint8Array, maxBytes: number): Uint8Array {
   let out = new Uint8Array(Math.min(maxBytes, Math.max(64, input.length * 3)));
   let outLen = 0;
   const suffix = SUFFIX;
   const prefix = PREFIX;
-  const tmp = TMP;
+  const length = LENGTH;
   let width = LIT_WIDTH + 1;
   let hi = EOF;
   let overflow = 1 << width;
@@ -155,19 +156,18 @@ export function decompress(input: Uint8Array, maxBytes: number): Uint8Array {
   let nBits = 0;
   let pos = 0;
 
-  const append = (from: number): void => {
-    const n = tmp.length - from;
-    if (outLen + n > maxBytes) throw new WireError('too-large', `decompressed payload exceeds ${maxBytes} bytes`);
-    if (outLen + n > out.length) {
-      let size = out.length * 2;
-      while (size < outLen + n) size *= 2;
-      const next = new Uint8Array(Math.min(size, maxBytes));
-      next.set(out.subarray(0, outLen));
-      out = next;
-    }
-    out.set(tmp.subarray(from), outLen);
-    outLen += n;
+  /** Room for `n` more output bytes (this runs once per code of every packet received). */
+  const reserve = (n: number): void => {
+    const end = outLen + n;
+    if (end <= out.length) return;
+    if (end > maxBytes) throw new WireError('too-large', `decompressed payload exceeds ${maxBytes} bytes`);
+    let size = out.length * 2;
+    while (size < end) size *= 2;
+    const next = new Uint8Array(Math.min(size, maxBytes));
+    next.set(out.subarray(0, outLen));
+    out = next;
   };
+  const lengthOf = (c: number): number => (c < CLEAR ? 1 : (length[c] as number));
 
   for (;;) {
     while (nBits < width) {
@@ -179,13 +179,11 @@ export function decompress(input: Uint8Array, maxBytes: number): Uint8Array {
     bits >>>= width;
     nBits -= width;
 
+    let first: number;
     if (code < CLEAR) {
-      tmp[tmp.length - 1] = code;
-      append(tmp.length - 1);
-      if (last !== -1) {
-        suffix[hi] = code;
-        prefix[hi] = last;
-      }
+      reserve(1);
+      out[outLen++] = code;
+      first = code;
     } else if (code === CLEAR) {
       width = LIT_WIDTH + 1;
       hi = EOF;
@@ -195,31 +193,39 @@ export function decompress(input: Uint8Array, maxBytes: number): Uint8Array {
     } else if (code === EOF) {
       return out.slice(0, outLen);
     } else if (code <= hi) {
+      // The code's bytes, written from the end: a code not yet defined (code === hi) is the
+      // last code's bytes followed by their first byte.
+      const kwk = code === hi && last !== -1;
+      const n = kwk ? lengthOf(last) + 1 : lengthOf(code);
+      reserve(n);
+      let i = outLen + n - 1;
       let c = code;
-      let i = tmp.length - 1;
-      if (code === hi && last !== -1) {
+      if (kwk) {
         c = last;
+        let f = last;
         let guard = 0;
-        while (c >= CLEAR) {
-          c = prefix[c] as number;
+        while (f >= CLEAR) {
+          f = prefix[f] as number;
           if (++guard > MAX_CODE) throw new WireError('decompress-failed', 'lzw: prefix cycle');
         }
-        tmp[i--] = c;
-        c = last;
+        out[i--] = f;
       }
       while (c >= CLEAR) {
-        if (i <= 0) throw new WireError('decompress-failed', 'lzw: expansion too long');
-        tmp[i--] = suffix[c] as number;
+        if (i <= outLen) throw new WireError('decompress-failed', 'lzw: expansion too long');
+        out[i--] = suffix[c] as number;
         c = prefix[c] as number;
       }
-      tmp[i] = c;
-      append(i);
-      if (last !== -1) {
-        suffix[hi] = c;
-        prefix[hi] = last;
-      }
+      if (i !== outLen) throw new WireError('decompress-failed', 'lzw: expansion length mismatch');
+      out[i] = c;
+      outLen += n;
+      first = c;
     } else {
       throw new WireError('decompress-failed', 'lzw: invalid code');
+    }
+    if (last !== -1) {
+      suffix[hi] = first;
+      prefix[hi] = last;
+      length[hi] = lengthOf(last) + 1;
     }
     last = code;
     hi++;
