@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { FETCH_BLOCKED_PORTS } from '../agent/fetch-blocked-ports.js';
 
 /**
  * Ports for agents that tests and `gossip bench cluster` start. They come from below the
@@ -30,7 +31,8 @@ export async function portIsFree(host: string, port: number): Promise<boolean> {
 const taken = new Set<number>();
 
 /**
- * A port free for TCP and UDP on `host`, below 32768, not handed out before by this process.
+ * A port free for TCP and UDP on `host`, below 32768, not handed out before by this process, and
+ * not one that fetch() and browsers refuse (10080: an agent's API there never answers the bench).
  * Candidates start at a random offset (processes running side by side rarely probe the same
  * ports) and walk the range; a port probed free can still be taken by another process before
  * the caller binds it, so callers that start agents retry on EADDRINUSE.
@@ -40,7 +42,7 @@ export async function freePort(host = '127.0.0.1', draw: (n: number) => number =
   const start = draw(span);
   for (let i = 0; i < span; i++) {
     const port = AGENT_PORT_MIN + ((start + i * 7919) % span);
-    if (taken.has(port)) continue;
+    if (taken.has(port) || FETCH_BLOCKED_PORTS.has(port)) continue;
     if (await portIsFree(host, port)) {
       taken.add(port);
       return port;

@@ -32,6 +32,30 @@ describe('createAgent (gossip-coordinator/agent)', () => {
     expect(page.body).toMatch(/<title>gossip-coordinator dashboard<\/title>/);
   });
 
+  it('warns when its HTTP API listens on a port that browsers and fetch() refuse (10080), and serves it all the same', async () => {
+    const [gossip] = await freePorts(1);
+    const lines: string[] = [];
+    const a = await createAgent({ name: 'emb-bad-port', bind: `127.0.0.1:${gossip}`, http: '127.0.0.1:10080', profile: 'local' }, { log: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }) }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    if (a instanceof Error) {
+      if (/EADDRINUSE/.test(a.message)) return; // 10080 taken on this machine: nothing to check
+      throw a;
+    }
+    started.push(a);
+    const warned = lines.map((l) => JSON.parse(l) as { level: number; msg: string; http?: string }).filter((l) => l.level === 40 && /browsers and fetch\(\) refuse/.test(l.msg));
+    expect(warned).toEqual([expect.objectContaining({ http: '127.0.0.1:10080' })]);
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => request('http://127.0.0.1:10080/v1/health', (res) => { res.resume(); resolve(res.statusCode ?? 0); }).once('error', reject).end());
+    expect(status).toBe(200);
+  });
+
+  it('does not warn on an ordinary port', async () => {
+    const [gossip, http] = await freePorts(2);
+    const lines: string[] = [];
+    const a = await createAgent({ name: 'emb-ok-port', bind: `127.0.0.1:${gossip}`, http: `127.0.0.1:${http}`, profile: 'local' }, { log: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }) });
+    started.push(a);
+    expect(lines.filter((l) => /browsers and fetch\(\) refuse/.test(l))).toEqual([]);
+  });
+
   it('refuses bad settings with a ConfigError listing each, starting nothing', async () => {
     const err = await createAgent({ name: '', bind: 'nowhere', retryJoin: ['bad name'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
