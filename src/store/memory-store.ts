@@ -1,5 +1,6 @@
 import type { DocUpdate, StoredDoc } from './doc-store.js';
 import type { AgentStore, EntryChange, LamportClocks, NodeSnapshot, SnapshotMember, StoredEntry } from './state-store.js';
+import { raisedClocks } from './state-store.js';
 
 /** The store in memory, for tests: same semantics as `SqliteStore`, nothing survives the process. */
 export class MemoryStore implements AgentStore {
@@ -30,8 +31,7 @@ export class MemoryStore implements AgentStore {
   }
 
   saveMeta(name: string, value: Uint8Array): void {
-    this.assertOpen();
-    this.meta.set(name, value.slice());
+    this.saveSnapshot({ meta: [[name, value]] });
   }
 
   loadIncarnation(): number {
@@ -40,8 +40,7 @@ export class MemoryStore implements AgentStore {
   }
 
   saveIncarnation(n: number): void {
-    this.assertOpen();
-    this.incarnation = Math.max(this.incarnation, n);
+    this.saveSnapshot({ incarnation: n });
   }
 
   loadClocks(): LamportClocks {
@@ -50,8 +49,7 @@ export class MemoryStore implements AgentStore {
   }
 
   saveClocks(c: LamportClocks): void {
-    this.assertOpen();
-    this.clocks = raised(this.clocks, c);
+    this.saveSnapshot({ clocks: c });
   }
 
   loadMembers(): SnapshotMember[] {
@@ -60,15 +58,15 @@ export class MemoryStore implements AgentStore {
   }
 
   saveMembers(members: readonly SnapshotMember[]): void {
-    this.assertOpen();
-    this.members = [...members];
+    this.saveSnapshot({ members });
   }
 
+  /** Every save goes through here, as in `SqliteStore`. */
   saveSnapshot(s: NodeSnapshot): void {
     this.assertOpen();
     if (s.members !== undefined) this.members = [...s.members];
     if (s.incarnation !== undefined) this.incarnation = Math.max(this.incarnation, s.incarnation);
-    if (s.clocks !== undefined) this.clocks = raised(this.clocks, s.clocks);
+    if (s.clocks !== undefined) this.clocks = raisedClocks(this.clocks, s.clocks) ?? this.clocks;
     for (const [name, value] of s.meta ?? []) this.meta.set(name, value.slice());
   }
 
@@ -105,8 +103,4 @@ export class MemoryStore implements AgentStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('store is closed');
   }
-}
-
-function raised(a: LamportClocks, b: LamportClocks): LamportClocks {
-  return { member: Math.max(a.member, b.member), event: Math.max(a.event, b.event), query: Math.max(a.query, b.query) };
 }

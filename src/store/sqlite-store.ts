@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DocUpdate, StoredDoc } from './doc-store.js';
 import type { AgentStore, EntryChange, LamportClocks, NodeSnapshot, SnapshotMember, StoredEntry } from './state-store.js';
+import { raisedClocks } from './state-store.js';
 import { StoreError, storeOpenError } from './store-error.js';
 import type { MarkerState } from './store-marker.js';
 import { StoreMarker } from './store-marker.js';
@@ -231,7 +232,7 @@ export class SqliteStore implements AgentStore {
   saveSnapshot(s: NodeSnapshot): void {
     for (const [name] of s.meta ?? []) if (name === SEQ_META) throw new RangeError(`meta ${SEQ_META} is the store's own`);
     const incarnation = s.incarnation !== undefined && s.incarnation > this.loadIncarnation() ? s.incarnation : null;
-    const clocks = s.clocks === undefined ? null : this.raisedClocks(s.clocks);
+    const clocks = s.clocks === undefined ? null : raisedClocks(this.loadClocks(), s.clocks);
     if (s.members === undefined && incarnation === null && clocks === null && (s.meta ?? []).length === 0) return;
     this.commit(() => {
       if (s.members !== undefined) {
@@ -239,7 +240,7 @@ export class SqliteStore implements AgentStore {
         for (const m of s.members) this.stmt.putMember.run(m.name, m.addr);
       }
       if (incarnation !== null) this.putNumbers('agent.incarnation', [incarnation]);
-      if (clocks !== null) this.putNumbers('agent.clocks', clocks);
+      if (clocks !== null) this.putNumbers('agent.clocks', [clocks.member, clocks.event, clocks.query]);
       for (const [name, value] of s.meta ?? []) this.stmt.putMeta.run(name, toBuffer(value));
     });
   }
@@ -251,13 +252,6 @@ export class SqliteStore implements AgentStore {
 
   saveClocks(c: LamportClocks): void {
     this.saveSnapshot({ clocks: c });
-  }
-
-  /** The stored clocks raised to `c`, or null when none goes up. */
-  private raisedClocks(c: LamportClocks): number[] | null {
-    const old = this.loadClocks();
-    const next = [Math.max(old.member, c.member), Math.max(old.event, c.event), Math.max(old.query, c.query)];
-    return next[0] !== old.member || next[1] !== old.event || next[2] !== old.query ? next : null;
   }
 
   loadMembers(): SnapshotMember[] {

@@ -39,6 +39,12 @@ export interface LamportClocks {
   readonly query: number;
 }
 
+/** Each of `stored` raised to `c` (a clock never goes down); null when none goes up. */
+export function raisedClocks(stored: LamportClocks, c: LamportClocks): LamportClocks | null {
+  if (c.member <= stored.member && c.event <= stored.event && c.query <= stored.query) return null;
+  return { member: Math.max(stored.member, c.member), event: Math.max(stored.event, c.event), query: Math.max(stored.query, c.query) };
+}
+
 /** A member as the snapshot remembers it, to rejoin through after a restart (Serf's snapshot). */
 export interface SnapshotMember {
   readonly name: string;
