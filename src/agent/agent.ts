@@ -22,6 +22,7 @@ import type { JoinResolver } from './join-address.js';
 import { resolveJoinAddresses, systemResolver } from './join-address.js';
 import { YjsGate } from './yjs-gate.js';
 import { FETCH_BLOCKED_PORTS } from './fetch-blocked-ports.js';
+import { parseHostPort } from '../transport/address.js';
 
 const KEYRING_META = 'agent.keyring';
 /** Snapshot members joined through at once, and how many such batches are tried before giving up. */
@@ -223,7 +224,7 @@ export class Agent {
       if (c.keyringFile === undefined && storedKeys === null && c.encrypt !== undefined) saveKeyring(store, [c.encrypt]);
       agentRef.a = agent;
       agent.watch(o.snapshotIntervalMs ?? 5000);
-      if (FETCH_BLOCKED_PORTS.has(Number(httpAddress.slice(httpAddress.lastIndexOf(':') + 1)))) {
+      if (FETCH_BLOCKED_PORTS.has(parseHostPort(httpAddress).port)) {
         log.warn({ http: httpAddress }, 'the HTTP API listens on a port that browsers and fetch() refuse (the Fetch standard blocks it): the dashboard cannot be opened there and fetch()-based clients fail; curl and gossip commands work. Choose another port with --http');
       }
       log.info({ name: c.name, gossip: node.addr, http: httpAddress, incarnation, dataDir: c.dataDir ?? null, ...(o.dashboard != null ? { dashboard: `http://${httpAddress}/` } : {}) }, 'agent started');

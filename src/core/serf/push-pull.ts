@@ -4,7 +4,7 @@ import type { SerfContext } from './context.js';
 import { peerError } from './context.js';
 import type { DataChannel } from './data-channel.js';
 import type { SerfMembers } from './members.js';
-import type { SerfPushPullMsg } from './messages.js';
+import type { SerfCodec, SerfPushPullMsg } from './messages.js';
 import { SerfMessageType } from './messages.js';
 import type { SerfQueries } from './queries.js';
 import type { UserEvents } from './user-events.js';
@@ -23,7 +23,7 @@ export class SerfPushPull {
    * The remote state a responder last decoded to see whether it carries a trailer, kept for the
    * merge that follows (memberlist answers a push-pull before it merges it): one decode each.
    */
-  private decoded: { readonly buf: Uint8Array; readonly r: ReturnType<SerfContext['codec']['decode']> } | null = null;
+  private decoded: { readonly buf: Uint8Array; readonly r: ReturnType<SerfCodec['decode']> } | null = null;
 
   constructor(
     private readonly ctx: SerfContext,
@@ -51,14 +51,15 @@ export class SerfPushPull {
 
   mergeRemoteState(now: Millis, buf: Uint8Array, join: boolean, peer: PushPullPeer): void {
     this.ctx.drainGossip();
+    const memo = this.decoded;
+    this.decoded = null;
     const from = peer.role === 'initiator' ? peer.to : peer.from;
     if (buf[0] !== SerfMessageType.pushPull) {
       this.ctx.stats.malformedMessages++;
       peerError(this.ctx, from, 'malformed', `remote state has bad type prefix ${String(buf[0])}`);
       return;
     }
-    const r = this.decodeRemote(buf);
-    this.decoded = null;
+    const r = memo !== null && memo.buf === buf ? memo.r : this.ctx.codec.decode(buf);
     if (!r.ok || r.value.type !== 'push-pull') {
       this.ctx.stats.malformedMessages++;
       peerError(this.ctx, from, 'malformed', r.ok ? 'remote state is not a push-pull' : `remote state: ${r.reason}: ${r.detail}`);
@@ -98,16 +99,11 @@ export class SerfPushPull {
       if (m === undefined || !this.data.isDataPeer(m)) return null;
     } else {
       if (peer.remoteState === null) return null;
-      const r = this.decodeRemote(peer.remoteState);
+      const r = this.ctx.codec.decode(peer.remoteState);
       this.decoded = { buf: peer.remoteState, r };
       if (!r.ok || r.value.type !== 'push-pull' || r.value.trailer === null) return null;
     }
     const s = d.localState(join);
     return s !== null && s.length > 0 ? s : null;
-  }
-
-  private decodeRemote(buf: Uint8Array): ReturnType<SerfContext['codec']['decode']> {
-    const memo = this.decoded;
-    return memo !== null && memo.buf === buf ? memo.r : this.ctx.codec.decode(buf);
   }
 }
