@@ -14,6 +14,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { median } from '../src/clusterbench/figures.js';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,11 +41,6 @@ for (let i = 0; i < 2000; i++) { const t = process.hrtime.bigint(); f(); ts.push
 const stretches = ${JSON.stringify(STRETCHES)};
 console.log(JSON.stringify({ bytes: raw.length, means: stretches.map(([a, z]) => ts.slice(a, z).reduce((x, y) => x + y, 0) / (z - a)) }));
 `;
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-};
 
 console.log(`µs per call, median of ${RUNS} fresh processes; calls counted from the process's first`);
 console.log(['operation'.padEnd(14), ...STRETCHES.map(([a, z]) => (z - a === 1 ? `#${a + 1}` : `#${a + 1}–${z}`).padStart(11))].join(''));

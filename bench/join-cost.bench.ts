@@ -18,6 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, slope } from '../src/clusterbench/figures.js';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,20 +69,6 @@ const serf: Side = {
   },
 };
 
-/** Least-squares line through (x, y). */
-function fit(xs: readonly number[], ys: readonly number[]): { slope: number } {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += ((xs[i] ?? 0) - mx) * ((ys[i] ?? 0) - my);
-    sxx += ((xs[i] ?? 0) - mx) ** 2;
-  }
-  return { slope: sxx === 0 ? 0 : sxy / sxx };
-}
-
 async function run(side: Side): Promise<{ seedMsPerJoin: number; slopeMs: number; lastJoinersMs: number; totalS: number }> {
   const dir = mkdtempSync(join(tmpdir(), `join-cost-${side.name}-`));
   const procs: ChildProcess[] = [];
@@ -109,9 +96,7 @@ async function run(side: Side): Promise<{ seedMsPerJoin: number; slopeMs: number
     const spent = procs.map((_, i) => (cpuS(pid(i)) - before[i]!) * 1000);
     // Node j (1 … N−1) witnessed the N−1−j joins after its own.
     const xs = spent.slice(1).map((_, k) => N - 2 - k);
-    const { slope } = fit(xs, spent.slice(1));
-    const last = spent.slice(-5).sort((a, b) => a - b);
-    return { seedMsPerJoin: spent[0]! / (N - 1), slopeMs: slope, lastJoinersMs: last[Math.floor(last.length / 2)] ?? NaN, totalS: spent.reduce((a, b) => a + b, 0) / 1000 };
+    return { seedMsPerJoin: spent[0]! / (N - 1), slopeMs: slope(xs, spent.slice(1)), lastJoinersMs: median(spent.slice(-5)), totalS: spent.reduce((a, b) => a + b, 0) / 1000 };
   } finally {
     for (const p of procs) p.kill('SIGKILL');
     await sleep(300);

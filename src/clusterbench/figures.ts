@@ -31,6 +31,20 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
+/** Least-squares slope of `ys` over `xs`, per unit of x (0 when every x is the same). */
+export function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += ((xs[i] as number) - mx) * ((ys[i] as number) - my);
+    den += ((xs[i] as number) - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
 /** Median and range of the finite values; null when there is none. */
 export function spread(values: readonly (number | null | undefined)[]): Spread | null {
   const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));

@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from './agent-process.js';
 import { killAll, metrics, missing, put, rssBytes, startAgent } from './agent-process.js';
+import { slope } from '../../src/clusterbench/figures.js';
 import { waitFor } from './wait.js';
 
 const SOAK_MS = Number(process.env.GOSSIP_SOAK_MS ?? 0);
@@ -55,19 +56,6 @@ const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
 };
-/** Least-squares slope of `ys` over `xs`, per unit of x. */
-function slope(xs: readonly number[], ys: readonly number[]): number {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
-}
 
 /**
  * Flat: what is wrong with `series` (bytes over ms), or null. The first half is the warm-up (the

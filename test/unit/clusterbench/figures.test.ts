@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytesPerNodePerWrite, cpuPercent, cpuSeconds, deliveryFigures, median, percentile, ratio, spread, wireRates } from '../../../src/clusterbench/figures.js';
+import { bytesPerNodePerWrite, cpuPercent, cpuSeconds, deliveryFigures, median, percentile, ratio, slope, spread, wireRates } from '../../../src/clusterbench/figures.js';
 import { parseStat } from '../../../src/clusterbench/proc-stat.js';
 
 describe('percentile (nearest rank)', () => {
@@ -13,6 +13,14 @@ describe('percentile (nearest rank)', () => {
     expect(percentile([7], 50)).toBe(7);
     expect(percentile([], 50)).toBeNaN();
     expect(() => percentile([1], 101)).toThrow(RangeError);
+  });
+});
+
+describe('slope', () => {
+  it('is the least-squares slope, and 0 when every x is the same', () => {
+    expect(slope([0, 1, 2, 3], [1, 3, 5, 7])).toBe(2);
+    expect(slope([0, 1, 2, 3], [1, 2, 2, 3])).toBeCloseTo(0.6, 12);
+    expect(slope([5, 5, 5], [1, 2, 3])).toBe(0);
   });
 });
 
