@@ -114,16 +114,19 @@ export class DataChannel {
   /**
    * After our join, one push-pull with a random member advertising our data tag, so the data
    * layer's state does not wait for the periodic exchange (the seed's tags were unknown). It
-   * waits JOIN_SYNC_ROUNDS to twice that many gossip rounds: by then the join's gossip has
-   * spread, so the exchange also brings any member our join's gossip missed. (memberlist's first
-   * periodic push-pull is up to 90 s away at 64 nodes; a member missed in a 63-node join storm
-   * was listed only then, by serf and by us, in about one run in four.) Sent at once, in the
-   * storm, it also cost the joiners CPU while the join was still running.
+   * waits JOIN_SYNC_ROUNDS to twice that many gossip rounds, and then until this node's member
+   * table has not changed for JOIN_SYNC_QUIET_ROUNDS (plus up to as many again, at random), so
+   * the join's gossip has spread: the exchange then brings any member that gossip missed
+   * (memberlist's first periodic push-pull is up to 90 s away at 64 nodes; a member missed in a
+   * 63-node join storm was listed only then, by serf and by us, in about one run in four), and
+   * in a join storm it does not take CPU from the storm while members are still arriving. At
+   * the latest JOIN_SYNC_MAX_ROUNDS after the join, however busy the membership.
    */
   syncAfterJoin(): void {
     if (this.state === null) return;
     const round = this.ctx.gossip.config.gossipIntervalMs;
     this.syncAtMs = this.ctx.now + round * (JOIN_SYNC_ROUNDS + this.ctx.rng.int(JOIN_SYNC_ROUNDS + 1));
+    this.syncByMs = this.ctx.now + round * JOIN_SYNC_MAX_ROUNDS;
   }
 
   /** The follow-up push-pull's time, if one is due before `t`. */
@@ -131,10 +134,17 @@ export class DataChannel {
     return Math.min(t, this.syncAtMs);
   }
 
-  /** Starts the follow-up push-pull once it is due. */
+  /** Starts the follow-up push-pull once it is due and the member table is quiet (or the latest time has come). */
   tick(now: number): void {
     if (now < this.syncAtMs) return;
+    const round = this.ctx.gossip.config.gossipIntervalMs;
+    const quietAt = this.members.changedAtMs + round * JOIN_SYNC_QUIET_ROUNDS;
+    if (now < quietAt && now < this.syncByMs) {
+      this.syncAtMs = Math.min(this.syncByMs, quietAt + round * this.ctx.rng.int(JOIN_SYNC_QUIET_ROUNDS + 1));
+      return;
+    }
     this.syncAtMs = Infinity;
+    this.syncByMs = Infinity;
     const peers = this.peers();
     if (peers.length === 0) return;
     const m = peers[this.ctx.rng.int(peers.length)] as SerfMember;
@@ -142,10 +152,15 @@ export class DataChannel {
   }
 
   private syncAtMs = Infinity;
+  private syncByMs = Infinity;
 }
 
-/** The follow-up push-pull after a join waits this many to twice this many gossip rounds (2–4 s on lan). */
+/** The follow-up push-pull after a join waits this many to twice this many gossip rounds (2–4 s on lan)… */
 export const JOIN_SYNC_ROUNDS = 10;
+/** … then until the member table has been unchanged for this many rounds (1 s on lan)… */
+export const JOIN_SYNC_QUIET_ROUNDS = 5;
+/** … but no longer than this many rounds after the join (20 s on lan; memberlist's first periodic push-pull is 30 s or more away). */
+export const JOIN_SYNC_MAX_ROUNDS = 100;
 
 function dataFrame(dataType: number, payload: Uint8Array): Uint8Array {
   if (!Number.isInteger(dataType) || dataType < DATA_TYPE_MIN || dataType > DATA_TYPE_MAX) {

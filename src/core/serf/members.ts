@@ -60,6 +60,7 @@ export class SerfMembers {
   private readonly byAddr = new Map<Address, string>();
   private readonly intents = new Map<string, Intent>();
   private changes = 0;
+  private changedAt = 0;
 
   constructor(
     private readonly ctx: SerfContext,
@@ -87,6 +88,16 @@ export class SerfMembers {
     return this.changes;
   }
 
+  /** When `version` last grew (the context's clock then); 0 before any change. */
+  get changedAtMs(): number {
+    return this.changedAt;
+  }
+
+  private changed(): void {
+    this.changes++;
+    this.changedAt = this.ctx.now;
+  }
+
   get(name: string): MemberState | undefined {
     return this.map.get(name);
   }
@@ -108,7 +119,7 @@ export class SerfMembers {
   setSelfTags(tags: Record<string, string>): void {
     const self = this.map.get(this.ctx.name);
     if (self !== undefined) self.tags = tags;
-    this.changes++;
+    this.changed();
   }
 
   hasAliveMembers(): boolean {
@@ -119,7 +130,7 @@ export class SerfMembers {
   // ------------------------------------------------------------------ memberlist events (Serf's event delegate)
 
   handleNodeJoin(v: MemberView): void {
-    this.changes++;
+    this.changed();
     let m = this.map.get(v.name);
     const tags = this.decodeTags(v);
     if (m === undefined) {
@@ -147,7 +158,7 @@ export class SerfMembers {
   handleNodeUpdate(v: MemberView): void {
     const m = this.map.get(v.name);
     if (m === undefined) return;
-    this.changes++;
+    this.changed();
     m.tags = this.decodeTags(v);
     m.vsn = v.vsn;
     m.addr = v.addr;
@@ -162,7 +173,7 @@ export class SerfMembers {
     if (m.status === 'leaving') m.status = 'left';
     else if (m.status === 'alive') m.status = 'failed';
     else return;
-    this.changes++;
+    this.changed();
     m.leaveMs = this.ctx.now;
     this.ctx.events.push({ type: m.status === 'left' ? 'member-left' : 'member-failed', member: view(m) });
   }
@@ -178,7 +189,7 @@ export class SerfMembers {
     m.statusLTime = msg.ltime;
     if (m.status === 'leaving') {
       m.status = 'alive';
-      this.changes++;
+      this.changed();
     }
     return true;
   }
@@ -196,14 +207,14 @@ export class SerfMembers {
     }
     switch (m.status) {
       case 'alive':
-        this.changes++;
+        this.changed();
         m.status = 'leaving';
         m.statusLTime = msg.ltime;
         if (msg.prune) this.prune(m);
         return true;
       case 'failed':
         // A forced leave (serf force-leave): failed → left.
-        this.changes++;
+        this.changed();
         m.status = 'left';
         m.statusLTime = msg.ltime;
         this.ctx.events.push({ type: 'member-left', member: view(m) });
@@ -240,7 +251,7 @@ export class SerfMembers {
 
   /** Forgets a member (reaped, or pruned): `member-reaped`. */
   erase(m: MemberState): void {
-    this.changes++;
+    this.changed();
     this.map.delete(m.name);
     if (this.byAddr.get(m.addr) === m.name) this.byAddr.delete(m.addr);
     this.ctx.events.push({ type: 'member-reaped', member: view(m) });

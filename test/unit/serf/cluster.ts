@@ -33,6 +33,8 @@ export interface SentPacket {
 export class SerfCluster {
   readonly events = new Map<Address, SerfEvent[]>();
   readonly packets: SentPacket[] = [];
+  /** Every stream opened (a push-pull, a reliable message), when and between whom. */
+  readonly streams: { readonly at: number; readonly from: Address; readonly to: Address; readonly type: string }[] = [];
   drop: (from: Address, to: Address) => boolean = () => false;
   private readonly net: VirtualNet<Transmit, SerfEvent, SerfNode>;
   private streamSeq = 0;
@@ -100,6 +102,7 @@ export class SerfCluster {
         });
         return;
       case 'stream': {
+        this.streams.push({ at: this.now, from: n.addr, to: t.to, type: t.message.type });
         if (!net.nodes.has(t.to) || !net.passes(n.addr, t.to, t)) {
           net.after(n.addr, () => n.handleStreamReply(this.at(), t.streamId, null));
           return;

@@ -124,6 +124,57 @@ describe('SerfNode: the follow-up push-pull after a join', () => {
   });
 });
 
+describe('SerfNode: the follow-up push-pull waits for the join storm to pass', () => {
+  const dataState = { localState: () => bytes('s'), mergeRemoteState: () => undefined };
+  /** a, b (which joins a at once), then `more` nodes joining a one every `gapMs`; b's member count followed every 10 ms; times in ms after b's join. */
+  function storm(more: number, gapMs: number, tailMs: number): { c: SerfCluster; b: SerfNode; lastChange: number; followUps: number[] } {
+    const c = new SerfCluster();
+    const a = c.add('a', { dataState });
+    const b = c.add('b', { dataState });
+    const others = Array.from({ length: more }, (_, i) => c.add(`m${i}`, { dataState }));
+    c.runFor(5);
+    b.join(c.at(), [a.addr]);
+    const joinedAt = c.now;
+    let known = 0;
+    let lastChange = c.now;
+    const run = (ms: number): void => {
+      for (let t = 0; t < ms; t += 10) {
+        c.runFor(10);
+        const k = b.members().length;
+        if (k !== known) {
+          known = k;
+          lastChange = c.now;
+        }
+      }
+    };
+    for (const m of others) {
+      m.join(c.at(), [a.addr]);
+      run(gapMs);
+    }
+    run(tailMs);
+    const followUps = c.streams.filter((s) => s.from === b.addr && s.type === 'push-pull' && s.at > joinedAt + 10).map((s) => s.at - joinedAt);
+    return { c, b, lastChange: lastChange - joinedAt, followUps };
+  }
+
+  it('runs once the member table has been unchanged for 5 gossip rounds (1 s), not while members are still arriving', () => {
+    // Twelve more members, one every 400 ms: b learns members until about 4.5 s after its join,
+    // past the 2–4 s the follow-up waits at least.
+    const { b, lastChange, followUps } = storm(12, 400, 6000);
+    expect(b.members().filter((m) => m.status === 'alive')).toHaveLength(14);
+    expect(lastChange).toBeGreaterThan(4000);
+    expect(followUps).toHaveLength(1);
+    expect(followUps[0]).toBeGreaterThanOrEqual(lastChange + 1000);
+    expect(followUps[0]).toBeLessThanOrEqual(lastChange + 2000 + 50);
+  });
+
+  it('runs 100 rounds (20 s) after the join at the latest, however long the members keep arriving', () => {
+    const { followUps } = storm(50, 450, 1000);
+    expect(followUps).toHaveLength(1);
+    expect(followUps[0]).toBeGreaterThanOrEqual(20_000 - 50);
+    expect(followUps[0]).toBeLessThanOrEqual(20_000 + 50);
+  });
+});
+
 describe('SerfNode: the data peers list (cached until the member table changes)', () => {
   it('is the same array while nothing changes, and follows joins, failures, recoveries and leaves at once', () => {
     const c = new SerfCluster();
