@@ -115,7 +115,8 @@ export class DataChannel {
    * After our join, one push-pull with a random member advertising our data tag, so the data
    * layer's state does not wait for the periodic exchange (the seed's tags were unknown). It
    * waits JOIN_SYNC_ROUNDS to twice that many gossip rounds, and then until this node's member
-   * table has not changed for JOIN_SYNC_QUIET_ROUNDS (plus up to as many again, at random), so
+   * table has not changed for JOIN_SYNC_QUIET_ROUNDS (plus up to twice as many, at random: the
+   * joiners of a storm go quiet together, and their exchanges are spread over 2 s on lan), so
    * the join's gossip has spread: the exchange then brings any member that gossip missed
    * (memberlist's first periodic push-pull is up to 90 s away at 64 nodes; a member missed in a
    * 63-node join storm was listed only then, by serf and by us, in about one run in four), and
@@ -140,7 +141,7 @@ export class DataChannel {
     const round = this.ctx.gossip.config.gossipIntervalMs;
     const quietAt = this.members.changedAtMs + round * JOIN_SYNC_QUIET_ROUNDS;
     if (now < quietAt && now < this.syncByMs) {
-      this.syncAtMs = Math.min(this.syncByMs, quietAt + round * this.ctx.rng.int(JOIN_SYNC_QUIET_ROUNDS + 1));
+      this.syncAtMs = Math.min(this.syncByMs, quietAt + round * this.ctx.rng.int(2 * JOIN_SYNC_QUIET_ROUNDS + 1));
       return;
     }
     this.syncAtMs = Infinity;

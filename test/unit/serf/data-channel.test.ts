@@ -156,7 +156,7 @@ describe('SerfNode: the follow-up push-pull waits for the join storm to pass', (
     return { c, b, lastChange: lastChange - joinedAt, followUps };
   }
 
-  it('runs once the member table has been unchanged for 5 gossip rounds (1 s), not while members are still arriving', () => {
+  it('runs once the member table has been unchanged for 5 gossip rounds (1 s; then up to 2 s more at random), not while members are still arriving', () => {
     // Twelve more members, one every 400 ms: b learns members until about 4.5 s after its join,
     // past the 2–4 s the follow-up waits at least.
     const { b, lastChange, followUps } = storm(12, 400, 6000);
@@ -164,7 +164,7 @@ describe('SerfNode: the follow-up push-pull waits for the join storm to pass', (
     expect(lastChange).toBeGreaterThan(4000);
     expect(followUps).toHaveLength(1);
     expect(followUps[0]).toBeGreaterThanOrEqual(lastChange + 1000);
-    expect(followUps[0]).toBeLessThanOrEqual(lastChange + 2000 + 50);
+    expect(followUps[0]).toBeLessThanOrEqual(lastChange + 3000 + 50);
   });
 
   it('runs 100 rounds (20 s) after the join at the latest, however long the members keep arriving', () => {
