@@ -370,7 +370,11 @@ export class Agent {
     n.on('user-event', () => {
       this.userEventsSeen++;
     });
-    n.on('member-suspected', () => this.suspicionsSeen++);
+    n.on('member-suspected', (e) => {
+      this.suspicionsSeen++;
+      // As memberlist logs "Suspect X has failed, no acks received": only the prober that raised it.
+      if (e.from === n.name) this.log.info({ member: e.member.name }, 'suspect has failed, no acks received');
+    });
     // As serf's agent logs "Received event: user-event: …": one line per event delivered here.
     n.on('user-event', (e) => this.log.info({ event: e.name, ltime: e.ltime }, 'user event'));
     // Serf's own queries (`_serf_ping`, key queries) only at debug: reachability checks would flood the log.

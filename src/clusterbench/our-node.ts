@@ -53,7 +53,6 @@ export class OurNode implements BenchNode {
   private stream: AgentStream | null = null;
   private readonly events: Arrival[] = [];
   private readonly kvs: Arrival[] = [];
-  private readonly suspects = new Set<string>();
 
   constructor(private readonly launcher: Launcher, private readonly cmd: GossipCommand, private readonly o: OurNodeOptions) {}
 
@@ -151,7 +150,13 @@ export class OurNode implements BenchNode {
   }
 
   suspected(): Set<string> {
-    return new Set(this.suspects);
+    let log = '';
+    try {
+      log = readFileSync(this.o.logFile, 'utf8');
+    } catch {
+      // no log yet
+    }
+    return suspectsInAgentLog(log, this.o.name);
   }
 
   async watch(): Promise<void> {
@@ -163,7 +168,6 @@ export class OurNode implements BenchNode {
     const d = e.data as Record<string, unknown>;
     if (e.event === 'user-event' && d.name === 'bench' && typeof d.payload === 'string') this.events.push({ id: d.payload, atMs: e.atMs });
     else if (e.event === 'kv' && typeof d.key === 'string') this.kvs.push({ id: d.key, atMs: e.atMs });
-    else if (e.event === 'member' && d.type === 'member-suspected' && typeof d.name === 'string') this.suspects.add(d.name);
   }
 
   unwatch(): void {
@@ -174,6 +178,27 @@ export class OurNode implements BenchNode {
   close(): void {
     this.unwatch();
   }
+}
+
+/**
+ * Names our agent's log says were suspected, read as serf's log is (`suspectsInSerfLog`): the
+ * prober's "suspect has failed, no acks received" (memberlist's line) and the suspect's own
+ * refutation. The agent's lines are JSON when its output is a file, as under the bench.
+ */
+export function suspectsInAgentLog(log: string, self: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of log.split('\n')) {
+    if (!line.includes('suspect') && !line.includes('refuted')) continue;
+    let o: { msg?: unknown; member?: unknown };
+    try {
+      o = JSON.parse(line) as { msg?: unknown; member?: unknown };
+    } catch {
+      continue;
+    }
+    if (o.msg === 'suspect has failed, no acks received' && typeof o.member === 'string') out.add(o.member);
+    else if (o.msg === 'refuted a suspicion or death about this node') out.add(self);
+  }
+  return out;
 }
 
 /** The last lines of a log file (for an error message). */
