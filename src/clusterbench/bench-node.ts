@@ -38,7 +38,7 @@ export interface BenchNode {
   sendEvent(payload: string): Promise<void>;
   /** User events named `bench` this node delivered so far, every delivery (duplicates too). */
   eventArrivals(): Arrival[];
-  /** Names of members this node saw suspected (ours: its stream; serf: its log). */
+  /** Names of members its log says were suspected: by this node as prober, or itself (a refutation); ours and serf's alike. */
   suspected(): Set<string>;
   /** Starts watching deliveries (ours opens its stream); a no-op when already watching. */
   watch(): Promise<void>;
