@@ -22,6 +22,7 @@ import type { JoinResolver } from './join-address.js';
 import { resolveJoinAddresses, systemResolver } from './join-address.js';
 import { YjsGate } from './yjs-gate.js';
 import { FETCH_BLOCKED_PORTS } from './fetch-blocked-ports.js';
+import { SELF_REFUTED_MSG, SUSPECT_RAISED_MSG } from './suspicion-log.js';
 import { parseHostPort } from '../transport/address.js';
 
 const KEYRING_META = 'agent.keyring';
@@ -373,7 +374,7 @@ export class Agent {
     n.on('member-suspected', (e) => {
       this.suspicionsSeen++;
       // As memberlist logs "Suspect X has failed, no acks received": only the prober that raised it.
-      if (e.from === n.name) this.log.info({ member: e.member.name }, 'suspect has failed, no acks received');
+      if (e.from === n.name) this.log.info({ member: e.member.name }, SUSPECT_RAISED_MSG);
     });
     // As serf's agent logs "Received event: user-event: …": one line per event delivered here.
     n.on('user-event', (e) => this.log.info({ event: e.name, ltime: e.ltime }, 'user event'));
@@ -388,7 +389,7 @@ export class Agent {
       this.rejoinStale();
     });
     n.on('self-refuted', (e) => {
-      this.log.warn({ by: e.by }, 'refuted a suspicion or death about this node');
+      this.log.warn({ by: e.by }, SELF_REFUTED_MSG);
       this.saveIncarnation();
       this.rejoinAccuser(e.by);
     });

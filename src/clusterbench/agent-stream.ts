@@ -28,6 +28,9 @@ export function splitSse(text: string): { events: { event: string; data: string 
   return { events, rest };
 }
 
+/** The stream events the bench reads. */
+export const BENCH_STREAM_EVENTS = 'user-event,kv';
+
 /**
  * A subscription to one agent's `/v1/stream`, for the events the bench reads (user events and kv
  * changes: `?events=user-event,kv`, so the agent is not asked to write every member change and
@@ -35,9 +38,6 @@ export function splitSse(text: string): { events: { event: string; data: string 
  * with the time it arrived. Closed by `close`; a dropped connection ends it (the caller reopens
  * it if it still needs it).
  */
-/** The stream events the bench reads. */
-export const STREAM_EVENTS = 'user-event,kv';
-
 export class AgentStream {
   private req: http.ClientRequest | null = null;
   private ended = false;
@@ -48,7 +48,7 @@ export class AgentStream {
   static open(httpAddr: string, onEvent: (e: StreamEvent) => void, timeoutMs = 15_000): Promise<AgentStream> {
     const s = new AgentStream(onEvent);
     return new Promise((resolve, reject) => {
-      const req = http.get(`http://${httpAddr}/v1/stream?events=${STREAM_EVENTS}`, { agent: false, timeout: timeoutMs }, (res) => {
+      const req = http.get(`http://${httpAddr}/v1/stream?events=${BENCH_STREAM_EVENTS}`, { agent: false, timeout: timeoutMs }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           reject(new Error(`stream ${httpAddr}: HTTP ${res.statusCode ?? '?'}`));

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
+import { SELF_REFUTED_MSG, SUSPECT_RAISED_MSG } from '../agent/suspicion-log.js';
 import { AgentStream } from './agent-stream.js';
 import type { StreamEvent } from './agent-stream.js';
 import type { Arrival, BenchNode, MemberStatus } from './bench-node.js';
@@ -182,21 +183,21 @@ export class OurNode implements BenchNode {
 
 /**
  * Names our agent's log says were suspected, read as serf's log is (`suspectsInSerfLog`): the
- * prober's "suspect has failed, no acks received" (memberlist's line) and the suspect's own
- * refutation. The agent's lines are JSON when its output is a file, as under the bench.
+ * prober's line (`SUSPECT_RAISED_MSG`, memberlist's "Suspect X has failed") and the suspect's own
+ * refutation (`SELF_REFUTED_MSG`). The agent's lines are JSON when its output is a file, as under the bench.
  */
 export function suspectsInAgentLog(log: string, self: string): Set<string> {
   const out = new Set<string>();
   for (const line of log.split('\n')) {
-    if (!line.includes('suspect') && !line.includes('refuted')) continue;
+    if (!line.includes(SUSPECT_RAISED_MSG) && !line.includes(SELF_REFUTED_MSG)) continue;
     let o: { msg?: unknown; member?: unknown };
     try {
       o = JSON.parse(line) as { msg?: unknown; member?: unknown };
     } catch {
       continue;
     }
-    if (o.msg === 'suspect has failed, no acks received' && typeof o.member === 'string') out.add(o.member);
-    else if (o.msg === 'refuted a suspicion or death about this node') out.add(self);
+    if (o.msg === SUSPECT_RAISED_MSG && typeof o.member === 'string') out.add(o.member);
+    else if (o.msg === SELF_REFUTED_MSG) out.add(self);
   }
   return out;
 }

@@ -28,7 +28,7 @@ export interface JoinFigures {
   /** CPU seconds each agent had spent by then (median and largest). */
   readonly cpuSecondsMedian: number;
   readonly cpuSecondsMax: number;
-  /** Live nodes some node suspected on the way, from every agent's log (ours: "suspect has failed, no acks received"; serf: memberlist's "Suspect X has failed, no acks received"), and a suspect's own refutation. */
+  /** Live nodes some node suspected on the way, from every agent's log (`suspectsInAgentLog`, `suspectsInSerfLog`: the prober's line, a suspect's own refutation). */
   readonly suspectedLive: number;
   readonly suspectedNames: readonly string[];
   /** Ours only: the sum over agents of gossip_suspicions_raised_total at the end of the join. */

@@ -30,7 +30,7 @@ export interface RunningJoinFigures {
   readonly cpuSecondsMedian: number;
   readonly cpuSecondsMax: number;
   readonly cpuSecondsTotal: number;
-  /** Live nodes some node suspected on the way, from every agent's log (ours: "suspect has failed, no acks received"; serf: memberlist's "Suspect X has failed, no acks received"), and a suspect's own refutation. */
+  /** Live nodes some node suspected on the way, from every agent's log (`suspectsInAgentLog`, `suspectsInSerfLog`: the prober's line, a suspect's own refutation). */
   readonly suspectedLive: number;
   readonly suspectedNames: readonly string[];
   /** Ours only: the sum over agents of gossip_suspicions_raised_total at the end. */

@@ -49,16 +49,3 @@ describe('agent: a suspicion it raised is logged', () => {
     expect([...suspectsInAgentLog([...aLines, ...cLines].join(''), 'a')]).toEqual(['b']);
   });
 });
-
-describe('bench: suspected members from our agent log', () => {
-  it('reads the prober line and the suspect\'s own refutation, skipping other lines and junk', () => {
-    const log = [
-      '{"level":30,"time":1,"node":"n1","member":"n7","msg":"suspect has failed, no acks received"}',
-      '{"level":40,"time":2,"node":"n1","by":"n3","msg":"refuted a suspicion or death about this node"}',
-      '{"level":30,"time":3,"node":"n1","member":"n9","addr":"127.0.0.1:7946","msg":"member joined"}',
-      'not json, suspect',
-    ].join('\n');
-    expect([...suspectsInAgentLog(log, 'n1')].sort()).toEqual(['n1', 'n7']);
-    expect(suspectsInAgentLog('', 'n1').size).toBe(0);
-  });
-});

@@ -3,6 +3,7 @@ import { splitSse } from '../../../src/clusterbench/agent-stream.js';
 import { batchFigures } from '../../../src/clusterbench/event-batch.js';
 import { eventsDroppedAsOld, metricSum } from '../../../src/clusterbench/metrics-text.js';
 import { planRuns, runSeed } from '../../../src/clusterbench/scenario.js';
+import { suspectsInAgentLog } from '../../../src/clusterbench/our-node.js';
 import { handlerScript, parseHandlerLines, suspectsInSerfLog } from '../../../src/clusterbench/serf-node.js';
 
 describe('serf side: handler lines and log', () => {
@@ -26,6 +27,16 @@ describe('serf side: handler lines and log', () => {
 });
 
 describe('our side: stream and metrics text', () => {
+  it('finds suspected names in our agent\'s log: the prober\'s line and the suspect\'s own refutation, skipping other lines and junk', () => {
+    const log = [
+      '{"level":30,"time":1,"node":"n1","member":"n7","msg":"suspect has failed, no acks received"}',
+      '{"level":40,"time":2,"node":"n1","by":"n3","msg":"refuted a suspicion or death about this node"}',
+      '{"level":30,"time":3,"node":"n1","member":"n9","addr":"127.0.0.1:7946","msg":"member joined"}',
+      'not json, suspect',
+    ].join('\n');
+    expect([...suspectsInAgentLog(log, 'n1')].sort()).toEqual(['n1', 'n7']);
+    expect(suspectsInAgentLog('', 'n1').size).toBe(0);
+  });
   it('splits server-sent events, keeping an incomplete tail', () => {
     const r = splitSse(': hello\n\nevent: user-event\ndata: {"name":"bench"}\n\nevent: kv\ndata: {"ke');
     expect(r.events).toEqual([{ event: 'user-event', data: '{"name":"bench"}' }]);
